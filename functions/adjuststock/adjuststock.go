@@ -1,0 +1,51 @@
+// Package adjuststock is the function that changes an activity's stock.
+package adjuststock
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"seckill/functions/platform"
+	"seckill/redislib"
+)
+
+// Function changes activity stock (admin).
+var Function = platform.Function{
+	Name:    "adjuststock",
+	Summary: "add stock to an activity or remove unsold stock (admin)",
+	Writes:  true,
+	Routes: []platform.Route{{Method: fiber.MethodPost, Path: "/activities/:id/stock", Admin: true,
+		Handler: func(d platform.Deps) fiber.Handler { return Handler(d.Store) }}},
+}
+
+type request struct {
+	Delta *int64 `json:"delta"`
+}
+
+// Handler answers POST /activities/:id/stock {"delta": n} with 200 and the
+// activity after the change. The offered and remaining stock move by delta
+// together, atomically with respect to purchases. 409 stock_below_sold when
+// fewer than -delta units are unsold, 409 stock_out_of_range when the stock
+// would leave 1..10,000,000, 409 activity_ended / activity_cancelled.
+func Handler(store *redislib.Store) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		id, err := platform.PathID(c, "id")
+		if err != nil {
+			return err
+		}
+		var req request
+		if err := platform.Decode(c, &req); err != nil {
+			return err
+		}
+		if err := platform.Required(platform.F("delta", req.Delta)); err != nil {
+			return err
+		}
+		if d := *req.Delta; d == 0 || d > platform.MaxStock || d < -platform.MaxStock {
+			return platform.Fail(platform.CodeInvalidDelta, "delta must be a non-zero integer from -%d to %d", platform.MaxStock, platform.MaxStock)
+		}
+		a, err := store.AdjustStock(c.UserContext(), id, *req.Delta)
+		if err != nil {
+			return err
+		}
+		return c.JSON(a)
+	}
+}

@@ -1,0 +1,54 @@
+// Package all is the registry: the one list of every function. The local
+// all-in-one entrypoint (cmd), the container build, the deployment manifests
+// and the API docs are checked against it.
+package all
+
+import (
+	"seckill/functions/activityorders"
+	"seckill/functions/activitystats"
+	"seckill/functions/adjuststock"
+	"seckill/functions/apidocs"
+	"seckill/functions/cancelactivity"
+	"seckill/functions/cancelorder"
+	"seckill/functions/createactivity"
+	"seckill/functions/createproduct"
+	"seckill/functions/deleteproduct"
+	"seckill/functions/expireorders"
+	"seckill/functions/getactivity"
+	"seckill/functions/getorder"
+	"seckill/functions/getproduct"
+	"seckill/functions/listactivities"
+	"seckill/functions/listproducts"
+	"seckill/functions/payorder"
+	"seckill/functions/platform"
+	"seckill/functions/purchase"
+	"seckill/functions/purchaseresult"
+	"seckill/functions/updateactivity"
+	"seckill/functions/updateproduct"
+	"seckill/functions/userorders"
+)
+
+// Functions lists every function.
+var Functions = []platform.Function{
+	createproduct.Function,
+	getproduct.Function,
+	createactivity.Function,
+	getactivity.Function,
+	purchase.Function,
+	purchaseresult.Function,
+	listproducts.Function,
+	updateproduct.Function,
+	deleteproduct.Function,
+	listactivities.Function,
+	updateactivity.Function,
+	adjuststock.Function,
+	cancelactivity.Function,
+	getorder.Function,
+	payorder.Function,
+	cancelorder.Function,
+	userorders.Function,
+	activityorders.Function,
+	activitystats.Function,
+	expireorders.Function,
+	apidocs.Function,
+}

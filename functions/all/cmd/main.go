@@ -1,0 +1,9 @@
+// Command all serves every function on one port, for local development.
+package main
+
+import (
+	"seckill/functions/all"
+	"seckill/functions/platform"
+)
+
+func main() { platform.Main(all.Functions...) }

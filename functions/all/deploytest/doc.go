@@ -1,0 +1,16 @@
+// Package deploytest keeps the container build and the deployments in step
+// with the function registry (package all). Its tests, and nothing else,
+// live here:
+//
+//   - the Dockerfile is generic (one ARG FUNCTION, no list of functions) and
+//     every registry function builds with its exact go build command, as a
+//     static binary under 20 MB that serves its own routes and no others;
+//   - every binary prints its configuration and routes with -h and --help,
+//     and checks its own health with -healthcheck;
+//   - deploy/compose.yaml, the rendered deploy/k8s kustomization and the
+//     gateway routes name every registry function and route, and nothing
+//     that is not in the registry;
+//   - deploy/redis.conf is durable on a real redis-server;
+//   - a built binary drains a burst of in-flight purchases on SIGTERM,
+//     closes its Redis pool and exits 0, and its shutdown is bounded.
+package deploytest

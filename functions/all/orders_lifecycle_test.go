@@ -1,0 +1,85 @@
+package all_test
+
+import (
+	"net/http"
+	"testing"
+
+	"seckill/functions/all"
+	"seckill/functions/platform/platformtest"
+	"seckill/redislib"
+)
+
+// The order lifecycle over HTTP, every function on one app: win, read, pay,
+// history, stats; win and cancel, then the unit is sold again; win and let
+// the window close, then the job expires it.
+func TestOrderLifecycleOverHTTP(t *testing.T) {
+	env := platformtest.New(t, all.Functions...)
+	a := platformtest.MustActivity(t, env.Store, 2, platformtest.PaymentWindow(1))
+	do := func(method, path string, body any, admin bool, want int) map[string]any {
+		t.Helper()
+		r := env.Do(t, platformtest.Request{Method: method, Path: path, Body: body, Admin: admin})
+		if r.Status != want {
+			t.Fatalf("%s %s: %d %s, want %d", method, path, r.Status, r.Body, want)
+		}
+		return r.JSON(t)
+	}
+	stats := func() map[string]any {
+		return do(http.MethodGet, "/activities/"+a.ID+"/stats", nil, true, http.StatusOK)
+	}
+	buy := func(user string) string {
+		t.Helper()
+		r := do(http.MethodPost, "/activities/"+a.ID+"/purchase", map[string]any{"user_id": user}, false, http.StatusOK)
+		if r["outcome"] != "won" {
+			t.Fatalf("purchase by %s: %v", user, r)
+		}
+		return r["order_id"].(string)
+	}
+
+	alice := buy("alice")
+	if o := do(http.MethodGet, "/orders/"+alice, nil, false, http.StatusOK); o["status"] != "pending" || o["user_id"] != "alice" {
+		t.Fatalf("alice's order: %v", o)
+	}
+	if o := do(http.MethodPost, "/orders/"+alice+"/pay", map[string]any{"user_id": "alice"}, false, http.StatusOK); o["status"] != "paid" || o["paid_at"] == nil {
+		t.Fatalf("paid: %v", o)
+	}
+	h := do(http.MethodGet, "/users/alice/orders", nil, false, http.StatusOK)
+	if items := h["items"].([]any); len(items) != 1 || items[0].(map[string]any)["status"] != "paid" || h["next_cursor"] != nil {
+		t.Fatalf("alice's history: %v", h)
+	}
+
+	bob := buy("bob")
+	if r := do(http.MethodPost, "/activities/"+a.ID+"/purchase", map[string]any{"user_id": "carol"}, false, http.StatusOK); r["outcome"] != "sold_out" {
+		t.Fatalf("carol while sold out: %v", r)
+	}
+	do(http.MethodPost, "/orders/"+bob+"/cancel", map[string]any{"user_id": "bob"}, false, http.StatusOK)
+	if r := do(http.MethodPost, "/activities/"+a.ID+"/purchase", map[string]any{"user_id": "bob"}, false, http.StatusOK); r["outcome"] != "already_won" || r["order_id"] != bob {
+		t.Fatalf("bob after cancelling: %v", r)
+	}
+	carol := buy("carol")
+	if s := stats(); s["remaining"] != 0.0 || s["paid"] != 1.0 || s["cancelled"] != 1.0 || s["pending"] != 1.0 || s["consistent"] != true {
+		t.Fatalf("stats: %v", s)
+	}
+
+	o, err := env.Store.Order(t.Context(), carol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	platformtest.WaitRedisTime(t, env.Store, *o.ExpiresAt)
+	if o := do(http.MethodGet, "/orders/"+carol, nil, false, http.StatusOK); o["status"] != "expired" {
+		t.Fatalf("carol's overdue order reads %v", o)
+	}
+	if j := do(http.MethodPost, "/jobs/expire-orders", nil, true, http.StatusOK); j["expired"] != 1.0 {
+		t.Fatalf("job: %v", j)
+	}
+	r := env.Do(t, platformtest.Request{Method: http.MethodPost, Path: "/orders/" + carol + "/pay", Body: map[string]any{"user_id": "carol"}})
+	if r.Status != http.StatusConflict || r.ErrorCode() != redislib.CodeOrderExpired {
+		t.Fatalf("late payment: %d %s", r.Status, r.Body)
+	}
+	if s := stats(); s["remaining"] != 1.0 || s["expired"] != 1.0 || s["pending"] != 0.0 || s["buyers"] != 3.0 || s["consistent"] != true {
+		t.Fatalf("stats after expiry: %v", s)
+	}
+	l := do(http.MethodGet, "/activities/"+a.ID+"/orders?status=expired", nil, true, http.StatusOK)
+	if items := l["items"].([]any); len(items) != 1 || items[0].(map[string]any)["id"] != carol {
+		t.Fatalf("expired orders: %v", l)
+	}
+}

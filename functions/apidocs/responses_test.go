@@ -1,0 +1,320 @@
+package apidocs_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+
+	"seckill/functions/all"
+	"seckill/functions/platform/platformtest"
+	"seckill/redislib"
+)
+
+func init() {
+	// The docs page is HTML: read it as text to check it against its schema.
+	openapi3filter.RegisterBodyDecoder("text/html", func(r io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
+		b, err := io.ReadAll(r)
+		return string(b), err
+	})
+}
+
+// validator checks real requests and responses against the document.
+type validator struct {
+	doc  *openapi3.T
+	opts *openapi3filter.Options
+	// seen counts validated responses by operation and status.
+	seen map[string]int
+}
+
+func newValidator(t *testing.T) *validator {
+	return &validator{doc: mustSpec(t), seen: map[string]int{},
+		opts: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true, AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}}
+}
+
+// route finds the operation of a request path, with its path parameters.
+func (v *validator) route(method, path string) (*routers.Route, map[string]string) {
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	for tmpl, item := range v.doc.Paths.Map() {
+		tsegs := strings.Split(strings.Trim(tmpl, "/"), "/")
+		if len(tsegs) != len(segs) || item.GetOperation(method) == nil {
+			continue
+		}
+		params := map[string]string{}
+		match := true
+		for i, ts := range tsegs {
+			if strings.HasPrefix(ts, "{") {
+				params[strings.Trim(ts, "{}")] = segs[i]
+			} else if ts != segs[i] {
+				match = false
+				break
+			}
+		}
+		if match {
+			return &routers.Route{Spec: v.doc, Path: tmpl, PathItem: item, Method: method, Operation: item.GetOperation(method)}, params
+		}
+	}
+	return nil, nil
+}
+
+// mustCheck sends req, checks the status, and validates the response (and,
+// when validRequest, the request) against the document.
+func (v *validator) mustCheck(t *testing.T, env *platformtest.Env, req platformtest.Request, wantStatus int, wantCode string, validRequest bool) platformtest.Response {
+	t.Helper()
+	var resp platformtest.Response
+	if wantStatus == http.StatusRequestEntityTooLarge {
+		resp = mustDoHTTP(t, env, req) // app.Test reports the refused body as its own error
+	} else {
+		resp = env.Do(t, req)
+	}
+	if resp.Status != wantStatus || resp.ErrorCode() != wantCode {
+		t.Fatalf("%s %s: got %d %q, want %d %q: %s", req.Method, req.Path, resp.Status, resp.ErrorCode(), wantStatus, wantCode, resp.Body)
+	}
+	path, query, _ := strings.Cut(req.Path, "?")
+	route, params := v.route(req.Method, path)
+	if route == nil {
+		t.Fatalf("%s %s: no operation in the document", req.Method, path)
+	}
+	var body []byte
+	switch b := req.Body.(type) {
+	case nil:
+	case string:
+		body = []byte(b)
+	default:
+		body, _ = json.Marshal(b)
+	}
+	hr := httptest.NewRequest(req.Method, req.Path, bytes.NewReader(body))
+	if body != nil {
+		hr.Header.Set("Content-Type", "application/json")
+	}
+	_ = query
+	in := &openapi3filter.RequestValidationInput{Request: hr, PathParams: params, Route: route, Options: v.opts}
+	ctx := context.Background()
+	if validRequest {
+		if err := openapi3filter.ValidateRequest(ctx, in); err != nil {
+			t.Errorf("%s %s: the request does not match the document: %v", req.Method, req.Path, err)
+		}
+	}
+	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: resp.Status, Header: resp.Header, Options: v.opts}
+	out.SetBodyBytes(resp.Body)
+	if err := openapi3filter.ValidateResponse(ctx, out); err != nil {
+		t.Errorf("%s %s -> %d: the response does not match the document: %v\nbody: %s", req.Method, req.Path, resp.Status, err, resp.Body)
+	}
+	v.seen[route.Method+" "+route.Path]++
+	return resp
+}
+
+// mustDoHTTP sends req to env's app over a real loopback connection.
+func mustDoHTTP(t *testing.T, env *platformtest.Env, req platformtest.Request) platformtest.Response {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = env.App.Listener(ln) }()
+	defer ln.Close()
+	body, _ := json.Marshal(req.Body)
+	hr, _ := http.NewRequest(req.Method, "http://"+ln.Addr().String()+req.Path, bytes.NewReader(body))
+	hr.Header.Set("Content-Type", "application/json")
+	if req.Admin {
+		hr.Header.Set("Authorization", "Bearer "+platformtest.AdminToken)
+	}
+	r, err := http.DefaultClient.Do(hr)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.Path, err)
+	}
+	defer r.Body.Close()
+	b, _ := io.ReadAll(r.Body)
+	return platformtest.Response{Status: r.StatusCode, Header: r.Header, Body: b}
+}
+
+// Real answers of every served operation, successes and the errors that can
+// be caused from outside, validated against the document: the schemas (with
+// additionalProperties false) and the error codes listed per status catch
+// any drift between the handlers and the spec.
+func TestResponsesMatchSpec(t *testing.T) {
+	v := newValidator(t)
+	env := platformtest.New(t, all.Functions...)
+	ok := func(req platformtest.Request, status int) platformtest.Response {
+		t.Helper()
+		return v.mustCheck(t, env, req, status, "", true)
+	}
+	fail := func(req platformtest.Request, status int, code string) {
+		t.Helper()
+		v.mustCheck(t, env, req, status, code, false)
+	}
+	type obj = map[string]any
+	future := func(d time.Duration) string { return time.Now().Add(d).UTC().Format(time.RFC3339) }
+	big := obj{"name": strings.Repeat("x", 20000), "price": 1}
+
+	// Products.
+	p := ok(platformtest.Request{Method: "POST", Path: "/products", Admin: true, Body: obj{"name": "Phone", "description": "black", "price": 49900}}, 201).JSON(t)
+	pid := p["id"].(string)
+	ok(platformtest.Request{Method: "POST", Path: "/products", Admin: true, Body: obj{"name": "No description", "price": 0}}, 201)
+	fail(platformtest.Request{Method: "POST", Path: "/products", Body: obj{"name": "x", "price": 1}}, 401, "unauthorized")
+	for _, c := range []struct {
+		body any
+		code string
+	}{
+		{"", "empty_body"}, {`{"name":`, "malformed_json"}, {obj{"name": "x", "price": 1, "colour": "red"}, "unknown_field"},
+		{obj{"name": 7, "price": 1}, "invalid_field_type"}, {obj{"price": 1}, "missing_field"}, {obj{"name": "", "price": 1}, "invalid_name"},
+		{obj{"name": "x", "description": "a\x00b", "price": 1}, "invalid_description"}, {obj{"name": "x", "price": -1}, "invalid_price"},
+	} {
+		fail(platformtest.Request{Method: "POST", Path: "/products", Admin: true, Body: c.body}, 400, c.code)
+	}
+	fail(platformtest.Request{Method: "POST", Path: "/products", Admin: true, Body: big}, 413, "body_too_large")
+	ok(platformtest.Request{Method: "GET", Path: "/products/" + pid}, 200)
+	fail(platformtest.Request{Method: "GET", Path: "/products/nosuch"}, 404, "product_not_found")
+	fail(platformtest.Request{Method: "GET", Path: "/products/bad.id"}, 400, "invalid_id")
+
+	// Activities.
+	newAct := func(extra obj) obj {
+		a := obj{"product_id": pid, "stock": 2, "price": 999, "starts_at": future(-time.Minute), "ends_at": future(time.Hour)}
+		for k, v := range extra {
+			a[k] = v
+		}
+		return a
+	}
+	a := ok(platformtest.Request{Method: "POST", Path: "/activities", Admin: true, Body: newAct(nil)}, 201).JSON(t)
+	aid := a["id"].(string)
+	sched := ok(platformtest.Request{Method: "POST", Path: "/activities", Admin: true, Body: newAct(obj{"starts_at": future(time.Hour), "ends_at": future(2 * time.Hour), "payment_window": 0})}, 201).JSON(t)
+	// An activity cannot be created in the past: end one by moving its end.
+	ended := platformtest.MustActivity(t, env.Store, 1)
+	if err := env.Store.Client().HSet(context.Background(), redislib.ActivityKey(ended.ID), "ends_at", time.Now().Add(-time.Second).UnixMilli()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	fail(platformtest.Request{Method: "POST", Path: "/activities", Body: newAct(nil)}, 401, "unauthorized")
+	deleted := platformtest.MustProduct(t, env.Store)
+	if err := env.Store.Client().HSet(context.Background(), redislib.ProductKey(deleted.ID), "deleted", "1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		body any
+		code string
+	}{
+		{"", "empty_body"}, {"[1,", "malformed_json"}, {newAct(obj{"colour": 1}), "unknown_field"}, {newAct(obj{"stock": "2"}), "invalid_field_type"},
+		{obj{"product_id": pid}, "missing_field"}, {newAct(obj{"product_id": "a.b"}), "invalid_id"}, {newAct(obj{"stock": 0}), "invalid_stock"},
+		{newAct(obj{"price": -5}), "invalid_price"}, {newAct(obj{"starts_at": "tomorrow"}), "invalid_time"},
+		{newAct(obj{"starts_at": future(time.Hour), "ends_at": future(time.Minute)}), "invalid_time_range"},
+		{newAct(obj{"payment_window": -1}), "invalid_payment_window"}, {newAct(obj{"product_id": "nosuch"}), "unknown_product"},
+		{newAct(obj{"product_id": deleted.ID}), "product_deleted"},
+		{newAct(obj{"starts_at": future(-2 * time.Hour), "ends_at": future(-time.Hour)}), "ends_in_past"},
+	} {
+		fail(platformtest.Request{Method: "POST", Path: "/activities", Admin: true, Body: c.body}, 400, c.code)
+	}
+	fail(platformtest.Request{Method: "POST", Path: "/activities", Admin: true, Body: big}, 413, "body_too_large")
+	ok(platformtest.Request{Method: "GET", Path: "/activities/" + aid}, 200)
+	ok(platformtest.Request{Method: "GET", Path: "/activities/" + sched["id"].(string)}, 200)
+	ok(platformtest.Request{Method: "GET", Path: "/activities/" + ended.ID}, 200)
+	fail(platformtest.Request{Method: "GET", Path: "/activities/nosuch"}, 404, "activity_not_found")
+	fail(platformtest.Request{Method: "GET", Path: "/activities/a.b"}, 400, "invalid_id")
+
+	// Purchases: every outcome, then the errors.
+	buy := func(act, user string) platformtest.Request {
+		return platformtest.Request{Method: "POST", Path: "/activities/" + act + "/purchase", Body: obj{"user_id": user}}
+	}
+	for _, c := range []struct{ act, user, outcome string }{
+		{aid, "u1", "won"}, {aid, "u1", "already_won"}, {aid, "u2", "won"}, {aid, "u3", "sold_out"},
+		{sched["id"].(string), "u1", "not_started"}, {ended.ID, "u1", "ended"},
+	} {
+		if got := ok(buy(c.act, c.user), 200).JSON(t)["outcome"]; got != c.outcome {
+			t.Fatalf("purchase %s by %s: outcome %v, want %s", c.act, c.user, got, c.outcome)
+		}
+	}
+	fail(buy("nosuch", "u1"), 404, "activity_not_found")
+	fail(buy("a.b", "u1"), 400, "invalid_id")
+	fail(buy(aid, "has space"), 400, "invalid_user_id")
+	fail(platformtest.Request{Method: "POST", Path: "/activities/" + aid + "/purchase", Body: ""}, 400, "empty_body")
+	fail(platformtest.Request{Method: "POST", Path: "/activities/" + aid + "/purchase", Body: "{"}, 400, "malformed_json")
+	fail(platformtest.Request{Method: "POST", Path: "/activities/" + aid + "/purchase", Body: obj{"user": "u"}}, 400, "unknown_field")
+	fail(platformtest.Request{Method: "POST", Path: "/activities/" + aid + "/purchase", Body: obj{"user_id": 1}}, 400, "invalid_field_type")
+	fail(platformtest.Request{Method: "POST", Path: "/activities/" + aid + "/purchase", Body: obj{}}, 400, "missing_field")
+	fail(platformtest.Request{Method: "POST", Path: "/activities/" + aid + "/purchase", Body: obj{"user_id": strings.Repeat("u", 20000)}}, 413, "body_too_large")
+
+	if won := ok(platformtest.Request{Method: "GET", Path: "/activities/" + aid + "/purchases/u1"}, 200).JSON(t); won["won"] != true || won["order_id"] == nil {
+		t.Fatalf("purchase result of a winner: %v", won)
+	}
+	if lost := ok(platformtest.Request{Method: "GET", Path: "/activities/" + aid + "/purchases/u3"}, 200).JSON(t); lost["won"] != false {
+		t.Fatalf("purchase result of a loser: %v", lost)
+	}
+	fail(platformtest.Request{Method: "GET", Path: "/activities/nosuch/purchases/u1"}, 404, "activity_not_found")
+	fail(platformtest.Request{Method: "GET", Path: "/activities/a.b/purchases/u1"}, 400, "invalid_id")
+	fail(platformtest.Request{Method: "GET", Path: "/activities/" + aid + "/purchases/a%20b"}, 400, "invalid_user_id")
+
+	// Catalog management.
+	req := func(method, path string, admin bool, body any) platformtest.Request {
+		return platformtest.Request{Method: method, Path: path, Admin: admin, Body: body}
+	}
+	ok(req("GET", "/products?limit=2", false, nil), 200)
+	fail(req("GET", "/products?limit=0", false, nil), 400, "invalid_limit")
+	fail(req("GET", "/products?cursor=forged", false, nil), 400, "invalid_cursor")
+	ok(req("PATCH", "/products/"+pid, true, obj{"description": "blue"}), 200)
+	fail(req("PATCH", "/products/"+pid, true, obj{}), 400, "empty_update")
+	fail(req("PATCH", "/products/nosuch", true, obj{"price": 1}), 404, "product_not_found")
+	ok(req("GET", "/activities?status=running", false, nil), 200)
+	fail(req("GET", "/activities?status=asleep", false, nil), 400, "invalid_status")
+	schedID := sched["id"].(string)
+	ok(req("PATCH", "/activities/"+schedID, true, obj{"stock": 5}), 200)
+	fail(req("PATCH", "/activities/"+aid, true, obj{"stock": 5}), 409, "activity_started")
+	ok(req("POST", "/activities/"+aid+"/stock", true, obj{"delta": 1}), 200)
+	fail(req("POST", "/activities/"+aid+"/stock", true, obj{"delta": 0}), 400, "invalid_delta")
+	fail(req("POST", "/activities/"+aid+"/stock", true, obj{"delta": -5}), 409, "stock_below_sold")
+	ok(req("POST", "/activities/"+schedID+"/cancel", true, nil), 200)
+	spare := ok(req("POST", "/products", true, obj{"name": "Spare", "price": 1}), 201).JSON(t)["id"].(string)
+	ok(req("DELETE", "/products/"+spare, true, nil), 200)
+	fail(req("DELETE", "/products/"+pid, true, nil), 409, "product_in_use")
+
+	// Orders.
+	orderOf := func(user string) string {
+		return ok(req("GET", "/activities/"+aid+"/purchases/"+user, false, nil), 200).JSON(t)["order_id"].(string)
+	}
+	o1, o2 := orderOf("u1"), orderOf("u2")
+	ok(req("GET", "/orders/"+o1, false, nil), 200)
+	fail(req("GET", "/orders/"+aid+"-0000000000000000", false, nil), 404, "order_not_found")
+	ok(req("GET", "/users/u1/orders", false, nil), 200)
+	ok(req("GET", "/activities/"+aid+"/orders?status=pending", true, nil), 200)
+	ok(req("GET", "/activities/"+aid+"/stats", true, nil), 200)
+	fail(req("POST", "/orders/"+o1+"/pay", false, obj{"user_id": "u2"}), 403, "forbidden")
+	ok(req("POST", "/orders/"+o1+"/pay", false, obj{"user_id": "u1"}), 200)
+	fail(req("POST", "/orders/"+o1+"/pay", false, obj{"user_id": "u1"}), 409, "already_paid")
+	ok(req("POST", "/orders/"+o2+"/cancel", false, obj{"user_id": "u2"}), 200)
+	fail(req("POST", "/orders/"+o2+"/pay", false, obj{"user_id": "u2"}), 409, "order_cancelled")
+	ok(req("POST", "/jobs/expire-orders", true, nil), 200)
+
+	// Operations and docs.
+	ok(platformtest.Request{Method: "GET", Path: "/livez"}, 200)
+	ok(platformtest.Request{Method: "GET", Path: "/readyz"}, 200)
+	ok(platformtest.Request{Method: "GET", Path: "/metrics"}, 200)
+	ok(platformtest.Request{Method: "GET", Path: "/openapi.json"}, 200)
+	ok(platformtest.Request{Method: "GET", Path: "/docs"}, 200)
+
+	// Redis down: every Redis-backed operation answers 503 store_unavailable.
+	env.Redis.Kill()
+	fail(platformtest.Request{Method: "GET", Path: "/readyz"}, 503, "store_unavailable")
+	fail(platformtest.Request{Method: "GET", Path: "/products/" + pid}, 503, "store_unavailable")
+	fail(platformtest.Request{Method: "POST", Path: "/products", Admin: true, Body: obj{"name": "x", "price": 1}}, 503, "store_unavailable")
+	fail(platformtest.Request{Method: "GET", Path: "/activities/" + aid}, 503, "store_unavailable")
+	fail(platformtest.Request{Method: "POST", Path: "/activities", Admin: true, Body: newAct(nil)}, 503, "store_unavailable")
+	fail(buy(aid, "u9"), 503, "store_unavailable")
+	fail(platformtest.Request{Method: "GET", Path: "/activities/" + aid + "/purchases/u1"}, 503, "store_unavailable")
+
+	// Every operation the registry serves was validated, with a 2xx answer.
+	served, _ := servedRoutes(t)
+	for r := range served {
+		method, path, _ := strings.Cut(r, " ")
+		route, _ := v.route(method, strings.NewReplacer("{id}", "x", "{user_id}", "x").Replace(path))
+		if route == nil || v.seen[route.Method+" "+route.Path] == 0 {
+			t.Errorf("%s: no response validated", r)
+		}
+	}
+}

@@ -1,0 +1,93 @@
+package cancelorder_test
+
+import (
+	"net/http"
+	"testing"
+
+	"seckill/functions/cancelorder"
+	"seckill/functions/platform/platformtest"
+	"seckill/redislib"
+)
+
+func TestCancelOrder(t *testing.T) {
+	env := platformtest.New(t, cancelorder.Function)
+	ctx := t.Context()
+	a := platformtest.MustActivity(t, env.Store, 10)
+	byUser := platformtest.MustWin(t, env.Store, a.ID, "bob")
+	byAdmin := platformtest.MustWin(t, env.Store, a.ID, "carol")
+	byAdminEmpty := platformtest.MustWin(t, env.Store, a.ID, "dave")
+	paid := platformtest.MustWin(t, env.Store, a.ID, "erin")
+	if _, err := env.Store.PayOrder(ctx, paid.ID, "erin"); err != nil {
+		t.Fatal(err)
+	}
+	other := platformtest.MustWin(t, env.Store, a.ID, "frank")
+	short := platformtest.MustActivity(t, env.Store, 5, platformtest.PaymentWindow(1))
+	late := platformtest.MustWin(t, env.Store, short.ID, "gina")
+	platformtest.WaitRedisTime(t, env.Store, *late.ExpiresAt)
+
+	cancel := func(id string) string { return "/orders/" + id + "/cancel" }
+	user := func(u string) map[string]any { return map[string]any{"user_id": u} }
+	tests := []struct {
+		name       string
+		path       string
+		body       any
+		admin      bool
+		header     map[string]string
+		wantStatus int
+		wantCode   string
+	}{
+		{"user cancels", cancel(byUser.ID), user("bob"), false, nil, http.StatusOK, ""},
+		{"user cancels twice", cancel(byUser.ID), user("bob"), false, nil, http.StatusConflict, redislib.CodeOrderCancelled},
+		{"admin cancels with {}", cancel(byAdmin.ID), map[string]any{}, true, nil, http.StatusOK, ""},
+		{"admin cancels without a body", cancel(byAdminEmpty.ID), nil, true, nil, http.StatusOK, ""},
+		{"admin cancels a cancelled order", cancel(byAdminEmpty.ID), nil, true, nil, http.StatusConflict, redislib.CodeOrderCancelled},
+		{"paid", cancel(paid.ID), user("erin"), false, nil, http.StatusConflict, redislib.CodeAlreadyPaid},
+		{"paid, by an admin", cancel(paid.ID), nil, true, nil, http.StatusConflict, redislib.CodeAlreadyPaid},
+		{"window closed", cancel(late.ID), user("gina"), false, nil, http.StatusConflict, redislib.CodeOrderExpired},
+		{"someone else's order", cancel(other.ID), user("mallory"), false, nil, http.StatusForbidden, "forbidden"},
+		{"admin naming the wrong user", cancel(other.ID), user("mallory"), true, nil, http.StatusForbidden, "forbidden"},
+		{"wrong admin token", cancel(other.ID), nil, false, map[string]string{"Authorization": "Bearer nope"}, http.StatusUnauthorized, "unauthorized"},
+		{"not a bearer token", cancel(other.ID), user("frank"), false, map[string]string{"Authorization": "Basic Zm9vOmJhcg=="}, http.StatusUnauthorized, "unauthorized"},
+		{"unknown order", cancel(a.ID + "-0123456789abcdef"), user("frank"), false, nil, http.StatusNotFound, redislib.CodeOrderNotFound},
+		{"malformed order id", cancel("x-1"), user("frank"), false, nil, http.StatusBadRequest, "invalid_id"},
+		{"user without a body", cancel(other.ID), nil, false, nil, http.StatusBadRequest, "empty_body"},
+		{"missing user_id", cancel(other.ID), map[string]any{}, false, nil, http.StatusBadRequest, "missing_field"},
+		{"malformed json", cancel(other.ID), `{"user_id"`, false, nil, http.StatusBadRequest, "malformed_json"},
+		{"malformed json from an admin", cancel(other.ID), `{`, true, nil, http.StatusBadRequest, "malformed_json"},
+		{"unknown field", cancel(other.ID), map[string]any{"user_id": "frank", "reason": "x"}, false, nil, http.StatusBadRequest, "unknown_field"},
+		{"user_id not a string", cancel(other.ID), map[string]any{"user_id": true}, false, nil, http.StatusBadRequest, "invalid_field_type"},
+		{"bad user_id", cancel(other.ID), user("{x}"), false, nil, http.StatusBadRequest, "invalid_user_id"},
+		{"bad user_id from an admin", cancel(other.ID), user(""), true, nil, http.StatusBadRequest, "invalid_user_id"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := env.Do(t, platformtest.Request{Method: http.MethodPost, Path: tc.path, Body: tc.body, Admin: tc.admin, Header: tc.header})
+			if r.Status != tc.wantStatus || r.ErrorCode() != tc.wantCode {
+				t.Fatalf("got %d %s, want %d %q", r.Status, r.Body, tc.wantStatus, tc.wantCode)
+			}
+			if r.Status == http.StatusOK {
+				var o redislib.Order
+				r.Decode(t, &o)
+				if o.Status != redislib.OrderCancelled || o.ClosedAt == nil {
+					t.Fatalf("answer: %+v", o)
+				}
+			}
+		})
+	}
+
+	if o, _ := env.Store.Order(ctx, other.ID); o.Status != redislib.OrderPending {
+		t.Fatalf("order refused every time: %+v", o)
+	}
+	if st := platformtest.MustStats(t, env.Store, a.ID); st.Cancelled != 3 || st.Paid != 1 || st.Pending != 1 || st.Remaining != 8 || !st.Consistent {
+		t.Fatalf("stats: %+v", st)
+	}
+	if st := platformtest.MustStats(t, env.Store, short.ID); st.Expired != 1 || st.Cancelled != 0 || st.Remaining != 5 {
+		t.Fatalf("stats of the short window: %+v", st)
+	}
+
+	env.Redis.Kill()
+	r := env.Do(t, platformtest.Request{Method: http.MethodPost, Path: cancel(other.ID), Body: user("frank")})
+	if r.Status != http.StatusServiceUnavailable || r.ErrorCode() != redislib.CodeStoreUnavailable {
+		t.Fatalf("Redis down: %d %s", r.Status, r.Body)
+	}
+}

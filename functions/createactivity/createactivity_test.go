@@ -1,0 +1,76 @@
+package createactivity_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"seckill/functions/createactivity"
+	"seckill/functions/listactivities"
+	"seckill/functions/platform"
+	"seckill/functions/platform/platformtest"
+	"seckill/redislib"
+)
+
+// TestCreateActivityValidation checks that each creation rule fails with its
+// own 400 code and writes nothing.
+func TestCreateActivityValidation(t *testing.T) {
+	env := platformtest.New(t, createactivity.Function, listactivities.Function)
+	product := platformtest.MustProduct(t, env.Store)
+	gone := platformtest.MustProduct(t, env.Store)
+	if _, err := env.Store.DeleteProduct(context.Background(), gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	at := func(d time.Duration) string { return now.Add(d).Format(time.RFC3339) }
+	body := func(productID string, stock, price int64, starts, ends string) string {
+		return fmt.Sprintf(`{"product_id":%q,"stock":%d,"price":%d,"starts_at":%q,"ends_at":%q}`, productID, stock, price, starts, ends)
+	}
+	tests := []struct {
+		name       string
+		body       string
+		noAdmin    bool
+		wantStatus int
+		wantCode   string
+	}{
+		{"valid", body(product.ID, 10, 100, at(-time.Hour), at(time.Hour)), false, 201, ""},
+		{"smallest stock, free", body(product.ID, 1, 0, at(time.Hour), at(2*time.Hour)), false, 201, ""},
+		{"largest stock", body(product.ID, 10_000_000, 1, at(time.Hour), at(2*time.Hour)), false, 201, ""},
+		{"unknown product", body("nosuchproduct", 10, 100, at(-time.Hour), at(time.Hour)), false, 400, redislib.CodeUnknownProduct},
+		{"deleted product", body(gone.ID, 10, 100, at(-time.Hour), at(time.Hour)), false, 400, redislib.CodeProductDeleted},
+		{"bad product id", body("a b", 10, 100, at(-time.Hour), at(time.Hour)), false, 400, platform.CodeInvalidID},
+		{"zero stock", body(product.ID, 0, 100, at(-time.Hour), at(time.Hour)), false, 400, platform.CodeInvalidStock},
+		{"too much stock", body(product.ID, 10_000_001, 100, at(-time.Hour), at(time.Hour)), false, 400, platform.CodeInvalidStock},
+		{"negative price", body(product.ID, 10, -1, at(-time.Hour), at(time.Hour)), false, 400, platform.CodeInvalidPrice},
+		{"starts at the end", body(product.ID, 10, 100, at(time.Hour), at(time.Hour)), false, 400, platform.CodeInvalidTimeRange},
+		{"starts after the end", body(product.ID, 10, 100, at(2*time.Hour), at(time.Hour)), false, 400, platform.CodeInvalidTimeRange},
+		{"ends in the past", body(product.ID, 10, 100, at(-2*time.Hour), at(-time.Hour)), false, 400, redislib.CodeEndsInPast},
+		{"bad time", body(product.ID, 10, 100, "now", at(time.Hour)), false, 400, platform.CodeInvalidTime},
+		{"negative payment window", fmt.Sprintf(`{"product_id":%q,"stock":1,"price":1,"starts_at":%q,"ends_at":%q,"payment_window":-1}`,
+			product.ID, at(-time.Hour), at(time.Hour)), false, 400, platform.CodeInvalidWindow},
+		{"payment window too long", fmt.Sprintf(`{"product_id":%q,"stock":1,"price":1,"starts_at":%q,"ends_at":%q,"payment_window":604801}`,
+			product.ID, at(-time.Hour), at(time.Hour)), false, 400, platform.CodeInvalidWindow},
+		{"missing stock", fmt.Sprintf(`{"product_id":%q,"price":1,"starts_at":%q,"ends_at":%q}`, product.ID, at(-time.Hour), at(time.Hour)),
+			false, 400, platform.CodeMissingField},
+		{"no token", body(product.ID, 10, 100, at(-time.Hour), at(time.Hour)), true, 401, platform.CodeUnauthorized},
+	}
+	created := 0
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := env.Do(t, platformtest.Request{Method: http.MethodPost, Path: "/activities", Body: tt.body, Admin: !tt.noAdmin})
+			if resp.Status != tt.wantStatus || resp.ErrorCode() != tt.wantCode {
+				t.Fatalf("status %d code %q, want %d %q: %s", resp.Status, resp.ErrorCode(), tt.wantStatus, tt.wantCode, resp.Body)
+			}
+			if resp.Status == 201 {
+				created++
+			}
+			var page redislib.Page[redislib.Activity]
+			env.Do(t, platformtest.Request{Method: http.MethodGet, Path: "/activities?limit=100"}).Decode(t, &page)
+			if len(page.Items) != created {
+				t.Fatalf("%d activities listed, %d created", len(page.Items), created)
+			}
+		})
+	}
+}

@@ -1,0 +1,63 @@
+// Package expireorders is the scheduled job that expires overdue orders and
+// brings the users' order histories up to date.
+package expireorders
+
+import (
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"seckill/functions/platform"
+	"seckill/redislib"
+)
+
+// Function runs the order jobs, for a scheduler (for example a Kubernetes
+// CronJob calling it every minute with the admin token).
+var Function = platform.Function{
+	Name:    "expireorders",
+	Summary: "expire every overdue order and apply the event streams to the users' order histories",
+	Writes:  true,
+	Routes: []platform.Route{{Method: fiber.MethodPost, Path: "/jobs/expire-orders", Admin: true,
+		Handler: func(d platform.Deps) fiber.Handler { return Handler(d.Store) }}},
+}
+
+// Consumer is the job's consumer name in the user-index consumer group. It
+// is fixed, so short-lived job processes do not pile up consumers; events a
+// killed run left unacknowledged are reclaimed by a later run.
+const Consumer = "expireorders"
+
+// Result is the job's answer.
+type Result struct {
+	// Expired is how many orders this run expired.
+	Expired int `json:"expired"`
+	// Projected is how many events this run applied to the users' histories.
+	Projected int `json:"projected"`
+	// Complete is false when the run stopped at its time budget with work
+	// possibly left; the next run carries on.
+	Complete bool `json:"complete"`
+}
+
+// Handler answers POST /jobs/expire-orders. It expires overdue orders in
+// batches, then runs the user-history projector, each within a share of the
+// request's time budget (REQUEST_TIMEOUT), and reports what it did.
+func Handler(store *redislib.Store) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		ctx := c.UserContext()
+		expireUntil, projectUntil := time.Time{}, time.Time{}
+		if deadline, ok := ctx.Deadline(); ok {
+			left := time.Until(deadline)
+			expireUntil = time.Now().Add(left * 45 / 100)
+			projectUntil = time.Now().Add(left * 85 / 100)
+		}
+		exp, err := store.ExpireOrders(ctx, redislib.JobOptions{Until: expireUntil})
+		if err != nil {
+			return err
+		}
+		proj, err := store.ProjectUserOrders(ctx, redislib.JobOptions{Until: projectUntil, Consumer: Consumer})
+		if err != nil {
+			return err
+		}
+		res := Result{Expired: exp.Expired, Projected: proj.Events, Complete: exp.Complete && proj.Complete}
+		return c.JSON(res)
+	}
+}

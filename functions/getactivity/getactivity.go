@@ -1,0 +1,33 @@
+// Package getactivity is the function that reads one activity.
+package getactivity
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"seckill/functions/platform"
+	"seckill/redislib"
+)
+
+// Function reads activities.
+var Function = platform.Function{
+	Name:    "getactivity",
+	Summary: "read an activity with its live stock and status",
+	Routes: []platform.Route{{Method: fiber.MethodGet, Path: "/activities/:id",
+		Handler: func(d platform.Deps) fiber.Handler { return Handler(d.Store) }}},
+}
+
+// Handler answers GET /activities/:id; the status is derived from Redis time
+// and stock at the moment of the read.
+func Handler(store *redislib.Store) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		id, err := platform.PathID(c, "id")
+		if err != nil {
+			return err
+		}
+		a, err := store.Activity(c.UserContext(), id)
+		if err != nil {
+			return err
+		}
+		return c.JSON(a)
+	}
+}

@@ -1,0 +1,54 @@
+package getactivity_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"seckill/functions/getactivity"
+	"seckill/functions/platform/platformtest"
+)
+
+func TestGetActivity(t *testing.T) {
+	env := platformtest.New(t, getactivity.Function)
+	running := platformtest.MustActivity(t, env.Store, 3)
+	scheduled := platformtest.MustActivity(t, env.Store, 3, platformtest.Window(time.Hour, 2*time.Hour))
+	if _, err := env.Store.Purchase(context.Background(), running.ID, "u1"); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		path       string
+		wantStatus int
+		wantCode   string
+		want       map[string]any
+	}{
+		{"running after a sale", "/activities/" + running.ID, 200, "",
+			map[string]any{"id": running.ID, "stock": 3.0, "remaining": 2.0, "sold": 1.0, "status": "running"}},
+		{"scheduled", "/activities/" + scheduled.ID, 200, "", map[string]any{"status": "scheduled", "remaining": 3.0}},
+		{"unknown", "/activities/nosuch", 404, "activity_not_found", nil},
+		{"invalid id", "/activities/x%20y", 400, "invalid_id", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := env.Do(t, platformtest.Request{Method: "GET", Path: tt.path})
+			if resp.Status != tt.wantStatus || resp.ErrorCode() != tt.wantCode {
+				t.Fatalf("got %d %s, want %d %q", resp.Status, resp.Body, tt.wantStatus, tt.wantCode)
+			}
+			got := map[string]any{}
+			if tt.want != nil {
+				got = resp.JSON(t)
+			}
+			for k, v := range tt.want {
+				if got[k] != v {
+					t.Errorf("%s = %v, want %v", k, got[k], v)
+				}
+			}
+			for _, field := range []string{"product_id", "price", "starts_at", "ends_at"} {
+				if _, ok := got[field]; tt.want != nil && !ok {
+					t.Errorf("field %s missing", field)
+				}
+			}
+		})
+	}
+}

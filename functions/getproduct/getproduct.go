@@ -1,0 +1,32 @@
+// Package getproduct is the function that reads one product.
+package getproduct
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"seckill/functions/platform"
+	"seckill/redislib"
+)
+
+// Function reads products.
+var Function = platform.Function{
+	Name:    "getproduct",
+	Summary: "read a product",
+	Routes: []platform.Route{{Method: fiber.MethodGet, Path: "/products/:id",
+		Handler: func(d platform.Deps) fiber.Handler { return Handler(d.Store) }}},
+}
+
+// Handler answers GET /products/:id with the product, deleted ones included.
+func Handler(store *redislib.Store) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		id, err := platform.PathID(c, "id")
+		if err != nil {
+			return err
+		}
+		p, err := store.Product(c.UserContext(), id)
+		if err != nil {
+			return err
+		}
+		return c.JSON(p)
+	}
+}

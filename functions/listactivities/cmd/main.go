@@ -1,0 +1,9 @@
+// Command listactivities serves only the listactivities function.
+package main
+
+import (
+	"seckill/functions/listactivities"
+	"seckill/functions/platform"
+)
+
+func main() { platform.Main(listactivities.Function) }

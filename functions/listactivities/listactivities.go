@@ -1,0 +1,40 @@
+// Package listactivities is the function that lists activities.
+package listactivities
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"seckill/functions/platform"
+	"seckill/redislib"
+)
+
+// Function lists activities.
+var Function = platform.Function{
+	Name:    "listactivities",
+	Summary: "list activities, newest first, optionally by status, with cursor pagination",
+	Routes: []platform.Route{{Method: fiber.MethodGet, Path: "/activities",
+		Handler: func(d platform.Deps) fiber.Handler { return Handler(d.Store) }}},
+}
+
+// Handler answers GET /activities?status=&limit=&cursor= with {"items",
+// "next_cursor"}: activities newest first, each with its status derived from
+// Redis time and stock at the read. With status, only activities in that
+// status are listed; such a page may hold fewer than limit items while more
+// follow, so only a null next_cursor ends the listing.
+func Handler(store *redislib.Store) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		status := c.Query("status")
+		if status != "" && !redislib.ValidStatus(status) {
+			return platform.Fail(platform.CodeInvalidStatus, "status must be one of scheduled, running, sold_out, ended, cancelled")
+		}
+		q, err := platform.PageQuery(c)
+		if err != nil {
+			return err
+		}
+		page, err := store.ListActivities(c.UserContext(), status, q)
+		if err != nil {
+			return err
+		}
+		return c.JSON(page)
+	}
+}

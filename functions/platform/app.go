@@ -1,0 +1,113 @@
+package platform
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/keyauth"
+	"github.com/gofiber/fiber/v2/middleware/requestid"
+
+	"seckill/redislib"
+)
+
+// NewApp returns a Fiber app that serves the routes of fns, plus GET /livez,
+// GET /readyz and GET /metrics. ready, when not nil, must also hold for
+// /readyz to answer 200 (Main uses it for the durability check).
+func NewApp(d Deps, ready func() bool, fns ...Function) *fiber.App {
+	if d.Metrics == nil {
+		d.Metrics = NewMetrics(d.Store)
+	}
+	app := fiber.New(fiber.Config{
+		AppName:               "seckill",
+		BodyLimit:             d.Config.BodyLimit,
+		ErrorHandler:          errorHandler(d),
+		DisableStartupMessage: true,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		// The client IP (for its rate limit) comes from PROXY_HEADER only
+		// when the connection is from one of TRUSTED_PROXIES.
+		ProxyHeader:             d.Config.ProxyHeader,
+		EnableTrustedProxyCheck: d.Config.ProxyHeader != "",
+		TrustedProxies:          trimmed(d.Config.TrustedProxies),
+		EnableIPValidation:      true,
+	})
+	app.Use(checkRequestID, requestid.New(requestid.Config{Header: fiber.HeaderXRequestID, Generator: redislib.NewID}))
+	app.Use(observe(d))
+	app.Use(requestLogger(d))
+
+	app.Get("/livez", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
+	app.Get("/readyz", withTimeout(d), func(c *fiber.Ctx) error {
+		if err := d.Store.Ping(c.UserContext()); err != nil {
+			return err
+		}
+		if ready != nil && !ready() {
+			return Fail(CodeNotReady, "durability of Redis not verified yet")
+		}
+		return c.JSON(fiber.Map{"status": "ready"})
+	})
+	app.Get("/metrics", d.Metrics.Handler())
+
+	admin := AdminAuth(d.Config.AdminToken)
+	tokens, tokensErr := newUserTokens(d.Config)
+	if tokensErr != nil {
+		d.Log.Error("user authentication misconfigured: user routes answer 500 until it is fixed", "err", tokensErr)
+	}
+	for _, fn := range fns {
+		for _, r := range fn.Routes {
+			handlers := []fiber.Handler{withTimeout(d)}
+			if r.Admin {
+				handlers = append(handlers, admin)
+			}
+			if gate := userGate(d, r, tokens, tokensErr); gate != nil {
+				handlers = append(handlers, gate)
+			}
+			handlers = append(handlers, r.Handler(d))
+			app.Add(r.Method, r.Path, handlers...)
+		}
+	}
+	return app
+}
+
+// withTimeout bounds the store work of a request: every Redis call takes the
+// request's context, so a slow or absent Redis ends as 503, never a hang.
+func withTimeout(d Deps) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		ctx, cancel := context.WithTimeout(c.UserContext(), d.Config.RequestTimeout)
+		defer cancel()
+		c.SetUserContext(ctx)
+		return c.Next()
+	}
+}
+
+// AdminAuth requires "Authorization: Bearer <token>", compared in constant
+// time. An empty token rejects everything, so a route is never open by mistake.
+func AdminAuth(token string) fiber.Handler {
+	errUnauthorized := Fail(CodeUnauthorized, "admin routes need the header Authorization: Bearer followed by the admin token")
+	return keyauth.New(keyauth.Config{
+		KeyLookup:  "header:" + fiber.HeaderAuthorization,
+		AuthScheme: "Bearer",
+		Validator: func(_ *fiber.Ctx, key string) (bool, error) {
+			if token != "" && subtle.ConstantTimeCompare([]byte(key), []byte(token)) == 1 {
+				return true, nil
+			}
+			return false, keyauth.ErrMissingOrMalformedAPIKey
+		},
+		ErrorHandler: func(_ *fiber.Ctx, err error) error {
+			if errors.Is(err, keyauth.ErrMissingOrMalformedAPIKey) {
+				return errUnauthorized
+			}
+			return err
+		},
+	})
+}
+
+func functionNames(fns []Function) string {
+	if len(fns) == 1 {
+		return fns[0].Name
+	}
+	return "all"
+}

@@ -1,0 +1,44 @@
+package platform
+
+import "time"
+
+// Config is the part of a function's configuration that is not about Redis
+// (redislib.Config is read beside it). Every field is one environment variable.
+type Config struct {
+	Port       int    `envconfig:"PORT" default:"8080" desc:"HTTP port"`
+	AdminToken string `envconfig:"ADMIN_TOKEN" desc:"bearer token for admin routes; required by functions that serve any (never logged)"`
+	// AllowNonDurableRedis lets a writing function serve on a Redis without
+	// appendonly yes / appendfsync always, with a loud warning.
+	AllowNonDurableRedis bool          `envconfig:"ALLOW_NON_DURABLE_REDIS" default:"false" desc:"serve even if Redis does not fsync every write (loses acknowledged sales on a crash)"`
+	RequestTimeout       time.Duration `envconfig:"REQUEST_TIMEOUT" default:"2s" desc:"bound on the store work of one request; past it the answer is 503 store_unavailable"`
+	ShutdownTimeout      time.Duration `envconfig:"SHUTDOWN_TIMEOUT" default:"10s" desc:"on SIGTERM, how long in-flight requests may take to finish"`
+	BodyLimit            int           `envconfig:"BODY_LIMIT" default:"16384" desc:"largest request body in bytes; larger is 413 body_too_large"`
+	LogLevel             string        `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
+
+	// User authentication (see userauth.go): off unless a secret or a public key is set.
+	UserJWTSecret    string `envconfig:"USER_JWT_SECRET" desc:"HS256 secret (at least 32 bytes) of user tokens; when set, user routes need a bearer JWT whose sub is the user (never logged)"`
+	UserJWTPublicKey string `envconfig:"USER_JWT_PUBLIC_KEY" desc:"PEM public key (RSA: RS256, EC: ES256/384/512, Ed25519: EdDSA) of user tokens, or the path of a PEM file; alternative to USER_JWT_SECRET"`
+	UserJWTIssuer    string `envconfig:"USER_JWT_ISSUER" desc:"when set, user tokens must carry this iss"`
+	UserJWTAudience  string `envconfig:"USER_JWT_AUDIENCE" desc:"when set, user tokens must carry this aud"`
+
+	// Rate limits of rate-limited routes (purchase), shared by every instance through Redis.
+	RateLimitUserRPS   float64 `envconfig:"RATE_LIMIT_USER_RPS" default:"5" desc:"requests per second one user may make on average (0: no per-user limit)"`
+	RateLimitUserBurst int     `envconfig:"RATE_LIMIT_USER_BURST" default:"10" desc:"requests one user may make at once"`
+	RateLimitIPRPS     float64 `envconfig:"RATE_LIMIT_IP_RPS" default:"0" desc:"requests per second one client IP may make on average (0: no per-IP limit)"`
+	RateLimitIPBurst   int     `envconfig:"RATE_LIMIT_IP_BURST" default:"100" desc:"requests one client IP may make at once"`
+	// Behind a load balancer, the client IP comes from a header set by a trusted proxy.
+	ProxyHeader    string   `envconfig:"PROXY_HEADER" desc:"header holding the client IP, e.g. X-Forwarded-For; honoured only from TRUSTED_PROXIES"`
+	TrustedProxies []string `envconfig:"TRUSTED_PROXIES" desc:"comma-separated IPs or CIDRs of the proxies whose PROXY_HEADER is trusted"`
+	PprofAddr      string   `envconfig:"PPROF_ADDR" desc:"serve the Go profiler on this address, e.g. 127.0.0.1:6060 (empty: off; never expose it)"`
+}
+
+// TestConfig returns the defaults with an admin token, for tests.
+func TestConfig(adminToken string) Config {
+	return Config{
+		// A generous request timeout: on a loaded test machine a slow answer is
+		// not a store failure. Tests of timeouts set their own.
+		Port: 8080, AdminToken: adminToken, RequestTimeout: 10 * time.Second,
+		ShutdownTimeout: 10 * time.Second, BodyLimit: 16384, LogLevel: "info",
+		RateLimitUserRPS: 5, RateLimitUserBurst: 10, RateLimitIPBurst: 100,
+	}
+}

@@ -1,0 +1,50 @@
+package platform
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+)
+
+// Check reports the first setting that cannot work, so that Run refuses to
+// start rather than serve with it. It never includes a secret's value.
+func (cfg Config) Check() error {
+	if _, err := ParseLevel(cfg.LogLevel); err != nil {
+		return err
+	}
+	switch {
+	case cfg.RequestTimeout <= 0:
+		return errors.New("REQUEST_TIMEOUT must be positive")
+	case cfg.BodyLimit <= 0:
+		return errors.New("BODY_LIMIT must be positive")
+	case cfg.RateLimitUserRPS < 0 || cfg.RateLimitIPRPS < 0:
+		return errors.New("RATE_LIMIT_USER_RPS and RATE_LIMIT_IP_RPS must be 0 (off) or positive")
+	case cfg.RateLimitUserRPS > 0 && cfg.RateLimitUserBurst < 1:
+		return errors.New("RATE_LIMIT_USER_BURST must be at least 1 when RATE_LIMIT_USER_RPS is set")
+	case cfg.RateLimitIPRPS > 0 && cfg.RateLimitIPBurst < 1:
+		return errors.New("RATE_LIMIT_IP_BURST must be at least 1 when RATE_LIMIT_IP_RPS is set")
+	case cfg.ProxyHeader != "" && len(cfg.TrustedProxies) == 0:
+		return errors.New("PROXY_HEADER needs TRUSTED_PROXIES: a client IP header from anyone else could be forged")
+	}
+	for _, p := range trimmed(cfg.TrustedProxies) {
+		if net.ParseIP(p) == nil {
+			if _, _, err := net.ParseCIDR(p); err != nil {
+				return fmt.Errorf("TRUSTED_PROXIES: %q is neither an IP nor a CIDR", p)
+			}
+		}
+	}
+	_, err := newUserTokens(cfg)
+	return err
+}
+
+// trimmed returns the items of a comma-separated setting without spaces.
+func trimmed(items []string) []string {
+	out := make([]string, 0, len(items))
+	for _, s := range items {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}

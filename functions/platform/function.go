@@ -1,0 +1,58 @@
+package platform
+
+import (
+	"log/slog"
+
+	"github.com/gofiber/fiber/v2"
+	"go.opentelemetry.io/otel/trace"
+
+	"seckill/redislib"
+)
+
+// Function is one deployable operation: its name (the binary, image and
+// service name) and the routes it serves.
+type Function struct {
+	Name    string
+	Summary string
+	// Writes is true when the function changes Redis: it then refuses to serve
+	// on a Redis that does not fsync every write (see Config.AllowNonDurableRedis).
+	Writes bool
+	Routes []Route
+}
+
+// Route is one HTTP method and path a function serves.
+type Route struct {
+	Method string
+	Path   string // Fiber syntax, e.g. /activities/:id/purchase
+	// Admin routes need "Authorization: Bearer <ADMIN_TOKEN>".
+	Admin bool
+	// User, when set, says which user the request acts for (UserInBody,
+	// UserInParam, or the route's own). When user authentication is
+	// configured (USER_JWT_SECRET or USER_JWT_PUBLIC_KEY), the route then
+	// needs "Authorization: Bearer <JWT>" whose subject is that user: 401
+	// without a valid token, 403 when the token is another user's.
+	User UserSource
+	// AdminActsForUser lets a request with the admin token through without
+	// a user token or rate limit (for example an admin cancelling an order).
+	AdminActsForUser bool
+	// RateLimited routes count each request against the client IP's and,
+	// with User set, the user's rate limit (RATE_LIMIT_*), shared by every
+	// instance through Redis: 429 rate_limited with Retry-After when over.
+	// The bucket is written once the user is read, so a rate-limited route's
+	// User should validate the whole request for bad input to write nothing.
+	RateLimited bool
+	// Handler builds the route's handler from the process's dependencies.
+	Handler func(Deps) fiber.Handler
+}
+
+// Deps are the dependencies a handler factory may take. Only Main builds them
+// from the environment; tests build them directly.
+type Deps struct {
+	Store  *redislib.Store
+	Log    *slog.Logger
+	Config Config
+	// Metrics, when nil, is made by NewApp with a registry of its own.
+	Metrics *Metrics
+	// TracerProvider, when set, gives every request a span (nil: no tracing).
+	TracerProvider trace.TracerProvider
+}

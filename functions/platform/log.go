@@ -1,0 +1,143 @@
+package platform
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// ParseLevel parses a LOG_LEVEL value: debug, info, warn or error, in any case.
+func ParseLevel(level string) (slog.Level, error) {
+	switch strings.ToLower(strings.TrimSpace(level)) {
+	case "debug":
+		return slog.LevelDebug, nil
+	case "info":
+		return slog.LevelInfo, nil
+	case "warn":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return slog.LevelInfo, fmt.Errorf("LOG_LEVEL %q is not one of debug, info, warn, error", level)
+}
+
+// NewLogger returns a JSON logger writing to w at the given level name (info
+// when the name is not a level; Run rejects such a LOG_LEVEL before this).
+// Records logged with a context that carries a span get its trace_id and
+// span_id, so a log line leads to its trace.
+func NewLogger(w io.Writer, level string) *slog.Logger {
+	l, err := ParseLevel(level)
+	if err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(traceHandler{slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})})
+}
+
+// traceHandler adds the trace and span IDs of the record's context.
+type traceHandler struct{ slog.Handler }
+
+func (h traceHandler) Handle(ctx context.Context, r slog.Record) error {
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		r.AddAttrs(slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h traceHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return traceHandler{h.Handler.WithAttrs(attrs)}
+}
+
+func (h traceHandler) WithGroup(name string) slog.Handler {
+	return traceHandler{h.Handler.WithGroup(name)}
+}
+
+// Keys of request-scoped values in Fiber's Locals.
+const (
+	outcomeKey   = "seckill.outcome"
+	errorCodeKey = "seckill.error_code"
+)
+
+// SetOutcome records the business outcome of a request (for example a
+// purchase's "won") for the request log line, the outcome metric and the span.
+func SetOutcome(c *fiber.Ctx, outcome string) { c.Locals(outcomeKey, outcome) }
+
+func outcomeOf(c *fiber.Ctx) string {
+	o, _ := c.Locals(outcomeKey).(string)
+	return o
+}
+
+// errorCodeOf returns the code of the error response sent, or "".
+func errorCodeOf(c *fiber.Ctx) string {
+	code, _ := c.Locals(errorCodeKey).(string)
+	return code
+}
+
+func requestID(c *fiber.Ctx) string {
+	id, _ := c.Locals("requestid").(string)
+	return id
+}
+
+// quietRoutes are probed or scraped every few seconds; their request lines
+// are logged at debug so they do not drown the traffic.
+var quietRoutes = map[string]bool{"/livez": true, "/readyz": true, "/metrics": true}
+
+// requestLogger writes one line per request: request_id, method, path, the
+// route pattern, status, latency_ms, and when set the outcome and error code.
+func requestLogger(d Deps) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		start := time.Now()
+		err := c.Next()
+		if err != nil {
+			if herr := c.App().ErrorHandler(c, err); herr != nil {
+				_ = c.SendStatus(fiber.StatusInternalServerError)
+			}
+		}
+		status := c.Response().StatusCode()
+		route := routeOf(c)
+		level := slog.LevelInfo
+		if quietRoutes[route] && status < 500 {
+			level = slog.LevelDebug
+		}
+		if !d.Log.Enabled(c.UserContext(), level) {
+			return nil
+		}
+		attrs := []slog.Attr{
+			slog.String("request_id", requestID(c)),
+			slog.String("method", c.Method()),
+			slog.String("path", c.Path()),
+			slog.String("route", route),
+			slog.Int("status", status),
+			slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000),
+		}
+		if o := outcomeOf(c); o != "" {
+			attrs = append(attrs, slog.String("outcome", o))
+		}
+		if code := errorCodeOf(c); code != "" {
+			attrs = append(attrs, slog.String("code", code))
+		}
+		d.Log.LogAttrs(c.UserContext(), level, "request", attrs...)
+		return nil
+	}
+}
+
+// unmatchedRoute is the route label of a request no route matched.
+const unmatchedRoute = "unmatched"
+
+// routeOf returns the Fiber route pattern that served the request (for
+// example /activities/:id/purchase), or unmatchedRoute when no route matched;
+// never the raw path, which would make a metric series per ID. When nothing
+// matched, Fiber answers not_found or method_not_allowed and leaves the last
+// middleware as the request's route, whose path is "/" (no API route is "/").
+func routeOf(c *fiber.Ctx) string {
+	r := c.Route()
+	if code := errorCodeOf(c); r == nil || r.Path == "/" || code == CodeNotFound || code == CodeMethodNotAllowed {
+		return unmatchedRoute
+	}
+	return r.Path
+}

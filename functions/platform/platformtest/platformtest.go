@@ -1,0 +1,144 @@
+// Package platformtest helps test functions: an app on a private durable
+// redis-server, requests through app.Test, and fixtures made through the store.
+package platformtest
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+
+	"github.com/gofiber/fiber/v2"
+
+	"seckill/functions/platform"
+	"seckill/redislib"
+	"seckill/redislib/redistest"
+)
+
+// AdminToken is the admin token of apps made by New.
+const AdminToken = "test-admin-token"
+
+// Env is one test's app, its Redis and its store.
+type Env struct {
+	App   *fiber.App
+	Redis *redistest.Server
+	Store *redislib.Store
+	Deps  platform.Deps
+}
+
+// New starts a private redis-server and returns an app serving fns on it.
+func New(t testing.TB, fns ...platform.Function) *Env {
+	t.Helper()
+	srv := redistest.Start(t)
+	return NewOn(t, srv, fns...)
+}
+
+// NewOn returns an app serving fns on an existing test Redis. Its log is
+// discarded unless TEST_LOG is set.
+func NewOn(t testing.TB, srv *redistest.Server, fns ...platform.Function) *Env {
+	t.Helper()
+	store := srv.Store(t)
+	d := platform.Deps{Store: store, Log: platform.NewLogger(io.Discard, "error"), Config: platform.TestConfig(AdminToken)}
+	if os.Getenv("TEST_LOG") != "" {
+		d.Log = platform.NewLogger(os.Stderr, "debug")
+	}
+	return &Env{App: platform.NewApp(d, nil, fns...), Redis: srv, Store: store, Deps: d}
+}
+
+// Response is a decoded response.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body into a map.
+func (r Response) JSON(t testing.TB) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.Body, &m); err != nil {
+		t.Fatalf("response body is not a JSON object: %v: %s", err, r.Body)
+	}
+	return m
+}
+
+// ErrorCode returns the error code of an error body, or "".
+func (r Response) ErrorCode() string {
+	var b platform.ErrorBody
+	_ = json.Unmarshal(r.Body, &b)
+	return b.Error.Code
+}
+
+// Decode decodes the body into v.
+func (r Response) Decode(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.Body, err)
+	}
+}
+
+// Request is one request to send. Body is sent as it is when it is a string
+// or []byte, and as JSON otherwise. Admin adds the admin bearer token.
+type Request struct {
+	Method string
+	Path   string
+	Body   any
+	Admin  bool
+	Header map[string]string
+}
+
+// Do sends req through app.Test and returns the response.
+func (e *Env) Do(t testing.TB, req Request) Response {
+	t.Helper()
+	return Do(t, e.App, req)
+}
+
+// Do sends req to app through app.Test.
+func Do(t testing.TB, app *fiber.App, req Request) Response {
+	t.Helper()
+	var body io.Reader
+	switch b := req.Body.(type) {
+	case nil:
+	case string:
+		body = bytes.NewBufferString(b)
+	case []byte:
+		body = bytes.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			t.Fatalf("marshal request body: %v", err)
+		}
+		body = bytes.NewReader(j)
+	}
+	r := httptest.NewRequest(req.Method, req.Path, body)
+	if body != nil {
+		r.Header.Set("Content-Type", "application/json")
+	}
+	if req.Admin {
+		r.Header.Set("Authorization", "Bearer "+AdminToken)
+	}
+	for k, v := range req.Header {
+		r.Header.Set(k, v)
+	}
+	resp, err := app.Test(r, 10_000)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.Path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+}
+
+// Fixtures, made through the store; see redistest.
+var (
+	MustProduct   = redistest.MustProduct
+	MustActivity  = redistest.MustActivity
+	Window        = redistest.Window
+	PaymentWindow = redistest.PaymentWindow
+)
+
+// ActivityOption changes the activity MustActivity creates.
+type ActivityOption = redistest.ActivityOption

@@ -1,0 +1,70 @@
+package purchase
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"seckill/redislib"
+)
+
+// TestPlainUserIDAgreesWithDecoder checks the fast read of the body never
+// accepts a body the strict decoder would read differently or reject.
+func TestPlainUserIDAgreesWithDecoder(t *testing.T) {
+	tests := []struct {
+		body   string
+		want   string
+		wantOK bool
+	}{
+		{`{"user_id":"alice"}`, "alice", true},
+		{`{"user_id":"a.b_c:d@e-f"}`, "a.b_c:d@e-f", true},
+		{`{"user_id":"` + strings.Repeat("u", 64) + `"}`, strings.Repeat("u", 64), true},
+		{`{"user_id":"` + strings.Repeat("u", 65) + `"}`, "", false},
+		{`{"user_id":""}`, "", false},
+		{`{"user_id":"a b"}`, "", false},
+		{`{"user_id":"a\"b"}`, "", false},
+		{`{"user_id":"a\u0062"}`, "", false},
+		{`{"user_id":"x","qty":"y"}`, "", false},
+		{`{"user_id":"x"} `, "", false},
+		{` {"user_id":"x"}`, "", false},
+		{`{"user_id": "x"}`, "", false},
+		{`{"user_id":"x"`, "", false},
+		{`{"user_id":"}`, "", false},
+		{`{"user_id":42}`, "", false},
+		{``, "", false},
+	}
+	for _, tt := range tests {
+		got, ok := plainUserID([]byte(tt.body))
+		if got != tt.want || ok != tt.wantOK {
+			t.Errorf("plainUserID(%s) = %q, %v; want %q, %v", tt.body, got, ok, tt.want, tt.wantOK)
+		}
+		if !ok {
+			continue
+		}
+		var req request
+		dec := json.NewDecoder(strings.NewReader(tt.body))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&req); err != nil || req.UserID == nil || *req.UserID != got {
+			t.Errorf("strict decoder reads %s as %v, %v; fast path read %q", tt.body, req.UserID, err, got)
+		}
+	}
+}
+
+// TestAppendResultMatchesEncodingJSON checks the hand-written answer is byte
+// for byte what encoding/json writes.
+func TestAppendResultMatchesEncodingJSON(t *testing.T) {
+	order := redislib.NewOrderID(redislib.NewID())
+	for _, res := range []redislib.PurchaseResult{
+		{Outcome: redislib.OutcomeWon, OrderID: order},
+		{Outcome: redislib.OutcomeAlreadyWon, OrderID: order},
+		{Outcome: redislib.OutcomeSoldOut},
+		{Outcome: redislib.OutcomeNotStarted},
+		{Outcome: redislib.OutcomeEnded},
+		{Outcome: redislib.OutcomeCancelled},
+	} {
+		want, _ := json.Marshal(res)
+		if got := appendResult(nil, res); string(got) != string(want) {
+			t.Errorf("appendResult(%+v) = %s, want %s", res, got, want)
+		}
+	}
+}

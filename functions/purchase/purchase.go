@@ -1,0 +1,101 @@
+// Package purchase is the function that takes purchase attempts: the hot path
+// of a flash sale.
+package purchase
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"seckill/functions/platform"
+	"seckill/redislib"
+)
+
+// Function takes purchase attempts.
+var Function = platform.Function{
+	Name:    "purchase",
+	Summary: "attempt to buy one unit of an activity's product",
+	Writes:  true,
+	Routes: []platform.Route{{Method: fiber.MethodPost, Path: "/activities/:id/purchase",
+		User: user, RateLimited: true,
+		Handler: func(d platform.Deps) fiber.Handler { return Handler(d.Store) }}},
+}
+
+// user validates the whole request, so that bad input is refused before the
+// rate limit writes its bucket, and returns the user it acts for.
+func user(c *fiber.Ctx) (string, error) {
+	_, u, err := parse(c)
+	return u, err
+}
+
+// parse validates a purchase request and returns its activity and user IDs.
+func parse(c *fiber.Ctx) (activityID, userID string, err error) {
+	if activityID, err = platform.PathID(c, "id"); err != nil {
+		return "", "", err
+	}
+	if userID, ok := plainUserID(c.Body()); ok {
+		return activityID, userID, nil
+	}
+	userID, err = decodeUserID(c)
+	return activityID, userID, err
+}
+
+type request struct {
+	UserID *string `json:"user_id"`
+}
+
+// Handler answers POST /activities/:id/purchase with 200 and the outcome:
+// won, already_won (both with the order ID), sold_out, not_started, ended or
+// cancelled. Only an answered "won" or "already_won" means the user holds a unit.
+func Handler(store *redislib.Store) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		id, user, err := parse(c)
+		if err != nil {
+			return err
+		}
+		res, err := store.Purchase(c.UserContext(), id, user)
+		if err != nil {
+			return err
+		}
+		platform.SetOutcome(c, string(res.Outcome))
+		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+		return c.Send(appendResult(make([]byte, 0, 128), res))
+	}
+}
+
+func decodeUserID(c *fiber.Ctx) (string, error) {
+	var req request
+	if err := platform.Decode(c, &req); err != nil {
+		return "", err
+	}
+	if err := platform.Required(platform.F("user_id", req.UserID)); err != nil {
+		return "", err
+	}
+	return platform.UserID(*req.UserID)
+}
+
+// plainUserID returns the user ID of a body that is exactly
+// {"user_id":"<id>"} with a valid ID, which is what clients send, without the
+// cost of the general JSON decoder. Valid IDs need no JSON escapes, so the
+// strict decoder would read the same ID from such a body; any other body
+// (spacing, escapes, more fields, errors) goes through it.
+func plainUserID(body []byte) (string, bool) {
+	const prefix, suffix = `{"user_id":"`, `"}`
+	if len(body) <= len(prefix)+len(suffix) || string(body[:len(prefix)]) != prefix || string(body[len(body)-len(suffix):]) != suffix {
+		return "", false
+	}
+	user := string(body[len(prefix) : len(body)-len(suffix)])
+	if !redislib.ValidUserID(user) {
+		return "", false
+	}
+	return user, true
+}
+
+// appendResult appends res as JSON, byte for byte what encoding/json writes
+// for redislib.PurchaseResult: outcomes and order IDs are plain ASCII that
+// needs no escaping.
+func appendResult(b []byte, res redislib.PurchaseResult) []byte {
+	b = append(append(append(b, `{"outcome":"`...), res.Outcome...), '"')
+	if res.OrderID != "" {
+		b = append(append(append(b, `,"order_id":"`...), res.OrderID...), '"')
+	}
+	return append(b, '}')
+}

@@ -1,0 +1,91 @@
+package purchase_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"seckill/functions/platform"
+	"seckill/functions/platform/platformtest"
+	"seckill/functions/purchase"
+	"seckill/redislib"
+)
+
+const jwtSecret = "purchase-test-secret-of-32-bytes-or-more"
+
+func userToken(t *testing.T, sub string) map[string]string {
+	t.Helper()
+	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": sub, "exp": time.Now().Add(time.Hour).Unix()}).
+		SignedString([]byte(jwtSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string]string{"Authorization": "Bearer " + s}
+}
+
+// TestPurchaseUserAuth: with USER_JWT_SECRET set, only the user named in the
+// token can buy as that user; refused requests write nothing.
+func TestPurchaseUserAuth(t *testing.T) {
+	env := platformtest.New(t)
+	d := env.Deps
+	d.Config.UserJWTSecret = jwtSecret
+	app := platform.NewApp(d, nil, purchase.Function)
+	a := platformtest.MustActivity(t, env.Store, 5)
+	path := "/activities/" + a.ID + "/purchase"
+	rdb := env.Store.Client()
+	before := rdb.DBSize(context.Background()).Val()
+	for _, tt := range []struct {
+		name   string
+		header map[string]string
+		want   int
+		code   string
+	}{
+		{"no token", nil, 401, platform.CodeUnauthorized},
+		{"admin token", map[string]string{"Authorization": "Bearer " + platformtest.AdminToken}, 401, platform.CodeUnauthorized},
+		{"another user's token", userToken(t, "bob"), 403, platform.CodeForbidden},
+	} {
+		resp := platformtest.Do(t, app, platformtest.Request{Method: "POST", Path: path, Body: `{"user_id":"alice"}`, Header: tt.header})
+		if resp.Status != tt.want || resp.ErrorCode() != tt.code {
+			t.Fatalf("%s: got %d %s, want %d %s", tt.name, resp.Status, resp.Body, tt.want, tt.code)
+		}
+	}
+	if after := rdb.DBSize(context.Background()).Val(); after != before {
+		t.Fatalf("refused requests wrote keys: %d -> %d", before, after)
+	}
+	resp := platformtest.Do(t, app, platformtest.Request{Method: "POST", Path: path, Body: `{"user_id":"alice"}`, Header: userToken(t, "alice")})
+	var res redislib.PurchaseResult
+	resp.Decode(t, &res)
+	if resp.Status != 200 || res.Outcome != redislib.OutcomeWon {
+		t.Fatalf("alice with her token: %d %s, want won", resp.Status, resp.Body)
+	}
+}
+
+// TestPurchaseRateLimited: past the user's burst, purchases answer 429 with
+// Retry-After and do not reach the purchase script.
+func TestPurchaseRateLimited(t *testing.T) {
+	env := platformtest.New(t)
+	d := env.Deps
+	d.Config.RateLimitUserRPS, d.Config.RateLimitUserBurst = 0.01, 3
+	app := platform.NewApp(d, nil, purchase.Function)
+	a := platformtest.MustActivity(t, env.Store, 5)
+	path := "/activities/" + a.ID + "/purchase"
+	statuses := []int{}
+	for i := 0; i < 5; i++ {
+		resp := platformtest.Do(t, app, platformtest.Request{Method: "POST", Path: path, Body: `{"user_id":"alice"}`})
+		statuses = append(statuses, resp.Status)
+		if resp.Status == 429 && (resp.ErrorCode() != platform.CodeRateLimited || resp.Header.Get("Retry-After") == "") {
+			t.Fatalf("429 without rate_limited and Retry-After: %v %s", resp.Header, resp.Body)
+		}
+	}
+	if want := []int{200, 200, 200, 429, 429}; !slices.Equal(statuses, want) {
+		t.Fatalf("statuses %v, want %v", statuses, want)
+	}
+	// Another user is not affected.
+	resp := platformtest.Do(t, app, platformtest.Request{Method: "POST", Path: path, Body: `{"user_id":"bob"}`})
+	if resp.Status != 200 {
+		t.Fatalf("bob: %d %s", resp.Status, resp.Body)
+	}
+}

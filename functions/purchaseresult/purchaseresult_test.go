@@ -1,0 +1,51 @@
+package purchaseresult_test
+
+import (
+	"context"
+	"testing"
+
+	"seckill/functions/platform/platformtest"
+	"seckill/functions/purchaseresult"
+)
+
+func TestPurchaseResult(t *testing.T) {
+	env := platformtest.New(t, purchaseresult.Function)
+	a := platformtest.MustActivity(t, env.Store, 1)
+	won, err := env.Store.Purchase(context.Background(), a.ID, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Store.Purchase(context.Background(), a.ID, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		path       string
+		wantStatus int
+		wantCode   string
+		wantWon    bool
+		wantOrder  string
+	}{
+		{"winner", "/activities/" + a.ID + "/purchases/alice", 200, "", true, won.OrderID},
+		{"loser", "/activities/" + a.ID + "/purchases/bob", 200, "", false, ""},
+		{"never tried", "/activities/" + a.ID + "/purchases/carol", 200, "", false, ""},
+		{"unknown activity", "/activities/nosuch/purchases/alice", 404, "activity_not_found", false, ""},
+		{"invalid user", "/activities/" + a.ID + "/purchases/a%20b", 400, "invalid_user_id", false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := env.Do(t, platformtest.Request{Method: "GET", Path: tt.path})
+			if resp.Status != tt.wantStatus || resp.ErrorCode() != tt.wantCode {
+				t.Fatalf("got %d %s, want %d %q", resp.Status, resp.Body, tt.wantStatus, tt.wantCode)
+			}
+			if tt.wantStatus != 200 {
+				return
+			}
+			var got purchaseresult.Result
+			resp.Decode(t, &got)
+			if got.Won != tt.wantWon || got.OrderID != tt.wantOrder {
+				t.Fatalf("got %+v, want won=%v order=%q", got, tt.wantWon, tt.wantOrder)
+			}
+		})
+	}
+}

@@ -1,0 +1,114 @@
+// Package updateactivity is the function that changes activities.
+package updateactivity
+
+import (
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"seckill/functions/platform"
+	"seckill/redislib"
+)
+
+// Function changes activities (admin).
+var Function = platform.Function{
+	Name:    "updateactivity",
+	Summary: "change an activity: any field before its start, only ends_at once running (admin)",
+	Writes:  true,
+	Routes: []platform.Route{{Method: fiber.MethodPatch, Path: "/activities/:id", Admin: true,
+		Handler: func(d platform.Deps) fiber.Handler { return Handler(d.Store) }}},
+}
+
+type request struct {
+	ProductID     *string `json:"product_id"`
+	Stock         *int64  `json:"stock"`
+	Price         *int64  `json:"price"`
+	StartsAt      *string `json:"starts_at"`
+	EndsAt        *string `json:"ends_at"`
+	PaymentWindow *int64  `json:"payment_window"`
+}
+
+// Handler answers PATCH /activities/:id with 200 and the changed activity.
+// Each field given (at least one) is validated as on creation. The rules of
+// the lifecycle are checked atomically with Redis time in one script:
+// before the start any field may change; once running only ends_at may move
+// (409 activity_started; stock changes through POST /activities/:id/stock);
+// an ended or cancelled activity never changes (409 activity_ended,
+// activity_cancelled). A field given with its current value is no change.
+// A new stock below the units sold is 409 stock_below_sold; a new ends_at
+// must be in the future (400 ends_in_past) and after starts_at (400
+// invalid_time_range); a new product must exist and not be deleted (400
+// unknown_product, product_deleted).
+func Handler(store *redislib.Store) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		id, err := platform.PathID(c, "id")
+		if err != nil {
+			return err
+		}
+		var req request
+		if err := platform.Decode(c, &req); err != nil {
+			return err
+		}
+		ch, err := validate(req)
+		if err != nil {
+			return err
+		}
+		a, err := store.UpdateActivity(c.UserContext(), id, ch)
+		if err != nil {
+			return err
+		}
+		return c.JSON(a)
+	}
+}
+
+func validate(req request) (ch redislib.ActivityChanges, err error) {
+	if req == (request{}) {
+		return ch, platform.Fail(platform.CodeEmptyUpdate,
+			"give at least one of product_id, stock, price, starts_at, ends_at, payment_window")
+	}
+	if req.ProductID != nil {
+		if !redislib.ValidID(*req.ProductID) {
+			return ch, platform.Fail(platform.CodeInvalidID, "product_id must be 1 to %d characters of A-Z a-z 0-9 _", redislib.MaxIDLen)
+		}
+		ch.ProductID = req.ProductID
+	}
+	if req.Stock != nil {
+		if _, err := platform.Stock(*req.Stock); err != nil {
+			return ch, err
+		}
+		ch.Stock = req.Stock
+	}
+	if req.Price != nil {
+		if _, err := platform.Price(*req.Price); err != nil {
+			return ch, err
+		}
+		ch.Price = req.Price
+	}
+	if ch.StartsAt, err = optTime(req.StartsAt, "starts_at"); err != nil {
+		return ch, err
+	}
+	if ch.EndsAt, err = optTime(req.EndsAt, "ends_at"); err != nil {
+		return ch, err
+	}
+	if ch.StartsAt != nil && ch.EndsAt != nil && !ch.StartsAt.Before(*ch.EndsAt) {
+		return ch, platform.Fail(platform.CodeInvalidTimeRange, "starts_at must be before ends_at")
+	}
+	if req.PaymentWindow != nil {
+		if _, err := platform.PaymentWindow(*req.PaymentWindow); err != nil {
+			return ch, err
+		}
+		ch.PaymentWindow = req.PaymentWindow
+	}
+	return ch, nil
+}
+
+func optTime(s *string, name string) (*time.Time, error) {
+	if s == nil {
+		return nil, nil
+	}
+	t, err := platform.Time(*s, name)
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
+}

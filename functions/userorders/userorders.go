@@ -1,0 +1,39 @@
+// Package userorders is the function that lists a user's orders across all
+// activities.
+package userorders
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"seckill/functions/platform"
+	"seckill/redislib"
+)
+
+// Function lists a user's order history.
+var Function = platform.Function{
+	Name:    "userorders",
+	Summary: "list a user's orders across all activities, newest first",
+	Routes: []platform.Route{{Method: fiber.MethodGet, Path: "/users/:user_id/orders",
+		User:    platform.UserInParam("user_id"),
+		Handler: func(d platform.Deps) fiber.Handler { return Handler(d.Store) }}},
+}
+
+// Handler answers GET /users/:user_id/orders?limit=&cursor= with
+// {"items": [orders], "next_cursor": str|null}, newest first.
+func Handler(store *redislib.Store) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		user, err := platform.UserID(c.Params("user_id"))
+		if err != nil {
+			return err
+		}
+		cursor, limit, err := platform.OrderPageQuery(c)
+		if err != nil {
+			return err
+		}
+		page, err := store.UserOrders(c.UserContext(), user, cursor, limit)
+		if err != nil {
+			return err
+		}
+		return c.JSON(page)
+	}
+}

@@ -1,0 +1,113 @@
+package redislib
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Error codes the store returns. The functions map each to an HTTP status in
+// one table (functions/platform).
+const (
+	CodeStoreUnavailable = "store_unavailable"
+	CodeProductNotFound  = "product_not_found"
+	CodeActivityNotFound = "activity_not_found"
+	CodeOrderNotFound    = "order_not_found"
+	CodeUnknownProduct   = "unknown_product"
+	CodeProductDeleted   = "product_deleted"
+	CodeEndsInPast       = "ends_in_past"
+
+	CodeInvalidCursor     = "invalid_cursor"
+	CodeInvalidLimit      = "invalid_limit"
+	CodeProductInUse      = "product_in_use"
+	CodeProductIsDeleted  = "product_is_deleted"
+	CodeActivityCancelled = "activity_cancelled"
+	CodeActivityEnded     = "activity_ended"
+	CodeActivityStarted   = "activity_started"
+	CodeStockBelowSold    = "stock_below_sold"
+	CodeStockOutOfRange   = "stock_out_of_range"
+	CodeOrderExpired      = "order_expired"
+	CodeOrderCancelled    = "order_cancelled"
+	CodeAlreadyPaid       = "already_paid"
+	// CodeNotOwner is the store's "forbidden": the caller does not own the
+	// order. It has the same value as the platform's forbidden code.
+	CodeNotOwner = "forbidden"
+)
+
+// Error is a store error with a stable, machine-readable code and a message
+// that is safe to show a client. Err, when set, is the underlying cause and is
+// only logged.
+type Error struct {
+	Code    string
+	Message string
+	Err     error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Code + ": " + e.Message + ": " + e.Err.Error()
+	}
+	return e.Code + ": " + e.Message
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns an *Error with the given code and formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, or "" if there is none.
+func ErrorCode(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}
+
+// storeErr classifies an error returned by the Redis client. Connection
+// failures, timeouts and the server states in which it cannot serve (loading
+// the AOF, unable to persist, out of memory, busy with a script) become
+// store_unavailable; anything else is returned as it is and ends as an
+// internal error.
+func storeErr(err error) error {
+	if err == nil || ErrorCode(err) != "" {
+		return err
+	}
+	if unavailable(err) {
+		return &Error{Code: CodeStoreUnavailable, Message: "the store is unavailable, try again", Err: err}
+	}
+	return err
+}
+
+func unavailable(err error) bool {
+	var netErr net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled),
+		errors.Is(err, redis.ErrPoolTimeout), errors.Is(err, redis.ErrClosed),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.As(err, &netErr):
+		return true
+	}
+	// A server that cannot be verified (TLS) or refuses our credentials is
+	// as unusable as an absent one; the cause is logged in full.
+	var certErr *tls.CertificateVerificationError
+	var recordErr tls.RecordHeaderError
+	if errors.As(err, &certErr) || errors.As(err, &recordErr) {
+		return true
+	}
+	msg := err.Error()
+	for _, prefix := range []string{"LOADING", "MISCONF", "READONLY", "OOM", "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "NOREPLICAS",
+		"NOAUTH", "WRONGPASS"} {
+		if strings.HasPrefix(msg, prefix) {
+			return true
+		}
+	}
+	return strings.Contains(msg, "connection refused") || strings.Contains(msg, "broken pipe") || strings.Contains(msg, "connection reset")
+}

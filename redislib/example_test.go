@@ -1,0 +1,32 @@
+package redislib_test
+
+import (
+	"fmt"
+
+	"seckill/redislib"
+)
+
+// An order ID carries its activity, so the order's key is found from the ID alone.
+func ExampleActivityOfOrder() {
+	activity, ok := redislib.ActivityOfOrder("0d756df65f891aec-73207023d21c46e4")
+	fmt.Println(activity, ok)
+	fmt.Println(redislib.OrderKey(activity, "0d756df65f891aec-73207023d21c46e4"))
+	_, ok = redislib.ActivityOfOrder("not-an-order")
+	fmt.Println(ok)
+	// Output:
+	// 0d756df65f891aec true
+	// sk:{act:0d756df65f891aec}:order:0d756df65f891aec-73207023d21c46e4
+	// false
+}
+
+// Every key of an activity shares its hash tag, so a script that touches
+// several of them stays in one Redis Cluster slot.
+func ExampleStockKey() {
+	fmt.Println(redislib.ActivityKey("42"))
+	fmt.Println(redislib.StockKey("42"))
+	fmt.Println(redislib.BuyersKey("42"))
+	// Output:
+	// sk:{act:42}:meta
+	// sk:{act:42}:stock
+	// sk:{act:42}:buyers
+}

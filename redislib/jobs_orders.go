@@ -1,0 +1,349 @@
+package redislib
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// UserIndexGroup is the consumer group, on every activity's events stream,
+// that the user-history projector reads with.
+const UserIndexGroup = "user-index"
+
+// JobOptions bound one run of a background job (ExpireOrders,
+// ProjectUserOrders).
+type JobOptions struct {
+	// Batch is how many orders or events one step handles (default 100).
+	Batch int
+	// Until, when not zero, is when the job stops starting new steps; it then
+	// reports Complete false and the next run carries on.
+	Until time.Time
+	// Consumer is the projector's consumer name in UserIndexGroup (default
+	// "projector").
+	Consumer string
+	// MinIdle is how long an event must have been delivered to a consumer
+	// without being acknowledged before the projector reclaims it with
+	// XAUTOCLAIM (default 30 s): that consumer is taken to have died.
+	MinIdle time.Duration
+}
+
+func (o JobOptions) withDefaults() JobOptions {
+	if o.Batch <= 0 {
+		o.Batch = 100
+	}
+	if o.Consumer == "" {
+		o.Consumer = "projector"
+	}
+	if o.MinIdle == 0 {
+		o.MinIdle = 30 * time.Second
+	}
+	return o
+}
+
+// stop reports whether the job must not start another step.
+func (o JobOptions) stop(ctx context.Context) bool {
+	return ctx.Err() != nil || !o.Until.IsZero() && !time.Now().Before(o.Until)
+}
+
+// activityPage is how many activity IDs a job reads from the index at once.
+const activityPage = 200
+
+// forEachActivity calls fn with every activity ID, a page at a time, in the
+// order they were registered. Activities registered during the walk are
+// reached too (they are appended to the index). It stops early when fn
+// returns false or an error.
+func (s *Store) forEachActivity(ctx context.Context, fn func(ids []string) (bool, error)) error {
+	for start := int64(0); ; start += activityPage {
+		ids, err := s.rdb.ZRange(ctx, ActivitiesIndexKey(), start, start+activityPage-1).Result()
+		if err != nil {
+			return storeErr(err)
+		}
+		if len(ids) > 0 {
+			more, err := fn(ids)
+			if err != nil || !more {
+				return err
+			}
+		}
+		if len(ids) < activityPage {
+			return nil
+		}
+	}
+}
+
+// ExpireResult is what one run of ExpireOrders did.
+type ExpireResult struct {
+	// Expired is how many orders were expired (each returned its unit).
+	Expired int `json:"expired"`
+	// Complete is false when the run stopped at opts.Until with overdue
+	// orders possibly left for the next run.
+	Complete bool `json:"complete"`
+}
+
+// ExpireOrders expires every overdue pending order of every activity, at
+// most opts.Batch orders per script run, and returns how many it expired.
+// Each order is checked again inside order_expire.lua, so a run racing
+// payments, cancellations, lazy expiry or another run never expires an order
+// twice or one that was paid.
+func (s *Store) ExpireOrders(ctx context.Context, opts JobOptions) (ExpireResult, error) {
+	opts = opts.withDefaults()
+	var res ExpireResult
+	stopped := false
+	err := s.forEachActivity(ctx, func(ids []string) (bool, error) {
+		now, err := s.rdb.Time(ctx).Result()
+		if err != nil {
+			return false, storeErr(err)
+		}
+		nowMs := strconv.FormatInt(now.UnixMilli(), 10)
+		due := make([]*redis.StringSliceCmd, len(ids))
+		_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, id := range ids {
+				due[i] = p.ZRangeByScore(ctx, PendingKey(id), &redis.ZRangeBy{Min: "-inf", Max: nowMs, Count: int64(opts.Batch)})
+			}
+			return nil
+		})
+		if err != nil {
+			return false, storeErr(err)
+		}
+		for i, id := range ids {
+			orders := due[i].Val()
+			for len(orders) > 0 {
+				if opts.stop(ctx) {
+					stopped = true
+					return false, nil
+				}
+				n, progress, err := s.expireBatch(ctx, id, orders)
+				if err != nil {
+					return false, err
+				}
+				res.Expired += n
+				if !progress || len(orders) < opts.Batch {
+					break
+				}
+				orders, err = s.rdb.ZRangeByScore(ctx, PendingKey(id), &redis.ZRangeBy{Min: "-inf", Max: nowMs, Count: int64(opts.Batch)}).Result()
+				if err != nil {
+					return false, storeErr(err)
+				}
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		return res, err
+	}
+	res.Complete = !stopped
+	return res, nil
+}
+
+// expireBatch runs order_expire.lua on some of an activity's pending orders.
+// progress is false when the script changed nothing (the orders are not
+// overdue by Redis time yet), so the caller does not loop on them.
+func (s *Store) expireBatch(ctx context.Context, activityID string, orderIDs []string) (expired int, progress bool, err error) {
+	keys := make([]string, 0, 4+len(orderIDs))
+	keys = append(keys, ActivityKey(activityID), StockKey(activityID), PendingKey(activityID), EventsKey(activityID))
+	args := make([]any, len(orderIDs))
+	for i, id := range orderIDs {
+		keys = append(keys, OrderKey(activityID, id))
+		args[i] = id
+	}
+	r, err := orderExpireScript.Run(ctx, s.rdb, keys, args...).Int64Slice()
+	if err != nil {
+		return 0, false, storeErr(err)
+	}
+	if len(r) != 2 {
+		return 0, false, fmt.Errorf("order_expire: unexpected reply %v", r)
+	}
+	return int(r[0]), r[0]+r[1] > 0, nil
+}
+
+// ProjectResult is what one run of ProjectUserOrders did.
+type ProjectResult struct {
+	// Events is how many events were read and acknowledged.
+	Events int `json:"events"`
+	// Reclaimed is how many of them were reclaimed from a consumer that had
+	// not acknowledged them within MinIdle.
+	Reclaimed int `json:"reclaimed"`
+	// Complete is false when the run stopped at opts.Until.
+	Complete bool `json:"complete"`
+}
+
+// ProjectUserOrders applies the events streams of every activity (the
+// outbox) to the per-user order histories, through the consumer group
+// UserIndexGroup: each "won" event adds its order to UserOrdersKey(user_id)
+// with its creation time as score. Applying an event twice changes nothing,
+// so an event is acknowledged (XACK) only after it is applied, and events a
+// dead consumer left unacknowledged are reclaimed with XAUTOCLAIM after
+// opts.MinIdle. After a complete run, every order ever won is in its user's
+// history, including a win whose purchase call failed after the purchase
+// script ran. Activities are handled a page at a time with pipelined reads,
+// so activities without new events cost little.
+func (s *Store) ProjectUserOrders(ctx context.Context, opts JobOptions) (ProjectResult, error) {
+	opts = opts.withDefaults()
+	var res ProjectResult
+	stopped := false
+	err := s.forEachActivity(ctx, func(ids []string) (bool, error) {
+		if opts.stop(ctx) {
+			stopped = true
+			return false, nil
+		}
+		streams, err := s.ensureUserIndexGroups(ctx, ids)
+		if err != nil || len(streams) == 0 {
+			return err == nil, err
+		}
+		// Reclaim what dead consumers left, then read what is new; a stream
+		// with a full batch is followed on its own until it is drained.
+		claims := make([]*redis.XAutoClaimCmd, len(streams))
+		reads := make([]*redis.XStreamSliceCmd, len(streams))
+		_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, st := range streams {
+				claims[i] = p.XAutoClaim(ctx, s.claimArgs(st, "0-0", opts))
+			}
+			return nil
+		})
+		for i, st := range streams {
+			msgs, next, err := claims[i].Result()
+			if err != nil {
+				return false, storeErr(err)
+			}
+			for {
+				if err := s.applyEvents(ctx, st, msgs); err != nil {
+					return false, err
+				}
+				res.Events += len(msgs)
+				res.Reclaimed += len(msgs)
+				if next == "0-0" {
+					break
+				}
+				if opts.stop(ctx) {
+					stopped = true
+					return false, nil
+				}
+				if msgs, next, err = s.rdb.XAutoClaim(ctx, s.claimArgs(st, next, opts)).Result(); err != nil {
+					return false, storeErr(err)
+				}
+			}
+		}
+		_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, st := range streams {
+				reads[i] = p.XReadGroup(ctx, s.readArgs(st, opts))
+			}
+			return nil
+		})
+		for i, st := range streams {
+			cmd := reads[i]
+			for {
+				msgs, err := newMessages(cmd)
+				if err != nil {
+					return false, err
+				}
+				if err := s.applyEvents(ctx, st, msgs); err != nil {
+					return false, err
+				}
+				res.Events += len(msgs)
+				if len(msgs) < opts.Batch {
+					break
+				}
+				if opts.stop(ctx) {
+					stopped = true
+					return false, nil
+				}
+				cmd = s.rdb.XReadGroup(ctx, s.readArgs(st, opts))
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		return res, err
+	}
+	res.Complete = !stopped
+	return res, nil
+}
+
+// ensureUserIndexGroups creates UserIndexGroup, reading from the first
+// entry, on the streams of the given activities where it is missing, and
+// returns the streams that exist. An activity without any purchase has no
+// stream and nothing to project.
+func (s *Store) ensureUserIndexGroups(ctx context.Context, activityIDs []string) ([]string, error) {
+	create := make([]*redis.StatusCmd, len(activityIDs))
+	_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range activityIDs {
+			create[i] = p.XGroupCreate(ctx, EventsKey(id), UserIndexGroup, "0")
+		}
+		return nil
+	})
+	var streams []string
+	for i, id := range activityIDs {
+		if err := create[i].Err(); err != nil {
+			switch {
+			case strings.HasPrefix(err.Error(), "BUSYGROUP"):
+			case strings.Contains(err.Error(), "requires the key to exist"):
+				continue
+			default:
+				return nil, storeErr(err)
+			}
+		}
+		streams = append(streams, EventsKey(id))
+	}
+	return streams, nil
+}
+
+func (s *Store) claimArgs(stream, start string, opts JobOptions) *redis.XAutoClaimArgs {
+	return &redis.XAutoClaimArgs{Stream: stream, Group: UserIndexGroup, Consumer: opts.Consumer,
+		MinIdle: opts.MinIdle, Start: start, Count: int64(opts.Batch)}
+}
+
+func (s *Store) readArgs(stream string, opts JobOptions) *redis.XReadGroupArgs {
+	return &redis.XReadGroupArgs{Group: UserIndexGroup, Consumer: opts.Consumer,
+		Streams: []string{stream, ">"}, Count: int64(opts.Batch), Block: -1}
+}
+
+// newMessages returns the entries an XREADGROUP delivered; none is not an error.
+func newMessages(cmd *redis.XStreamSliceCmd) ([]redis.XMessage, error) {
+	streams, err := cmd.Result()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	var msgs []redis.XMessage
+	for _, st := range streams {
+		msgs = append(msgs, st.Messages...)
+	}
+	return msgs, nil
+}
+
+// applyEvents adds the order of every "won" event to its user's history,
+// then acknowledges all the events. Other events need nothing: the history
+// holds order IDs, and an order's status is read from the order itself.
+func (s *Store) applyEvents(ctx context.Context, stream string, msgs []redis.XMessage) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(msgs))
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, m := range msgs {
+			ids = append(ids, m.ID)
+			if m.Values["type"] != "won" {
+				continue
+			}
+			user, _ := m.Values["user_id"].(string)
+			order, _ := m.Values["order_id"].(string)
+			at, _ := m.Values["at"].(string)
+			created, err := strconv.ParseInt(at, 10, 64)
+			if !ValidUserID(user) || order == "" || err != nil {
+				continue // not an event this product wrote; nothing to apply
+			}
+			p.ZAdd(ctx, UserOrdersKey(user), redis.Z{Score: float64(created), Member: order})
+		}
+		return nil
+	})
+	if err != nil {
+		return storeErr(err)
+	}
+	return storeErr(s.rdb.XAck(ctx, stream, UserIndexGroup, ids...).Err())
+}

@@ -1,0 +1,25 @@
+-- Cancels an activity: purchases answer "cancelled" from now on (purchase.lua
+-- checks cancelled_at). Orders already made are kept as they are.
+-- Cancelling again changes nothing and answers the first cancellation time.
+--
+-- KEYS[1] -> the activity (HASH)
+--
+-- Returns:
+--   {0, cancelled_at}  cancelled now (ms)
+--   {1}                unknown activity
+--   {2, cancelled_at}  was already cancelled then (nothing written)
+--   {3}                ended (Redis TIME >= ends_at; nothing written)
+local a = redis.call('HMGET', KEYS[1], 'ends_at', 'cancelled_at')
+if not a[1] then
+  return {1}
+end
+if a[2] ~= '0' then
+  return {2, tonumber(a[2])}
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if now >= tonumber(a[1]) then
+  return {3}
+end
+redis.call('HSET', KEYS[1], 'cancelled_at', now, 'updated_at', now)
+return {0, now}

@@ -1,0 +1,24 @@
+-- Writes a new activity and its stock.
+--
+-- KEYS[1] -> the activity (HASH)
+-- KEYS[2] -> the remaining stock (STRING)
+-- ARGV[1] -> activity id
+-- ARGV[2] -> product id
+-- ARGV[3] -> stock (units offered; kept as initial_stock too)
+-- ARGV[4] -> price in cents
+-- ARGV[5] -> starts_at in ms
+-- ARGV[6] -> ends_at in ms
+-- ARGV[7] -> payment window in seconds (0: orders are paid at once)
+--
+-- Returns the creation time in ms, or 0 when the activity exists (nothing written).
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return 0
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('HSET', KEYS[1], 'id', ARGV[1], 'product_id', ARGV[2], 'stock', ARGV[3], 'initial_stock', ARGV[3], 'price', ARGV[4],
+  'starts_at', ARGV[5], 'ends_at', ARGV[6], 'payment_window', ARGV[7],
+  'created_at', now, 'updated_at', now, 'cancelled_at', 0,
+  'pending', 0, 'paid', 0, 'cancelled', 0, 'expired', 0)
+redis.call('SET', KEYS[2], ARGV[3])
+return now

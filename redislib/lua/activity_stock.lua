@@ -1,0 +1,39 @@
+-- Adds stock to an activity or removes unsold stock. The offered stock and
+-- the remaining stock change together, so remaining + pending + paid == stock
+-- holds, and purchases racing the change see either the old or the new stock.
+--
+-- KEYS[1] -> the activity (HASH)
+-- KEYS[2] -> the remaining stock (STRING)
+-- ARGV[1] -> delta (non-zero integer)
+-- ARGV[2] -> the largest stock an activity may offer
+--
+-- Returns:
+--   {0, stock, remaining}  applied; the new values
+--   {1}                    unknown activity
+--   {2}                    activity cancelled
+--   {3}                    activity ended (Redis TIME >= ends_at)
+--   {4, stock, remaining}  would remove sold units (remaining + delta < 0)
+--   {5, stock}             stock + delta outside 1..ARGV[2]
+-- Codes 1 to 5 write nothing.
+local a = redis.call('HMGET', KEYS[1], 'stock', 'ends_at', 'cancelled_at')
+if not a[1] then
+  return {1}
+end
+if a[3] ~= '0' then
+  return {2}
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if now >= tonumber(a[2]) then
+  return {3}
+end
+local delta, stock = tonumber(ARGV[1]), tonumber(a[1])
+local remaining = tonumber(redis.call('GET', KEYS[2]))
+if remaining + delta < 0 then
+  return {4, stock, remaining}
+end
+if stock + delta < 1 or stock + delta > tonumber(ARGV[2]) then
+  return {5, stock}
+end
+redis.call('HSET', KEYS[1], 'stock', stock + delta, 'updated_at', now)
+return {0, stock + delta, redis.call('INCRBY', KEYS[2], delta)}

@@ -1,0 +1,104 @@
+package redislib
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Limit is one rate-limit bucket: Rate requests per second on average, with
+// up to Burst at once. Key is the bucket's key (UserRateLimitKey,
+// IPRateLimitKey).
+type Limit struct {
+	Key   string
+	Rate  float64
+	Burst int
+}
+
+// interval is the bucket's emission interval in whole microseconds (>= 1).
+func (l Limit) interval() int64 {
+	return max(1, int64(math.Round(1e6/l.Rate)))
+}
+
+// RateLimit takes one request from every bucket in limits, in one round trip,
+// and reports whether all of them allowed it. When one refused, wait is how
+// long until it would allow one more (the longest such wait). A request
+// refused by one bucket still counts against the others that allowed it.
+// Limits with a Rate or Burst of zero or less are skipped.
+func (s *Store) RateLimit(ctx context.Context, limits ...Limit) (allowed bool, wait time.Duration, err error) {
+	active := limits[:0:0]
+	for _, l := range limits {
+		if l.Rate > 0 && l.Burst > 0 {
+			active = append(active, l)
+		}
+	}
+	switch len(active) {
+	case 0:
+		return true, 0, nil
+	case 1:
+		// Through the auto-pipeline, like the purchase it guards: concurrent
+		// requests share the round trip.
+		reply, err := rateLimitScript.Run(ctx, s.pipe, []string{active[0].Key}, active[0].interval(), active[0].Burst).Int64Slice()
+		if err != nil {
+			return false, 0, storeErr(err)
+		}
+		return rateLimitReply(reply)
+	}
+	cmds, err := s.rateLimitPipeline(ctx, active)
+	if err != nil && isNoScript(err) {
+		// The server's script cache is empty (a restart): a NOSCRIPT reply
+		// means the script did not run, so loading it and retrying is safe.
+		if err := rateLimitScript.Load(ctx, s.rdb).Err(); err != nil {
+			return false, 0, storeErr(err)
+		}
+		cmds, err = s.rateLimitPipeline(ctx, active)
+	}
+	if err != nil {
+		return false, 0, storeErr(err)
+	}
+	allowed = true
+	for _, cmd := range cmds {
+		reply, err := cmd.Int64Slice()
+		if err != nil {
+			return false, 0, storeErr(err)
+		}
+		ok, w, err := rateLimitReply(reply)
+		if err != nil {
+			return false, 0, err
+		}
+		allowed = allowed && ok
+		wait = max(wait, w)
+	}
+	return allowed, wait, nil
+}
+
+func (s *Store) rateLimitPipeline(ctx context.Context, limits []Limit) ([]*redis.Cmd, error) {
+	cmds := make([]*redis.Cmd, len(limits))
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, l := range limits {
+			cmds[i] = rateLimitScript.EvalSha(ctx, p, []string{l.Key}, l.interval(), l.Burst)
+		}
+		return nil
+	})
+	return cmds, err
+}
+
+func rateLimitReply(reply []int64) (bool, time.Duration, error) {
+	if len(reply) != 2 {
+		return false, 0, fmt.Errorf("rate_limit: unexpected reply %v", reply)
+	}
+	switch reply[0] {
+	case 1:
+		return true, 0, nil
+	case 0:
+		return false, time.Duration(reply[1]) * time.Microsecond, nil
+	default:
+		return false, 0, fmt.Errorf("rate_limit: unexpected reply %v", reply)
+	}
+}
+
+func isNoScript(err error) bool { return strings.HasPrefix(err.Error(), "NOSCRIPT") }

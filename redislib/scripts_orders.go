@@ -1,0 +1,32 @@
+package redislib
+
+import (
+	_ "embed"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Scripts of the order lifecycle; each contract is at the top of its .lua file.
+var (
+	//go:embed lua/order_pay.lua
+	orderPayLua    string
+	orderPayScript = redis.NewScript(orderPayLua)
+
+	//go:embed lua/order_cancel.lua
+	orderCancelLua    string
+	orderCancelScript = redis.NewScript(orderCancelLua)
+
+	//go:embed lua/order_expire.lua
+	orderExpireLua    string
+	orderExpireScript = redis.NewScript(orderExpireLua)
+
+	//go:embed lua/order_page.lua
+	orderPageLua    string
+	orderPageScript = redis.NewScript(orderPageLua)
+)
+
+var (
+	//go:embed lua/order_stats.lua
+	orderStatsLua    string
+	orderStatsScript = redis.NewScript(orderStatsLua)
+)

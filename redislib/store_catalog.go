@@ -1,0 +1,425 @@
+package redislib
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// MaxStock is the most units an activity may offer, at creation and after
+// any stock change.
+const MaxStock = 10_000_000
+
+// codeInvalidTimeRange is the request validation code for starts_at not
+// before ends_at (platform.CodeInvalidTimeRange); activity updates find it in
+// Lua, where the new times meet the stored ones.
+const codeInvalidTimeRange = "invalid_time_range"
+
+const (
+	// pinLifetime is how long a move of an activity to another product may
+	// take between claiming the product and changing the activity.
+	pinLifetime = 10 * time.Second
+	// pinClockSkew is how far the clocks of two Redis nodes (the catalog's and
+	// an activity's, on a cluster) may disagree without a product being
+	// deleted while an activity moves to it.
+	pinClockSkew = 5 * time.Second
+	// readBatch is how many activities one pipeline reads.
+	readBatch = 100
+)
+
+// ListProducts returns one page of the live (not deleted) products, newest first.
+func (s *Store) ListProducts(ctx context.Context, q PageQuery) (Page[Product], error) {
+	return ListPage(ctx, s, ProductsIndexKey(), q, s.loadProducts, func(p Product) bool { return !p.Deleted })
+}
+
+// loadProducts reads products by ID; unknown IDs are left out.
+func (s *Store) loadProducts(ctx context.Context, ids []string) (map[string]Product, error) {
+	cmds := make([]*redis.MapStringStringCmd, len(ids))
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range ids {
+			cmds[i] = p.HGetAll(ctx, ProductKey(id))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	out := make(map[string]Product, len(ids))
+	for i, id := range ids {
+		if h := cmds[i].Val(); len(h) > 0 {
+			out[id] = productFromHash(h)
+		}
+	}
+	return out, nil
+}
+
+// ProductChanges are the fields of a product to change; nil fields are kept.
+type ProductChanges struct {
+	Name        *string
+	Description *string
+	Price       *int64
+}
+
+// UpdateProduct changes fields of a live product and returns it as changed.
+func (s *Store) UpdateProduct(ctx context.Context, id string, ch ProductChanges) (Product, error) {
+	var args []any
+	if ch.Name != nil {
+		args = append(args, "name", *ch.Name)
+	}
+	if ch.Description != nil {
+		args = append(args, "description", *ch.Description)
+	}
+	if ch.Price != nil {
+		args = append(args, "price", *ch.Price)
+	}
+	reply, err := productUpdateScript.Run(ctx, s.rdb, []string{ProductKey(id)}, args...).Slice()
+	if err != nil {
+		return Product{}, storeErr(err)
+	}
+	switch code, _ := reply[0].(int64); code {
+	case 0:
+		return productFromHash(flatHash(reply[1])), nil
+	case 1:
+		return Product{}, Errorf(CodeProductNotFound, "product %s not found", id)
+	case 2:
+		return Product{}, Errorf(CodeProductIsDeleted, "product %s is deleted and can no longer change", id)
+	default:
+		return Product{}, fmt.Errorf("product_update: unexpected reply %v", reply)
+	}
+}
+
+// DeleteProduct soft-deletes a product: it leaves the product listing but
+// stays readable, with deleted true. Deleting a deleted product changes
+// nothing and answers it again.
+//
+// A product is in use, and is not deleted (product_in_use), while any of its
+// activities is neither ended nor cancelled. That includes a sold-out
+// activity: order cancellations and expired payment windows return units to
+// its stock, so it can sell again until it ends. Ended and cancelled are
+// final (neither can be undone, and an ended activity cannot be changed), so
+// once the check has seen an activity in one of them it stays out of use.
+//
+// The activities live in other slots than the product, so the check reads the
+// product's activities (a snapshot), reads each activity in its own slot, and
+// then product_delete.lua deletes the product only if no activity was
+// registered and no move to the product began since the snapshot.
+func (s *Store) DeleteProduct(ctx context.Context, id string) (Product, error) {
+	var prod, ends *redis.MapStringStringCmd
+	var members *redis.StringSliceCmd
+	var now *redis.TimeCmd
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		prod = p.HGetAll(ctx, ProductKey(id))
+		members = p.SMembers(ctx, ProductActivitiesKey(id))
+		ends = p.HGetAll(ctx, ProductActivityEndsKey(id))
+		now = p.Time(ctx)
+		return nil
+	})
+	if err != nil {
+		return Product{}, storeErr(err)
+	}
+	if len(prod.Val()) == 0 {
+		return Product{}, Errorf(CodeProductNotFound, "product %s not found", id)
+	}
+	if p := productFromHash(prod.Val()); p.Deleted {
+		return p, nil
+	}
+	snapshot := now.Val().UnixMilli()
+	busy, err := s.activityInUse(ctx, id, members.Val(), ends.Val(), snapshot)
+	if err != nil {
+		return Product{}, err
+	}
+	if busy != "" {
+		return Product{}, Errorf(CodeProductInUse, "product %s has activity %s, which is neither ended nor cancelled", id, busy)
+	}
+	keys := []string{ProductKey(id), ProductsIndexKey(), ProductActivitiesKey(id), ProductPinsKey(id)}
+	reply, err := productDeleteScript.Run(ctx, s.rdb, keys, len(members.Val()), snapshot-pinClockSkew.Milliseconds()).Slice()
+	if err != nil {
+		return Product{}, storeErr(err)
+	}
+	switch code, _ := reply[0].(int64); code {
+	case 0, 2:
+		return s.Product(ctx, id)
+	case 1:
+		return Product{}, Errorf(CodeProductNotFound, "product %s not found", id)
+	case 3:
+		return Product{}, Errorf(CodeProductInUse, "product %s got a new activity while it was being deleted", id)
+	default:
+		return Product{}, fmt.Errorf("product_delete: unexpected reply %v", reply)
+	}
+}
+
+// activityInUse returns the ID of an activity of the product that is neither
+// ended nor cancelled, or "". An activity registered but not written yet is
+// in use until the end time it was registered with.
+func (s *Store) activityInUse(ctx context.Context, productID string, ids []string, registeredEnds map[string]string, now int64) (string, error) {
+	for start := 0; start < len(ids); start += readBatch {
+		batch := ids[start:min(start+readBatch, len(ids))]
+		acts, err := s.loadActivities(ctx, batch)
+		if err != nil {
+			return "", err
+		}
+		for _, aid := range batch {
+			a, ok := acts[aid]
+			if !ok {
+				if ends, found := registeredEnds[aid]; found {
+					if ms, _ := strconv.ParseInt(ends, 10, 64); ms > now {
+						return aid, nil
+					}
+				}
+				continue
+			}
+			// An activity moved to another product no longer uses this one.
+			if a.ProductID == productID && a.Status != StatusEnded && a.Status != StatusCancelled {
+				return aid, nil
+			}
+		}
+	}
+	return "", nil
+}
+
+// ListActivities returns one page of activities, newest first; status, when
+// not empty, keeps only those with that status, derived at read time.
+func (s *Store) ListActivities(ctx context.Context, status string, q PageQuery) (Page[Activity], error) {
+	var keep func(Activity) bool
+	if status != "" {
+		keep = func(a Activity) bool { return a.Status == status }
+	}
+	return ListPage(ctx, s, ActivitiesIndexKey(), q, s.loadActivities, keep)
+}
+
+// ValidStatus reports whether s is an activity status.
+func ValidStatus(s string) bool {
+	switch s {
+	case StatusScheduled, StatusRunning, StatusSoldOut, StatusEnded, StatusCancelled:
+		return true
+	}
+	return false
+}
+
+// loadActivities reads activities by ID, each with its stock and the Redis
+// time in one atomic script (in its own slot), in one pipeline. Unknown IDs,
+// and activities registered but not written yet, are left out.
+func (s *Store) loadActivities(ctx context.Context, ids []string) (map[string]Activity, error) {
+	if len(ids) == 0 {
+		return map[string]Activity{}, nil
+	}
+	run := func(eval bool) ([]*redis.Cmd, error) {
+		cmds := make([]*redis.Cmd, len(ids))
+		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, id := range ids {
+				keys := []string{ActivityKey(id), StockKey(id)}
+				if eval {
+					cmds[i] = activityReadScript.Eval(ctx, p, keys)
+				} else {
+					cmds[i] = activityReadScript.EvalSha(ctx, p, keys)
+				}
+			}
+			return nil
+		})
+		return cmds, err
+	}
+	cmds, err := run(false)
+	if redis.HasErrorPrefix(err, "NOSCRIPT") {
+		// The server's script cache is empty (after a restart): send the source.
+		cmds, err = run(true)
+	}
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	out := make(map[string]Activity, len(ids))
+	for i, id := range ids {
+		reply, err := cmds[i].Slice()
+		if err != nil || len(reply) != 3 {
+			return nil, fmt.Errorf("activity_read: unexpected reply %v: %v", reply, err)
+		}
+		h := flatHash(reply[0])
+		if len(h) == 0 {
+			continue
+		}
+		remaining, _ := reply[1].(string)
+		n, _ := strconv.ParseInt(remaining, 10, 64)
+		now, _ := reply[2].(int64)
+		out[id] = activityFromHash(h, n, now)
+	}
+	return out, nil
+}
+
+// ActivityChanges are the fields of an activity to change; nil fields are kept.
+type ActivityChanges struct {
+	ProductID     *string
+	Stock         *int64
+	Price         *int64
+	StartsAt      *time.Time
+	EndsAt        *time.Time
+	PaymentWindow *int64 // seconds
+}
+
+// UpdateActivity changes fields of an activity under the rules of
+// activity_update.lua: anything before the start, only ends_at once running,
+// nothing once ended or cancelled. Changing stock sets the units offered; the
+// remaining stock moves by the same amount, and never below what is sold.
+// Moving the activity to another product claims that product first (it must
+// exist and not be deleted), so the product cannot be deleted meanwhile.
+func (s *Store) UpdateActivity(ctx context.Context, id string, ch ActivityChanges) (Activity, error) {
+	deadline := ""
+	if ch.ProductID != nil {
+		cur, err := s.Activity(ctx, id)
+		if err != nil {
+			return Activity{}, err
+		}
+		if cur.ProductID == *ch.ProductID {
+			ch.ProductID = nil
+		} else {
+			token := NewID()
+			d, err := s.claimProduct(ctx, *ch.ProductID, id, token)
+			if err != nil {
+				return Activity{}, err
+			}
+			// The pin only matters until the update below has run; it expires
+			// on its own if this removal fails.
+			defer s.rdb.ZRem(context.WithoutCancel(ctx), ProductPinsKey(*ch.ProductID), token)
+			deadline = strconv.FormatInt(d, 10)
+		}
+	}
+	args := []any{opt(ch.ProductID), optInt(ch.Stock), optInt(ch.Price), optTime(ch.StartsAt), optTime(ch.EndsAt),
+		optInt(ch.PaymentWindow), deadline}
+	reply, err := activityUpdateScript.Run(ctx, s.rdb, []string{ActivityKey(id), StockKey(id)}, args...).Slice()
+	if err != nil {
+		return Activity{}, storeErr(err)
+	}
+	switch code, _ := reply[0].(int64); code {
+	case 0:
+		return s.Activity(ctx, id)
+	case 1:
+		return Activity{}, Errorf(CodeActivityNotFound, "activity %s not found", id)
+	case 2:
+		return Activity{}, Errorf(CodeActivityCancelled, "activity %s is cancelled and can no longer change", id)
+	case 3:
+		return Activity{}, Errorf(CodeActivityEnded, "activity %s has ended and can no longer change", id)
+	case 4:
+		field, _ := reply[1].(string)
+		return Activity{}, Errorf(CodeActivityStarted,
+			"activity %s has started: only ends_at may change now, not %s (stock changes through POST /activities/%s/stock)", id, field, id)
+	case 5:
+		return Activity{}, Errorf(codeInvalidTimeRange, "starts_at must be before ends_at")
+	case 6:
+		return Activity{}, Errorf(CodeEndsInPast, "ends_at must be in the future")
+	case 7:
+		return Activity{}, Errorf(CodeStockBelowSold, "stock cannot go below the units already sold")
+	case 8:
+		return Activity{}, Errorf(CodeStoreUnavailable, "the change took too long and was not applied, try again")
+	default:
+		return Activity{}, fmt.Errorf("activity_update: unexpected reply %v", reply)
+	}
+}
+
+// claimProduct pins productID for a move of the activity and returns the
+// pin's deadline (ms).
+func (s *Store) claimProduct(ctx context.Context, productID, activityID, token string) (int64, error) {
+	keys := []string{ProductKey(productID), ProductActivitiesKey(productID), ProductPinsKey(productID)}
+	reply, err := productClaimScript.Run(ctx, s.rdb, keys, activityID, token, pinLifetime.Milliseconds()).Slice()
+	if err != nil {
+		return 0, storeErr(err)
+	}
+	switch code, _ := reply[0].(int64); code {
+	case 0:
+		deadline, _ := reply[1].(int64)
+		return deadline, nil
+	case 1:
+		return 0, Errorf(CodeUnknownProduct, "product %s does not exist", productID)
+	case 2:
+		return 0, Errorf(CodeProductDeleted, "product %s is deleted", productID)
+	default:
+		return 0, fmt.Errorf("product_claim: unexpected reply %v", reply)
+	}
+}
+
+// AdjustStock adds delta units to the activity's stock (a negative delta
+// removes unsold units) and returns the activity after the change. The
+// offered and remaining stock move together; the result never goes below
+// the units already sold (stock_below_sold) and stays within 1..MaxStock
+// (stock_out_of_range). Ended and cancelled activities do not change.
+func (s *Store) AdjustStock(ctx context.Context, id string, delta int64) (Activity, error) {
+	reply, err := activityStockScript.Run(ctx, s.rdb, []string{ActivityKey(id), StockKey(id)}, delta, MaxStock).Slice()
+	if err != nil {
+		return Activity{}, storeErr(err)
+	}
+	switch code, _ := reply[0].(int64); code {
+	case 0:
+		return s.Activity(ctx, id)
+	case 1:
+		return Activity{}, Errorf(CodeActivityNotFound, "activity %s not found", id)
+	case 2:
+		return Activity{}, Errorf(CodeActivityCancelled, "activity %s is cancelled; its stock no longer changes", id)
+	case 3:
+		return Activity{}, Errorf(CodeActivityEnded, "activity %s has ended; its stock no longer changes", id)
+	case 4:
+		stock, _ := reply[1].(int64)
+		remaining, _ := reply[2].(int64)
+		return Activity{}, Errorf(CodeStockBelowSold,
+			"only %d of the %d units are unsold; the stock cannot go below the %d sold", remaining, stock, stock-remaining)
+	case 5:
+		stock, _ := reply[1].(int64)
+		return Activity{}, Errorf(CodeStockOutOfRange, "the stock is %d and must stay from 1 to %d", stock, MaxStock)
+	default:
+		return Activity{}, fmt.Errorf("activity_stock: unexpected reply %v", reply)
+	}
+}
+
+// CancelActivity cancels an activity and returns it: no purchase succeeds
+// after it (outcome "cancelled"), and orders already made are kept. Cancelling
+// a cancelled activity is not an error: it changes nothing and answers the
+// activity with its first cancellation time, so a retried request is safe.
+// An ended activity cannot be cancelled (activity_ended).
+func (s *Store) CancelActivity(ctx context.Context, id string) (Activity, error) {
+	reply, err := activityCancelScript.Run(ctx, s.rdb, []string{ActivityKey(id)}).Slice()
+	if err != nil {
+		return Activity{}, storeErr(err)
+	}
+	switch code, _ := reply[0].(int64); code {
+	case 0, 2:
+		return s.Activity(ctx, id)
+	case 1:
+		return Activity{}, Errorf(CodeActivityNotFound, "activity %s not found", id)
+	case 3:
+		return Activity{}, Errorf(CodeActivityEnded, "activity %s has already ended", id)
+	default:
+		return Activity{}, fmt.Errorf("activity_cancel: unexpected reply %v", reply)
+	}
+}
+
+// flatHash turns a flat HGETALL reply of a script into a map.
+func flatHash(v any) map[string]string {
+	list, _ := v.([]any)
+	h := make(map[string]string, len(list)/2)
+	for i := 0; i+1 < len(list); i += 2 {
+		k, _ := list[i].(string)
+		val, _ := list[i+1].(string)
+		h[k] = val
+	}
+	return h
+}
+
+func opt(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func optInt(p *int64) string {
+	if p == nil {
+		return ""
+	}
+	return strconv.FormatInt(*p, 10)
+}
+
+func optTime(p *time.Time) string {
+	if p == nil {
+		return ""
+	}
+	return strconv.FormatInt(p.UnixMilli(), 10)
+}

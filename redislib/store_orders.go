@@ -1,0 +1,141 @@
+package redislib
+
+import (
+	"context"
+	"fmt"
+)
+
+// Order returns the order with the given ID. A pending order whose payment
+// window has closed by Redis time reads as expired.
+func (s *Store) Order(ctx context.Context, orderID string) (Order, error) {
+	act, ok := ActivityOfOrder(orderID)
+	if !ok {
+		return Order{}, Errorf(CodeOrderNotFound, "order %s not found", orderID)
+	}
+	orders, found, err := s.fetchOrders(ctx, []orderCursor{{member: orderID}})
+	if err != nil {
+		return Order{}, err
+	}
+	if !found[0] || orders[0].ActivityID != act {
+		return Order{}, Errorf(CodeOrderNotFound, "order %s not found", orderID)
+	}
+	return orders[0], nil
+}
+
+// orderScriptKeys are the keys of order_pay.lua and order_cancel.lua.
+func orderScriptKeys(activityID, orderID string) []string {
+	return []string{ActivityKey(activityID), StockKey(activityID), OrderKey(activityID, orderID),
+		PendingKey(activityID), EventsKey(activityID)}
+}
+
+// PayOrder pays userID's pending order. A payment after the window has closed
+// (by Redis time) expires the order instead and fails with order_expired,
+// whether or not the expiry job has run.
+func (s *Store) PayOrder(ctx context.Context, orderID, userID string) (Order, error) {
+	if userID == "" {
+		return Order{}, fmt.Errorf("PayOrder: empty user ID")
+	}
+	act, ok := ActivityOfOrder(orderID)
+	if !ok {
+		return Order{}, Errorf(CodeOrderNotFound, "order %s not found", orderID)
+	}
+	reply, err := orderPayScript.Run(ctx, s.rdb, orderScriptKeys(act, orderID), orderID, userID).Slice()
+	if err != nil {
+		return Order{}, storeErr(err)
+	}
+	return orderTransition("order_pay", orderID, reply)
+}
+
+// CancelOrder cancels a pending order and returns its unit to stock. When
+// admin is false, userID must own the order; when admin is true, userID may
+// be empty, and if it is not it must still own the order. A cancel after the
+// window has closed expires the order instead and fails with order_expired.
+func (s *Store) CancelOrder(ctx context.Context, orderID, userID string, admin bool) (Order, error) {
+	if userID == "" && !admin {
+		return Order{}, fmt.Errorf("CancelOrder: a user's cancellation needs the user ID")
+	}
+	act, ok := ActivityOfOrder(orderID)
+	if !ok {
+		return Order{}, Errorf(CodeOrderNotFound, "order %s not found", orderID)
+	}
+	reply, err := orderCancelScript.Run(ctx, s.rdb, orderScriptKeys(act, orderID), orderID, userID).Slice()
+	if err != nil {
+		return Order{}, storeErr(err)
+	}
+	return orderTransition("order_cancel", orderID, reply)
+}
+
+// orderTransition maps the reply of order_pay.lua or order_cancel.lua, which
+// share their codes: 1 is the script's own transition done now, 3 to 5 are
+// the final states (already paid, cancelled, expired) that refuse it.
+func orderTransition(script, orderID string, reply []any) (Order, error) {
+	code, _ := reply[0].(int64)
+	var order Order
+	if len(reply) > 1 {
+		if fields, ok := reply[1].([]any); ok {
+			order = orderFromHash(flatHash(fields), 0)
+		}
+	}
+	switch code {
+	case 0:
+		return Order{}, Errorf(CodeOrderNotFound, "order %s not found", orderID)
+	case 1:
+		return order, nil
+	case 2:
+		return Order{}, Errorf(CodeNotOwner, "order %s belongs to another user", orderID)
+	case 3:
+		return Order{}, Errorf(CodeAlreadyPaid, "order %s is already paid", orderID)
+	case 4:
+		return Order{}, Errorf(CodeOrderCancelled, "order %s is cancelled", orderID)
+	case 5:
+		return Order{}, Errorf(CodeOrderExpired, "the payment window of order %s has closed; its unit went back to stock", orderID)
+	default:
+		return Order{}, fmt.Errorf("%s: unexpected reply %v", script, reply)
+	}
+}
+
+// UserOrders lists userID's orders across all activities, newest first.
+func (s *Store) UserOrders(ctx context.Context, userID, cursor string, limit int) (OrderPage, error) {
+	return s.pageOrders(ctx, UserOrdersKey(userID), cursor, limit, nil)
+}
+
+// ActivityOrders lists an activity's orders, newest first; status, when not
+// empty, keeps only orders in that status (as they read now, see Order).
+func (s *Store) ActivityOrders(ctx context.Context, activityID, status, cursor string, limit int) (OrderPage, error) {
+	if status != "" && !ValidOrderStatus(status) {
+		return OrderPage{}, fmt.Errorf("unknown order status %q", status)
+	}
+	n, err := s.rdb.Exists(ctx, ActivityKey(activityID)).Result()
+	if err != nil {
+		return OrderPage{}, storeErr(err)
+	}
+	if n == 0 {
+		return OrderPage{}, Errorf(CodeActivityNotFound, "activity %s not found", activityID)
+	}
+	var keep func(Order) bool
+	if status != "" {
+		keep = func(o Order) bool { return o.Status == status }
+	}
+	return s.pageOrders(ctx, OrdersIndexKey(activityID), cursor, limit, keep)
+}
+
+// ActivityStats returns an activity's stock and order counters, read in one
+// atomic step.
+func (s *Store) ActivityStats(ctx context.Context, activityID string) (ActivityStats, error) {
+	keys := []string{ActivityKey(activityID), StockKey(activityID), BuyersKey(activityID), PendingKey(activityID)}
+	r, err := orderStatsScript.Run(ctx, s.rdb, keys).Int64Slice()
+	if err != nil {
+		return ActivityStats{}, storeErr(err)
+	}
+	switch {
+	case len(r) == 1 && r[0] == 0:
+		return ActivityStats{}, Errorf(CodeActivityNotFound, "activity %s not found", activityID)
+	case len(r) == 10 && r[0] == 1:
+	default:
+		return ActivityStats{}, fmt.Errorf("order_stats: unexpected reply %v", r)
+	}
+	st := ActivityStats{ActivityID: activityID, Stock: r[1], InitialStock: r[2], Remaining: r[3],
+		Pending: r[4], Paid: r[5], Cancelled: r[6], Expired: r[7], Buyers: r[8], Overdue: r[9]}
+	st.Consistent = st.Remaining+st.Pending+st.Paid == st.Stock
+	return st, nil
+}

@@ -1,0 +1,61 @@
+# Shared by the scripts in this folder: source it, do not run it.
+
+# ensure_redis_server makes sure redis-server 7 or newer is on PATH, installing
+# it with apt-get when running as root on Debian/Ubuntu, otherwise saying what
+# to install.
+ensure_redis_server() {
+  if ! command -v redis-server >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      echo "redis-server not found: installing it with apt-get" >&2
+      DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+    else
+      echo "redis-server (Redis 7 or newer) is required and not on PATH." >&2
+      echo "Install it: 'sudo apt-get install redis-server' (Debian/Ubuntu), 'brew install redis' (macOS)," >&2
+      echo "or use an existing durable Redis with REDIS_ADDR=host:port." >&2
+      return 1
+    fi
+  fi
+  local major
+  major=$(redis-server --version | sed -n 's/.* v=\([0-9]*\)\..*/\1/p')
+  if [ "${major:-0}" -lt 7 ]; then
+    echo "redis-server $(redis-server --version | sed -n 's/.* v=\([^ ]*\).*/\1/p') found; Redis 7 or newer is required" >&2
+    return 1
+  fi
+}
+
+# ensure_go makes sure the Go toolchain is on PATH.
+ensure_go() {
+  if ! command -v go >/dev/null 2>&1; then
+    if [ -x /usr/local/go/bin/go ]; then
+      export PATH="$PATH:/usr/local/go/bin"
+    else
+      echo "Go is required (the version in go.mod or newer): see https://go.dev/doc/install" >&2
+      return 1
+    fi
+  fi
+}
+
+# wait_http_ok polls URL until it answers 2xx, for at most $2 seconds.
+wait_http_ok() {
+  local url=$1 deadline=$((SECONDS + ${2:-15}))
+  until curl -fsS -o /dev/null "$url" 2>/dev/null; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      echo "$url did not answer within ${2:-15}s" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+}
+
+# wait_redis polls redis-cli PING on port $1 until PONG, for at most 15 s.
+wait_redis() {
+  local deadline=$((SECONDS + 15))
+  until [ "$(redis-cli -p "$1" ping 2>/dev/null)" = "PONG" ]; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      echo "redis-server on port $1 did not answer within 15s" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+}
