@@ -1,10 +1,12 @@
 package all_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -24,7 +26,11 @@ type rawRequest struct {
 	header       map[string]string
 }
 
-// send sends r over real HTTP and returns the status and the decoded error body.
+// send sends r over its own connection and returns the status and the
+// decoded error body. The answer is read while the request is still being
+// written: a server refusing an oversized body or header answers before
+// reading all of it and then closes, so a client that only reads after a
+// complete write (net/http's Transport) can see a reset instead of the answer.
 func (c *client) send(t *testing.T, r rawRequest) (int, platform.ErrorBody, []byte) {
 	t.Helper()
 	var body io.Reader
@@ -39,13 +45,21 @@ func (c *client) send(t *testing.T, r rawRequest) (int, platform.ErrorBody, []by
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Connection", "close")
 	if r.admin {
 		req.Header.Set("Authorization", "Bearer "+platformtest.AdminToken)
 	}
 	for k, v := range r.header {
 		req.Header.Set(k, v)
 	}
-	resp, err := c.http.Do(req)
+	conn, err := net.DialTimeout("tcp", req.URL.Host, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	go func() { _ = req.Write(conn) }() // fails once an early answer closes the connection
+	resp, err := http.ReadResponse(bufio.NewReader(conn), req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", r.method, r.path, err)
 	}
