@@ -43,14 +43,6 @@ type Order struct {
 	ClosedAt *time.Time `json:"closed_at"`
 }
 
-// OrderPage is one page of a listing of orders, newest first. NextCursor is
-// null on the last page; otherwise it is passed back to get the next page. A
-// filtered page may hold fewer items than asked for even when more follow.
-type OrderPage struct {
-	Items      []Order `json:"items"`
-	NextCursor *string `json:"next_cursor"`
-}
-
 // ActivityStats are an activity's stock and order counters, read atomically.
 type ActivityStats struct {
 	ActivityID string `json:"activity_id"`

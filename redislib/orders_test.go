@@ -60,7 +60,7 @@ func TestOrderLifecycle(t *testing.T) {
 		ev[1]["at"] != fmt.Sprint(paid.PaidAt.UnixMilli()) {
 		t.Fatalf("events: %v", ev)
 	}
-	page, err := s.UserOrders(ctx, "alice", "", 20)
+	page, err := s.UserOrders(ctx, "alice", mustPageQuery(t, "", 20))
 	if err != nil || len(page.Items) != 1 || page.Items[0].ID != o.ID || page.Items[0].Status != redislib.OrderPaid || page.NextCursor != nil {
 		t.Fatalf("alice's history: %+v, %v", page, err)
 	}
@@ -147,7 +147,7 @@ func TestOrderNotFound(t *testing.T) {
 	}
 	_, err := s.ActivityStats(ctx, "nope")
 	mustCode(t, err, redislib.CodeActivityNotFound)
-	_, err = s.ActivityOrders(ctx, "nope", "", "", 20)
+	_, err = s.ActivityOrders(ctx, "nope", "", mustPageQuery(t, "", 20))
 	mustCode(t, err, redislib.CodeActivityNotFound)
 	if st := mustConsistent(t, s, a.ID); st.Remaining != 1 || st.Buyers != 0 {
 		t.Fatalf("something was written: %+v", st)

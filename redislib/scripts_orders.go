@@ -19,10 +19,6 @@ var (
 	//go:embed lua/order_expire.lua
 	orderExpireLua    string
 	orderExpireScript = redis.NewScript(orderExpireLua)
-
-	//go:embed lua/order_page.lua
-	orderPageLua    string
-	orderPageScript = redis.NewScript(orderPageLua)
 )
 
 var (

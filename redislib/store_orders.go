@@ -3,6 +3,8 @@ package redislib
 import (
 	"context"
 	"fmt"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // Order returns the order with the given ID. A pending order whose payment
@@ -12,14 +14,15 @@ func (s *Store) Order(ctx context.Context, orderID string) (Order, error) {
 	if !ok {
 		return Order{}, Errorf(CodeOrderNotFound, "order %s not found", orderID)
 	}
-	orders, found, err := s.fetchOrders(ctx, []orderCursor{{member: orderID}})
+	orders, err := s.loadOrders(ctx, []string{orderID})
 	if err != nil {
 		return Order{}, err
 	}
-	if !found[0] || orders[0].ActivityID != act {
+	o, found := orders[orderID]
+	if !found || o.ActivityID != act {
 		return Order{}, Errorf(CodeOrderNotFound, "order %s not found", orderID)
 	}
-	return orders[0], nil
+	return o, nil
 }
 
 // orderScriptKeys are the keys of order_pay.lua and order_cancel.lua.
@@ -95,28 +98,56 @@ func orderTransition(script, orderID string, reply []any) (Order, error) {
 }
 
 // UserOrders lists userID's orders across all activities, newest first.
-func (s *Store) UserOrders(ctx context.Context, userID, cursor string, limit int) (OrderPage, error) {
-	return s.pageOrders(ctx, UserOrdersKey(userID), cursor, limit, nil)
+func (s *Store) UserOrders(ctx context.Context, userID string, q PageQuery) (Page[Order], error) {
+	return ListPage(ctx, s, UserOrdersKey(userID), q, s.loadOrders, nil)
 }
 
 // ActivityOrders lists an activity's orders, newest first; status, when not
 // empty, keeps only orders in that status (as they read now, see Order).
-func (s *Store) ActivityOrders(ctx context.Context, activityID, status, cursor string, limit int) (OrderPage, error) {
+func (s *Store) ActivityOrders(ctx context.Context, activityID, status string, q PageQuery) (Page[Order], error) {
 	if status != "" && !ValidOrderStatus(status) {
-		return OrderPage{}, fmt.Errorf("unknown order status %q", status)
+		return Page[Order]{}, fmt.Errorf("unknown order status %q", status)
 	}
 	n, err := s.rdb.Exists(ctx, ActivityKey(activityID)).Result()
 	if err != nil {
-		return OrderPage{}, storeErr(err)
+		return Page[Order]{}, storeErr(err)
 	}
 	if n == 0 {
-		return OrderPage{}, Errorf(CodeActivityNotFound, "activity %s not found", activityID)
+		return Page[Order]{}, Errorf(CodeActivityNotFound, "activity %s not found", activityID)
 	}
 	var keep func(Order) bool
 	if status != "" {
 		keep = func(o Order) bool { return o.Status == status }
 	}
-	return s.pageOrders(ctx, OrdersIndexKey(activityID), cursor, limit, keep)
+	return ListPage(ctx, s, OrdersIndexKey(activityID), q, s.loadOrders, keep)
+}
+
+// loadOrders reads the named orders in one pipeline, with the Redis time that
+// decides whether a pending order reads as expired. IDs whose order hash is
+// missing, or that are not order IDs, are left out.
+func (s *Store) loadOrders(ctx context.Context, ids []string) (map[string]Order, error) {
+	cmds := make([]*redis.MapStringStringCmd, len(ids))
+	var now *redis.TimeCmd
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		now = p.Time(ctx)
+		for i, id := range ids {
+			if act, ok := ActivityOfOrder(id); ok {
+				cmds[i] = p.HGetAll(ctx, OrderKey(act, id))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	ms := now.Val().UnixMilli()
+	orders := make(map[string]Order, len(ids))
+	for i, c := range cmds {
+		if c != nil && len(c.Val()) > 0 {
+			orders[ids[i]] = orderFromHash(c.Val(), ms)
+		}
+	}
+	return orders, nil
 }
 
 // ActivityStats returns an activity's stock and order counters, read in one

@@ -30,11 +30,11 @@ func Handler(store *redislib.Store) fiber.Handler {
 		if status != "" && !redislib.ValidOrderStatus(status) {
 			return platform.Fail(platform.CodeInvalidStatus, "status must be pending, paid, cancelled or expired")
 		}
-		cursor, limit, err := platform.OrderPageQuery(c)
+		q, err := platform.PageQuery(c)
 		if err != nil {
 			return err
 		}
-		page, err := store.ActivityOrders(c.UserContext(), id, status, cursor, limit)
+		page, err := store.ActivityOrders(c.UserContext(), id, status, q)
 		if err != nil {
 			return err
 		}

@@ -2,7 +2,6 @@ package platform
 
 import (
 	"crypto/subtle"
-	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -19,28 +18,6 @@ func PathOrderID(c *fiber.Ctx, name string) (string, error) {
 		return "", Fail(CodeInvalidID, "%s must be an order ID: an activity ID, a dash and 16 lowercase hex characters", name)
 	}
 	return id, nil
-}
-
-// maxCursorLen bounds the cursor query parameter; real cursors are far shorter.
-const maxCursorLen = 256
-
-// OrderPageQuery reads the query parameters of an order listing: limit
-// (1..100, default 20; anything else is 400 invalid_limit) and cursor (as
-// returned in next_cursor; the store checks it further).
-func OrderPageQuery(c *fiber.Ctx) (cursor string, limit int, err error) {
-	limit = redislib.DefaultOrderPageLimit
-	if s := c.Query("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > redislib.MaxOrderPageLimit {
-			return "", 0, Fail(redislib.CodeInvalidLimit, "limit must be an integer from 1 to %d", redislib.MaxOrderPageLimit)
-		}
-		limit = n
-	}
-	cursor = c.Query("cursor")
-	if len(cursor) > maxCursorLen {
-		return "", 0, Fail(redislib.CodeInvalidCursor, "cursor is not one this API returned; start again without a cursor")
-	}
-	return cursor, limit, nil
 }
 
 // OptionalAdmin reports whether the request carries the admin bearer token,

@@ -26,11 +26,11 @@ func Handler(store *redislib.Store) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		cursor, limit, err := platform.OrderPageQuery(c)
+		q, err := platform.PageQuery(c)
 		if err != nil {
 			return err
 		}
-		page, err := store.UserOrders(c.UserContext(), user, cursor, limit)
+		page, err := store.UserOrders(c.UserContext(), user, q)
 		if err != nil {
 			return err
 		}
