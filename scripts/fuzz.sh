@@ -6,20 +6,21 @@
 # testdata/fuzz/<Target>/ for `go test -run <Target>/<file>` to replay.
 #
 #   scripts/fuzz.sh                  # every target, 10s each
-#   FUZZTIME=1m scripts/fuzz.sh ./functions/platform/...
+#   FUZZTIME=1m scripts/fuzz.sh ./functions/platform
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fuzztime=${FUZZTIME:-10s}
-pkgs=("$@")
-[ ${#pkgs[@]} -gt 0 ] || pkgs=(./...)
+dirs=("${@%/...}") # directories to search; a ./dir/... pattern means the same
+[ ${#dirs[@]} -gt 0 ] || dirs=(.)
 
+# Targets are found with grep rather than `go test -list`, which would build
+# the tests of every package just to list them.
 count=0
-for pkg in $(go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' "${pkgs[@]}"); do
-  for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
-    echo "== $pkg $target ($fuzztime)"
-    go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg"
-    count=$((count + 1))
-  done
-done
+while IFS=: read -r file target; do
+  pkg=./$(dirname "${file#./}")
+  echo "== $pkg $target ($fuzztime)"
+  go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg"
+  count=$((count + 1))
+done < <(grep -rHo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*' "${dirs[@]}" | sed 's/:func /:/' | sort)
 [ "$count" -gt 0 ] || { echo "no fuzz targets found" >&2; exit 1; }
 echo "fuzzed $count targets for $fuzztime each"
