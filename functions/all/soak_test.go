@@ -52,6 +52,9 @@ func (r resources) String() string {
 		r.goroutines, r.heapMB, r.fds, r.poolConns, r.redisClients)
 }
 
+// pooled is the number of the Redis pool's connections in r.
+func pooled(r resources) int { return int(r.poolConns) }
+
 func measure(t *testing.T, e *sysEnv, gc bool) resources {
 	t.Helper()
 	if gc {
@@ -206,7 +209,9 @@ func TestSoak(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		after = measure(t, e, true)
-		if after.fds <= before.fds+5 && after.redisClients <= before.redisClients+2 && after.heapMB <= before.heapMB*1.5+8 ||
+		if after.fds-pooled(after) <= before.fds-pooled(before)+5 &&
+			after.redisClients-pooled(after) <= before.redisClients-pooled(before)+2 &&
+			after.heapMB <= before.heapMB*1.5+8 ||
 			time.Now().After(deadline) {
 			break
 		}
@@ -216,11 +221,18 @@ func TestSoak(t *testing.T) {
 	if after.goroutines > before.goroutines+10 {
 		t.Errorf("goroutines grew from %d to %d", before.goroutines, after.goroutines)
 	}
-	if after.fds > before.fds+5 {
-		t.Errorf("open file descriptors grew from %d to %d", before.fds, after.fds)
+	// The Redis pool grows on demand up to its size and keeps its idle
+	// connections, so it may hold a few more after the soak than after the
+	// warm-up; that is bounded (checked above and here). Every other socket
+	// and Redis connection must be back where it was.
+	if pool := uint32(e.rdb.Options().PoolSize); after.poolConns > pool {
+		t.Errorf("Redis pool holds %d connections at rest, its size is %d", after.poolConns, pool)
 	}
-	if after.redisClients > before.redisClients+2 {
-		t.Errorf("Redis connections grew from %d to %d", before.redisClients, after.redisClients)
+	if after.fds-pooled(after) > before.fds-pooled(before)+5 {
+		t.Errorf("open file descriptors besides the Redis pool grew from %d to %d", before.fds-pooled(before), after.fds-pooled(after))
+	}
+	if after.redisClients-pooled(after) > before.redisClients-pooled(before)+2 {
+		t.Errorf("Redis connections besides the pool grew from %d to %d", before.redisClients-pooled(before), after.redisClients-pooled(after))
 	}
 	if after.heapMB > before.heapMB*1.5+8 {
 		t.Errorf("live heap grew from %.1f MB to %.1f MB", before.heapMB, after.heapMB)
