@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -139,10 +140,15 @@ func Price(p int64) (int64, error) {
 // MaxPrice is the largest price accepted, in cents (one billion units).
 const MaxPrice = 100_000_000_000
 
+// rfc3339 is the exact shape of an RFC 3339 timestamp. time.Parse alone is
+// more lenient: it takes a one-digit hour, and offsets such as +24:60 that
+// then print as times that do not parse.
+var rfc3339 = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$`)
+
 // Time parses an RFC 3339 timestamp field.
 func Time(s, name string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
+	if err != nil || !rfc3339.MatchString(s) {
 		return time.Time{}, Fail(CodeInvalidTime, "%s must be an RFC 3339 time such as 2030-01-02T15:04:05Z", name)
 	}
 	return t, nil
