@@ -69,7 +69,9 @@ func TestUserOrdersPagesAcrossBoundaries(t *testing.T) {
 		rdb.ZRem(ctx, key, z.Member)
 	}
 
-	list := func(cursor string) (redislib.Page[redislib.Order], error) { return s.UserOrders(ctx, "pager", mustPageQuery(t, cursor, 7)) }
+	list := func(cursor string) (redislib.Page[redislib.Order], error) {
+		return s.UserOrders(ctx, "pager", mustPageQuery(t, cursor, 7))
+	}
 	got, sizes := mustPages(t, list, func(page int) {
 		a := mustActivity(t, s, 5, 900)
 		mustWin(t, s, a.ID, "pager") // newer than anything listed
@@ -102,7 +104,9 @@ func TestOrderPagesWithTiedScores(t *testing.T) {
 	slices.Sort(ids)
 	slices.Reverse(ids) // ties list in member order, descending
 
-	list := func(cursor string) (redislib.Page[redislib.Order], error) { return s.ActivityOrders(ctx, a.ID, "", mustPageQuery(t, cursor, 5)) }
+	list := func(cursor string) (redislib.Page[redislib.Order], error) {
+		return s.ActivityOrders(ctx, a.ID, "", mustPageQuery(t, cursor, 5))
+	}
 	got, sizes := mustPages(t, list, nil)
 	if !slices.Equal(got, ids) || !slices.Equal(sizes, []int{5, 5, 2}) {
 		t.Fatalf("listed %v (sizes %v)\nwant %v", got, sizes, ids)
@@ -198,7 +202,9 @@ func TestActivityOrdersByStatus(t *testing.T) {
 	waitRedisTime(t, s.Client(), *last.ExpiresAt)
 	check := func(when string) {
 		for _, status := range []string{redislib.OrderPending, redislib.OrderPaid, redislib.OrderCancelled, redislib.OrderExpired} {
-			list := func(cursor string) (redislib.Page[redislib.Order], error) { return s.ActivityOrders(ctx, a.ID, status, mustPageQuery(t, cursor, 2)) }
+			list := func(cursor string) (redislib.Page[redislib.Order], error) {
+				return s.ActivityOrders(ctx, a.ID, status, mustPageQuery(t, cursor, 2))
+			}
 			got, _ := mustPages(t, list, nil)
 			slices.Sort(got)
 			w := slices.Clone(want[status])
@@ -240,7 +246,9 @@ func TestActivityOrdersScanBudget(t *testing.T) {
 	if !slices.Equal(got, []string{oldest.ID}) || !slices.Equal(sizes, []int{0, 1}) {
 		t.Fatalf("paid orders %v in pages of sizes %v", got, sizes)
 	}
-	all, _ := mustPages(t, func(c string) (redislib.Page[redislib.Order], error) { return s.ActivityOrders(ctx, a.ID, "", mustPageQuery(t, c, 100)) }, nil)
+	all, _ := mustPages(t, func(c string) (redislib.Page[redislib.Order], error) {
+		return s.ActivityOrders(ctx, a.ID, "", mustPageQuery(t, c, 100))
+	}, nil)
 	slices.Sort(all)
 	if len(all) != n || len(slices.Compact(all)) != n {
 		t.Fatalf("unfiltered listing: %d orders, want %d distinct", len(all), n)
