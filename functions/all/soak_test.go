@@ -52,8 +52,11 @@ func (r resources) String() string {
 		r.goroutines, r.heapMB, r.fds, r.poolConns, r.redisClients)
 }
 
-// pooled is the number of the Redis pool's connections in r.
-func pooled(r resources) int { return int(r.poolConns) }
+// besidesPool are r's open file descriptors and Redis connections other
+// than the Redis pool's own.
+func (r resources) besidesPool() (fds, redisClients int) {
+	return r.fds - int(r.poolConns), r.redisClients - int(r.poolConns)
+}
 
 func measure(t *testing.T, e *sysEnv, gc bool) resources {
 	t.Helper()
@@ -206,12 +209,13 @@ func TestSoak(t *testing.T) {
 	// At rest again: idle HTTP workers are let go after 10 s.
 	mustSettleTo(t, before.goroutines+10)
 	var after resources
+	fdsBefore, clientsBefore := before.besidesPool()
+	var fdsAfter, clientsAfter int
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		after = measure(t, e, true)
-		if after.fds-pooled(after) <= before.fds-pooled(before)+5 &&
-			after.redisClients-pooled(after) <= before.redisClients-pooled(before)+2 &&
-			after.heapMB <= before.heapMB*1.5+8 ||
+		fdsAfter, clientsAfter = after.besidesPool()
+		if fdsAfter <= fdsBefore+5 && clientsAfter <= clientsBefore+2 && after.heapMB <= before.heapMB*1.5+8 ||
 			time.Now().After(deadline) {
 			break
 		}
@@ -228,11 +232,11 @@ func TestSoak(t *testing.T) {
 	if pool := uint32(e.rdb.Options().PoolSize); after.poolConns > pool {
 		t.Errorf("Redis pool holds %d connections at rest, its size is %d", after.poolConns, pool)
 	}
-	if after.fds-pooled(after) > before.fds-pooled(before)+5 {
-		t.Errorf("open file descriptors besides the Redis pool grew from %d to %d", before.fds-pooled(before), after.fds-pooled(after))
+	if fdsAfter > fdsBefore+5 {
+		t.Errorf("open file descriptors besides the Redis pool grew from %d to %d", fdsBefore, fdsAfter)
 	}
-	if after.redisClients-pooled(after) > before.redisClients-pooled(before)+2 {
-		t.Errorf("Redis connections besides the pool grew from %d to %d", before.redisClients-pooled(before), after.redisClients-pooled(after))
+	if clientsAfter > clientsBefore+2 {
+		t.Errorf("Redis connections besides the pool grew from %d to %d", clientsBefore, clientsAfter)
 	}
 	if after.heapMB > before.heapMB*1.5+8 {
 		t.Errorf("live heap grew from %.1f MB to %.1f MB", before.heapMB, after.heapMB)
