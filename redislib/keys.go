@@ -69,6 +69,13 @@ func ProductActivityEndsKey(productID string) string {
 // pin may still be in use.
 func ProductPinsKey(productID string) string { return catalogTag + "product:" + productID + ":pins" }
 
+// PurchaseLimitKey is a STRING: the GCRA bucket of one user's purchase
+// attempts in one activity (see lua/purchase.lua). It shares the activity's
+// hash tag, so the purchase script takes the limit in its own round trip.
+func PurchaseLimitKey(activityID, userID string) string {
+	return activityTag(activityID) + "rl:user:" + userID
+}
+
 // Rate-limit buckets: each its own hash tag, as one script call touches one
 // bucket. A bucket expires once it is full again, so only clients active in
 // the last few seconds hold one.

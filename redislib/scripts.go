@@ -25,6 +25,10 @@ var (
 	//go:embed lua/purchase.lua
 	purchaseLua    string
 	purchaseScript = redis.NewScript(purchaseLua)
+
+	//go:embed lua/purchase_lease.lua
+	purchaseLeaseLua    string
+	purchaseLeaseScript = redis.NewScript(purchaseLeaseLua)
 )
 
 var (

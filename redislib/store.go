@@ -9,24 +9,46 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Store runs the product's operations against Redis. It holds no state of its
-// own, so any number of processes can share one Redis.
+// Store runs the product's operations against Redis. Redis holds every
+// piece of state; what a Store keeps in memory (its sold-out leases) is only
+// ever used while Redis guarantees it is still true, so any number of
+// processes can share one Redis.
 type Store struct {
 	rdb redis.UniversalClient
 	// pipe carries the purchase hot path: concurrent attempts share round
 	// trips to Redis (see autoPipe).
 	pipe *autoPipe
-	// soldOut, when not nil, lets attempts on a sold-out activity be answered
-	// from a snapshot read (see purchaseFromSnapshot). It needs MULTI/EXEC on
-	// one connection, so it is used with a single Redis server only.
-	soldOut *soldOutHints
+	// single is true on one Redis server, where the purchase script can also
+	// write the user's order history (on a cluster it lives in another slot).
+	single bool
+	// soldOut answers attempts on sold-out activities from memory (see
+	// soldout.go); nil when off.
+	soldOut *soldOutCache
+}
+
+// Option configures a Store.
+type Option func(*Store)
+
+// SoldOutBuyers bounds how many buyers the Store keeps in memory to answer
+// attempts on sold-out activities (DefaultSoldOutBuyers unless set). Zero
+// turns those answers from memory off: every attempt then runs the purchase
+// script.
+func SoldOutBuyers(n int) Option {
+	return func(s *Store) {
+		s.soldOut = nil
+		if n > 0 {
+			s.soldOut = newSoldOutCache(s, n)
+		}
+	}
 }
 
 // NewStore returns a Store that uses rdb.
-func NewStore(rdb redis.UniversalClient) *Store {
-	s := &Store{rdb: rdb, pipe: newAutoPipe(rdb)}
-	if _, single := rdb.(*redis.Client); single {
-		s.soldOut = &soldOutHints{}
+func NewStore(rdb redis.UniversalClient, opts ...Option) *Store {
+	_, single := rdb.(*redis.Client)
+	s := &Store{rdb: rdb, pipe: newAutoPipe(rdb), single: single}
+	s.soldOut = newSoldOutCache(s, DefaultSoldOutBuyers)
+	for _, opt := range opts {
+		opt(s)
 	}
 	return s
 }
@@ -136,53 +158,127 @@ func (s *Store) Activity(ctx context.Context, id string) (Activity, error) {
 	return activityFromHash(meta.Val(), remaining, now.Val().UnixMilli()), nil
 }
 
-// Purchase makes one purchase attempt for userID in the activity. A winner's
-// order is added to the user's order history before Purchase returns, so an
-// acknowledged win is always in the history.
+// Rate is a rate limit without its bucket: PerSecond attempts per second on
+// average, with up to Burst at once. A PerSecond or Burst of zero or less
+// means no limit.
+type Rate struct {
+	PerSecond float64
+	Burst     int
+}
+
+// interval is the GCRA emission interval in whole microseconds, or 0 when
+// the limit is off.
+func (r Rate) interval() int64 {
+	if r.PerSecond <= 0 || r.Burst <= 0 {
+		return 0
+	}
+	return Limit{Rate: r.PerSecond, Burst: r.Burst}.interval()
+}
+
+// RateLimitedError is returned when an attempt was refused by its rate
+// limit. Nothing else was read or written.
+type RateLimitedError struct {
+	// Wait is how long until the limit allows one more attempt.
+	Wait time.Duration
+}
+
+func (e *RateLimitedError) Error() string {
+	return fmt.Sprintf("rate limited: retry in %s", e.Wait)
+}
+
+// Replies of purchase.lua.
+const (
+	purchaseNotFound    = 0
+	purchaseWon         = 1
+	purchaseAlreadyWon  = 2
+	purchaseSoldOut     = 3
+	purchaseNotStarted  = 4
+	purchaseEnded       = 5
+	purchaseCancelled   = 6
+	purchaseRateLimited = 7
+)
+
+// Purchase makes one purchase attempt for userID in the activity, with no
+// rate limit. See PurchaseLimited.
 func (s *Store) Purchase(ctx context.Context, activityID, userID string) (PurchaseResult, error) {
-	if s.soldOut != nil && s.soldOut.has(activityID) {
-		res, decided, err := s.purchaseFromSnapshot(ctx, activityID, userID)
-		if decided || err != nil {
-			return res, err
+	return s.PurchaseLimited(ctx, activityID, userID, Rate{})
+}
+
+// PurchaseLimited makes one purchase attempt for userID in the activity.
+// A winner's order is in the user's order history before it returns, so an
+// acknowledged win is always in the history.
+//
+// limit is the user's rate limit in this activity, shared by every process
+// through Redis and taken in the purchase script's own round trip: past it,
+// the error is a *RateLimitedError. Attempts answered from a sold-out lease
+// cost less than the limit would, and are not counted.
+func (s *Store) PurchaseLimited(ctx context.Context, activityID, userID string, limit Rate) (PurchaseResult, error) {
+	if s.soldOut != nil {
+		if res, ok := s.soldOut.answer(activityID, userID); ok {
+			return res, nil
 		}
-		s.soldOut.clear(activityID)
 	}
 	orderID := NewOrderID(activityID)
 	keys := []string{
 		ActivityKey(activityID), StockKey(activityID), BuyersKey(activityID), OrderKey(activityID, orderID),
-		OrdersIndexKey(activityID), PendingKey(activityID), EventsKey(activityID),
+		OrdersIndexKey(activityID), PendingKey(activityID), EventsKey(activityID), PurchaseLimitKey(activityID, userID),
 	}
-	reply, err := purchaseScript.Run(ctx, s.pipe, keys, userID, orderID).Slice()
+	history := "0"
+	if s.single {
+		keys, history = append(keys, UserOrdersKey(userID)), "1"
+	}
+	reply, err := purchaseScript.Run(ctx, s.pipe, keys, userID, orderID, limit.interval(), limit.Burst, history).Slice()
 	if err != nil {
 		return PurchaseResult{}, storeErr(err)
 	}
-	code, _ := reply[0].(int64)
+	code, ok := replyInt(reply, 0)
+	if !ok {
+		return PurchaseResult{}, fmt.Errorf("purchase: unexpected reply %v", reply)
+	}
 	switch code {
-	case 0:
+	case purchaseNotFound:
 		return PurchaseResult{}, Errorf(CodeActivityNotFound, "activity %s not found", activityID)
-	case 1:
-		created, _ := reply[2].(int64)
-		if err := s.pipe.Process(ctx, redis.NewIntCmd(ctx, "zadd", UserOrdersKey(userID), created, orderID)); err != nil {
-			return PurchaseResult{}, storeErr(err)
+	case purchaseWon:
+		if !s.single {
+			created, _ := replyInt(reply, 2)
+			if err := s.pipe.Process(ctx, redis.NewIntCmd(ctx, "zadd", UserOrdersKey(userID), created, orderID)); err != nil {
+				return PurchaseResult{}, storeErr(err)
+			}
 		}
 		return PurchaseResult{Outcome: OutcomeWon, OrderID: orderID}, nil
-	case 2:
-		held, _ := reply[1].(string)
-		return PurchaseResult{Outcome: OutcomeAlreadyWon, OrderID: held}, nil
-	case 3:
-		if s.soldOut != nil {
-			s.soldOut.set(activityID)
+	case purchaseAlreadyWon:
+		held := asString(reply[1])
+		if len(reply) != 2 || held == "" {
+			return PurchaseResult{}, fmt.Errorf("purchase: unexpected reply %v", reply)
 		}
-		return PurchaseResult{Outcome: OutcomeSoldOut}, nil
-	case 4:
-		return PurchaseResult{Outcome: OutcomeNotStarted}, nil
-	case 5:
-		return PurchaseResult{Outcome: OutcomeEnded}, nil
-	case 6:
-		return PurchaseResult{Outcome: OutcomeCancelled}, nil
+		return PurchaseResult{Outcome: OutcomeAlreadyWon, OrderID: held}, nil
+	case purchaseSoldOut:
+		return s.lost(activityID, OutcomeSoldOut), nil
+	case purchaseNotStarted:
+		return s.lost(activityID, OutcomeNotStarted), nil
+	case purchaseEnded:
+		return s.lost(activityID, OutcomeEnded), nil
+	case purchaseCancelled:
+		return s.lost(activityID, OutcomeCancelled), nil
+	case purchaseRateLimited:
+		wait, ok := replyInt(reply, 1)
+		if !ok {
+			return PurchaseResult{}, fmt.Errorf("purchase: unexpected reply %v", reply)
+		}
+		return PurchaseResult{}, &RateLimitedError{Wait: time.Duration(wait) * time.Microsecond}
 	default:
 		return PurchaseResult{}, fmt.Errorf("purchase: unexpected reply %v", reply)
 	}
+}
+
+// lost returns a losing outcome from the purchase script, and lets the
+// sold-out leases know: if the activity is sold out too, later attempts may
+// be answered from memory.
+func (s *Store) lost(activityID string, outcome Outcome) PurchaseResult {
+	if s.soldOut != nil {
+		s.soldOut.lost(activityID)
+	}
+	return PurchaseResult{Outcome: outcome}
 }
 
 // OrderOf returns the ID of userID's order in the activity, or "" when the

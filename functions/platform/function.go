@@ -41,6 +41,10 @@ type Route struct {
 	// The bucket is written once the user is read, so a rate-limited route's
 	// User should validate the whole request for bad input to write nothing.
 	RateLimited bool
+	// OwnUserLimit says the handler takes the user's rate limit itself, in
+	// the round trip of its own store call (purchase does, inside the
+	// purchase script); the gate then applies only the client IP's limit.
+	OwnUserLimit bool
 	// Handler builds the route's handler from the process's dependencies.
 	Handler func(Deps) fiber.Handler
 }

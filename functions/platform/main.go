@@ -52,7 +52,9 @@ func Run(args []string, stdout, stderr io.Writer, fns ...Function) int {
 		fmt.Fprintf(stderr, "configuration: %v (see --help)\n", err)
 		return 2
 	}
-	log := NewLogger(stdout, cfg.LogLevel).With("function", functionNames(fns))
+	baseLog, closeLog := newBufferedLogger(stdout, cfg.LogLevel)
+	defer closeLog()
+	log := baseLog.With("function", functionNames(fns))
 	if admin := adminRoutes(fns); admin != "" && cfg.AdminToken == "" {
 		log.Error("ADMIN_TOKEN is not set: this function serves admin routes (" + admin + ") and refuses to start without a token")
 		return 1

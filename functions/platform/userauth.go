@@ -204,7 +204,7 @@ func isAdmin(c *fiber.Ctx, adminToken string) bool {
 func userGate(d Deps, r Route, tokens *userTokens, tokensErr error) fiber.Handler {
 	authOn := r.User != nil && (tokens != nil || tokensErr != nil)
 	ipLimit := r.RateLimited && d.Config.RateLimitIPRPS > 0
-	userLimit := r.RateLimited && r.User != nil && d.Config.RateLimitUserRPS > 0
+	userLimit := r.RateLimited && r.User != nil && !r.OwnUserLimit && d.Config.RateLimitUserRPS > 0
 	if !authOn && !ipLimit && !userLimit {
 		return nil
 	}
@@ -295,9 +295,20 @@ func rateLimit(c *fiber.Ctx, d Deps, ipLimit, userLimit bool, user string) error
 		return err
 	}
 	if !ok {
-		secs := max(1, int64((wait+time.Second-1)/time.Second))
-		c.Set(fiber.HeaderRetryAfter, strconv.FormatInt(secs, 10))
-		return Fail(CodeRateLimited, "too many requests; retry after %d s", secs)
+		return TooManyRequests(c, wait)
 	}
 	return nil
+}
+
+// TooManyRequests sets Retry-After to wait in whole seconds (at least 1) and
+// returns the 429 rate_limited answer.
+func TooManyRequests(c *fiber.Ctx, wait time.Duration) error {
+	secs := max(1, int64((wait+time.Second-1)/time.Second))
+	c.Set(fiber.HeaderRetryAfter, strconv.FormatInt(secs, 10))
+	return Fail(CodeRateLimited, "too many requests; retry after %d s", secs)
+}
+
+// UserRate is the per-user rate limit of the configuration.
+func (cfg Config) UserRate() redislib.Rate {
+	return redislib.Rate{PerSecond: cfg.RateLimitUserRPS, Burst: cfg.RateLimitUserBurst}
 }

@@ -3,6 +3,8 @@
 package purchase
 
 import (
+	"errors"
+
 	"github.com/gofiber/fiber/v2"
 
 	"seckill/functions/platform"
@@ -15,8 +17,8 @@ var Function = platform.Function{
 	Summary: "attempt to buy one unit of an activity's product",
 	Writes:  true,
 	Routes: []platform.Route{{Method: fiber.MethodPost, Path: "/activities/:id/purchase",
-		User: user, RateLimited: true,
-		Handler: func(d platform.Deps) fiber.Handler { return Handler(d.Store) }}},
+		User: user, RateLimited: true, OwnUserLimit: true,
+		Handler: func(d platform.Deps) fiber.Handler { return Handler(d.Store, d.Config.UserRate()) }}},
 }
 
 // user validates the whole request, so that bad input is refused before the
@@ -45,13 +47,21 @@ type request struct {
 // Handler answers POST /activities/:id/purchase with 200 and the outcome:
 // won, already_won (both with the order ID), sold_out, not_started, ended or
 // cancelled. Only an answered "won" or "already_won" means the user holds a unit.
-func Handler(store *redislib.Store) fiber.Handler {
+//
+// limit is each user's rate limit per activity, taken inside the purchase
+// script's round trip: past it the answer is 429 rate_limited. Attempts on a
+// sold-out activity answered from memory are not counted (see
+// redislib.Store.PurchaseLimited).
+func Handler(store *redislib.Store, limit redislib.Rate) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		id, user, err := parse(c)
 		if err != nil {
 			return err
 		}
-		res, err := store.Purchase(c.UserContext(), id, user)
+		res, err := store.PurchaseLimited(c.UserContext(), id, user, limit)
+		if limited := (*redislib.RateLimitedError)(nil); errors.As(err, &limited) {
+			return platform.TooManyRequests(c, limited.Wait)
+		}
 		if err != nil {
 			return err
 		}

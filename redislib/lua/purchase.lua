@@ -1,7 +1,5 @@
 -- One purchase attempt by one user. Every check happens before the first
--- write, so an attempt that does not win writes nothing.
--- purchase_snapshot.go mirrors every check below up to the first write (to answer
--- attempts on a sold-out activity without running this script): change both together.
+-- durable write, so an attempt that does not win writes nothing to the AOF.
 --
 -- KEYS[1] -> the activity (HASH)
 -- KEYS[2] -> the remaining stock (STRING)
@@ -10,19 +8,55 @@
 -- KEYS[5] -> the activity's orders index (ZSET, score = created_at ms)
 -- KEYS[6] -> the pending orders (ZSET, score = expires_at ms)
 -- KEYS[7] -> the activity's events (STREAM)
+-- KEYS[8] -> the user's rate-limit bucket in this activity (STRING, see rate_limit.lua)
+-- KEYS[9] -> the user's order history (ZSET, score = created_at ms); only
+--            when ARGV[5] is '1' (on one server: on a cluster it lives in
+--            another slot and the caller adds the order itself)
 -- ARGV[1] -> user id
 -- ARGV[2] -> a fresh order id for this activity
+-- ARGV[3] -> rate-limit emission interval in microseconds (0: no limit)
+-- ARGV[4] -> rate-limit burst
+-- ARGV[5] -> '1' to add the order to KEYS[9], '0' not to
 --
--- Returns {code, order id, created_at ms}:
+-- Returns {code, ...}:
 --   {0}                          activity not found
 --   {1, ARGV[2], now}            won: the order was created (pending, or paid when
 --                                the payment window is 0)
 --   {2, existing order id}       already won: this user holds an order here
---   {3}                          sold out
+--   {3}                          sold out: no stock left, or the units that came
+--                                back are held until hold_until (see
+--                                purchase_lease.lua)
 --   {4}                          not started (Redis TIME < starts_at)
 --   {5}                          ended (Redis TIME >= ends_at)
 --   {6}                          cancelled by an admin
-local a = redis.call('HMGET', KEYS[1], 'id', 'product_id', 'price', 'starts_at', 'ends_at', 'cancelled_at', 'payment_window')
+--   {7, wait}                    rate limited: wait is how many microseconds
+--                                until the user's bucket allows one more attempt
+local t = redis.call('TIME')
+local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local now = math.floor(now_us / 1000)
+
+-- The rate limit comes first, as a gate before the request's work. Its
+-- bucket is not durable (see rate_limit.lua): the write is kept out of the
+-- AOF and the replicas, and costs no fsync.
+local interval = tonumber(ARGV[3])
+if interval > 0 then
+  local burst = tonumber(ARGV[4])
+  local tat = tonumber(redis.call('GET', KEYS[8])) or now_us
+  if tat < now_us then
+    tat = now_us
+  end
+  local next_tat = tat + interval
+  local allow_at = next_tat - burst * interval
+  if now_us < allow_at then
+    return {7, allow_at - now_us}
+  end
+  redis.set_repl(redis.REPL_NONE)
+  redis.call('SET', KEYS[8], string.format('%.0f', next_tat), 'PX', math.ceil((next_tat - now_us) / 1000))
+  redis.set_repl(redis.REPL_ALL)
+end
+
+local a = redis.call('HMGET', KEYS[1], 'id', 'product_id', 'price', 'starts_at', 'ends_at', 'cancelled_at',
+  'payment_window', 'hold_until')
 if not a[1] then
   return {0}
 end
@@ -33,8 +67,6 @@ end
 if a[6] ~= '0' then
   return {6}
 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if now < tonumber(a[4]) then
   return {4}
 end
@@ -42,6 +74,12 @@ if now >= tonumber(a[5]) then
   return {5}
 end
 if tonumber(redis.call('GET', KEYS[2])) <= 0 then
+  return {3}
+end
+-- A process may be answering sold_out from memory until hold_until: a unit
+-- that came back meanwhile is sold only after it, so no process can have told
+-- a later winner anything but already_won.
+if now < (tonumber(a[8]) or 0) then
   return {3}
 end
 
@@ -55,6 +93,9 @@ redis.call('HSET', KEYS[4], 'id', ARGV[2], 'activity_id', a[1], 'product_id', a[
   'price', a[3], 'status', status, 'created_at', now, 'expires_at', expires_at, 'paid_at', paid_at, 'closed_at', 0)
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
 redis.call('ZADD', KEYS[5], now, ARGV[2])
+if ARGV[5] == '1' then
+  redis.call('ZADD', KEYS[9], now, ARGV[2])
+end
 redis.call('XADD', KEYS[7], '*', 'type', 'won', 'order_id', ARGV[2], 'activity_id', a[1], 'user_id', ARGV[1],
   'status', 'pending', 'price', a[3], 'at', now)
 if window == 0 then

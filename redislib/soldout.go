@@ -1,0 +1,273 @@
+package redislib
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Once an activity is sold out, nearly every purchase attempt loses: in a
+// flash sale that is 99% of the traffic. A process that has seen an activity
+// sold out takes a lease on it (lua/purchase_lease.lua) and answers attempts
+// from memory for as long as the lease runs: already_won with the order for a
+// buyer, and for everyone else what the purchase script would answer
+// (sold_out, or cancelled, not_started or ended from the activity's fields).
+//
+// Exactness rests on the hold the lease writes: while any lease may be
+// valid, units that come back to stock (an order cancelled or expired, stock
+// added) are held, and purchase.lua sells none of them. So no one can win
+// while a process answers from its lease, and the buyers it read stay the
+// complete list of winners:
+//
+//   - a winner is told already_won with their order by every process from the
+//     moment their win was acknowledged;
+//   - a unit that comes back is sold again once the hold ends (at most
+//     leaseHold after it came back);
+//   - nothing is sold beyond the stock, since every win still runs the script.
+//
+// A lease lasts soldOutLease from the moment its read was sent, measured on
+// this process's monotonic clock; the hold lasts leaseHold of Redis time from
+// the moment of the read, which is later. The difference is a margin for a
+// Redis clock stepped forward. A lease is renewed in the background once it is
+// half used, and at most one renewal per activity is in flight.
+//
+// Memory is bounded: a process keeps at most maxBuyers buyers across all its
+// leases. An activity with more buyers than there is room for is not leased;
+// its attempts run the purchase script, as before it sold out.
+
+// Lease timing. Every process holds the same values (they are constants of
+// this package), so a hold is always at least as long as any lease.
+const (
+	soldOutLease = time.Second
+	leaseHold    = soldOutLease + 250*time.Millisecond
+)
+
+// Replies of purchase_lease.lua.
+const (
+	leaseNotFound   = 0
+	leaseNotSoldOut = 1
+	leaseTooMany    = 2
+	leaseSameBuyers = 3
+	leaseNewBuyers  = 4
+)
+
+// DefaultSoldOutBuyers is the default bound on the buyers one process keeps
+// in memory across its sold-out leases: about 100 bytes each.
+const DefaultSoldOutBuyers = 200_000
+
+// soldOutCache holds the leases of one process.
+type soldOutCache struct {
+	store     *Store
+	lease     time.Duration
+	hold      time.Duration
+	maxBuyers int64
+
+	used    atomic.Int64 // buyers held across all leases
+	hits    atomic.Int64 // attempts answered from memory
+	entries sync.Map     // activity ID -> *soldOutEntry
+}
+
+// soldOutEntry is one activity's lease, or the fact that it was not leased.
+type soldOutEntry struct {
+	snap     atomic.Pointer[soldOutSnapshot]
+	renewing atomic.Bool
+	// retryAt (UnixNano) is when to try a lease again after the activity
+	// turned out not to be leasable (stock back, too many buyers).
+	retryAt atomic.Int64
+}
+
+// soldOutSnapshot is what a lease read, immutable once built.
+type soldOutSnapshot struct {
+	sentAt    time.Time // when the read was sent: the lease runs from here
+	redisNow  int64     // Redis TIME (ms) at the read
+	startsAt  int64
+	endsAt    int64
+	cancelled bool
+	buyers    map[string]string // user -> order
+}
+
+func newSoldOutCache(s *Store, maxBuyers int) *soldOutCache {
+	return &soldOutCache{store: s, lease: soldOutLease, hold: leaseHold, maxBuyers: int64(maxBuyers)}
+}
+
+// answer returns the answer to an attempt from a valid lease, and false when
+// there is none: the caller then runs the purchase script. A lease past half
+// its life is renewed in the background.
+func (c *soldOutCache) answer(activityID, userID string) (PurchaseResult, bool) {
+	v, ok := c.entries.Load(activityID)
+	if !ok {
+		return PurchaseResult{}, false
+	}
+	e := v.(*soldOutEntry)
+	snap := e.snap.Load()
+	if snap == nil {
+		return PurchaseResult{}, false
+	}
+	age := time.Since(snap.sentAt)
+	if age >= c.lease {
+		c.renew(activityID, e)
+		return PurchaseResult{}, false
+	}
+	if age >= c.lease/2 {
+		c.renew(activityID, e)
+	}
+	c.hits.Add(1)
+	if order, ok := snap.buyers[userID]; ok {
+		return PurchaseResult{Outcome: OutcomeAlreadyWon, OrderID: order}, true
+	}
+	// The same checks, in the same order, as purchase.lua before it reads the
+	// stock, on Redis time estimated from the read.
+	switch now := snap.redisNow + age.Milliseconds(); {
+	case snap.cancelled:
+		return PurchaseResult{Outcome: OutcomeCancelled}, true
+	case now < snap.startsAt:
+		return PurchaseResult{Outcome: OutcomeNotStarted}, true
+	case now >= snap.endsAt:
+		return PurchaseResult{Outcome: OutcomeEnded}, true
+	}
+	return PurchaseResult{Outcome: OutcomeSoldOut}, true
+}
+
+// lost is told that the purchase script gave a losing answer: unless a
+// lease is held, being taken, or was refused moments ago, it tries to take
+// one in the background (which succeeds only if the activity is sold out).
+func (c *soldOutCache) lost(activityID string) {
+	v, _ := c.entries.LoadOrStore(activityID, &soldOutEntry{})
+	e := v.(*soldOutEntry)
+	if snap := e.snap.Load(); snap != nil && time.Since(snap.sentAt) < c.lease/2 {
+		return
+	}
+	if time.Now().UnixNano() < e.retryAt.Load() {
+		return
+	}
+	c.renew(activityID, e)
+}
+
+// renew takes or renews the lease of one activity in the background, unless a
+// renewal is already in flight.
+func (c *soldOutCache) renew(activityID string, e *soldOutEntry) {
+	if !e.renewing.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer e.renewing.Store(false)
+		ctx, cancel := context.WithTimeout(context.Background(), c.lease)
+		defer cancel()
+		if err := c.take(ctx, activityID, e); err != nil {
+			// No lease: attempts run the script, which is always exact.
+			c.drop(activityID, e, time.Now().Add(c.lease/4))
+		}
+	}()
+}
+
+// take runs one lease read and installs its snapshot.
+func (c *soldOutCache) take(ctx context.Context, activityID string, e *soldOutEntry) error {
+	old := e.snap.Load()
+	known := int64(-1)
+	if old != nil {
+		known = int64(len(old.buyers))
+	}
+	room := c.maxBuyers - c.used.Load()
+	if old != nil {
+		room += int64(len(old.buyers))
+	}
+	sentAt := time.Now()
+	reply, err := purchaseLeaseScript.Run(ctx, c.store.rdb,
+		[]string{ActivityKey(activityID), StockKey(activityID), BuyersKey(activityID)},
+		c.hold.Milliseconds(), known, max(room, 0)).Slice()
+	if err != nil {
+		return err
+	}
+	code, ok := replyInt(reply, 0)
+	if !ok {
+		return fmt.Errorf("purchase_lease: unexpected reply %v", reply)
+	}
+	switch code {
+	case leaseNotFound, leaseNotSoldOut, leaseTooMany:
+		c.drop(activityID, e, time.Now().Add(c.lease/4))
+		return nil
+	case leaseSameBuyers, leaseNewBuyers:
+	default:
+		return fmt.Errorf("purchase_lease: unexpected reply %v", reply)
+	}
+	snap, err := leaseSnapshot(reply, sentAt)
+	if err != nil {
+		return err
+	}
+	if code == leaseSameBuyers {
+		if old == nil {
+			return fmt.Errorf("purchase_lease: unexpected reply %v", reply)
+		}
+		snap.buyers = old.buyers
+	} else {
+		pairs := reply[6:]
+		snap.buyers = make(map[string]string, len(pairs)/2)
+		for i := 0; i+1 < len(pairs); i += 2 {
+			u, ok1 := pairs[i].(string)
+			o, ok2 := pairs[i+1].(string)
+			if !ok1 || !ok2 {
+				return fmt.Errorf("purchase_lease: unexpected buyer %v %v", pairs[i], pairs[i+1])
+			}
+			snap.buyers[u] = o
+		}
+	}
+	delta := int64(len(snap.buyers))
+	if old != nil {
+		delta -= int64(len(old.buyers))
+	}
+	if c.used.Add(delta) > c.maxBuyers {
+		// Another activity took the room meanwhile.
+		c.used.Add(-delta)
+		c.drop(activityID, e, time.Now().Add(c.lease/4))
+		return nil
+	}
+	e.snap.Store(snap)
+	return nil
+}
+
+// drop forgets the activity's lease (attempts then run the script) and waits
+// until retry before taking another.
+func (c *soldOutCache) drop(activityID string, e *soldOutEntry, retry time.Time) {
+	e.retryAt.Store(retry.UnixNano())
+	if old := e.snap.Swap(nil); old != nil {
+		c.used.Add(-int64(len(old.buyers)))
+	}
+}
+
+// leaseSnapshot reads the fields common to replies 3 and 4 of purchase_lease.lua.
+func leaseSnapshot(reply []any, sentAt time.Time) (*soldOutSnapshot, error) {
+	if len(reply) < 6 {
+		return nil, fmt.Errorf("purchase_lease: unexpected reply %v", reply)
+	}
+	now, ok1 := replyInt(reply, 1)
+	startsAt, err2 := strconv.ParseInt(asString(reply[2]), 10, 64)
+	endsAt, err3 := strconv.ParseInt(asString(reply[3]), 10, 64)
+	cancelled := asString(reply[4])
+	if !ok1 || err2 != nil || err3 != nil || cancelled == "" {
+		return nil, fmt.Errorf("purchase_lease: unexpected reply %v", reply)
+	}
+	return &soldOutSnapshot{sentAt: sentAt, redisNow: now, startsAt: startsAt, endsAt: endsAt, cancelled: cancelled != "0"}, nil
+}
+
+// replyInt returns element i of a script reply as an integer.
+func replyInt(reply []any, i int) (int64, bool) {
+	if i >= len(reply) {
+		return 0, false
+	}
+	n, ok := reply[i].(int64)
+	return n, ok
+}
+
+// asString returns a reply element as a string ("" for nil or other kinds).
+func asString(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case int64:
+		return strconv.FormatInt(x, 10)
+	}
+	return ""
+}

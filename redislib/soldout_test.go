@@ -1,0 +1,368 @@
+package redislib_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"seckill/redislib"
+	"seckill/redislib/redistest"
+)
+
+// pollLease waits until store answers the user's attempts in the activity
+// from memory, and returns that answer.
+func pollLease(t *testing.T, store *redislib.Store, activityID, userID string) redislib.PurchaseResult {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if res, ok := store.LeaseAnswer(activityID, userID); ok {
+			return res
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("activity %s was never answered from memory", activityID)
+		}
+		// Ask Redis once more: a sold_out reply starts the lease.
+		if _, err := store.Purchase(ctx, activityID, "probe-"+userID); err != nil {
+			t.Fatalf("probe: %v", err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestLeaseAgreesWithScript puts sold-out activities in every state the
+// purchase script distinguishes and checks that the answer from memory is
+// exactly the script's answer.
+func TestLeaseAgreesWithScript(t *testing.T) {
+	srv := redistest.Start(t)
+	store := srv.Store(t)
+	script := redislib.NewStore(srv.Client(t), redislib.SoldOutBuyers(0)) // always runs the script
+	rdb := store.Client()
+	past := strconv.FormatInt(time.Now().Add(-time.Minute).UnixMilli(), 10)
+	future := strconv.FormatInt(time.Now().Add(time.Hour).UnixMilli(), 10)
+
+	soldOut := func(t *testing.T) redislib.Activity {
+		t.Helper()
+		a := redistest.MustActivity(t, store, 1)
+		mustPurchaseOutcome(t, store, a.ID, "winner", redislib.OutcomeWon)
+		return a
+	}
+	tests := []struct {
+		name   string
+		user   string
+		change func(id string) // applied after the sold-out activity was leased
+		want   redislib.Outcome
+	}{
+		{name: "sold out", user: "bob", want: redislib.OutcomeSoldOut},
+		{name: "winner", user: "winner", want: redislib.OutcomeAlreadyWon},
+		{name: "cancelled", user: "bob", want: redislib.OutcomeCancelled,
+			change: func(id string) { rdb.HSet(ctx, redislib.ActivityKey(id), "cancelled_at", past) }},
+		{name: "winner of a cancelled activity", user: "winner", want: redislib.OutcomeAlreadyWon,
+			change: func(id string) { rdb.HSet(ctx, redislib.ActivityKey(id), "cancelled_at", past) }},
+		{name: "ended", user: "bob", want: redislib.OutcomeEnded,
+			change: func(id string) { rdb.HSet(ctx, redislib.ActivityKey(id), "ends_at", past) }},
+		{name: "not started", user: "bob", want: redislib.OutcomeNotStarted,
+			change: func(id string) { rdb.HSet(ctx, redislib.ActivityKey(id), "starts_at", future) }},
+		{name: "stock below zero", user: "bob", want: redislib.OutcomeSoldOut,
+			change: func(id string) { rdb.Set(ctx, redislib.StockKey(id), -2, 0) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := soldOut(t)
+			if tt.change != nil {
+				tt.change(a.ID)
+			}
+			fromScript, err := script.Purchase(ctx, a.ID, tt.user)
+			if err != nil || fromScript.Outcome != tt.want {
+				t.Fatalf("script: %+v, %v; want %s", fromScript, err, tt.want)
+			}
+			// A fresh store takes its lease after the change.
+			fresh := redislib.NewStore(srv.Client(t))
+			if got := pollLease(t, fresh, a.ID, tt.user); got != fromScript {
+				t.Fatalf("from memory %+v, script %+v", got, fromScript)
+			}
+		})
+	}
+	t.Run("not sold out", func(t *testing.T) {
+		a := redistest.MustActivity(t, store, 2)
+		mustPurchaseOutcome(t, store, a.ID, "winner", redislib.OutcomeWon)
+		if res, ok := store.LeaseAnswer(a.ID, "bob"); ok {
+			t.Fatalf("answered %+v from memory while a unit is left", res)
+		}
+	})
+}
+
+// TestLeaseHoldsReturnedUnits: a unit that comes back while a lease may be
+// valid is sold only once every lease taken before has run out, and then it
+// is sold.
+func TestLeaseHoldsReturnedUnits(t *testing.T) {
+	srv := redistest.Start(t)
+	leaser := srv.Store(t)
+	other := redislib.NewStore(srv.Client(t), redislib.SoldOutBuyers(0))
+	a := redistest.MustActivity(t, leaser, 1)
+	won := mustPurchaseOutcome(t, leaser, a.ID, "alice", redislib.OutcomeWon)
+	leasedBy := time.Now()
+	pollLease(t, leaser, a.ID, "bob")
+
+	if _, err := other.CancelOrder(ctx, won.OrderID, "", true); err != nil {
+		t.Fatalf("cancel: %v", err)
+	}
+	// The unit is back in stock, yet bob is told sold_out until the hold
+	// ends: the leaser may still be answering from memory.
+	var soldOut int
+	for {
+		res, err := other.Purchase(ctx, a.ID, "bob")
+		if err != nil {
+			t.Fatalf("bob: %v", err)
+		}
+		if res.Outcome == redislib.OutcomeWon {
+			break
+		}
+		if res.Outcome != redislib.OutcomeSoldOut {
+			t.Fatalf("bob: %+v", res)
+		}
+		soldOut++
+		time.Sleep(10 * time.Millisecond)
+	}
+	if soldOut == 0 {
+		t.Fatal("the returned unit was sold at once, while a lease was valid")
+	}
+	if held := time.Since(leasedBy); held < 900*time.Millisecond {
+		t.Fatalf("the unit was held only %s after the lease was taken", held)
+	}
+	// From now on both stores tell bob already_won.
+	for _, s := range []*redislib.Store{leaser, other} {
+		if res, err := s.Purchase(ctx, a.ID, "bob"); err != nil || res.Outcome != redislib.OutcomeAlreadyWon {
+			t.Fatalf("bob after winning: %+v, %v", res, err)
+		}
+	}
+}
+
+// TestLeaseMemoryBound: an activity with more buyers than the store may keep
+// is not answered from memory; a smaller one is.
+func TestLeaseMemoryBound(t *testing.T) {
+	srv := redistest.Start(t)
+	store := redislib.NewStore(srv.Client(t), redislib.SoldOutBuyers(5))
+	big := redistest.MustActivity(t, store, 6)
+	small := redistest.MustActivity(t, store, 3)
+	for i := range 6 {
+		mustPurchaseOutcome(t, store, big.ID, fmt.Sprintf("u%d", i), redislib.OutcomeWon)
+	}
+	for i := range 3 {
+		mustPurchaseOutcome(t, store, small.ID, fmt.Sprintf("u%d", i), redislib.OutcomeWon)
+	}
+	if got := pollLease(t, store, small.ID, "u1"); got.Outcome != redislib.OutcomeAlreadyWon {
+		t.Fatalf("small activity from memory: %+v", got)
+	}
+	// Many sold_out replies for the big one: each may try a lease, none fits.
+	for range 50 {
+		mustPurchaseOutcome(t, store, big.ID, "loser", redislib.OutcomeSoldOut)
+	}
+	if res, ok := store.LeaseAnswer(big.ID, "loser"); ok {
+		t.Fatalf("big activity answered from memory: %+v", res)
+	}
+	if n := store.LeasedBuyers(); n != 3 {
+		t.Fatalf("%d buyers in memory, want the small activity's 3", n)
+	}
+}
+
+// attempt is one purchase attempt as a client saw it.
+type attempt struct {
+	user       string
+	start, end time.Time
+	res        redislib.PurchaseResult
+}
+
+// TestLeaseRaceTwoInstances is the proof of the sold-out leases: two stores
+// (two processes' worth of memory) answer a sale while units keep coming back
+// (orders cancelled, stock added). Users are 100 times the stock and each
+// tries twice, on either store. No answer may be stale: once a user's win was
+// acknowledged, every attempt of theirs that starts later, on either store,
+// is told already_won with that order. Nothing is oversold, and every unit
+// that came back is sold again.
+func TestLeaseRaceTwoInstances(t *testing.T) {
+	const stock, users, workers = 20, 2000, 32
+	srv := redistest.Start(t)
+	stores := []*redislib.Store{srv.Store(t), redislib.NewStore(srv.Client(t))}
+	admin := redislib.NewStore(srv.Client(t), redislib.SoldOutBuyers(0))
+	a := redistest.MustActivity(t, admin, stock)
+
+	// Each user's two attempts, shuffled, paced over about three seconds so
+	// that leases are taken, renewed and run out while units come back.
+	jobs := make(chan string, 2*users)
+	order := rand.Perm(2 * users)
+	for _, i := range order {
+		jobs <- fmt.Sprintf("user%04d", i/2)
+	}
+	close(jobs)
+	pace := time.NewTicker(3 * time.Second / (2 * users))
+	defer pace.Stop()
+
+	var mu sync.Mutex
+	var log []attempt
+	wins := map[string]string{} // user -> order, from "won" answers
+	var returned, cancels, added atomic.Int64
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for user := range jobs {
+				<-pace.C
+				s := stores[(w+len(user))%2]
+				if rand.IntN(2) == 0 {
+					s = stores[1-(w+len(user))%2]
+				}
+				start := time.Now()
+				res, err := s.Purchase(ctx, a.ID, user)
+				end := time.Now()
+				if err != nil {
+					t.Errorf("purchase by %s: %v", user, err)
+					continue
+				}
+				mu.Lock()
+				log = append(log, attempt{user, start, end, res})
+				if res.Outcome == redislib.OutcomeWon {
+					if prev, ok := wins[user]; ok {
+						t.Errorf("user %s won twice: %s and %s", user, prev, res.OrderID)
+					}
+					wins[user] = res.OrderID
+				}
+				mu.Unlock()
+				if res.Outcome != redislib.OutcomeWon {
+					continue
+				}
+				// A winner asks again at once on both stores, as a client
+				// that reloads would: the moment a stale answer is likeliest.
+				for _, s := range stores {
+					start := time.Now()
+					res, err := s.Purchase(ctx, a.ID, user)
+					if err != nil {
+						t.Errorf("purchase by %s: %v", user, err)
+						continue
+					}
+					mu.Lock()
+					log = append(log, attempt{user, start, time.Now(), res})
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	// Units come back: a winner's order cancelled every 150 ms, two units of
+	// stock added every 700 ms.
+	var rwg sync.WaitGroup
+	rwg.Add(1)
+	go func() {
+		defer rwg.Done()
+		cancel := time.NewTicker(150 * time.Millisecond)
+		add := time.NewTicker(700 * time.Millisecond)
+		defer cancel.Stop()
+		defer add.Stop()
+		cancelled := map[string]bool{}
+		for {
+			select {
+			case <-done:
+				return
+			case <-cancel.C:
+				mu.Lock()
+				var pick string
+				for _, o := range wins {
+					if !cancelled[o] {
+						pick = o
+						break
+					}
+				}
+				mu.Unlock()
+				if pick == "" {
+					continue
+				}
+				cancelled[pick] = true
+				if _, err := admin.CancelOrder(ctx, pick, "", true); err != nil {
+					t.Errorf("cancel %s: %v", pick, err)
+					continue
+				}
+				returned.Add(1)
+				cancels.Add(1)
+			case <-add.C:
+				if _, err := admin.AdjustStock(ctx, a.ID, 2); err != nil {
+					t.Errorf("add stock: %v", err)
+					continue
+				}
+				returned.Add(2)
+				added.Add(1)
+			}
+		}
+	}()
+	wg.Wait()
+	close(done)
+	rwg.Wait()
+
+	// No stale answer: every attempt that started after a user's win was
+	// acknowledged says already_won with that order.
+	acked := map[string]attempt{}
+	for _, at := range log {
+		if at.res.Outcome == redislib.OutcomeWon {
+			acked[at.user] = at
+		}
+	}
+	stale := 0
+	for _, at := range log {
+		w, ok := acked[at.user]
+		if !ok || at.res.Outcome == redislib.OutcomeWon {
+			continue
+		}
+		if at.start.After(w.end) && (at.res.Outcome != redislib.OutcomeAlreadyWon || at.res.OrderID != w.res.OrderID) {
+			stale++
+			t.Errorf("user %s won %s at %s, then was told %+v at %s", at.user, w.res.OrderID,
+				w.end.Format(time.StampMicro), at.res, at.start.Format(time.StampMicro))
+		}
+		if at.res.Outcome == redislib.OutcomeAlreadyWon && at.res.OrderID != w.res.OrderID {
+			t.Errorf("user %s holds %s but was told already_won with %s", at.user, w.res.OrderID, at.res.OrderID)
+		}
+	}
+
+	// Every unit that came back is sold again: new users buy until the
+	// activity is sold out and its stock is 0.
+	for i := 0; ; i++ {
+		res, err := admin.Purchase(ctx, a.ID, fmt.Sprintf("late%04d", i))
+		if err != nil {
+			t.Fatalf("late purchase: %v", err)
+		}
+		if res.Outcome == redislib.OutcomeWon {
+			wins[fmt.Sprintf("late%04d", i)] = res.OrderID
+			continue
+		}
+		if st := mustState(t, srv, a.ID); st.remaining == 0 {
+			break
+		}
+		if i > 10000 {
+			t.Fatalf("units left but never sold: %+v", mustState(t, srv, a.ID))
+		}
+		time.Sleep(10 * time.Millisecond) // the hold of the last returned units
+	}
+	st := mustState(t, srv, a.ID)
+	if want := int64(stock) + 2*added.Load(); st.stock != want {
+		t.Errorf("stock %d, want %d", st.stock, want)
+	}
+	// Every unit offered is held by an order, plus one order per cancel.
+	if n := int64(len(wins)); n != st.stock+cancels.Load() || st.orders != n || int64(len(st.buyers)) != n {
+		t.Errorf("%d wins, stock %d, %d cancels, %d orders, %d buyers", n, st.stock, cancels.Load(), st.orders, len(st.buyers))
+	}
+	if st.pending+st.paid != st.stock {
+		t.Errorf("pending %d + paid %d != stock %d with nothing remaining: oversold or lost", st.pending, st.paid, st.stock)
+	}
+	for user, order := range wins {
+		if st.buyers[user] != order {
+			t.Errorf("buyer %s holds %q, won %q", user, st.buyers[user], order)
+		}
+	}
+	hits := stores[0].LeaseAnswers() + stores[1].LeaseAnswers()
+	if hits == 0 || returned.Load() == 0 || len(acked) <= stock {
+		t.Errorf("the race did not exercise every path: %d answers from memory, %d units returned, %d winners", hits, returned.Load(), len(acked))
+	}
+	t.Logf("%d attempts, %d answered from memory, %d units returned, %d winners in the race, %d stale", len(log), hits, returned.Load(), len(acked), stale)
+}
