@@ -9,8 +9,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/keyauth"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
-
-	"seckill/redislib"
 )
 
 // NewApp returns a Fiber app that serves the routes of fns, plus GET /livez,
@@ -35,7 +33,7 @@ func NewApp(d Deps, ready func() bool, fns ...Function) *fiber.App {
 		TrustedProxies:          trimmed(d.Config.TrustedProxies),
 		EnableIPValidation:      true,
 	})
-	app.Use(checkRequestID, requestid.New(requestid.Config{Header: fiber.HeaderXRequestID, Generator: redislib.NewID}))
+	app.Use(checkRequestID, requestid.New(requestid.Config{Header: fiber.HeaderXRequestID, Generator: newRequestIDs().next}))
 	app.Use(observe(d))
 	app.Use(requestLogger(d))
 

@@ -1,6 +1,10 @@
 package platform
 
-import "time"
+import (
+	"time"
+
+	"seckill/redislib"
+)
 
 // Config is the part of a function's configuration that is not about Redis
 // (redislib.Config is read beside it). Every field is one environment variable.
@@ -14,6 +18,9 @@ type Config struct {
 	ShutdownTimeout      time.Duration `envconfig:"SHUTDOWN_TIMEOUT" default:"10s" desc:"on SIGTERM, how long in-flight requests may take to finish"`
 	BodyLimit            int           `envconfig:"BODY_LIMIT" default:"16384" desc:"largest request body in bytes; larger is 413 body_too_large"`
 	LogLevel             string        `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
+	LogSample            int           `envconfig:"LOG_SAMPLE" default:"100" desc:"log one in N of the routine requests (losing purchase attempts) answered fast and without error; 1 logs every request"`
+
+	SoldOutBuyers int `envconfig:"SOLD_OUT_BUYERS" default:"200000" desc:"most buyers kept in memory to answer attempts on sold-out activities without Redis (about 100 bytes each); an activity with more is answered by Redis; 0: off"`
 
 	// User authentication (see userauth.go): off unless a secret or a public key is set.
 	UserJWTSecret    string `envconfig:"USER_JWT_SECRET" desc:"HS256 secret (at least 32 bytes) of user tokens; when set, user routes need a bearer JWT whose sub is the user (never logged)"`
@@ -38,7 +45,8 @@ func TestConfig(adminToken string) Config {
 		// A generous request timeout: on a loaded test machine a slow answer is
 		// not a store failure. Tests of timeouts set their own.
 		Port: 8080, AdminToken: adminToken, RequestTimeout: 10 * time.Second,
-		ShutdownTimeout: 10 * time.Second, BodyLimit: 16384, LogLevel: "info",
+		ShutdownTimeout: 10 * time.Second, BodyLimit: 16384, LogLevel: "info", LogSample: 1,
+		SoldOutBuyers:    redislib.DefaultSoldOutBuyers,
 		RateLimitUserRPS: 5, RateLimitUserBurst: 10, RateLimitIPBurst: 100,
 	}
 }

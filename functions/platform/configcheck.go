@@ -18,6 +18,10 @@ func (cfg Config) Check() error {
 		return errors.New("REQUEST_TIMEOUT must be positive")
 	case cfg.BodyLimit <= 0:
 		return errors.New("BODY_LIMIT must be positive")
+	case cfg.LogSample < 1:
+		return errors.New("LOG_SAMPLE must be at least 1 (1 logs every request)")
+	case cfg.SoldOutBuyers < 0:
+		return errors.New("SOLD_OUT_BUYERS must be 0 (off) or positive")
 	case cfg.RateLimitUserRPS < 0 || cfg.RateLimitIPRPS < 0:
 		return errors.New("RATE_LIMIT_USER_RPS and RATE_LIMIT_IP_RPS must be 0 (off) or positive")
 	case cfg.RateLimitUserRPS > 0 && cfg.RateLimitUserBurst < 1:

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -61,11 +62,23 @@ func (h traceHandler) WithGroup(name string) slog.Handler {
 const (
 	outcomeKey   = "seckill.outcome"
 	errorCodeKey = "seckill.error_code"
+	routineKey   = "seckill.routine"
 )
 
 // SetOutcome records the business outcome of a request (for example a
 // purchase's "won") for the request log line, the outcome metric and the span.
 func SetOutcome(c *fiber.Ctx, outcome string) { c.Locals(outcomeKey, outcome) }
+
+// SetRoutine marks a request as one of many alike whose answer changed
+// nothing, such as a losing purchase attempt: when it succeeds quickly, its
+// log line is sampled (see Config.LogSample). It is still counted in the
+// metrics and traced like every other request.
+func SetRoutine(c *fiber.Ctx) { c.Locals(routineKey, true) }
+
+func isRoutine(c *fiber.Ctx) bool {
+	r, _ := c.Locals(routineKey).(bool)
+	return r
+}
 
 func outcomeOf(c *fiber.Ctx) string {
 	o, _ := c.Locals(outcomeKey).(string)
@@ -87,9 +100,18 @@ func requestID(c *fiber.Ctx) string {
 // are logged at debug so they do not drown the traffic.
 var quietRoutes = map[string]bool{"/livez": true, "/readyz": true, "/metrics": true}
 
+// slowRequest is the latency from which a request is always logged, routine
+// or not.
+const slowRequest = 100 * time.Millisecond
+
 // requestLogger writes one line per request: request_id, method, path, the
 // route pattern, status, latency_ms, and when set the outcome and error code.
+// Of the routine requests (SetRoutine) that succeed in less than slowRequest,
+// only one in d.Config.LogSample is logged, with sampled=N on its line;
+// every error, every slow request and every other request is logged.
 func requestLogger(d Deps) fiber.Handler {
+	var routine atomic.Uint64
+	every := uint64(max(d.Config.LogSample, 1))
 	return func(c *fiber.Ctx) error {
 		start := time.Now()
 		err := c.Next()
@@ -99,6 +121,11 @@ func requestLogger(d Deps) fiber.Handler {
 			}
 		}
 		status := c.Response().StatusCode()
+		elapsed := time.Since(start)
+		sampled := every > 1 && status < 400 && elapsed < slowRequest && isRoutine(c)
+		if sampled && routine.Add(1)%every != 0 {
+			return nil
+		}
 		route := routeOf(c)
 		level := slog.LevelInfo
 		if quietRoutes[route] && status < 500 {
@@ -113,7 +140,10 @@ func requestLogger(d Deps) fiber.Handler {
 			slog.String("path", c.Path()),
 			slog.String("route", route),
 			slog.Int("status", status),
-			slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000),
+			slog.Float64("latency_ms", float64(elapsed.Microseconds())/1000),
+		}
+		if sampled {
+			attrs = append(attrs, slog.Uint64("sampled", every))
 		}
 		if o := outcomeOf(c); o != "" {
 			attrs = append(attrs, slog.String("outcome", o))

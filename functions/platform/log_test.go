@@ -71,6 +71,7 @@ func TestRequestLogLine(t *testing.T) {
 func TestRequestIDIsGeneratedWhenAbsentOrUnsafe(t *testing.T) {
 	var logs logBuffer
 	a := mustApp(t, withLog(&logs, "info"), getactivity.Function)
+	seen := map[string]bool{}
 	for _, tc := range []struct{ name, sent string }{
 		{"absent", ""},
 		{"too long", strings.Repeat("a", platform.MaxRequestIDLen+1)},
@@ -86,9 +87,10 @@ func TestRequestIDIsGeneratedWhenAbsentOrUnsafe(t *testing.T) {
 			}
 			r := a.do(t, platformtest.Request{Method: "GET", Path: "/activities/nosuch", Header: h})
 			got := r.Header.Get("X-Request-ID")
-			if got == tc.sent || !platform.ValidRequestID(got) || len(got) != 16 {
-				t.Fatalf("sent %q, response X-Request-ID %q: want a fresh 16-character ID", tc.sent, got)
+			if got == tc.sent || !platform.ValidRequestID(got) || seen[got] {
+				t.Fatalf("sent %q, response X-Request-ID %q: want a fresh, valid, unique ID", tc.sent, got)
 			}
+			seen[got] = true
 			logs.mustLine(t, "request", map[string]any{"request_id": got})
 		})
 	}
@@ -191,4 +193,60 @@ func TestLogLevel(t *testing.T) {
 			t.Fatalf("stderr does not name the bad level: %s", stderr.String())
 		}
 	})
+}
+
+// TestRoutineRequestsAreSampled: of the losing purchase attempts, one in
+// LogSample is logged (marked sampled); every win and every error is logged.
+func TestRoutineRequestsAreSampled(t *testing.T) {
+	var logs logBuffer
+	a := mustApp(t, func(d *platform.Deps, srv *redistest.Server) {
+		withLog(&logs, "info")(d, srv)
+		d.Config.LogSample = 10
+	}, purchase.Function)
+	act := platformtest.MustActivity(t, a.store, 1)
+	path := "/activities/" + act.ID + "/purchase"
+	for i := range 40 {
+		a.do(t, platformtest.Request{Method: "POST", Path: path, Body: fmt.Sprintf(`{"user_id":"u%d"}`, i)})
+	}
+	a.do(t, platformtest.Request{Method: "POST", Path: path, Body: `{"user_id":""}`}) // 400
+	var won, lost, bad int
+	for _, l := range logs.lines(t) {
+		if l["msg"] != "request" {
+			continue
+		}
+		switch {
+		case l["outcome"] == "won":
+			won++
+			if l["sampled"] != nil {
+				t.Errorf("a win was sampled: %v", l)
+			}
+		case l["status"] == float64(400):
+			bad++
+		default:
+			lost++
+			if l["sampled"] != float64(10) {
+				t.Errorf("a routine line without sampled=10: %v", l)
+			}
+		}
+	}
+	if won != 1 || lost != 3 || bad != 1 {
+		t.Fatalf("logged %d wins, %d losing attempts, %d errors; want 1, 3 of 39, 1", won, lost, bad)
+	}
+}
+
+// TestBufferedLoggerFlushes: info lines wait for the periodic flush; a warning
+// is written at once with what came before it; closing writes the rest.
+func TestBufferedLoggerFlushes(t *testing.T) {
+	var out logBuffer
+	log, closeLog := platform.NewBufferedLogger(&out, "info")
+	log.Info("first")
+	log.Warn("problem")
+	if s := out.String(); !strings.Contains(s, `"first"`) || !strings.Contains(s, `"problem"`) {
+		t.Fatalf("after a warning: %q, want both lines", s)
+	}
+	log.Info("last")
+	closeLog()
+	if s := out.String(); !strings.Contains(s, `"last"`) {
+		t.Fatalf("after close: %q, want the last line", s)
+	}
 }

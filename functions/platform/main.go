@@ -88,7 +88,7 @@ func Run(args []string, stdout, stderr io.Writer, fns ...Function) int {
 	if cfg.PprofAddr != "" {
 		startPprof(cfg.PprofAddr, log)
 	}
-	store := redislib.NewStore(rdb)
+	store := redislib.NewStore(rdb, redislib.SoldOutBuyers(cfg.SoldOutBuyers))
 	d := Deps{Store: store, Log: log, Config: cfg, Metrics: NewMetrics(store)}
 	if tp != nil {
 		d.TracerProvider = tp

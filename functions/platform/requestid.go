@@ -1,6 +1,13 @@
 package platform
 
-import "github.com/gofiber/fiber/v2"
+import (
+	"strconv"
+	"sync/atomic"
+
+	"github.com/gofiber/fiber/v2"
+
+	"seckill/redislib"
+)
 
 // MaxRequestIDLen is the longest X-Request-ID accepted from a client.
 const MaxRequestIDLen = 128
@@ -31,3 +38,15 @@ func checkRequestID(c *fiber.Ctx) error {
 	}
 	return c.Next()
 }
+
+// requestIDs generates the IDs of requests that come without one: a random
+// prefix drawn once per process and a counter, unique across processes in
+// practice and much cheaper than drawing random bytes per request.
+type requestIDs struct {
+	prefix string
+	n      atomic.Uint64
+}
+
+func newRequestIDs() *requestIDs { return &requestIDs{prefix: redislib.NewID() + "-"} }
+
+func (g *requestIDs) next() string { return g.prefix + strconv.FormatUint(g.n.Add(1), 36) }

@@ -66,6 +66,9 @@ func Handler(store *redislib.Store, limit redislib.Rate) fiber.Handler {
 			return err
 		}
 		platform.SetOutcome(c, string(res.Outcome))
+		if res.Outcome != redislib.OutcomeWon {
+			platform.SetRoutine(c)
+		}
 		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
 		return c.Send(appendResult(make([]byte, 0, 128), res))
 	}

@@ -1,0 +1,4 @@
+package platform
+
+// NewBufferedLogger exposes newBufferedLogger to the tests.
+var NewBufferedLogger = newBufferedLogger
