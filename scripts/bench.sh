@@ -1,23 +1,28 @@
 #!/usr/bin/env bash
-# Benchmark, on one machine and in one go: this system (a private durable
-# Redis + the all-in-one server, driven by scripts/loadtest) against the
-# relational baseline (a private PostgreSQL cluster, driven by pgbench with
-# scripts/bench/purchase.pgbench), same concurrency, stock, users and requests
-# per user, in both scenarios; then the cold start of one function binary.
-# Prints one table. Everything it starts lives in a temporary directory and is
-# stopped and removed on exit.
+# Benchmark, on one machine and in one go: this system as shipped (a private
+# durable Redis with deploy/redis.conf + the all-in-one server with its
+# default configuration) driven by two load generators, the project's own
+# (scripts/loadtest) and wrk (scripts/bench/wrk_purchase.lua), against the
+# relational baseline (a private PostgreSQL cluster driven by pgbench at 8,
+# 16 and 64 clients), in both scenarios; then the machine's ceilings (a bare
+# HTTP handler answering from memory, Redis's own fsync-bound write rate) and
+# the cold start of one function binary. Prints one table. Everything it
+# starts lives in a temporary directory and is stopped and removed on exit.
 #
 # Settings (environment): STOCK (1000), CONNS (64), WRITES_USERS (20000),
-# VERIFY_LOSERS (all), LOG_LEVEL of the server (info), PG_BIN (newest
-# /usr/lib/postgresql/*/bin), KEEP=1 keeps the temporary directory (logs, JSON
-# summaries, pgbench logs, Redis INFO commandstats and SLOWLOG per scenario),
-# PROFILE=1 also keeps a 5 s CPU profile of the server per scenario
-# (go tool pprof -top $TMP/cpu-original.pprof).
+# PG_CLIENTS ("8 16 64"), WRK_SECONDS (15), VERIFY_LOSERS (all), PG_BIN
+# (newest /usr/lib/postgresql/*/bin), KEEP=1 keeps the temporary directory
+# (logs, JSON summaries, pgbench logs, Redis INFO commandstats and SLOWLOG),
+# PROFILE=1 also keeps a 5 s CPU profile of the server per loadtest scenario.
+# The server is started with no configuration but its port, Redis address and
+# admin token: what it measures is the shipped defaults.
 set -euo pipefail
 
 STOCK=${STOCK:-1000}
 CONNS=${CONNS:-64}
 WRITES_USERS=${WRITES_USERS:-20000}
+PG_CLIENTS=${PG_CLIENTS:-8 16 64}
+WRK_SECONDS=${WRK_SECONDS:-15}
 VERIFY_LOSERS=${VERIFY_LOSERS:-all}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -26,10 +31,23 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 die() { echo "bench: $*" >&2; exit 1; }
 log() { echo "bench: $*" >&2; }
 
+# apt_install installs Debian packages when running as root, or says what to install.
+apt_install() {
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+    log "installing $*"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  else
+    die "$* not found: apt-get install $*"
+  fi
+}
+
 ensure_go
 ensure_redis_server
-command -v jq >/dev/null || die "jq not found: apt-get install jq"
-command -v curl >/dev/null || die "curl not found: apt-get install curl"
+command -v jq >/dev/null || apt_install jq
+command -v curl >/dev/null || apt_install curl
+command -v wrk >/dev/null || apt_install wrk
+command -v redis-benchmark >/dev/null || apt_install redis-tools
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
 [[ -x "$PG_BIN/initdb" && -x "$PG_BIN/pgbench" ]] || die "PostgreSQL not found under /usr/lib/postgresql/*/bin: apt-get install postgresql (or set PG_BIN)"
 
@@ -64,11 +82,24 @@ free_port() {
   die "no free port found"
 }
 
-# pgbench runs CONNS clients with the same number of transactions each, so
-# the total must be a multiple of CONNS: round the users up where needed.
-round_users() { # users per_user -> users such that users*per_user % CONNS == 0
-  local u=$1 p=$2
-  while (( u * p % CONNS != 0 )); do u=$((u + 1)); done
+# cpu_ticks prints the user + system CPU time of process $1 in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# pgbench runs every client with the same number of transactions, so the
+# total must be a multiple of every client count: round the users up.
+lcm_clients() {
+  local l=1 c a b t
+  for c in $PG_CLIENTS $CONNS; do
+    a=$l b=$c
+    while ((b)); do t=$((a % b)); a=$b; b=$t; done
+    l=$((l / a * c))
+  done
+  echo "$l"
+}
+round_users() { # users per_user -> users such that users*per_user is a multiple of every client count
+  local u=$1 p=$2 m
+  m=$(lcm_clients)
+  while (( u * p % m != 0 )); do u=$((u + 1)); done
   echo "$u"
 }
 # Both systems get exactly the same users and requests.
@@ -89,27 +120,29 @@ grep -v '^dir ' "$ROOT/deploy/redis.conf" | redis-server - --port "$REDIS_PORT" 
   --protected-mode yes --dir "$TMP/redis" --logfile "$TMP/redis/redis.log" &
 PIDS+=($!)
 wait_redis "$REDIS_PORT" || die "redis-server did not start: $(tail -n 5 "$TMP/redis/redis.log")"
+REDIS_PID=$(redis-cli -p "$REDIS_PORT" info server | sed -n 's/^process_id:\([0-9]*\).*/\1/p')
 
 APP_PORT=$(free_port)
-PPROF_ADDR=
-if [[ "${PROFILE:-}" == 1 ]]; then PPROF_ADDR=127.0.0.1:$(free_port); KEEP=1; fi
+PPROF=()
+if [[ "${PROFILE:-}" == 1 ]]; then PPROF_ADDR=127.0.0.1:$(free_port); PPROF=(PPROF_ADDR="$PPROF_ADDR"); KEEP=1; fi
 export ADMIN_TOKEN="bench-$RANDOM$RANDOM"
-PORT=$APP_PORT REDIS_ADDR=127.0.0.1:$REDIS_PORT LOG_LEVEL=${LOG_LEVEL:-info} PPROF_ADDR=$PPROF_ADDR \
-  "$TMP/all" >"$TMP/all.log" 2>&1 &
-PIDS+=($!)
+env PORT="$APP_PORT" REDIS_ADDR="127.0.0.1:$REDIS_PORT" "${PPROF[@]}" "$TMP/all" >"$TMP/all.log" 2>&1 &
+SERVER_PID=$!
+PIDS+=($SERVER_PID)
 wait_http_ok "http://127.0.0.1:$APP_PORT/readyz" 30 || die "the server did not get ready: $(tail -n 5 "$TMP/all.log")"
 URL=http://127.0.0.1:$APP_PORT
 
 log "warm-up"
 "$TMP/loadtest" --url "$URL" --stock 20 --quiet --verify-losers 0 >/dev/null
 
+# ---- driver 1: the project's load tester ----
 loadtest() { # scenario, then extra flags
   local scenario=$1; shift
   log "loadtest: scenario $scenario"
   redis-cli -p "$REDIS_PORT" config resetstat >/dev/null
   redis-cli -p "$REDIS_PORT" slowlog reset >/dev/null
   local prof=
-  if [[ -n "$PPROF_ADDR" ]]; then
+  if [[ -n "${PPROF_ADDR:-}" ]]; then
     curl -fsS -o "$TMP/cpu-$scenario.pprof" "http://$PPROF_ADDR/debug/pprof/profile?seconds=5" &
     prof=$!
   fi
@@ -128,6 +161,67 @@ evalsha_line() {
 loadtest original --stock "$STOCK" --users "$ORIG_USERS"
 loadtest writes-only --users "$WRITES_USERS"
 
+# ---- driver 2: wrk ----
+api() { # method path [body]
+  curl -fsS -X "$1" "$URL$2" -H "Authorization: Bearer $ADMIN_TOKEN" ${3:+-d "$3"}
+}
+new_activity() { # stock -> activity id
+  local product
+  product=$(api POST /products '{"name":"bench","description":"wrk","price":1000}' | jq -r .id)
+  api POST /activities '{"product_id":"'"$product"'","stock":'"$1"',"price":900,"starts_at":"2020-01-01T00:00:00Z","ends_at":"2099-01-01T00:00:00Z"}' | jq -r .id
+}
+# run_wrk name url mode users pid -> $TMP/wrk-name.json (wrk's summary, plus the CPU of pid per request)
+run_wrk() {
+  local name=$1 url=$2 mode=$3 users=$4 pid=$5 before after
+  log "wrk: $name ($mode users, $CONNS connections, ${WRK_SECONDS}s)"
+  before=$(cpu_ticks "$pid")
+  WRK_MODE=$mode WRK_USERS=$users wrk -t2 -c"$CONNS" -d"${WRK_SECONDS}s" --timeout 10s \
+    -s "$ROOT/scripts/bench/wrk_purchase.lua" "$url" >"$TMP/wrk-$name.out" 2>&1 || die "wrk $name failed: $(cat "$TMP/wrk-$name.out")"
+  after=$(cpu_ticks "$pid")
+  sed -n 's/^WRK_JSON //p' "$TMP/wrk-$name.out" | jq --argjson ticks $((after - before)) --argjson hz "$(getconf CLK_TCK)" \
+    '. + {rps: (.requests / (.duration_us / 1e6)), cpu_us_per_request: ($ticks / $hz * 1e6 / .requests)}' >"$TMP/wrk-$name.json"
+  [[ -s "$TMP/wrk-$name.json" ]] || die "wrk $name printed no summary: $(cat "$TMP/wrk-$name.out")"
+}
+# check_wrk name activity stock: the sale adds up after a wrk run.
+check_wrk() {
+  local name=$1 act=$2 stock=$3 a ok=PASS
+  a=$(api GET "/activities/$act")
+  local sold remaining errors requests
+  sold=$(jq .sold <<<"$a") remaining=$(jq .remaining <<<"$a")
+  errors=$(jq '[.errors[]] | add' "$TMP/wrk-$name.json") requests=$(jq .requests "$TMP/wrk-$name.json")
+  if [[ "$name" == original ]]; then
+    # 100 x STOCK users drawn at random: the stock sells out exactly.
+    [[ "$sold" == "$stock" && "$remaining" == 0 ]] || ok=FAIL
+  else
+    # Every request is a new user who wins; requests still in flight when
+    # wrk stops may win after it stopped counting.
+    (( sold >= requests && sold <= requests + CONNS && sold + remaining == stock )) || ok=FAIL
+  fi
+  [[ "$errors" == 0 ]] || ok=FAIL
+  jq --arg ok "$ok" --argjson sold "$sold" '. + {check: $ok, sold: $sold}' "$TMP/wrk-$name.json" >"$TMP/wrk-$name.json.tmp"
+  mv "$TMP/wrk-$name.json.tmp" "$TMP/wrk-$name.json"
+}
+REDIS_CPU_BEFORE=$(cpu_ticks "$REDIS_PID")
+ACT=$(new_activity "$STOCK")
+run_wrk original "$URL/activities/$ACT/purchase" random $((100 * STOCK)) "$SERVER_PID"
+check_wrk original "$ACT" "$STOCK"
+ACT=$(new_activity 10000000)
+run_wrk writes-only "$URL/activities/$ACT/purchase" unique 0 "$SERVER_PID"
+check_wrk writes-only "$ACT" 10000000
+
+# ---- the machine's ceilings ----
+CEIL_PORT=$(free_port)
+"$TMP/loadtest" ceiling --port "$CEIL_PORT" >"$TMP/ceiling.log" 2>&1 &
+CEIL_PID=$!
+PIDS+=($CEIL_PID)
+wait_http_ok "http://127.0.0.1:$CEIL_PORT/nothing" 10 2>/dev/null || true
+until curl -s -o /dev/null "http://127.0.0.1:$CEIL_PORT/"; do sleep 0.1; done
+run_wrk ceiling "http://127.0.0.1:$CEIL_PORT/activities/x/purchase" random $((100 * STOCK)) "$CEIL_PID"
+kill "$CEIL_PID" 2>/dev/null || true
+log "redis-benchmark: SET on the durable Redis ($CONNS clients), one command per round trip and 16 pipelined"
+REDIS_SET=$(redis-benchmark -p "$REDIS_PORT" -c "$CONNS" -n 200000 -r 1000000 -t set -q --csv | tail -n 1 | cut -d, -f2 | tr -d '"')
+REDIS_SET_P16=$(redis-benchmark -p "$REDIS_PORT" -c "$CONNS" -n 1000000 -r 1000000 -P 16 -t set -q --csv | tail -n 1 | cut -d, -f2 | tr -d '"')
+
 log "cold start of the purchase function"
 COLD=$("$TMP/loadtest" coldstart --bin "$TMP/purchase" --redis "127.0.0.1:$REDIS_PORT" --runs 10 --json || true)
 [[ -n "$COLD" ]] || die "cold start measurement failed"
@@ -139,78 +233,119 @@ FSYNC_US=$("$PG_BIN/pg_test_fsync" -s 1 -f "$TMP/fsync.test" 2>/dev/null \
   | awk '/one 8kB write/ {on=1} on && !done && $1 == "fdatasync" {print $(NF-1); done=1}' || true)
 rm -f "$TMP/fsync.test"
 
+# Stop this system before the baseline runs, so each has the machine alone.
+kill "$SERVER_PID" 2>/dev/null || true
+redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+
 # ---- the baseline: PostgreSQL, synchronous_commit=on, fsync on ----
+# Tuned as a DBA would for this load without giving up durability: enough
+# shared buffers for the whole data set, WAL large enough that no checkpoint
+# runs during a measurement, and connections for every client count.
 PG_PORT=$(free_port)
 mkdir -p "$TMP/pg"
 if [[ $(id -u) == 0 ]]; then chown postgres: "$TMP/pg"; fi
 log "PostgreSQL: initdb ($PG_BIN)"
 as_pg "$PG_BIN/initdb" -D "$TMP/pg/data" -U bench --auth=trust -E UTF8 --no-locale >"$TMP/pg/initdb.log" 2>&1 \
   || die "initdb failed: $(cat "$TMP/pg/initdb.log")"
+PG_MAX_CLIENTS=$(tr ' ' '\n' <<<"$PG_CLIENTS" | sort -n | tail -n 1)
+PG_OPTS="-p $PG_PORT -c listen_addresses=127.0.0.1 -k $TMP/pg -c fsync=on -c synchronous_commit=on -c full_page_writes=on
+  -c max_connections=$((PG_MAX_CLIENTS + 20)) -c shared_buffers=1GB -c max_wal_size=8GB -c checkpoint_timeout=30min
+  ${PG_EXTRA_OPTS:-}"
 PG_STARTED=1
-as_pg "$PG_BIN/pg_ctl" -D "$TMP/pg/data" -l "$TMP/pg/server.log" -w -o \
-  "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $TMP/pg -c fsync=on -c synchronous_commit=on -c max_connections=$((CONNS + 20))" \
-  start >/dev/null || die "PostgreSQL did not start: $(tail -n 20 "$TMP/pg/server.log")"
+as_pg "$PG_BIN/pg_ctl" -D "$TMP/pg/data" -l "$TMP/pg/server.log" -w -o "$PG_OPTS" start >/dev/null \
+  || die "PostgreSQL did not start: $(tail -n 20 "$TMP/pg/server.log")"
 PSQL=("$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U bench -d postgres)
 "${PSQL[@]}" -c "CREATE DATABASE bench" >/dev/null
 PSQL[-1]=bench
 "${PSQL[@]}" -f "$ROOT/scripts/bench/purchase.sql" >/dev/null
 "${PSQL[@]}" -t -A -c "SHOW synchronous_commit; SHOW fsync" | tr '\n' ' ' | grep -q "^on on" || die "PostgreSQL is not durable"
 
-
-pgbench_run() { # name activity stock users per_user
-  local name=$1 act=$2 stock=$3 users=$4 per=$5
-  local reqs=$((users * per))
-  (( reqs % CONNS == 0 )) || die "pgbench $name: $reqs requests is not a multiple of $CONNS connections"
+PG_ACT=0
+pgbench_run() { # name clients stock users per_user
+  local name=$1 clients=$2 stock=$3 users=$4 per=$5
+  local reqs=$((users * per)) act=$((++PG_ACT)) tag=$1-$2
+  (( reqs % clients == 0 )) || die "pgbench $tag: $reqs requests is not a multiple of $clients clients"
   "${PSQL[@]}" -c "INSERT INTO activity VALUES ($act, $stock, $stock, 100, 900); SELECT setval('request_seq', 0, false)" >/dev/null
-  "${PSQL[@]}" -c "CHECKPOINT" >/dev/null
-  log "pgbench: scenario $name ($users users x $per requests, stock $stock, $CONNS clients)"
+  "${PSQL[@]}" -c "VACUUM ANALYZE; CHECKPOINT" >/dev/null
+  log "pgbench: scenario $name ($users users x $per requests, stock $stock, $clients clients)"
   mkdir -p "$TMP/pgbench"
-  "$PG_BIN/pgbench" -n -M prepared -h 127.0.0.1 -p "$PG_PORT" -U bench -c "$CONNS" -j 2 -t $((reqs / CONNS)) \
+  "$PG_BIN/pgbench" -n -M prepared -h 127.0.0.1 -p "$PG_PORT" -U bench -c "$clients" -j 2 -t $((reqs / clients)) \
     -D activity="$act" -D per_user="$per" -f "$ROOT/scripts/bench/purchase.pgbench" \
-    -l --log-prefix="$TMP/pgbench/$name-log" bench >"$TMP/pgbench/$name.out" 2>&1 \
-    || die "pgbench $name failed: $(tail -n 20 "$TMP/pgbench/$name.out")"
+    -l --log-prefix="$TMP/pgbench/$tag-log" bench >"$TMP/pgbench/$tag.out" 2>&1 \
+    || die "pgbench $tag failed: $(tail -n 20 "$TMP/pgbench/$tag.out")"
   local tps p99 failed orders remaining sold_users
-  tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$TMP/pgbench/$name.out" | tail -n 1)
-  failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$TMP/pgbench/$name.out")
+  tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$TMP/pgbench/$tag.out" | tail -n 1)
+  failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$TMP/pgbench/$tag.out")
   # Per-transaction log: field 3 is the latency in microseconds.
-  p99=$(cat "$TMP/pgbench/$name-log".* | awk '{print $3}' | sort -n | awk '{a[NR]=$1} END {i=int(NR*0.99+0.999999); printf "%.2f", a[i]/1000}')
+  p99=$(cat "$TMP/pgbench/$tag-log".* | awk '{print $3}' | sort -n | awk '{a[NR]=$1} END {i=int(NR*0.99+0.999999); printf "%.2f", a[i]/1000}')
+  rm -f "$TMP/pgbench/$tag-log".*
   read -r orders remaining sold_users < <("${PSQL[@]}" -t -A -F ' ' -c \
     "SELECT (SELECT count(*) FROM orders WHERE activity_id=$act), (SELECT remaining FROM activity WHERE id=$act),
             (SELECT count(DISTINCT user_id) FROM orders WHERE activity_id=$act)")
   local want=$(( users < stock ? users : stock )) ok=PASS
   if [[ "$orders" != "$want" || "$sold_users" != "$want" || "$remaining" != $((stock - want)) || "${failed:-0}" != 0 ]]; then ok=FAIL; fi
-  jq -n --arg name "$name" --argjson tps "$tps" --argjson p99 "$p99" --argjson orders "$orders" \
+  jq -n --arg name "$name" --argjson clients "$clients" --argjson tps "$tps" --argjson p99 "$p99" --argjson orders "$orders" \
     --argjson remaining "$remaining" --argjson failed "${failed:-0}" --arg ok "$ok" --argjson users "$users" \
-    '{scenario:$name, tps:$tps, p99_ms:$p99, orders:$orders, remaining:$remaining, failed:$failed, users:$users, check:$ok}' \
-    >"$TMP/pg-$name.json"
+    '{scenario:$name, clients:$clients, tps:$tps, p99_ms:$p99, orders:$orders, remaining:$remaining, failed:$failed, users:$users, check:$ok}' \
+    >"$TMP/pg-$tag.json"
 }
-pgbench_run original 1 "$STOCK" "$ORIG_USERS" 2
-pgbench_run writes-only 2 "$WRITES_USERS" "$WRITES_USERS" 1
+for c in $PG_CLIENTS; do
+  pgbench_run original "$c" "$STOCK" "$ORIG_USERS" 2
+  pgbench_run writes-only "$c" "$WRITES_USERS" "$WRITES_USERS" 1
+done
 
 # ---- the table ----
-row() { # scenario target-ratio
-  local s=$1 target=$2 sys pg
-  sys=$TMP/$s.json pg=$TMP/pg-$s.json
-  jq -r -n --slurpfile a "$sys" --slurpfile b "$pg" --arg target "$target" '
-    $a[0] as $x | $b[0] as $y |
-    [$x.scenario, ($x.requests|tostring), ($x.throughput_rps|floor|tostring), ($x.latency_ms.p99|tostring),
-     ($x.http_errors|tostring), (if $x.ok then "PASS" else "FAIL" end),
-     ($y.tps|floor|tostring), ($y.p99_ms|tostring), $y.check,
-     (($x.throughput_rps / $y.tps * 10 | floor) / 10 | tostring) + "x", ">= " + $target + "x"] | @tsv'
+pg_all() { jq -s '.' "$TMP"/pg-"$1"-*.json; }
+pg_at() { jq -s --argjson c "$2" '.[] | select(.clients == $c)' "$TMP"/pg-"$1"-*.json; }
+pg_best() { jq -s 'max_by(.tps)' "$TMP"/pg-"$1"-*.json; }
+# row scenario driver rps p99_ms errors check target64 targetbest
+row() {
+  local s=$1 at64 best
+  at64=$(pg_at "$s" "$CONNS" | jq .tps)
+  best=$(pg_best "$s")
+  jq -r -n --arg s "$s" --arg d "$2" --argjson rps "$3" --argjson p99 "$4" --arg err "$5" --arg ok "$6" \
+    --argjson at64 "${at64:-null}" --argjson best "$best" --arg t64 "$7" --arg tbest "$8" '
+    def x(a; b): if b == null then "-" else ((a / b * 10 | floor) / 10 | tostring) + "x" end;
+    [$s, $d, ($rps|floor|tostring), ($p99|tostring), $err, $ok,
+     (if $at64 == null then "-" else ($at64|floor|tostring) end), x($rps; $at64), $t64,
+     ($best.tps|floor|tostring) + " (" + ($best.clients|tostring) + ")", x($rps; $best.tps), $tbest] | @tsv'
+}
+loadtest_row() { # scenario targets...
+  local f=$TMP/$1.json
+  row "$1" loadtest "$(jq .throughput_rps "$f")" "$(jq .latency_ms.p99 "$f")" "$(jq .http_errors "$f")" \
+    "$(jq -r 'if .ok then "PASS" else "FAIL" end' "$f")" "$2" "$3"
+}
+wrk_row() {
+  local f=$TMP/wrk-$1.json
+  row "$1" wrk "$(jq .rps "$f")" "$(jq '.p99_us / 1000' "$f")" "$(jq '[.errors[]] | add' "$f")" "$(jq -r .check "$f")" "$2" "$3"
 }
 {
   echo
   echo "seckill benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)), $(redis-server --version | cut -d' ' -f3), $("$PG_BIN/postgres" --version)"
-  echo "stock $STOCK, $ORIG_USERS users x 2 requests (original); $WRITES_USERS users x 1 request, stock = requests (writes-only); $CONNS connections / pgbench clients"
+  echo "loadtest: stock $STOCK, $ORIG_USERS users x 2 requests (original); $WRITES_USERS users x 1 request, stock = requests (writes-only); $CONNS connections"
+  echo "wrk: ${WRK_SECONDS}s, $CONNS connections; original: stock $STOCK, users drawn from $((100 * STOCK)); writes-only: a new user every request"
+  echo "pgbench: the same users and requests as loadtest, at $PG_CLIENTS clients"
   echo
   {
-    printf 'scenario\trequests\tsystem req/s\tsystem p99 ms\tHTTP errors\tsystem checks\tPostgreSQL tps\tPostgreSQL p99 ms\tPostgreSQL checks\tratio\ttarget\n'
-    row original 3
-    row writes-only 15
+    printf 'scenario\tdriver\treq/s\tp99 ms\terrors\tchecks\tPG@%s tps\tratio\ttarget\tPG best tps (clients)\tratio\ttarget\n' "$CONNS"
+    loadtest_row original ">= 2x" ">= 1x"
+    wrk_row original ">= 2x" ">= 1x"
+    loadtest_row writes-only "" ">= 4x"
+    wrk_row writes-only "" ">= 4x"
   } | column -t -s $'\t'
   echo
-  echo "disk: fdatasync of one 8 kB write takes ${FSYNC_US:-?} us (pg_test_fsync, between the two systems' runs)"
+  echo "PostgreSQL (tps, p99 ms, checks) by clients:"
+  for s in original writes-only; do
+    pg_all "$s" | jq -r --arg s "$s" '"  \($s): " + (map("\(.clients) clients \(.tps|floor) tps, p99 \(.p99_ms) ms, \(.check)") | join("; "))'
+  done
+  echo
+  jq -r --slurpfile w "$TMP/wrk-original.json" '"ceiling: a bare Fiber handler answering from a Go map, same wrk load: \(.rps|floor) req/s, p99 \(.p99_us/1000) ms; the server reaches \((($w[0].rps / .rps * 100)|floor))% of it on the sold-out path"' "$TMP/wrk-ceiling.json"
+  jq -r '"server CPU per request on the sold-out path (wrk original): \(.cpu_us_per_request * 10 | floor / 10) us; the ceiling handler: "' "$TMP/wrk-original.json" | tr -d '\n'
+  jq -r '"\(.cpu_us_per_request * 10 | floor / 10) us"' "$TMP/wrk-ceiling.json"
+  jq -r '"server CPU per request on the win path (wrk writes-only): \(.cpu_us_per_request * 10 | floor / 10) us"' "$TMP/wrk-writes-only.json"
+  echo "Redis's own write rate (redis-benchmark SET, appendfsync always, $CONNS clients): ${REDIS_SET} req/s one per round trip, ${REDIS_SET_P16} req/s 16 pipelined"
+  echo "disk: fdatasync of one 8 kB write takes ${FSYNC_US:-?} us (pg_test_fsync)"
   echo "Redis time in the purchase script (INFO commandstats): $(evalsha_line original); $(evalsha_line writes-only)"
   jq -r '"cold start (purchase binary, process start to first 200 on /readyz, \(.runs) runs): median \(.median_ms) ms, max \(.max_ms) ms (target < \(.target_ms) ms)"' <<<"$COLD"
-  echo "Note: the load generator (scripts/loadtest) and pgbench run on the same machine as the systems they measure and share its CPUs; every figure is one run's, and only the ratios are meant to be compared."
+  echo "Note: the load generators run on the same machine as the systems they measure and share its CPUs; every figure is one run's."
 }

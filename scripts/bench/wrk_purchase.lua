@@ -33,3 +33,14 @@ function request()
   end
   return wrk.format("POST", nil, headers, '{"user_id":"' .. user .. '"}')
 end
+
+-- One JSON line that scripts/bench.sh reads: counts, latency in
+-- microseconds, and wrk's errors (status counts every non-2xx/3xx answer).
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRK_JSON {"requests":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d,"max_us":%d,' ..
+    '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d}}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), latency.max,
+    e.connect, e.read, e.write, e.status, e.timeout))
+end
