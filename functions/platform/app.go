@@ -16,6 +16,7 @@ import (
 // NewApp returns a Fiber app that serves the routes of fns, plus GET /livez,
 // GET /readyz and GET /metrics. ready, when not nil, must also hold for
 // /readyz to answer 200 (Main uses it for the durability check).
+// A panic in a route's handler answers 500 internal (see recoverPanics).
 func NewApp(d Deps, ready func() bool, fns ...Function) *fiber.App {
 	if d.Metrics == nil {
 		d.Metrics = NewMetrics(d.Store)
@@ -38,6 +39,7 @@ func NewApp(d Deps, ready func() bool, fns ...Function) *fiber.App {
 	app.Use(checkRequestID, requestid.New(requestid.Config{Header: fiber.HeaderXRequestID, Generator: redislib.NewID}))
 	app.Use(observe(d))
 	app.Use(requestLogger(d))
+	app.Use(recoverPanics(d))
 
 	app.Get("/livez", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	app.Get("/readyz", withTimeout(d), func(c *fiber.Ctx) error {
