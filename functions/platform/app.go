@@ -2,12 +2,9 @@ package platform
 
 import (
 	"context"
-	"crypto/subtle"
-	"errors"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/keyauth"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 
 	"seckill/redislib"
@@ -83,28 +80,6 @@ func withTimeout(d Deps) fiber.Handler {
 		c.SetUserContext(ctx)
 		return c.Next()
 	}
-}
-
-// AdminAuth requires "Authorization: Bearer <token>", compared in constant
-// time. An empty token rejects everything, so a route is never open by mistake.
-func AdminAuth(token string) fiber.Handler {
-	errUnauthorized := Fail(CodeUnauthorized, "admin routes need the header Authorization: Bearer followed by the admin token")
-	return keyauth.New(keyauth.Config{
-		KeyLookup:  "header:" + fiber.HeaderAuthorization,
-		AuthScheme: "Bearer",
-		Validator: func(_ *fiber.Ctx, key string) (bool, error) {
-			if token != "" && subtle.ConstantTimeCompare([]byte(key), []byte(token)) == 1 {
-				return true, nil
-			}
-			return false, keyauth.ErrMissingOrMalformedAPIKey
-		},
-		ErrorHandler: func(_ *fiber.Ctx, err error) error {
-			if errors.Is(err, keyauth.ErrMissingOrMalformedAPIKey) {
-				return errUnauthorized
-			}
-			return err
-		},
-	})
 }
 
 func functionNames(fns []Function) string {

@@ -6,7 +6,6 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rsa"
-	"crypto/subtle"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
@@ -175,23 +174,6 @@ func (u *userTokens) subject(token string) (string, error) {
 		return "", errors.New("token has no subject")
 	}
 	return claims.Subject, nil
-}
-
-// bearer returns the token of "Authorization: Bearer <token>".
-func bearer(c *fiber.Ctx) (string, bool) {
-	h := c.Get(fiber.HeaderAuthorization)
-	if len(h) < 7 || !strings.EqualFold(h[:7], "Bearer ") {
-		return "", false
-	}
-	tok := strings.TrimSpace(h[7:])
-	return tok, tok != ""
-}
-
-// isAdmin reports whether the request carries the admin token, compared in
-// constant time; an empty configured token matches nothing.
-func isAdmin(c *fiber.Ctx, adminToken string) bool {
-	tok, ok := bearer(c)
-	return ok && adminToken != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(adminToken)) == 1
 }
 
 // userGate returns the middleware of a route that acts for a user or is rate
