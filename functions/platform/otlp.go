@@ -19,10 +19,10 @@ import (
 // protobuf, the encoding every OpenTelemetry Collector and Jaeger accept),
 // configured by cfg alone. It retries a failed export with exponential
 // backoff as the OTLP specification asks (on 429, 502, 503 and 504, honouring
-// Retry-After; its default policy: from 5 s, for up to a minute). Every
-// setting is passed as an option, so the exporter's own reading of the
-// environment never applies; extra options (a test's shorter retry
-// intervals) come last and win.
+// Retry-After; by default from 5 s on, within the batch's 30 s export
+// timeout). Every setting is passed as an option, so the exporter's own
+// reading of the environment never applies; extra options (a test's shorter
+// retry intervals) come last and win.
 func newOTLPExporter(ctx context.Context, cfg TracingConfig, extra ...otlptracehttp.Option) (*otlptrace.Exporter, error) {
 	pick := func(traces, all string) string {
 		if traces != "" {
