@@ -1,12 +1,15 @@
 // Package apidocs is the function that serves the API's documentation: the
 // OpenAPI 3 document (openapi.yaml beside this file, embedded in the binary)
-// as GET /openapi.json, and the same document as a self-contained web page at
-// GET /docs that needs nothing from the network.
+// as GET /openapi.json, and Swagger UI on it at GET /docs, its files embedded
+// too (swaggerui/), so the page needs nothing from the network.
 package apidocs
 
 import (
-	_ "embed"
+	"bytes"
+	"compress/gzip"
+	"embed"
 	"fmt"
+	"io"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -16,20 +19,32 @@ import (
 //go:embed openapi.yaml
 var specYAML []byte
 
-// The served forms are built once, at start-up: the document is part of the
-// binary, so a malformed one fails every test rather than a request.
-var (
-	specJSON = mustJSON(specYAML)
-	docsHTML = mustDocsPage(specYAML)
+// specJSON is built once, at start-up: the document is part of the binary,
+// so a malformed one fails every test rather than a request.
+var specJSON = mustJSON(specYAML)
+
+// swaggerUI holds Swagger UI (swaggerui/README.md says which release) and
+// the page that starts it on /openapi.json.
+//
+//go:embed swaggerui/index.html swaggerui/swagger-initializer.js swaggerui/swagger-ui-bundle.js.gz swaggerui/swagger-ui.css.gz
+var swaggerUI embed.FS
+
+// Content types of the files served.
+const (
+	mimeJS  = "text/javascript; charset=utf-8"
+	mimeCSS = "text/css; charset=utf-8"
 )
 
 // Function serves the API documentation.
 var Function = platform.Function{
 	Name:    "apidocs",
-	Summary: "the API's OpenAPI 3 document and a browsable docs page",
+	Summary: "the API's OpenAPI 3 document and Swagger UI on it",
 	Routes: []platform.Route{
 		{Method: fiber.MethodGet, Path: "/openapi.json", Handler: func(platform.Deps) fiber.Handler { return OpenAPIHandler() }},
 		{Method: fiber.MethodGet, Path: "/docs", Handler: func(platform.Deps) fiber.Handler { return DocsHandler() }},
+		asset("swagger-ui-bundle.js", mimeJS),
+		asset("swagger-ui.css", mimeCSS),
+		asset("swagger-initializer.js", mimeJS),
 	},
 }
 
@@ -46,26 +61,73 @@ func OpenAPIHandler() fiber.Handler {
 	}
 }
 
-// DocsHandler answers GET /docs with the rendered page. Its content security
-// policy forbids loading anything, so it is offline by construction.
+// docsPolicy lets the page load its own scripts, styles and the document
+// and nothing from elsewhere. Swagger UI sets inline styles and draws its
+// icons from data: URLs; "Try it out" calls the API on the same origin.
+const docsPolicy = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+	"font-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+// DocsHandler answers GET /docs with the Swagger UI page.
 func DocsHandler() fiber.Handler {
+	page := mustRead("index.html")
 	return func(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-		c.Set(fiber.HeaderContentSecurityPolicy, "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'")
-		return c.Send(docsHTML)
+		c.Set(fiber.HeaderContentSecurityPolicy, docsPolicy)
+		return c.Send(page)
 	}
 }
 
-func mustJSON(y []byte) []byte {
-	b, err := yamlToJSON(y)
+// asset is the route of one of Swagger UI's files, GET /docs/<name>. A file
+// stored gzip-compressed (<name>.gz) goes as it is to a client that accepts
+// gzip (every browser), and decompressed, once, to any other.
+func asset(name, contentType string) platform.Route {
+	var body, gz []byte
+	if b, err := swaggerUI.ReadFile("swaggerui/" + name + ".gz"); err == nil {
+		gz, body = b, mustGunzip(name, b)
+	} else {
+		body = mustRead(name)
+	}
+	return platform.Route{Method: fiber.MethodGet, Path: "/docs/" + name, Handler: func(platform.Deps) fiber.Handler {
+		return func(c *fiber.Ctx) error {
+			c.Set(fiber.HeaderContentType, contentType)
+			c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+			c.Set(fiber.HeaderCacheControl, "public, max-age=3600")
+			if gz == nil {
+				return c.Send(body)
+			}
+			c.Vary(fiber.HeaderAcceptEncoding)
+			// Without Accept-Encoding Fiber would accept anything; only send
+			// gzip to a client that names it.
+			if c.Get(fiber.HeaderAcceptEncoding) != "" && c.AcceptsEncodings("gzip") == "gzip" {
+				c.Set(fiber.HeaderContentEncoding, "gzip")
+				return c.Send(gz)
+			}
+			return c.Send(body)
+		}
+	}}
+}
+
+func mustGunzip(name string, gz []byte) []byte {
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err == nil {
+		var b []byte
+		if b, err = io.ReadAll(zr); err == nil {
+			return b
+		}
+	}
+	panic(fmt.Sprintf("apidocs: %s.gz: %v", name, err))
+}
+
+func mustRead(name string) []byte {
+	b, err := swaggerUI.ReadFile("swaggerui/" + name)
 	if err != nil {
-		panic(fmt.Sprintf("apidocs: openapi.yaml: %v", err))
+		panic(fmt.Sprintf("apidocs: %v", err))
 	}
 	return b
 }
 
-func mustDocsPage(y []byte) []byte {
-	b, err := renderDocs(y)
+func mustJSON(y []byte) []byte {
+	b, err := yamlToJSON(y)
 	if err != nil {
 		panic(fmt.Sprintf("apidocs: openapi.yaml: %v", err))
 	}

@@ -22,11 +22,13 @@ import (
 )
 
 func init() {
-	// The docs page is HTML: read it as text to check it against its schema.
-	openapi3filter.RegisterBodyDecoder("text/html", func(r io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
-		b, err := io.ReadAll(r)
-		return string(b), err
-	})
+	// The docs page and its files: read them as text to check them against their schema.
+	for _, mime := range []string{"text/html", "text/javascript", "text/css"} {
+		openapi3filter.RegisterBodyDecoder(mime, func(r io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
+			b, err := io.ReadAll(r)
+			return string(b), err
+		})
+	}
 }
 
 // validator checks real requests and responses against the document.
@@ -297,6 +299,9 @@ func TestResponsesMatchSpec(t *testing.T) {
 	ok(platformtest.Request{Method: "GET", Path: "/metrics"}, 200)
 	ok(platformtest.Request{Method: "GET", Path: "/openapi.json"}, 200)
 	ok(platformtest.Request{Method: "GET", Path: "/docs"}, 200)
+	ok(platformtest.Request{Method: "GET", Path: "/docs/swagger-ui-bundle.js"}, 200)
+	ok(platformtest.Request{Method: "GET", Path: "/docs/swagger-ui.css"}, 200)
+	ok(platformtest.Request{Method: "GET", Path: "/docs/swagger-initializer.js"}, 200)
 
 	// Redis down: every Redis-backed operation answers 503 store_unavailable.
 	env.Redis.Kill()

@@ -2,18 +2,16 @@ package platform
 
 import (
 	"context"
-	"crypto/subtle"
-	"errors"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/keyauth"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 )
 
 // NewApp returns a Fiber app that serves the routes of fns, plus GET /livez,
 // GET /readyz and GET /metrics. ready, when not nil, must also hold for
 // /readyz to answer 200 (Main uses it for the durability check).
+// A panic in a route's handler answers 500 internal (see recoverPanics).
 func NewApp(d Deps, ready func() bool, fns ...Function) *fiber.App {
 	if d.Metrics == nil {
 		d.Metrics = NewMetrics(d.Store)
@@ -36,6 +34,7 @@ func NewApp(d Deps, ready func() bool, fns ...Function) *fiber.App {
 	app.Use(checkRequestID, requestid.New(requestid.Config{Header: fiber.HeaderXRequestID, Generator: newRequestIDs().next}))
 	app.Use(observe(d))
 	app.Use(requestLogger(d))
+	app.Use(recoverPanics(d))
 
 	app.Get("/livez", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	app.Get("/readyz", withTimeout(d), func(c *fiber.Ctx) error {
@@ -79,28 +78,6 @@ func withTimeout(d Deps) fiber.Handler {
 		c.SetUserContext(ctx)
 		return c.Next()
 	}
-}
-
-// AdminAuth requires "Authorization: Bearer <token>", compared in constant
-// time. An empty token rejects everything, so a route is never open by mistake.
-func AdminAuth(token string) fiber.Handler {
-	errUnauthorized := Fail(CodeUnauthorized, "admin routes need the header Authorization: Bearer followed by the admin token")
-	return keyauth.New(keyauth.Config{
-		KeyLookup:  "header:" + fiber.HeaderAuthorization,
-		AuthScheme: "Bearer",
-		Validator: func(_ *fiber.Ctx, key string) (bool, error) {
-			if token != "" && subtle.ConstantTimeCompare([]byte(key), []byte(token)) == 1 {
-				return true, nil
-			}
-			return false, keyauth.ErrMissingOrMalformedAPIKey
-		},
-		ErrorHandler: func(_ *fiber.Ctx, err error) error {
-			if errors.Is(err, keyauth.ErrMissingOrMalformedAPIKey) {
-				return errUnauthorized
-			}
-			return err
-		},
-	})
 }
 
 func functionNames(fns []Function) string {

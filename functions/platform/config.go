@@ -37,6 +37,9 @@ type Config struct {
 	ProxyHeader    string   `envconfig:"PROXY_HEADER" desc:"header holding the client IP, e.g. X-Forwarded-For; honoured only from TRUSTED_PROXIES"`
 	TrustedProxies []string `envconfig:"TRUSTED_PROXIES" desc:"comma-separated IPs or CIDRs of the proxies whose PROXY_HEADER is trusted"`
 	PprofAddr      string   `envconfig:"PPROF_ADDR" desc:"serve the Go profiler on this address, e.g. 127.0.0.1:6060 (empty: off; never expose it)"`
+
+	// Traces over OTLP/HTTP (see tracing.go): off unless an endpoint is set.
+	TracingConfig
 }
 
 // TestConfig returns the defaults with an admin token, for tests.

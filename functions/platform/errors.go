@@ -94,6 +94,17 @@ var statusOf = map[string]int{
 	// redislib.CodeNotOwner is CodeForbidden: 403 above.
 }
 
+// Codes returns every error code an answer can carry, with its HTTP status:
+// a copy of the one table. The API's documentation lists them (a test
+// checks that it lists exactly these).
+func Codes() map[string]int {
+	m := make(map[string]int, len(statusOf))
+	for code, status := range statusOf {
+		m[code] = status
+	}
+	return m
+}
+
 // Status returns the HTTP status of an error code; an unknown code is a 500.
 func Status(code string) int {
 	if s, ok := statusOf[code]; ok {

@@ -79,7 +79,7 @@ func Run(args []string, stdout, stderr io.Writer, fns ...Function) int {
 	} else {
 		ready.Store(true)
 	}
-	tp, stopTracing, err := startTracing(log, rdb, "seckill-"+functionNames(fns))
+	tp, stopTracing, err := startTracing(log, rdb, "seckill-"+functionNames(fns), cfg.TracingConfig)
 	if err != nil {
 		log.Error("tracing", "err", err)
 		return 1

@@ -11,9 +11,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 	collectorpb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
@@ -23,17 +26,20 @@ import (
 	"seckill/functions/platform"
 )
 
-// collector is an OTLP/HTTP receiver on loopback that keeps what it gets.
+// collector is an OTLP/HTTP receiver on loopback that decodes every export
+// with the OTLP protobuf types and keeps it. It answers each request with the
+// next of statuses (200 once they are used up).
 type collector struct {
 	mu       sync.Mutex
 	requests []*collectorpb.ExportTraceServiceRequest
 	headers  []http.Header
 	paths    []string
+	statuses []int
 	srv      *httptest.Server
 }
 
-func newCollector(t *testing.T) *collector {
-	c := &collector{}
+func newCollector(t *testing.T, statuses ...int) *collector {
+	c := &collector{statuses: statuses}
 	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var body io.Reader = r.Body
 		if r.Header.Get("Content-Encoding") == "gzip" {
@@ -54,7 +60,15 @@ func newCollector(t *testing.T) *collector {
 		c.requests = append(c.requests, &req)
 		c.headers = append(c.headers, r.Header.Clone())
 		c.paths = append(c.paths, r.URL.Path)
+		status := http.StatusOK
+		if len(c.statuses) > 0 {
+			status, c.statuses = c.statuses[0], c.statuses[1:]
+		}
 		c.mu.Unlock()
+		if status != http.StatusOK {
+			http.Error(w, "collector says "+http.StatusText(status), status)
+			return
+		}
 		w.Header().Set("Content-Type", "application/x-protobuf")
 	}))
 	t.Cleanup(c.srv.Close)
@@ -93,11 +107,9 @@ func TestOTLPExportFlushedOnShutdown(t *testing.T) {
 	for _, compression := range []string{"none", "gzip"} {
 		t.Run(compression, func(t *testing.T) {
 			c := newCollector(t)
-			t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", c.srv.URL+"/")
-			t.Setenv("OTEL_EXPORTER_OTLP_HEADERS", "authorization=Bearer%20abc,x-tenant=shop")
-			t.Setenv("OTEL_EXPORTER_OTLP_COMPRESSION", compression)
-			t.Setenv("OTEL_SERVICE_NAME", "")
-			tp, err := platform.NewTracerProvider(context.Background(), "seckill-test")
+			tp, err := platform.NewTracerProvider(context.Background(), "seckill-test", platform.TracingConfig{
+				OTLPEndpoint: c.srv.URL + "/", OTLPHeaders: "authorization=Bearer%20abc,x-tenant=shop",
+				OTLPCompression: compression, ResourceAttributes: "deployment.environment=test"})
 			if err != nil || tp == nil {
 				t.Fatalf("NewTracerProvider: %v, %v", tp, err)
 			}
@@ -131,7 +143,8 @@ func TestOTLPExportFlushedOnShutdown(t *testing.T) {
 				t.Fatalf("request to %s with headers %v", c.paths[0], h)
 			}
 			rs := c.requests[0].GetResourceSpans()
-			if len(rs) != 1 || attrs(rs[0].GetResource().GetAttributes())["service.name"] != "seckill-test" {
+			if len(rs) != 1 || attrs(rs[0].GetResource().GetAttributes())["service.name"] != "seckill-test" ||
+				attrs(rs[0].GetResource().GetAttributes())["deployment.environment"] != "test" {
 				t.Fatalf("resource: %v", rs)
 			}
 			ss := rs[0].GetScopeSpans()
@@ -188,29 +201,114 @@ func equalAny(a, b any) bool {
 	return a == b
 }
 
+// startSpan ends one span on tp, to be exported at the next flush.
+func startSpan(tp *sdktrace.TracerProvider, name string) {
+	_, span := tp.Tracer("test").Start(context.Background(), name)
+	span.End()
+}
+
+// fastRetry shortens the exporter's retry intervals (seconds by default).
+var fastRetry = otlptracehttp.WithRetry(otlptracehttp.RetryConfig{Enabled: true,
+	InitialInterval: 10 * time.Millisecond, MaxInterval: 50 * time.Millisecond, MaxElapsedTime: 10 * time.Second})
+
+// TestOTLPRetries checks the exporter follows the OTLP retry rules against a
+// collector that refuses: 429, 502, 503 and 504 are retried until accepted;
+// other errors are not, and fail the export.
+func TestOTLPRetries(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		statuses []int
+		requests int
+		fails    bool
+	}{
+		{"503 then 200", []int{503}, 2, false},
+		{"429, 503, 502, 504 then 200", []int{429, 503, 502, 504}, 5, false},
+		{"400 is not retried", []int{400}, 1, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCollector(t, tc.statuses...)
+			tp, err := platform.NewTracerProvider(context.Background(), "seckill-test",
+				platform.TracingConfig{OTLPTracesEndpoint: c.srv.URL + "/custom/path"}, fastRetry)
+			if err != nil || tp == nil {
+				t.Fatalf("NewTracerProvider: %v, %v", tp, err)
+			}
+			defer func() { _ = tp.Shutdown(context.Background()) }()
+			startSpan(tp, "retried")
+			err = tp.ForceFlush(context.Background())
+			if tc.fails != (err != nil) {
+				t.Fatalf("ForceFlush = %v, want failure %v", err, tc.fails)
+			}
+			if tc.fails && !strings.Contains(err.Error(), "400") {
+				t.Fatalf("export error %q does not say what the collector answered", err)
+			}
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			if len(c.requests) != tc.requests {
+				t.Fatalf("collector got %d requests, want %d", len(c.requests), tc.requests)
+			}
+			for i, req := range c.requests {
+				ss := req.GetResourceSpans()[0].GetScopeSpans()[0].GetSpans()
+				if c.paths[i] != "/custom/path" || len(ss) != 1 || ss[0].GetName() != "retried" {
+					t.Fatalf("request %d to %s: %v", i, c.paths[i], req)
+				}
+			}
+		})
+	}
+}
+
+// TestOTLPSamplerFromConfig: OTEL_TRACES_SAMPLER=always_off exports nothing,
+// and a service name set in the configuration wins over the default.
+func TestOTLPSamplerFromConfig(t *testing.T) {
+	c := newCollector(t)
+	cfg := platform.TracingConfig{OTLPEndpoint: c.srv.URL, ServiceName: "named"}
+	off := cfg
+	off.Sampler = "always_off"
+	tp, err := platform.NewTracerProvider(context.Background(), "seckill-test", off)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startSpan(tp, "dropped")
+	if err := tp.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Sampler, cfg.SamplerArg = "parentbased_traceidratio", "1"
+	if tp, err = platform.NewTracerProvider(context.Background(), "seckill-test", cfg); err != nil {
+		t.Fatal(err)
+	}
+	startSpan(tp, "kept")
+	if err := tp.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.requests) != 1 {
+		t.Fatalf("collector got %d requests, want 1 (none from always_off)", len(c.requests))
+	}
+	rs := c.requests[0].GetResourceSpans()[0]
+	if name := attrs(rs.GetResource().GetAttributes())["service.name"]; name != "named" || rs.GetScopeSpans()[0].GetSpans()[0].GetName() != "kept" {
+		t.Fatalf("service %v, spans %v", name, rs.GetScopeSpans())
+	}
+}
+
 func TestOTLPConfigErrors(t *testing.T) {
 	for _, tc := range []struct {
-		env  map[string]string
+		cfg  platform.TracingConfig
 		want string
 	}{
-		{map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4318"}, "must be an http or https URL"},
-		{map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, "http/protobuf only"},
-		{map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://c:4318/v1/traces", "OTEL_EXPORTER_OTLP_TIMEOUT": "soon"}, "milliseconds"},
-		{map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318", "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION": "zstd"}, "gzip or none"},
-		{map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "https://c:4318", "OTEL_EXPORTER_OTLP_CERTIFICATE": "/nonexistent.pem"}, "CERTIFICATE"},
+		{platform.TracingConfig{OTLPEndpoint: "collector:4318"}, "must be an http or https URL"},
+		{platform.TracingConfig{OTLPEndpoint: "http://c:4318", OTLPProtocol: "grpc"}, "http/protobuf only"},
+		{platform.TracingConfig{OTLPTracesEndpoint: "http://c:4318/v1/traces", OTLPTimeout: "soon"}, "milliseconds"},
+		{platform.TracingConfig{OTLPEndpoint: "http://c:4318", OTLPTracesCompression: "zstd"}, "gzip or none"},
+		{platform.TracingConfig{OTLPEndpoint: "https://c:4318", OTLPCertificate: "/nonexistent.pem"}, "CERTIFICATE"},
+		{platform.TracingConfig{OTLPEndpoint: "http://c:4318", Sampler: "sometimes"}, "OTEL_TRACES_SAMPLER"},
+		{platform.TracingConfig{OTLPEndpoint: "http://c:4318", Sampler: "traceidratio", SamplerArg: "2"}, "OTEL_TRACES_SAMPLER_ARG"},
 	} {
-		for _, k := range []string{"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL",
-			"OTEL_EXPORTER_OTLP_TIMEOUT", "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "OTEL_EXPORTER_OTLP_CERTIFICATE"} {
-			t.Setenv(k, tc.env[k])
-		}
-		tp, err := platform.NewTracerProvider(context.Background(), "x")
+		tp, err := platform.NewTracerProvider(context.Background(), "x", tc.cfg)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%v: tp %v, err %v; want an error containing %q", tc.env, tp, err, tc.want)
+			t.Errorf("%+v: tp %v, err %v; want an error containing %q", tc.cfg, tp, err, tc.want)
 		}
 	}
-	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "")
-	t.Setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "")
-	if tp, err := platform.NewTracerProvider(context.Background(), "x"); tp != nil || err != nil {
+	if tp, err := platform.NewTracerProvider(context.Background(), "x", platform.TracingConfig{}); tp != nil || err != nil {
 		t.Fatalf("without an endpoint: %v, %v; want no provider and no error", tp, err)
 	}
 }

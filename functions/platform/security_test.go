@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gofiber/fiber/v2"
+
 	"seckill/functions/platform"
 	"seckill/functions/platform/platformtest"
 	"seckill/redislib/redistest"
@@ -36,6 +38,9 @@ func TestAdminAuth(t *testing.T) {
 		{"prefix of the token", tok, "Bearer " + tok[:len(tok)-1], 401},
 		{"token plus a byte", tok, "Bearer " + tok + "x", 401},
 		{"empty bearer", tok, "Bearer ", 401},
+		{"lower-case scheme", tok, "bearer " + tok, 200},
+		{"spaces around the token", tok, "Bearer   " + tok + " ", 200},
+		{"scheme without a space", tok, "Bearer" + tok, 401},
 		{"nothing configured, empty bearer", "", "Bearer ", 401},
 		{"nothing configured, any token", "", "Bearer " + tok, 401},
 	}
@@ -61,8 +66,9 @@ func TestAdminAuth(t *testing.T) {
 }
 
 // TestAdminTokenComparedInConstantTime checks the source: every function
-// that sees the admin token compares it with subtle.ConstantTimeCompare and
-// never with == or != (except against a literal such as "", which reveals nothing). A timing
+// that sees the admin token compares it with subtle.ConstantTimeCompare, or
+// leaves the comparison to isAdmin, which does, and never with == or !=
+// (except against a literal such as "", which reveals nothing). A timing
 // measurement would be flaky; this fails for certain on a regression.
 func TestAdminTokenComparedInConstantTime(t *testing.T) {
 	fset := token.NewFileSet()
@@ -96,6 +102,10 @@ func TestAdminTokenComparedInConstantTime(t *testing.T) {
 						if id, ok := n.X.(*ast.Ident); ok && id.Name == "subtle" && n.Sel.Name == "ConstantTimeCompare" {
 							constantTime = true
 						}
+					case *ast.CallExpr:
+						if id, ok := n.Fun.(*ast.Ident); ok && id.Name == "isAdmin" && fn.Name.Name != "isAdmin" {
+							constantTime = true
+						}
 					case *ast.BinaryExpr:
 						if n.Op != token.EQL && n.Op != token.NEQ {
 							break
@@ -113,7 +123,7 @@ func TestAdminTokenComparedInConstantTime(t *testing.T) {
 					return true
 				})
 				if !constantTime {
-					t.Errorf("%s does not use subtle.ConstantTimeCompare", fn.Name.Name)
+					t.Errorf("%s uses neither subtle.ConstantTimeCompare nor isAdmin", fn.Name.Name)
 				}
 				checked[fn.Name.Name] = true
 			}
@@ -184,6 +194,63 @@ func TestRunRefusesBadSecurityConfig(t *testing.T) {
 			}
 			if strings.Contains(all, short) {
 				t.Fatalf("the output shows the secret: %q", all)
+			}
+		})
+	}
+}
+
+// TestBearerHeaderReadOneWay sends the same Authorization headers to the
+// three places that look for the admin token: an admin route (AdminAuth), a
+// route that users and admins share (OptionalAdmin), and a user route the
+// admin may act on (with user tokens on). Each header must be the admin token
+// for all three or for none.
+func TestBearerHeaderReadOneWay(t *testing.T) {
+	tok := platformtest.AdminToken
+	fn := platform.Function{Name: "bearertest", Routes: []platform.Route{
+		{Method: "POST", Path: "/admin", Admin: true, Handler: ok},
+		{Method: "POST", Path: "/shared", Handler: func(d platform.Deps) fiber.Handler {
+			return func(c *fiber.Ctx) error {
+				admin, err := platform.OptionalAdmin(c, d.Config.AdminToken)
+				if err != nil {
+					return err
+				}
+				return c.JSON(fiber.Map{"admin": admin})
+			}
+		}},
+		{Method: "POST", Path: "/for-user", User: platform.UserInBody, AdminActsForUser: true, Handler: ok},
+	}}
+	env := platformtest.NewOn(t, redistest.Start(t))
+	d := env.Deps
+	d.Config.UserJWTSecret = secret
+	app := platform.NewApp(d, nil, fn)
+	for _, tc := range []struct {
+		name, header string
+		admin        bool
+	}{
+		{"canonical", "Bearer " + tok, true},
+		{"lower-case scheme", "bearer " + tok, true},
+		{"upper-case scheme, spaces", "BEARER   " + tok + "  ", true},
+		{"wrong token", "Bearer " + tok + "x", false},
+		{"scheme only", "Bearer", false},
+		{"empty token", "Bearer    ", false},
+		{"no scheme", tok, false},
+		{"basic", "Basic " + tok, false},
+		{"scheme glued to the token", "Bearer" + tok, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := map[string]string{"Authorization": tc.header}
+			body := `{"user_id":"alice"}`
+			wantStatus := map[bool]int{true: 200, false: 401}[tc.admin]
+			for _, path := range []string{"/admin", "/shared", "/for-user"} {
+				r := platformtest.Do(t, app, platformtest.Request{Method: "POST", Path: path, Body: body, Header: h})
+				if r.Status != wantStatus {
+					t.Errorf("%s: %d %s, want %d", path, r.Status, r.Body, wantStatus)
+				} else if r.Status == 401 && r.ErrorCode() != platform.CodeUnauthorized {
+					t.Errorf("%s: code %q, want unauthorized", path, r.ErrorCode())
+				}
+				if path == "/shared" && r.Status == 200 && r.JSON(t)["admin"] != true {
+					t.Errorf("/shared: %s, want admin", r.Body)
+				}
 			}
 		})
 	}

@@ -4,49 +4,112 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/redis/go-redis/extra/redisotel/v9"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 )
 
-// TracingEnabled reports whether the standard OpenTelemetry variables ask
-// for traces: OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
-// is set, and neither OTEL_SDK_DISABLED=true nor OTEL_TRACES_EXPORTER=none
-// turns them off. Tracing is off by default.
-func TracingEnabled(getenv func(string) string) bool {
-	if strings.EqualFold(getenv("OTEL_SDK_DISABLED"), "true") || strings.EqualFold(getenv("OTEL_TRACES_EXPORTER"), "none") {
+// TracingConfig is the tracing part of Config: the standard OpenTelemetry
+// variables. Tracing is off unless an OTLP endpoint is set.
+type TracingConfig struct {
+	SDKDisabled    string `envconfig:"OTEL_SDK_DISABLED" desc:"true turns tracing off"`
+	TracesExporter string `envconfig:"OTEL_TRACES_EXPORTER" desc:"none turns tracing off; otherwise spans go over OTLP/HTTP"`
+
+	OTLPEndpoint          string `envconfig:"OTEL_EXPORTER_OTLP_ENDPOINT" desc:"OTLP/HTTP base URL of the trace collector, e.g. http://otel-collector:4318; spans go to <url>/v1/traces (empty: tracing off)"`
+	OTLPTracesEndpoint    string `envconfig:"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT" desc:"full URL for spans, used as it is; overrides OTEL_EXPORTER_OTLP_ENDPOINT"`
+	OTLPHeaders           string `envconfig:"OTEL_EXPORTER_OTLP_HEADERS" desc:"key=value,key2=value2 (values URL-encoded) sent with every export, e.g. an API key (never logged)"`
+	OTLPTracesHeaders     string `envconfig:"OTEL_EXPORTER_OTLP_TRACES_HEADERS" desc:"more headers for span exports; a key here wins"`
+	OTLPTimeout           string `envconfig:"OTEL_EXPORTER_OTLP_TIMEOUT" desc:"milliseconds per export attempt (default 10000)"`
+	OTLPTracesTimeout     string `envconfig:"OTEL_EXPORTER_OTLP_TRACES_TIMEOUT" desc:"overrides OTEL_EXPORTER_OTLP_TIMEOUT for spans"`
+	OTLPCompression       string `envconfig:"OTEL_EXPORTER_OTLP_COMPRESSION" desc:"gzip or none"`
+	OTLPTracesCompression string `envconfig:"OTEL_EXPORTER_OTLP_TRACES_COMPRESSION" desc:"overrides OTEL_EXPORTER_OTLP_COMPRESSION for spans"`
+	OTLPCertificate       string `envconfig:"OTEL_EXPORTER_OTLP_CERTIFICATE" desc:"PEM CA file for an https endpoint"`
+	OTLPTracesCertificate string `envconfig:"OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE" desc:"overrides OTEL_EXPORTER_OTLP_CERTIFICATE for spans"`
+	OTLPProtocol          string `envconfig:"OTEL_EXPORTER_OTLP_PROTOCOL" desc:"http/protobuf, the only one supported"`
+	OTLPTracesProtocol    string `envconfig:"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL" desc:"overrides OTEL_EXPORTER_OTLP_PROTOCOL for spans"`
+
+	ServiceName        string `envconfig:"OTEL_SERVICE_NAME" desc:"service name of the spans (default seckill-<function>)"`
+	ResourceAttributes string `envconfig:"OTEL_RESOURCE_ATTRIBUTES" desc:"key=value,... resource attributes of the spans, e.g. deployment.environment=prod"`
+	Sampler            string `envconfig:"OTEL_TRACES_SAMPLER" desc:"always_on, always_off, traceidratio or parentbased_ of one of these (default parentbased_always_on)"`
+	SamplerArg         string `envconfig:"OTEL_TRACES_SAMPLER_ARG" desc:"the ratio (0 to 1) of the traceidratio samplers (default 1)"`
+}
+
+// Enabled reports whether cfg asks for traces: an OTLP endpoint is set, and
+// neither OTEL_SDK_DISABLED=true nor OTEL_TRACES_EXPORTER=none turns them off.
+func (cfg TracingConfig) Enabled() bool {
+	if strings.EqualFold(cfg.SDKDisabled, "true") || strings.EqualFold(cfg.TracesExporter, "none") {
 		return false
 	}
-	return getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != ""
+	return cfg.OTLPEndpoint != "" || cfg.OTLPTracesEndpoint != ""
 }
 
 // NewTracerProvider returns a tracer provider that batches spans to an OTLP
-// collector over HTTP, configured by the standard OTEL_* variables (endpoint,
-// headers, timeout, OTEL_TRACES_SAMPLER, OTEL_SERVICE_NAME, and so on); the
-// service name defaults to service. It returns nil when TracingEnabled is
-// false. Shutdown flushes the spans not yet sent.
-func NewTracerProvider(ctx context.Context, service string) (*sdktrace.TracerProvider, error) {
-	if !TracingEnabled(os.Getenv) {
+// collector over HTTP, configured by cfg (endpoint, headers, timeout,
+// sampler, service name and so on); the service name defaults to service.
+// It returns nil when cfg is not Enabled. Shutdown flushes the spans not yet
+// sent. Extra exporter options are applied last (tests shorten the retry
+// intervals with them).
+func NewTracerProvider(ctx context.Context, service string, cfg TracingConfig, extra ...otlptracehttp.Option) (*sdktrace.TracerProvider, error) {
+	if !cfg.Enabled() {
 		return nil, nil
 	}
-	exp, err := newOTLPExporter(os.Getenv)
+	sampler, err := newSampler(cfg.Sampler, cfg.SamplerArg)
 	if err != nil {
 		return nil, err
 	}
-	// Later options win: OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES
-	// override the default service name.
-	res, err := resource.New(ctx, resource.WithTelemetrySDK(),
-		resource.WithAttributes(semconv.ServiceName(service)), resource.WithFromEnv())
+	exp, err := newOTLPExporter(ctx, cfg, extra...)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.ServiceName != "" {
+		service = cfg.ServiceName
+	}
+	// Later attributes win: OTEL_RESOURCE_ATTRIBUTES may name the service too.
+	attrs := []attribute.KeyValue{semconv.ServiceName(service)}
+	for k, v := range keyValues(cfg.ResourceAttributes) {
+		attrs = append(attrs, attribute.String(k, v))
+	}
+	res, err := resource.New(ctx, resource.WithTelemetrySDK(), resource.WithAttributes(attrs...))
 	if err != nil {
 		return nil, fmt.Errorf("OpenTelemetry resource: %w", err)
 	}
-	return sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res)), nil
+	return sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res), sdktrace.WithSampler(sampler)), nil
+}
+
+// newSampler returns the sampler named by OTEL_TRACES_SAMPLER and its
+// argument, as the OpenTelemetry SDK specification names them.
+func newSampler(name, arg string) (sdktrace.Sampler, error) {
+	ratio := 1.0
+	if arg != "" && strings.HasSuffix(name, "traceidratio") {
+		r, err := strconv.ParseFloat(arg, 64)
+		if err != nil || r < 0 || r > 1 {
+			return nil, fmt.Errorf("OTEL_TRACES_SAMPLER_ARG %q must be a ratio from 0 to 1", arg)
+		}
+		ratio = r
+	}
+	switch name {
+	case "always_on":
+		return sdktrace.AlwaysSample(), nil
+	case "always_off":
+		return sdktrace.NeverSample(), nil
+	case "traceidratio":
+		return sdktrace.TraceIDRatioBased(ratio), nil
+	case "", "parentbased_always_on":
+		return sdktrace.ParentBased(sdktrace.AlwaysSample()), nil
+	case "parentbased_always_off":
+		return sdktrace.ParentBased(sdktrace.NeverSample()), nil
+	case "parentbased_traceidratio":
+		return sdktrace.ParentBased(sdktrace.TraceIDRatioBased(ratio)), nil
+	}
+	return nil, fmt.Errorf("OTEL_TRACES_SAMPLER %q is not one of always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio", name)
 }
 
 // InstrumentRedis adds a span per Redis command and pipeline to rdb, as a
@@ -60,8 +123,8 @@ func InstrumentRedis(rdb redis.UniversalClient, tp *sdktrace.TracerProvider) err
 // startTracing sets up tracing for Run: nil and a no-op when it is off;
 // otherwise the provider, with rdb instrumented, and a function that flushes
 // and stops it.
-func startTracing(log *slog.Logger, rdb redis.UniversalClient, service string) (*sdktrace.TracerProvider, func(), error) {
-	tp, err := NewTracerProvider(context.Background(), service)
+func startTracing(log *slog.Logger, rdb redis.UniversalClient, service string, cfg TracingConfig) (*sdktrace.TracerProvider, func(), error) {
+	tp, err := NewTracerProvider(context.Background(), service, cfg)
 	if err != nil || tp == nil {
 		return nil, func() {}, err
 	}

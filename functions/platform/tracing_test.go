@@ -1,7 +1,11 @@
 package platform_test
 
 import (
+	"bytes"
+	"strings"
 	"testing"
+
+	"github.com/kelseyhightower/envconfig"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -174,18 +178,41 @@ func TestNoSpansWithoutTracerProvider(t *testing.T) {
 
 func TestTracingEnabledByStandardVariables(t *testing.T) {
 	for _, tc := range []struct {
-		env  map[string]string
+		cfg  platform.TracingConfig
 		want bool
 	}{
-		{map[string]string{}, false},
-		{map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318"}, true},
-		{map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://c:4318/v1/traces"}, true},
-		{map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318", "OTEL_SDK_DISABLED": "true"}, false},
-		{map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318", "OTEL_TRACES_EXPORTER": "none"}, false},
-		{map[string]string{"OTEL_SERVICE_NAME": "x"}, false},
+		{platform.TracingConfig{}, false},
+		{platform.TracingConfig{OTLPEndpoint: "http://c:4318"}, true},
+		{platform.TracingConfig{OTLPTracesEndpoint: "http://c:4318/v1/traces"}, true},
+		{platform.TracingConfig{OTLPEndpoint: "http://c:4318", SDKDisabled: "TRUE"}, false},
+		{platform.TracingConfig{OTLPEndpoint: "http://c:4318", SDKDisabled: "false"}, true},
+		{platform.TracingConfig{OTLPEndpoint: "http://c:4318", TracesExporter: "none"}, false},
+		{platform.TracingConfig{ServiceName: "x"}, false},
 	} {
-		if got := platform.TracingEnabled(func(k string) string { return tc.env[k] }); got != tc.want {
-			t.Errorf("TracingEnabled(%v) = %v, want %v", tc.env, got, tc.want)
+		if got := tc.cfg.Enabled(); got != tc.want {
+			t.Errorf("%+v.Enabled() = %v, want %v", tc.cfg, got, tc.want)
+		}
+	}
+}
+
+// TestTracingConfigFromEnvironment: Run reads the standard variables into
+// Config (only a main reads the environment), and --help lists them.
+func TestTracingConfigFromEnvironment(t *testing.T) {
+	t.Setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://c:4318/v1/traces")
+	t.Setenv("OTEL_EXPORTER_OTLP_HEADERS", "k=v")
+	t.Setenv("OTEL_TRACES_SAMPLER", "always_off")
+	var cfg platform.Config
+	if err := envconfig.Process("", &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if tc := cfg.TracingConfig; tc.OTLPTracesEndpoint != "http://c:4318/v1/traces" || tc.OTLPHeaders != "k=v" || tc.Sampler != "always_off" || !tc.Enabled() {
+		t.Fatalf("TracingConfig from the environment: %+v", tc)
+	}
+	var usage bytes.Buffer
+	platform.PrintUsage(&usage, nil)
+	for _, k := range []string{"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_HEADERS", "OTEL_SERVICE_NAME", "OTEL_TRACES_SAMPLER_ARG"} {
+		if !strings.Contains(usage.String(), k) {
+			t.Errorf("--help does not list %s", k)
 		}
 	}
 }

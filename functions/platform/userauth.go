@@ -2,14 +2,7 @@ package platform
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rsa"
-	"crypto/subtle"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
@@ -111,8 +104,9 @@ func newUserTokens(cfg Config) (*userTokens, error) {
 	return &userTokens{key: key, parser: jwt.NewParser(opts...)}, nil
 }
 
-// parsePublicKey reads a PEM public key, given as PEM text or as the path of
-// a PEM file, and returns it with the one algorithm it verifies.
+// parsePublicKey reads a PEM public key (PKIX, PKCS #1 or a certificate's),
+// given as PEM text or as the path of a PEM file, with golang-jwt's parsers,
+// and returns it with the one algorithm it verifies.
 func parsePublicKey(s string) (any, string, error) {
 	data := []byte(s)
 	if !strings.Contains(s, "-----BEGIN") {
@@ -121,48 +115,32 @@ func parsePublicKey(s string) (any, string, error) {
 			return nil, "", fmt.Errorf("neither PEM text nor a readable file: %w", err)
 		}
 	}
-	block, _ := pem.Decode(data)
-	if block == nil {
+	rsaKey, err := jwt.ParseRSAPublicKeyFromPEM(data)
+	switch {
+	case errors.Is(err, jwt.ErrKeyMustBePEMEncoded):
 		return nil, "", errors.New("no PEM block found")
-	}
-	var pub any
-	var err error
-	switch block.Type {
-	case "PUBLIC KEY":
-		pub, err = x509.ParsePKIXPublicKey(block.Bytes)
-	case "RSA PUBLIC KEY":
-		pub, err = x509.ParsePKCS1PublicKey(block.Bytes)
-	case "CERTIFICATE":
-		var cert *x509.Certificate
-		if cert, err = x509.ParseCertificate(block.Bytes); err == nil {
-			pub = cert.PublicKey
+	case err == nil:
+		if rsaKey.N.BitLen() < 2048 {
+			return nil, "", fmt.Errorf("RSA key of %d bits; at least 2048 are needed", rsaKey.N.BitLen())
 		}
-	default:
-		return nil, "", fmt.Errorf("PEM block %q is not a public key", block.Type)
+		return rsaKey, jwt.SigningMethodRS256.Alg(), nil
 	}
-	if err != nil {
-		return nil, "", err
-	}
-	switch k := pub.(type) {
-	case *rsa.PublicKey:
-		if k.N.BitLen() < 2048 {
-			return nil, "", fmt.Errorf("RSA key of %d bits; at least 2048 are needed", k.N.BitLen())
+	if ecKey, err := jwt.ParseECPublicKeyFromPEM(data); err == nil {
+		switch name := ecKey.Curve.Params().Name; name {
+		case "P-256":
+			return ecKey, jwt.SigningMethodES256.Alg(), nil
+		case "P-384":
+			return ecKey, jwt.SigningMethodES384.Alg(), nil
+		case "P-521":
+			return ecKey, jwt.SigningMethodES512.Alg(), nil
+		default:
+			return nil, "", fmt.Errorf("unsupported EC curve %s", name)
 		}
-		return k, jwt.SigningMethodRS256.Alg(), nil
-	case *ecdsa.PublicKey:
-		switch k.Curve {
-		case elliptic.P256():
-			return k, jwt.SigningMethodES256.Alg(), nil
-		case elliptic.P384():
-			return k, jwt.SigningMethodES384.Alg(), nil
-		case elliptic.P521():
-			return k, jwt.SigningMethodES512.Alg(), nil
-		}
-		return nil, "", fmt.Errorf("unsupported EC curve %s", k.Curve.Params().Name)
-	case ed25519.PublicKey:
-		return k, jwt.SigningMethodEdDSA.Alg(), nil
 	}
-	return nil, "", fmt.Errorf("unsupported key type %T", pub)
+	if edKey, err := jwt.ParseEdPublicKeyFromPEM(data); err == nil {
+		return edKey, jwt.SigningMethodEdDSA.Alg(), nil
+	}
+	return nil, "", errors.New("the PEM block is not a public key of a supported type (RSA, EC P-256/384/521 or Ed25519; PKIX, PKCS #1 or certificate)")
 }
 
 // subject verifies a token and returns its subject.
@@ -175,23 +153,6 @@ func (u *userTokens) subject(token string) (string, error) {
 		return "", errors.New("token has no subject")
 	}
 	return claims.Subject, nil
-}
-
-// bearer returns the token of "Authorization: Bearer <token>".
-func bearer(c *fiber.Ctx) (string, bool) {
-	h := c.Get(fiber.HeaderAuthorization)
-	if len(h) < 7 || !strings.EqualFold(h[:7], "Bearer ") {
-		return "", false
-	}
-	tok := strings.TrimSpace(h[7:])
-	return tok, tok != ""
-}
-
-// isAdmin reports whether the request carries the admin token, compared in
-// constant time; an empty configured token matches nothing.
-func isAdmin(c *fiber.Ctx, adminToken string) bool {
-	tok, ok := bearer(c)
-	return ok && adminToken != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(adminToken)) == 1
 }
 
 // userGate returns the middleware of a route that acts for a user or is rate

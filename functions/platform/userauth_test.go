@@ -2,11 +2,13 @@ package platform_test
 
 import (
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -187,6 +189,17 @@ func TestUserAuthPublicKeys(t *testing.T) {
 		return s
 	}
 	rsaPEM := pemOf(&rsaKey.PublicKey)
+	pkcs1PEM := string(pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY", Bytes: x509.MarshalPKCS1PublicKey(&rsaKey.PublicKey)}))
+	edPub, edKey, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour)}
+	certDER, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &ecKey.PublicKey, ecKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPEM := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: certDER}))
 	// An HS256 token whose secret is the public key's PEM: the classic
 	// algorithm-confusion attack, refused because only RS256 is accepted.
 	confused, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, valid("alice")).SignedString([]byte(rsaPEM))
@@ -201,6 +214,10 @@ func TestUserAuthPublicKeys(t *testing.T) {
 		{"RS256 key, HS256 token keyed with the PEM", rsaPEM, confused, 401},
 		{"ES256 PEM file", keyFile, sign(jwt.SigningMethodES256, ecKey), 200},
 		{"ES256 key, RS256 token", keyFile, sign(jwt.SigningMethodRS256, rsaKey), 401},
+		{"RS256 PKCS #1 PEM", pkcs1PEM, sign(jwt.SigningMethodRS256, rsaKey), 200},
+		{"EdDSA PEM", pemOf(edPub), sign(jwt.SigningMethodEdDSA, edKey), 200},
+		{"EdDSA key, ES256 token", pemOf(edPub), sign(jwt.SigningMethodES256, ecKey), 401},
+		{"ES256 certificate", certPEM, sign(jwt.SigningMethodES256, ecKey), 200},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -217,6 +234,9 @@ func TestConfigCheck(t *testing.T) {
 	smallRSA, _ := rsa.GenerateKey(rand.Reader, 1024)
 	der, _ := x509.MarshalPKIXPublicKey(&smallRSA.PublicKey)
 	smallPEM := string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+	p224, _ := ecdsa.GenerateKey(elliptic.P224(), rand.Reader)
+	der, _ = x509.MarshalPKIXPublicKey(&p224.PublicKey)
+	p224PEM := string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
 	tests := []struct {
 		name   string
 		change func(*platform.Config)
@@ -229,6 +249,8 @@ func TestConfigCheck(t *testing.T) {
 			c.UserJWTPublicKey = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"
 		}, "not a public key"},
 		{"weak RSA key", func(c *platform.Config) { c.UserJWTPublicKey = smallPEM }, "2048"},
+		{"unsupported curve", func(c *platform.Config) { c.UserJWTPublicKey = p224PEM }, "unsupported EC curve P-224"},
+		{"PEM marker without a block", func(c *platform.Config) { c.UserJWTPublicKey = "-----BEGIN PUBLIC KEY----- AAAA" }, "no PEM block"},
 		{"user burst 0", func(c *platform.Config) { c.RateLimitUserRPS, c.RateLimitUserBurst = 1, 0 }, "RATE_LIMIT_USER_BURST"},
 		{"negative IP rate", func(c *platform.Config) { c.RateLimitIPRPS = -1 }, "RATE_LIMIT"},
 		{"proxy header without trusted proxies", func(c *platform.Config) { c.ProxyHeader = "X-Forwarded-For" }, "TRUSTED_PROXIES"},

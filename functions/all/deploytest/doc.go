@@ -4,7 +4,7 @@
 //
 //   - the Dockerfile is generic (one ARG FUNCTION, no list of functions) and
 //     every registry function builds with its exact go build command, as a
-//     static binary under 20 MB that serves its own routes and no others;
+//     static binary under 30 MB that serves its own routes and no others;
 //   - every binary prints its configuration and routes with -h and --help,
 //     and checks its own health with -healthcheck;
 //   - deploy/compose.yaml, the rendered deploy/k8s kustomization and the
