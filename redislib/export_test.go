@@ -5,9 +5,3 @@ package redislib
 func (s *Store) LeaseAnswer(activityID, userID string) (PurchaseResult, bool) {
 	return s.soldOut.answer(activityID, userID)
 }
-
-// LeaseAnswers returns how many attempts the Store answered from memory.
-func (s *Store) LeaseAnswers() int64 { return s.soldOut.hits.Load() }
-
-// LeasedBuyers returns how many buyers the Store holds in memory.
-func (s *Store) LeasedBuyers() int64 { return s.soldOut.used.Load() }

@@ -271,3 +271,20 @@ func asString(v any) string {
 	}
 	return ""
 }
+
+// SoldOutStats are counts of a Store's sold-out leases.
+type SoldOutStats struct {
+	// Answers is how many purchase attempts were answered from memory.
+	Answers int64
+	// Buyers is how many buyers the leases hold in memory now.
+	Buyers int64
+}
+
+// SoldOutStats returns the counts of the Store's sold-out leases (zero when
+// they are off).
+func (s *Store) SoldOutStats() SoldOutStats {
+	if s.soldOut == nil {
+		return SoldOutStats{}
+	}
+	return SoldOutStats{Answers: s.soldOut.hits.Load(), Buyers: s.soldOut.used.Load()}
+}

@@ -164,7 +164,7 @@ func TestLeaseMemoryBound(t *testing.T) {
 	if res, ok := store.LeaseAnswer(big.ID, "loser"); ok {
 		t.Fatalf("big activity answered from memory: %+v", res)
 	}
-	if n := store.LeasedBuyers(); n != 3 {
+	if n := store.SoldOutStats().Buyers; n != 3 {
 		t.Fatalf("%d buyers in memory, want the small activity's 3", n)
 	}
 }
@@ -360,7 +360,7 @@ func TestLeaseRaceTwoInstances(t *testing.T) {
 			t.Errorf("buyer %s holds %q, won %q", user, st.buyers[user], order)
 		}
 	}
-	hits := stores[0].LeaseAnswers() + stores[1].LeaseAnswers()
+	hits := stores[0].SoldOutStats().Answers + stores[1].SoldOutStats().Answers
 	if hits == 0 || returned.Load() == 0 || len(acked) <= stock {
 		t.Errorf("the race did not exercise every path: %d answers from memory, %d units returned, %d winners", hits, returned.Load(), len(acked))
 	}

@@ -266,7 +266,7 @@ pgbench_run() { # name clients stock users per_user
   local reqs=$((users * per)) act=$((++PG_ACT)) tag=$1-$2
   (( reqs % clients == 0 )) || die "pgbench $tag: $reqs requests is not a multiple of $clients clients"
   "${PSQL[@]}" -c "INSERT INTO activity VALUES ($act, $stock, $stock, 100, 900); SELECT setval('request_seq', 0, false)" >/dev/null
-  "${PSQL[@]}" -c "VACUUM ANALYZE; CHECKPOINT" >/dev/null
+  "${PSQL[@]}" -c "VACUUM ANALYZE" -c "CHECKPOINT" >/dev/null
   log "pgbench: scenario $name ($users users x $per requests, stock $stock, $clients clients)"
   mkdir -p "$TMP/pgbench"
   "$PG_BIN/pgbench" -n -M prepared -h 127.0.0.1 -p "$PG_PORT" -U bench -c "$clients" -j 2 -t $((reqs / clients)) \

@@ -59,7 +59,7 @@ func NewMetrics(store *redislib.Store) *Metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if store != nil {
-		m.Registry.MustRegister(poolCollector{store.Client()})
+		m.Registry.MustRegister(poolCollector{store.Client()}, soldOutCollector{store})
 	}
 	return m
 }
@@ -126,4 +126,26 @@ func (p poolCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(poolIdle, float64(s.IdleConns))
 	counter(poolStale, float64(s.StaleConns))
 	gauge(poolPending, float64(s.PendingRequests))
+}
+
+// soldOutCollector exposes the store's sold-out leases (answers from memory),
+// read when scraped.
+type soldOutCollector struct{ store *redislib.Store }
+
+var (
+	soldOutAnswers = prometheus.NewDesc("seckill_soldout_memory_answers_total",
+		"Purchase attempts on sold-out activities answered from memory under a lease, without Redis.", nil, nil)
+	soldOutBuyers = prometheus.NewDesc("seckill_soldout_leased_buyers",
+		"Buyers held in memory by the sold-out leases (bounded by SOLD_OUT_BUYERS).", nil, nil)
+)
+
+func (soldOutCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- soldOutAnswers
+	ch <- soldOutBuyers
+}
+
+func (c soldOutCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.store.SoldOutStats()
+	ch <- prometheus.MustNewConstMetric(soldOutAnswers, prometheus.CounterValue, float64(s.Answers))
+	ch <- prometheus.MustNewConstMetric(soldOutBuyers, prometheus.GaugeValue, float64(s.Buyers))
 }
