@@ -11,15 +11,20 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
+
 	"seckill/redislib"
 	"seckill/redislib/redistest"
 )
 
 // The AOF records each purchase as the effects of its script wrapped in
-// MULTI ... EXEC, followed by the separate ZADD of the user's order history.
-// With appendfsync always, Redis writes and fsyncs a command before it
-// answers, so a torn tail can only belong to a write nobody was answered for
-// yet: that is what these tests cut.
+// MULTI ... EXEC. On one server the user's order history is written inside
+// the script; on a cluster it lives in another slot and the store writes it
+// after the script, as a separate ZADD. These tests run the store the cluster
+// way (see twoWriteStore), so that the AOF holds both kinds of record. With
+// appendfsync always, Redis writes and fsyncs a command before it answers, so
+// a torn tail can only belong to a write nobody was answered for yet: that is
+// what these tests cut.
 var (
 	aofMulti = []byte("*1\r\n$5\r\nMULTI\r\n")
 	aofExec  = []byte("*1\r\n$4\r\nEXEC\r\n")
@@ -106,7 +111,7 @@ type tornAOF struct {
 func newTornAOF(t *testing.T, cut func([]byte) int, redisArgs ...string) *tornAOF {
 	t.Helper()
 	srv := redistest.Start(t, redisArgs...)
-	store := srv.Store(t)
+	store := twoWriteStore(t, srv)
 	a := redistest.MustActivity(t, store, 30)
 	users := usersN("u", 20)
 	won := buyAll(t, store, a.ID, users...)
@@ -121,6 +126,15 @@ func newTornAOF(t *testing.T, cut func([]byte) int, redisArgs ...string) *tornAO
 	t.Logf("cut %d bytes at offset %d of %s", removed, at, filepath.Base(aof))
 	return &tornAOF{srv: srv, store: store, act: a.ID, users: users, won: won}
 }
+
+// twoWriteStore returns a store on srv that writes a winner's history after
+// the purchase script, as it does on a cluster: its client is not a
+// *redis.Client, so the store does not take it for a single server.
+func twoWriteStore(t *testing.T, srv *redistest.Server) *redislib.Store {
+	return redislib.NewStore(clusterLike{srv.Client(t)})
+}
+
+type clusterLike struct{ *redis.Client }
 
 // mustHold checks the invariants and that every user in want holds that
 // order and nobody else holds one.
