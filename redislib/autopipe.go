@@ -37,7 +37,8 @@ type autoPipe struct {
 }
 
 type pipeCall struct {
-	cmds []redis.Cmder // sent together, in this order
+	ctx  context.Context // the caller's: a call it ended before the send is not sent
+	cmds []redis.Cmder   // sent together, in this order
 	done chan struct{}
 }
 
@@ -79,7 +80,7 @@ func (p *autoPipe) ProcessGroup(ctx context.Context, cmds ...redis.Cmder) error 
 		failBatch(pipe.Exec(ctx))
 		return ctx.Err()
 	}
-	c := &pipeCall{cmds: cmds, done: make(chan struct{})}
+	c := &pipeCall{ctx: ctx, cmds: cmds, done: make(chan struct{})}
 	p.mu.Lock()
 	p.queue = append(p.queue, c)
 	if p.flushers < maxFlushers {
@@ -119,16 +120,24 @@ func (p *autoPipe) flush() {
 // exec sends one pipeline. It runs on its own context: the callers' contexts
 // end independently, and the client's read and write timeouts bound the trip.
 // Every command gets its own reply or error; nothing is retried (the client
-// is built with retries off, see NewClient).
+// is built with retries off, see NewClient). A call whose caller gave up
+// while it waited in the queue is not sent at all: the caller has answered
+// 503 already, and a write sent now would only land later, unasked for (for
+// example after Redis was stalled), on top of a Redis that is catching up.
 func (p *autoPipe) exec(batch []*pipeCall) {
 	ctx := context.Background()
 	pipe := p.rdb.Pipeline()
 	for _, c := range batch {
+		if c.ctx.Err() != nil {
+			continue
+		}
 		for _, cmd := range c.cmds {
 			_ = pipe.Process(ctx, cmd)
 		}
 	}
-	failBatch(pipe.Exec(ctx))
+	if pipe.Len() > 0 {
+		failBatch(pipe.Exec(ctx))
+	}
 	for _, c := range batch {
 		close(c.done)
 	}

@@ -5,3 +5,22 @@ package redislib
 func (s *Store) LeaseAnswer(activityID, userID string) (PurchaseResult, bool) {
 	return s.soldOut.answer(activityID, userID)
 }
+
+// AutoPipe exposes the auto-pipeline to the tests.
+type AutoPipe = autoPipe
+
+// NewAutoPipe exposes newAutoPipe to the tests.
+var NewAutoPipe = newAutoPipe
+
+// The auto-pipeline's limits.
+const (
+	MaxFlushers = maxFlushers
+	MaxBatch    = maxBatch
+)
+
+// State returns how many flushers run and how many calls wait in the queue.
+func (p *autoPipe) State() (flushers, queued int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.flushers, len(p.queue)
+}

@@ -104,26 +104,30 @@ func holdings(t *testing.T, rdb redis.UniversalClient, activityID string) map[st
 // orders == stock. It returns user -> order.
 func checkHoldings(rdb redis.UniversalClient, activityID string) (map[string]string, error) {
 	ctx := context.Background()
-	meta, err := rdb.HGetAll(ctx, redislib.ActivityKey(activityID)).Result()
-	if err != nil {
+	// One atomic read of the activity, its stock, buyers and orders index.
+	var metaCmd *redis.MapStringStringCmd
+	var stockCmd *redis.StringCmd
+	var buyersCmd *redis.MapStringStringCmd
+	var ordersCmd *redis.StringSliceCmd
+	if _, err := rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		metaCmd = p.HGetAll(ctx, redislib.ActivityKey(activityID))
+		stockCmd = p.Get(ctx, redislib.StockKey(activityID))
+		buyersCmd = p.HGetAll(ctx, redislib.BuyersKey(activityID))
+		ordersCmd = p.ZRange(ctx, redislib.OrdersIndexKey(activityID), 0, -1)
+		return nil
+	}); err != nil {
 		return nil, err
 	}
+	meta := metaCmd.Val()
 	n := func(field string) int64 { v, _ := strconv.ParseInt(meta[field], 10, 64); return v }
-	remaining, err := rdb.Get(ctx, redislib.StockKey(activityID)).Int64()
+	remaining, err := stockCmd.Int64()
 	if err != nil {
 		return nil, err
 	}
 	if remaining < 0 || remaining+n("pending")+n("paid") != n("stock") {
 		return nil, fmt.Errorf("activity %s: remaining %d + pending %d + paid %d != stock %d", activityID, remaining, n("pending"), n("paid"), n("stock"))
 	}
-	buyers, err := rdb.HGetAll(ctx, redislib.BuyersKey(activityID)).Result()
-	if err != nil {
-		return nil, err
-	}
-	orders, err := rdb.ZRange(ctx, redislib.OrdersIndexKey(activityID), 0, -1).Result()
-	if err != nil {
-		return nil, err
-	}
+	buyers, orders := buyersCmd.Val(), ordersCmd.Val()
 	if len(orders) != len(buyers) || int64(len(orders)) != n("pending")+n("paid")+n("cancelled")+n("expired") {
 		return nil, fmt.Errorf("activity %s: %d orders, %d buyers, counters %v", activityID, len(orders), len(buyers), meta)
 	}

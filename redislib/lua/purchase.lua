@@ -31,13 +31,19 @@
 --   {6}                          cancelled by an admin
 --   {7, wait}                    rate limited: wait is how many microseconds
 --                                until the user's bucket allows one more attempt
+local a = redis.call('HMGET', KEYS[1], 'id', 'product_id', 'price', 'starts_at', 'ends_at', 'cancelled_at',
+  'payment_window', 'hold_until')
+if not a[1] then
+  return {0}
+end
 local t = redis.call('TIME')
 local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local now = math.floor(now_us / 1000)
 
--- The rate limit comes first, as a gate before the request's work. Its
--- bucket is not durable (see rate_limit.lua): the write is kept out of the
--- AOF and the replicas, and costs no fsync.
+-- The rate limit comes next, as a gate before the attempt's work (an
+-- unknown activity writes nothing at all). Its bucket is not durable (see
+-- rate_limit.lua): the write is kept out of the AOF and the replicas, and
+-- costs no fsync.
 local interval = tonumber(ARGV[3])
 if interval > 0 then
   local burst = tonumber(ARGV[4])
@@ -55,11 +61,6 @@ if interval > 0 then
   redis.set_repl(redis.REPL_ALL)
 end
 
-local a = redis.call('HMGET', KEYS[1], 'id', 'product_id', 'price', 'starts_at', 'ends_at', 'cancelled_at',
-  'payment_window', 'hold_until')
-if not a[1] then
-  return {0}
-end
 local held = redis.call('HGET', KEYS[3], ARGV[1])
 if held then
   return {2, held}
