@@ -22,11 +22,14 @@ import (
 )
 
 func init() {
-	// The docs page is HTML: read it as text to check it against its schema.
-	openapi3filter.RegisterBodyDecoder("text/html", func(r io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
-		b, err := io.ReadAll(r)
-		return string(b), err
-	})
+	// The docs page, the storefront page and its assets are text: read them
+	// as text to check them against their schemas.
+	for _, mediaType := range []string{"text/html", "text/javascript", "text/css"} {
+		openapi3filter.RegisterBodyDecoder(mediaType, func(r io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
+			b, err := io.ReadAll(r)
+			return string(b), err
+		})
+	}
 }
 
 // validator checks real requests and responses against the document.
@@ -298,6 +301,17 @@ func TestResponsesMatchSpec(t *testing.T) {
 	ok(platformtest.Request{Method: "GET", Path: "/openapi.json"}, 200)
 	ok(platformtest.Request{Method: "GET", Path: "/docs"}, 200)
 
+	// Storefront: the page (also as a sale's page), its assets, and again
+	// with their ETags; the server's clock.
+	for _, path := range []string{"/", "/?activity=" + aid, "/storefront.js", "/storefront.css"} {
+		etag := ok(platformtest.Request{Method: "GET", Path: path}, 200).Header.Get("ETag")
+		if etag == "" {
+			t.Fatalf("GET %s: no ETag", path)
+		}
+		ok(platformtest.Request{Method: "GET", Path: path, Header: map[string]string{"If-None-Match": etag}}, 304)
+	}
+	ok(platformtest.Request{Method: "GET", Path: "/time"}, 200)
+
 	// Redis down: every Redis-backed operation answers 503 store_unavailable.
 	env.Redis.Kill()
 	fail(platformtest.Request{Method: "GET", Path: "/readyz"}, 503, "store_unavailable")
@@ -307,6 +321,7 @@ func TestResponsesMatchSpec(t *testing.T) {
 	fail(platformtest.Request{Method: "POST", Path: "/activities", Admin: true, Body: newAct(nil)}, 503, "store_unavailable")
 	fail(buy(aid, "u9"), 503, "store_unavailable")
 	fail(platformtest.Request{Method: "GET", Path: "/activities/" + aid + "/purchases/u1"}, 503, "store_unavailable")
+	fail(platformtest.Request{Method: "GET", Path: "/time"}, 503, "store_unavailable")
 
 	// Every operation the registry serves was validated, with a 2xx answer.
 	served, _ := servedRoutes(t)
