@@ -18,6 +18,7 @@ import (
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/golang-jwt/jwt/v5"
 
 	"seckill/functions/all"
 	"seckill/functions/platform"
@@ -167,14 +168,26 @@ func (tb *tab) eval(t *testing.T, expr string) string {
 	return v
 }
 
+// navigated matches the errors of a poll whose page went away under it.
+var navigated = regexp.MustCompile(`Cannot find context with specified id|Execution context was destroyed|Inspected target navigated`)
+
 // wait polls a JavaScript expression until it is truthy and returns its
-// value as a string.
+// value as a string. A poll does not survive a navigation (a click on a
+// link, a reload), so it starts again on the new page.
 func (tb *tab) wait(t *testing.T, what, expr string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(tb.ctx, stepTimeout+time.Second)
-	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Poll[json.RawMessage](expr,
-		chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(stepTimeout)))
+	deadline := time.Now().Add(stepTimeout)
+	var v json.RawMessage
+	var err error
+	for {
+		ctx, cancel := context.WithDeadline(tb.ctx, deadline.Add(time.Second))
+		v, err = chromedp.Run(ctx, chromedp.Poll[json.RawMessage](expr,
+			chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(time.Until(deadline))))
+		cancel()
+		if err == nil || !navigated.MatchString(err.Error()) || time.Now().After(deadline) {
+			break
+		}
+	}
 	if err != nil {
 		t.Fatalf("%s: waiting for %s: %v\npage: %s", tb.name, what, err, tb.text(t))
 	}
@@ -344,11 +357,21 @@ func TestStorefrontInBrowser(t *testing.T) {
 		t.Fatalf("order after paying on the page: %+v, %v", o, err)
 	}
 
-	// Bob, on the sold-out sale, is told so before and after he tries.
+	// Bob finds the sale on the home page, sold out, and opens it.
 	bob := newShopper(t, browser, "bob", 0)
-	bob.do(t, chromedp.Navigate(saleURL))
-	bob.wait(t, "the page", `document.documentElement.dataset.ready === 'true'`)
+	bob.do(t, chromedp.Navigate(s.base+"/"))
+	card := bob.wait(t, "the sale's card", fmt.Sprintf(`(c => c && c.textContent)(document.querySelector('.card[data-activity=%q][data-status="sold_out"]'))`, sale.ID))
+	for _, want := range []string{prod.Name, "99.00", "249.00", "0 of 1 left", "Sold out"} {
+		if !strings.Contains(card, want) {
+			t.Fatalf("home page card %q lacks %q", card, want)
+		}
+	}
+	bob.screenshot(t, shots, "home.png")
+	bob.do(t, chromedp.Click(chromedp.CSS(fmt.Sprintf(`.card[data-activity=%q] h2 a`, sale.ID))))
+	bob.wait(t, "the sale page", fmt.Sprintf(`location.search === '?activity=%s' && document.documentElement.dataset.ready === 'true'`, sale.ID))
 	bob.signIn(t, "bob")
+
+	// On the sale page bob is told it is sold out, before and after he tries.
 	bob.wait(t, "the sale shown sold out", `document.getElementById('phase').dataset.phase === 'sold_out' &&
 		document.getElementById('phase').textContent.includes('Sold out') && !document.getElementById('buy').disabled`)
 	if kind, text := bob.buy(t); kind != "sold_out" || !strings.Contains(text, "Sold out") {
@@ -379,9 +402,7 @@ func TestStorefrontInBrowser(t *testing.T) {
 	if kind, text := carol.buy(t); kind != "won" {
 		t.Fatalf("carol's first attempt: %s %q, want won", kind, text)
 	}
-	if label := carol.eval(t, `(b => b.disabled && b.textContent)(document.getElementById('buy'))`); label != "One per customer" {
-		t.Fatalf("buy button after a win: %q, want disabled, \"One per customer\"", label)
-	}
+	carol.wait(t, "the buy button disabled after the win", `(b => b.disabled && b.textContent === 'One per customer')(document.getElementById('buy'))`)
 	kind, text = carol2.buy(t)
 	if kind != "rate_limited" || !regexp.MustCompile(`^Slow down: too many attempts\. Try again in \d+ s\.$`).MatchString(text) {
 		t.Fatalf("carol's second attempt: %s %q, want the slow-down message", kind, text)
@@ -404,4 +425,52 @@ func TestStorefrontInBrowser(t *testing.T) {
 		t.Fatal("the sale page lost its content when the shop became unavailable")
 	}
 	t.Logf("screenshots in %s", shots)
+}
+
+// TestStorefrontWithUserTokens drives the page with user JWTs on: a token
+// given in the address is kept and removed from it, sent with the purchase,
+// the order and the order history; a token the shop refuses is shown with
+// the shop's reason.
+func TestStorefrontWithUserTokens(t *testing.T) {
+	const secret = "storefront-test-secret-of-32-bytes!"
+	srv := redistest.Start(t)
+	s := serve(t, srv, func(cfg *platform.Config) { cfg.UserJWTSecret = secret })
+	ctx := context.Background()
+	sign := func(key, sub string) string {
+		tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.RegisteredClaims{
+			Subject: sub, ExpiresAt: jwt.NewNumericDate(time.Now().Add(time.Hour))}).SignedString([]byte(key))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	sale := platformtest.MustActivity(t, s.store, 2)
+	browser := startBrowser(t)
+
+	token := sign(secret, "dave")
+	dave := newShopper(t, browser, "dave", 0)
+	dave.do(t, chromedp.Navigate(s.base+"/?activity="+sale.ID+"#token="+token))
+	dave.wait(t, "dave signed in from the address", `document.documentElement.dataset.ready === 'true' &&
+		(document.getElementById('user-name') || {}).textContent === 'dave' && location.hash === '' && !document.getElementById('buy').disabled`)
+	if got := dave.eval(t, `localStorage.getItem('seckill.token')`); got != token {
+		t.Fatalf("the token is not kept: localStorage has %q", got)
+	}
+	if kind, text := dave.buy(t); kind != "won" {
+		t.Fatalf("dave's outcome %s %q, want won", kind, text)
+	}
+	if held, err := s.store.OrderOf(ctx, sale.ID, "dave"); err != nil || held == "" {
+		t.Fatalf("dave holds %q (%v) after winning on the page", held, err)
+	}
+	dave.wait(t, "the order in my orders (a user route)", `!!document.querySelector('#order-list .order[data-status="pending"]')`)
+
+	// Signed out, dave pastes a token signed with another key.
+	dave.do(t, chromedp.Click(chromedp.ID("user-change")))
+	dave.do(t, chromedp.SendKeys(chromedp.ID("user-input"), sign(strings.Repeat("x", 32), "dave")), chromedp.Click(chromedp.ID("user-save")))
+	msg := dave.wait(t, "the refusal", `document.getElementById('who-msg').textContent`)
+	if !strings.Contains(msg, "sign in again") || !strings.Contains(msg, "bad signature") {
+		t.Fatalf("message for a refused token: %q", msg)
+	}
+	if got := dave.eval(t, `localStorage.getItem('seckill.token') || ''`); got != "" {
+		t.Fatalf("a refused token was kept: %q", got)
+	}
 }

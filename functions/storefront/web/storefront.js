@@ -404,7 +404,7 @@ async function homeView() {
       return h('article', { class: 'card status-' + a.status, 'data-activity': a.id, 'data-status': a.status },
         h('h2', {}, h('a', { href: link }, p ? p.name : 'Product ' + a.product_id)),
         priceView(a, p), stockView(a), when,
-        h('a', { class: 'button', href: link }, a.status === 'scheduled' ? 'See the sale' : 'Buy'));
+        h('a', { class: 'button', href: link }, a.status === 'running' ? 'Buy' : 'See the sale'));
     }));
     empty.hidden = all.length > 0;
     tick();
@@ -541,9 +541,10 @@ async function activityView(id) {
     renderButton();
     try {
       const r = await api('POST', `/activities/${encodeURIComponent(a.id)}/purchase`, { user_id: state.user });
+      if (r.order_id) held = r.order_id;
       showOutcome(r.outcome, (OUTCOME_WORDS[r.outcome] || (() => ['Outcome: ' + r.outcome]))(r.order_id));
+      renderButton();
       if (r.order_id) {
-        held = r.order_id;
         await showOrder(r.order_id);
         state.reloadOrders();
       }
