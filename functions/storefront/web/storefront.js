@@ -15,6 +15,9 @@ const state = {
   user: '',
   token: '',
   clock: null, // {server, at}: the server's clock was `server` ms at performance.now() `at`
+  // clockReady is the first sync(): started beside the page's first reads,
+  // and awaited only before drawing anything that needs the server's time.
+  clockReady: null,
   products: new Map(), // product ID -> Promise of the product
   reloadOrders: () => {},
 };
@@ -349,6 +352,7 @@ async function renderMyOrders() {
   if (!state.user) return;
   const page = await api('GET', `/users/${encodeURIComponent(state.user)}/orders?limit=20`);
   const names = await Promise.all(page.items.map((o) => product(o.product_id).then((p) => p.name, () => 'Product ' + o.product_id)));
+  await state.clockReady;
   const list = $('order-list');
   list.replaceChildren(...page.items.map((o, i) => h('li', {},
     h('a', { href: '/?activity=' + encodeURIComponent(o.activity_id) }, names[i]),
@@ -392,6 +396,7 @@ async function homeView() {
   let refresh;
   const render = async () => {
     const [running, scheduled, soldOut] = await Promise.all(['running', 'scheduled', 'sold_out'].map(listActivities));
+    await state.clockReady;
     const by = (field) => (x, y) => Date.parse(x[field]) - Date.parse(y[field]);
     const all = [...running.sort(by('ends_at')), ...scheduled.sort(by('starts_at')), ...soldOut.sort(by('ends_at'))];
     const products = await Promise.all(all.map((a) => product(a.product_id).catch(() => null)));
@@ -436,6 +441,10 @@ function phaseOf(a, t) {
 }
 
 async function activityView(id) {
+  // Whether the user holds an order here is read at once, beside the sale.
+  const heldRead = state.user
+    ? api('GET', `/activities/${encodeURIComponent(id)}/purchases/${encodeURIComponent(state.user)}`).catch((e) => ({ error: e }))
+    : null;
   let a;
   try {
     a = await api('GET', '/activities/' + encodeURIComponent(id));
@@ -446,6 +455,7 @@ async function activityView(id) {
     return;
   }
   const p = await product(a.product_id).catch(() => null);
+  await state.clockReady;
   document.title = (p ? p.name : 'Sale') + ' · Flash sale';
 
   const buy = h('button', { id: 'buy', class: 'buy', type: 'button', disabled: true }, 'Buy now');
@@ -522,12 +532,13 @@ async function activityView(id) {
   };
 
   // The user's order here, if they hold one: a reload shows it again.
-  const showHeld = async () => {
+  const showHeld = async (read) => {
     orderBox.replaceChildren();
     outcome.hidden = true;
     held = '';
     if (!state.user) return;
-    const r = await api('GET', `/activities/${encodeURIComponent(a.id)}/purchases/${encodeURIComponent(state.user)}`);
+    const r = read ? await read : await api('GET', `/activities/${encodeURIComponent(a.id)}/purchases/${encodeURIComponent(state.user)}`);
+    if (r.error) throw r.error;
     if (r.won) {
       held = r.order_id;
       showOutcome('held', OUTCOME_WORDS.held(r.order_id));
@@ -558,13 +569,13 @@ async function activityView(id) {
     }
   });
 
-  state.onUserChange = () => showHeld().catch((e) => notice(e.message)).finally(renderButton);
+  state.onUserChange = () => showHeld(null).catch((e) => notice(e.message)).finally(renderButton);
   const refresh = poll(POLL_ACTIVITY_MS, async () => {
     a = await api('GET', '/activities/' + encodeURIComponent(a.id));
     renderActivity();
   });
   renderActivity();
-  await showHeld();
+  await showHeld(heldRead);
   renderButton();
   markReady();
   setTimeout(refresh, POLL_ACTIVITY_MS);
@@ -579,7 +590,7 @@ async function start() {
     state.reloadOrders();
     if (state.onUserChange) state.onUserChange();
   });
-  await sync();
+  state.clockReady = sync();
   setInterval(() => sync().catch(() => {}), RESYNC_MS);
   document.addEventListener('visibilitychange', () => { if (!document.hidden) sync().catch(() => {}); });
   const id = new URLSearchParams(location.search).get('activity');
