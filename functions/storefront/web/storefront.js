@@ -145,23 +145,33 @@ function notice(message) {
   n.hidden = !message;
 }
 
-// poll runs fn now and then every ms while the page is visible; a failure
-// shows its message and the next success clears it.
+// poll returns run, which runs fn at once; run.schedule() runs it ms later,
+// and every run schedules the next, while the page is visible. Only the
+// latest run schedules, so a run asked for out of turn (a click, a countdown
+// at zero, the page shown again) never doubles the polling. A failure shows
+// its message and the next success clears it.
 function poll(ms, fn) {
   let timer = 0;
+  let latest = 0;
+  const schedule = () => {
+    clearTimeout(timer);
+    if (!document.hidden) timer = setTimeout(run, ms);
+  };
   const run = async () => {
     clearTimeout(timer);
+    const mine = ++latest;
     try {
       await fn();
       notice('');
     } catch (e) {
       notice(e.message);
     }
-    timer = setTimeout(run, ms);
+    if (mine === latest) schedule();
   };
   document.addEventListener('visibilitychange', () => {
     if (document.hidden) clearTimeout(timer); else run();
   });
+  run.schedule = schedule;
   return run;
 }
 
@@ -417,7 +427,7 @@ async function homeView() {
   };
   refresh = poll(POLL_HOME_MS, render);
   await render();
-  setTimeout(refresh, POLL_HOME_MS);
+  refresh.schedule();
 }
 
 // ---- the sale page ------------------------------------------------------------
@@ -578,7 +588,7 @@ async function activityView(id) {
   await showHeld(heldRead);
   renderButton();
   markReady();
-  setTimeout(refresh, POLL_ACTIVITY_MS);
+  refresh.schedule();
 }
 
 // ---- start --------------------------------------------------------------------
