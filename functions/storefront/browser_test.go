@@ -337,7 +337,7 @@ func TestStorefrontInBrowser(t *testing.T) {
 		return o && o.querySelector('button.pay') && o.querySelector('button.cancel') && o.querySelector('.deadline .countdown').textContent;
 	})()`, orderID))
 	if secs := countdownSeconds(t, deadline); secs > 900 || secs < 800 {
-		t.Fatalf("payment deadline countdown %q, want about 15 minutes", deadline)
+		t.Fatalf("payment deadline countdown %q, want at most, and about, 15 minutes", deadline)
 	}
 	alice.wait(t, "the order in my orders", fmt.Sprintf(`!!document.querySelector('#order-list .order[data-order=%q]')`, orderID))
 	alice.screenshot(t, shots, "sale-won.png")

@@ -14,7 +14,7 @@ const RESYNC_MS = 60000;
 const state = {
   user: '',
   token: '',
-  clock: null, // {server, at}: the server's clock was `server` ms at performance.now() `at`
+  clock: null, // {server, sent, received}: the server read `server` between performance.now() `sent` and `received`
   // clockReady is the first sync(): started beside the page's first reads,
   // and awaited only before drawing anything that needs the server's time.
   clockReady: null,
@@ -73,19 +73,25 @@ function localTime(ms) {
 // ---- the server's clock -----------------------------------------------------
 
 // sync reads the server's clock. The server read it at some moment between
-// sending and receiving, so taking the moment of receipt makes now() a lower
-// bound of the server's clock, late by at most the round trip: the page never
-// shows a sale as started, or enables its button, before the server has it
-// started.
+// sending the request and receiving the answer, so its clock now lies
+// between earliest() and latest(), the round trip apart. Each countdown
+// takes the bound that errs on the safe side: a sale is shown started (and
+// its button enabled) only once the server has it started, and a deadline
+// or an end is never shown further away than it is.
 async function sync() {
+  const sent = performance.now();
   const c = await api('GET', '/time');
-  state.clock = { server: Date.parse(c.now), at: performance.now() };
+  state.clock = { server: Date.parse(c.now), sent, received: performance.now() };
 }
 
-// now is the server's clock in ms since the epoch. performance.now() is
-// monotonic, so changing the device's clock changes nothing either.
-function now() {
-  return state.clock.server + (performance.now() - state.clock.at);
+// earliest and latest bound the server's clock, in ms since the epoch.
+// performance.now() is monotonic, so the device's clock plays no part.
+function earliest() {
+  return state.clock.server + (performance.now() - state.clock.received);
+}
+
+function latest() {
+  return state.clock.server + (performance.now() - state.clock.sent);
 }
 
 // ---- the API ----------------------------------------------------------------
@@ -183,14 +189,16 @@ function markReady() {
 
 // ---- countdowns ---------------------------------------------------------------
 
-// Elements with data-until (ms, server clock) show the time left. When it
-// reaches zero they get the event "elapsed", once. The next tick is set for
-// the next change of a displayed second, so a countdown reaches zero on time.
+// Elements with data-until (ms, server clock) show the time left, by
+// earliest() or, with data-bound="latest", by latest(). When it reaches zero
+// they get the event "elapsed", once. The next tick is set for the next
+// change of a displayed second, so a countdown reaches zero on time.
 function tick() {
-  const t = now();
+  const low = earliest();
+  const high = latest();
   let next = 1000;
   for (const el of document.querySelectorAll('[data-until]')) {
-    const left = Number(el.dataset.until) - t;
+    const left = Number(el.dataset.until) - (el.dataset.bound === 'latest' ? high : low);
     el.textContent = duration(left);
     if (left > 0) {
       next = Math.min(next, left % 1000 || 1000);
@@ -203,12 +211,15 @@ function tick() {
   tick.timer = setTimeout(tick, next + 1);
 }
 
-// countdown makes a countdown to until (server clock). Only a countdown that
-// reaches zero while shown fires "elapsed": one made after its moment (from a
-// read that lags) stays at zero rather than asking for a new read at once.
-function countdown(until, onElapsed) {
-  const el = h('strong', { class: 'countdown', 'data-until': until }, duration(until - now()));
-  if (until <= now()) el.dataset.elapsed = 'true';
+// countdown makes a countdown to until (server clock): to a start by
+// earliest(), to an end or a deadline (bound "latest") by latest(). Only a
+// countdown that reaches zero while shown fires "elapsed": one made after its
+// moment (from a read that lags) stays at zero rather than asking for a new
+// read at once.
+function countdown(until, onElapsed, bound) {
+  const t = bound === 'latest' ? latest() : earliest();
+  const el = h('strong', { class: 'countdown', 'data-until': until, 'data-bound': bound }, duration(until - t));
+  if (until <= t) el.dataset.elapsed = 'true';
   if (onElapsed) el.addEventListener('elapsed', onElapsed);
   return el;
 }
@@ -333,7 +344,7 @@ function orderView(o, onChange) {
     if (o.expires_at) {
       const deadline = Date.parse(o.expires_at);
       box.append(h('p', { class: 'deadline' }, 'Pay within ',
-        countdown(deadline, () => api('GET', '/orders/' + encodeURIComponent(o.id)).then(onChange, (e) => { msg.textContent = e.message; })),
+        countdown(deadline, () => api('GET', '/orders/' + encodeURIComponent(o.id)).then(onChange, (e) => { msg.textContent = e.message; }), 'latest'),
         h('span', { class: 'muted' }, ' (by ' + localTime(deadline) + ')')));
     }
     let confirming = 0;
@@ -415,7 +426,7 @@ async function homeView() {
       const link = '/?activity=' + encodeURIComponent(a.id);
       const when = a.status === 'scheduled'
         ? h('p', { class: 'when' }, 'Starts in ', countdown(Date.parse(a.starts_at), () => refresh()))
-        : h('p', { class: 'when' }, a.status === 'sold_out' ? 'Sold out · ends in ' : 'Ends in ', countdown(Date.parse(a.ends_at), () => refresh()));
+        : h('p', { class: 'when' }, a.status === 'sold_out' ? 'Sold out · ends in ' : 'Ends in ', countdown(Date.parse(a.ends_at), () => refresh(), 'latest'));
       return h('article', { class: 'card status-' + a.status, 'data-activity': a.id, 'data-status': a.status },
         h('h2', {}, h('a', { href: link }, p ? p.name : 'Product ' + a.product_id)),
         priceView(a, p), stockView(a), when,
@@ -442,11 +453,13 @@ const OUTCOME_WORDS = {
   cancelled: () => ['This sale was cancelled.'],
 };
 
-// phaseOf is the activity's state at the server time t, from its last read.
-function phaseOf(a, t) {
-  if (a.status === 'cancelled') return 'cancelled';
-  if (t >= Date.parse(a.ends_at)) return 'ended';
-  if (t < Date.parse(a.starts_at)) return 'scheduled';
+// phaseOf is the activity's state now, from its last read: started once the
+// server's clock is surely past the start (or the read says so), ended as
+// soon as it may be past the end.
+function phaseOf(a) {
+  if (a.status === 'cancelled' || a.status === 'ended') return a.status;
+  if (latest() >= Date.parse(a.ends_at)) return 'ended';
+  if (a.status === 'scheduled' && earliest() < Date.parse(a.starts_at)) return 'scheduled';
   return a.remaining > 0 ? 'running' : 'sold_out';
 }
 
@@ -499,7 +512,7 @@ async function activityView(id) {
 
   let cooldownTimer = 0;
   const renderButton = () => {
-    const ph = phaseOf(a, now());
+    const ph = phaseOf(a);
     const wait = Math.ceil((cooldownUntil - performance.now()) / 1000);
     buy.disabled = busy || wait > 0 || !state.user || !!held || (ph !== 'running' && ph !== 'sold_out');
     buy.textContent = held ? 'One per customer' : wait > 0 ? `Wait ${wait} s` : ph === 'sold_out' ? 'Sold out: try again' : 'Buy now';
@@ -509,7 +522,7 @@ async function activityView(id) {
   };
 
   const renderPhase = () => {
-    const ph = phaseOf(a, now());
+    const ph = phaseOf(a);
     shownPhase = ph;
     phase.dataset.phase = ph;
     const starts = Date.parse(a.starts_at);
@@ -519,7 +532,7 @@ async function activityView(id) {
       phase.replaceChildren(h('span', {}, 'Starts in '), countdown(starts, onElapsed),
         h('span', { class: 'muted' }, ' · ' + localTime(starts)));
     } else if (ph === 'running' || ph === 'sold_out') {
-      phase.replaceChildren(h('span', {}, ph === 'sold_out' ? 'Sold out · ends in ' : 'On sale · ends in '), countdown(ends, onElapsed));
+      phase.replaceChildren(h('span', {}, ph === 'sold_out' ? 'Sold out · ends in ' : 'On sale · ends in '), countdown(ends, onElapsed, 'latest'));
     } else {
       phase.replaceChildren(h('span', {}, ph === 'ended' ? 'This sale has ended.' : 'This sale was cancelled.'));
     }
@@ -529,7 +542,7 @@ async function activityView(id) {
   const renderActivity = () => {
     price.replaceChildren(priceView(a, p));
     stock.replaceChildren(stockView(a));
-    if (phaseOf(a, now()) !== shownPhase) renderPhase();
+    if (phaseOf(a) !== shownPhase) renderPhase();
     renderButton();
   };
 
