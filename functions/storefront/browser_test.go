@@ -277,6 +277,12 @@ func TestStorefrontInBrowser(t *testing.T) {
 	alice := newShopper(t, browser, "alice", -10*time.Minute)
 	alice.do(t, chromedp.Navigate(s.base+"/"))
 	alice.wait(t, "the home page", `document.documentElement.dataset.ready === 'true' && !!document.getElementById('sales')`)
+	// A malformed ID is refused with the API's message, and not kept.
+	alice.do(t, chromedp.SendKeys(chromedp.ID("user-input"), "alice smith"), chromedp.Click(chromedp.ID("user-save")))
+	if msg := alice.wait(t, "the refusal", `document.getElementById('who-msg').textContent`); !strings.HasPrefix(msg, "user_id must be 1 to 64 characters") {
+		t.Fatalf("message for a malformed user ID: %q", msg)
+	}
+	alice.do(t, chromedp.Evaluate[chromedp.Void](`document.getElementById('user-input').value = ''`))
 	alice.signIn(t, "alice")
 	if got := alice.eval(t, `localStorage.getItem('seckill.user')`); got != "alice" {
 		t.Fatalf("the user ID is not kept: localStorage has %q", got)
@@ -423,6 +429,13 @@ func TestStorefrontInBrowser(t *testing.T) {
 	}
 	if carol.eval(t, `document.getElementById('product-name').textContent`) != prod.Name {
 		t.Fatal("the sale page lost its content when the shop became unavailable")
+	}
+	// A page opened now cannot load its sale, and says so: never a blank page.
+	dan := newShopper(t, browser, "dan", 0)
+	dan.do(t, chromedp.Navigate(saleURL))
+	msg = dan.wait(t, "the page's failure", `(f => f && f.textContent)(document.getElementById('fatal'))`)
+	if !strings.Contains(msg, "try again") || dan.eval(t, `document.querySelector('main h1').textContent`) != "The sale could not be shown" {
+		t.Fatalf("a page loaded with Redis down shows %q", dan.text(t))
 	}
 	t.Logf("screenshots in %s", shots)
 }

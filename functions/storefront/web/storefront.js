@@ -614,6 +614,7 @@ async function start() {
     if (state.onUserChange) state.onUserChange();
   });
   state.clockReady = sync();
+  state.clockReady.catch(() => {}); // a failure is reported where it is awaited
   setInterval(() => sync().catch(() => {}), RESYNC_MS);
   document.addEventListener('visibilitychange', () => { if (!document.hidden) sync().catch(() => {}); });
   const id = new URLSearchParams(location.search).get('activity');
