@@ -229,7 +229,7 @@ func (tb *tab) signIn(t *testing.T, user string) {
 	tb.wait(t, "the user to be shown", fmt.Sprintf(`(document.getElementById('user-name') || {}).textContent === %q`, user))
 }
 
-// click clicks the buy button and returns the outcome shown for it.
+// buy clicks the buy button and returns the outcome shown for it.
 func (tb *tab) buy(t *testing.T) (kind, text string) {
 	t.Helper()
 	seq := tb.eval(t, `document.getElementById('outcome').dataset.seq || '0'`)
@@ -257,8 +257,9 @@ func countdownSeconds(t *testing.T, s string) int {
 // every function on a real Redis: a sale that starts in two seconds, counted
 // down by the server's clock on a device whose clock is ten minutes slow; the
 // button enabled at the start and not before; a win, still shown after a
-// reload, and paid; a second shopper told the sale is sold out; a third one
-// clicking too often told to slow down; and, with Redis gone, "try again".
+// reload, and paid; a second shopper finding the sale on the home page and
+// told it is sold out; a third one clicking in two tabs told to slow down;
+// and, with Redis gone, "try again" on an open page and on a new one.
 func TestStorefrontInBrowser(t *testing.T) {
 	shots := *screenshotDir
 	if shots == "" {
