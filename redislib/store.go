@@ -59,6 +59,17 @@ func (s *Store) Client() redis.UniversalClient { return s.rdb }
 // Ping reports whether Redis answers.
 func (s *Store) Ping(ctx context.Context) error { return storeErr(s.rdb.Ping(ctx).Err()) }
 
+// Now returns Redis's clock to the millisecond: the clock that decides every
+// time window (an activity's start and end, an order's payment deadline), so
+// a client that counts down to one of them reads this clock, not its own.
+func (s *Store) Now(ctx context.Context) (time.Time, error) {
+	t, err := s.rdb.Time(ctx).Result()
+	if err != nil {
+		return time.Time{}, storeErr(err)
+	}
+	return msTime(t.UnixMilli()), nil
+}
+
 // NewProduct is what a product is created from.
 type NewProduct struct {
 	Name        string

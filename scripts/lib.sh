@@ -24,6 +24,25 @@ ensure_redis_server() {
   fi
 }
 
+# ensure_chromium makes sure a headless Chromium is on PATH (the storefront's
+# browser test and scripts/storefront.sh drive it), installing Debian's
+# package chromium with apt-get when running as root, otherwise saying what
+# to install.
+ensure_chromium() {
+  local b
+  for b in chromium chromium-browser google-chrome google-chrome-stable; do
+    command -v "$b" >/dev/null 2>&1 && return 0
+  done
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "chromium not found: installing it with apt-get" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "Chromium is required and not on PATH: 'sudo apt-get install chromium' (Debian/Ubuntu)." >&2
+    return 1
+  fi
+}
+
 # ensure_go makes sure the Go toolchain is on PATH.
 ensure_go() {
   if ! command -v go >/dev/null 2>&1; then

@@ -57,7 +57,7 @@ wait_http_ok "http://127.0.0.1:$PORT/readyz" 30
 
 cat <<EOT
 
-seckill is ready on http://127.0.0.1:$PORT. Try:
+seckill is ready on http://127.0.0.1:$PORT; the storefront is http://127.0.0.1:$PORT/. Try:
 
   export ADMIN_TOKEN=$ADMIN_TOKEN BASE=http://127.0.0.1:$PORT
   PRODUCT=\$(curl -s -X POST \$BASE/products -H "Authorization: Bearer \$ADMIN_TOKEN" \\

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: sets up what the tests need on a fresh machine
-# (redis-server 7), then runs go vet and the whole test suite with the race
-# detector. Tests start their own durable redis-server processes on free ports.
+# (redis-server 7, and Chromium for the storefront's browser test), then runs
+# go vet and the whole test suite with the race detector. Tests start their
+# own durable redis-server processes on free ports.
 #
 #   scripts/test.sh                 # everything
 #   scripts/test.sh ./redislib/...  # some packages
@@ -14,6 +15,12 @@ command -v curl >/dev/null || { echo "curl is required" >&2; exit 1; }
 
 pkgs=("$@")
 [ ${#pkgs[@]} -gt 0 ] || pkgs=(./...)
+# Chromium only when the storefront is among the packages: it is large.
+for p in "${pkgs[@]}"; do
+  case "$p" in
+    ./... | ./functions/... | *storefront*) ensure_chromium || echo "the storefront's browser test will fail" >&2; break ;;
+  esac
+done
 echo "== go vet"
 go vet "${pkgs[@]}"
 echo "== go test -race"

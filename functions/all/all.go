@@ -23,6 +23,7 @@ import (
 	"seckill/functions/platform"
 	"seckill/functions/purchase"
 	"seckill/functions/purchaseresult"
+	"seckill/functions/storefront"
 	"seckill/functions/updateactivity"
 	"seckill/functions/updateproduct"
 	"seckill/functions/userorders"
@@ -51,4 +52,5 @@ var Functions = []platform.Function{
 	activitystats.Function,
 	expireorders.Function,
 	apidocs.Function,
+	storefront.Function,
 }

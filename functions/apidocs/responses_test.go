@@ -22,9 +22,10 @@ import (
 )
 
 func init() {
-	// The docs page and its files: read them as text to check them against their schema.
-	for _, mime := range []string{"text/html", "text/javascript", "text/css"} {
-		openapi3filter.RegisterBodyDecoder(mime, func(r io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
+	// The docs page, the storefront page and its assets are text: read them
+	// as text to check them against their schemas.
+	for _, mediaType := range []string{"text/html", "text/javascript", "text/css"} {
+		openapi3filter.RegisterBodyDecoder(mediaType, func(r io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
 			b, err := io.ReadAll(r)
 			return string(b), err
 		})
@@ -303,6 +304,17 @@ func TestResponsesMatchSpec(t *testing.T) {
 	ok(platformtest.Request{Method: "GET", Path: "/docs/swagger-ui.css"}, 200)
 	ok(platformtest.Request{Method: "GET", Path: "/docs/swagger-initializer.js"}, 200)
 
+	// Storefront: the page (also as a sale's page), its assets, and again
+	// with their ETags; the server's clock.
+	for _, path := range []string{"/", "/?activity=" + aid, "/storefront.js", "/storefront.css"} {
+		etag := ok(platformtest.Request{Method: "GET", Path: path}, 200).Header.Get("ETag")
+		if etag == "" {
+			t.Fatalf("GET %s: no ETag", path)
+		}
+		ok(platformtest.Request{Method: "GET", Path: path, Header: map[string]string{"If-None-Match": etag}}, 304)
+	}
+	ok(platformtest.Request{Method: "GET", Path: "/time"}, 200)
+
 	// Redis down: every Redis-backed operation answers 503 store_unavailable.
 	env.Redis.Kill()
 	fail(platformtest.Request{Method: "GET", Path: "/readyz"}, 503, "store_unavailable")
@@ -312,6 +324,7 @@ func TestResponsesMatchSpec(t *testing.T) {
 	fail(platformtest.Request{Method: "POST", Path: "/activities", Admin: true, Body: newAct(nil)}, 503, "store_unavailable")
 	fail(buy(aid, "u9"), 503, "store_unavailable")
 	fail(platformtest.Request{Method: "GET", Path: "/activities/" + aid + "/purchases/u1"}, 503, "store_unavailable")
+	fail(platformtest.Request{Method: "GET", Path: "/time"}, 503, "store_unavailable")
 
 	// Every operation the registry serves was validated, with a 2xx answer.
 	served, _ := servedRoutes(t)
