@@ -72,15 +72,6 @@ as_pg() {
   if [[ $(id -u) == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-# free_port prints a TCP port of 127.0.0.1 that nothing listens on (never 6379).
-free_port() {
-  local p
-  for _ in $(seq 200); do
-    p=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-  done
-  die "no free port found"
-}
 
 # cpu_ticks prints the user + system CPU time of process $1 in clock ticks.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -112,15 +103,9 @@ log "building into $TMP"
 
 # ---- this system: Redis (AOF, fsync always) + the all-in-one server ----
 REDIS_PORT=$(free_port)
-mkdir -p "$TMP/redis"
-# The deployment's own Redis settings (deploy/redis.conf: appendonly yes,
-# appendfsync always), on a private port and directory: the file's own dir
-# (the container's /data) is left out, since Redis changes to it on reading.
-grep -v '^dir ' "$ROOT/deploy/redis.conf" | redis-server - --port "$REDIS_PORT" --bind 127.0.0.1 \
-  --protected-mode yes --dir "$TMP/redis" --logfile "$TMP/redis/redis.log" &
-PIDS+=($!)
-wait_redis "$REDIS_PORT" || die "redis-server did not start: $(tail -n 5 "$TMP/redis/redis.log")"
-REDIS_PID=$(redis-cli -p "$REDIS_PORT" info server | sed -n 's/^process_id:\([0-9]*\).*/\1/p')
+start_durable_redis "$TMP/redis" "$REDIS_PORT" || die "no Redis"
+PIDS+=("$REDIS_SERVER_PID")
+REDIS_PID=$REDIS_SERVER_PID
 
 APP_PORT=$(free_port)
 PPROF=()
@@ -201,12 +186,13 @@ check_wrk() {
   jq --arg ok "$ok" --argjson sold "$sold" '. + {check: $ok, sold: $sold}' "$TMP/wrk-$name.json" >"$TMP/wrk-$name.json.tmp"
   mv "$TMP/wrk-$name.json.tmp" "$TMP/wrk-$name.json"
 }
-REDIS_CPU_BEFORE=$(cpu_ticks "$REDIS_PID")
 ACT=$(new_activity "$STOCK")
 run_wrk original "$URL/activities/$ACT/purchase" random $((100 * STOCK)) "$SERVER_PID"
 check_wrk original "$ACT" "$STOCK"
 ACT=$(new_activity 10000000)
+REDIS_TICKS=$(cpu_ticks "$REDIS_PID")
 run_wrk writes-only "$URL/activities/$ACT/purchase" unique 0 "$SERVER_PID"
+REDIS_TICKS=$(( $(cpu_ticks "$REDIS_PID") - REDIS_TICKS ))
 check_wrk writes-only "$ACT" 10000000
 
 # ---- the machine's ceilings ----
@@ -342,7 +328,8 @@ wrk_row() {
   jq -r --slurpfile w "$TMP/wrk-original.json" '"ceiling: a bare Fiber handler answering from a Go map, same wrk load: \(.rps|floor) req/s, p99 \(.p99_us/1000) ms; the server reaches \((($w[0].rps / .rps * 100)|floor))% of it on the sold-out path"' "$TMP/wrk-ceiling.json"
   jq -r '"server CPU per request on the sold-out path (wrk original): \(.cpu_us_per_request * 10 | floor / 10) us; the ceiling handler: "' "$TMP/wrk-original.json" | tr -d '\n'
   jq -r '"\(.cpu_us_per_request * 10 | floor / 10) us"' "$TMP/wrk-ceiling.json"
-  jq -r '"server CPU per request on the win path (wrk writes-only): \(.cpu_us_per_request * 10 | floor / 10) us"' "$TMP/wrk-writes-only.json"
+  jq -r --argjson ticks "$REDIS_TICKS" --argjson hz "$(getconf CLK_TCK)" \
+    '"CPU per request on the win path (wrk writes-only): server \(.cpu_us_per_request * 10 | floor / 10) us, Redis \($ticks / $hz * 1e6 / .requests | floor) us"' "$TMP/wrk-writes-only.json"
   echo "Redis's own write rate (redis-benchmark SET, appendfsync always, $CONNS clients): ${REDIS_SET} req/s one per round trip, ${REDIS_SET_P16} req/s 16 pipelined"
   echo "disk: fdatasync of one 8 kB write takes ${FSYNC_US:-?} us (pg_test_fsync)"
   echo "Redis time in the purchase script (INFO commandstats): $(evalsha_line original); $(evalsha_line writes-only)"

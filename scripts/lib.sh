@@ -78,3 +78,29 @@ wait_redis() {
     sleep 0.1
   done
 }
+
+# free_port prints a TCP port of 127.0.0.1 that nothing listens on (never 6379).
+free_port() {
+  local p
+  for _ in $(seq 200); do
+    p=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
+  done
+  echo "no free port found" >&2
+  return 1
+}
+
+# start_durable_redis DIR PORT starts redis-server in the background with the
+# deployment's settings (deploy/redis.conf: appendonly yes, appendfsync
+# always) on 127.0.0.1:PORT with its data and log in DIR, and waits until it
+# answers. The file's own dir (the container's /data) is left out, since Redis
+# changes to it on reading. The server's PID is in REDIS_SERVER_PID.
+start_durable_redis() {
+  local dir=$1 port=$2 root
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  mkdir -p "$dir"
+  grep -v '^dir ' "$root/deploy/redis.conf" | redis-server - --port "$port" --bind 127.0.0.1 \
+    --protected-mode yes --dir "$dir" --logfile "$dir/redis.log" &
+  REDIS_SERVER_PID=$!
+  wait_redis "$port" || { echo "redis-server did not start: $(tail -n 5 "$dir/redis.log")" >&2; return 1; }
+}

@@ -49,26 +49,14 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# free_port prints a TCP port of 127.0.0.1 that nothing listens on (never 6379).
-free_port() {
-  local p
-  for _ in $(seq 200); do
-    p=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-  done
-  die "no free port found"
-}
 
 log "building into $TMP"
 (cd "$ROOT" && go build -o "$TMP/all" ./functions/all/cmd && go build -o "$TMP/loadtest" ./scripts/loadtest \
   && go build -o "$TMP/pageprobe" ./scripts/pageprobe)
 
 REDIS_PORT=$(free_port)
-mkdir -p "$TMP/redis"
-grep -v '^dir ' "$ROOT/deploy/redis.conf" | redis-server - --port "$REDIS_PORT" --bind 127.0.0.1 \
-  --protected-mode yes --dir "$TMP/redis" --logfile "$TMP/redis/redis.log" &
-PIDS+=($!)
-wait_redis "$REDIS_PORT" || die "redis-server did not start: $(tail -n 5 "$TMP/redis/redis.log")"
+start_durable_redis "$TMP/redis" "$REDIS_PORT" || die "no Redis"
+PIDS+=("$REDIS_SERVER_PID")
 
 APP_PORT=$(free_port)
 export ADMIN_TOKEN="storefront-$RANDOM$RANDOM"
