@@ -77,6 +77,9 @@ type NewProduct struct {
 	Price       int64
 }
 
+// Replies of product_create.lua: the creation time in ms, or this.
+const productCreateExists = 0
+
 // CreateProduct creates a product with a new ID.
 func (s *Store) CreateProduct(ctx context.Context, in NewProduct) (Product, error) {
 	id := NewID()
@@ -85,8 +88,11 @@ func (s *Store) CreateProduct(ctx context.Context, in NewProduct) (Product, erro
 	if err != nil {
 		return Product{}, storeErr(err)
 	}
-	if now == 0 {
+	switch {
+	case now == productCreateExists:
 		return Product{}, fmt.Errorf("product id %s already exists", id)
+	case now < 0:
+		return Product{}, fmt.Errorf("product_create: unexpected reply %d", now)
 	}
 	t := msTime(now)
 	return Product{ID: id, Name: in.Name, Description: in.Description, Price: in.Price, CreatedAt: t, UpdatedAt: t}, nil
@@ -114,6 +120,17 @@ type NewActivity struct {
 	PaymentWindow int64 // seconds
 }
 
+// Replies of activity_register.lua.
+const (
+	activityRegisterRegistered     = 0
+	activityRegisterUnknownProduct = 1
+	activityRegisterProductDeleted = 2
+	activityRegisterEndsInPast     = 3
+)
+
+// Replies of activity_create.lua: the creation time in ms, or this.
+const activityCreateExists = 0
+
 // CreateActivity registers an activity with its product (which must exist and
 // not be deleted, and EndsAt must be in the future by Redis time), then writes
 // the activity and its stock.
@@ -126,12 +143,12 @@ func (s *Store) CreateActivity(ctx context.Context, in NewActivity) (Activity, e
 		return Activity{}, storeErr(err)
 	}
 	switch code {
-	case 0:
-	case 1:
+	case activityRegisterRegistered:
+	case activityRegisterUnknownProduct:
 		return Activity{}, Errorf(CodeUnknownProduct, "product %s does not exist", in.ProductID)
-	case 2:
+	case activityRegisterProductDeleted:
 		return Activity{}, Errorf(CodeProductDeleted, "product %s is deleted", in.ProductID)
-	case 3:
+	case activityRegisterEndsInPast:
 		return Activity{}, Errorf(CodeEndsInPast, "ends_at must be in the future")
 	default:
 		return Activity{}, fmt.Errorf("activity_register: unexpected reply %d", code)
@@ -141,8 +158,11 @@ func (s *Store) CreateActivity(ctx context.Context, in NewActivity) (Activity, e
 	if err != nil {
 		return Activity{}, storeErr(err)
 	}
-	if created == 0 {
+	switch {
+	case created == activityCreateExists:
 		return Activity{}, fmt.Errorf("activity id %s already exists", id)
+	case created < 0:
+		return Activity{}, fmt.Errorf("activity_create: unexpected reply %d", created)
 	}
 	return s.Activity(ctx, id)
 }
