@@ -41,3 +41,18 @@ var (
 func NewScriptCall(script *redis.Script, keys []string, args ...any) ScriptCall {
 	return scriptCall{script: script, keys: keys, args: args}
 }
+
+// Names of keys, limits and groups the tests read Redis with.
+var (
+	ActivitiesIndexKey     = activitiesIndexKey
+	EventsKey              = eventsKey
+	PendingKey             = pendingKey
+	ProductActivitiesKey   = productActivitiesKey
+	ProductActivityEndsKey = productActivityEndsKey
+	ProductPinsKey         = productPinsKey
+)
+
+const (
+	MaxPageScan    = maxPageScan
+	UserIndexGroup = userIndexGroup
+)

@@ -137,7 +137,7 @@ const activityCreateExists = 0
 func (s *Store) CreateActivity(ctx context.Context, in NewActivity) (Activity, error) {
 	id := NewID()
 	code, err := activityRegisterScript.Run(ctx, s.rdb,
-		[]string{ProductKey(in.ProductID), ProductActivitiesKey(in.ProductID), ActivitiesIndexKey(), ProductActivityEndsKey(in.ProductID)},
+		[]string{ProductKey(in.ProductID), productActivitiesKey(in.ProductID), activitiesIndexKey(), productActivityEndsKey(in.ProductID)},
 		id, in.EndsAt.UnixMilli()).Int()
 	if err != nil {
 		return Activity{}, storeErr(err)
@@ -252,7 +252,7 @@ func (s *Store) PurchaseLimited(ctx context.Context, activityID, userID string, 
 	orderID := NewOrderID(activityID)
 	keys := []string{
 		ActivityKey(activityID), StockKey(activityID), BuyersKey(activityID), OrderKey(activityID, orderID),
-		OrdersIndexKey(activityID), PendingKey(activityID), EventsKey(activityID), PurchaseLimitKey(activityID, userID),
+		OrdersIndexKey(activityID), pendingKey(activityID), eventsKey(activityID), purchaseLimitKey(activityID, userID),
 	}
 	history := "0"
 	if s.single {

@@ -136,8 +136,8 @@ func (s *Store) DeleteProduct(ctx context.Context, id string) (Product, error) {
 	var now *redis.TimeCmd
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		prod = p.HGetAll(ctx, ProductKey(id))
-		members = p.SMembers(ctx, ProductActivitiesKey(id))
-		ends = p.HGetAll(ctx, ProductActivityEndsKey(id))
+		members = p.SMembers(ctx, productActivitiesKey(id))
+		ends = p.HGetAll(ctx, productActivityEndsKey(id))
 		now = p.Time(ctx)
 		return nil
 	})
@@ -158,7 +158,7 @@ func (s *Store) DeleteProduct(ctx context.Context, id string) (Product, error) {
 	if busy != "" {
 		return Product{}, Errorf(CodeProductInUse, "product %s has activity %s, which is neither ended nor cancelled", id, busy)
 	}
-	keys := []string{ProductKey(id), ProductsIndexKey(), ProductActivitiesKey(id), ProductPinsKey(id)}
+	keys := []string{ProductKey(id), ProductsIndexKey(), productActivitiesKey(id), productPinsKey(id)}
 	reply, err := productDeleteScript.Run(ctx, s.rdb, keys, len(members.Val()), snapshot-pinClockSkew.Milliseconds()).Slice()
 	if err != nil {
 		return Product{}, storeErr(err)
@@ -215,7 +215,7 @@ func (s *Store) ListActivities(ctx context.Context, status string, q PageQuery) 
 	if status != "" {
 		keep = func(a Activity) bool { return a.Status == status }
 	}
-	return ListPage(ctx, s, ActivitiesIndexKey(), q, s.loadActivities, keep)
+	return ListPage(ctx, s, activitiesIndexKey(), q, s.loadActivities, keep)
 }
 
 // ValidStatus reports whether s is an activity status.
@@ -319,7 +319,7 @@ func (s *Store) UpdateActivity(ctx context.Context, id string, ch ActivityChange
 			}
 			// The pin only matters until the update below has run; it expires
 			// on its own if this removal fails.
-			defer s.rdb.ZRem(context.WithoutCancel(ctx), ProductPinsKey(*ch.ProductID), token)
+			defer s.rdb.ZRem(context.WithoutCancel(ctx), productPinsKey(*ch.ProductID), token)
 			deadline = strconv.FormatInt(d, 10)
 		}
 	}
@@ -375,7 +375,7 @@ const (
 // claimProduct pins productID for a move of the activity and returns the
 // pin's deadline (ms).
 func (s *Store) claimProduct(ctx context.Context, productID, activityID, token string) (int64, error) {
-	keys := []string{ProductKey(productID), ProductActivitiesKey(productID), ProductPinsKey(productID)}
+	keys := []string{ProductKey(productID), productActivitiesKey(productID), productPinsKey(productID)}
 	reply, err := productClaimScript.Run(ctx, s.rdb, keys, activityID, token, pinLifetime.Milliseconds()).Slice()
 	if err != nil {
 		return 0, storeErr(err)

@@ -28,7 +28,7 @@ func (s *Store) Order(ctx context.Context, orderID string) (Order, error) {
 // orderScriptKeys are the keys of order_pay.lua and order_cancel.lua.
 func orderScriptKeys(activityID, orderID string) []string {
 	return []string{ActivityKey(activityID), StockKey(activityID), OrderKey(activityID, orderID),
-		PendingKey(activityID), EventsKey(activityID)}
+		pendingKey(activityID), eventsKey(activityID)}
 }
 
 // PayOrder pays userID's pending order. A payment after the window has closed
@@ -175,7 +175,7 @@ const (
 // ActivityStats returns an activity's stock and order counters, read in one
 // atomic step.
 func (s *Store) ActivityStats(ctx context.Context, activityID string) (ActivityStats, error) {
-	keys := []string{ActivityKey(activityID), StockKey(activityID), BuyersKey(activityID), PendingKey(activityID)}
+	keys := []string{ActivityKey(activityID), StockKey(activityID), BuyersKey(activityID), pendingKey(activityID)}
 	r, err := orderStatsScript.Run(ctx, s.rdb, keys).Int64Slice()
 	if err != nil {
 		return ActivityStats{}, storeErr(err)
