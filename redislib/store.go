@@ -77,7 +77,8 @@ type NewProduct struct {
 	Price       int64
 }
 
-// Replies of product_create.lua: the creation time in ms, or this.
+// product_create.lua replies with the creation time in ms, or this when the
+// product exists.
 const productCreateExists = 0
 
 // CreateProduct creates a product with a new ID.
@@ -128,7 +129,8 @@ const (
 	activityRegisterEndsInPast     = 3
 )
 
-// Replies of activity_create.lua: the creation time in ms, or this.
+// activity_create.lua replies with the creation time in ms, or this when the
+// activity exists.
 const activityCreateExists = 0
 
 // CreateActivity registers an activity with its product (which must exist and
