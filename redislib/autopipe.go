@@ -50,18 +50,18 @@ func newAutoPipe(rdb redis.UniversalClient) *autoPipe { return &autoPipe{rdb: rd
 // out on the wire, so callers treat that as "unknown" (503), and cmd must not
 // be read any more (the pipeline may still write its reply into it).
 func (p *autoPipe) Process(ctx context.Context, cmd redis.Cmder) error {
-	if err := p.ProcessGroup(ctx, cmd); err != nil {
+	if err := p.processGroup(ctx, cmd); err != nil {
 		return err
 	}
 	return cmd.Err()
 }
 
-// ProcessGroup is Process for several commands that must follow each other
+// processGroup is Process for several commands that must follow each other
 // on the connection with nothing in between, such as MULTI ... EXEC. It
 // returns nil once they have run (each command holds its own reply or error)
 // and ctx's error when the caller gave up first, after which none of cmds
 // may be read.
-func (p *autoPipe) ProcessGroup(ctx context.Context, cmds ...redis.Cmder) error {
+func (p *autoPipe) processGroup(ctx context.Context, cmds ...redis.Cmder) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}

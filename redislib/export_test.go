@@ -1,5 +1,7 @@
 package redislib
 
+import "github.com/redis/go-redis/v9"
+
 // LeaseAnswer exposes the sold-out leases' answer to the tests: the answer
 // and true when the Store would answer the attempt from memory.
 func (s *Store) LeaseAnswer(activityID, userID string) (PurchaseResult, bool) {
@@ -24,3 +26,33 @@ func (p *autoPipe) State() (flushers, queued int) {
 	defer p.mu.Unlock()
 	return p.flushers, len(p.queue)
 }
+
+// ScriptCall and RunPipelined expose the pipeline of scripts to the tests,
+// with two of the scripts to run in it.
+type ScriptCall = scriptCall
+
+var (
+	RunPipelined       = runPipelined
+	RateLimitScript    = rateLimitScript
+	ActivityReadScript = activityReadScript
+)
+
+// NewScriptCall returns one call of script for RunPipelined.
+func NewScriptCall(script *redis.Script, keys []string, args ...any) ScriptCall {
+	return scriptCall{script: script, keys: keys, args: args}
+}
+
+// Names of keys, limits and groups the tests read Redis with.
+var (
+	ActivitiesIndexKey     = activitiesIndexKey
+	EventsKey              = eventsKey
+	PendingKey             = pendingKey
+	ProductActivitiesKey   = productActivitiesKey
+	ProductActivityEndsKey = productActivityEndsKey
+	ProductPinsKey         = productPinsKey
+)
+
+const (
+	MaxPageScan    = maxPageScan
+	UserIndexGroup = userIndexGroup
+)

@@ -11,9 +11,9 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// UserIndexGroup is the consumer group, on every activity's events stream,
+// userIndexGroup is the consumer group, on every activity's events stream,
 // that the user-history projector reads with.
-const UserIndexGroup = "user-index"
+const userIndexGroup = "user-index"
 
 // JobOptions bound one run of a background job (ExpireOrders,
 // ProjectUserOrders).
@@ -23,8 +23,8 @@ type JobOptions struct {
 	// Until, when not zero, is when the job stops starting new steps; it then
 	// reports Complete false and the next run carries on.
 	Until time.Time
-	// Consumer is the projector's consumer name in UserIndexGroup (default
-	// "projector").
+	// Consumer is the projector's consumer name in its consumer group,
+	// "user-index" (default "projector").
 	Consumer string
 	// MinIdle is how long an event must have been delivered to a consumer
 	// without being acknowledged before the projector reclaims it with
@@ -59,7 +59,7 @@ const activityPage = 200
 // returns false or an error.
 func (s *Store) forEachActivity(ctx context.Context, fn func(ids []string) (bool, error)) error {
 	for start := int64(0); ; start += activityPage {
-		ids, err := s.rdb.ZRange(ctx, ActivitiesIndexKey(), start, start+activityPage-1).Result()
+		ids, err := s.rdb.ZRange(ctx, activitiesIndexKey(), start, start+activityPage-1).Result()
 		if err != nil {
 			return storeErr(err)
 		}
@@ -102,7 +102,7 @@ func (s *Store) ExpireOrders(ctx context.Context, opts JobOptions) (ExpireResult
 		due := make([]*redis.StringSliceCmd, len(ids))
 		_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i, id := range ids {
-				due[i] = p.ZRangeByScore(ctx, PendingKey(id), &redis.ZRangeBy{Min: "-inf", Max: nowMs, Count: int64(opts.Batch)})
+				due[i] = p.ZRangeByScore(ctx, pendingKey(id), &redis.ZRangeBy{Min: "-inf", Max: nowMs, Count: int64(opts.Batch)})
 			}
 			return nil
 		})
@@ -124,7 +124,7 @@ func (s *Store) ExpireOrders(ctx context.Context, opts JobOptions) (ExpireResult
 				if !progress || len(orders) < opts.Batch {
 					break
 				}
-				orders, err = s.rdb.ZRangeByScore(ctx, PendingKey(id), &redis.ZRangeBy{Min: "-inf", Max: nowMs, Count: int64(opts.Batch)}).Result()
+				orders, err = s.rdb.ZRangeByScore(ctx, pendingKey(id), &redis.ZRangeBy{Min: "-inf", Max: nowMs, Count: int64(opts.Batch)}).Result()
 				if err != nil {
 					return false, storeErr(err)
 				}
@@ -144,7 +144,7 @@ func (s *Store) ExpireOrders(ctx context.Context, opts JobOptions) (ExpireResult
 // overdue by Redis time yet), so the caller does not loop on them.
 func (s *Store) expireBatch(ctx context.Context, activityID string, orderIDs []string) (expired int, progress bool, err error) {
 	keys := make([]string, 0, 4+len(orderIDs))
-	keys = append(keys, ActivityKey(activityID), StockKey(activityID), PendingKey(activityID), EventsKey(activityID))
+	keys = append(keys, ActivityKey(activityID), StockKey(activityID), pendingKey(activityID), eventsKey(activityID))
 	args := make([]any, len(orderIDs))
 	for i, id := range orderIDs {
 		keys = append(keys, OrderKey(activityID, id))
@@ -173,7 +173,7 @@ type ProjectResult struct {
 
 // ProjectUserOrders applies the events streams of every activity (the
 // outbox) to the per-user order histories, through the consumer group
-// UserIndexGroup: each "won" event adds its order to UserOrdersKey(user_id)
+// "user-index": each "won" event adds its order to UserOrdersKey(user_id)
 // with its creation time as score. Applying an event twice changes nothing,
 // so an event is acknowledged (XACK) only after it is applied, and events a
 // dead consumer left unacknowledged are reclaimed with XAUTOCLAIM after
@@ -263,7 +263,7 @@ func (s *Store) ProjectUserOrders(ctx context.Context, opts JobOptions) (Project
 	return res, nil
 }
 
-// ensureUserIndexGroups creates UserIndexGroup, reading from the first
+// ensureUserIndexGroups creates userIndexGroup, reading from the first
 // entry, on the streams of the given activities where it is missing, and
 // returns the streams that exist. An activity without any purchase has no
 // stream and nothing to project.
@@ -271,7 +271,7 @@ func (s *Store) ensureUserIndexGroups(ctx context.Context, activityIDs []string)
 	create := make([]*redis.StatusCmd, len(activityIDs))
 	_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, id := range activityIDs {
-			create[i] = p.XGroupCreate(ctx, EventsKey(id), UserIndexGroup, "0")
+			create[i] = p.XGroupCreate(ctx, eventsKey(id), userIndexGroup, "0")
 		}
 		return nil
 	})
@@ -286,18 +286,18 @@ func (s *Store) ensureUserIndexGroups(ctx context.Context, activityIDs []string)
 				return nil, storeErr(err)
 			}
 		}
-		streams = append(streams, EventsKey(id))
+		streams = append(streams, eventsKey(id))
 	}
 	return streams, nil
 }
 
 func (s *Store) claimArgs(stream, start string, opts JobOptions) *redis.XAutoClaimArgs {
-	return &redis.XAutoClaimArgs{Stream: stream, Group: UserIndexGroup, Consumer: opts.Consumer,
+	return &redis.XAutoClaimArgs{Stream: stream, Group: userIndexGroup, Consumer: opts.Consumer,
 		MinIdle: opts.MinIdle, Start: start, Count: int64(opts.Batch)}
 }
 
 func (s *Store) readArgs(stream string, opts JobOptions) *redis.XReadGroupArgs {
-	return &redis.XReadGroupArgs{Group: UserIndexGroup, Consumer: opts.Consumer,
+	return &redis.XReadGroupArgs{Group: userIndexGroup, Consumer: opts.Consumer,
 		Streams: []string{stream, ">"}, Count: int64(opts.Batch), Block: -1}
 }
 
@@ -345,5 +345,5 @@ func (s *Store) applyEvents(ctx context.Context, stream string, msgs []redis.XMe
 	if err != nil {
 		return storeErr(err)
 	}
-	return storeErr(s.rdb.XAck(ctx, stream, UserIndexGroup, ids...).Err())
+	return storeErr(s.rdb.XAck(ctx, stream, userIndexGroup, ids...).Err())
 }

@@ -19,13 +19,13 @@ func ProductKey(productID string) string { return catalogTag + "product:" + prod
 // ProductsIndexKey is a ZSET of live product IDs scored by creation time (ms).
 func ProductsIndexKey() string { return catalogTag + "products" }
 
-// ProductActivitiesKey is a SET of the IDs of every activity created for a product.
-func ProductActivitiesKey(productID string) string {
+// productActivitiesKey is a SET of the IDs of every activity created for a product.
+func productActivitiesKey(productID string) string {
 	return catalogTag + "product:" + productID + ":activities"
 }
 
-// ActivitiesIndexKey is a ZSET of every activity ID scored by creation time (ms).
-func ActivitiesIndexKey() string { return catalogTag + "activities" }
+// activitiesIndexKey is a ZSET of every activity ID scored by creation time (ms).
+func activitiesIndexKey() string { return catalogTag + "activities" }
 
 // ActivityKey is a HASH with one activity's fields and its order counters.
 func ActivityKey(activityID string) string { return activityTag(activityID) + "meta" }
@@ -44,35 +44,35 @@ func OrderKey(activityID, orderID string) string { return activityTag(activityID
 // OrdersIndexKey is a ZSET of the activity's order IDs scored by creation time (ms).
 func OrdersIndexKey(activityID string) string { return activityTag(activityID) + "orders" }
 
-// PendingKey is a ZSET of the activity's pending order IDs scored by the time
+// pendingKey is a ZSET of the activity's pending order IDs scored by the time
 // (ms) their payment window closes.
-func PendingKey(activityID string) string { return activityTag(activityID) + "pending" }
+func pendingKey(activityID string) string { return activityTag(activityID) + "pending" }
 
-// EventsKey is a STREAM of the activity's order events (won, paid, cancelled,
+// eventsKey is a STREAM of the activity's order events (won, paid, cancelled,
 // expired), appended by the same script that makes the change.
-func EventsKey(activityID string) string { return activityTag(activityID) + "events" }
+func eventsKey(activityID string) string { return activityTag(activityID) + "events" }
 
 // UserOrdersKey is a ZSET of one user's order IDs across all activities,
 // scored by creation time (ms).
 func UserOrdersKey(userID string) string { return keyPrefix + "{user:" + userID + "}:orders" }
 
-// ProductActivityEndsKey is a HASH from the ID of each activity created for a
+// productActivityEndsKey is a HASH from the ID of each activity created for a
 // product to its ends_at (ms) at creation. The product delete check reads it
 // for an activity registered but not written yet (activity creation is two
 // scripts in two slots).
-func ProductActivityEndsKey(productID string) string {
+func productActivityEndsKey(productID string) string {
 	return catalogTag + "product:" + productID + ":activity_ends"
 }
 
-// ProductPinsKey is a ZSET of pins on a product, scored by deadline (ms): one
+// productPinsKey is a ZSET of pins on a product, scored by deadline (ms): one
 // per activity being moved to the product. A product is not deleted while a
 // pin may still be in use.
-func ProductPinsKey(productID string) string { return catalogTag + "product:" + productID + ":pins" }
+func productPinsKey(productID string) string { return catalogTag + "product:" + productID + ":pins" }
 
-// PurchaseLimitKey is a STRING: the GCRA bucket of one user's purchase
+// purchaseLimitKey is a STRING: the GCRA bucket of one user's purchase
 // attempts in one activity (see lua/purchase.lua). It shares the activity's
 // hash tag, so the purchase script takes the limit in its own round trip.
-func PurchaseLimitKey(activityID, userID string) string {
+func purchaseLimitKey(activityID, userID string) string {
 	return activityTag(activityID) + "rl:user:" + userID
 }
 

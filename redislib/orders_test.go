@@ -154,6 +154,28 @@ func TestOrderNotFound(t *testing.T) {
 	}
 }
 
+// TestOrderUnknownStatus checks an order holding a status this product never
+// writes is an internal error (no store code, so never a 4xx) for payment
+// and cancellation, and is left as it is.
+func TestOrderUnknownStatus(t *testing.T) {
+	s, _ := mustStore(t)
+	a := mustActivity(t, s, 2, 900)
+	o := mustWin(t, s, a.ID, "alice")
+	key := redislib.OrderKey(a.ID, o.ID)
+	if err := s.Client().HSet(ctx, key, "status", "shipped").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PayOrder(ctx, o.ID, "alice"); err == nil || redislib.ErrorCode(err) != "" {
+		t.Fatalf("pay an order with an unknown status: err = %v, want an internal error", err)
+	}
+	if _, err := s.CancelOrder(ctx, o.ID, "alice", false); err == nil || redislib.ErrorCode(err) != "" {
+		t.Fatalf("cancel an order with an unknown status: err = %v, want an internal error", err)
+	}
+	if got := s.Client().HGet(ctx, key, "status").Val(); got != "shipped" {
+		t.Fatalf("status = %q, want it left as it was", got)
+	}
+}
+
 // A payment after the window has closed is refused and expires the order in
 // the same script, before any job runs; so is a cancellation.
 func TestLazyExpiry(t *testing.T) {

@@ -23,11 +23,11 @@ import (
 // Page limits.
 const (
 	DefaultPageLimit = 20
-	MaxPageLimit     = 100
-	// MaxPageScan bounds how many index entries one filtered page examines.
+	maxPageLimit     = 100
+	// maxPageScan bounds how many index entries one filtered page examines.
 	// A filtered page can therefore hold fewer items than its limit (even
 	// none) and still have a next_cursor: only a null next_cursor ends a walk.
-	MaxPageScan = 1000
+	maxPageScan = 1000
 
 	maxCursorMember = 256
 )
@@ -51,9 +51,9 @@ func (c Cursor) String() string {
 	return base64.RawURLEncoding.EncodeToString([]byte(c.score + ":" + c.member))
 }
 
-// ParseCursor decodes a cursor made by Cursor.String; anything else is a 400
+// parseCursor decodes a cursor made by Cursor.String; anything else is a 400
 // invalid_cursor.
-func ParseCursor(s string) (Cursor, error) {
+func parseCursor(s string) (Cursor, error) {
 	bad := Errorf(CodeInvalidCursor, "cursor is not a next_cursor returned by this listing")
 	if len(s) > 2*maxCursorMember {
 		return Cursor{}, bad
@@ -92,13 +92,13 @@ func ParsePageQuery(cursor, limit string) (PageQuery, error) {
 	q := PageQuery{Limit: DefaultPageLimit}
 	if limit != "" {
 		n, err := strconv.Atoi(limit)
-		if err != nil || n < 1 || n > MaxPageLimit {
-			return q, Errorf(CodeInvalidLimit, "limit must be an integer from 1 to %d", MaxPageLimit)
+		if err != nil || n < 1 || n > maxPageLimit {
+			return q, Errorf(CodeInvalidLimit, "limit must be an integer from 1 to %d", maxPageLimit)
 		}
 		q.Limit = n
 	}
 	if cursor != "" {
-		c, err := ParseCursor(cursor)
+		c, err := parseCursor(cursor)
 		if err != nil {
 			return q, err
 		}
@@ -117,8 +117,8 @@ type IDPage struct {
 // PageIDs returns up to q.Limit members of the ZSET at key after q.After,
 // newest first, with the cursor of the next page.
 func (s *Store) PageIDs(ctx context.Context, key string, q PageQuery) (IDPage, error) {
-	if q.Limit < 1 || q.Limit > MaxPageLimit {
-		return IDPage{}, Errorf(CodeInvalidLimit, "limit must be an integer from 1 to %d", MaxPageLimit)
+	if q.Limit < 1 || q.Limit > maxPageLimit {
+		return IDPage{}, Errorf(CodeInvalidLimit, "limit must be an integer from 1 to %d", maxPageLimit)
 	}
 	entries, err := s.zpage(ctx, key, q.After, q.Limit+1)
 	if err != nil {
@@ -142,13 +142,13 @@ type Loader[T any] func(ctx context.Context, ids []string) (map[string]T, error)
 
 // ListPage walks the ZSET at key from q.After, newest first, loading the
 // members with load and keeping those for which keep (nil: all) holds, until
-// q.Limit items are collected, the ZSET ends, or MaxPageScan entries have been
+// q.Limit items are collected, the ZSET ends, or maxPageScan entries have been
 // examined. The next cursor is the position of the last entry examined, so a
 // filter is applied after loading (to a status derived at read time, say) and
 // paging stays exact.
 func ListPage[T any](ctx context.Context, s *Store, key string, q PageQuery, load Loader[T], keep func(T) bool) (Page[T], error) {
-	if q.Limit < 1 || q.Limit > MaxPageLimit {
-		return Page[T]{}, Errorf(CodeInvalidLimit, "limit must be an integer from 1 to %d", MaxPageLimit)
+	if q.Limit < 1 || q.Limit > maxPageLimit {
+		return Page[T]{}, Errorf(CodeInvalidLimit, "limit must be an integer from 1 to %d", maxPageLimit)
 	}
 	page := Page[T]{Items: []T{}}
 	after := q.After
@@ -157,9 +157,9 @@ func ListPage[T any](ctx context.Context, s *Store, key string, q PageQuery, loa
 		batch := q.Limit - len(page.Items)
 		if keep != nil {
 			// A filter may drop most entries: read in larger batches.
-			batch = MaxPageLimit
+			batch = maxPageLimit
 		}
-		batch = min(batch, MaxPageScan-examined)
+		batch = min(batch, maxPageScan-examined)
 		// One entry more than needed tells whether the ZSET goes on.
 		entries, err := s.zpage(ctx, key, after, batch+1)
 		if err != nil {
@@ -186,7 +186,7 @@ func ListPage[T any](ctx context.Context, s *Store, key string, q PageQuery, loa
 			if last {
 				return page, nil
 			}
-			if len(page.Items) == q.Limit || examined >= MaxPageScan {
+			if len(page.Items) == q.Limit || examined >= maxPageScan {
 				next := e.cursor.String()
 				page.NextCursor = &next
 				return page, nil

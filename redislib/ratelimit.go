@@ -4,10 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"strings"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // Limit is one rate-limit bucket: Rate requests per second on average, with
@@ -48,15 +45,11 @@ func (s *Store) RateLimit(ctx context.Context, limits ...Limit) (allowed bool, w
 		}
 		return rateLimitReply(reply)
 	}
-	cmds, err := s.rateLimitPipeline(ctx, active)
-	if err != nil && isNoScript(err) {
-		// The server's script cache is empty (a restart): a NOSCRIPT reply
-		// means the script did not run, so loading it and retrying is safe.
-		if err := rateLimitScript.Load(ctx, s.rdb).Err(); err != nil {
-			return false, 0, storeErr(err)
-		}
-		cmds, err = s.rateLimitPipeline(ctx, active)
+	calls := make([]scriptCall, len(active))
+	for i, l := range active {
+		calls[i] = scriptCall{script: rateLimitScript, keys: []string{l.Key}, args: []any{l.interval(), l.Burst}}
 	}
+	cmds, err := runPipelined(ctx, s.rdb, calls)
 	if err != nil {
 		return false, 0, storeErr(err)
 	}
@@ -76,29 +69,23 @@ func (s *Store) RateLimit(ctx context.Context, limits ...Limit) (allowed bool, w
 	return allowed, wait, nil
 }
 
-func (s *Store) rateLimitPipeline(ctx context.Context, limits []Limit) ([]*redis.Cmd, error) {
-	cmds := make([]*redis.Cmd, len(limits))
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, l := range limits {
-			cmds[i] = rateLimitScript.EvalSha(ctx, p, []string{l.Key}, l.interval(), l.Burst)
-		}
-		return nil
-	})
-	return cmds, err
-}
+// Replies of rate_limit.lua: {code, wait}.
+const (
+	rateLimitRefused = 0
+	rateLimitAllowed = 1
+)
 
+// rateLimitReply reads one reply of rate_limit.lua.
 func rateLimitReply(reply []int64) (bool, time.Duration, error) {
 	if len(reply) != 2 {
 		return false, 0, fmt.Errorf("rate_limit: unexpected reply %v", reply)
 	}
 	switch reply[0] {
-	case 1:
+	case rateLimitAllowed:
 		return true, 0, nil
-	case 0:
+	case rateLimitRefused:
 		return false, time.Duration(reply[1]) * time.Microsecond, nil
 	default:
 		return false, 0, fmt.Errorf("rate_limit: unexpected reply %v", reply)
 	}
 }
-
-func isNoScript(err error) bool { return strings.HasPrefix(err.Error(), "NOSCRIPT") }

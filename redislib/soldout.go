@@ -252,26 +252,6 @@ func leaseSnapshot(reply []any, sentAt time.Time) (*soldOutSnapshot, error) {
 	return &soldOutSnapshot{sentAt: sentAt, redisNow: now, startsAt: startsAt, endsAt: endsAt, cancelled: cancelled != "0"}, nil
 }
 
-// replyInt returns element i of a script reply as an integer.
-func replyInt(reply []any, i int) (int64, bool) {
-	if i >= len(reply) {
-		return 0, false
-	}
-	n, ok := reply[i].(int64)
-	return n, ok
-}
-
-// asString returns a reply element as a string ("" for nil or other kinds).
-func asString(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case int64:
-		return strconv.FormatInt(x, 10)
-	}
-	return ""
-}
-
 // SoldOutStats are counts of a Store's sold-out leases.
 type SoldOutStats struct {
 	// Answers is how many purchase attempts were answered from memory.

@@ -77,6 +77,10 @@ type NewProduct struct {
 	Price       int64
 }
 
+// product_create.lua replies with the creation time in ms, or this when the
+// product exists.
+const productCreateExists = 0
+
 // CreateProduct creates a product with a new ID.
 func (s *Store) CreateProduct(ctx context.Context, in NewProduct) (Product, error) {
 	id := NewID()
@@ -85,8 +89,11 @@ func (s *Store) CreateProduct(ctx context.Context, in NewProduct) (Product, erro
 	if err != nil {
 		return Product{}, storeErr(err)
 	}
-	if now == 0 {
+	switch {
+	case now == productCreateExists:
 		return Product{}, fmt.Errorf("product id %s already exists", id)
+	case now < 0:
+		return Product{}, fmt.Errorf("product_create: unexpected reply %d", now)
 	}
 	t := msTime(now)
 	return Product{ID: id, Name: in.Name, Description: in.Description, Price: in.Price, CreatedAt: t, UpdatedAt: t}, nil
@@ -114,24 +121,36 @@ type NewActivity struct {
 	PaymentWindow int64 // seconds
 }
 
+// Replies of activity_register.lua.
+const (
+	activityRegisterRegistered     = 0
+	activityRegisterUnknownProduct = 1
+	activityRegisterProductDeleted = 2
+	activityRegisterEndsInPast     = 3
+)
+
+// activity_create.lua replies with the creation time in ms, or this when the
+// activity exists.
+const activityCreateExists = 0
+
 // CreateActivity registers an activity with its product (which must exist and
 // not be deleted, and EndsAt must be in the future by Redis time), then writes
 // the activity and its stock.
 func (s *Store) CreateActivity(ctx context.Context, in NewActivity) (Activity, error) {
 	id := NewID()
 	code, err := activityRegisterScript.Run(ctx, s.rdb,
-		[]string{ProductKey(in.ProductID), ProductActivitiesKey(in.ProductID), ActivitiesIndexKey(), ProductActivityEndsKey(in.ProductID)},
+		[]string{ProductKey(in.ProductID), productActivitiesKey(in.ProductID), activitiesIndexKey(), productActivityEndsKey(in.ProductID)},
 		id, in.EndsAt.UnixMilli()).Int()
 	if err != nil {
 		return Activity{}, storeErr(err)
 	}
 	switch code {
-	case 0:
-	case 1:
+	case activityRegisterRegistered:
+	case activityRegisterUnknownProduct:
 		return Activity{}, Errorf(CodeUnknownProduct, "product %s does not exist", in.ProductID)
-	case 2:
+	case activityRegisterProductDeleted:
 		return Activity{}, Errorf(CodeProductDeleted, "product %s is deleted", in.ProductID)
-	case 3:
+	case activityRegisterEndsInPast:
 		return Activity{}, Errorf(CodeEndsInPast, "ends_at must be in the future")
 	default:
 		return Activity{}, fmt.Errorf("activity_register: unexpected reply %d", code)
@@ -141,8 +160,11 @@ func (s *Store) CreateActivity(ctx context.Context, in NewActivity) (Activity, e
 	if err != nil {
 		return Activity{}, storeErr(err)
 	}
-	if created == 0 {
+	switch {
+	case created == activityCreateExists:
 		return Activity{}, fmt.Errorf("activity id %s already exists", id)
+	case created < 0:
+		return Activity{}, fmt.Errorf("activity_create: unexpected reply %d", created)
 	}
 	return s.Activity(ctx, id)
 }
@@ -232,7 +254,7 @@ func (s *Store) PurchaseLimited(ctx context.Context, activityID, userID string, 
 	orderID := NewOrderID(activityID)
 	keys := []string{
 		ActivityKey(activityID), StockKey(activityID), BuyersKey(activityID), OrderKey(activityID, orderID),
-		OrdersIndexKey(activityID), PendingKey(activityID), EventsKey(activityID), PurchaseLimitKey(activityID, userID),
+		OrdersIndexKey(activityID), pendingKey(activityID), eventsKey(activityID), purchaseLimitKey(activityID, userID),
 	}
 	history := "0"
 	if s.single {

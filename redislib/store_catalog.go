@@ -63,6 +63,13 @@ type ProductChanges struct {
 	Price       *int64
 }
 
+// Replies of product_update.lua.
+const (
+	productUpdateUpdated  = 0
+	productUpdateNotFound = 1
+	productUpdateDeleted  = 2
+)
+
 // UpdateProduct changes fields of a live product and returns it as changed.
 func (s *Store) UpdateProduct(ctx context.Context, id string, ch ProductChanges) (Product, error) {
 	var args []any
@@ -79,17 +86,34 @@ func (s *Store) UpdateProduct(ctx context.Context, id string, ch ProductChanges)
 	if err != nil {
 		return Product{}, storeErr(err)
 	}
-	switch code, _ := reply[0].(int64); code {
-	case 0:
-		return productFromHash(flatHash(reply[1])), nil
-	case 1:
+	code, ok := replyInt(reply, 0)
+	if !ok {
+		return Product{}, fmt.Errorf("product_update: unexpected reply %v", reply)
+	}
+	switch code {
+	case productUpdateUpdated:
+		if len(reply) == 2 {
+			if h, ok := flatHash(reply[1]); ok {
+				return productFromHash(h), nil
+			}
+		}
+		return Product{}, fmt.Errorf("product_update: unexpected reply %v", reply)
+	case productUpdateNotFound:
 		return Product{}, Errorf(CodeProductNotFound, "product %s not found", id)
-	case 2:
+	case productUpdateDeleted:
 		return Product{}, Errorf(CodeProductIsDeleted, "product %s is deleted and can no longer change", id)
 	default:
 		return Product{}, fmt.Errorf("product_update: unexpected reply %v", reply)
 	}
 }
+
+// Replies of product_delete.lua.
+const (
+	productDeleteDeleted        = 0
+	productDeleteNotFound       = 1
+	productDeleteAlreadyDeleted = 2
+	productDeleteInUse          = 3
+)
 
 // DeleteProduct soft-deletes a product: it leaves the product listing but
 // stays readable, with deleted true. Deleting a deleted product changes
@@ -112,8 +136,8 @@ func (s *Store) DeleteProduct(ctx context.Context, id string) (Product, error) {
 	var now *redis.TimeCmd
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		prod = p.HGetAll(ctx, ProductKey(id))
-		members = p.SMembers(ctx, ProductActivitiesKey(id))
-		ends = p.HGetAll(ctx, ProductActivityEndsKey(id))
+		members = p.SMembers(ctx, productActivitiesKey(id))
+		ends = p.HGetAll(ctx, productActivityEndsKey(id))
 		now = p.Time(ctx)
 		return nil
 	})
@@ -134,17 +158,21 @@ func (s *Store) DeleteProduct(ctx context.Context, id string) (Product, error) {
 	if busy != "" {
 		return Product{}, Errorf(CodeProductInUse, "product %s has activity %s, which is neither ended nor cancelled", id, busy)
 	}
-	keys := []string{ProductKey(id), ProductsIndexKey(), ProductActivitiesKey(id), ProductPinsKey(id)}
+	keys := []string{ProductKey(id), ProductsIndexKey(), productActivitiesKey(id), productPinsKey(id)}
 	reply, err := productDeleteScript.Run(ctx, s.rdb, keys, len(members.Val()), snapshot-pinClockSkew.Milliseconds()).Slice()
 	if err != nil {
 		return Product{}, storeErr(err)
 	}
-	switch code, _ := reply[0].(int64); code {
-	case 0, 2:
+	code, ok := replyInt(reply, 0)
+	if !ok {
+		return Product{}, fmt.Errorf("product_delete: unexpected reply %v", reply)
+	}
+	switch code {
+	case productDeleteDeleted, productDeleteAlreadyDeleted:
 		return s.Product(ctx, id)
-	case 1:
+	case productDeleteNotFound:
 		return Product{}, Errorf(CodeProductNotFound, "product %s not found", id)
-	case 3:
+	case productDeleteInUse:
 		return Product{}, Errorf(CodeProductInUse, "product %s got a new activity while it was being deleted", id)
 	default:
 		return Product{}, fmt.Errorf("product_delete: unexpected reply %v", reply)
@@ -187,7 +215,7 @@ func (s *Store) ListActivities(ctx context.Context, status string, q PageQuery) 
 	if status != "" {
 		keep = func(a Activity) bool { return a.Status == status }
 	}
-	return ListPage(ctx, s, ActivitiesIndexKey(), q, s.loadActivities, keep)
+	return ListPage(ctx, s, activitiesIndexKey(), q, s.loadActivities, keep)
 }
 
 // ValidStatus reports whether s is an activity status.
@@ -206,42 +234,40 @@ func (s *Store) loadActivities(ctx context.Context, ids []string) (map[string]Ac
 	if len(ids) == 0 {
 		return map[string]Activity{}, nil
 	}
-	run := func(eval bool) ([]*redis.Cmd, error) {
-		cmds := make([]*redis.Cmd, len(ids))
-		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for i, id := range ids {
-				keys := []string{ActivityKey(id), StockKey(id)}
-				if eval {
-					cmds[i] = activityReadScript.Eval(ctx, p, keys)
-				} else {
-					cmds[i] = activityReadScript.EvalSha(ctx, p, keys)
-				}
-			}
-			return nil
-		})
-		return cmds, err
+	calls := make([]scriptCall, len(ids))
+	for i, id := range ids {
+		calls[i] = scriptCall{script: activityReadScript, keys: []string{ActivityKey(id), StockKey(id)}}
 	}
-	cmds, err := run(false)
-	if redis.HasErrorPrefix(err, "NOSCRIPT") {
-		// The server's script cache is empty (after a restart): send the source.
-		cmds, err = run(true)
-	}
+	cmds, err := runPipelined(ctx, s.rdb, calls)
 	if err != nil {
 		return nil, storeErr(err)
 	}
 	out := make(map[string]Activity, len(ids))
 	for i, id := range ids {
 		reply, err := cmds[i].Slice()
-		if err != nil || len(reply) != 3 {
-			return nil, fmt.Errorf("activity_read: unexpected reply %v: %v", reply, err)
+		if err != nil {
+			return nil, fmt.Errorf("activity_read: unexpected reply: %w", err)
 		}
-		h := flatHash(reply[0])
+		if len(reply) != 3 {
+			return nil, fmt.Errorf("activity_read: unexpected reply %v", reply)
+		}
+		h, ok1 := flatHash(reply[0])
+		now, ok2 := replyInt(reply, 2)
+		if !ok1 || !ok2 {
+			return nil, fmt.Errorf("activity_read: unexpected reply %v", reply)
+		}
 		if len(h) == 0 {
 			continue
 		}
-		remaining, _ := reply[1].(string)
-		n, _ := strconv.ParseInt(remaining, 10, 64)
-		now, _ := reply[2].(int64)
+		// The stock is nil when its key is absent, which reads as none left.
+		var n int64
+		switch remaining := reply[1].(type) {
+		case nil:
+		case string:
+			n, _ = strconv.ParseInt(remaining, 10, 64)
+		default:
+			return nil, fmt.Errorf("activity_read: unexpected reply %v", reply)
+		}
 		out[id] = activityFromHash(h, n, now)
 	}
 	return out, nil
@@ -256,6 +282,19 @@ type ActivityChanges struct {
 	EndsAt        *time.Time
 	PaymentWindow *int64 // seconds
 }
+
+// Replies of activity_update.lua.
+const (
+	activityUpdateApplied    = 0
+	activityUpdateNotFound   = 1
+	activityUpdateCancelled  = 2
+	activityUpdateEnded      = 3
+	activityUpdateStarted    = 4
+	activityUpdateTimeRange  = 5
+	activityUpdateEndsInPast = 6
+	activityUpdateBelowSold  = 7
+	activityUpdatePinExpired = 8
+)
 
 // UpdateActivity changes fields of an activity under the rules of
 // activity_update.lua: anything before the start, only ends_at once running,
@@ -280,7 +319,7 @@ func (s *Store) UpdateActivity(ctx context.Context, id string, ch ActivityChange
 			}
 			// The pin only matters until the update below has run; it expires
 			// on its own if this removal fails.
-			defer s.rdb.ZRem(context.WithoutCancel(ctx), ProductPinsKey(*ch.ProductID), token)
+			defer s.rdb.ZRem(context.WithoutCancel(ctx), productPinsKey(*ch.ProductID), token)
 			deadline = strconv.FormatInt(d, 10)
 		}
 	}
@@ -290,52 +329,86 @@ func (s *Store) UpdateActivity(ctx context.Context, id string, ch ActivityChange
 	if err != nil {
 		return Activity{}, storeErr(err)
 	}
-	switch code, _ := reply[0].(int64); code {
-	case 0:
+	code, ok := replyInt(reply, 0)
+	if !ok {
+		return Activity{}, fmt.Errorf("activity_update: unexpected reply %v", reply)
+	}
+	switch code {
+	case activityUpdateApplied:
 		return s.Activity(ctx, id)
-	case 1:
+	case activityUpdateNotFound:
 		return Activity{}, Errorf(CodeActivityNotFound, "activity %s not found", id)
-	case 2:
+	case activityUpdateCancelled:
 		return Activity{}, Errorf(CodeActivityCancelled, "activity %s is cancelled and can no longer change", id)
-	case 3:
+	case activityUpdateEnded:
 		return Activity{}, Errorf(CodeActivityEnded, "activity %s has ended and can no longer change", id)
-	case 4:
-		field, _ := reply[1].(string)
+	case activityUpdateStarted:
+		field, ok := "", len(reply) == 2
+		if ok {
+			field, ok = reply[1].(string)
+		}
+		if !ok {
+			return Activity{}, fmt.Errorf("activity_update: unexpected reply %v", reply)
+		}
 		return Activity{}, Errorf(CodeActivityStarted,
 			"activity %s has started: only ends_at may change now, not %s (stock changes through POST /activities/%s/stock)", id, field, id)
-	case 5:
+	case activityUpdateTimeRange:
 		return Activity{}, Errorf(codeInvalidTimeRange, "starts_at must be before ends_at")
-	case 6:
+	case activityUpdateEndsInPast:
 		return Activity{}, Errorf(CodeEndsInPast, "ends_at must be in the future")
-	case 7:
+	case activityUpdateBelowSold:
 		return Activity{}, Errorf(CodeStockBelowSold, "stock cannot go below the units already sold")
-	case 8:
+	case activityUpdatePinExpired:
 		return Activity{}, Errorf(CodeStoreUnavailable, "the change took too long and was not applied, try again")
 	default:
 		return Activity{}, fmt.Errorf("activity_update: unexpected reply %v", reply)
 	}
 }
 
+// Replies of product_claim.lua.
+const (
+	productClaimPinned   = 0
+	productClaimNotFound = 1
+	productClaimDeleted  = 2
+)
+
 // claimProduct pins productID for a move of the activity and returns the
 // pin's deadline (ms).
 func (s *Store) claimProduct(ctx context.Context, productID, activityID, token string) (int64, error) {
-	keys := []string{ProductKey(productID), ProductActivitiesKey(productID), ProductPinsKey(productID)}
+	keys := []string{ProductKey(productID), productActivitiesKey(productID), productPinsKey(productID)}
 	reply, err := productClaimScript.Run(ctx, s.rdb, keys, activityID, token, pinLifetime.Milliseconds()).Slice()
 	if err != nil {
 		return 0, storeErr(err)
 	}
-	switch code, _ := reply[0].(int64); code {
-	case 0:
-		deadline, _ := reply[1].(int64)
+	code, ok := replyInt(reply, 0)
+	if !ok {
+		return 0, fmt.Errorf("product_claim: unexpected reply %v", reply)
+	}
+	switch code {
+	case productClaimPinned:
+		deadline, ok := replyInt(reply, 1)
+		if !ok {
+			return 0, fmt.Errorf("product_claim: unexpected reply %v", reply)
+		}
 		return deadline, nil
-	case 1:
+	case productClaimNotFound:
 		return 0, Errorf(CodeUnknownProduct, "product %s does not exist", productID)
-	case 2:
+	case productClaimDeleted:
 		return 0, Errorf(CodeProductDeleted, "product %s is deleted", productID)
 	default:
 		return 0, fmt.Errorf("product_claim: unexpected reply %v", reply)
 	}
 }
+
+// Replies of activity_stock.lua.
+const (
+	activityStockApplied    = 0
+	activityStockNotFound   = 1
+	activityStockCancelled  = 2
+	activityStockEnded      = 3
+	activityStockBelowSold  = 4
+	activityStockOutOfRange = 5
+)
 
 // AdjustStock adds delta units to the activity's stock (a negative delta
 // removes unsold units) and returns the activity after the change. The
@@ -347,27 +420,45 @@ func (s *Store) AdjustStock(ctx context.Context, id string, delta int64) (Activi
 	if err != nil {
 		return Activity{}, storeErr(err)
 	}
-	switch code, _ := reply[0].(int64); code {
-	case 0:
+	code, ok := replyInt(reply, 0)
+	if !ok {
+		return Activity{}, fmt.Errorf("activity_stock: unexpected reply %v", reply)
+	}
+	switch code {
+	case activityStockApplied:
 		return s.Activity(ctx, id)
-	case 1:
+	case activityStockNotFound:
 		return Activity{}, Errorf(CodeActivityNotFound, "activity %s not found", id)
-	case 2:
+	case activityStockCancelled:
 		return Activity{}, Errorf(CodeActivityCancelled, "activity %s is cancelled; its stock no longer changes", id)
-	case 3:
+	case activityStockEnded:
 		return Activity{}, Errorf(CodeActivityEnded, "activity %s has ended; its stock no longer changes", id)
-	case 4:
-		stock, _ := reply[1].(int64)
-		remaining, _ := reply[2].(int64)
+	case activityStockBelowSold:
+		stock, ok1 := replyInt(reply, 1)
+		remaining, ok2 := replyInt(reply, 2)
+		if !ok1 || !ok2 {
+			return Activity{}, fmt.Errorf("activity_stock: unexpected reply %v", reply)
+		}
 		return Activity{}, Errorf(CodeStockBelowSold,
 			"only %d of the %d units are unsold; the stock cannot go below the %d sold", remaining, stock, stock-remaining)
-	case 5:
-		stock, _ := reply[1].(int64)
+	case activityStockOutOfRange:
+		stock, ok := replyInt(reply, 1)
+		if !ok {
+			return Activity{}, fmt.Errorf("activity_stock: unexpected reply %v", reply)
+		}
 		return Activity{}, Errorf(CodeStockOutOfRange, "the stock is %d and must stay from 1 to %d", stock, MaxStock)
 	default:
 		return Activity{}, fmt.Errorf("activity_stock: unexpected reply %v", reply)
 	}
 }
+
+// Replies of activity_cancel.lua.
+const (
+	activityCancelCancelled        = 0
+	activityCancelNotFound         = 1
+	activityCancelAlreadyCancelled = 2
+	activityCancelEnded            = 3
+)
 
 // CancelActivity cancels an activity and returns it: no purchase succeeds
 // after it (outcome "cancelled"), and orders already made are kept. Cancelling
@@ -379,28 +470,20 @@ func (s *Store) CancelActivity(ctx context.Context, id string) (Activity, error)
 	if err != nil {
 		return Activity{}, storeErr(err)
 	}
-	switch code, _ := reply[0].(int64); code {
-	case 0, 2:
+	code, ok := replyInt(reply, 0)
+	if !ok {
+		return Activity{}, fmt.Errorf("activity_cancel: unexpected reply %v", reply)
+	}
+	switch code {
+	case activityCancelCancelled, activityCancelAlreadyCancelled:
 		return s.Activity(ctx, id)
-	case 1:
+	case activityCancelNotFound:
 		return Activity{}, Errorf(CodeActivityNotFound, "activity %s not found", id)
-	case 3:
+	case activityCancelEnded:
 		return Activity{}, Errorf(CodeActivityEnded, "activity %s has already ended", id)
 	default:
 		return Activity{}, fmt.Errorf("activity_cancel: unexpected reply %v", reply)
 	}
-}
-
-// flatHash turns a flat HGETALL reply of a script into a map.
-func flatHash(v any) map[string]string {
-	list, _ := v.([]any)
-	h := make(map[string]string, len(list)/2)
-	for i := 0; i+1 < len(list); i += 2 {
-		k, _ := list[i].(string)
-		val, _ := list[i+1].(string)
-		h[k] = val
-	}
-	return h
 }
 
 func opt(p *string) string {

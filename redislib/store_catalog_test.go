@@ -630,6 +630,29 @@ func TestListAfterScriptFlush(t *testing.T) {
 	}
 }
 
+// TestDeleteProductAfterScriptFlush deletes products after the server's
+// script cache is emptied: the check reads their activities in a pipeline of
+// scripts, which loads the script and sends the reads again.
+func TestDeleteProductAfterScriptFlush(t *testing.T) {
+	srv := redistest.Start(t)
+	store := srv.Store(t)
+	ctx := context.Background()
+	busy := platformtest.MustActivity(t, store, 3)
+	done := platformtest.MustEnded(t, store, 3)
+	if err := srv.Client(t).ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.DeleteProduct(ctx, busy.ProductID); redislib.ErrorCode(err) != redislib.CodeProductInUse {
+		t.Fatalf("delete a product with a running activity after script flush: err = %v, want %s", err, redislib.CodeProductInUse)
+	}
+	if err := srv.Client(t).ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := store.DeleteProduct(ctx, done.ProductID); err != nil || !p.Deleted {
+		t.Fatalf("delete a product with an ended activity after script flush: %+v, %v", p, err)
+	}
+}
+
 // TestCatalogChangesSurviveCrash acknowledges a product update, a delete,
 // stock changes and a cancel, kills Redis with SIGKILL and finds every
 // acknowledged change after the restart.

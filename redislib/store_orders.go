@@ -28,7 +28,7 @@ func (s *Store) Order(ctx context.Context, orderID string) (Order, error) {
 // orderScriptKeys are the keys of order_pay.lua and order_cancel.lua.
 func orderScriptKeys(activityID, orderID string) []string {
 	return []string{ActivityKey(activityID), StockKey(activityID), OrderKey(activityID, orderID),
-		PendingKey(activityID), EventsKey(activityID)}
+		pendingKey(activityID), eventsKey(activityID)}
 }
 
 // PayOrder pays userID's pending order. A payment after the window has closed
@@ -68,30 +68,46 @@ func (s *Store) CancelOrder(ctx context.Context, orderID, userID string, admin b
 	return orderTransition("order_cancel", orderID, reply)
 }
 
-// orderTransition maps the reply of order_pay.lua or order_cancel.lua, which
-// share their codes: 1 is the script's own transition done now, 3 to 5 are
-// the final states (already paid, cancelled, expired) that refuse it.
+// Replies of order_pay.lua and order_cancel.lua, which share their codes:
+// done is the script's own transition (paid, or cancelled) made now;
+// paid, cancelled and expired are the final states that refuse it.
+const (
+	orderTransitionNotFound      = 0
+	orderTransitionDone          = 1
+	orderTransitionNotOwner      = 2
+	orderTransitionPaid          = 3
+	orderTransitionCancelled     = 4
+	orderTransitionExpired       = 5
+	orderTransitionUnknownStatus = 6
+)
+
+// orderTransition maps the reply of order_pay.lua or order_cancel.lua.
 func orderTransition(script, orderID string, reply []any) (Order, error) {
-	code, _ := reply[0].(int64)
-	var order Order
-	if len(reply) > 1 {
-		if fields, ok := reply[1].([]any); ok {
-			order = orderFromHash(flatHash(fields), 0)
-		}
+	code, ok := replyInt(reply, 0)
+	if !ok {
+		return Order{}, fmt.Errorf("%s: unexpected reply %v", script, reply)
 	}
 	switch code {
-	case 0:
+	case orderTransitionNotFound:
 		return Order{}, Errorf(CodeOrderNotFound, "order %s not found", orderID)
-	case 1:
-		return order, nil
-	case 2:
+	case orderTransitionDone:
+		if len(reply) == 2 {
+			if h, ok := flatHash(reply[1]); ok {
+				return orderFromHash(h, 0), nil
+			}
+		}
+		return Order{}, fmt.Errorf("%s: unexpected reply %v", script, reply)
+	case orderTransitionNotOwner:
 		return Order{}, Errorf(CodeNotOwner, "order %s belongs to another user", orderID)
-	case 3:
+	case orderTransitionPaid:
 		return Order{}, Errorf(CodeAlreadyPaid, "order %s is already paid", orderID)
-	case 4:
+	case orderTransitionCancelled:
 		return Order{}, Errorf(CodeOrderCancelled, "order %s is cancelled", orderID)
-	case 5:
+	case orderTransitionExpired:
 		return Order{}, Errorf(CodeOrderExpired, "the payment window of order %s has closed; its unit went back to stock", orderID)
+	case orderTransitionUnknownStatus:
+		// Data this product did not write: an internal error, never the client's.
+		return Order{}, fmt.Errorf("%s: order %s holds an unknown status: reply %v", script, orderID, reply)
 	default:
 		return Order{}, fmt.Errorf("%s: unexpected reply %v", script, reply)
 	}
@@ -150,18 +166,24 @@ func (s *Store) loadOrders(ctx context.Context, ids []string) (map[string]Order,
 	return orders, nil
 }
 
+// Replies of order_stats.lua.
+const (
+	orderStatsNotFound = 0
+	orderStatsFound    = 1
+)
+
 // ActivityStats returns an activity's stock and order counters, read in one
 // atomic step.
 func (s *Store) ActivityStats(ctx context.Context, activityID string) (ActivityStats, error) {
-	keys := []string{ActivityKey(activityID), StockKey(activityID), BuyersKey(activityID), PendingKey(activityID)}
+	keys := []string{ActivityKey(activityID), StockKey(activityID), BuyersKey(activityID), pendingKey(activityID)}
 	r, err := orderStatsScript.Run(ctx, s.rdb, keys).Int64Slice()
 	if err != nil {
 		return ActivityStats{}, storeErr(err)
 	}
 	switch {
-	case len(r) == 1 && r[0] == 0:
+	case len(r) == 1 && r[0] == orderStatsNotFound:
 		return ActivityStats{}, Errorf(CodeActivityNotFound, "activity %s not found", activityID)
-	case len(r) == 10 && r[0] == 1:
+	case len(r) == 10 && r[0] == orderStatsFound:
 	default:
 		return ActivityStats{}, fmt.Errorf("order_stats: unexpected reply %v", r)
 	}

@@ -13,8 +13,8 @@ import (
 // /readyz to answer 200 (Main uses it for the durability check).
 // A panic in a route's handler answers 500 internal (see recoverPanics).
 func NewApp(d Deps, ready func() bool, fns ...Function) *fiber.App {
-	if d.Metrics == nil {
-		d.Metrics = NewMetrics(d.Store)
+	if d.metrics == nil {
+		d.metrics = newAppMetrics(d.Store)
 	}
 	app := fiber.New(fiber.Config{
 		AppName:               "seckill",
@@ -42,11 +42,11 @@ func NewApp(d Deps, ready func() bool, fns ...Function) *fiber.App {
 			return err
 		}
 		if ready != nil && !ready() {
-			return Fail(CodeNotReady, "durability of Redis not verified yet")
+			return Fail(codeNotReady, "durability of Redis not verified yet")
 		}
 		return c.JSON(fiber.Map{"status": "ready"})
 	})
-	app.Get("/metrics", d.Metrics.Handler())
+	app.Get("/metrics", d.metrics.handler())
 
 	admin := AdminAuth(d.Config.AdminToken)
 	tokens, tokensErr := newUserTokens(d.Config)

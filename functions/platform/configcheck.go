@@ -10,7 +10,7 @@ import (
 // Check reports the first setting that cannot work, so that Run refuses to
 // start rather than serve with it. It never includes a secret's value.
 func (cfg Config) Check() error {
-	if _, err := ParseLevel(cfg.LogLevel); err != nil {
+	if _, err := parseLevel(cfg.LogLevel); err != nil {
 		return err
 	}
 	switch {

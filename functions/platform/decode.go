@@ -99,7 +99,7 @@ func F[T any](name string, p *T) Field { return Field{Name: name, Missing: p == 
 // UserID validates a user ID from a body or path.
 func UserID(s string) (string, error) {
 	if !redislib.ValidUserID(s) {
-		return "", Fail(CodeInvalidUserID, "user_id must be 1 to %d characters of A-Z a-z 0-9 . _ : @ -", redislib.MaxIDLen)
+		return "", Fail(codeInvalidUserID, "user_id must be 1 to %d characters of A-Z a-z 0-9 . _ : @ -", redislib.MaxIDLen)
 	}
 	return s, nil
 }

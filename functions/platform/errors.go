@@ -20,7 +20,6 @@ const (
 	CodeInvalidFieldType = "invalid_field_type"
 	CodeMissingField     = "missing_field"
 	CodeInvalidID        = "invalid_id"
-	CodeInvalidUserID    = "invalid_user_id"
 	CodeInvalidName      = "invalid_name"
 	CodeInvalidDesc      = "invalid_description"
 	CodeInvalidPrice     = "invalid_price"
@@ -32,14 +31,19 @@ const (
 	CodeForbidden        = "forbidden"
 	CodeNotFound         = "not_found"
 	CodeMethodNotAllowed = "method_not_allowed"
-	CodeBodyTooLarge     = "body_too_large"
-	CodeHeadersTooLarge  = "headers_too_large"
 	CodeRateLimited      = "rate_limited"
-	CodeNotReady         = "not_ready"
-	CodeInternal         = "internal"
 	CodeInvalidStatus    = "invalid_status"
 	CodeEmptyUpdate      = "empty_update"
 	CodeInvalidDelta     = "invalid_delta"
+)
+
+// Error codes that only this package answers with.
+const (
+	codeInvalidUserID   = "invalid_user_id"
+	codeBodyTooLarge    = "body_too_large"
+	codeHeadersTooLarge = "headers_too_large"
+	codeNotReady        = "not_ready"
+	codeInternal        = "internal"
 )
 
 // statusOf is the one table from error code to HTTP status.
@@ -50,7 +54,7 @@ var statusOf = map[string]int{
 	CodeInvalidFieldType: http.StatusBadRequest,
 	CodeMissingField:     http.StatusBadRequest,
 	CodeInvalidID:        http.StatusBadRequest,
-	CodeInvalidUserID:    http.StatusBadRequest,
+	codeInvalidUserID:    http.StatusBadRequest,
 	CodeInvalidName:      http.StatusBadRequest,
 	CodeInvalidDesc:      http.StatusBadRequest,
 	CodeInvalidPrice:     http.StatusBadRequest,
@@ -62,11 +66,11 @@ var statusOf = map[string]int{
 	CodeForbidden:        http.StatusForbidden,
 	CodeNotFound:         http.StatusNotFound,
 	CodeMethodNotAllowed: http.StatusMethodNotAllowed,
-	CodeBodyTooLarge:     http.StatusRequestEntityTooLarge,
-	CodeHeadersTooLarge:  http.StatusRequestHeaderFieldsTooLarge,
+	codeBodyTooLarge:     http.StatusRequestEntityTooLarge,
+	codeHeadersTooLarge:  http.StatusRequestHeaderFieldsTooLarge,
 	CodeRateLimited:      http.StatusTooManyRequests,
-	CodeNotReady:         http.StatusServiceUnavailable,
-	CodeInternal:         http.StatusInternalServerError,
+	codeNotReady:         http.StatusServiceUnavailable,
+	codeInternal:         http.StatusInternalServerError,
 	CodeInvalidStatus:    http.StatusBadRequest,
 	CodeEmptyUpdate:      http.StatusBadRequest,
 	CodeInvalidDelta:     http.StatusBadRequest,
@@ -131,8 +135,8 @@ type ErrorDetail struct {
 var fiberCodes = map[int]string{
 	fiber.StatusNotFound:                    CodeNotFound,
 	fiber.StatusMethodNotAllowed:            CodeMethodNotAllowed,
-	fiber.StatusRequestEntityTooLarge:       CodeBodyTooLarge,
-	fiber.StatusRequestHeaderFieldsTooLarge: CodeHeadersTooLarge,
+	fiber.StatusRequestEntityTooLarge:       codeBodyTooLarge,
+	fiber.StatusRequestHeaderFieldsTooLarge: codeHeadersTooLarge,
 	fiber.StatusBadRequest:                  CodeMalformedJSON,
 	fiber.StatusRequestTimeout:              redislib.CodeStoreUnavailable,
 }
@@ -155,13 +159,13 @@ func errorHandler(d Deps) fiber.ErrorHandler {
 		case errors.As(err, &fe):
 			code, ok := fiberCodes[fe.Code]
 			if !ok {
-				code = CodeInternal
+				code = codeInternal
 			}
 			detail = ErrorDetail{Code: code, Message: fe.Message}
 		default:
 			trace.SpanFromContext(c.UserContext()).RecordError(err)
 			d.Log.ErrorContext(c.UserContext(), "internal error", "err", err, "request_id", requestID(c))
-			detail = ErrorDetail{Code: CodeInternal, Message: fmt.Sprintf("internal error (request %s)", requestID(c))}
+			detail = ErrorDetail{Code: codeInternal, Message: fmt.Sprintf("internal error (request %s)", requestID(c))}
 		}
 		c.Locals(errorCodeKey, detail.Code)
 		return c.Status(Status(detail.Code)).JSON(ErrorBody{Error: detail})

@@ -55,8 +55,8 @@ type Deps struct {
 	Store  *redislib.Store
 	Log    *slog.Logger
 	Config Config
-	// Metrics, when nil, is made by NewApp with a registry of its own.
-	Metrics *Metrics
+	// metrics, when nil, is made by NewApp with a registry of its own.
+	metrics *appMetrics
 	// TracerProvider, when set, gives every request a span (nil: no tracing).
 	TracerProvider trace.TracerProvider
 }

@@ -10,21 +10,21 @@ import (
 	"github.com/kelseyhightower/envconfig"
 )
 
-// HealthcheckTimeout bounds one health check.
-const HealthcheckTimeout = 3 * time.Second
+// healthcheckTimeout bounds one health check.
+const healthcheckTimeout = 3 * time.Second
 
-// Healthcheck asks the function serving on PORT of this host whether it is
+// healthcheck asks the function serving on PORT of this host whether it is
 // ready (GET /readyz) and returns the exit code: 0 when it answers 200, 1
 // otherwise. The images are distroless (no shell, no curl), so a container
 // runtime checks a function by running its own binary with -healthcheck.
-func Healthcheck(stderr io.Writer) int {
+func healthcheck(stderr io.Writer) int {
 	var e env
 	if err := envconfig.Process("", &e); err != nil {
 		fmt.Fprintf(stderr, "configuration: %v\n", err)
 		return 1
 	}
 	url := "http://127.0.0.1:" + strconv.Itoa(e.Port) + "/readyz"
-	client := http.Client{Timeout: HealthcheckTimeout}
+	client := http.Client{Timeout: healthcheckTimeout}
 	resp, err := client.Get(url)
 	if err != nil {
 		fmt.Fprintf(stderr, "unhealthy: %v\n", err)

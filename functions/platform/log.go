@@ -13,8 +13,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// ParseLevel parses a LOG_LEVEL value: debug, info, warn or error, in any case.
-func ParseLevel(level string) (slog.Level, error) {
+// parseLevel parses a LOG_LEVEL value: debug, info, warn or error, in any case.
+func parseLevel(level string) (slog.Level, error) {
 	switch strings.ToLower(strings.TrimSpace(level)) {
 	case "debug":
 		return slog.LevelDebug, nil
@@ -33,7 +33,7 @@ func ParseLevel(level string) (slog.Level, error) {
 // Records logged with a context that carries a span get its trace_id and
 // span_id, so a log line leads to its trace.
 func NewLogger(w io.Writer, level string) *slog.Logger {
-	l, err := ParseLevel(level)
+	l, err := parseLevel(level)
 	if err != nil {
 		l = slog.LevelInfo
 	}

@@ -33,11 +33,11 @@ func Main(fns ...Function) {
 func Run(args []string, stdout, stderr io.Writer, fns ...Function) int {
 	if len(args) > 0 {
 		if args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
-			PrintUsage(stdout, fns)
+			printUsage(stdout, fns)
 			return 0
 		}
 		if args[0] == "-healthcheck" || args[0] == "--healthcheck" {
-			return Healthcheck(stderr)
+			return healthcheck(stderr)
 		}
 		fmt.Fprintf(stderr, "unknown argument %q: configuration comes from the environment (see --help)\n", args[0])
 		return 2
@@ -89,7 +89,7 @@ func Run(args []string, stdout, stderr io.Writer, fns ...Function) int {
 		startPprof(cfg.PprofAddr, log)
 	}
 	store := redislib.NewStore(rdb, redislib.SoldOutBuyers(cfg.SoldOutBuyers))
-	d := Deps{Store: store, Log: log, Config: cfg, Metrics: NewMetrics(store)}
+	d := Deps{Store: store, Log: log, Config: cfg, metrics: newAppMetrics(store)}
 	if tp != nil {
 		d.TracerProvider = tp
 	}
@@ -169,8 +169,8 @@ func watchDurability(rdb redis.UniversalClient, cfg Config, log *slog.Logger, re
 	}
 }
 
-// PrintUsage writes the configuration variables and the routes of fns.
-func PrintUsage(w io.Writer, fns []Function) {
+// printUsage writes the configuration variables and the routes of fns.
+func printUsage(w io.Writer, fns []Function) {
 	fmt.Fprintf(w, "seckill function %q: ", functionNames(fns))
 	if len(fns) == 1 {
 		fmt.Fprintln(w, fns[0].Summary)

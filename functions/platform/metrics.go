@@ -14,11 +14,11 @@ import (
 	"seckill/redislib"
 )
 
-// Metrics are one app's Prometheus collectors on a registry of its own (no
+// appMetrics are one app's Prometheus collectors on a registry of its own (no
 // global state: every app, and so every test, counts only its own requests).
-// GET /metrics serves Registry.
-type Metrics struct {
-	Registry *prometheus.Registry
+// GET /metrics serves registry.
+type appMetrics struct {
+	registry *prometheus.Registry
 
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
@@ -30,13 +30,13 @@ type Metrics struct {
 // answer, and up to the default 2 s request timeout.
 var latencyBuckets = []float64{.0005, .001, .002, .005, .01, .02, .05, .1, .25, .5, 1, 2.5}
 
-// NewMetrics returns the metrics of one app: requests and latency by route,
+// newAppMetrics returns the metrics of one app: requests and latency by route,
 // method and status; business outcomes (SetOutcome) by route; error answers
 // by route and code; the Redis connection pool of store (when not nil); and
 // the Go runtime and process collectors.
-func NewMetrics(store *redislib.Store) *Metrics {
-	m := &Metrics{
-		Registry: prometheus.NewRegistry(),
+func newAppMetrics(store *redislib.Store) *appMetrics {
+	m := &appMetrics{
+		registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "seckill_http_requests_total",
 			Help: "HTTP requests answered, by route pattern, method and status.",
@@ -55,17 +55,17 @@ func NewMetrics(store *redislib.Store) *Metrics {
 			Help: "Error answers by route and error code; store failures are store_unavailable (Redis down, slow or refusing) and internal (an unexpected Redis or script reply).",
 		}, []string{"route", "code"}),
 	}
-	m.Registry.MustRegister(m.requests, m.duration, m.outcomes, m.errors,
+	m.registry.MustRegister(m.requests, m.duration, m.outcomes, m.errors,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if store != nil {
-		m.Registry.MustRegister(poolCollector{store.Client()}, soldOutCollector{store})
+		m.registry.MustRegister(poolCollector{store.Client()}, soldOutCollector{store})
 	}
 	return m
 }
 
 // observe records one answered request.
-func (m *Metrics) observe(route, method string, status int, elapsed time.Duration, outcome, code string) {
+func (m *appMetrics) observe(route, method string, status int, elapsed time.Duration, outcome, code string) {
 	s := strconv.Itoa(status)
 	m.requests.WithLabelValues(route, method, s).Inc()
 	m.duration.WithLabelValues(route, method, s).Observe(elapsed.Seconds())
@@ -77,10 +77,10 @@ func (m *Metrics) observe(route, method string, status int, elapsed time.Duratio
 	}
 }
 
-// Handler serves the registry in the Prometheus text format (or OpenMetrics
+// handler serves the registry in the Prometheus text format (or OpenMetrics
 // when the scraper asks for it).
-func (m *Metrics) Handler() fiber.Handler {
-	return adaptor.HTTPHandler(promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
+func (m *appMetrics) handler() fiber.Handler {
+	return adaptor.HTTPHandler(promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
 }
 
 // poolCollector exposes the Redis client's connection pool statistics,

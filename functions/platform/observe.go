@@ -18,7 +18,7 @@ const tracerName = "seckill/functions/platform"
 // propagator reads W3C trace context and baggage from incoming headers.
 var propagator = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
 
-// observe measures every request into d.Metrics and, when d.TracerProvider
+// observe measures every request into d.metrics and, when d.TracerProvider
 // is set, wraps it in a server span that continues the caller's trace
 // (traceparent header) and parents the Redis spans of the request: handlers
 // pass c.UserContext() to the store, and the span lives in it.
@@ -52,7 +52,7 @@ func observe(d Deps) fiber.Handler {
 		}
 		route, status := routeOf(c), c.Response().StatusCode()
 		outcome, code := outcomeOf(c), errorCodeOf(c)
-		d.Metrics.observe(route, method, status, time.Since(start), outcome, code)
+		d.metrics.observe(route, method, status, time.Since(start), outcome, code)
 		if span != nil {
 			span.SetName(method + " " + route)
 			span.SetAttributes(semconv.HTTPRoute(route), semconv.HTTPResponseStatusCode(status),

@@ -20,7 +20,7 @@ const panicKey = "seckill.panic"
 // and the request logger, so the answer is also counted, traced and logged
 // like any other 500.
 func recoverPanics(d Deps) fiber.Handler {
-	panics := panicCounter(d.Metrics.Registry)
+	panics := panicCounter(d.metrics.registry)
 	rec := recover.New(recover.Config{
 		EnableStackTrace: true,
 		StackTraceHandler: func(c *fiber.Ctx, v any) {
@@ -35,7 +35,7 @@ func recoverPanics(d Deps) fiber.Handler {
 		if err != nil && c.Locals(panicKey) != nil {
 			// Whatever the panic value (even an error with a code), the answer
 			// is internal; the details are in the log line above.
-			return Fail(CodeInternal, "internal error (request %s)", requestID(c))
+			return Fail(codeInternal, "internal error (request %s)", requestID(c))
 		}
 		return err
 	}

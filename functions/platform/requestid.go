@@ -9,14 +9,14 @@ import (
 	"seckill/redislib"
 )
 
-// MaxRequestIDLen is the longest X-Request-ID accepted from a client.
-const MaxRequestIDLen = 128
+// maxRequestIDLen is the longest X-Request-ID accepted from a client.
+const maxRequestIDLen = 128
 
-// ValidRequestID reports whether id can be taken from a client as a request
-// ID: 1 to MaxRequestIDLen characters of A-Z a-z 0-9 and - _ . : (enough for
+// validRequestID reports whether id can be taken from a client as a request
+// ID: 1 to maxRequestIDLen characters of A-Z a-z 0-9 and - _ . : (enough for
 // UUIDs, ULIDs and hex trace IDs, and safe in logs and response headers).
-func ValidRequestID(id string) bool {
-	if len(id) == 0 || len(id) > MaxRequestIDLen {
+func validRequestID(id string) bool {
+	if len(id) == 0 || len(id) > maxRequestIDLen {
 		return false
 	}
 	for i := 0; i < len(id); i++ {
@@ -29,11 +29,11 @@ func ValidRequestID(id string) bool {
 	return true
 }
 
-// checkRequestID drops an incoming X-Request-ID that is not ValidRequestID,
+// checkRequestID drops an incoming X-Request-ID that is not validRequestID,
 // so the requestid middleware after it generates a fresh one instead of
 // echoing arbitrary client bytes into logs and headers.
 func checkRequestID(c *fiber.Ctx) error {
-	if id := c.Get(fiber.HeaderXRequestID); id != "" && !ValidRequestID(id) {
+	if id := c.Get(fiber.HeaderXRequestID); id != "" && !validRequestID(id) {
 		c.Request().Header.Del(fiber.HeaderXRequestID)
 	}
 	return c.Next()

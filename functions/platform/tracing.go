@@ -51,13 +51,13 @@ func (cfg TracingConfig) Enabled() bool {
 	return cfg.OTLPEndpoint != "" || cfg.OTLPTracesEndpoint != ""
 }
 
-// NewTracerProvider returns a tracer provider that batches spans to an OTLP
+// newTracerProvider returns a tracer provider that batches spans to an OTLP
 // collector over HTTP, configured by cfg (endpoint, headers, timeout,
 // sampler, service name and so on); the service name defaults to service.
 // It returns nil when cfg is not Enabled. Shutdown flushes the spans not yet
 // sent. Extra exporter options are applied last (tests shorten the retry
 // intervals with them).
-func NewTracerProvider(ctx context.Context, service string, cfg TracingConfig, extra ...otlptracehttp.Option) (*sdktrace.TracerProvider, error) {
+func newTracerProvider(ctx context.Context, service string, cfg TracingConfig, extra ...otlptracehttp.Option) (*sdktrace.TracerProvider, error) {
 	if !cfg.Enabled() {
 		return nil, nil
 	}
@@ -112,11 +112,11 @@ func newSampler(name, arg string) (sdktrace.Sampler, error) {
 	return nil, fmt.Errorf("OTEL_TRACES_SAMPLER %q is not one of always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio", name)
 }
 
-// InstrumentRedis adds a span per Redis command and pipeline to rdb, as a
+// instrumentRedis adds a span per Redis command and pipeline to rdb, as a
 // child of the request span in the command's context. Commands' arguments are
 // left out of the spans (they hold user IDs and whole Lua scripts); the span
 // names the command and the store method that sent it.
-func InstrumentRedis(rdb redis.UniversalClient, tp *sdktrace.TracerProvider) error {
+func instrumentRedis(rdb redis.UniversalClient, tp *sdktrace.TracerProvider) error {
 	return redisotel.InstrumentTracing(rdb, redisotel.WithTracerProvider(tp), redisotel.WithDBStatement(false))
 }
 
@@ -124,11 +124,11 @@ func InstrumentRedis(rdb redis.UniversalClient, tp *sdktrace.TracerProvider) err
 // otherwise the provider, with rdb instrumented, and a function that flushes
 // and stops it.
 func startTracing(log *slog.Logger, rdb redis.UniversalClient, service string, cfg TracingConfig) (*sdktrace.TracerProvider, func(), error) {
-	tp, err := NewTracerProvider(context.Background(), service, cfg)
+	tp, err := newTracerProvider(context.Background(), service, cfg)
 	if err != nil || tp == nil {
 		return nil, func() {}, err
 	}
-	if err := InstrumentRedis(rdb, tp); err != nil {
+	if err := instrumentRedis(rdb, tp); err != nil {
 		return nil, func() {}, err
 	}
 	log.Info("tracing on: spans go to the OTLP/HTTP endpoint of the OTEL_EXPORTER_OTLP_* variables", "service", service)

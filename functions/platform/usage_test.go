@@ -36,7 +36,7 @@ func TestPrintUsageListsRoutesAndFlags(t *testing.T) {
 	fn := Function{Name: "probe", Summary: "a test function", Routes: []Route{
 		{Method: "GET", Path: "/things/:id"}, {Method: "POST", Path: "/things", Admin: true}}}
 	var out bytes.Buffer
-	PrintUsage(&out, []Function{fn})
+	printUsage(&out, []Function{fn})
 	for _, want := range []string{`seckill function "probe": a test function`, "REDIS_ADDR", "SHUTDOWN_TIMEOUT",
 		"-healthcheck", "GET   /livez", "GET   /readyz", "GET   /things/:id", "POST  /things      admin"} {
 		if !strings.Contains(out.String(), want) {

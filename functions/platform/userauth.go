@@ -67,9 +67,9 @@ type userTokens struct {
 	parser *jwt.Parser
 }
 
-// MinUserJWTSecret is the shortest HS256 secret accepted, in bytes (256 bits,
+// minUserJWTSecret is the shortest HS256 secret accepted, in bytes (256 bits,
 // the size of the HMAC-SHA256 output).
-const MinUserJWTSecret = 32
+const minUserJWTSecret = 32
 
 // newUserTokens returns the verifier configured by cfg, or nil when user
 // authentication is off.
@@ -83,8 +83,8 @@ func newUserTokens(cfg Config) (*userTokens, error) {
 	var key any
 	var alg string
 	if cfg.UserJWTSecret != "" {
-		if len(cfg.UserJWTSecret) < MinUserJWTSecret {
-			return nil, fmt.Errorf("USER_JWT_SECRET is %d bytes; it must be at least %d", len(cfg.UserJWTSecret), MinUserJWTSecret)
+		if len(cfg.UserJWTSecret) < minUserJWTSecret {
+			return nil, fmt.Errorf("USER_JWT_SECRET is %d bytes; it must be at least %d", len(cfg.UserJWTSecret), minUserJWTSecret)
 		}
 		key, alg = []byte(cfg.UserJWTSecret), jwt.SigningMethodHS256.Alg()
 	} else {

@@ -19,7 +19,7 @@ func MustScheduled(t testing.TB, store *redislib.Store, stock int64) redislib.Ac
 func MustEnded(t testing.TB, store *redislib.Store, stock int64) redislib.Activity {
 	t.Helper()
 	a := MustActivity(t, store, stock, Window(-time.Minute, 150*time.Millisecond))
-	return WaitStatus(t, store, a.ID, redislib.StatusEnded)
+	return waitStatus(t, store, a.ID, redislib.StatusEnded)
 }
 
 // MustCancelled creates a running activity and cancels it.
@@ -41,11 +41,11 @@ func MustSoldOut(t testing.TB, store *redislib.Store) redislib.Activity {
 	if err != nil || res.Outcome != redislib.OutcomeWon {
 		t.Fatalf("purchase: %+v, %v", res, err)
 	}
-	return WaitStatus(t, store, a.ID, redislib.StatusSoldOut)
+	return waitStatus(t, store, a.ID, redislib.StatusSoldOut)
 }
 
-// WaitStatus polls the activity until it has the given status (10 s at most).
-func WaitStatus(t testing.TB, store *redislib.Store, id, status string) redislib.Activity {
+// waitStatus polls the activity until it has the given status (10 s at most).
+func waitStatus(t testing.TB, store *redislib.Store, id, status string) redislib.Activity {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
