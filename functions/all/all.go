@@ -1,7 +1,10 @@
-// Package all is the registry: the one list of every function. The local
-// all-in-one entrypoint (cmd), the container build, the deployment manifests
-// and the API docs are checked against it.
+// Package all is the registry: the one list of every function. The
+// deployment manifests and gateway routes are generated from it (go generate
+// ./functions/all/ runs gendeploy); the local all-in-one entrypoint (cmd), the
+// container build and the API docs are checked against it.
 package all
+
+//go:generate go run ./gendeploy
 
 import (
 	"seckill/functions/activityorders"

@@ -1,6 +1,8 @@
 // Package deploytest keeps the container build and the deployments in step
-// with the function registry (package all). Its tests, and nothing else,
-// live here:
+// with the function registry (package all). The deployment files that list
+// the functions are generated from the registry (functions/all/gendeploy,
+// whose test compares them byte for byte); the tests here check what the
+// files mean. Its tests, and nothing else, live here:
 //
 //   - the Dockerfile is generic (one ARG FUNCTION, no list of functions) and
 //     every registry function builds with its exact go build command, as a
