@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -46,22 +44,9 @@ func serveWith(t *testing.T, srv *redistest.Server, rcfg redislib.Config, config
 	if configure != nil {
 		configure(&cfg)
 	}
-	if err := cfg.Check(); err != nil {
-		t.Fatal(err)
-	}
-	log := platform.NewLogger(io.Discard, "error")
-	if os.Getenv("TEST_LOG") != "" {
-		log = platform.NewLogger(os.Stderr, "debug")
-	}
 	store := redislib.NewStore(rdb)
-	app := platform.NewApp(platform.Deps{Store: store, Log: log, Config: cfg}, nil, all.Functions...)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = app.Listener(ln) }()
-	t.Cleanup(func() { _ = app.ShutdownWithTimeout(5 * time.Second) })
-	return &sysEnv{base: "http://" + ln.Addr().String(), rdb: rdb, store: store, cfg: cfg}
+	base := platformtest.Listen(t, platform.Deps{Store: store, Log: platformtest.Logger(), Config: cfg}, all.Functions...)
+	return &sysEnv{base: base, rdb: rdb, store: store, cfg: cfg}
 }
 
 // attempt is one purchase request and what it was answered.

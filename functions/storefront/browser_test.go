@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -43,22 +41,9 @@ func serve(t *testing.T, srv *redistest.Server, configure func(*platform.Config)
 	if configure != nil {
 		configure(&cfg)
 	}
-	if err := cfg.Check(); err != nil {
-		t.Fatal(err)
-	}
-	log := platform.NewLogger(io.Discard, "error")
-	if os.Getenv("TEST_LOG") != "" {
-		log = platform.NewLogger(os.Stderr, "debug")
-	}
 	store := srv.Store(t)
-	app := platform.NewApp(platform.Deps{Store: store, Log: log, Config: cfg}, nil, all.Functions...)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = app.Listener(ln) }()
-	t.Cleanup(func() { _ = app.ShutdownWithTimeout(5 * time.Second) })
-	return site{base: "http://" + ln.Addr().String(), store: store}
+	base := platformtest.Listen(t, platform.Deps{Store: store, Log: platformtest.Logger(), Config: cfg}, all.Functions...)
+	return site{base: base, store: store}
 }
 
 // startBrowser starts headless Chromium for the test. A missing browser

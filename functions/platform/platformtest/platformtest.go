@@ -6,10 +6,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -41,11 +44,34 @@ func New(t testing.TB, fns ...platform.Function) *Env {
 func NewOn(t testing.TB, srv *redistest.Server, fns ...platform.Function) *Env {
 	t.Helper()
 	store := srv.Store(t)
-	d := platform.Deps{Store: store, Log: platform.NewLogger(io.Discard, "error"), Config: platform.TestConfig(AdminToken)}
-	if os.Getenv("TEST_LOG") != "" {
-		d.Log = platform.NewLogger(os.Stderr, "debug")
-	}
+	d := platform.Deps{Store: store, Log: Logger(), Config: platform.TestConfig(AdminToken)}
 	return &Env{App: platform.NewApp(d, nil, fns...), Redis: srv, Store: store, Deps: d}
+}
+
+// Logger returns the log of test apps: discarded, unless TEST_LOG is set,
+// when it goes to stderr at debug level.
+func Logger() *slog.Logger {
+	if os.Getenv("TEST_LOG") != "" {
+		return platform.NewLogger(os.Stderr, "debug")
+	}
+	return platform.NewLogger(io.Discard, "error")
+}
+
+// Listen serves fns with d over real HTTP on a free port of 127.0.0.1 until
+// the test ends, and returns the base URL. d.Config must pass its Check.
+func Listen(t testing.TB, d platform.Deps, fns ...platform.Function) string {
+	t.Helper()
+	if err := d.Config.Check(); err != nil {
+		t.Fatal(err)
+	}
+	app := platform.NewApp(d, nil, fns...)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = app.Listener(ln) }()
+	t.Cleanup(func() { _ = app.ShutdownWithTimeout(5 * time.Second) })
+	return "http://" + ln.Addr().String()
 }
 
 // Response is a decoded response.
