@@ -23,7 +23,7 @@ func BenchmarkPipelines(b *testing.B) {
 	run := func(b *testing.B, sc redis.Scripter) {
 		ctx := context.Background()
 		key := "sk:bench:" + b.Name()
-		rdb.Del(ctx, key) // the framework may run a benchmark more than once
+		rdb.Del(ctx, key)    // the framework may run a benchmark more than once
 		b.SetParallelism(32) // 32 x GOMAXPROCS goroutines, like many HTTP connections
 		b.ReportAllocs()
 		b.ResetTimer()
