@@ -13,7 +13,7 @@ import (
 )
 
 // Error codes the store returns. The functions map each to an HTTP status in
-// one table (functions/platform).
+// one table (functions/httpapi).
 const (
 	CodeStoreUnavailable = "store_unavailable"
 	CodeProductNotFound  = "product_not_found"
@@ -36,7 +36,7 @@ const (
 	CodeOrderCancelled    = "order_cancelled"
 	CodeAlreadyPaid       = "already_paid"
 	// CodeNotOwner is the store's "forbidden": the caller does not own the
-	// order. It has the same value as the platform's forbidden code.
+	// order. It has the same value as the HTTP layer's forbidden code.
 	CodeNotOwner = "forbidden"
 )
 

@@ -13,11 +13,6 @@ import (
 // any stock change.
 const MaxStock = 10_000_000
 
-// codeInvalidTimeRange is the request validation code for starts_at not
-// before ends_at (platform.CodeInvalidTimeRange); activity updates find it in
-// Lua, where the new times meet the stored ones.
-const codeInvalidTimeRange = "invalid_time_range"
-
 const (
 	// pinLifetime is how long a move of an activity to another product may
 	// take between claiming the product and changing the activity.
@@ -353,7 +348,7 @@ func (s *Store) UpdateActivity(ctx context.Context, id string, ch ActivityChange
 		return Activity{}, Errorf(CodeActivityStarted,
 			"activity %s has started: only ends_at may change now, not %s (stock changes through POST /activities/%s/stock)", id, field, id)
 	case activityUpdateTimeRange:
-		return Activity{}, Errorf(codeInvalidTimeRange, "starts_at must be before ends_at")
+		return Activity{}, Errorf(CodeInvalidTimeRange, "starts_at must be before ends_at")
 	case activityUpdateEndsInPast:
 		return Activity{}, Errorf(CodeEndsInPast, "ends_at must be in the future")
 	case activityUpdateBelowSold:

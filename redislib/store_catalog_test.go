@@ -12,7 +12,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"seckill/functions/platform/platformtest"
 	"seckill/redislib"
 	"seckill/redislib/redistest"
 )
@@ -66,7 +65,7 @@ func TestAdjustStockRacesPurchases(t *testing.T) {
 	store := srv.Store(t)
 	ctx := context.Background()
 	const initial = 100
-	a := platformtest.MustActivity(t, store, initial)
+	a := redistest.MustActivity(t, store, initial)
 
 	var applied, belowSold atomic.Int64
 	var mu sync.Mutex
@@ -160,7 +159,7 @@ func TestAdjustStockRacesPurchases(t *testing.T) {
 func TestAdjustStockConcurrentRemovals(t *testing.T) {
 	srv := redistest.Start(t)
 	store := srv.Store(t)
-	a := platformtest.MustScheduled(t, store, 50)
+	a := redistest.MustScheduled(t, store, 50)
 	var ok, refused atomic.Int64
 	var wg sync.WaitGroup
 	for range 80 {
@@ -196,7 +195,7 @@ func TestCancelRacesPurchases(t *testing.T) {
 	store := srv.Store(t)
 	rdb := srv.Client(t)
 	ctx := context.Background()
-	a := platformtest.MustActivity(t, store, 1000)
+	a := redistest.MustActivity(t, store, 1000)
 
 	var mu sync.Mutex
 	var wins []string
@@ -283,7 +282,7 @@ func TestUpdateActivityRacesCancel(t *testing.T) {
 	srv := redistest.Start(t)
 	store := srv.Store(t)
 	ctx := context.Background()
-	a := platformtest.MustActivity(t, store, 10)
+	a := redistest.MustActivity(t, store, 10)
 	base := time.Now().Add(2 * time.Hour).Truncate(time.Millisecond)
 
 	var mu sync.Mutex
@@ -351,7 +350,7 @@ func TestUpdateProductConcurrent(t *testing.T) {
 	srv := redistest.Start(t)
 	store := srv.Store(t)
 	ctx := context.Background()
-	p := platformtest.MustProduct(t, store)
+	p := redistest.MustProduct(t, store)
 	var wg sync.WaitGroup
 	for i := range 100 {
 		wg.Add(1)
@@ -386,7 +385,7 @@ func TestDeleteProductRacesCreateActivity(t *testing.T) {
 	ctx := context.Background()
 	var deleted, inUse, created atomic.Int64
 	for round := range 40 {
-		p := platformtest.MustProduct(t, store)
+		p := redistest.MustProduct(t, store)
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		var acts []string
@@ -465,10 +464,10 @@ func TestDeleteProductRacesMove(t *testing.T) {
 	ctx := context.Background()
 	var deleted, inUse, moved atomic.Int64
 	for round := range 40 {
-		target := platformtest.MustProduct(t, store)
+		target := redistest.MustProduct(t, store)
 		var acts []redislib.Activity
 		for range 3 {
-			acts = append(acts, platformtest.MustScheduled(t, store, 5))
+			acts = append(acts, redistest.MustScheduled(t, store, 5))
 		}
 		var wg sync.WaitGroup
 		var delErr error
@@ -549,34 +548,34 @@ func TestDeleteProductInUse(t *testing.T) {
 		product  func() string
 		wantCode string
 	}{
-		{"no activity", func() string { return platformtest.MustProduct(t, store).ID }, ""},
-		{"scheduled", func() string { return productOf(platformtest.MustScheduled(t, store, 3)) }, redislib.CodeProductInUse},
-		{"running", func() string { return productOf(platformtest.MustActivity(t, store, 3)) }, redislib.CodeProductInUse},
-		{"sold out", func() string { return productOf(platformtest.MustSoldOut(t, store)) }, redislib.CodeProductInUse},
-		{"ended", func() string { return productOf(platformtest.MustEnded(t, store, 3)) }, ""},
-		{"cancelled", func() string { return productOf(platformtest.MustCancelled(t, store, 3)) }, ""},
+		{"no activity", func() string { return redistest.MustProduct(t, store).ID }, ""},
+		{"scheduled", func() string { return productOf(redistest.MustScheduled(t, store, 3)) }, redislib.CodeProductInUse},
+		{"running", func() string { return productOf(redistest.MustActivity(t, store, 3)) }, redislib.CodeProductInUse},
+		{"sold out", func() string { return productOf(redistest.MustSoldOut(t, store)) }, redislib.CodeProductInUse},
+		{"ended", func() string { return productOf(redistest.MustEnded(t, store, 3)) }, ""},
+		{"cancelled", func() string { return productOf(redistest.MustCancelled(t, store, 3)) }, ""},
 		{"registered, not written, ends later", func() string {
-			p := platformtest.MustProduct(t, store)
+			p := redistest.MustProduct(t, store)
 			rdb.SAdd(ctx, redislib.ProductActivitiesKey(p.ID), "orphan1")
 			rdb.HSet(ctx, redislib.ProductActivityEndsKey(p.ID), "orphan1", time.Now().Add(time.Hour).UnixMilli())
 			return p.ID
 		}, redislib.CodeProductInUse},
 		{"registered, not written, ended", func() string {
-			p := platformtest.MustProduct(t, store)
+			p := redistest.MustProduct(t, store)
 			rdb.SAdd(ctx, redislib.ProductActivitiesKey(p.ID), "orphan2")
 			rdb.HSet(ctx, redislib.ProductActivityEndsKey(p.ID), "orphan2", time.Now().Add(-time.Second).UnixMilli())
 			return p.ID
 		}, ""},
 		{"activity moved away", func() string {
-			a := platformtest.MustScheduled(t, store, 3)
-			other := platformtest.MustProduct(t, store)
+			a := redistest.MustScheduled(t, store, 3)
+			other := redistest.MustProduct(t, store)
 			if _, err := store.UpdateActivity(ctx, a.ID, redislib.ActivityChanges{ProductID: &other.ID}); err != nil {
 				t.Fatal(err)
 			}
 			return a.ProductID
 		}, ""},
 		{"move in flight (pinned)", func() string {
-			p := platformtest.MustProduct(t, store)
+			p := redistest.MustProduct(t, store)
 			rdb.ZAdd(ctx, redislib.ProductPinsKey(p.ID), redisZ(time.Now().Add(5*time.Second).UnixMilli(), "pin"))
 			return p.ID
 		}, redislib.CodeProductInUse},
@@ -620,7 +619,7 @@ func TestListAfterScriptFlush(t *testing.T) {
 	srv := redistest.Start(t)
 	store := srv.Store(t)
 	ctx := context.Background()
-	a := platformtest.MustActivity(t, store, 3)
+	a := redistest.MustActivity(t, store, 3)
 	if err := srv.Client(t).ScriptFlush(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -637,8 +636,8 @@ func TestDeleteProductAfterScriptFlush(t *testing.T) {
 	srv := redistest.Start(t)
 	store := srv.Store(t)
 	ctx := context.Background()
-	busy := platformtest.MustActivity(t, store, 3)
-	done := platformtest.MustEnded(t, store, 3)
+	busy := redistest.MustActivity(t, store, 3)
+	done := redistest.MustEnded(t, store, 3)
 	if err := srv.Client(t).ScriptFlush(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -660,16 +659,16 @@ func TestCatalogChangesSurviveCrash(t *testing.T) {
 	srv := redistest.Start(t)
 	store := srv.Store(t)
 	ctx := context.Background()
-	p := platformtest.MustProduct(t, store)
+	p := redistest.MustProduct(t, store)
 	name := "renamed"
 	if _, err := store.UpdateProduct(ctx, p.ID, redislib.ProductChanges{Name: &name}); err != nil {
 		t.Fatal(err)
 	}
-	gone := platformtest.MustProduct(t, store)
+	gone := redistest.MustProduct(t, store)
 	if _, err := store.DeleteProduct(ctx, gone.ID); err != nil {
 		t.Fatal(err)
 	}
-	a := platformtest.MustActivity(t, store, 10)
+	a := redistest.MustActivity(t, store, 10)
 	applied := int64(0)
 	for _, d := range []int64{5, -3, 7} {
 		if _, err := store.AdjustStock(ctx, a.ID, d); err != nil {
@@ -677,12 +676,12 @@ func TestCatalogChangesSurviveCrash(t *testing.T) {
 		}
 		applied += d
 	}
-	c := platformtest.MustActivity(t, store, 10)
+	c := redistest.MustActivity(t, store, 10)
 	cancelled, err := store.CancelActivity(ctx, c.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := platformtest.MustScheduled(t, store, 10)
+	s := redistest.MustScheduled(t, store, 10)
 	ends := s.EndsAt.Add(time.Hour).Truncate(time.Millisecond)
 	if _, err := store.UpdateActivity(ctx, s.ID, redislib.ActivityChanges{EndsAt: &ends}); err != nil {
 		t.Fatal(err)

@@ -6,7 +6,7 @@
 # testdata/fuzz/<Target>/ for `go test -run <Target>/<file>` to replay.
 #
 #   scripts/fuzz.sh                  # every target, 10s each
-#   FUZZTIME=1m scripts/fuzz.sh ./functions/platform
+#   FUZZTIME=1m scripts/fuzz.sh ./functions/httpapi
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fuzztime=${FUZZTIME:-10s}

@@ -4,16 +4,17 @@ package activityorders
 import (
 	"github.com/gofiber/fiber/v2"
 
-	"seckill/functions/platform"
+	"seckill/functions/httpapi"
+	"seckill/functions/server"
 	"seckill/redislib"
 )
 
 // Function lists an activity's orders, for admins.
-var Function = platform.Function{
+var Function = server.Function{
 	Name:    "activityorders",
 	Summary: "list an activity's orders, newest first, optionally by status",
-	Routes: []platform.Route{{Method: fiber.MethodGet, Path: "/activities/:id/orders", Admin: true,
-		Handler: func(d platform.Deps) fiber.Handler { return Handler(d.Store) }}},
+	Routes: []server.Route{{Method: fiber.MethodGet, Path: "/activities/:id/orders", Admin: true,
+		Handler: func(d server.Deps) fiber.Handler { return Handler(d.Store) }}},
 }
 
 // Handler answers GET /activities/:id/orders?status=&limit=&cursor= with
@@ -22,15 +23,15 @@ var Function = platform.Function{
 // than limit while next_cursor is not null.
 func Handler(store *redislib.Store) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		id, err := platform.PathID(c, "id")
+		id, err := httpapi.PathID(c, "id")
 		if err != nil {
 			return err
 		}
 		status := c.Query("status")
 		if status != "" && !redislib.ValidOrderStatus(status) {
-			return platform.Fail(platform.CodeInvalidStatus, "status must be pending, paid, cancelled or expired")
+			return httpapi.Fail(httpapi.CodeInvalidStatus, "status must be pending, paid, cancelled or expired")
 		}
-		q, err := platform.PageQuery(c)
+		q, err := httpapi.PageQuery(c)
 		if err != nil {
 			return err
 		}

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"seckill/functions/activityorders"
-	"seckill/functions/platform/platformtest"
+	"seckill/functions/server/servertest"
 	"seckill/redislib"
 )
 
@@ -16,10 +16,10 @@ type page struct {
 }
 
 func TestActivityOrders(t *testing.T) {
-	env := platformtest.New(t, activityorders.Function)
-	a := platformtest.MustActivity(t, env.Store, 10)
+	env := servertest.New(t, activityorders.Function)
+	a := servertest.MustActivity(t, env.Store, 10)
 	for i := range 6 {
-		o := platformtest.MustWin(t, env.Store, a.ID, fmt.Sprintf("u%d", i))
+		o := servertest.MustWin(t, env.Store, a.ID, fmt.Sprintf("u%d", i))
 		if i < 2 {
 			if _, err := env.Store.PayOrder(t.Context(), o.ID, o.UserID); err != nil {
 				t.Fatal(err)
@@ -51,7 +51,7 @@ func TestActivityOrders(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := env.Do(t, platformtest.Request{Method: http.MethodGet, Path: tc.path, Admin: tc.admin, Header: tc.header})
+			r := env.Do(t, servertest.Request{Method: http.MethodGet, Path: tc.path, Admin: tc.admin, Header: tc.header})
 			if r.Status != tc.wantStatus || r.ErrorCode() != tc.wantCode {
 				t.Fatalf("got %d %s, want %d %q", r.Status, r.Body, tc.wantStatus, tc.wantCode)
 			}
@@ -70,7 +70,7 @@ func TestActivityOrders(t *testing.T) {
 	path := base + "?status=pending&limit=3"
 	for {
 		var p page
-		env.Do(t, platformtest.Request{Method: http.MethodGet, Path: path, Admin: true}).Decode(t, &p)
+		env.Do(t, servertest.Request{Method: http.MethodGet, Path: path, Admin: true}).Decode(t, &p)
 		for _, o := range p.Items {
 			if o.Status != redislib.OrderPending || seen[o.ID] {
 				t.Fatalf("listed %+v (seen before: %v)", o, seen[o.ID])
@@ -87,7 +87,7 @@ func TestActivityOrders(t *testing.T) {
 	}
 
 	env.Redis.Kill()
-	r := env.Do(t, platformtest.Request{Method: http.MethodGet, Path: base, Admin: true})
+	r := env.Do(t, servertest.Request{Method: http.MethodGet, Path: base, Admin: true})
 	if r.Status != http.StatusServiceUnavailable || r.ErrorCode() != redislib.CodeStoreUnavailable {
 		t.Fatalf("Redis down: %d %s", r.Status, r.Body)
 	}

@@ -5,16 +5,17 @@ package activitystats
 import (
 	"github.com/gofiber/fiber/v2"
 
-	"seckill/functions/platform"
+	"seckill/functions/httpapi"
+	"seckill/functions/server"
 	"seckill/redislib"
 )
 
 // Function reports activity statistics, for admins.
-var Function = platform.Function{
+var Function = server.Function{
 	Name:    "activitystats",
 	Summary: "an activity's stock, order counters and stock consistency check",
-	Routes: []platform.Route{{Method: fiber.MethodGet, Path: "/activities/:id/stats", Admin: true,
-		Handler: func(d platform.Deps) fiber.Handler { return Handler(d.Store) }}},
+	Routes: []server.Route{{Method: fiber.MethodGet, Path: "/activities/:id/stats", Admin: true,
+		Handler: func(d server.Deps) fiber.Handler { return Handler(d.Store) }}},
 }
 
 // Handler answers GET /activities/:id/stats with the stock, the remaining
@@ -22,7 +23,7 @@ var Function = platform.Function{
 // remaining + pending + paid == stock, all read in one atomic step.
 func Handler(store *redislib.Store) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		id, err := platform.PathID(c, "id")
+		id, err := httpapi.PathID(c, "id")
 		if err != nil {
 			return err
 		}

@@ -5,16 +5,16 @@ import (
 	"testing"
 
 	"seckill/functions/activitystats"
-	"seckill/functions/platform/platformtest"
+	"seckill/functions/server/servertest"
 	"seckill/redislib"
 )
 
 func TestActivityStats(t *testing.T) {
-	env := platformtest.New(t, activitystats.Function)
+	env := servertest.New(t, activitystats.Function)
 	ctx := t.Context()
-	a := platformtest.MustActivity(t, env.Store, 10)
+	a := servertest.MustActivity(t, env.Store, 10)
 	for _, u := range []string{"paid", "cancelled", "pending"} {
-		o := platformtest.MustWin(t, env.Store, a.ID, u)
+		o := servertest.MustWin(t, env.Store, a.ID, u)
 		switch u {
 		case "paid":
 			if _, err := env.Store.PayOrder(ctx, o.ID, u); err != nil {
@@ -39,18 +39,18 @@ func TestActivityStats(t *testing.T) {
 		{"unknown activity", "/activities/nope/stats", true, nil, http.StatusNotFound, redislib.CodeActivityNotFound},
 		{"bad activity id", "/activities/a.b/stats", true, nil, http.StatusBadRequest, "invalid_id"},
 		{"no token", path, false, nil, http.StatusUnauthorized, "unauthorized"},
-		{"wrong token", path, false, map[string]string{"Authorization": "Bearer " + platformtest.AdminToken + "x"}, http.StatusUnauthorized, "unauthorized"},
+		{"wrong token", path, false, map[string]string{"Authorization": "Bearer " + servertest.AdminToken + "x"}, http.StatusUnauthorized, "unauthorized"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := env.Do(t, platformtest.Request{Method: http.MethodGet, Path: tc.path, Admin: tc.admin, Header: tc.header})
+			r := env.Do(t, servertest.Request{Method: http.MethodGet, Path: tc.path, Admin: tc.admin, Header: tc.header})
 			if r.Status != tc.wantStatus || r.ErrorCode() != tc.wantCode {
 				t.Fatalf("got %d %s, want %d %q", r.Status, r.Body, tc.wantStatus, tc.wantCode)
 			}
 		})
 	}
 
-	got := env.Do(t, platformtest.Request{Method: http.MethodGet, Path: path, Admin: true}).JSON(t)
+	got := env.Do(t, servertest.Request{Method: http.MethodGet, Path: path, Admin: true}).JSON(t)
 	want := map[string]any{"activity_id": a.ID, "stock": 10.0, "initial_stock": 10.0, "remaining": 8.0, "pending": 1.0,
 		"paid": 1.0, "cancelled": 1.0, "expired": 0.0, "overdue": 0.0, "buyers": 3.0, "consistent": true}
 	if len(got) != len(want) {
@@ -64,12 +64,12 @@ func TestActivityStats(t *testing.T) {
 
 	// A stock key out of line with the counters is reported, not hidden.
 	env.Store.Client().IncrBy(ctx, redislib.StockKey(a.ID), 1)
-	if got := env.Do(t, platformtest.Request{Method: http.MethodGet, Path: path, Admin: true}).JSON(t); got["consistent"] != false {
+	if got := env.Do(t, servertest.Request{Method: http.MethodGet, Path: path, Admin: true}).JSON(t); got["consistent"] != false {
 		t.Fatalf("inconsistent stock reported as %v", got)
 	}
 
 	env.Redis.Kill()
-	r := env.Do(t, platformtest.Request{Method: http.MethodGet, Path: path, Admin: true})
+	r := env.Do(t, servertest.Request{Method: http.MethodGet, Path: path, Admin: true})
 	if r.Status != http.StatusServiceUnavailable || r.ErrorCode() != redislib.CodeStoreUnavailable {
 		t.Fatalf("Redis down: %d %s", r.Status, r.Body)
 	}

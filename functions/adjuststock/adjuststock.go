@@ -4,17 +4,18 @@ package adjuststock
 import (
 	"github.com/gofiber/fiber/v2"
 
-	"seckill/functions/platform"
+	"seckill/functions/httpapi"
+	"seckill/functions/server"
 	"seckill/redislib"
 )
 
 // Function changes activity stock (admin).
-var Function = platform.Function{
+var Function = server.Function{
 	Name:    "adjuststock",
 	Summary: "add stock to an activity or remove unsold stock (admin)",
 	Writes:  true,
-	Routes: []platform.Route{{Method: fiber.MethodPost, Path: "/activities/:id/stock", Admin: true,
-		Handler: func(d platform.Deps) fiber.Handler { return Handler(d.Store) }}},
+	Routes: []server.Route{{Method: fiber.MethodPost, Path: "/activities/:id/stock", Admin: true,
+		Handler: func(d server.Deps) fiber.Handler { return Handler(d.Store) }}},
 }
 
 type request struct {
@@ -28,19 +29,19 @@ type request struct {
 // would leave 1..10,000,000, 409 activity_ended / activity_cancelled.
 func Handler(store *redislib.Store) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		id, err := platform.PathID(c, "id")
+		id, err := httpapi.PathID(c, "id")
 		if err != nil {
 			return err
 		}
 		var req request
-		if err := platform.Decode(c, &req); err != nil {
+		if err := httpapi.Decode(c, &req); err != nil {
 			return err
 		}
-		if err := platform.Required(platform.F("delta", req.Delta)); err != nil {
+		if err := httpapi.Required(httpapi.F("delta", req.Delta)); err != nil {
 			return err
 		}
-		if d := *req.Delta; d == 0 || d > platform.MaxStock || d < -platform.MaxStock {
-			return platform.Fail(platform.CodeInvalidDelta, "delta must be a non-zero integer from -%d to %d", platform.MaxStock, platform.MaxStock)
+		if err := redislib.CheckStockDelta(*req.Delta); err != nil {
+			return err
 		}
 		a, err := store.AdjustStock(c.UserContext(), id, *req.Delta)
 		if err != nil {

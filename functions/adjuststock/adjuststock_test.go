@@ -7,14 +7,14 @@ import (
 
 	"seckill/functions/adjuststock"
 	"seckill/functions/getactivity"
-	"seckill/functions/platform"
-	"seckill/functions/platform/platformtest"
+	"seckill/functions/httpapi"
+	"seckill/functions/server/servertest"
 	"seckill/redislib"
 )
 
 func TestAdjustStock(t *testing.T) {
-	env := platformtest.New(t, adjuststock.Function, getactivity.Function)
-	running := func() redislib.Activity { return platformtest.MustActivity(t, env.Store, 10) }
+	env := servertest.New(t, adjuststock.Function, getactivity.Function)
+	running := func() redislib.Activity { return servertest.MustActivity(t, env.Store, 10) }
 	// sold3 is a running activity of 10 units with 3 sold.
 	sold3 := func() redislib.Activity {
 		a := running()
@@ -39,33 +39,33 @@ func TestAdjustStock(t *testing.T) {
 	}{
 		{name: "add", activity: running, body: `{"delta":5}`, wantStatus: 200, wantStock: 15, wantRemaining: 15},
 		{name: "remove unsold", activity: sold3, body: `{"delta":-7}`, wantStatus: 200, wantStock: 3, wantRemaining: 0},
-		{name: "add to sold-out", activity: func() redislib.Activity { return platformtest.MustSoldOut(t, env.Store) },
+		{name: "add to sold-out", activity: func() redislib.Activity { return servertest.MustSoldOut(t, env.Store) },
 			body: `{"delta":2}`, wantStatus: 200, wantStock: 3, wantRemaining: 2},
-		{name: "add before start", activity: func() redislib.Activity { return platformtest.MustScheduled(t, env.Store, 10) },
+		{name: "add before start", activity: func() redislib.Activity { return servertest.MustScheduled(t, env.Store, 10) },
 			body: `{"delta":1}`, wantStatus: 200, wantStock: 11, wantRemaining: 11},
 		{name: "up to the maximum", activity: running, body: `{"delta":9999990}`, wantStatus: 200, wantStock: 10_000_000, wantRemaining: 10_000_000},
 		{name: "below sold", activity: sold3, body: `{"delta":-8}`, wantStatus: 409, wantCode: redislib.CodeStockBelowSold},
 		{name: "to zero", activity: running, body: `{"delta":-10}`, wantStatus: 409, wantCode: redislib.CodeStockOutOfRange},
 		{name: "above the maximum", activity: running, body: `{"delta":9999991}`, wantStatus: 409, wantCode: redislib.CodeStockOutOfRange},
-		{name: "ended", activity: func() redislib.Activity { return platformtest.MustEnded(t, env.Store, 10) },
+		{name: "ended", activity: func() redislib.Activity { return servertest.MustEnded(t, env.Store, 10) },
 			body: `{"delta":1}`, wantStatus: 409, wantCode: redislib.CodeActivityEnded},
-		{name: "cancelled", activity: func() redislib.Activity { return platformtest.MustCancelled(t, env.Store, 10) },
+		{name: "cancelled", activity: func() redislib.Activity { return servertest.MustCancelled(t, env.Store, 10) },
 			body: `{"delta":1}`, wantStatus: 409, wantCode: redislib.CodeActivityCancelled},
-		{name: "zero delta", activity: running, body: `{"delta":0}`, wantStatus: 400, wantCode: platform.CodeInvalidDelta},
-		{name: "delta too large", activity: running, body: `{"delta":10000001}`, wantStatus: 400, wantCode: platform.CodeInvalidDelta},
-		{name: "delta too small", activity: running, body: `{"delta":-10000001}`, wantStatus: 400, wantCode: platform.CodeInvalidDelta},
-		{name: "fractional delta", activity: running, body: `{"delta":1.5}`, wantStatus: 400, wantCode: platform.CodeInvalidFieldType},
-		{name: "string delta", activity: running, body: `{"delta":"1"}`, wantStatus: 400, wantCode: platform.CodeInvalidFieldType},
-		{name: "missing delta", activity: running, body: `{}`, wantStatus: 400, wantCode: platform.CodeMissingField},
-		{name: "unknown field", activity: running, body: `{"delta":1,"stock":3}`, wantStatus: 400, wantCode: platform.CodeUnknownField},
-		{name: "empty body", activity: running, body: "", wantStatus: 400, wantCode: platform.CodeEmptyBody},
-		{name: "malformed", activity: running, body: `{"delta":`, wantStatus: 400, wantCode: platform.CodeMalformedJSON},
-		{name: "bad id", activity: running, path: "/activities/x-y/stock", body: `{"delta":1}`, wantStatus: 400, wantCode: platform.CodeInvalidID},
+		{name: "zero delta", activity: running, body: `{"delta":0}`, wantStatus: 400, wantCode: redislib.CodeInvalidDelta},
+		{name: "delta too large", activity: running, body: `{"delta":10000001}`, wantStatus: 400, wantCode: redislib.CodeInvalidDelta},
+		{name: "delta too small", activity: running, body: `{"delta":-10000001}`, wantStatus: 400, wantCode: redislib.CodeInvalidDelta},
+		{name: "fractional delta", activity: running, body: `{"delta":1.5}`, wantStatus: 400, wantCode: httpapi.CodeInvalidFieldType},
+		{name: "string delta", activity: running, body: `{"delta":"1"}`, wantStatus: 400, wantCode: httpapi.CodeInvalidFieldType},
+		{name: "missing delta", activity: running, body: `{}`, wantStatus: 400, wantCode: httpapi.CodeMissingField},
+		{name: "unknown field", activity: running, body: `{"delta":1,"stock":3}`, wantStatus: 400, wantCode: httpapi.CodeUnknownField},
+		{name: "empty body", activity: running, body: "", wantStatus: 400, wantCode: httpapi.CodeEmptyBody},
+		{name: "malformed", activity: running, body: `{"delta":`, wantStatus: 400, wantCode: httpapi.CodeMalformedJSON},
+		{name: "bad id", activity: running, path: "/activities/x-y/stock", body: `{"delta":1}`, wantStatus: 400, wantCode: redislib.CodeInvalidID},
 		{name: "unknown activity", activity: running, path: "/activities/nosuch/stock", body: `{"delta":1}`,
 			wantStatus: 404, wantCode: redislib.CodeActivityNotFound},
-		{name: "no token", activity: running, body: `{"delta":1}`, noAdmin: true, wantStatus: 401, wantCode: platform.CodeUnauthorized},
+		{name: "no token", activity: running, body: `{"delta":1}`, noAdmin: true, wantStatus: 401, wantCode: httpapi.CodeUnauthorized},
 		{name: "wrong token", activity: running, body: `{"delta":1}`, noAdmin: true, header: map[string]string{"Authorization": "Basic x"},
-			wantStatus: 401, wantCode: platform.CodeUnauthorized},
+			wantStatus: 401, wantCode: httpapi.CodeUnauthorized},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -74,9 +74,9 @@ func TestAdjustStock(t *testing.T) {
 			if path == "" {
 				path = "/activities/" + a.ID + "/stock"
 			}
-			get := platformtest.Request{Method: http.MethodGet, Path: "/activities/" + a.ID}
+			get := servertest.Request{Method: http.MethodGet, Path: "/activities/" + a.ID}
 			before := env.Do(t, get).JSON(t)
-			resp := env.Do(t, platformtest.Request{Method: http.MethodPost, Path: path, Body: tt.body, Admin: !tt.noAdmin, Header: tt.header})
+			resp := env.Do(t, servertest.Request{Method: http.MethodPost, Path: path, Body: tt.body, Admin: !tt.noAdmin, Header: tt.header})
 			if resp.Status != tt.wantStatus || resp.ErrorCode() != tt.wantCode {
 				t.Fatalf("status %d code %q, want %d %q: %s", resp.Status, resp.ErrorCode(), tt.wantStatus, tt.wantCode, resp.Body)
 			}

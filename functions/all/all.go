@@ -23,9 +23,9 @@ import (
 	"seckill/functions/listactivities"
 	"seckill/functions/listproducts"
 	"seckill/functions/payorder"
-	"seckill/functions/platform"
 	"seckill/functions/purchase"
 	"seckill/functions/purchaseresult"
+	"seckill/functions/server"
 	"seckill/functions/storefront"
 	"seckill/functions/updateactivity"
 	"seckill/functions/updateproduct"
@@ -33,7 +33,7 @@ import (
 )
 
 // Functions lists every function.
-var Functions = []platform.Function{
+var Functions = []server.Function{
 	createproduct.Function,
 	getproduct.Function,
 	createactivity.Function,

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"seckill/functions/platform"
-	"seckill/functions/platform/platformtest"
+	"seckill/functions/httpapi"
+	"seckill/functions/server/servertest"
 	"seckill/redislib/redistest"
 )
 
@@ -31,7 +31,7 @@ type rawRequest struct {
 // written: a server refusing an oversized body or header answers before
 // reading all of it and then closes, so a client that only reads after a
 // complete write (net/http's Transport) can see a reset instead of the answer.
-func (c *client) send(t *testing.T, r rawRequest) (int, platform.ErrorBody, []byte) {
+func (c *client) send(t *testing.T, r rawRequest) (int, httpapi.ErrorBody, []byte) {
 	t.Helper()
 	var body io.Reader
 	if r.body != nil {
@@ -47,7 +47,7 @@ func (c *client) send(t *testing.T, r rawRequest) (int, platform.ErrorBody, []by
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Connection", "close")
 	if r.admin {
-		req.Header.Set("Authorization", "Bearer "+platformtest.AdminToken)
+		req.Header.Set("Authorization", "Bearer "+servertest.AdminToken)
 	}
 	for k, v := range r.header {
 		req.Header.Set(k, v)
@@ -65,7 +65,7 @@ func (c *client) send(t *testing.T, r rawRequest) (int, platform.ErrorBody, []by
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	var eb platform.ErrorBody
+	var eb httpapi.ErrorBody
 	_ = json.Unmarshal(b, &eb)
 	return resp.StatusCode, eb, b
 }
@@ -208,7 +208,7 @@ func TestBadInput(t *testing.T) {
 		{"activity: ends in the past", rawRequest{method: "POST", path: postActivity, body: activity(map[string]any{"starts_at": "2020-01-01T00:00:00Z", "ends_at": "2020-01-02T00:00:00Z"}), admin: true}, 400, "ends_in_past", false},
 		// Authentication.
 		{"product: no admin token", rawRequest{method: "POST", path: postProduct, body: s(`{"name":"A","price":1}`)}, 401, "unauthorized", false},
-		{"activity: wrong admin token", rawRequest{method: "POST", path: postActivity, body: activity(nil), header: map[string]string{"Authorization": "Bearer " + platformtest.AdminToken + "x"}}, 401, "unauthorized", false},
+		{"activity: wrong admin token", rawRequest{method: "POST", path: postActivity, body: activity(nil), header: map[string]string{"Authorization": "Bearer " + servertest.AdminToken + "x"}}, 401, "unauthorized", false},
 		// Catalog management (admin).
 		{"update product: no fields", rawRequest{method: "PATCH", path: productPath, body: s(`{}`), admin: true}, 400, "empty_update", false},
 		{"update product: negative price", rawRequest{method: "PATCH", path: productPath, body: s(`{"price":-1}`), admin: true}, 400, "invalid_price", false},

@@ -12,7 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"seckill/functions/platform"
+	"seckill/functions/server"
 	"seckill/redislib"
 	"seckill/redislib/redistest"
 )
@@ -83,7 +83,7 @@ func kindOf(at attempt) string {
 func TestRedisKilledDuringBurst(t *testing.T) {
 	const stock, workers = 100000, 32
 	srv := redistest.Start(t)
-	e := serveWith(t, srv, srv.Config(), func(c *platform.Config) { c.RequestTimeout = time.Second })
+	e := serveWith(t, srv, srv.Config(), func(c *server.Config) { c.RequestTimeout = time.Second })
 	c := newClient(e.base, workers)
 	a := c.mustActivity(t, stock)
 
@@ -179,7 +179,7 @@ func TestRedisDownAnswersPromptly(t *testing.T) {
 	srv := redistest.Start(t)
 	rcfg := srv.Config()
 	rcfg.PoolSize = poolSize
-	e := serveWith(t, srv, rcfg, func(c *platform.Config) { c.RequestTimeout = 500 * time.Millisecond })
+	e := serveWith(t, srv, rcfg, func(c *server.Config) { c.RequestTimeout = 500 * time.Millisecond })
 	c := newClient(e.base, concurrent)
 	a := c.mustActivity(t, 1000)
 
@@ -263,7 +263,7 @@ func TestSlowRedis(t *testing.T) {
 	srv := redistest.Start(t)
 	rcfg := srv.Config()
 	rcfg.PoolSize = poolSize
-	e := serveWith(t, srv, rcfg, func(c *platform.Config) { c.RequestTimeout = 300 * time.Millisecond })
+	e := serveWith(t, srv, rcfg, func(c *server.Config) { c.RequestTimeout = 300 * time.Millisecond })
 	c := newClient(e.base, concurrent)
 	a := c.mustActivity(t, 1000)
 	// Warm up connections and workers, then take the baseline at rest.

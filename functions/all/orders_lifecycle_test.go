@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"seckill/functions/all"
-	"seckill/functions/platform/platformtest"
+	"seckill/functions/server/servertest"
 	"seckill/redislib"
 )
 
@@ -13,11 +13,11 @@ import (
 // history, stats; win and cancel, then the unit is sold again; win and let
 // the window close, then the job expires it.
 func TestOrderLifecycleOverHTTP(t *testing.T) {
-	env := platformtest.New(t, all.Functions...)
-	a := platformtest.MustActivity(t, env.Store, 2, platformtest.PaymentWindow(1))
+	env := servertest.New(t, all.Functions...)
+	a := servertest.MustActivity(t, env.Store, 2, servertest.PaymentWindow(1))
 	do := func(method, path string, body any, admin bool, want int) map[string]any {
 		t.Helper()
-		r := env.Do(t, platformtest.Request{Method: method, Path: path, Body: body, Admin: admin})
+		r := env.Do(t, servertest.Request{Method: method, Path: path, Body: body, Admin: admin})
 		if r.Status != want {
 			t.Fatalf("%s %s: %d %s, want %d", method, path, r.Status, r.Body, want)
 		}
@@ -60,7 +60,7 @@ func TestOrderLifecycleOverHTTP(t *testing.T) {
 	// hold ends.
 	var carol string
 	mustPoll(t, func() bool {
-		resp := env.Do(t, platformtest.Request{Method: http.MethodPost, Path: "/activities/" + a.ID + "/purchase",
+		resp := env.Do(t, servertest.Request{Method: http.MethodPost, Path: "/activities/" + a.ID + "/purchase",
 			Body: map[string]any{"user_id": "carol"}})
 		if resp.Status == http.StatusTooManyRequests {
 			return false // asking often: the rate limit says when to ask again
@@ -83,14 +83,14 @@ func TestOrderLifecycleOverHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	platformtest.WaitRedisTime(t, env.Store, *o.ExpiresAt)
+	servertest.WaitRedisTime(t, env.Store, *o.ExpiresAt)
 	if o := do(http.MethodGet, "/orders/"+carol, nil, false, http.StatusOK); o["status"] != "expired" {
 		t.Fatalf("carol's overdue order reads %v", o)
 	}
 	if j := do(http.MethodPost, "/jobs/expire-orders", nil, true, http.StatusOK); j["expired"] != 1.0 {
 		t.Fatalf("job: %v", j)
 	}
-	r := env.Do(t, platformtest.Request{Method: http.MethodPost, Path: "/orders/" + carol + "/pay", Body: map[string]any{"user_id": "carol"}})
+	r := env.Do(t, servertest.Request{Method: http.MethodPost, Path: "/orders/" + carol + "/pay", Body: map[string]any{"user_id": "carol"}})
 	if r.Status != http.StatusConflict || r.ErrorCode() != redislib.CodeOrderExpired {
 		t.Fatalf("late payment: %d %s", r.Status, r.Body)
 	}

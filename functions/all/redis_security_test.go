@@ -10,7 +10,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"seckill/functions/platform/platformtest"
+	"seckill/functions/server/servertest"
 	"seckill/redislib"
 	"seckill/redislib/redistest"
 )
@@ -80,13 +80,13 @@ func TestRedisACLUserAndSecrets(t *testing.T) {
 		header string
 		want   int
 	}{
-		{"no token", "", 401}, {"bad token", "Bearer " + alice[:len(alice)-2], 401}, {"admin token as user", "Bearer " + platformtest.AdminToken, 401},
+		{"no token", "", 401}, {"bad token", "Bearer " + alice[:len(alice)-2], 401}, {"admin token as user", "Bearer " + servertest.AdminToken, 401},
 	} {
 		if st, _ := c.doAuth("POST", "/activities/"+a.ID+"/purchase", map[string]string{"user_id": "alice"}, tt.header, nil); st != tt.want {
 			t.Errorf("%s: %d, want %d", tt.name, st, tt.want)
 		}
 	}
-	if st, _ := c.doAuth("POST", "/products", map[string]any{"name": "x", "price": 1}, "Bearer wrong-"+platformtest.AdminToken, nil); st != 401 {
+	if st, _ := c.doAuth("POST", "/products", map[string]any{"name": "x", "price": 1}, "Bearer wrong-"+servertest.AdminToken, nil); st != 401 {
 		t.Errorf("wrong admin token: %d", st)
 	}
 	var result struct{ Won bool }
@@ -104,7 +104,7 @@ func TestRedisACLUserAndSecrets(t *testing.T) {
 	if !strings.Contains(logs, `"msg":"request"`) || !strings.Contains(logs, "redis is durable") {
 		t.Fatalf("the log does not look complete:\n%s", logs)
 	}
-	mustNotLeak(t, "the log", logs, redisPassword, jwtSecretAll, platformtest.AdminToken, alice)
+	mustNotLeak(t, "the log", logs, redisPassword, jwtSecretAll, servertest.AdminToken, alice)
 
 	help := exec.Command(bin, "--help")
 	help.Env = append(help.Environ(), env...)

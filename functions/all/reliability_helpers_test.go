@@ -16,8 +16,9 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"seckill/functions/all"
-	"seckill/functions/platform"
-	"seckill/functions/platform/platformtest"
+	"seckill/functions/httpapi"
+	"seckill/functions/server"
+	"seckill/functions/server/servertest"
 	"seckill/redislib"
 	"seckill/redislib/redistest"
 )
@@ -28,24 +29,24 @@ type sysEnv struct {
 	base  string
 	rdb   *redis.Client
 	store *redislib.Store
-	cfg   platform.Config
+	cfg   server.Config
 }
 
 // serveWith serves every function on a free port with the test
 // configuration changed by configure and a Redis client from rcfg.
-func serveWith(t *testing.T, srv *redistest.Server, rcfg redislib.Config, configure func(*platform.Config)) *sysEnv {
+func serveWith(t *testing.T, srv *redistest.Server, rcfg redislib.Config, configure func(*server.Config)) *sysEnv {
 	t.Helper()
 	rdb, err := redislib.NewClient(rcfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = rdb.Close() })
-	cfg := platform.TestConfig(platformtest.AdminToken)
+	cfg := server.TestConfig(servertest.AdminToken)
 	if configure != nil {
 		configure(&cfg)
 	}
 	store := redislib.NewStore(rdb)
-	base := platformtest.Listen(t, platform.Deps{Store: store, Log: platformtest.Logger(), Config: cfg}, all.Functions...)
+	base := servertest.Listen(t, server.Deps{Store: store, Log: servertest.Logger(), Config: cfg}, all.Functions...)
 	return &sysEnv{base: base, rdb: rdb, store: store, cfg: cfg}
 }
 
@@ -65,7 +66,7 @@ type attempt struct {
 func (c *client) purchase(activityID, user string) attempt {
 	var body struct {
 		redislib.PurchaseResult
-		Error platform.ErrorDetail `json:"error"`
+		Error httpapi.ErrorDetail `json:"error"`
 	}
 	start := time.Now()
 	st, err := c.do("POST", "/activities/"+activityID+"/purchase", map[string]string{"user_id": user}, false, &body)

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"seckill/functions/platform"
+	"seckill/functions/server"
 	"seckill/redislib"
 	"seckill/redislib/redistest"
 )
@@ -147,7 +147,7 @@ func TestSoak(t *testing.T) {
 	// 2 s bound. The fault tests cover that 503.
 	rcfg := srv.Config()
 	rcfg.Timeout = 10 * time.Second
-	e := serveWith(t, srv, rcfg, func(c *platform.Config) { c.RequestTimeout = 10 * time.Second })
+	e := serveWith(t, srv, rcfg, func(c *server.Config) { c.RequestTimeout = 10 * time.Second })
 	c := newClient(e.base, workers)
 	a := c.mustActivity(t, 10_000_000)
 	defer func() {

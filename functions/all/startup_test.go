@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"seckill/functions/platform/platformtest"
+	"seckill/functions/server/servertest"
 	"seckill/redislib/redistest"
 )
 
@@ -87,7 +87,7 @@ func TestStartupWithRedisDown(t *testing.T) {
 		st, err := c.do("GET", "/readyz", nil, false, nil)
 		return err == nil && st == http.StatusOK
 	}, "/readyz answers 200 once Redis is back")
-	c.token = platformtest.AdminToken
+	c.token = servertest.AdminToken
 	a := c.mustActivity(t, 1)
 	var res struct{ Outcome string }
 	if st, err := c.do("POST", "/activities/"+a.ID+"/purchase", map[string]string{"user_id": "u"}, false, &res); err != nil || st != 200 || res.Outcome != "won" {

@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"seckill/functions/all"
-	"seckill/functions/platform/platformtest"
+	"seckill/functions/server/servertest"
 	"seckill/redislib"
 	"seckill/redislib/redistest"
 )
@@ -32,7 +32,7 @@ type client struct {
 
 func newClient(base string, conns int) *client {
 	tr := &http.Transport{MaxIdleConns: conns, MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}
-	return &client{base: base, token: platformtest.AdminToken, http: &http.Client{Transport: tr, Timeout: 10 * time.Second}}
+	return &client{base: base, token: servertest.AdminToken, http: &http.Client{Transport: tr, Timeout: 10 * time.Second}}
 }
 
 // do sends a JSON request and decodes a JSON answer into out.
@@ -86,7 +86,7 @@ func (c *client) mustActivity(t *testing.T, stock int) redislib.Activity {
 // serve runs every function on a free port over real HTTP.
 func serve(t *testing.T, srv *redistest.Server) string {
 	t.Helper()
-	env := platformtest.NewOn(t, srv, all.Functions...)
+	env := servertest.NewOn(t, srv, all.Functions...)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -310,7 +310,7 @@ func startProcess(t *testing.T, bin string, srv *redistest.Server, env ...string
 	port := redistest.FreePort(t)
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port), "REDIS_ADDR="+srv.Addr,
-		"ADMIN_TOKEN="+platformtest.AdminToken, "LOG_LEVEL=warn")
+		"ADMIN_TOKEN="+servertest.AdminToken, "LOG_LEVEL=warn")
 	cmd.Env = append(cmd.Env, env...)
 	p := &process{base: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd, done: make(chan struct{}), logs: &syncBuffer{}}
 	cmd.Stdout, cmd.Stderr = p.logs, p.logs

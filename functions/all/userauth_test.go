@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"seckill/functions/platform"
-	"seckill/functions/platform/platformtest"
+	"seckill/functions/server"
+	"seckill/functions/server/servertest"
 	"seckill/redislib"
 	"seckill/redislib/redistest"
 )
@@ -17,11 +17,11 @@ import (
 // with the admin token, and refused requests change nothing.
 func TestUserTokensAcrossFunctions(t *testing.T) {
 	srv := redistest.Start(t)
-	e := serveWith(t, srv, srv.Config(), func(c *platform.Config) { c.UserJWTSecret = jwtSecretAll })
+	e := serveWith(t, srv, srv.Config(), func(c *server.Config) { c.UserJWTSecret = jwtSecretAll })
 	c := newClient(e.base, 4)
 	a := c.mustActivity(t, 10)
 	bearer := func(user string) string { return "Bearer " + userJWT(t, user) }
-	admin := "Bearer " + platformtest.AdminToken
+	admin := "Bearer " + servertest.AdminToken
 
 	buy := func(user string) string {
 		t.Helper()

@@ -13,7 +13,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"seckill/functions/platform"
+	"seckill/functions/server"
 )
 
 //go:embed openapi.yaml
@@ -36,12 +36,12 @@ const (
 )
 
 // Function serves the API documentation.
-var Function = platform.Function{
+var Function = server.Function{
 	Name:    "apidocs",
 	Summary: "the API's OpenAPI 3 document and Swagger UI on it",
-	Routes: []platform.Route{
-		{Method: fiber.MethodGet, Path: "/openapi.json", Handler: func(platform.Deps) fiber.Handler { return OpenAPIHandler() }},
-		{Method: fiber.MethodGet, Path: "/docs", Handler: func(platform.Deps) fiber.Handler { return DocsHandler() }},
+	Routes: []server.Route{
+		{Method: fiber.MethodGet, Path: "/openapi.json", Handler: func(server.Deps) fiber.Handler { return OpenAPIHandler() }},
+		{Method: fiber.MethodGet, Path: "/docs", Handler: func(server.Deps) fiber.Handler { return DocsHandler() }},
 		asset("swagger-ui-bundle.js", mimeJS),
 		asset("swagger-ui.css", mimeCSS),
 		asset("swagger-initializer.js", mimeJS),
@@ -80,14 +80,14 @@ func DocsHandler() fiber.Handler {
 // asset is the route of one of Swagger UI's files, GET /docs/<name>. A file
 // stored gzip-compressed (<name>.gz) goes as it is to a client that accepts
 // gzip (every browser), and decompressed, once, to any other.
-func asset(name, contentType string) platform.Route {
+func asset(name, contentType string) server.Route {
 	var body, gz []byte
 	if b, err := swaggerUI.ReadFile("swaggerui/" + name + ".gz"); err == nil {
 		gz, body = b, mustGunzip(name, b)
 	} else {
 		body = mustRead(name)
 	}
-	return platform.Route{Method: fiber.MethodGet, Path: "/docs/" + name, Handler: func(platform.Deps) fiber.Handler {
+	return server.Route{Method: fiber.MethodGet, Path: "/docs/" + name, Handler: func(server.Deps) fiber.Handler {
 		return func(c *fiber.Ctx) error {
 			c.Set(fiber.HeaderContentType, contentType)
 			c.Set(fiber.HeaderXContentTypeOptions, "nosniff")

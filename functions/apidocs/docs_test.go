@@ -17,12 +17,13 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"seckill/functions/apidocs"
-	"seckill/functions/platform"
-	"seckill/functions/platform/platformtest"
+	"seckill/functions/httpapi"
+	"seckill/functions/server"
+	"seckill/functions/server/servertest"
 )
 
 func docsApp() *fiber.App {
-	return platform.NewApp(platform.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Config: platform.TestConfig("t")}, nil, apidocs.Function)
+	return server.NewApp(server.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Config: server.TestConfig("t")}, nil, apidocs.Function)
 }
 
 // TestDocsPageLoadsTheSpec follows what a browser does with GET /docs: every
@@ -30,7 +31,7 @@ func docsApp() *fiber.App {
 // type, and the start-up script points Swagger UI at the served document.
 func TestDocsPageLoadsTheSpec(t *testing.T) {
 	app := docsApp()
-	r := platformtest.Do(t, app, platformtest.Request{Method: "GET", Path: "/docs"})
+	r := servertest.Do(t, app, servertest.Request{Method: "GET", Path: "/docs"})
 	if r.Status != 200 || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") {
 		t.Fatalf("GET /docs: %d %s", r.Status, r.Header.Get("Content-Type"))
 	}
@@ -55,7 +56,7 @@ func TestDocsPageLoadsTheSpec(t *testing.T) {
 			continue
 		}
 		loaded[url] = true
-		a := platformtest.Do(t, app, platformtest.Request{Method: "GET", Path: url})
+		a := servertest.Do(t, app, servertest.Request{Method: "GET", Path: url})
 		ext := url[strings.LastIndexByte(url, '.'):]
 		if a.Status != 200 || !strings.HasPrefix(a.Header.Get("Content-Type"), wantType[ext]) || wantType[ext] == "" || len(a.Body) == 0 {
 			t.Errorf("GET %s: %d, Content-Type %q, %d bytes", url, a.Status, a.Header.Get("Content-Type"), len(a.Body))
@@ -68,7 +69,7 @@ func TestDocsPageLoadsTheSpec(t *testing.T) {
 	}
 
 	// The start-up script: Swagger UI on the served document, no online validator.
-	init := string(platformtest.Do(t, app, platformtest.Request{Method: "GET", Path: "/docs/swagger-initializer.js"}).Body)
+	init := string(servertest.Do(t, app, servertest.Request{Method: "GET", Path: "/docs/swagger-initializer.js"}).Body)
 	m := regexp.MustCompile(`\burl:\s*"([^"]+)"`).FindStringSubmatch(init)
 	if m == nil || !strings.Contains(init, "SwaggerUIBundle(") {
 		t.Fatalf("the start-up script does not start Swagger UI on a document:\n%s", init)
@@ -76,7 +77,7 @@ func TestDocsPageLoadsTheSpec(t *testing.T) {
 	if !regexp.MustCompile(`validatorUrl:\s*null`).MatchString(init) {
 		t.Error("the start-up script leaves Swagger UI's online validator on")
 	}
-	spec := platformtest.Do(t, app, platformtest.Request{Method: "GET", Path: m[1]})
+	spec := servertest.Do(t, app, servertest.Request{Method: "GET", Path: m[1]})
 	if spec.Status != 200 || !bytes.Equal(spec.Body, apidocs.SpecJSON()) {
 		t.Fatalf("GET %s (the document Swagger UI loads): %d, %d bytes; want the OpenAPI document", m[1], spec.Status, len(spec.Body))
 	}
@@ -99,7 +100,7 @@ func TestSwaggerUIFilesAreTheRelease(t *testing.T) {
 	app := docsApp()
 	for _, name := range []string{"swagger-ui-bundle.js", "swagger-ui.css"} {
 		t.Run(name, func(t *testing.T) {
-			plain := platformtest.Do(t, app, platformtest.Request{Method: "GET", Path: "/docs/" + name})
+			plain := servertest.Do(t, app, servertest.Request{Method: "GET", Path: "/docs/" + name})
 			if plain.Status != 200 || plain.Header.Get("Content-Encoding") != "" {
 				t.Fatalf("without Accept-Encoding: %d, Content-Encoding %q", plain.Status, plain.Header.Get("Content-Encoding"))
 			}
@@ -107,10 +108,10 @@ func TestSwaggerUIFilesAreTheRelease(t *testing.T) {
 			if want := regexp.MustCompile("`" + regexp.QuoteMeta(name) + "` \\| `([0-9a-f]{64})`").FindSubmatch(notes); want == nil || string(want[1]) != hex.EncodeToString(sum[:]) {
 				t.Errorf("served %s has sha256 %x; swaggerui/README.md records %q", name, sum, want)
 			}
-			if br := platformtest.Do(t, app, platformtest.Request{Method: "GET", Path: "/docs/" + name, Header: map[string]string{"Accept-Encoding": "br"}}); br.Header.Get("Content-Encoding") != "" || !bytes.Equal(br.Body, plain.Body) {
+			if br := servertest.Do(t, app, servertest.Request{Method: "GET", Path: "/docs/" + name, Header: map[string]string{"Accept-Encoding": "br"}}); br.Header.Get("Content-Encoding") != "" || !bytes.Equal(br.Body, plain.Body) {
 				t.Fatalf("to a client that does not accept gzip: Content-Encoding %q, %d bytes", br.Header.Get("Content-Encoding"), len(br.Body))
 			}
-			gz := platformtest.Do(t, app, platformtest.Request{Method: "GET", Path: "/docs/" + name, Header: map[string]string{"Accept-Encoding": "gzip, deflate, br"}})
+			gz := servertest.Do(t, app, servertest.Request{Method: "GET", Path: "/docs/" + name, Header: map[string]string{"Accept-Encoding": "gzip, deflate, br"}})
 			if gz.Status != 200 || gz.Header.Get("Content-Encoding") != "gzip" || !strings.Contains(gz.Header.Get("Vary"), "Accept-Encoding") {
 				t.Fatalf("with Accept-Encoding gzip: %d, Content-Encoding %q, Vary %q", gz.Status, gz.Header.Get("Content-Encoding"), gz.Header.Get("Vary"))
 			}
@@ -124,14 +125,14 @@ func TestSwaggerUIFilesAreTheRelease(t *testing.T) {
 			}
 		})
 	}
-	bundle := platformtest.Do(t, app, platformtest.Request{Method: "GET", Path: "/docs/swagger-ui-bundle.js"}).Body
+	bundle := servertest.Do(t, app, servertest.Request{Method: "GET", Path: "/docs/swagger-ui-bundle.js"}).Body
 	if !bytes.Contains(bundle, []byte(`PACKAGE_VERSION:"`+version+`"`)) {
 		t.Fatalf("the bundle is not swagger-ui %s, the version swaggerui/README.md names", version)
 	}
 }
 
 // TestErrorCodeTableIsTheCode checks the one table of error codes, in the
-// document's description, against the code's (platform.Codes): the same
+// document's description, against the code's (httpapi.Codes): the same
 // codes, each under its status.
 func TestErrorCodeTableIsTheCode(t *testing.T) {
 	doc := mustSpec(t)
@@ -152,12 +153,12 @@ func TestErrorCodeTableIsTheCode(t *testing.T) {
 		t.Fatal("the document's description has no table of error codes")
 	}
 	var missing []string
-	for c, status := range platform.Codes() {
+	for c, status := range httpapi.Codes() {
 		switch got, ok := listed[c]; {
 		case !ok:
 			missing = append(missing, c)
 		case got != strconv.Itoa(status):
-			t.Errorf("code %s listed under %s; platform.Status gives %d", c, got, status)
+			t.Errorf("code %s listed under %s; httpapi.Status gives %d", c, got, status)
 		}
 	}
 	sort.Strings(missing)
@@ -165,7 +166,7 @@ func TestErrorCodeTableIsTheCode(t *testing.T) {
 		t.Errorf("codes missing from the table in openapi.yaml: %v", missing)
 	}
 	for c := range listed {
-		if _, ok := platform.Codes()[c]; !ok {
+		if _, ok := httpapi.Codes()[c]; !ok {
 			t.Errorf("the table lists %s, which is no error code", c)
 		}
 	}

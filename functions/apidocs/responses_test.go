@@ -17,7 +17,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 
 	"seckill/functions/all"
-	"seckill/functions/platform/platformtest"
+	"seckill/functions/server/servertest"
 	"seckill/redislib"
 )
 
@@ -72,9 +72,9 @@ func (v *validator) route(method, path string) (*routers.Route, map[string]strin
 
 // mustCheck sends req, checks the status, and validates the response (and,
 // when validRequest, the request) against the document.
-func (v *validator) mustCheck(t *testing.T, env *platformtest.Env, req platformtest.Request, wantStatus int, wantCode string, validRequest bool) platformtest.Response {
+func (v *validator) mustCheck(t *testing.T, env *servertest.Env, req servertest.Request, wantStatus int, wantCode string, validRequest bool) servertest.Response {
 	t.Helper()
-	var resp platformtest.Response
+	var resp servertest.Response
 	if wantStatus == http.StatusRequestEntityTooLarge {
 		resp = mustDoHTTP(t, env, req) // app.Test reports the refused body as its own error
 	} else {
@@ -118,7 +118,7 @@ func (v *validator) mustCheck(t *testing.T, env *platformtest.Env, req platformt
 }
 
 // mustDoHTTP sends req to env's app over a real loopback connection.
-func mustDoHTTP(t *testing.T, env *platformtest.Env, req platformtest.Request) platformtest.Response {
+func mustDoHTTP(t *testing.T, env *servertest.Env, req servertest.Request) servertest.Response {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -130,7 +130,7 @@ func mustDoHTTP(t *testing.T, env *platformtest.Env, req platformtest.Request) p
 	hr, _ := http.NewRequest(req.Method, "http://"+ln.Addr().String()+req.Path, bytes.NewReader(body))
 	hr.Header.Set("Content-Type", "application/json")
 	if req.Admin {
-		hr.Header.Set("Authorization", "Bearer "+platformtest.AdminToken)
+		hr.Header.Set("Authorization", "Bearer "+servertest.AdminToken)
 	}
 	r, err := http.DefaultClient.Do(hr)
 	if err != nil {
@@ -138,7 +138,7 @@ func mustDoHTTP(t *testing.T, env *platformtest.Env, req platformtest.Request) p
 	}
 	defer r.Body.Close()
 	b, _ := io.ReadAll(r.Body)
-	return platformtest.Response{Status: r.StatusCode, Header: r.Header, Body: b}
+	return servertest.Response{Status: r.StatusCode, Header: r.Header, Body: b}
 }
 
 // Real answers of every served operation, successes and the errors that can
@@ -147,12 +147,12 @@ func mustDoHTTP(t *testing.T, env *platformtest.Env, req platformtest.Request) p
 // any drift between the handlers and the spec.
 func TestResponsesMatchSpec(t *testing.T) {
 	v := newValidator(t)
-	env := platformtest.New(t, all.Functions...)
-	ok := func(req platformtest.Request, status int) platformtest.Response {
+	env := servertest.New(t, all.Functions...)
+	ok := func(req servertest.Request, status int) servertest.Response {
 		t.Helper()
 		return v.mustCheck(t, env, req, status, "", true)
 	}
-	fail := func(req platformtest.Request, status int, code string) {
+	fail := func(req servertest.Request, status int, code string) {
 		t.Helper()
 		v.mustCheck(t, env, req, status, code, false)
 	}
@@ -161,10 +161,10 @@ func TestResponsesMatchSpec(t *testing.T) {
 	big := obj{"name": strings.Repeat("x", 20000), "price": 1}
 
 	// Products.
-	p := ok(platformtest.Request{Method: "POST", Path: "/products", Admin: true, Body: obj{"name": "Phone", "description": "black", "price": 49900}}, 201).JSON(t)
+	p := ok(servertest.Request{Method: "POST", Path: "/products", Admin: true, Body: obj{"name": "Phone", "description": "black", "price": 49900}}, 201).JSON(t)
 	pid := p["id"].(string)
-	ok(platformtest.Request{Method: "POST", Path: "/products", Admin: true, Body: obj{"name": "No description", "price": 0}}, 201)
-	fail(platformtest.Request{Method: "POST", Path: "/products", Body: obj{"name": "x", "price": 1}}, 401, "unauthorized")
+	ok(servertest.Request{Method: "POST", Path: "/products", Admin: true, Body: obj{"name": "No description", "price": 0}}, 201)
+	fail(servertest.Request{Method: "POST", Path: "/products", Body: obj{"name": "x", "price": 1}}, 401, "unauthorized")
 	for _, c := range []struct {
 		body any
 		code string
@@ -173,12 +173,12 @@ func TestResponsesMatchSpec(t *testing.T) {
 		{obj{"name": 7, "price": 1}, "invalid_field_type"}, {obj{"price": 1}, "missing_field"}, {obj{"name": "", "price": 1}, "invalid_name"},
 		{obj{"name": "x", "description": "a\x00b", "price": 1}, "invalid_description"}, {obj{"name": "x", "price": -1}, "invalid_price"},
 	} {
-		fail(platformtest.Request{Method: "POST", Path: "/products", Admin: true, Body: c.body}, 400, c.code)
+		fail(servertest.Request{Method: "POST", Path: "/products", Admin: true, Body: c.body}, 400, c.code)
 	}
-	fail(platformtest.Request{Method: "POST", Path: "/products", Admin: true, Body: big}, 413, "body_too_large")
-	ok(platformtest.Request{Method: "GET", Path: "/products/" + pid}, 200)
-	fail(platformtest.Request{Method: "GET", Path: "/products/nosuch"}, 404, "product_not_found")
-	fail(platformtest.Request{Method: "GET", Path: "/products/bad.id"}, 400, "invalid_id")
+	fail(servertest.Request{Method: "POST", Path: "/products", Admin: true, Body: big}, 413, "body_too_large")
+	ok(servertest.Request{Method: "GET", Path: "/products/" + pid}, 200)
+	fail(servertest.Request{Method: "GET", Path: "/products/nosuch"}, 404, "product_not_found")
+	fail(servertest.Request{Method: "GET", Path: "/products/bad.id"}, 400, "invalid_id")
 
 	// Activities.
 	newAct := func(extra obj) obj {
@@ -188,16 +188,16 @@ func TestResponsesMatchSpec(t *testing.T) {
 		}
 		return a
 	}
-	a := ok(platformtest.Request{Method: "POST", Path: "/activities", Admin: true, Body: newAct(nil)}, 201).JSON(t)
+	a := ok(servertest.Request{Method: "POST", Path: "/activities", Admin: true, Body: newAct(nil)}, 201).JSON(t)
 	aid := a["id"].(string)
-	sched := ok(platformtest.Request{Method: "POST", Path: "/activities", Admin: true, Body: newAct(obj{"starts_at": future(time.Hour), "ends_at": future(2 * time.Hour), "payment_window": 0})}, 201).JSON(t)
+	sched := ok(servertest.Request{Method: "POST", Path: "/activities", Admin: true, Body: newAct(obj{"starts_at": future(time.Hour), "ends_at": future(2 * time.Hour), "payment_window": 0})}, 201).JSON(t)
 	// An activity cannot be created in the past: end one by moving its end.
-	ended := platformtest.MustActivity(t, env.Store, 1)
+	ended := servertest.MustActivity(t, env.Store, 1)
 	if err := env.Store.Client().HSet(context.Background(), redislib.ActivityKey(ended.ID), "ends_at", time.Now().Add(-time.Second).UnixMilli()).Err(); err != nil {
 		t.Fatal(err)
 	}
-	fail(platformtest.Request{Method: "POST", Path: "/activities", Body: newAct(nil)}, 401, "unauthorized")
-	deleted := platformtest.MustProduct(t, env.Store)
+	fail(servertest.Request{Method: "POST", Path: "/activities", Body: newAct(nil)}, 401, "unauthorized")
+	deleted := servertest.MustProduct(t, env.Store)
 	if err := env.Store.Client().HSet(context.Background(), redislib.ProductKey(deleted.ID), "deleted", "1").Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -213,18 +213,18 @@ func TestResponsesMatchSpec(t *testing.T) {
 		{newAct(obj{"product_id": deleted.ID}), "product_deleted"},
 		{newAct(obj{"starts_at": future(-2 * time.Hour), "ends_at": future(-time.Hour)}), "ends_in_past"},
 	} {
-		fail(platformtest.Request{Method: "POST", Path: "/activities", Admin: true, Body: c.body}, 400, c.code)
+		fail(servertest.Request{Method: "POST", Path: "/activities", Admin: true, Body: c.body}, 400, c.code)
 	}
-	fail(platformtest.Request{Method: "POST", Path: "/activities", Admin: true, Body: big}, 413, "body_too_large")
-	ok(platformtest.Request{Method: "GET", Path: "/activities/" + aid}, 200)
-	ok(platformtest.Request{Method: "GET", Path: "/activities/" + sched["id"].(string)}, 200)
-	ok(platformtest.Request{Method: "GET", Path: "/activities/" + ended.ID}, 200)
-	fail(platformtest.Request{Method: "GET", Path: "/activities/nosuch"}, 404, "activity_not_found")
-	fail(platformtest.Request{Method: "GET", Path: "/activities/a.b"}, 400, "invalid_id")
+	fail(servertest.Request{Method: "POST", Path: "/activities", Admin: true, Body: big}, 413, "body_too_large")
+	ok(servertest.Request{Method: "GET", Path: "/activities/" + aid}, 200)
+	ok(servertest.Request{Method: "GET", Path: "/activities/" + sched["id"].(string)}, 200)
+	ok(servertest.Request{Method: "GET", Path: "/activities/" + ended.ID}, 200)
+	fail(servertest.Request{Method: "GET", Path: "/activities/nosuch"}, 404, "activity_not_found")
+	fail(servertest.Request{Method: "GET", Path: "/activities/a.b"}, 400, "invalid_id")
 
 	// Purchases: every outcome, then the errors.
-	buy := func(act, user string) platformtest.Request {
-		return platformtest.Request{Method: "POST", Path: "/activities/" + act + "/purchase", Body: obj{"user_id": user}}
+	buy := func(act, user string) servertest.Request {
+		return servertest.Request{Method: "POST", Path: "/activities/" + act + "/purchase", Body: obj{"user_id": user}}
 	}
 	for _, c := range []struct{ act, user, outcome string }{
 		{aid, "u1", "won"}, {aid, "u1", "already_won"}, {aid, "u2", "won"}, {aid, "u3", "sold_out"},
@@ -237,26 +237,26 @@ func TestResponsesMatchSpec(t *testing.T) {
 	fail(buy("nosuch", "u1"), 404, "activity_not_found")
 	fail(buy("a.b", "u1"), 400, "invalid_id")
 	fail(buy(aid, "has space"), 400, "invalid_user_id")
-	fail(platformtest.Request{Method: "POST", Path: "/activities/" + aid + "/purchase", Body: ""}, 400, "empty_body")
-	fail(platformtest.Request{Method: "POST", Path: "/activities/" + aid + "/purchase", Body: "{"}, 400, "malformed_json")
-	fail(platformtest.Request{Method: "POST", Path: "/activities/" + aid + "/purchase", Body: obj{"user": "u"}}, 400, "unknown_field")
-	fail(platformtest.Request{Method: "POST", Path: "/activities/" + aid + "/purchase", Body: obj{"user_id": 1}}, 400, "invalid_field_type")
-	fail(platformtest.Request{Method: "POST", Path: "/activities/" + aid + "/purchase", Body: obj{}}, 400, "missing_field")
-	fail(platformtest.Request{Method: "POST", Path: "/activities/" + aid + "/purchase", Body: obj{"user_id": strings.Repeat("u", 20000)}}, 413, "body_too_large")
+	fail(servertest.Request{Method: "POST", Path: "/activities/" + aid + "/purchase", Body: ""}, 400, "empty_body")
+	fail(servertest.Request{Method: "POST", Path: "/activities/" + aid + "/purchase", Body: "{"}, 400, "malformed_json")
+	fail(servertest.Request{Method: "POST", Path: "/activities/" + aid + "/purchase", Body: obj{"user": "u"}}, 400, "unknown_field")
+	fail(servertest.Request{Method: "POST", Path: "/activities/" + aid + "/purchase", Body: obj{"user_id": 1}}, 400, "invalid_field_type")
+	fail(servertest.Request{Method: "POST", Path: "/activities/" + aid + "/purchase", Body: obj{}}, 400, "missing_field")
+	fail(servertest.Request{Method: "POST", Path: "/activities/" + aid + "/purchase", Body: obj{"user_id": strings.Repeat("u", 20000)}}, 413, "body_too_large")
 
-	if won := ok(platformtest.Request{Method: "GET", Path: "/activities/" + aid + "/purchases/u1"}, 200).JSON(t); won["won"] != true || won["order_id"] == nil {
+	if won := ok(servertest.Request{Method: "GET", Path: "/activities/" + aid + "/purchases/u1"}, 200).JSON(t); won["won"] != true || won["order_id"] == nil {
 		t.Fatalf("purchase result of a winner: %v", won)
 	}
-	if lost := ok(platformtest.Request{Method: "GET", Path: "/activities/" + aid + "/purchases/u3"}, 200).JSON(t); lost["won"] != false {
+	if lost := ok(servertest.Request{Method: "GET", Path: "/activities/" + aid + "/purchases/u3"}, 200).JSON(t); lost["won"] != false {
 		t.Fatalf("purchase result of a loser: %v", lost)
 	}
-	fail(platformtest.Request{Method: "GET", Path: "/activities/nosuch/purchases/u1"}, 404, "activity_not_found")
-	fail(platformtest.Request{Method: "GET", Path: "/activities/a.b/purchases/u1"}, 400, "invalid_id")
-	fail(platformtest.Request{Method: "GET", Path: "/activities/" + aid + "/purchases/a%20b"}, 400, "invalid_user_id")
+	fail(servertest.Request{Method: "GET", Path: "/activities/nosuch/purchases/u1"}, 404, "activity_not_found")
+	fail(servertest.Request{Method: "GET", Path: "/activities/a.b/purchases/u1"}, 400, "invalid_id")
+	fail(servertest.Request{Method: "GET", Path: "/activities/" + aid + "/purchases/a%20b"}, 400, "invalid_user_id")
 
 	// Catalog management.
-	req := func(method, path string, admin bool, body any) platformtest.Request {
-		return platformtest.Request{Method: method, Path: path, Admin: admin, Body: body}
+	req := func(method, path string, admin bool, body any) servertest.Request {
+		return servertest.Request{Method: method, Path: path, Admin: admin, Body: body}
 	}
 	ok(req("GET", "/products?limit=2", false, nil), 200)
 	fail(req("GET", "/products?limit=0", false, nil), 400, "invalid_limit")
@@ -295,36 +295,36 @@ func TestResponsesMatchSpec(t *testing.T) {
 	ok(req("POST", "/jobs/expire-orders", true, nil), 200)
 
 	// Operations and docs.
-	ok(platformtest.Request{Method: "GET", Path: "/livez"}, 200)
-	ok(platformtest.Request{Method: "GET", Path: "/readyz"}, 200)
-	ok(platformtest.Request{Method: "GET", Path: "/metrics"}, 200)
-	ok(platformtest.Request{Method: "GET", Path: "/openapi.json"}, 200)
-	ok(platformtest.Request{Method: "GET", Path: "/docs"}, 200)
-	ok(platformtest.Request{Method: "GET", Path: "/docs/swagger-ui-bundle.js"}, 200)
-	ok(platformtest.Request{Method: "GET", Path: "/docs/swagger-ui.css"}, 200)
-	ok(platformtest.Request{Method: "GET", Path: "/docs/swagger-initializer.js"}, 200)
+	ok(servertest.Request{Method: "GET", Path: "/livez"}, 200)
+	ok(servertest.Request{Method: "GET", Path: "/readyz"}, 200)
+	ok(servertest.Request{Method: "GET", Path: "/metrics"}, 200)
+	ok(servertest.Request{Method: "GET", Path: "/openapi.json"}, 200)
+	ok(servertest.Request{Method: "GET", Path: "/docs"}, 200)
+	ok(servertest.Request{Method: "GET", Path: "/docs/swagger-ui-bundle.js"}, 200)
+	ok(servertest.Request{Method: "GET", Path: "/docs/swagger-ui.css"}, 200)
+	ok(servertest.Request{Method: "GET", Path: "/docs/swagger-initializer.js"}, 200)
 
 	// Storefront: the page (also as a sale's page), its assets, and again
 	// with their ETags; the server's clock.
 	for _, path := range []string{"/", "/?activity=" + aid, "/storefront.js", "/storefront.css"} {
-		etag := ok(platformtest.Request{Method: "GET", Path: path}, 200).Header.Get("ETag")
+		etag := ok(servertest.Request{Method: "GET", Path: path}, 200).Header.Get("ETag")
 		if etag == "" {
 			t.Fatalf("GET %s: no ETag", path)
 		}
-		ok(platformtest.Request{Method: "GET", Path: path, Header: map[string]string{"If-None-Match": etag}}, 304)
+		ok(servertest.Request{Method: "GET", Path: path, Header: map[string]string{"If-None-Match": etag}}, 304)
 	}
-	ok(platformtest.Request{Method: "GET", Path: "/time"}, 200)
+	ok(servertest.Request{Method: "GET", Path: "/time"}, 200)
 
 	// Redis down: every Redis-backed operation answers 503 store_unavailable.
 	env.Redis.Kill()
-	fail(platformtest.Request{Method: "GET", Path: "/readyz"}, 503, "store_unavailable")
-	fail(platformtest.Request{Method: "GET", Path: "/products/" + pid}, 503, "store_unavailable")
-	fail(platformtest.Request{Method: "POST", Path: "/products", Admin: true, Body: obj{"name": "x", "price": 1}}, 503, "store_unavailable")
-	fail(platformtest.Request{Method: "GET", Path: "/activities/" + aid}, 503, "store_unavailable")
-	fail(platformtest.Request{Method: "POST", Path: "/activities", Admin: true, Body: newAct(nil)}, 503, "store_unavailable")
+	fail(servertest.Request{Method: "GET", Path: "/readyz"}, 503, "store_unavailable")
+	fail(servertest.Request{Method: "GET", Path: "/products/" + pid}, 503, "store_unavailable")
+	fail(servertest.Request{Method: "POST", Path: "/products", Admin: true, Body: obj{"name": "x", "price": 1}}, 503, "store_unavailable")
+	fail(servertest.Request{Method: "GET", Path: "/activities/" + aid}, 503, "store_unavailable")
+	fail(servertest.Request{Method: "POST", Path: "/activities", Admin: true, Body: newAct(nil)}, 503, "store_unavailable")
 	fail(buy(aid, "u9"), 503, "store_unavailable")
-	fail(platformtest.Request{Method: "GET", Path: "/activities/" + aid + "/purchases/u1"}, 503, "store_unavailable")
-	fail(platformtest.Request{Method: "GET", Path: "/time"}, 503, "store_unavailable")
+	fail(servertest.Request{Method: "GET", Path: "/activities/" + aid + "/purchases/u1"}, 503, "store_unavailable")
+	fail(servertest.Request{Method: "GET", Path: "/time"}, 503, "store_unavailable")
 
 	// Every operation the registry serves was validated, with a 2xx answer.
 	served, _ := servedRoutes(t)

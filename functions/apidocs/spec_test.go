@@ -17,16 +17,17 @@ import (
 
 	"seckill/functions/all"
 	"seckill/functions/apidocs"
-	"seckill/functions/platform"
-	"seckill/functions/platform/platformtest"
+	"seckill/functions/httpapi"
+	"seckill/functions/server"
+	"seckill/functions/server/servertest"
 )
 
 // mustSpec loads the document as served at GET /openapi.json and validates
 // it with kin-openapi.
 func mustSpec(t *testing.T) *openapi3.T {
 	t.Helper()
-	app := platform.NewApp(platform.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Config: platform.TestConfig("t")}, nil, apidocs.Function)
-	r := platformtest.Do(t, app, platformtest.Request{Method: "GET", Path: "/openapi.json"})
+	app := server.NewApp(server.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Config: server.TestConfig("t")}, nil, apidocs.Function)
+	r := servertest.Do(t, app, servertest.Request{Method: "GET", Path: "/openapi.json"})
 	if r.Status != 200 || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 		t.Fatalf("GET /openapi.json: %d %s", r.Status, r.Header.Get("Content-Type"))
 	}
@@ -100,11 +101,11 @@ var fiberParam = regexp.MustCompile(`:([A-Za-z_][A-Za-z0-9_]*)`)
 func specPath(fiberPath string) string { return fiberParam.ReplaceAllString(fiberPath, "{$1}") }
 
 // servedRoutes returns "METHOD /path/{param}" of every route an app serving
-// the whole registry answers (platform routes included), and the registry's
+// the whole registry answers (the server's own routes included), and the registry's
 // function of each.
 func servedRoutes(t *testing.T) (routes map[string]bool, function map[string]string) {
 	t.Helper()
-	app := platform.NewApp(platform.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Config: platform.TestConfig("t")}, nil, all.Functions...)
+	app := server.NewApp(server.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Config: server.TestConfig("t")}, nil, all.Functions...)
 	routes = map[string]bool{}
 	for _, r := range app.GetRoutes(true) {
 		if r.Method == http.MethodHead { // Fiber adds HEAD to every GET
@@ -183,7 +184,7 @@ func TestSpecCoversExactlyTheServedRoutes(t *testing.T) {
 }
 
 // Each error code is listed under the HTTP status the one status table
-// (platform.Status) gives it, and the responses every operation of a kind
+// (httpapi.Status) gives it, and the responses every operation of a kind
 // can give are listed.
 func TestSpecErrorCodesAndStatuses(t *testing.T) {
 	doc := mustSpec(t)
@@ -198,8 +199,8 @@ func TestSpecErrorCodesAndStatuses(t *testing.T) {
 			}
 			for _, code := range errorCodes(ref.Value) {
 				codes[code] = true
-				if got := platform.Status(code); got != want {
-					t.Errorf("%s: code %s is listed under %d but platform.Status gives %d", r, code, want, got)
+				if got := httpapi.Status(code); got != want {
+					t.Errorf("%s: code %s is listed under %d but httpapi.Status gives %d", r, code, want, got)
 				}
 			}
 			if want >= 400 && len(errorCodes(ref.Value)) == 0 {

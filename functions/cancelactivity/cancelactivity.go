@@ -4,17 +4,18 @@ package cancelactivity
 import (
 	"github.com/gofiber/fiber/v2"
 
-	"seckill/functions/platform"
+	"seckill/functions/httpapi"
+	"seckill/functions/server"
 	"seckill/redislib"
 )
 
 // Function cancels activities (admin).
-var Function = platform.Function{
+var Function = server.Function{
 	Name:    "cancelactivity",
 	Summary: "cancel an activity: no further purchases, existing orders kept (admin)",
 	Writes:  true,
-	Routes: []platform.Route{{Method: fiber.MethodPost, Path: "/activities/:id/cancel", Admin: true,
-		Handler: func(d platform.Deps) fiber.Handler { return Handler(d.Store) }}},
+	Routes: []server.Route{{Method: fiber.MethodPost, Path: "/activities/:id/cancel", Admin: true,
+		Handler: func(d server.Deps) fiber.Handler { return Handler(d.Store) }}},
 }
 
 // Handler answers POST /activities/:id/cancel with 200 and the cancelled
@@ -25,7 +26,7 @@ var Function = platform.Function{
 // The request has no body.
 func Handler(store *redislib.Store) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		id, err := platform.PathID(c, "id")
+		id, err := httpapi.PathID(c, "id")
 		if err != nil {
 			return err
 		}

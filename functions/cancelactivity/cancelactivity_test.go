@@ -7,16 +7,16 @@ import (
 
 	"seckill/functions/cancelactivity"
 	"seckill/functions/getactivity"
-	"seckill/functions/platform"
-	"seckill/functions/platform/platformtest"
+	"seckill/functions/httpapi"
 	"seckill/functions/purchase"
 	"seckill/functions/purchaseresult"
+	"seckill/functions/server/servertest"
 	"seckill/redislib"
 )
 
 func TestCancelActivity(t *testing.T) {
-	env := platformtest.New(t, cancelactivity.Function, getactivity.Function)
-	running := func() redislib.Activity { return platformtest.MustActivity(t, env.Store, 10) }
+	env := servertest.New(t, cancelactivity.Function, getactivity.Function)
+	running := func() redislib.Activity { return servertest.MustActivity(t, env.Store, 10) }
 	tests := []struct {
 		name       string
 		activity   func() redislib.Activity
@@ -27,15 +27,15 @@ func TestCancelActivity(t *testing.T) {
 		wantCode   string
 	}{
 		{name: "running", activity: running, wantStatus: 200},
-		{name: "scheduled", activity: func() redislib.Activity { return platformtest.MustScheduled(t, env.Store, 5) }, wantStatus: 200},
-		{name: "sold out", activity: func() redislib.Activity { return platformtest.MustSoldOut(t, env.Store) }, wantStatus: 200},
-		{name: "ended", activity: func() redislib.Activity { return platformtest.MustEnded(t, env.Store, 5) },
+		{name: "scheduled", activity: func() redislib.Activity { return servertest.MustScheduled(t, env.Store, 5) }, wantStatus: 200},
+		{name: "sold out", activity: func() redislib.Activity { return servertest.MustSoldOut(t, env.Store) }, wantStatus: 200},
+		{name: "ended", activity: func() redislib.Activity { return servertest.MustEnded(t, env.Store, 5) },
 			wantStatus: 409, wantCode: redislib.CodeActivityEnded},
-		{name: "bad id", activity: running, path: "/activities/a%20b/cancel", wantStatus: 400, wantCode: platform.CodeInvalidID},
+		{name: "bad id", activity: running, path: "/activities/a%20b/cancel", wantStatus: 400, wantCode: redislib.CodeInvalidID},
 		{name: "unknown activity", activity: running, path: "/activities/nosuch/cancel", wantStatus: 404, wantCode: redislib.CodeActivityNotFound},
-		{name: "no token", activity: running, noAdmin: true, wantStatus: 401, wantCode: platform.CodeUnauthorized},
+		{name: "no token", activity: running, noAdmin: true, wantStatus: 401, wantCode: httpapi.CodeUnauthorized},
 		{name: "wrong token", activity: running, noAdmin: true, header: map[string]string{"Authorization": "Bearer wrong"},
-			wantStatus: 401, wantCode: platform.CodeUnauthorized},
+			wantStatus: 401, wantCode: httpapi.CodeUnauthorized},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -44,9 +44,9 @@ func TestCancelActivity(t *testing.T) {
 			if path == "" {
 				path = "/activities/" + a.ID + "/cancel"
 			}
-			get := platformtest.Request{Method: http.MethodGet, Path: "/activities/" + a.ID}
+			get := servertest.Request{Method: http.MethodGet, Path: "/activities/" + a.ID}
 			before := env.Do(t, get)
-			resp := env.Do(t, platformtest.Request{Method: http.MethodPost, Path: path, Admin: !tt.noAdmin, Header: tt.header})
+			resp := env.Do(t, servertest.Request{Method: http.MethodPost, Path: path, Admin: !tt.noAdmin, Header: tt.header})
 			if resp.Status != tt.wantStatus || resp.ErrorCode() != tt.wantCode {
 				t.Fatalf("status %d code %q, want %d %q: %s", resp.Status, resp.ErrorCode(), tt.wantStatus, tt.wantCode, resp.Body)
 			}
@@ -65,7 +65,7 @@ func TestCancelActivity(t *testing.T) {
 				t.Fatalf("answer %s, stored %s", resp.Body, after.Body)
 			}
 			// Cancelling again is idempotent: same answer, nothing written.
-			again := env.Do(t, platformtest.Request{Method: http.MethodPost, Path: path, Admin: true})
+			again := env.Do(t, servertest.Request{Method: http.MethodPost, Path: path, Admin: true})
 			if again.Status != 200 || again.JSON(t)["cancelled_at"] != got["cancelled_at"] || again.JSON(t)["updated_at"] != got["updated_at"] {
 				t.Fatalf("second cancel: %d %s, first %s", again.Status, again.Body, resp.Body)
 			}
@@ -76,24 +76,24 @@ func TestCancelActivity(t *testing.T) {
 // TestCancelKeepsOrders cancels a running activity with a winner: the next
 // purchase answers "cancelled", the winner's order is kept and still found.
 func TestCancelKeepsOrders(t *testing.T) {
-	env := platformtest.New(t, cancelactivity.Function, purchase.Function, purchaseresult.Function)
-	a := platformtest.MustActivity(t, env.Store, 10)
+	env := servertest.New(t, cancelactivity.Function, purchase.Function, purchaseresult.Function)
+	a := servertest.MustActivity(t, env.Store, 10)
 	won, err := env.Store.Purchase(context.Background(), a.ID, "early")
 	if err != nil || won.Outcome != redislib.OutcomeWon {
 		t.Fatalf("purchase: %+v %v", won, err)
 	}
-	if resp := env.Do(t, platformtest.Request{Method: http.MethodPost, Path: "/activities/" + a.ID + "/cancel", Admin: true}); resp.Status != 200 {
+	if resp := env.Do(t, servertest.Request{Method: http.MethodPost, Path: "/activities/" + a.ID + "/cancel", Admin: true}); resp.Status != 200 {
 		t.Fatalf("cancel: %d %s", resp.Status, resp.Body)
 	}
-	late := env.Do(t, platformtest.Request{Method: http.MethodPost, Path: "/activities/" + a.ID + "/purchase", Body: `{"user_id":"late"}`})
+	late := env.Do(t, servertest.Request{Method: http.MethodPost, Path: "/activities/" + a.ID + "/purchase", Body: `{"user_id":"late"}`})
 	if late.Status != 200 || late.JSON(t)["outcome"] != "cancelled" {
 		t.Fatalf("purchase after cancel: %d %s", late.Status, late.Body)
 	}
-	again := env.Do(t, platformtest.Request{Method: http.MethodPost, Path: "/activities/" + a.ID + "/purchase", Body: `{"user_id":"early"}`})
+	again := env.Do(t, servertest.Request{Method: http.MethodPost, Path: "/activities/" + a.ID + "/purchase", Body: `{"user_id":"early"}`})
 	if again.JSON(t)["outcome"] != "already_won" || again.JSON(t)["order_id"] != won.OrderID {
 		t.Fatalf("winner after cancel: %s", again.Body)
 	}
-	res := env.Do(t, platformtest.Request{Method: http.MethodGet, Path: "/activities/" + a.ID + "/purchases/early"})
+	res := env.Do(t, servertest.Request{Method: http.MethodGet, Path: "/activities/" + a.ID + "/purchases/early"})
 	if res.Status != 200 || res.JSON(t)["order_id"] != won.OrderID {
 		t.Fatalf("purchase result after cancel: %d %s", res.Status, res.Body)
 	}

@@ -7,18 +7,21 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"seckill/functions/platform"
+	"seckill/functions/auth"
+	"seckill/functions/httpapi"
+	"seckill/functions/server"
+	"seckill/functions/telemetry"
 	"seckill/redislib"
 )
 
 // Function cancels orders, for their user or for an admin.
-var Function = platform.Function{
+var Function = server.Function{
 	Name:    "cancelorder",
 	Summary: "cancel a pending order (its user, or an admin) and return its unit to stock",
 	Writes:  true,
-	Routes: []platform.Route{{Method: fiber.MethodPost, Path: "/orders/:id/cancel",
-		User: platform.UserInBody, AdminActsForUser: true,
-		Handler: func(d platform.Deps) fiber.Handler { return Handler(d.Store, d.Config.AdminToken) }}},
+	Routes: []server.Route{{Method: fiber.MethodPost, Path: "/orders/:id/cancel",
+		User: auth.UserInBody, AdminActsForUser: true,
+		Handler: func(d server.Deps) fiber.Handler { return Handler(d.Store, d.Config.AdminToken) }}},
 }
 
 type request struct {
@@ -33,37 +36,38 @@ type request struct {
 // closed expires the order).
 func Handler(store *redislib.Store, adminToken string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		id, err := platform.PathOrderID(c, "id")
+		id, err := httpapi.PathOrderID(c, "id")
 		if err != nil {
 			return err
 		}
-		admin, err := platform.OptionalAdmin(c, adminToken)
+		admin, err := auth.OptionalAdmin(c, adminToken)
 		if err != nil {
 			return err
 		}
 		var req request
 		if !admin || len(bytes.TrimSpace(c.Body())) > 0 {
-			if err := platform.Decode(c, &req); err != nil {
+			if err := httpapi.Decode(c, &req); err != nil {
 				return err
 			}
 		}
 		user := ""
 		if !admin {
-			if err := platform.Required(platform.F("user_id", req.UserID)); err != nil {
+			if err := httpapi.Required(httpapi.F("user_id", req.UserID)); err != nil {
 				return err
 			}
 		}
 		if req.UserID != nil {
-			if user, err = platform.UserID(*req.UserID); err != nil {
+			user = *req.UserID
+			if err := redislib.CheckUserID(user); err != nil {
 				return err
 			}
 		}
 		o, err := store.CancelOrder(c.UserContext(), id, user, admin)
 		if err != nil {
-			platform.SetOutcome(c, redislib.ErrorCode(err))
+			telemetry.SetOutcome(c, redislib.ErrorCode(err))
 			return err
 		}
-		platform.SetOutcome(c, o.Status)
+		telemetry.SetOutcome(c, o.Status)
 		return c.JSON(o)
 	}
 }

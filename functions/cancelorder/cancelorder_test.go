@@ -5,25 +5,25 @@ import (
 	"testing"
 
 	"seckill/functions/cancelorder"
-	"seckill/functions/platform/platformtest"
+	"seckill/functions/server/servertest"
 	"seckill/redislib"
 )
 
 func TestCancelOrder(t *testing.T) {
-	env := platformtest.New(t, cancelorder.Function)
+	env := servertest.New(t, cancelorder.Function)
 	ctx := t.Context()
-	a := platformtest.MustActivity(t, env.Store, 10)
-	byUser := platformtest.MustWin(t, env.Store, a.ID, "bob")
-	byAdmin := platformtest.MustWin(t, env.Store, a.ID, "carol")
-	byAdminEmpty := platformtest.MustWin(t, env.Store, a.ID, "dave")
-	paid := platformtest.MustWin(t, env.Store, a.ID, "erin")
+	a := servertest.MustActivity(t, env.Store, 10)
+	byUser := servertest.MustWin(t, env.Store, a.ID, "bob")
+	byAdmin := servertest.MustWin(t, env.Store, a.ID, "carol")
+	byAdminEmpty := servertest.MustWin(t, env.Store, a.ID, "dave")
+	paid := servertest.MustWin(t, env.Store, a.ID, "erin")
 	if _, err := env.Store.PayOrder(ctx, paid.ID, "erin"); err != nil {
 		t.Fatal(err)
 	}
-	other := platformtest.MustWin(t, env.Store, a.ID, "frank")
-	short := platformtest.MustActivity(t, env.Store, 5, platformtest.PaymentWindow(1))
-	late := platformtest.MustWin(t, env.Store, short.ID, "gina")
-	platformtest.WaitRedisTime(t, env.Store, *late.ExpiresAt)
+	other := servertest.MustWin(t, env.Store, a.ID, "frank")
+	short := servertest.MustActivity(t, env.Store, 5, servertest.PaymentWindow(1))
+	late := servertest.MustWin(t, env.Store, short.ID, "gina")
+	servertest.WaitRedisTime(t, env.Store, *late.ExpiresAt)
 
 	cancel := func(id string) string { return "/orders/" + id + "/cancel" }
 	user := func(u string) map[string]any { return map[string]any{"user_id": u} }
@@ -61,7 +61,7 @@ func TestCancelOrder(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := env.Do(t, platformtest.Request{Method: http.MethodPost, Path: tc.path, Body: tc.body, Admin: tc.admin, Header: tc.header})
+			r := env.Do(t, servertest.Request{Method: http.MethodPost, Path: tc.path, Body: tc.body, Admin: tc.admin, Header: tc.header})
 			if r.Status != tc.wantStatus || r.ErrorCode() != tc.wantCode {
 				t.Fatalf("got %d %s, want %d %q", r.Status, r.Body, tc.wantStatus, tc.wantCode)
 			}
@@ -78,15 +78,15 @@ func TestCancelOrder(t *testing.T) {
 	if o, _ := env.Store.Order(ctx, other.ID); o.Status != redislib.OrderPending {
 		t.Fatalf("order refused every time: %+v", o)
 	}
-	if st := platformtest.MustStats(t, env.Store, a.ID); st.Cancelled != 3 || st.Paid != 1 || st.Pending != 1 || st.Remaining != 8 || !st.Consistent {
+	if st := servertest.MustStats(t, env.Store, a.ID); st.Cancelled != 3 || st.Paid != 1 || st.Pending != 1 || st.Remaining != 8 || !st.Consistent {
 		t.Fatalf("stats: %+v", st)
 	}
-	if st := platformtest.MustStats(t, env.Store, short.ID); st.Expired != 1 || st.Cancelled != 0 || st.Remaining != 5 {
+	if st := servertest.MustStats(t, env.Store, short.ID); st.Expired != 1 || st.Cancelled != 0 || st.Remaining != 5 {
 		t.Fatalf("stats of the short window: %+v", st)
 	}
 
 	env.Redis.Kill()
-	r := env.Do(t, platformtest.Request{Method: http.MethodPost, Path: cancel(other.ID), Body: user("frank")})
+	r := env.Do(t, servertest.Request{Method: http.MethodPost, Path: cancel(other.ID), Body: user("frank")})
 	if r.Status != http.StatusServiceUnavailable || r.ErrorCode() != redislib.CodeStoreUnavailable {
 		t.Fatalf("Redis down: %d %s", r.Status, r.Body)
 	}

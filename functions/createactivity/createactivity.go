@@ -4,25 +4,19 @@ package createactivity
 import (
 	"github.com/gofiber/fiber/v2"
 
-	"seckill/functions/platform"
+	"seckill/functions/httpapi"
+	"seckill/functions/server"
 	"seckill/redislib"
 )
 
 // Function creates activities (admin).
-var Function = platform.Function{
+var Function = server.Function{
 	Name:    "createactivity",
 	Summary: "create a flash-sale activity (admin)",
 	Writes:  true,
-	Routes: []platform.Route{{Method: fiber.MethodPost, Path: "/activities", Admin: true,
-		Handler: func(d platform.Deps) fiber.Handler { return Handler(d.Store) }}},
+	Routes: []server.Route{{Method: fiber.MethodPost, Path: "/activities", Admin: true,
+		Handler: func(d server.Deps) fiber.Handler { return Handler(d.Store) }}},
 }
-
-// Limits of an activity (shared with updateactivity through platform).
-const (
-	MaxStock             = platform.MaxStock
-	DefaultPaymentWindow = platform.DefaultPaymentWindow // seconds
-	MaxPaymentWindow     = platform.MaxPaymentWindow     // seconds
-)
 
 type request struct {
 	ProductID     *string `json:"product_id"`
@@ -37,11 +31,11 @@ type request struct {
 func Handler(store *redislib.Store) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		var req request
-		if err := platform.Decode(c, &req); err != nil {
+		if err := httpapi.Decode(c, &req); err != nil {
 			return err
 		}
-		if err := platform.Required(platform.F("product_id", req.ProductID), platform.F("stock", req.Stock),
-			platform.F("price", req.Price), platform.F("starts_at", req.StartsAt), platform.F("ends_at", req.EndsAt)); err != nil {
+		if err := httpapi.Required(httpapi.F("product_id", req.ProductID), httpapi.F("stock", req.Stock),
+			httpapi.F("price", req.Price), httpapi.F("starts_at", req.StartsAt), httpapi.F("ends_at", req.EndsAt)); err != nil {
 			return err
 		}
 		in, err := validate(req)
@@ -56,31 +50,19 @@ func Handler(store *redislib.Store) fiber.Handler {
 	}
 }
 
+// validate turns a decoded request into a new activity and checks it (see
+// redislib.NewActivity.Validate).
 func validate(req request) (in redislib.NewActivity, err error) {
-	if !redislib.ValidID(*req.ProductID) {
-		return in, platform.Fail(platform.CodeInvalidID, "product_id must be 1 to %d characters of A-Z a-z 0-9 _", redislib.MaxIDLen)
-	}
-	in.ProductID = *req.ProductID
-	if in.Stock, err = platform.Stock(*req.Stock); err != nil {
+	if in.StartsAt, err = redislib.ParseTime(*req.StartsAt, "starts_at"); err != nil {
 		return in, err
 	}
-	if in.Price, err = platform.Price(*req.Price); err != nil {
+	if in.EndsAt, err = redislib.ParseTime(*req.EndsAt, "ends_at"); err != nil {
 		return in, err
 	}
-	if in.StartsAt, err = platform.Time(*req.StartsAt, "starts_at"); err != nil {
-		return in, err
-	}
-	if in.EndsAt, err = platform.Time(*req.EndsAt, "ends_at"); err != nil {
-		return in, err
-	}
-	if !in.StartsAt.Before(in.EndsAt) {
-		return in, platform.Fail(platform.CodeInvalidTimeRange, "starts_at must be before ends_at")
-	}
-	in.PaymentWindow = DefaultPaymentWindow
+	in.ProductID, in.Stock, in.Price = *req.ProductID, *req.Stock, *req.Price
+	in.PaymentWindow = redislib.DefaultPaymentWindow
 	if req.PaymentWindow != nil {
-		if in.PaymentWindow, err = platform.PaymentWindow(*req.PaymentWindow); err != nil {
-			return in, err
-		}
+		in.PaymentWindow = *req.PaymentWindow
 	}
-	return in, nil
+	return in, in.Validate()
 }

@@ -8,18 +8,18 @@ import (
 	"time"
 
 	"seckill/functions/createactivity"
+	"seckill/functions/httpapi"
 	"seckill/functions/listactivities"
-	"seckill/functions/platform"
-	"seckill/functions/platform/platformtest"
+	"seckill/functions/server/servertest"
 	"seckill/redislib"
 )
 
 // TestCreateActivityValidation checks that each creation rule fails with its
 // own 400 code and writes nothing.
 func TestCreateActivityValidation(t *testing.T) {
-	env := platformtest.New(t, createactivity.Function, listactivities.Function)
-	product := platformtest.MustProduct(t, env.Store)
-	gone := platformtest.MustProduct(t, env.Store)
+	env := servertest.New(t, createactivity.Function, listactivities.Function)
+	product := servertest.MustProduct(t, env.Store)
+	gone := servertest.MustProduct(t, env.Store)
 	if _, err := env.Store.DeleteProduct(context.Background(), gone.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -40,26 +40,26 @@ func TestCreateActivityValidation(t *testing.T) {
 		{"largest stock", body(product.ID, 10_000_000, 1, at(time.Hour), at(2*time.Hour)), false, 201, ""},
 		{"unknown product", body("nosuchproduct", 10, 100, at(-time.Hour), at(time.Hour)), false, 400, redislib.CodeUnknownProduct},
 		{"deleted product", body(gone.ID, 10, 100, at(-time.Hour), at(time.Hour)), false, 400, redislib.CodeProductDeleted},
-		{"bad product id", body("a b", 10, 100, at(-time.Hour), at(time.Hour)), false, 400, platform.CodeInvalidID},
-		{"zero stock", body(product.ID, 0, 100, at(-time.Hour), at(time.Hour)), false, 400, platform.CodeInvalidStock},
-		{"too much stock", body(product.ID, 10_000_001, 100, at(-time.Hour), at(time.Hour)), false, 400, platform.CodeInvalidStock},
-		{"negative price", body(product.ID, 10, -1, at(-time.Hour), at(time.Hour)), false, 400, platform.CodeInvalidPrice},
-		{"starts at the end", body(product.ID, 10, 100, at(time.Hour), at(time.Hour)), false, 400, platform.CodeInvalidTimeRange},
-		{"starts after the end", body(product.ID, 10, 100, at(2*time.Hour), at(time.Hour)), false, 400, platform.CodeInvalidTimeRange},
+		{"bad product id", body("a b", 10, 100, at(-time.Hour), at(time.Hour)), false, 400, redislib.CodeInvalidID},
+		{"zero stock", body(product.ID, 0, 100, at(-time.Hour), at(time.Hour)), false, 400, redislib.CodeInvalidStock},
+		{"too much stock", body(product.ID, 10_000_001, 100, at(-time.Hour), at(time.Hour)), false, 400, redislib.CodeInvalidStock},
+		{"negative price", body(product.ID, 10, -1, at(-time.Hour), at(time.Hour)), false, 400, redislib.CodeInvalidPrice},
+		{"starts at the end", body(product.ID, 10, 100, at(time.Hour), at(time.Hour)), false, 400, redislib.CodeInvalidTimeRange},
+		{"starts after the end", body(product.ID, 10, 100, at(2*time.Hour), at(time.Hour)), false, 400, redislib.CodeInvalidTimeRange},
 		{"ends in the past", body(product.ID, 10, 100, at(-2*time.Hour), at(-time.Hour)), false, 400, redislib.CodeEndsInPast},
-		{"bad time", body(product.ID, 10, 100, "now", at(time.Hour)), false, 400, platform.CodeInvalidTime},
+		{"bad time", body(product.ID, 10, 100, "now", at(time.Hour)), false, 400, redislib.CodeInvalidTime},
 		{"negative payment window", fmt.Sprintf(`{"product_id":%q,"stock":1,"price":1,"starts_at":%q,"ends_at":%q,"payment_window":-1}`,
-			product.ID, at(-time.Hour), at(time.Hour)), false, 400, platform.CodeInvalidWindow},
+			product.ID, at(-time.Hour), at(time.Hour)), false, 400, redislib.CodeInvalidPaymentWindow},
 		{"payment window too long", fmt.Sprintf(`{"product_id":%q,"stock":1,"price":1,"starts_at":%q,"ends_at":%q,"payment_window":604801}`,
-			product.ID, at(-time.Hour), at(time.Hour)), false, 400, platform.CodeInvalidWindow},
+			product.ID, at(-time.Hour), at(time.Hour)), false, 400, redislib.CodeInvalidPaymentWindow},
 		{"missing stock", fmt.Sprintf(`{"product_id":%q,"price":1,"starts_at":%q,"ends_at":%q}`, product.ID, at(-time.Hour), at(time.Hour)),
-			false, 400, platform.CodeMissingField},
-		{"no token", body(product.ID, 10, 100, at(-time.Hour), at(time.Hour)), true, 401, platform.CodeUnauthorized},
+			false, 400, httpapi.CodeMissingField},
+		{"no token", body(product.ID, 10, 100, at(-time.Hour), at(time.Hour)), true, 401, httpapi.CodeUnauthorized},
 	}
 	created := 0
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp := env.Do(t, platformtest.Request{Method: http.MethodPost, Path: "/activities", Body: tt.body, Admin: !tt.noAdmin})
+			resp := env.Do(t, servertest.Request{Method: http.MethodPost, Path: "/activities", Body: tt.body, Admin: !tt.noAdmin})
 			if resp.Status != tt.wantStatus || resp.ErrorCode() != tt.wantCode {
 				t.Fatalf("status %d code %q, want %d %q: %s", resp.Status, resp.ErrorCode(), tt.wantStatus, tt.wantCode, resp.Body)
 			}
@@ -67,7 +67,7 @@ func TestCreateActivityValidation(t *testing.T) {
 				created++
 			}
 			var page redislib.Page[redislib.Activity]
-			env.Do(t, platformtest.Request{Method: http.MethodGet, Path: "/activities?limit=100"}).Decode(t, &page)
+			env.Do(t, servertest.Request{Method: http.MethodGet, Path: "/activities?limit=100"}).Decode(t, &page)
 			if len(page.Items) != created {
 				t.Fatalf("%d activities listed, %d created", len(page.Items), created)
 			}

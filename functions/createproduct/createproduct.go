@@ -4,17 +4,18 @@ package createproduct
 import (
 	"github.com/gofiber/fiber/v2"
 
-	"seckill/functions/platform"
+	"seckill/functions/httpapi"
+	"seckill/functions/server"
 	"seckill/redislib"
 )
 
 // Function creates products (admin).
-var Function = platform.Function{
+var Function = server.Function{
 	Name:    "createproduct",
 	Summary: "create a product (admin)",
 	Writes:  true,
-	Routes: []platform.Route{{Method: fiber.MethodPost, Path: "/products", Admin: true,
-		Handler: func(d platform.Deps) fiber.Handler { return Handler(d.Store) }}},
+	Routes: []server.Route{{Method: fiber.MethodPost, Path: "/products", Admin: true,
+		Handler: func(d server.Deps) fiber.Handler { return Handler(d.Store) }}},
 }
 
 type request struct {
@@ -27,10 +28,10 @@ type request struct {
 func Handler(store *redislib.Store) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		var req request
-		if err := platform.Decode(c, &req); err != nil {
+		if err := httpapi.Decode(c, &req); err != nil {
 			return err
 		}
-		if err := platform.Required(platform.F("name", req.Name), platform.F("price", req.Price)); err != nil {
+		if err := httpapi.Required(httpapi.F("name", req.Name), httpapi.F("price", req.Price)); err != nil {
 			return err
 		}
 		in, err := validate(req)
@@ -45,15 +46,12 @@ func Handler(store *redislib.Store) fiber.Handler {
 	}
 }
 
-func validate(req request) (in redislib.NewProduct, err error) {
-	if in.Name, err = platform.Text(*req.Name, "name", platform.CodeInvalidName, 1, platform.MaxNameLen); err != nil {
-		return in, err
-	}
+// validate turns a decoded request into a new product and checks it (see
+// redislib.NewProduct.Validate).
+func validate(req request) (redislib.NewProduct, error) {
+	in := redislib.NewProduct{Name: *req.Name, Price: *req.Price}
 	if req.Description != nil {
-		if in.Description, err = platform.Text(*req.Description, "description", platform.CodeInvalidDesc, 0, platform.MaxDescriptionLen); err != nil {
-			return in, err
-		}
+		in.Description = *req.Description
 	}
-	in.Price, err = platform.Price(*req.Price)
-	return in, err
+	return in, in.Validate()
 }

@@ -5,12 +5,12 @@ import (
 	"testing"
 
 	"seckill/functions/createproduct"
-	"seckill/functions/platform/platformtest"
+	"seckill/functions/server/servertest"
 	"seckill/redislib"
 )
 
 func TestCreateProduct(t *testing.T) {
-	env := platformtest.New(t, createproduct.Function)
+	env := servertest.New(t, createproduct.Function)
 	tests := []struct {
 		name       string
 		admin      bool
@@ -40,7 +40,7 @@ func TestCreateProduct(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp := env.Do(t, platformtest.Request{Method: "POST", Path: "/products", Body: tt.body, Admin: tt.admin})
+			resp := env.Do(t, servertest.Request{Method: "POST", Path: "/products", Body: tt.body, Admin: tt.admin})
 			if resp.Status != tt.wantStatus || resp.ErrorCode() != tt.wantCode {
 				t.Fatalf("got %d %s, want %d %q", resp.Status, resp.Body, tt.wantStatus, tt.wantCode)
 			}

@@ -5,7 +5,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"seckill/functions/platform"
 	"seckill/redislib"
 )
 
@@ -17,8 +16,8 @@ func FuzzValidate(f *testing.F) {
 	f.Add("a\x00b", "ok", true, int64(1))
 	f.Add("ok", "\xff", true, int64(1))
 	f.Add("ok", "", true, int64(-1))
-	f.Add("ok", "", true, int64(platform.MaxPrice+1))
-	f.Add("\u202eevil", "multi\nline\ttext", true, int64(platform.MaxPrice))
+	f.Add("ok", "", true, int64(redislib.MaxPrice+1))
+	f.Add("\u202eevil", "multi\nline\ttext", true, int64(redislib.MaxPrice))
 	f.Fuzz(func(t *testing.T, name, desc string, hasDesc bool, price int64) {
 		req := request{Name: &name, Price: &price}
 		if hasDesc {
@@ -27,14 +26,14 @@ func FuzzValidate(f *testing.F) {
 		in, err := validate(req)
 		if err != nil {
 			code := redislib.ErrorCode(err)
-			if code != platform.CodeInvalidName && code != platform.CodeInvalidDesc && code != platform.CodeInvalidPrice {
+			if code != redislib.CodeInvalidName && code != redislib.CodeInvalidDescription && code != redislib.CodeInvalidPrice {
 				t.Fatalf("validate(%q, %q, %d) = %v, want a name, description or price error", name, desc, price, err)
 			}
 			return
 		}
-		mustText(t, in.Name, 1, platform.MaxNameLen)
-		mustText(t, in.Description, 0, platform.MaxDescriptionLen)
-		if in.Price < 0 || in.Price > platform.MaxPrice {
+		mustText(t, in.Name, 1, redislib.MaxNameLen)
+		mustText(t, in.Description, 0, redislib.MaxDescriptionLen)
+		if in.Price < 0 || in.Price > redislib.MaxPrice {
 			t.Fatalf("accepted price %d", in.Price)
 		}
 		if !hasDesc && in.Description != "" {

@@ -4,17 +4,18 @@ package deleteproduct
 import (
 	"github.com/gofiber/fiber/v2"
 
-	"seckill/functions/platform"
+	"seckill/functions/httpapi"
+	"seckill/functions/server"
 	"seckill/redislib"
 )
 
 // Function deletes products (admin).
-var Function = platform.Function{
+var Function = server.Function{
 	Name:    "deleteproduct",
 	Summary: "soft-delete a product that no live activity uses (admin)",
 	Writes:  true,
-	Routes: []platform.Route{{Method: fiber.MethodDelete, Path: "/products/:id", Admin: true,
-		Handler: func(d platform.Deps) fiber.Handler { return Handler(d.Store) }}},
+	Routes: []server.Route{{Method: fiber.MethodDelete, Path: "/products/:id", Admin: true,
+		Handler: func(d server.Deps) fiber.Handler { return Handler(d.Store) }}},
 }
 
 // Handler answers DELETE /products/:id with 200 and the product, now with
@@ -25,7 +26,7 @@ var Function = platform.Function{
 // a deleted product answers 200 again and changes nothing.
 func Handler(store *redislib.Store) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		id, err := platform.PathID(c, "id")
+		id, err := httpapi.PathID(c, "id")
 		if err != nil {
 			return err
 		}

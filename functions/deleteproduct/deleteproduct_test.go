@@ -7,14 +7,14 @@ import (
 	"seckill/functions/deleteproduct"
 	"seckill/functions/getactivity"
 	"seckill/functions/getproduct"
+	"seckill/functions/httpapi"
 	"seckill/functions/listproducts"
-	"seckill/functions/platform"
-	"seckill/functions/platform/platformtest"
+	"seckill/functions/server/servertest"
 	"seckill/redislib"
 )
 
 func TestDeleteProduct(t *testing.T) {
-	env := platformtest.New(t, deleteproduct.Function, getproduct.Function, getactivity.Function, listproducts.Function)
+	env := servertest.New(t, deleteproduct.Function, getproduct.Function, getactivity.Function, listproducts.Function)
 	idOf := func(p redislib.Product) string { return p.ID }
 	productOf := func(a redislib.Activity) string { return a.ProductID }
 	tests := []struct {
@@ -25,38 +25,38 @@ func TestDeleteProduct(t *testing.T) {
 		wantStatus int
 		wantCode   string
 	}{
-		{name: "unused product", product: func() string { return idOf(platformtest.MustProduct(t, env.Store)) }, wantStatus: 200},
-		{name: "only ended activity", product: func() string { return productOf(platformtest.MustEnded(t, env.Store, 2)) }, wantStatus: 200},
-		{name: "only cancelled activity", product: func() string { return productOf(platformtest.MustCancelled(t, env.Store, 2)) }, wantStatus: 200},
-		{name: "scheduled activity", product: func() string { return productOf(platformtest.MustScheduled(t, env.Store, 2)) },
+		{name: "unused product", product: func() string { return idOf(servertest.MustProduct(t, env.Store)) }, wantStatus: 200},
+		{name: "only ended activity", product: func() string { return productOf(servertest.MustEnded(t, env.Store, 2)) }, wantStatus: 200},
+		{name: "only cancelled activity", product: func() string { return productOf(servertest.MustCancelled(t, env.Store, 2)) }, wantStatus: 200},
+		{name: "scheduled activity", product: func() string { return productOf(servertest.MustScheduled(t, env.Store, 2)) },
 			wantStatus: 409, wantCode: redislib.CodeProductInUse},
-		{name: "running activity", product: func() string { return productOf(platformtest.MustActivity(t, env.Store, 2)) },
+		{name: "running activity", product: func() string { return productOf(servertest.MustActivity(t, env.Store, 2)) },
 			wantStatus: 409, wantCode: redislib.CodeProductInUse},
-		{name: "sold-out activity", product: func() string { return productOf(platformtest.MustSoldOut(t, env.Store)) },
+		{name: "sold-out activity", product: func() string { return productOf(servertest.MustSoldOut(t, env.Store)) },
 			wantStatus: 409, wantCode: redislib.CodeProductInUse},
-		{name: "no token", product: func() string { return idOf(platformtest.MustProduct(t, env.Store)) }, noAdmin: true,
-			wantStatus: 401, wantCode: platform.CodeUnauthorized},
-		{name: "wrong token", product: func() string { return idOf(platformtest.MustProduct(t, env.Store)) }, noAdmin: true,
-			header: map[string]string{"Authorization": "Bearer " + platformtest.AdminToken + "x"}, wantStatus: 401, wantCode: platform.CodeUnauthorized},
+		{name: "no token", product: func() string { return idOf(servertest.MustProduct(t, env.Store)) }, noAdmin: true,
+			wantStatus: 401, wantCode: httpapi.CodeUnauthorized},
+		{name: "wrong token", product: func() string { return idOf(servertest.MustProduct(t, env.Store)) }, noAdmin: true,
+			header: map[string]string{"Authorization": "Bearer " + servertest.AdminToken + "x"}, wantStatus: 401, wantCode: httpapi.CodeUnauthorized},
 		{name: "unknown product", product: func() string { return "nosuchproduct" }, wantStatus: 404, wantCode: redislib.CodeProductNotFound},
-		{name: "bad id", product: func() string { return "a.b" }, wantStatus: 400, wantCode: platform.CodeInvalidID},
+		{name: "bad id", product: func() string { return "a.b" }, wantStatus: 400, wantCode: redislib.CodeInvalidID},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			id := tt.product()
 			path := "/products/" + id
-			resp := env.Do(t, platformtest.Request{Method: http.MethodDelete, Path: path, Admin: !tt.noAdmin, Header: tt.header})
+			resp := env.Do(t, servertest.Request{Method: http.MethodDelete, Path: path, Admin: !tt.noAdmin, Header: tt.header})
 			if resp.Status != tt.wantStatus || resp.ErrorCode() != tt.wantCode {
 				t.Fatalf("status %d code %q, want %d %q: %s", resp.Status, resp.ErrorCode(), tt.wantStatus, tt.wantCode, resp.Body)
 			}
 			listed := false
-			list := env.Do(t, platformtest.Request{Method: http.MethodGet, Path: "/products?limit=100"})
+			list := env.Do(t, servertest.Request{Method: http.MethodGet, Path: "/products?limit=100"})
 			var page redislib.Page[redislib.Product]
 			list.Decode(t, &page)
 			for _, p := range page.Items {
 				listed = listed || p.ID == id
 			}
-			get := env.Do(t, platformtest.Request{Method: http.MethodGet, Path: path})
+			get := env.Do(t, servertest.Request{Method: http.MethodGet, Path: path})
 			if tt.wantStatus != 200 {
 				if get.Status == 200 && (get.JSON(t)["deleted"] != false || !listed) {
 					t.Fatalf("a refused delete changed the product: %s (listed %v)", get.Body, listed)
@@ -66,7 +66,7 @@ func TestDeleteProduct(t *testing.T) {
 			if resp.JSON(t)["deleted"] != true || get.JSON(t)["deleted"] != true || listed {
 				t.Fatalf("answer %s, stored %s, still listed %v", resp.Body, get.Body, listed)
 			}
-			again := env.Do(t, platformtest.Request{Method: http.MethodDelete, Path: path, Admin: true})
+			again := env.Do(t, servertest.Request{Method: http.MethodDelete, Path: path, Admin: true})
 			if again.Status != 200 || string(again.Body) != string(get.Body) {
 				t.Fatalf("second delete: %d %s, want 200 %s", again.Status, again.Body, get.Body)
 			}
@@ -77,13 +77,13 @@ func TestDeleteProduct(t *testing.T) {
 // TestDeletedProductStaysReadable deletes the product of an ended activity:
 // the activity still names it and the product reads with deleted true.
 func TestDeletedProductStaysReadable(t *testing.T) {
-	env := platformtest.New(t, deleteproduct.Function, getproduct.Function, getactivity.Function)
-	a := platformtest.MustEnded(t, env.Store, 3)
-	if resp := env.Do(t, platformtest.Request{Method: http.MethodDelete, Path: "/products/" + a.ProductID, Admin: true}); resp.Status != 200 {
+	env := servertest.New(t, deleteproduct.Function, getproduct.Function, getactivity.Function)
+	a := servertest.MustEnded(t, env.Store, 3)
+	if resp := env.Do(t, servertest.Request{Method: http.MethodDelete, Path: "/products/" + a.ProductID, Admin: true}); resp.Status != 200 {
 		t.Fatalf("delete: %d %s", resp.Status, resp.Body)
 	}
-	act := env.Do(t, platformtest.Request{Method: http.MethodGet, Path: "/activities/" + a.ID}).JSON(t)
-	prod := env.Do(t, platformtest.Request{Method: http.MethodGet, Path: "/products/" + a.ProductID}).JSON(t)
+	act := env.Do(t, servertest.Request{Method: http.MethodGet, Path: "/activities/" + a.ID}).JSON(t)
+	prod := env.Do(t, servertest.Request{Method: http.MethodGet, Path: "/products/" + a.ProductID}).JSON(t)
 	if act["product_id"] != a.ProductID || prod["deleted"] != true || prod["name"] != "Test product" {
 		t.Fatalf("activity %v, product %v", act, prod)
 	}

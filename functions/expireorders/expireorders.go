@@ -7,18 +7,18 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"seckill/functions/platform"
+	"seckill/functions/server"
 	"seckill/redislib"
 )
 
 // Function runs the order jobs, for a scheduler (for example a Kubernetes
 // CronJob calling it every minute with the admin token).
-var Function = platform.Function{
+var Function = server.Function{
 	Name:    "expireorders",
 	Summary: "expire every overdue order and apply the event streams to the users' order histories",
 	Writes:  true,
-	Routes: []platform.Route{{Method: fiber.MethodPost, Path: "/jobs/expire-orders", Admin: true,
-		Handler: func(d platform.Deps) fiber.Handler { return Handler(d.Store) }}},
+	Routes: []server.Route{{Method: fiber.MethodPost, Path: "/jobs/expire-orders", Admin: true,
+		Handler: func(d server.Deps) fiber.Handler { return Handler(d.Store) }}},
 }
 
 // Consumer is the job's consumer name in the user-index consumer group. It

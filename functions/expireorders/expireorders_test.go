@@ -6,27 +6,27 @@ import (
 	"testing"
 
 	"seckill/functions/expireorders"
-	"seckill/functions/platform/platformtest"
+	"seckill/functions/server/servertest"
 	"seckill/redislib"
 )
 
 func TestExpireOrdersJob(t *testing.T) {
-	env := platformtest.New(t, expireorders.Function)
+	env := servertest.New(t, expireorders.Function)
 	rdb := env.Store.Client()
-	short := platformtest.MustActivity(t, env.Store, 10, platformtest.PaymentWindow(1))
-	long := platformtest.MustActivity(t, env.Store, 10)
+	short := servertest.MustActivity(t, env.Store, 10, servertest.PaymentWindow(1))
+	long := servertest.MustActivity(t, env.Store, 10)
 	var last redislib.Order
 	for i := range 4 {
-		last = platformtest.MustWin(t, env.Store, short.ID, fmt.Sprintf("u%d", i))
+		last = servertest.MustWin(t, env.Store, short.ID, fmt.Sprintf("u%d", i))
 	}
-	lost := platformtest.MustWin(t, env.Store, long.ID, "u0")
+	lost := servertest.MustWin(t, env.Store, long.ID, "u0")
 	// A win whose purchase call died before it reached the user's history.
 	rdb.ZRem(t.Context(), redislib.UserOrdersKey("u0"), lost.ID)
-	platformtest.WaitRedisTime(t, env.Store, *last.ExpiresAt)
+	servertest.WaitRedisTime(t, env.Store, *last.ExpiresAt)
 
 	run := func() map[string]any {
 		t.Helper()
-		r := env.Do(t, platformtest.Request{Method: http.MethodPost, Path: "/jobs/expire-orders", Admin: true})
+		r := env.Do(t, servertest.Request{Method: http.MethodPost, Path: "/jobs/expire-orders", Admin: true})
 		if r.Status != http.StatusOK {
 			t.Fatalf("job: %d %s", r.Status, r.Body)
 		}
@@ -39,7 +39,7 @@ func TestExpireOrdersJob(t *testing.T) {
 	if got := run(); got["expired"] != 0.0 || got["projected"] != 0.0 || got["complete"] != true {
 		t.Fatalf("second run: %v", got)
 	}
-	if st := platformtest.MustStats(t, env.Store, short.ID); st.Expired != 4 || st.Pending != 0 || st.Remaining != 10 || !st.Consistent {
+	if st := servertest.MustStats(t, env.Store, short.ID); st.Expired != 4 || st.Pending != 0 || st.Remaining != 10 || !st.Consistent {
 		t.Fatalf("stats: %+v", st)
 	}
 	if n, _ := rdb.ZScore(t.Context(), redislib.UserOrdersKey("u0"), lost.ID).Result(); int64(n) != lost.CreatedAt.UnixMilli() {
@@ -51,7 +51,7 @@ func TestExpireOrdersJob(t *testing.T) {
 		header map[string]string
 	}{{"no token", nil}, {"wrong token", map[string]string{"Authorization": "Bearer nope"}}} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := env.Do(t, platformtest.Request{Method: http.MethodPost, Path: "/jobs/expire-orders", Header: tc.header})
+			r := env.Do(t, servertest.Request{Method: http.MethodPost, Path: "/jobs/expire-orders", Header: tc.header})
 			if r.Status != http.StatusUnauthorized || r.ErrorCode() != "unauthorized" {
 				t.Fatalf("got %d %s", r.Status, r.Body)
 			}
@@ -59,7 +59,7 @@ func TestExpireOrdersJob(t *testing.T) {
 	}
 
 	env.Redis.Kill()
-	r := env.Do(t, platformtest.Request{Method: http.MethodPost, Path: "/jobs/expire-orders", Admin: true})
+	r := env.Do(t, servertest.Request{Method: http.MethodPost, Path: "/jobs/expire-orders", Admin: true})
 	if r.Status != http.StatusServiceUnavailable || r.ErrorCode() != redislib.CodeStoreUnavailable {
 		t.Fatalf("Redis down: %d %s", r.Status, r.Body)
 	}

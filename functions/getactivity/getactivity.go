@@ -4,23 +4,24 @@ package getactivity
 import (
 	"github.com/gofiber/fiber/v2"
 
-	"seckill/functions/platform"
+	"seckill/functions/httpapi"
+	"seckill/functions/server"
 	"seckill/redislib"
 )
 
 // Function reads activities.
-var Function = platform.Function{
+var Function = server.Function{
 	Name:    "getactivity",
 	Summary: "read an activity with its live stock and status",
-	Routes: []platform.Route{{Method: fiber.MethodGet, Path: "/activities/:id",
-		Handler: func(d platform.Deps) fiber.Handler { return Handler(d.Store) }}},
+	Routes: []server.Route{{Method: fiber.MethodGet, Path: "/activities/:id",
+		Handler: func(d server.Deps) fiber.Handler { return Handler(d.Store) }}},
 }
 
 // Handler answers GET /activities/:id; the status is derived from Redis time
 // and stock at the moment of the read.
 func Handler(store *redislib.Store) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		id, err := platform.PathID(c, "id")
+		id, err := httpapi.PathID(c, "id")
 		if err != nil {
 			return err
 		}

@@ -6,13 +6,13 @@ import (
 	"time"
 
 	"seckill/functions/getactivity"
-	"seckill/functions/platform/platformtest"
+	"seckill/functions/server/servertest"
 )
 
 func TestGetActivity(t *testing.T) {
-	env := platformtest.New(t, getactivity.Function)
-	running := platformtest.MustActivity(t, env.Store, 3)
-	scheduled := platformtest.MustActivity(t, env.Store, 3, platformtest.Window(time.Hour, 2*time.Hour))
+	env := servertest.New(t, getactivity.Function)
+	running := servertest.MustActivity(t, env.Store, 3)
+	scheduled := servertest.MustActivity(t, env.Store, 3, servertest.Window(time.Hour, 2*time.Hour))
 	if _, err := env.Store.Purchase(context.Background(), running.ID, "u1"); err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +31,7 @@ func TestGetActivity(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp := env.Do(t, platformtest.Request{Method: "GET", Path: tt.path})
+			resp := env.Do(t, servertest.Request{Method: "GET", Path: tt.path})
 			if resp.Status != tt.wantStatus || resp.ErrorCode() != tt.wantCode {
 				t.Fatalf("got %d %s, want %d %q", resp.Status, resp.Body, tt.wantStatus, tt.wantCode)
 			}

@@ -4,23 +4,24 @@ package getorder
 import (
 	"github.com/gofiber/fiber/v2"
 
-	"seckill/functions/platform"
+	"seckill/functions/httpapi"
+	"seckill/functions/server"
 	"seckill/redislib"
 )
 
 // Function reads orders.
-var Function = platform.Function{
+var Function = server.Function{
 	Name:    "getorder",
 	Summary: "read an order",
-	Routes: []platform.Route{{Method: fiber.MethodGet, Path: "/orders/:id",
-		Handler: func(d platform.Deps) fiber.Handler { return Handler(d.Store) }}},
+	Routes: []server.Route{{Method: fiber.MethodGet, Path: "/orders/:id",
+		Handler: func(d server.Deps) fiber.Handler { return Handler(d.Store) }}},
 }
 
 // Handler answers GET /orders/:id with the order. A pending order whose
 // payment window has closed reads as expired.
 func Handler(store *redislib.Store) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		id, err := platform.PathOrderID(c, "id")
+		id, err := httpapi.PathOrderID(c, "id")
 		if err != nil {
 			return err
 		}

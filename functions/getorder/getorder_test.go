@@ -5,17 +5,17 @@ import (
 	"testing"
 
 	"seckill/functions/getorder"
-	"seckill/functions/platform/platformtest"
+	"seckill/functions/server/servertest"
 	"seckill/redislib"
 )
 
 func TestGetOrder(t *testing.T) {
-	env := platformtest.New(t, getorder.Function)
-	a := platformtest.MustActivity(t, env.Store, 5)
-	o := platformtest.MustWin(t, env.Store, a.ID, "alice")
-	short := platformtest.MustActivity(t, env.Store, 5, platformtest.PaymentWindow(1))
-	overdue := platformtest.MustWin(t, env.Store, short.ID, "bob")
-	platformtest.WaitRedisTime(t, env.Store, *overdue.ExpiresAt)
+	env := servertest.New(t, getorder.Function)
+	a := servertest.MustActivity(t, env.Store, 5)
+	o := servertest.MustWin(t, env.Store, a.ID, "alice")
+	short := servertest.MustActivity(t, env.Store, 5, servertest.PaymentWindow(1))
+	overdue := servertest.MustWin(t, env.Store, short.ID, "bob")
+	servertest.WaitRedisTime(t, env.Store, *overdue.ExpiresAt)
 
 	tests := []struct {
 		name       string
@@ -35,7 +35,7 @@ func TestGetOrder(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := env.Do(t, platformtest.Request{Method: http.MethodGet, Path: tc.path})
+			r := env.Do(t, servertest.Request{Method: http.MethodGet, Path: tc.path})
 			if r.Status != tc.wantStatus || r.ErrorCode() != tc.wantCode {
 				t.Fatalf("got %d %s, want %d %q", r.Status, r.Body, tc.wantStatus, tc.wantCode)
 			}
@@ -49,7 +49,7 @@ func TestGetOrder(t *testing.T) {
 		})
 	}
 
-	body := env.Do(t, platformtest.Request{Method: http.MethodGet, Path: "/orders/" + o.ID}).JSON(t)
+	body := env.Do(t, servertest.Request{Method: http.MethodGet, Path: "/orders/" + o.ID}).JSON(t)
 	for _, f := range []string{"id", "activity_id", "product_id", "user_id", "price", "status", "created_at", "expires_at", "paid_at", "closed_at"} {
 		if _, ok := body[f]; !ok {
 			t.Fatalf("field %s missing from %v", f, body)
@@ -60,7 +60,7 @@ func TestGetOrder(t *testing.T) {
 	}
 
 	env.Redis.Kill()
-	r := env.Do(t, platformtest.Request{Method: http.MethodGet, Path: "/orders/" + o.ID})
+	r := env.Do(t, servertest.Request{Method: http.MethodGet, Path: "/orders/" + o.ID})
 	if r.Status != http.StatusServiceUnavailable || r.ErrorCode() != redislib.CodeStoreUnavailable {
 		t.Fatalf("Redis down: %d %s", r.Status, r.Body)
 	}

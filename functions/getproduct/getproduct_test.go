@@ -4,12 +4,12 @@ import (
 	"testing"
 
 	"seckill/functions/getproduct"
-	"seckill/functions/platform/platformtest"
+	"seckill/functions/server/servertest"
 )
 
 func TestGetProduct(t *testing.T) {
-	env := platformtest.New(t, getproduct.Function)
-	p := platformtest.MustProduct(t, env.Store)
+	env := servertest.New(t, getproduct.Function)
+	p := servertest.MustProduct(t, env.Store)
 	tests := []struct {
 		name       string
 		path       string
@@ -22,7 +22,7 @@ func TestGetProduct(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp := env.Do(t, platformtest.Request{Method: "GET", Path: tt.path})
+			resp := env.Do(t, servertest.Request{Method: "GET", Path: tt.path})
 			if resp.Status != tt.wantStatus || resp.ErrorCode() != tt.wantCode {
 				t.Fatalf("got %d %s, want %d %q", resp.Status, resp.Body, tt.wantStatus, tt.wantCode)
 			}

@@ -4,16 +4,17 @@ package listactivities
 import (
 	"github.com/gofiber/fiber/v2"
 
-	"seckill/functions/platform"
+	"seckill/functions/httpapi"
+	"seckill/functions/server"
 	"seckill/redislib"
 )
 
 // Function lists activities.
-var Function = platform.Function{
+var Function = server.Function{
 	Name:    "listactivities",
 	Summary: "list activities, newest first, optionally by status, with cursor pagination",
-	Routes: []platform.Route{{Method: fiber.MethodGet, Path: "/activities",
-		Handler: func(d platform.Deps) fiber.Handler { return Handler(d.Store) }}},
+	Routes: []server.Route{{Method: fiber.MethodGet, Path: "/activities",
+		Handler: func(d server.Deps) fiber.Handler { return Handler(d.Store) }}},
 }
 
 // Handler answers GET /activities?status=&limit=&cursor= with {"items",
@@ -25,9 +26,9 @@ func Handler(store *redislib.Store) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		status := c.Query("status")
 		if status != "" && !redislib.ValidStatus(status) {
-			return platform.Fail(platform.CodeInvalidStatus, "status must be one of scheduled, running, sold_out, ended, cancelled")
+			return httpapi.Fail(httpapi.CodeInvalidStatus, "status must be one of scheduled, running, sold_out, ended, cancelled")
 		}
-		q, err := platform.PageQuery(c)
+		q, err := httpapi.PageQuery(c)
 		if err != nil {
 			return err
 		}

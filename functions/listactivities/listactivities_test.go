@@ -7,21 +7,21 @@ import (
 	"sync"
 	"testing"
 
+	"seckill/functions/httpapi"
 	"seckill/functions/listactivities"
-	"seckill/functions/platform"
-	"seckill/functions/platform/platformtest"
+	"seckill/functions/server/servertest"
 	"seckill/redislib"
 )
 
 // mustWalk lists every page of GET /activities with the query and returns
 // the items in order, checking the page invariants.
-func mustWalk(t *testing.T, env *platformtest.Env, query string, limit int) []redislib.Activity {
+func mustWalk(t *testing.T, env *servertest.Env, query string, limit int) []redislib.Activity {
 	t.Helper()
 	var all []redislib.Activity
 	seen := map[string]bool{}
 	q := fmt.Sprintf("?limit=%d%s", limit, query)
 	for {
-		resp := env.Do(t, platformtest.Request{Method: http.MethodGet, Path: "/activities" + q})
+		resp := env.Do(t, servertest.Request{Method: http.MethodGet, Path: "/activities" + q})
 		if resp.Status != 200 {
 			t.Fatalf("GET /activities%s: %d %s", q, resp.Status, resp.Body)
 		}
@@ -53,14 +53,14 @@ func ids(as []redislib.Activity) []string {
 }
 
 func TestListActivitiesErrors(t *testing.T) {
-	env := platformtest.New(t, listactivities.Function)
+	env := servertest.New(t, listactivities.Function)
 	tests := []struct {
 		name, query string
 		wantStatus  int
 		wantCode    string
 	}{
-		{"unknown status", "?status=paused", 400, platform.CodeInvalidStatus},
-		{"status case matters", "?status=Running", 400, platform.CodeInvalidStatus},
+		{"unknown status", "?status=paused", 400, httpapi.CodeInvalidStatus},
+		{"status case matters", "?status=Running", 400, httpapi.CodeInvalidStatus},
 		{"limit zero", "?limit=0", 400, redislib.CodeInvalidLimit},
 		{"limit too high", "?limit=101", 400, redislib.CodeInvalidLimit},
 		{"cursor garbage", "?cursor=xyz", 400, redislib.CodeInvalidCursor},
@@ -68,7 +68,7 @@ func TestListActivitiesErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp := env.Do(t, platformtest.Request{Method: http.MethodGet, Path: "/activities" + tt.query})
+			resp := env.Do(t, servertest.Request{Method: http.MethodGet, Path: "/activities" + tt.query})
 			if resp.Status != tt.wantStatus || resp.ErrorCode() != tt.wantCode {
 				t.Fatalf("status %d code %q, want %d %q: %s", resp.Status, resp.ErrorCode(), tt.wantStatus, tt.wantCode, resp.Body)
 			}
@@ -79,16 +79,16 @@ func TestListActivitiesErrors(t *testing.T) {
 // TestListActivitiesByStatus makes activities in every status and lists
 // each status: exactly its activities, newest first, at any page size.
 func TestListActivitiesByStatus(t *testing.T) {
-	env := platformtest.New(t, listactivities.Function)
+	env := servertest.New(t, listactivities.Function)
 	want := map[string][]string{}
 	for range 3 {
 		// Each status list is kept newest first, the listing order.
 		for status, create := range map[string]func() redislib.Activity{
-			redislib.StatusScheduled: func() redislib.Activity { return platformtest.MustScheduled(t, env.Store, 5) },
-			redislib.StatusRunning:   func() redislib.Activity { return platformtest.MustActivity(t, env.Store, 5) },
-			redislib.StatusSoldOut:   func() redislib.Activity { return platformtest.MustSoldOut(t, env.Store) },
-			redislib.StatusEnded:     func() redislib.Activity { return platformtest.MustEnded(t, env.Store, 5) },
-			redislib.StatusCancelled: func() redislib.Activity { return platformtest.MustCancelled(t, env.Store, 5) },
+			redislib.StatusScheduled: func() redislib.Activity { return servertest.MustScheduled(t, env.Store, 5) },
+			redislib.StatusRunning:   func() redislib.Activity { return servertest.MustActivity(t, env.Store, 5) },
+			redislib.StatusSoldOut:   func() redislib.Activity { return servertest.MustSoldOut(t, env.Store) },
+			redislib.StatusEnded:     func() redislib.Activity { return servertest.MustEnded(t, env.Store, 5) },
+			redislib.StatusCancelled: func() redislib.Activity { return servertest.MustCancelled(t, env.Store, 5) },
 		} {
 			want[status] = append([]string{create().ID}, want[status]...)
 		}
@@ -116,13 +116,13 @@ func TestListActivitiesByStatus(t *testing.T) {
 // activities while more are created: none twice, none of those that existed
 // before the walk skipped, and only running ones listed.
 func TestListActivitiesFilteredPagesConcurrentInserts(t *testing.T) {
-	env := platformtest.New(t, listactivities.Function)
+	env := servertest.New(t, listactivities.Function)
 	var running []string
 	for i := range 40 {
 		if i%2 == 0 {
-			platformtest.MustScheduled(t, env.Store, 3)
+			servertest.MustScheduled(t, env.Store, 3)
 		} else {
-			running = append(running, platformtest.MustActivity(t, env.Store, 3).ID)
+			running = append(running, servertest.MustActivity(t, env.Store, 3).ID)
 		}
 	}
 	for _, limit := range []int{1, 3, 25} {
@@ -132,9 +132,9 @@ func TestListActivitiesFilteredPagesConcurrentInserts(t *testing.T) {
 			defer wg.Done()
 			for i := range 20 {
 				if i%2 == 0 {
-					platformtest.MustScheduled(t, env.Store, 3)
+					servertest.MustScheduled(t, env.Store, 3)
 				} else {
-					platformtest.MustActivity(t, env.Store, 3)
+					servertest.MustActivity(t, env.Store, 3)
 				}
 			}
 		}()

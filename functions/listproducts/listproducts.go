@@ -4,23 +4,24 @@ package listproducts
 import (
 	"github.com/gofiber/fiber/v2"
 
-	"seckill/functions/platform"
+	"seckill/functions/httpapi"
+	"seckill/functions/server"
 	"seckill/redislib"
 )
 
 // Function lists products.
-var Function = platform.Function{
+var Function = server.Function{
 	Name:    "listproducts",
 	Summary: "list products, newest first, with cursor pagination",
-	Routes: []platform.Route{{Method: fiber.MethodGet, Path: "/products",
-		Handler: func(d platform.Deps) fiber.Handler { return Handler(d.Store) }}},
+	Routes: []server.Route{{Method: fiber.MethodGet, Path: "/products",
+		Handler: func(d server.Deps) fiber.Handler { return Handler(d.Store) }}},
 }
 
 // Handler answers GET /products?limit=&cursor= with {"items", "next_cursor"}:
 // live products, newest first. Deleted products are not listed.
 func Handler(store *redislib.Store) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		q, err := platform.PageQuery(c)
+		q, err := httpapi.PageQuery(c)
 		if err != nil {
 			return err
 		}

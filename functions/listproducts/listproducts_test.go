@@ -9,14 +9,14 @@ import (
 	"testing"
 
 	"seckill/functions/listproducts"
-	"seckill/functions/platform/platformtest"
+	"seckill/functions/server/servertest"
 	"seckill/redislib"
 )
 
 // mustPage gets one page of products.
-func mustPage(t *testing.T, env *platformtest.Env, query string) redislib.Page[redislib.Product] {
+func mustPage(t *testing.T, env *servertest.Env, query string) redislib.Page[redislib.Product] {
 	t.Helper()
-	resp := env.Do(t, platformtest.Request{Method: http.MethodGet, Path: "/products" + query})
+	resp := env.Do(t, servertest.Request{Method: http.MethodGet, Path: "/products" + query})
 	if resp.Status != 200 {
 		t.Fatalf("GET /products%s: %d %s", query, resp.Status, resp.Body)
 	}
@@ -26,7 +26,7 @@ func mustPage(t *testing.T, env *platformtest.Env, query string) redislib.Page[r
 }
 
 func TestListProductsErrors(t *testing.T) {
-	env := platformtest.New(t, listproducts.Function)
+	env := servertest.New(t, listproducts.Function)
 	tests := []struct {
 		name, query string
 		wantStatus  int
@@ -42,7 +42,7 @@ func TestListProductsErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp := env.Do(t, platformtest.Request{Method: http.MethodGet, Path: "/products" + tt.query})
+			resp := env.Do(t, servertest.Request{Method: http.MethodGet, Path: "/products" + tt.query})
 			if resp.Status != tt.wantStatus || resp.ErrorCode() != tt.wantCode {
 				t.Fatalf("status %d code %q, want %d %q: %s", resp.Status, resp.ErrorCode(), tt.wantStatus, tt.wantCode, resp.Body)
 			}
@@ -51,8 +51,8 @@ func TestListProductsErrors(t *testing.T) {
 }
 
 func TestListProductsEmpty(t *testing.T) {
-	env := platformtest.New(t, listproducts.Function)
-	resp := env.Do(t, platformtest.Request{Method: http.MethodGet, Path: "/products"})
+	env := servertest.New(t, listproducts.Function)
+	resp := env.Do(t, servertest.Request{Method: http.MethodGet, Path: "/products"})
 	if resp.Status != 200 || string(resp.Body) != `{"items":[],"next_cursor":null}` {
 		t.Fatalf("%d %s", resp.Status, resp.Body)
 	}
@@ -63,11 +63,11 @@ func TestListProductsEmpty(t *testing.T) {
 // product that existed before the walk and was not deleted is listed, and
 // deleted ones never are.
 func TestListProductsPages(t *testing.T) {
-	env := platformtest.New(t, listproducts.Function)
+	env := servertest.New(t, listproducts.Function)
 	ctx := context.Background()
 	var existing []redislib.Product
 	for range 45 {
-		existing = append(existing, platformtest.MustProduct(t, env.Store))
+		existing = append(existing, servertest.MustProduct(t, env.Store))
 	}
 	deleted := map[string]bool{}
 	for _, p := range existing[10:15] {
@@ -88,7 +88,7 @@ func TestListProductsPages(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range 30 {
-				p := platformtest.MustProduct(t, env.Store)
+				p := servertest.MustProduct(t, env.Store)
 				if i%3 == 0 {
 					// Products deleted during the walk may or may not be listed.
 					if _, err := env.Store.DeleteProduct(ctx, p.ID); err != nil {

@@ -4,18 +4,21 @@ package payorder
 import (
 	"github.com/gofiber/fiber/v2"
 
-	"seckill/functions/platform"
+	"seckill/functions/auth"
+	"seckill/functions/httpapi"
+	"seckill/functions/server"
+	"seckill/functions/telemetry"
 	"seckill/redislib"
 )
 
 // Function pays orders.
-var Function = platform.Function{
+var Function = server.Function{
 	Name:    "payorder",
 	Summary: "pay a pending order within its payment window",
 	Writes:  true,
-	Routes: []platform.Route{{Method: fiber.MethodPost, Path: "/orders/:id/pay",
-		User:    platform.UserInBody,
-		Handler: func(d platform.Deps) fiber.Handler { return Handler(d.Store) }}},
+	Routes: []server.Route{{Method: fiber.MethodPost, Path: "/orders/:id/pay",
+		User:    auth.UserInBody,
+		Handler: func(d server.Deps) fiber.Handler { return Handler(d.Store) }}},
 }
 
 type request struct {
@@ -28,27 +31,27 @@ type request struct {
 // when user_id does not own the order.
 func Handler(store *redislib.Store) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		id, err := platform.PathOrderID(c, "id")
+		id, err := httpapi.PathOrderID(c, "id")
 		if err != nil {
 			return err
 		}
 		var req request
-		if err := platform.Decode(c, &req); err != nil {
+		if err := httpapi.Decode(c, &req); err != nil {
 			return err
 		}
-		if err := platform.Required(platform.F("user_id", req.UserID)); err != nil {
+		if err := httpapi.Required(httpapi.F("user_id", req.UserID)); err != nil {
 			return err
 		}
-		user, err := platform.UserID(*req.UserID)
-		if err != nil {
+		user := *req.UserID
+		if err := redislib.CheckUserID(user); err != nil {
 			return err
 		}
 		o, err := store.PayOrder(c.UserContext(), id, user)
 		if err != nil {
-			platform.SetOutcome(c, redislib.ErrorCode(err))
+			telemetry.SetOutcome(c, redislib.ErrorCode(err))
 			return err
 		}
-		platform.SetOutcome(c, o.Status)
+		telemetry.SetOutcome(c, o.Status)
 		return c.JSON(o)
 	}
 }

@@ -6,27 +6,27 @@ import (
 	"testing"
 
 	"seckill/functions/payorder"
-	"seckill/functions/platform/platformtest"
+	"seckill/functions/server/servertest"
 	"seckill/redislib"
 )
 
 func TestPayOrder(t *testing.T) {
-	env := platformtest.New(t, payorder.Function)
+	env := servertest.New(t, payorder.Function)
 	ctx := t.Context()
-	a := platformtest.MustActivity(t, env.Store, 10)
-	open := platformtest.MustWin(t, env.Store, a.ID, "bob")
-	paid := platformtest.MustWin(t, env.Store, a.ID, "carol")
+	a := servertest.MustActivity(t, env.Store, 10)
+	open := servertest.MustWin(t, env.Store, a.ID, "bob")
+	paid := servertest.MustWin(t, env.Store, a.ID, "carol")
 	if _, err := env.Store.PayOrder(ctx, paid.ID, "carol"); err != nil {
 		t.Fatal(err)
 	}
-	cancelled := platformtest.MustWin(t, env.Store, a.ID, "dave")
+	cancelled := servertest.MustWin(t, env.Store, a.ID, "dave")
 	if _, err := env.Store.CancelOrder(ctx, cancelled.ID, "dave", false); err != nil {
 		t.Fatal(err)
 	}
-	other := platformtest.MustWin(t, env.Store, a.ID, "frank")
-	short := platformtest.MustActivity(t, env.Store, 5, platformtest.PaymentWindow(1))
-	late := platformtest.MustWin(t, env.Store, short.ID, "erin")
-	platformtest.WaitRedisTime(t, env.Store, *late.ExpiresAt)
+	other := servertest.MustWin(t, env.Store, a.ID, "frank")
+	short := servertest.MustActivity(t, env.Store, 5, servertest.PaymentWindow(1))
+	late := servertest.MustWin(t, env.Store, short.ID, "erin")
+	servertest.WaitRedisTime(t, env.Store, *late.ExpiresAt)
 
 	pay := func(id string) string { return "/orders/" + id + "/pay" }
 	tests := []struct {
@@ -56,7 +56,7 @@ func TestPayOrder(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := env.Do(t, platformtest.Request{Method: http.MethodPost, Path: tc.path, Body: tc.body})
+			r := env.Do(t, servertest.Request{Method: http.MethodPost, Path: tc.path, Body: tc.body})
 			if r.Status != tc.wantStatus || r.ErrorCode() != tc.wantCode {
 				t.Fatalf("got %d %s, want %d %q", r.Status, r.Body, tc.wantStatus, tc.wantCode)
 			}
@@ -70,15 +70,15 @@ func TestPayOrder(t *testing.T) {
 	if o, _ := env.Store.Order(ctx, other.ID); o.Status != redislib.OrderPending {
 		t.Fatalf("order refused every time: %+v", o)
 	}
-	if st := platformtest.MustStats(t, env.Store, a.ID); st.Paid != 2 || st.Pending != 1 || st.Cancelled != 1 || !st.Consistent {
+	if st := servertest.MustStats(t, env.Store, a.ID); st.Paid != 2 || st.Pending != 1 || st.Cancelled != 1 || !st.Consistent {
 		t.Fatalf("stats: %+v", st)
 	}
-	if st := platformtest.MustStats(t, env.Store, short.ID); st.Expired != 1 || st.Remaining != 5 || !st.Consistent {
+	if st := servertest.MustStats(t, env.Store, short.ID); st.Expired != 1 || st.Remaining != 5 || !st.Consistent {
 		t.Fatalf("stats of the short window: %+v", st)
 	}
 
 	env.Redis.Kill()
-	r := env.Do(t, platformtest.Request{Method: http.MethodPost, Path: pay(other.ID), Body: map[string]any{"user_id": "frank"}})
+	r := env.Do(t, servertest.Request{Method: http.MethodPost, Path: pay(other.ID), Body: map[string]any{"user_id": "frank"}})
 	if r.Status != http.StatusServiceUnavailable || r.ErrorCode() != redislib.CodeStoreUnavailable {
 		t.Fatalf("Redis down: %d %s", r.Status, r.Body)
 	}

@@ -7,7 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
 
-	"seckill/functions/platform"
+	"seckill/functions/httpapi"
 	"seckill/redislib"
 )
 
@@ -42,7 +42,7 @@ func FuzzParse(f *testing.F) {
 		}
 		if gotErr != nil {
 			code := redislib.ErrorCode(gotErr)
-			if st := platform.Status(code); code == "" || st < 400 || st >= 500 {
+			if st := httpapi.Status(code); code == "" || st < 400 || st >= 500 {
 				t.Fatalf("id %q body %q: %v, want a coded 4xx", id, body, gotErr)
 			}
 			return

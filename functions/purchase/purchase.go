@@ -7,18 +7,20 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"seckill/functions/platform"
+	"seckill/functions/httpapi"
+	"seckill/functions/server"
+	"seckill/functions/telemetry"
 	"seckill/redislib"
 )
 
 // Function takes purchase attempts.
-var Function = platform.Function{
+var Function = server.Function{
 	Name:    "purchase",
 	Summary: "attempt to buy one unit of an activity's product",
 	Writes:  true,
-	Routes: []platform.Route{{Method: fiber.MethodPost, Path: "/activities/:id/purchase",
+	Routes: []server.Route{{Method: fiber.MethodPost, Path: "/activities/:id/purchase",
 		User: user, RateLimited: true, OwnUserLimit: true,
-		Handler: func(d platform.Deps) fiber.Handler { return Handler(d.Store, d.Config.UserRate()) }}},
+		Handler: func(d server.Deps) fiber.Handler { return Handler(d.Store, d.Config.UserRate()) }}},
 }
 
 // user validates the whole request, so that bad input is refused before the
@@ -30,7 +32,7 @@ func user(c *fiber.Ctx) (string, error) {
 
 // parse validates a purchase request and returns its activity and user IDs.
 func parse(c *fiber.Ctx) (activityID, userID string, err error) {
-	if activityID, err = platform.PathID(c, "id"); err != nil {
+	if activityID, err = httpapi.PathID(c, "id"); err != nil {
 		return "", "", err
 	}
 	if userID, ok := plainUserID(c.Body()); ok {
@@ -60,14 +62,14 @@ func Handler(store *redislib.Store, limit redislib.Rate) fiber.Handler {
 		}
 		res, err := store.PurchaseLimited(c.UserContext(), id, user, limit)
 		if limited := (*redislib.RateLimitedError)(nil); errors.As(err, &limited) {
-			return platform.TooManyRequests(c, limited.Wait)
+			return httpapi.TooManyRequests(c, limited.Wait)
 		}
 		if err != nil {
 			return err
 		}
-		platform.SetOutcome(c, string(res.Outcome))
+		telemetry.SetOutcome(c, string(res.Outcome))
 		if res.Outcome != redislib.OutcomeWon {
-			platform.SetRoutine(c)
+			telemetry.SetRoutine(c)
 		}
 		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
 		return c.Send(appendResult(make([]byte, 0, 128), res))
@@ -76,13 +78,16 @@ func Handler(store *redislib.Store, limit redislib.Rate) fiber.Handler {
 
 func decodeUserID(c *fiber.Ctx) (string, error) {
 	var req request
-	if err := platform.Decode(c, &req); err != nil {
+	if err := httpapi.Decode(c, &req); err != nil {
 		return "", err
 	}
-	if err := platform.Required(platform.F("user_id", req.UserID)); err != nil {
+	if err := httpapi.Required(httpapi.F("user_id", req.UserID)); err != nil {
 		return "", err
 	}
-	return platform.UserID(*req.UserID)
+	if err := redislib.CheckUserID(*req.UserID); err != nil {
+		return "", err
+	}
+	return *req.UserID, nil
 }
 
 // plainUserID returns the user ID of a body that is exactly

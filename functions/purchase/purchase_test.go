@@ -6,15 +6,15 @@ import (
 	"testing"
 	"time"
 
-	"seckill/functions/platform/platformtest"
 	"seckill/functions/purchase"
+	"seckill/functions/server/servertest"
 	"seckill/redislib"
 )
 
 func TestPurchase(t *testing.T) {
-	env := platformtest.New(t, purchase.Function)
-	a := platformtest.MustActivity(t, env.Store, 1)
-	scheduled := platformtest.MustActivity(t, env.Store, 1, platformtest.Window(time.Hour, 2*time.Hour))
+	env := servertest.New(t, purchase.Function)
+	a := servertest.MustActivity(t, env.Store, 1)
+	scheduled := servertest.MustActivity(t, env.Store, 1, servertest.Window(time.Hour, 2*time.Hour))
 	path := "/activities/" + a.ID + "/purchase"
 	tests := []struct {
 		name        string
@@ -44,7 +44,7 @@ func TestPurchase(t *testing.T) {
 	var order string
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp := env.Do(t, platformtest.Request{Method: "POST", Path: tt.path, Body: tt.body})
+			resp := env.Do(t, servertest.Request{Method: "POST", Path: tt.path, Body: tt.body})
 			if resp.Status != tt.wantStatus || resp.ErrorCode() != tt.wantCode {
 				t.Fatalf("got %d %s, want %d %q", resp.Status, resp.Body, tt.wantStatus, tt.wantCode)
 			}
@@ -76,11 +76,11 @@ func TestPurchase(t *testing.T) {
 }
 
 func TestPurchaseStoreUnavailable(t *testing.T) {
-	env := platformtest.New(t, purchase.Function)
-	a := platformtest.MustActivity(t, env.Store, 1)
+	env := servertest.New(t, purchase.Function)
+	a := servertest.MustActivity(t, env.Store, 1)
 	env.Redis.Kill()
 	start := time.Now()
-	resp := env.Do(t, platformtest.Request{Method: "POST", Path: "/activities/" + a.ID + "/purchase", Body: `{"user_id":"alice"}`})
+	resp := env.Do(t, servertest.Request{Method: "POST", Path: "/activities/" + a.ID + "/purchase", Body: `{"user_id":"alice"}`})
 	if resp.Status != 503 || resp.ErrorCode() != redislib.CodeStoreUnavailable {
 		t.Fatalf("got %d %s, want 503 store_unavailable", resp.Status, resp.Body)
 	}

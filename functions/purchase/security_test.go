@@ -8,9 +8,10 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"seckill/functions/platform"
-	"seckill/functions/platform/platformtest"
+	"seckill/functions/httpapi"
 	"seckill/functions/purchase"
+	"seckill/functions/server"
+	"seckill/functions/server/servertest"
 	"seckill/redislib"
 )
 
@@ -29,11 +30,11 @@ func userToken(t *testing.T, sub string) map[string]string {
 // TestPurchaseUserAuth: with USER_JWT_SECRET set, only the user named in the
 // token can buy as that user; refused requests write nothing.
 func TestPurchaseUserAuth(t *testing.T) {
-	env := platformtest.New(t)
+	env := servertest.New(t)
 	d := env.Deps
 	d.Config.UserJWTSecret = jwtSecret
-	app := platform.NewApp(d, nil, purchase.Function)
-	a := platformtest.MustActivity(t, env.Store, 5)
+	app := server.NewApp(d, nil, purchase.Function)
+	a := servertest.MustActivity(t, env.Store, 5)
 	path := "/activities/" + a.ID + "/purchase"
 	rdb := env.Store.Client()
 	before := rdb.DBSize(context.Background()).Val()
@@ -43,11 +44,11 @@ func TestPurchaseUserAuth(t *testing.T) {
 		want   int
 		code   string
 	}{
-		{"no token", nil, 401, platform.CodeUnauthorized},
-		{"admin token", map[string]string{"Authorization": "Bearer " + platformtest.AdminToken}, 401, platform.CodeUnauthorized},
-		{"another user's token", userToken(t, "bob"), 403, platform.CodeForbidden},
+		{"no token", nil, 401, httpapi.CodeUnauthorized},
+		{"admin token", map[string]string{"Authorization": "Bearer " + servertest.AdminToken}, 401, httpapi.CodeUnauthorized},
+		{"another user's token", userToken(t, "bob"), 403, httpapi.CodeForbidden},
 	} {
-		resp := platformtest.Do(t, app, platformtest.Request{Method: "POST", Path: path, Body: `{"user_id":"alice"}`, Header: tt.header})
+		resp := servertest.Do(t, app, servertest.Request{Method: "POST", Path: path, Body: `{"user_id":"alice"}`, Header: tt.header})
 		if resp.Status != tt.want || resp.ErrorCode() != tt.code {
 			t.Fatalf("%s: got %d %s, want %d %s", tt.name, resp.Status, resp.Body, tt.want, tt.code)
 		}
@@ -55,7 +56,7 @@ func TestPurchaseUserAuth(t *testing.T) {
 	if after := rdb.DBSize(context.Background()).Val(); after != before {
 		t.Fatalf("refused requests wrote keys: %d -> %d", before, after)
 	}
-	resp := platformtest.Do(t, app, platformtest.Request{Method: "POST", Path: path, Body: `{"user_id":"alice"}`, Header: userToken(t, "alice")})
+	resp := servertest.Do(t, app, servertest.Request{Method: "POST", Path: path, Body: `{"user_id":"alice"}`, Header: userToken(t, "alice")})
 	var res redislib.PurchaseResult
 	resp.Decode(t, &res)
 	if resp.Status != 200 || res.Outcome != redislib.OutcomeWon {
@@ -66,17 +67,17 @@ func TestPurchaseUserAuth(t *testing.T) {
 // TestPurchaseRateLimited: past the user's burst, purchases answer 429 with
 // Retry-After and do not reach the purchase script.
 func TestPurchaseRateLimited(t *testing.T) {
-	env := platformtest.New(t)
+	env := servertest.New(t)
 	d := env.Deps
 	d.Config.RateLimitUserRPS, d.Config.RateLimitUserBurst = 0.01, 3
-	app := platform.NewApp(d, nil, purchase.Function)
-	a := platformtest.MustActivity(t, env.Store, 5)
+	app := server.NewApp(d, nil, purchase.Function)
+	a := servertest.MustActivity(t, env.Store, 5)
 	path := "/activities/" + a.ID + "/purchase"
 	statuses := []int{}
 	for i := 0; i < 5; i++ {
-		resp := platformtest.Do(t, app, platformtest.Request{Method: "POST", Path: path, Body: `{"user_id":"alice"}`})
+		resp := servertest.Do(t, app, servertest.Request{Method: "POST", Path: path, Body: `{"user_id":"alice"}`})
 		statuses = append(statuses, resp.Status)
-		if resp.Status == 429 && (resp.ErrorCode() != platform.CodeRateLimited || resp.Header.Get("Retry-After") == "") {
+		if resp.Status == 429 && (resp.ErrorCode() != httpapi.CodeRateLimited || resp.Header.Get("Retry-After") == "") {
 			t.Fatalf("429 without rate_limited and Retry-After: %v %s", resp.Header, resp.Body)
 		}
 	}
@@ -84,7 +85,7 @@ func TestPurchaseRateLimited(t *testing.T) {
 		t.Fatalf("statuses %v, want %v", statuses, want)
 	}
 	// Another user is not affected.
-	resp := platformtest.Do(t, app, platformtest.Request{Method: "POST", Path: path, Body: `{"user_id":"bob"}`})
+	resp := servertest.Do(t, app, servertest.Request{Method: "POST", Path: path, Body: `{"user_id":"bob"}`})
 	if resp.Status != 200 {
 		t.Fatalf("bob: %d %s", resp.Status, resp.Body)
 	}

@@ -4,17 +4,19 @@ package purchaseresult
 import (
 	"github.com/gofiber/fiber/v2"
 
-	"seckill/functions/platform"
+	"seckill/functions/auth"
+	"seckill/functions/httpapi"
+	"seckill/functions/server"
 	"seckill/redislib"
 )
 
 // Function answers whether a user won in an activity.
-var Function = platform.Function{
+var Function = server.Function{
 	Name:    "purchaseresult",
 	Summary: "whether a user won in an activity, and their order ID",
-	Routes: []platform.Route{{Method: fiber.MethodGet, Path: "/activities/:id/purchases/:user_id",
-		User:    platform.UserInParam("user_id"),
-		Handler: func(d platform.Deps) fiber.Handler { return Handler(d.Store) }}},
+	Routes: []server.Route{{Method: fiber.MethodGet, Path: "/activities/:id/purchases/:user_id",
+		User:    auth.UserInParam("user_id"),
+		Handler: func(d server.Deps) fiber.Handler { return Handler(d.Store) }}},
 }
 
 // Result is the answer: whether the user won and, if so, their order ID.
@@ -26,11 +28,11 @@ type Result struct {
 // Handler answers GET /activities/:id/purchases/:user_id.
 func Handler(store *redislib.Store) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		id, err := platform.PathID(c, "id")
+		id, err := httpapi.PathID(c, "id")
 		if err != nil {
 			return err
 		}
-		user, err := platform.UserID(c.Params("user_id"))
+		user, err := httpapi.PathUserID(c, "user_id")
 		if err != nil {
 			return err
 		}

@@ -4,13 +4,13 @@ import (
 	"context"
 	"testing"
 
-	"seckill/functions/platform/platformtest"
 	"seckill/functions/purchaseresult"
+	"seckill/functions/server/servertest"
 )
 
 func TestPurchaseResult(t *testing.T) {
-	env := platformtest.New(t, purchaseresult.Function)
-	a := platformtest.MustActivity(t, env.Store, 1)
+	env := servertest.New(t, purchaseresult.Function)
+	a := servertest.MustActivity(t, env.Store, 1)
 	won, err := env.Store.Purchase(context.Background(), a.ID, "alice")
 	if err != nil {
 		t.Fatal(err)
@@ -34,7 +34,7 @@ func TestPurchaseResult(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp := env.Do(t, platformtest.Request{Method: "GET", Path: tt.path})
+			resp := env.Do(t, servertest.Request{Method: "GET", Path: tt.path})
 			if resp.Status != tt.wantStatus || resp.ErrorCode() != tt.wantCode {
 				t.Fatalf("got %d %s, want %d %q", resp.Status, resp.Body, tt.wantStatus, tt.wantCode)
 			}

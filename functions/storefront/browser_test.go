@@ -19,8 +19,8 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"seckill/functions/all"
-	"seckill/functions/platform"
-	"seckill/functions/platform/platformtest"
+	"seckill/functions/server"
+	"seckill/functions/server/servertest"
 	"seckill/functions/storefront/headless"
 	"seckill/redislib"
 	"seckill/redislib/redistest"
@@ -35,14 +35,14 @@ type site struct {
 	store *redislib.Store
 }
 
-func serve(t *testing.T, srv *redistest.Server, configure func(*platform.Config)) site {
+func serve(t *testing.T, srv *redistest.Server, configure func(*server.Config)) site {
 	t.Helper()
-	cfg := platform.TestConfig(platformtest.AdminToken)
+	cfg := server.TestConfig(servertest.AdminToken)
 	if configure != nil {
 		configure(&cfg)
 	}
 	store := srv.Store(t)
-	base := platformtest.Listen(t, platform.Deps{Store: store, Log: platformtest.Logger(), Config: cfg}, all.Functions...)
+	base := servertest.Listen(t, server.Deps{Store: store, Log: servertest.Logger(), Config: cfg}, all.Functions...)
 	return site{base: base, store: store}
 }
 
@@ -251,7 +251,7 @@ func TestStorefrontInBrowser(t *testing.T) {
 		shots = t.TempDir()
 	}
 	srv := redistest.Start(t)
-	s := serve(t, srv, func(cfg *platform.Config) {
+	s := serve(t, srv, func(cfg *server.Config) {
 		// One attempt at once, then one every 20 s: a second click within
 		// the test is over the limit.
 		cfg.RateLimitUserBurst, cfg.RateLimitUserRPS = 1, 0.05
@@ -433,7 +433,7 @@ func TestStorefrontInBrowser(t *testing.T) {
 func TestStorefrontWithUserTokens(t *testing.T) {
 	const secret = "storefront-test-secret-of-32-bytes!"
 	srv := redistest.Start(t)
-	s := serve(t, srv, func(cfg *platform.Config) { cfg.UserJWTSecret = secret })
+	s := serve(t, srv, func(cfg *server.Config) { cfg.UserJWTSecret = secret })
 	ctx := context.Background()
 	sign := func(key, sub string) string {
 		tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.RegisteredClaims{
@@ -443,7 +443,7 @@ func TestStorefrontWithUserTokens(t *testing.T) {
 		}
 		return tok
 	}
-	sale := platformtest.MustActivity(t, s.store, 2)
+	sale := servertest.MustActivity(t, s.store, 2)
 	browser := startBrowser(t)
 
 	token := sign(secret, "dave")

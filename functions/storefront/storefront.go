@@ -20,7 +20,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"seckill/functions/platform"
+	"seckill/functions/server"
 	"seckill/redislib"
 )
 
@@ -28,14 +28,14 @@ import (
 var web embed.FS
 
 // Function serves the storefront page and the server's clock.
-var Function = platform.Function{
+var Function = server.Function{
 	Name:    "storefront",
 	Summary: "the shop's web page (GET /, its script and style sheet) and the server's clock (GET /time)",
-	Routes: []platform.Route{
-		{Method: fiber.MethodGet, Path: "/", Handler: func(d platform.Deps) fiber.Handler { return PageHandler(UserAuthOn(d.Config)) }},
-		{Method: fiber.MethodGet, Path: "/storefront.js", Handler: func(platform.Deps) fiber.Handler { return assetHandler(script) }},
-		{Method: fiber.MethodGet, Path: "/storefront.css", Handler: func(platform.Deps) fiber.Handler { return assetHandler(style) }},
-		{Method: fiber.MethodGet, Path: "/time", Handler: func(d platform.Deps) fiber.Handler { return TimeHandler(d.Store) }},
+	Routes: []server.Route{
+		{Method: fiber.MethodGet, Path: "/", Handler: func(d server.Deps) fiber.Handler { return PageHandler(UserAuthOn(d.Config)) }},
+		{Method: fiber.MethodGet, Path: "/storefront.js", Handler: func(server.Deps) fiber.Handler { return assetHandler(script) }},
+		{Method: fiber.MethodGet, Path: "/storefront.css", Handler: func(server.Deps) fiber.Handler { return assetHandler(style) }},
+		{Method: fiber.MethodGet, Path: "/time", Handler: func(d server.Deps) fiber.Handler { return TimeHandler(d.Store) }},
 	},
 }
 
@@ -60,7 +60,7 @@ var (
 
 // UserAuthOn reports whether user routes need a user JWT (USER_JWT_SECRET or
 // USER_JWT_PUBLIC_KEY is set): the page then asks for a token, not a user ID.
-func UserAuthOn(cfg platform.Config) bool {
+func UserAuthOn(cfg server.Config) bool {
 	return cfg.UserJWTSecret != "" || cfg.UserJWTPublicKey != ""
 }
 

@@ -11,9 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"seckill/functions/platform"
-	"seckill/functions/platform/platformtest"
+	"seckill/functions/auth"
+	"seckill/functions/server"
+	"seckill/functions/server/servertest"
 	"seckill/functions/storefront"
+	"seckill/functions/telemetry"
 	"seckill/redislib"
 )
 
@@ -34,7 +36,7 @@ func gunzip(t *testing.T, b []byte) []byte {
 // security policy of the page, gzip when (and only when) accepted, and 304
 // for a matching ETag.
 func TestPageAndAssets(t *testing.T) {
-	env := platformtest.New(t, storefront.Function)
+	env := servertest.New(t, storefront.Function)
 	gz := map[string]string{"Accept-Encoding": "gzip, deflate, br"}
 	tests := []struct {
 		name       string
@@ -55,7 +57,7 @@ func TestPageAndAssets(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := env.Do(t, platformtest.Request{Method: http.MethodGet, Path: tt.path, Header: tt.header})
+			r := env.Do(t, servertest.Request{Method: http.MethodGet, Path: tt.path, Header: tt.header})
 			if r.Status != tt.wantStatus || !strings.HasPrefix(r.Header.Get("Content-Type"), tt.wantType) {
 				t.Fatalf("%d %s, want %d %s", r.Status, r.Header.Get("Content-Type"), tt.wantStatus, tt.wantType)
 			}
@@ -80,7 +82,7 @@ func TestPageAndAssets(t *testing.T) {
 			for k, v := range tt.header {
 				h[k] = v
 			}
-			again := env.Do(t, platformtest.Request{Method: http.MethodGet, Path: tt.path, Header: h})
+			again := env.Do(t, servertest.Request{Method: http.MethodGet, Path: tt.path, Header: h})
 			if again.Status != http.StatusNotModified || len(again.Body) != 0 {
 				t.Fatalf("with If-None-Match %s: %d, %d bytes; want 304 and no body", h["If-None-Match"], again.Status, len(again.Body))
 			}
@@ -89,7 +91,7 @@ func TestPageAndAssets(t *testing.T) {
 			if tt.wantGzip {
 				other = nil
 			}
-			if o := env.Do(t, platformtest.Request{Method: http.MethodGet, Path: tt.path, Header: other}); o.Header.Get("ETag") == r.Header.Get("ETag") {
+			if o := env.Do(t, servertest.Request{Method: http.MethodGet, Path: tt.path, Header: other}); o.Header.Get("ETag") == r.Header.Get("ETag") {
 				t.Fatalf("gzipped and plain share the ETag %s", o.Header.Get("ETag"))
 			}
 		})
@@ -99,8 +101,8 @@ func TestPageAndAssets(t *testing.T) {
 // TestPageIsSelfContained checks that the page loads nothing from another
 // origin (so it works offline) and that its policy forbids it too.
 func TestPageIsSelfContained(t *testing.T) {
-	env := platformtest.New(t, storefront.Function)
-	page := env.Do(t, platformtest.Request{Method: http.MethodGet, Path: "/"})
+	env := servertest.New(t, storefront.Function)
+	page := env.Do(t, servertest.Request{Method: http.MethodGet, Path: "/"})
 	csp := page.Header.Get("Content-Security-Policy")
 	for _, want := range []string{"default-src 'none'", "script-src 'self'", "style-src 'self'", "connect-src 'self'"} {
 		if !strings.Contains(csp, want) {
@@ -110,7 +112,7 @@ func TestPageIsSelfContained(t *testing.T) {
 	external := regexp.MustCompile(`(?i)\b(https?:)?//[a-z0-9.-]+\.[a-z]{2,}|@import|url\(`)
 	total := 0
 	for _, path := range []string{"/", "/storefront.js", "/storefront.css"} {
-		r := env.Do(t, platformtest.Request{Method: http.MethodGet, Path: path})
+		r := env.Do(t, servertest.Request{Method: http.MethodGet, Path: path})
 		if m := external.Find(r.Body); m != nil {
 			t.Errorf("%s refers to another origin: %q", path, m)
 		}
@@ -127,18 +129,18 @@ func TestPageIsSelfContained(t *testing.T) {
 func TestPageAsksForTokenWithUserJWT(t *testing.T) {
 	tests := []struct {
 		name string
-		cfg  platform.Config
+		cfg  server.Config
 		want string
 	}{
-		{"no user auth", platform.Config{}, `content="user-id"`},
-		{"HS256 secret", platform.Config{UserJWTSecret: strings.Repeat("s", 32)}, `content="jwt"`},
-		{"public key", platform.Config{UserJWTPublicKey: "/etc/keys/users.pem"}, `content="jwt"`},
+		{"no user auth", server.Config{}, `content="user-id"`},
+		{"HS256 secret", server.Config{TokenConfig: auth.TokenConfig{UserJWTSecret: strings.Repeat("s", 32)}}, `content="jwt"`},
+		{"public key", server.Config{TokenConfig: auth.TokenConfig{UserJWTPublicKey: "/etc/keys/users.pem"}}, `content="jwt"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			app := platform.NewApp(platform.Deps{Log: platform.NewLogger(io.Discard, "error"), Config: tt.cfg}, nil,
-				platform.Function{Name: "page", Routes: storefront.Function.Routes[:1]})
-			r := platformtest.Do(t, app, platformtest.Request{Method: http.MethodGet, Path: "/"})
+			app := server.NewApp(server.Deps{Log: telemetry.NewLogger(io.Discard, "error"), Config: tt.cfg}, nil,
+				server.Function{Name: "page", Routes: storefront.Function.Routes[:1]})
+			r := servertest.Do(t, app, servertest.Request{Method: http.MethodGet, Path: "/"})
 			if r.Status != 200 || !strings.Contains(string(r.Body), `<meta name="seckill-user-auth" `+tt.want+`>`) {
 				t.Fatalf("%d, want 200 with %s: %.400s", r.Status, tt.want, r.Body)
 			}
@@ -149,13 +151,13 @@ func TestPageAsksForTokenWithUserJWT(t *testing.T) {
 // TestTime checks GET /time against Redis's clock read around it, and that
 // it is 503 when Redis is down.
 func TestTime(t *testing.T) {
-	env := platformtest.New(t, storefront.Function)
+	env := servertest.New(t, storefront.Function)
 	rdb := env.Redis.Client(t)
 	before, err := rdb.Time(context.Background()).Result()
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := env.Do(t, platformtest.Request{Method: http.MethodGet, Path: "/time"})
+	r := env.Do(t, servertest.Request{Method: http.MethodGet, Path: "/time"})
 	after, err := rdb.Time(context.Background()).Result()
 	if err != nil {
 		t.Fatal(err)
@@ -170,7 +172,7 @@ func TestTime(t *testing.T) {
 	}
 
 	env.Redis.Kill()
-	r = env.Do(t, platformtest.Request{Method: http.MethodGet, Path: "/time"})
+	r = env.Do(t, servertest.Request{Method: http.MethodGet, Path: "/time"})
 	if r.Status != 503 || r.ErrorCode() != redislib.CodeStoreUnavailable {
 		t.Fatalf("with Redis down: %d %s, want 503 store_unavailable", r.Status, r.Body)
 	}

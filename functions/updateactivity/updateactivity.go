@@ -6,17 +6,18 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"seckill/functions/platform"
+	"seckill/functions/httpapi"
+	"seckill/functions/server"
 	"seckill/redislib"
 )
 
 // Function changes activities (admin).
-var Function = platform.Function{
+var Function = server.Function{
 	Name:    "updateactivity",
 	Summary: "change an activity: any field before its start, only ends_at once running (admin)",
 	Writes:  true,
-	Routes: []platform.Route{{Method: fiber.MethodPatch, Path: "/activities/:id", Admin: true,
-		Handler: func(d platform.Deps) fiber.Handler { return Handler(d.Store) }}},
+	Routes: []server.Route{{Method: fiber.MethodPatch, Path: "/activities/:id", Admin: true,
+		Handler: func(d server.Deps) fiber.Handler { return Handler(d.Store) }}},
 }
 
 type request struct {
@@ -41,12 +42,12 @@ type request struct {
 // unknown_product, product_deleted).
 func Handler(store *redislib.Store) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		id, err := platform.PathID(c, "id")
+		id, err := httpapi.PathID(c, "id")
 		if err != nil {
 			return err
 		}
 		var req request
-		if err := platform.Decode(c, &req); err != nil {
+		if err := httpapi.Decode(c, &req); err != nil {
 			return err
 		}
 		ch, err := validate(req)
@@ -61,52 +62,24 @@ func Handler(store *redislib.Store) fiber.Handler {
 	}
 }
 
+// validate turns a decoded request into activity changes and checks them
+// (see redislib.ActivityChanges.Validate).
 func validate(req request) (ch redislib.ActivityChanges, err error) {
-	if req == (request{}) {
-		return ch, platform.Fail(platform.CodeEmptyUpdate,
-			"give at least one of product_id, stock, price, starts_at, ends_at, payment_window")
-	}
-	if req.ProductID != nil {
-		if !redislib.ValidID(*req.ProductID) {
-			return ch, platform.Fail(platform.CodeInvalidID, "product_id must be 1 to %d characters of A-Z a-z 0-9 _", redislib.MaxIDLen)
-		}
-		ch.ProductID = req.ProductID
-	}
-	if req.Stock != nil {
-		if _, err := platform.Stock(*req.Stock); err != nil {
-			return ch, err
-		}
-		ch.Stock = req.Stock
-	}
-	if req.Price != nil {
-		if _, err := platform.Price(*req.Price); err != nil {
-			return ch, err
-		}
-		ch.Price = req.Price
-	}
 	if ch.StartsAt, err = optTime(req.StartsAt, "starts_at"); err != nil {
 		return ch, err
 	}
 	if ch.EndsAt, err = optTime(req.EndsAt, "ends_at"); err != nil {
 		return ch, err
 	}
-	if ch.StartsAt != nil && ch.EndsAt != nil && !ch.StartsAt.Before(*ch.EndsAt) {
-		return ch, platform.Fail(platform.CodeInvalidTimeRange, "starts_at must be before ends_at")
-	}
-	if req.PaymentWindow != nil {
-		if _, err := platform.PaymentWindow(*req.PaymentWindow); err != nil {
-			return ch, err
-		}
-		ch.PaymentWindow = req.PaymentWindow
-	}
-	return ch, nil
+	ch.ProductID, ch.Stock, ch.Price, ch.PaymentWindow = req.ProductID, req.Stock, req.Price, req.PaymentWindow
+	return ch, ch.Validate()
 }
 
 func optTime(s *string, name string) (*time.Time, error) {
 	if s == nil {
 		return nil, nil
 	}
-	t, err := platform.Time(*s, name)
+	t, err := redislib.ParseTime(*s, name)
 	if err != nil {
 		return nil, err
 	}

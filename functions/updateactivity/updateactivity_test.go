@@ -8,24 +8,24 @@ import (
 	"time"
 
 	"seckill/functions/getactivity"
-	"seckill/functions/platform"
-	"seckill/functions/platform/platformtest"
+	"seckill/functions/httpapi"
+	"seckill/functions/server/servertest"
 	"seckill/functions/updateactivity"
 	"seckill/redislib"
 )
 
 func TestUpdateActivity(t *testing.T) {
-	env := platformtest.New(t, updateactivity.Function, getactivity.Function)
+	env := servertest.New(t, updateactivity.Function, getactivity.Function)
 	ctx := context.Background()
 	now := time.Now().UTC()
 	at := func(d time.Duration) string { return now.Add(d).Truncate(time.Millisecond).Format(time.RFC3339Nano) }
-	other := platformtest.MustProduct(t, env.Store)
-	gone := platformtest.MustProduct(t, env.Store)
+	other := servertest.MustProduct(t, env.Store)
+	gone := servertest.MustProduct(t, env.Store)
 	if _, err := env.Store.DeleteProduct(ctx, gone.ID); err != nil {
 		t.Fatal(err)
 	}
-	scheduled := func() redislib.Activity { return platformtest.MustScheduled(t, env.Store, 10) }
-	running := func() redislib.Activity { return platformtest.MustActivity(t, env.Store, 10) }
+	scheduled := func() redislib.Activity { return servertest.MustScheduled(t, env.Store, 10) }
+	running := func() redislib.Activity { return servertest.MustActivity(t, env.Store, 10) }
 	// scheduledWithSold is scheduled with 5 of its 10 units held by orders, a
 	// state no API call makes before the start; the rule holds regardless.
 	scheduledWithSold := func() redislib.Activity {
@@ -114,42 +114,42 @@ func TestUpdateActivity(t *testing.T) {
 		{name: "running: ends_at with a change of price", activity: running, body: fmt.Sprintf(`{"price":1,"ends_at":%q}`, at(3*time.Hour)),
 			wantStatus: 409, wantCode: redislib.CodeActivityStarted},
 		{name: "running: ends_at in the past", activity: running, body: fmt.Sprintf(`{"ends_at":%q}`, at(-time.Second)), wantStatus: 400, wantCode: redislib.CodeEndsInPast},
-		{name: "sold out: ends_at", activity: func() redislib.Activity { return platformtest.MustSoldOut(t, env.Store) },
+		{name: "sold out: ends_at", activity: func() redislib.Activity { return servertest.MustSoldOut(t, env.Store) },
 			body: fmt.Sprintf(`{"ends_at":%q}`, at(3*time.Hour)), wantStatus: 200},
-		{name: "ended", activity: func() redislib.Activity { return platformtest.MustEnded(t, env.Store, 10) },
+		{name: "ended", activity: func() redislib.Activity { return servertest.MustEnded(t, env.Store, 10) },
 			body: fmt.Sprintf(`{"ends_at":%q}`, at(3*time.Hour)), wantStatus: 409, wantCode: redislib.CodeActivityEnded},
-		{name: "cancelled", activity: func() redislib.Activity { return platformtest.MustCancelled(t, env.Store, 10) },
+		{name: "cancelled", activity: func() redislib.Activity { return servertest.MustCancelled(t, env.Store, 10) },
 			body: fmt.Sprintf(`{"ends_at":%q}`, at(3*time.Hour)), wantStatus: 409, wantCode: redislib.CodeActivityCancelled},
 		{name: "stock below sold", activity: scheduledWithSold, body: `{"stock":4}`, wantStatus: 409, wantCode: redislib.CodeStockBelowSold},
 		{name: "ends before the stored start", activity: scheduled, body: fmt.Sprintf(`{"ends_at":%q}`, at(30*time.Minute)),
-			wantStatus: 400, wantCode: platform.CodeInvalidTimeRange},
+			wantStatus: 400, wantCode: redislib.CodeInvalidTimeRange},
 		{name: "starts after the stored end", activity: scheduled, body: fmt.Sprintf(`{"starts_at":%q}`, at(3*time.Hour)),
-			wantStatus: 400, wantCode: platform.CodeInvalidTimeRange},
+			wantStatus: 400, wantCode: redislib.CodeInvalidTimeRange},
 		{name: "starts after the given end", activity: scheduled, body: fmt.Sprintf(`{"starts_at":%q,"ends_at":%q}`, at(3*time.Hour), at(2*time.Hour)),
-			wantStatus: 400, wantCode: platform.CodeInvalidTimeRange},
+			wantStatus: 400, wantCode: redislib.CodeInvalidTimeRange},
 		{name: "unknown product", activity: scheduled, body: `{"product_id":"nosuchproduct"}`, wantStatus: 400, wantCode: redislib.CodeUnknownProduct},
 		{name: "deleted product", activity: scheduled, body: fmt.Sprintf(`{"product_id":%q}`, gone.ID), wantStatus: 400, wantCode: redislib.CodeProductDeleted},
-		{name: "bad product id", activity: scheduled, body: `{"product_id":"a-b"}`, wantStatus: 400, wantCode: platform.CodeInvalidID},
-		{name: "zero stock", activity: scheduled, body: `{"stock":0}`, wantStatus: 400, wantCode: platform.CodeInvalidStock},
-		{name: "too much stock", activity: scheduled, body: `{"stock":10000001}`, wantStatus: 400, wantCode: platform.CodeInvalidStock},
-		{name: "negative price", activity: scheduled, body: `{"price":-1}`, wantStatus: 400, wantCode: platform.CodeInvalidPrice},
-		{name: "bad starts_at", activity: scheduled, body: `{"starts_at":"tomorrow"}`, wantStatus: 400, wantCode: platform.CodeInvalidTime},
-		{name: "bad ends_at", activity: scheduled, body: `{"ends_at":"2030-01-01"}`, wantStatus: 400, wantCode: platform.CodeInvalidTime},
-		{name: "negative payment window", activity: scheduled, body: `{"payment_window":-1}`, wantStatus: 400, wantCode: platform.CodeInvalidWindow},
-		{name: "payment window too long", activity: scheduled, body: `{"payment_window":604801}`, wantStatus: 400, wantCode: platform.CodeInvalidWindow},
-		{name: "nothing to change", activity: scheduled, body: `{}`, wantStatus: 400, wantCode: platform.CodeEmptyUpdate},
-		{name: "null only", activity: scheduled, body: `{"price":null}`, wantStatus: 400, wantCode: platform.CodeEmptyUpdate},
-		{name: "unknown field", activity: scheduled, body: `{"status":"running"}`, wantStatus: 400, wantCode: platform.CodeUnknownField},
-		{name: "wrong type", activity: scheduled, body: `{"stock":"5"}`, wantStatus: 400, wantCode: platform.CodeInvalidFieldType},
-		{name: "empty body", activity: scheduled, body: "", wantStatus: 400, wantCode: platform.CodeEmptyBody},
-		{name: "malformed", activity: scheduled, body: `{"stock":5`, wantStatus: 400, wantCode: platform.CodeMalformedJSON},
-		{name: "bad id", activity: scheduled, path: "/activities/bad.id", body: `{"price":1}`, wantStatus: 400, wantCode: platform.CodeInvalidID},
+		{name: "bad product id", activity: scheduled, body: `{"product_id":"a-b"}`, wantStatus: 400, wantCode: redislib.CodeInvalidID},
+		{name: "zero stock", activity: scheduled, body: `{"stock":0}`, wantStatus: 400, wantCode: redislib.CodeInvalidStock},
+		{name: "too much stock", activity: scheduled, body: `{"stock":10000001}`, wantStatus: 400, wantCode: redislib.CodeInvalidStock},
+		{name: "negative price", activity: scheduled, body: `{"price":-1}`, wantStatus: 400, wantCode: redislib.CodeInvalidPrice},
+		{name: "bad starts_at", activity: scheduled, body: `{"starts_at":"tomorrow"}`, wantStatus: 400, wantCode: redislib.CodeInvalidTime},
+		{name: "bad ends_at", activity: scheduled, body: `{"ends_at":"2030-01-01"}`, wantStatus: 400, wantCode: redislib.CodeInvalidTime},
+		{name: "negative payment window", activity: scheduled, body: `{"payment_window":-1}`, wantStatus: 400, wantCode: redislib.CodeInvalidPaymentWindow},
+		{name: "payment window too long", activity: scheduled, body: `{"payment_window":604801}`, wantStatus: 400, wantCode: redislib.CodeInvalidPaymentWindow},
+		{name: "nothing to change", activity: scheduled, body: `{}`, wantStatus: 400, wantCode: redislib.CodeEmptyUpdate},
+		{name: "null only", activity: scheduled, body: `{"price":null}`, wantStatus: 400, wantCode: redislib.CodeEmptyUpdate},
+		{name: "unknown field", activity: scheduled, body: `{"status":"running"}`, wantStatus: 400, wantCode: httpapi.CodeUnknownField},
+		{name: "wrong type", activity: scheduled, body: `{"stock":"5"}`, wantStatus: 400, wantCode: httpapi.CodeInvalidFieldType},
+		{name: "empty body", activity: scheduled, body: "", wantStatus: 400, wantCode: httpapi.CodeEmptyBody},
+		{name: "malformed", activity: scheduled, body: `{"stock":5`, wantStatus: 400, wantCode: httpapi.CodeMalformedJSON},
+		{name: "bad id", activity: scheduled, path: "/activities/bad.id", body: `{"price":1}`, wantStatus: 400, wantCode: redislib.CodeInvalidID},
 		{name: "unknown activity", activity: scheduled, path: "/activities/nosuch", body: `{"price":1}`, wantStatus: 404, wantCode: redislib.CodeActivityNotFound},
 		{name: "unknown activity, with product", activity: scheduled, path: "/activities/nosuch", body: fmt.Sprintf(`{"product_id":%q}`, other.ID),
 			wantStatus: 404, wantCode: redislib.CodeActivityNotFound},
-		{name: "no token", activity: scheduled, body: `{"price":1}`, noAdmin: true, wantStatus: 401, wantCode: platform.CodeUnauthorized},
+		{name: "no token", activity: scheduled, body: `{"price":1}`, noAdmin: true, wantStatus: 401, wantCode: httpapi.CodeUnauthorized},
 		{name: "wrong token", activity: scheduled, body: `{"price":1}`, noAdmin: true, header: map[string]string{"Authorization": "Bearer x"},
-			wantStatus: 401, wantCode: platform.CodeUnauthorized},
+			wantStatus: 401, wantCode: httpapi.CodeUnauthorized},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -162,9 +162,9 @@ func TestUpdateActivity(t *testing.T) {
 			if tt.bodyOf != nil {
 				body = tt.bodyOf(a)
 			}
-			get := platformtest.Request{Method: http.MethodGet, Path: "/activities/" + a.ID}
+			get := servertest.Request{Method: http.MethodGet, Path: "/activities/" + a.ID}
 			before := env.Do(t, get)
-			resp := env.Do(t, platformtest.Request{Method: http.MethodPatch, Path: path, Body: body, Admin: !tt.noAdmin, Header: tt.header})
+			resp := env.Do(t, servertest.Request{Method: http.MethodPatch, Path: path, Body: body, Admin: !tt.noAdmin, Header: tt.header})
 			if resp.Status != tt.wantStatus || resp.ErrorCode() != tt.wantCode {
 				t.Fatalf("status %d code %q, want %d %q: %s", resp.Status, resp.ErrorCode(), tt.wantStatus, tt.wantCode, resp.Body)
 			}

@@ -4,17 +4,18 @@ package updateproduct
 import (
 	"github.com/gofiber/fiber/v2"
 
-	"seckill/functions/platform"
+	"seckill/functions/httpapi"
+	"seckill/functions/server"
 	"seckill/redislib"
 )
 
 // Function changes products (admin).
-var Function = platform.Function{
+var Function = server.Function{
 	Name:    "updateproduct",
 	Summary: "change a product's name, description or price (admin)",
 	Writes:  true,
-	Routes: []platform.Route{{Method: fiber.MethodPatch, Path: "/products/:id", Admin: true,
-		Handler: func(d platform.Deps) fiber.Handler { return Handler(d.Store) }}},
+	Routes: []server.Route{{Method: fiber.MethodPatch, Path: "/products/:id", Admin: true,
+		Handler: func(d server.Deps) fiber.Handler { return Handler(d.Store) }}},
 }
 
 type request struct {
@@ -28,12 +29,12 @@ type request struct {
 // product is read-only (409 product_is_deleted).
 func Handler(store *redislib.Store) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		id, err := platform.PathID(c, "id")
+		id, err := httpapi.PathID(c, "id")
 		if err != nil {
 			return err
 		}
 		var req request
-		if err := platform.Decode(c, &req); err != nil {
+		if err := httpapi.Decode(c, &req); err != nil {
 			return err
 		}
 		ch, err := validate(req)
@@ -48,30 +49,9 @@ func Handler(store *redislib.Store) fiber.Handler {
 	}
 }
 
-func validate(req request) (ch redislib.ProductChanges, err error) {
-	if req.Name == nil && req.Description == nil && req.Price == nil {
-		return ch, platform.Fail(platform.CodeEmptyUpdate, "give at least one of name, description, price")
-	}
-	if req.Name != nil {
-		name, err := platform.Text(*req.Name, "name", platform.CodeInvalidName, 1, platform.MaxNameLen)
-		if err != nil {
-			return ch, err
-		}
-		ch.Name = &name
-	}
-	if req.Description != nil {
-		desc, err := platform.Text(*req.Description, "description", platform.CodeInvalidDesc, 0, platform.MaxDescriptionLen)
-		if err != nil {
-			return ch, err
-		}
-		ch.Description = &desc
-	}
-	if req.Price != nil {
-		price, err := platform.Price(*req.Price)
-		if err != nil {
-			return ch, err
-		}
-		ch.Price = &price
-	}
-	return ch, nil
+// validate turns a decoded request into product changes and checks them
+// (see redislib.ProductChanges.Validate).
+func validate(req request) (redislib.ProductChanges, error) {
+	ch := redislib.ProductChanges{Name: req.Name, Description: req.Description, Price: req.Price}
+	return ch, ch.Validate()
 }

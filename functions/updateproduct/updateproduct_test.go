@@ -8,16 +8,16 @@ import (
 	"time"
 
 	"seckill/functions/getproduct"
-	"seckill/functions/platform"
-	"seckill/functions/platform/platformtest"
+	"seckill/functions/httpapi"
+	"seckill/functions/server/servertest"
 	"seckill/functions/updateproduct"
 	"seckill/redislib"
 )
 
 func TestUpdateProduct(t *testing.T) {
-	env := platformtest.New(t, updateproduct.Function, getproduct.Function)
+	env := servertest.New(t, updateproduct.Function, getproduct.Function)
 	ctx := context.Background()
-	deleted := platformtest.MustProduct(t, env.Store)
+	deleted := servertest.MustProduct(t, env.Store)
 	if _, err := env.Store.DeleteProduct(ctx, deleted.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -37,39 +37,39 @@ func TestUpdateProduct(t *testing.T) {
 			want: map[string]any{"name": "N", "description": "D", "price": 0.0}},
 		{name: "clear description", body: `{"description":""}`, wantStatus: 200, want: map[string]any{"description": "", "name": "Test product"}},
 		{name: "max price", body: `{"price":100000000000}`, wantStatus: 200, want: map[string]any{"price": 1e11}},
-		{name: "no token", body: `{"name":"x"}`, noAdmin: true, wantStatus: 401, wantCode: platform.CodeUnauthorized},
+		{name: "no token", body: `{"name":"x"}`, noAdmin: true, wantStatus: 401, wantCode: httpapi.CodeUnauthorized},
 		{name: "wrong token", body: `{"name":"x"}`, noAdmin: true, header: map[string]string{"Authorization": "Bearer nope"},
-			wantStatus: 401, wantCode: platform.CodeUnauthorized},
-		{name: "empty body", body: "", wantStatus: 400, wantCode: platform.CodeEmptyBody},
-		{name: "malformed", body: `{"name":`, wantStatus: 400, wantCode: platform.CodeMalformedJSON},
-		{name: "unknown field", body: `{"nom":"x"}`, wantStatus: 400, wantCode: platform.CodeUnknownField},
-		{name: "wrong type", body: `{"price":"1"}`, wantStatus: 400, wantCode: platform.CodeInvalidFieldType},
-		{name: "nothing to change", body: `{}`, wantStatus: 400, wantCode: platform.CodeEmptyUpdate},
-		{name: "empty name", body: `{"name":""}`, wantStatus: 400, wantCode: platform.CodeInvalidName},
-		{name: "long name", body: `{"name":"` + strings.Repeat("n", platform.MaxNameLen+1) + `"}`, wantStatus: 400, wantCode: platform.CodeInvalidName},
-		{name: "control char in name", body: `{"name":"a\u0007"}`, wantStatus: 400, wantCode: platform.CodeInvalidName},
-		{name: "long description", body: `{"description":"` + strings.Repeat("d", platform.MaxDescriptionLen+1) + `"}`,
-			wantStatus: 400, wantCode: platform.CodeInvalidDesc},
-		{name: "negative price", body: `{"price":-1}`, wantStatus: 400, wantCode: platform.CodeInvalidPrice},
-		{name: "price too high", body: `{"price":100000000001}`, wantStatus: 400, wantCode: platform.CodeInvalidPrice},
-		{name: "valid field then invalid", body: `{"name":"ok","price":-1}`, wantStatus: 400, wantCode: platform.CodeInvalidPrice},
-		{name: "bad id", path: "/products/bad-id!", body: `{"name":"x"}`, wantStatus: 400, wantCode: platform.CodeInvalidID},
+			wantStatus: 401, wantCode: httpapi.CodeUnauthorized},
+		{name: "empty body", body: "", wantStatus: 400, wantCode: httpapi.CodeEmptyBody},
+		{name: "malformed", body: `{"name":`, wantStatus: 400, wantCode: httpapi.CodeMalformedJSON},
+		{name: "unknown field", body: `{"nom":"x"}`, wantStatus: 400, wantCode: httpapi.CodeUnknownField},
+		{name: "wrong type", body: `{"price":"1"}`, wantStatus: 400, wantCode: httpapi.CodeInvalidFieldType},
+		{name: "nothing to change", body: `{}`, wantStatus: 400, wantCode: redislib.CodeEmptyUpdate},
+		{name: "empty name", body: `{"name":""}`, wantStatus: 400, wantCode: redislib.CodeInvalidName},
+		{name: "long name", body: `{"name":"` + strings.Repeat("n", redislib.MaxNameLen+1) + `"}`, wantStatus: 400, wantCode: redislib.CodeInvalidName},
+		{name: "control char in name", body: `{"name":"a\u0007"}`, wantStatus: 400, wantCode: redislib.CodeInvalidName},
+		{name: "long description", body: `{"description":"` + strings.Repeat("d", redislib.MaxDescriptionLen+1) + `"}`,
+			wantStatus: 400, wantCode: redislib.CodeInvalidDescription},
+		{name: "negative price", body: `{"price":-1}`, wantStatus: 400, wantCode: redislib.CodeInvalidPrice},
+		{name: "price too high", body: `{"price":100000000001}`, wantStatus: 400, wantCode: redislib.CodeInvalidPrice},
+		{name: "valid field then invalid", body: `{"name":"ok","price":-1}`, wantStatus: 400, wantCode: redislib.CodeInvalidPrice},
+		{name: "bad id", path: "/products/bad-id!", body: `{"name":"x"}`, wantStatus: 400, wantCode: redislib.CodeInvalidID},
 		{name: "unknown product", path: "/products/nosuchproduct", body: `{"name":"x"}`, wantStatus: 404, wantCode: redislib.CodeProductNotFound},
 		{name: "deleted product", path: "/products/" + deleted.ID, body: `{"name":"x"}`, wantStatus: 409, wantCode: redislib.CodeProductIsDeleted},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := platformtest.MustProduct(t, env.Store)
+			p := servertest.MustProduct(t, env.Store)
 			path := tt.path
 			if path == "" {
 				path = "/products/" + p.ID
 			}
-			before := env.Do(t, platformtest.Request{Method: http.MethodGet, Path: path})
-			resp := env.Do(t, platformtest.Request{Method: http.MethodPatch, Path: path, Body: tt.body, Admin: !tt.noAdmin, Header: tt.header})
+			before := env.Do(t, servertest.Request{Method: http.MethodGet, Path: path})
+			resp := env.Do(t, servertest.Request{Method: http.MethodPatch, Path: path, Body: tt.body, Admin: !tt.noAdmin, Header: tt.header})
 			if resp.Status != tt.wantStatus || resp.ErrorCode() != tt.wantCode {
 				t.Fatalf("status %d code %q, want %d %q: %s", resp.Status, resp.ErrorCode(), tt.wantStatus, tt.wantCode, resp.Body)
 			}
-			after := env.Do(t, platformtest.Request{Method: http.MethodGet, Path: path})
+			after := env.Do(t, servertest.Request{Method: http.MethodGet, Path: path})
 			if tt.wantStatus != 200 {
 				if string(after.Body) != string(before.Body) {
 					t.Fatalf("a refused update changed the product:\n%s\n%s", before.Body, after.Body)

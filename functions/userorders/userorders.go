@@ -5,28 +5,30 @@ package userorders
 import (
 	"github.com/gofiber/fiber/v2"
 
-	"seckill/functions/platform"
+	"seckill/functions/auth"
+	"seckill/functions/httpapi"
+	"seckill/functions/server"
 	"seckill/redislib"
 )
 
 // Function lists a user's order history.
-var Function = platform.Function{
+var Function = server.Function{
 	Name:    "userorders",
 	Summary: "list a user's orders across all activities, newest first",
-	Routes: []platform.Route{{Method: fiber.MethodGet, Path: "/users/:user_id/orders",
-		User:    platform.UserInParam("user_id"),
-		Handler: func(d platform.Deps) fiber.Handler { return Handler(d.Store) }}},
+	Routes: []server.Route{{Method: fiber.MethodGet, Path: "/users/:user_id/orders",
+		User:    auth.UserInParam("user_id"),
+		Handler: func(d server.Deps) fiber.Handler { return Handler(d.Store) }}},
 }
 
 // Handler answers GET /users/:user_id/orders?limit=&cursor= with
 // {"items": [orders], "next_cursor": str|null}, newest first.
 func Handler(store *redislib.Store) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		user, err := platform.UserID(c.Params("user_id"))
+		user, err := httpapi.PathUserID(c, "user_id")
 		if err != nil {
 			return err
 		}
-		q, err := platform.PageQuery(c)
+		q, err := httpapi.PageQuery(c)
 		if err != nil {
 			return err
 		}

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"seckill/functions/platform/platformtest"
+	"seckill/functions/server/servertest"
 	"seckill/functions/userorders"
 	"seckill/redislib"
 )
@@ -17,11 +17,11 @@ type page struct {
 }
 
 func TestUserOrders(t *testing.T) {
-	env := platformtest.New(t, userorders.Function)
+	env := servertest.New(t, userorders.Function)
 	var want []string // newest first
 	for range 5 {
-		a := platformtest.MustActivity(t, env.Store, 3)
-		want = append([]string{platformtest.MustWin(t, env.Store, a.ID, "alice").ID}, want...)
+		a := servertest.MustActivity(t, env.Store, 3)
+		want = append([]string{servertest.MustWin(t, env.Store, a.ID, "alice").ID}, want...)
 	}
 	got, err := env.Store.Client().ZRevRange(t.Context(), redislib.UserOrdersKey("alice"), 0, -1).Result()
 	if err != nil {
@@ -51,7 +51,7 @@ func TestUserOrders(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := env.Do(t, platformtest.Request{Method: http.MethodGet, Path: tc.path})
+			r := env.Do(t, servertest.Request{Method: http.MethodGet, Path: tc.path})
 			if r.Status != tc.wantStatus || r.ErrorCode() != tc.wantCode {
 				t.Fatalf("got %d %s, want %d %q", r.Status, r.Body, tc.wantStatus, tc.wantCode)
 			}
@@ -72,7 +72,7 @@ func TestUserOrders(t *testing.T) {
 	var ids []string
 	path := "/users/alice/orders?limit=2"
 	for {
-		r := env.Do(t, platformtest.Request{Method: http.MethodGet, Path: path})
+		r := env.Do(t, servertest.Request{Method: http.MethodGet, Path: path})
 		var p page
 		r.Decode(t, &p)
 		for _, o := range p.Items {
@@ -88,7 +88,7 @@ func TestUserOrders(t *testing.T) {
 	}
 
 	env.Redis.Kill()
-	r := env.Do(t, platformtest.Request{Method: http.MethodGet, Path: "/users/alice/orders"})
+	r := env.Do(t, servertest.Request{Method: http.MethodGet, Path: "/users/alice/orders"})
 	if r.Status != http.StatusServiceUnavailable || r.ErrorCode() != redislib.CodeStoreUnavailable {
 		t.Fatalf("Redis down: %d %s", r.Status, r.Body)
 	}

@@ -12,13 +12,13 @@ import (
 	"testing"
 
 	"seckill/functions/all"
-	"seckill/functions/platform/platformtest"
+	"seckill/functions/server/servertest"
 )
 
 // TestAgainstTheRealServer runs both scenarios against every function served
 // on a private durable Redis, checking all verification passes.
 func TestAgainstTheRealServer(t *testing.T) {
-	env := platformtest.New(t, all.Functions...)
+	env := servertest.New(t, all.Functions...)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -33,7 +33,7 @@ func TestAgainstTheRealServer(t *testing.T) {
 		{"--scenario", "writes-only", "--users", "300"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
-			sum, code, out := mustRun(t, append([]string{"--url", url, "--admin-token", platformtest.AdminToken, "-c", "16"}, args...)...)
+			sum, code, out := mustRun(t, append([]string{"--url", url, "--admin-token", servertest.AdminToken, "-c", "16"}, args...)...)
 			if code != 0 || !sum.OK {
 				t.Fatalf("exit %d, ok %v:\n%s", code, sum.OK, out)
 			}

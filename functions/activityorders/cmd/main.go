@@ -3,7 +3,7 @@ package main
 
 import (
 	"seckill/functions/activityorders"
-	"seckill/functions/platform"
+	"seckill/functions/server"
 )
 
-func main() { platform.Main(activityorders.Function) }
+func main() { server.Main(activityorders.Function) }

@@ -3,7 +3,7 @@ package main
 
 import (
 	"seckill/functions/activitystats"
-	"seckill/functions/platform"
+	"seckill/functions/server"
 )
 
-func main() { platform.Main(activitystats.Function) }
+func main() { server.Main(activitystats.Function) }

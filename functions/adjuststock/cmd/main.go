@@ -3,7 +3,7 @@ package main
 
 import (
 	"seckill/functions/adjuststock"
-	"seckill/functions/platform"
+	"seckill/functions/server"
 )
 
-func main() { platform.Main(adjuststock.Function) }
+func main() { server.Main(adjuststock.Function) }

@@ -3,7 +3,7 @@ package main
 
 import (
 	"seckill/functions/all"
-	"seckill/functions/platform"
+	"seckill/functions/server"
 )
 
-func main() { platform.Main(all.Functions...) }
+func main() { server.Main(all.Functions...) }

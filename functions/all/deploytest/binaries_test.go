@@ -19,7 +19,8 @@ import (
 	"github.com/kelseyhightower/envconfig"
 
 	"seckill/functions/all"
-	"seckill/functions/platform"
+	"seckill/functions/httpapi"
+	"seckill/functions/server"
 	"seckill/redislib/redistest"
 )
 
@@ -98,15 +99,15 @@ func checkBinaryFile(t *testing.T, bin string) {
 // not_found or 405. Other functions' routes must get the router's 404
 // not_found, or 405 method_not_allowed when the process serves that path
 // with another method.
-func checkServesOnlyItsRoutes(t *testing.T, p *proc, fns []platform.Function) {
+func checkServesOnlyItsRoutes(t *testing.T, p *proc, fns []server.Function) {
 	t.Helper()
 	client := &http.Client{Timeout: 10 * time.Second}
-	var own []platform.Route
+	var own []server.Route
 	for _, fn := range fns {
 		own = append(own, fn.Routes...)
 	}
-	isOwn := func(r platform.Route) bool {
-		return slices.ContainsFunc(own, func(o platform.Route) bool { return o.Method == r.Method && o.Path == r.Path })
+	isOwn := func(r server.Route) bool {
+		return slices.ContainsFunc(own, func(o server.Route) bool { return o.Method == r.Method && o.Path == r.Path })
 	}
 	for _, path := range []string{"/livez", "/readyz"} {
 		if got, err := send(client, fiber.MethodGet, p.Base+path, "", false); err != nil || got.Status != http.StatusOK {
@@ -124,7 +125,7 @@ func checkServesOnlyItsRoutes(t *testing.T, p *proc, fns []platform.Function) {
 				t.Errorf("%s: %v", routeKey(r), err)
 				continue
 			}
-			routerMiss := got.Status == http.StatusNotFound && got.Code == platform.CodeNotFound ||
+			routerMiss := got.Status == http.StatusNotFound && got.Code == httpapi.CodeNotFound ||
 				got.Status == http.StatusMethodNotAllowed
 			if isOwn(r) {
 				if routerMiss {
@@ -132,13 +133,13 @@ func checkServesOnlyItsRoutes(t *testing.T, p *proc, fns []platform.Function) {
 				}
 				continue
 			}
-			wantStatus, wantCode := http.StatusNotFound, platform.CodeNotFound
+			wantStatus, wantCode := http.StatusNotFound, httpapi.CodeNotFound
 			for _, o := range own {
 				if regexp.MustCompile(pathRegexp(o.Path)).MatchString(samplePath(r.Path)) {
 					if o.Method == r.Method {
 						t.Errorf("route %s of %s collides with own route %s", routeKey(r), fn.Name, routeKey(o))
 					}
-					wantStatus, wantCode = http.StatusMethodNotAllowed, platform.CodeMethodNotAllowed
+					wantStatus, wantCode = http.StatusMethodNotAllowed, httpapi.CodeMethodNotAllowed
 				}
 			}
 			if got.Status != wantStatus || got.Code != wantCode {
@@ -227,12 +228,12 @@ func TestEveryBinaryPrintsItsConfigurationAndRoutes(t *testing.T) {
 }
 
 // envKeys returns every environment variable a function reads, from the
-// same structs the platform reads them into.
+// same structs Run reads them into.
 func envKeys(t *testing.T) []string {
 	t.Helper()
 	var spec struct {
-		platform.Config
-		platform.RedisConfig
+		server.Config
+		server.RedisConfig
 	}
 	var buf bytes.Buffer
 	if err := envconfig.Usagef("", &spec, &buf, "{{range .}}{{usage_key .}}\n{{end}}"); err != nil {

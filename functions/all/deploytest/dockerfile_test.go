@@ -102,9 +102,9 @@ func TestDockerignoreKeepsOnlyTheSources(t *testing.T) {
 		{"scripts/test.sh", false},
 		{"README.md", false},
 		{"bin/purchase", false},
-		{"functions/platform/decode_test.go", false},
+		{"functions/httpapi/decode_fuzz_test.go", false},
 		{"redislib/store_test.go", false},
-		{"functions/platform/testdata/fuzz/FuzzDecode/seed", false},
+		{"functions/httpapi/testdata/fuzz/FuzzDecode/seed", false},
 	} {
 		if got := !ig.Excluded(tc.path); got != tc.in {
 			t.Errorf("%s in the build context = %v, want %v", tc.path, got, tc.in)

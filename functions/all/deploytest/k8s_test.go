@@ -16,7 +16,7 @@ import (
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
-	"seckill/functions/platform"
+	"seckill/functions/server"
 )
 
 // Minimal shapes of the Kubernetes objects the deployment uses, enough to
@@ -528,7 +528,7 @@ func checkExpiryCall(t *testing.T, where, script string) {
 		t.Errorf("%s calls %s: %s is not in the registry (functions/all/all.go)", where, m[1], name)
 		return
 	}
-	if u.Port() != "8080" || !slices.ContainsFunc(fn.Routes, func(r platform.Route) bool {
+	if u.Port() != "8080" || !slices.ContainsFunc(fn.Routes, func(r server.Route) bool {
 		return r.Method == "POST" && regexp.MustCompile(pathRegexp(r.Path)).MatchString(u.Path)
 	}) {
 		t.Errorf("%s calls POST %s, which is not a route of %s %v on 8080", where, m[1], name, routeKeys(fn.Routes))

@@ -17,7 +17,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"seckill/functions/platform/platformtest"
+	"seckill/functions/server/servertest"
 	"seckill/redislib"
 	"seckill/redislib/redistest"
 )
@@ -183,7 +183,7 @@ func TestSIGTERMDrainsPurchasesInFlight(t *testing.T) {
 	srv := redistest.Start(t)
 	store := srv.Store(t)
 	rdb := srv.Client(t)
-	act := platformtest.MustActivity(t, store, stock)
+	act := servertest.MustActivity(t, store, stock)
 
 	p := startBinary(t, buildBinary(t, "purchase"), srv.Addr,
 		"REDIS_POOL_SIZE="+strconv.Itoa(users+10), "REDIS_TIMEOUT=30s", "REQUEST_TIMEOUT=30s", "SHUTDOWN_TIMEOUT=30s")
@@ -263,7 +263,7 @@ func TestSIGTERMShutdownIsBounded(t *testing.T) {
 	srv := redistest.Start(t)
 	store := srv.Store(t)
 	rdb := srv.Client(t)
-	act := platformtest.MustActivity(t, store, users)
+	act := servertest.MustActivity(t, store, users)
 
 	p := startBinary(t, buildBinary(t, "purchase"), srv.Addr,
 		"REDIS_POOL_SIZE=50", "REDIS_TIMEOUT=30s", "REQUEST_TIMEOUT=30s", "SHUTDOWN_TIMEOUT=300ms")

@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"seckill/functions/platform"
-	"seckill/functions/platform/platformtest"
+	"seckill/functions/httpapi"
+	"seckill/functions/server/servertest"
 	"seckill/redislib/redistest"
 )
 
@@ -43,7 +43,7 @@ func startBinary(t testing.TB, bin, redisAddr string, env ...string) *proc {
 	p.cmd.Env = append([]string{
 		"PORT=" + strconv.Itoa(p.Port),
 		"REDIS_ADDR=" + redisAddr,
-		"ADMIN_TOKEN=" + platformtest.AdminToken,
+		"ADMIN_TOKEN=" + servertest.AdminToken,
 		"LOG_LEVEL=info",
 	}, env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
@@ -188,7 +188,7 @@ func send(client *http.Client, method, url, body string, admin bool) (reply, err
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if admin {
-		req.Header.Set("Authorization", "Bearer "+platformtest.AdminToken)
+		req.Header.Set("Authorization", "Bearer "+servertest.AdminToken)
 	}
 	resp, err := client.Do(req)
 	if err != nil {
@@ -199,7 +199,7 @@ func send(client *http.Client, method, url, body string, admin bool) (reply, err
 	if err != nil {
 		return reply{}, fmt.Errorf("read body: %w", err)
 	}
-	var eb platform.ErrorBody
+	var eb httpapi.ErrorBody
 	_ = json.Unmarshal(b, &eb)
 	return reply{Status: resp.StatusCode, Code: eb.Error.Code, Body: b}, nil
 }

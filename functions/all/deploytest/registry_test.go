@@ -9,14 +9,14 @@ import (
 	"testing"
 
 	"seckill/functions/all"
-	"seckill/functions/platform"
+	"seckill/functions/server"
 )
 
 // target is one binary: a single function, or "all" (every function on one
 // port, the image built with FUNCTION=all).
 type target struct {
 	Name string
-	Fns  []platform.Function
+	Fns  []server.Function
 }
 
 // allInOne is the FUNCTION of the all-in-one image.
@@ -25,7 +25,7 @@ const allInOne = "all"
 func targets() []target {
 	ts := make([]target, 0, len(all.Functions)+1)
 	for _, fn := range all.Functions {
-		ts = append(ts, target{Name: fn.Name, Fns: []platform.Function{fn}})
+		ts = append(ts, target{Name: fn.Name, Fns: []server.Function{fn}})
 	}
 	return append(ts, target{Name: allInOne, Fns: all.Functions})
 }
@@ -40,13 +40,13 @@ func registryNames() map[string]bool {
 }
 
 // registryFunction returns the registry's function called name.
-func registryFunction(name string) (platform.Function, bool) {
+func registryFunction(name string) (server.Function, bool) {
 	for _, fn := range all.Functions {
 		if fn.Name == name {
 			return fn, true
 		}
 	}
-	return platform.Function{}, false
+	return server.Function{}, false
 }
 
 // pathRegexp returns the anchored regexp of the request paths a Fiber route
@@ -76,7 +76,7 @@ func samplePath(path string) string {
 
 // gatewayRule is the Traefik rule of a route: the method and the exact path,
 // or the anchored path regexp when the path has parameters.
-func gatewayRule(r platform.Route) string {
+func gatewayRule(r server.Route) string {
 	if !strings.Contains(r.Path, ":") {
 		return "Method(`" + r.Method + "`) && Path(`" + r.Path + "`)"
 	}
@@ -84,7 +84,7 @@ func gatewayRule(r platform.Route) string {
 }
 
 // routeKey names a route in messages: "GET /products/:id".
-func routeKey(r platform.Route) string { return r.Method + " " + r.Path }
+func routeKey(r server.Route) string { return r.Method + " " + r.Path }
 
 // repoRoot returns the module's root directory (where go.mod is).
 func repoRoot(t testing.TB) string {

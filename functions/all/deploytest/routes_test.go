@@ -10,7 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"seckill/functions/all"
-	"seckill/functions/platform"
+	"seckill/functions/server"
 )
 
 // routesFile is where the gateway routes live: under the kustomization root
@@ -107,7 +107,7 @@ func TestGatewayRoutesMatchRegistry(t *testing.T) {
 		if !ok {
 			continue // reported below by name
 		}
-		if !slices.ContainsFunc(fn.Routes, func(fr platform.Route) bool { return gatewayRule(fr) == r.Rule }) {
+		if !slices.ContainsFunc(fn.Routes, func(fr server.Route) bool { return gatewayRule(fr) == r.Rule }) {
 			t.Errorf("router %s: rule %s is not a route of %s %v", name, r.Rule, fn.Name, routeKeys(fn.Routes))
 		}
 	}
@@ -158,7 +158,7 @@ func fillPath(path, v string) string {
 	return regexp.MustCompile(`:[A-Za-z_]+`).ReplaceAllString(path, v)
 }
 
-func routeKeys(rs []platform.Route) []string {
+func routeKeys(rs []server.Route) []string {
 	var out []string
 	for _, r := range rs {
 		out = append(out, routeKey(r))

@@ -12,7 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"seckill/functions/all"
-	"seckill/functions/platform"
+	"seckill/functions/server"
 )
 
 // TestCommittedFilesAreGenerated fails while a committed deployment file
@@ -72,16 +72,16 @@ func firstDiff(a, b []byte) (line int, la, lb string, differ bool) {
 	}
 }
 
-func handler(platform.Deps) fiber.Handler { return func(c *fiber.Ctx) error { return nil } }
+func handler(server.Deps) fiber.Handler { return func(c *fiber.Ctx) error { return nil } }
 
-func fn(name string, routes ...platform.Route) platform.Function {
+func fn(name string, routes ...server.Route) server.Function {
 	for i := range routes {
 		routes[i].Handler = handler
 	}
-	return platform.Function{Name: name, Summary: "a test function", Routes: routes}
+	return server.Function{Name: name, Summary: "a test function", Routes: routes}
 }
 
-func get(path string) platform.Route { return platform.Route{Method: fiber.MethodGet, Path: path} }
+func get(path string) server.Route { return server.Route{Method: fiber.MethodGet, Path: path} }
 
 // TestRenderRefuses checks that the generator refuses registries and
 // settings it cannot deploy, naming the problem, rather than writing
@@ -89,24 +89,24 @@ func get(path string) platform.Route { return platform.Route{Method: fiber.Metho
 func TestRenderRefuses(t *testing.T) {
 	tests := []struct {
 		name     string
-		fns      []platform.Function
+		fns      []server.Function
 		settings map[string]setting
 		want     string
 	}{
-		{"name with a dash", []platform.Function{fn("get-product", get("/a"))}, nil, `function name "get-product"`},
-		{"upper-case name", []platform.Function{fn("GetProduct", get("/a"))}, nil, `function name "GetProduct"`},
-		{"same name twice", []platform.Function{fn("a", get("/a")), fn("a", get("/b"))}, nil, "a is twice in the registry"},
-		{"no routes", []platform.Function{fn("a")}, nil, "function a: no routes"},
-		{"wildcard path", []platform.Function{fn("a", get("/docs/*"))}, nil, "GET /docs/*"},
-		{"settings of an unknown function", []platform.Function{fn("a", get("/a"))},
+		{"name with a dash", []server.Function{fn("get-product", get("/a"))}, nil, `function name "get-product"`},
+		{"upper-case name", []server.Function{fn("GetProduct", get("/a"))}, nil, `function name "GetProduct"`},
+		{"same name twice", []server.Function{fn("a", get("/a")), fn("a", get("/b"))}, nil, "a is twice in the registry"},
+		{"no routes", []server.Function{fn("a")}, nil, "function a: no routes"},
+		{"wildcard path", []server.Function{fn("a", get("/docs/*"))}, nil, "GET /docs/*"},
+		{"settings of an unknown function", []server.Function{fn("a", get("/a"))},
 			map[string]setting{"b": {Replicas: 3}}, "settings of b"},
-		{"one replica", []platform.Function{fn("a", get("/a"))},
+		{"one replica", []server.Function{fn("a", get("/a"))},
 			map[string]setting{"a": {Replicas: 1}}, "1 replicas"},
-		{"schedule without a POST route", []platform.Function{fn("a", get("/a"))},
+		{"schedule without a POST route", []server.Function{fn("a", get("/a"))},
 			map[string]setting{"a": {Schedule: &schedule{Job: "run", Cron: "* * * * *", Every: 30}}}, "a schedule calls"},
-		{"schedule of a route that is not admin", []platform.Function{fn("a", platform.Route{Method: fiber.MethodPost, Path: "/jobs/run"})},
+		{"schedule of a route that is not admin", []server.Function{fn("a", server.Route{Method: fiber.MethodPost, Path: "/jobs/run"})},
 			map[string]setting{"a": {Schedule: &schedule{Job: "run", Cron: "* * * * *", Every: 30}}}, "a schedule calls"},
-		{"paths with the same router name", []platform.Function{fn("a", get("/x.js"), get("/x-js"))},
+		{"paths with the same router name", []server.Function{fn("a", get("/x.js"), get("/x-js"))},
 			nil, "router a-x-js is twice"},
 	}
 	for _, tc := range tests {
@@ -126,10 +126,10 @@ func TestRenderRefuses(t *testing.T) {
 // settings become: its replicas, its router per route (named after the path
 // when it has several), and its schedule's call in both deployments.
 func TestRenderDerivesFromTheRegistry(t *testing.T) {
-	fns := []platform.Function{
-		fn("one", platform.Route{Method: fiber.MethodGet, Path: "/things/:id/parts"}),
-		fn("two", get("/"), get("/two.js"), platform.Route{Method: fiber.MethodDelete, Path: "/two.js"}),
-		fn("job", platform.Route{Method: fiber.MethodPost, Path: "/jobs/tidy-up", Admin: true}),
+	fns := []server.Function{
+		fn("one", server.Route{Method: fiber.MethodGet, Path: "/things/:id/parts"}),
+		fn("two", get("/"), get("/two.js"), server.Route{Method: fiber.MethodDelete, Path: "/two.js"}),
+		fn("job", server.Route{Method: fiber.MethodPost, Path: "/jobs/tidy-up", Admin: true}),
 	}
 	files, err := render(fns, map[string]setting{
 		"one": {Replicas: 5},

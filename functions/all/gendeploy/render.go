@@ -10,7 +10,7 @@ import (
 	"strings"
 	"text/template"
 
-	"seckill/functions/platform"
+	"seckill/functions/server"
 )
 
 // The generated files and directory, relative to the repository's root.
@@ -25,7 +25,7 @@ const (
 const defaultReplicas = 2
 
 // setting is what the deployment of one function needs beyond its
-// platform.Function. Most functions need nothing here.
+// server.Function. Most functions need nothing here.
 type setting struct {
 	// Replicas of the function's Deployment; 0 means defaultReplicas.
 	Replicas int
@@ -95,7 +95,7 @@ var validName = regexp.MustCompile(`^[a-z][a-z0-9]{0,62}$`)
 
 // render returns the generated files, by path relative to the repository's
 // root, for the registry fns and the per-function settings.
-func render(fns []platform.Function, settings map[string]setting) (map[string][]byte, error) {
+func render(fns []server.Function, settings map[string]setting) (map[string][]byte, error) {
 	var data []function
 	names := map[string]bool{}
 	routers := map[string]string{} // router -> function
@@ -151,7 +151,7 @@ func render(fns []platform.Function, settings map[string]setting) (map[string][]
 	return files, nil
 }
 
-func newFunction(fn platform.Function, s setting) (function, error) {
+func newFunction(fn server.Function, s setting) (function, error) {
 	f := function{Name: fn.Name, Summary: fn.Summary, Replicas: s.Replicas}
 	if f.Replicas == 0 {
 		f.Replicas = defaultReplicas
@@ -181,7 +181,7 @@ func newFunction(fn platform.Function, s setting) (function, error) {
 		f.Routes = append(f.Routes, route{Method: r.Method, Path: r.Path, Router: router, Rule: rule})
 	}
 	if s.Schedule != nil {
-		var posts []platform.Route
+		var posts []server.Route
 		for _, r := range fn.Routes {
 			if r.Method == http.MethodPost {
 				posts = append(posts, r)
@@ -199,7 +199,7 @@ func newFunction(fn platform.Function, s setting) (function, error) {
 // gatewayRule is the Traefik rule of a route: its method and exact path, or
 // the anchored regexp of its path when it has parameters (each :param is one
 // non-empty segment), so that no two routers overlap.
-func gatewayRule(r platform.Route) (string, error) {
+func gatewayRule(r server.Route) (string, error) {
 	if !strings.HasPrefix(r.Path, "/") || strings.ContainsAny(r.Path, "*+?`") {
 		return "", fmt.Errorf("route %s %s: the gateway routes only paths of literal segments and :params", r.Method, r.Path)
 	}

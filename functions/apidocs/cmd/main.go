@@ -3,7 +3,7 @@ package main
 
 import (
 	"seckill/functions/apidocs"
-	"seckill/functions/platform"
+	"seckill/functions/server"
 )
 
-func main() { platform.Main(apidocs.Function) }
+func main() { server.Main(apidocs.Function) }

@@ -3,7 +3,7 @@ package main
 
 import (
 	"seckill/functions/cancelactivity"
-	"seckill/functions/platform"
+	"seckill/functions/server"
 )
 
-func main() { platform.Main(cancelactivity.Function) }
+func main() { server.Main(cancelactivity.Function) }

@@ -3,7 +3,7 @@ package main
 
 import (
 	"seckill/functions/cancelorder"
-	"seckill/functions/platform"
+	"seckill/functions/server"
 )
 
-func main() { platform.Main(cancelorder.Function) }
+func main() { server.Main(cancelorder.Function) }

@@ -3,7 +3,7 @@ package main
 
 import (
 	"seckill/functions/createactivity"
-	"seckill/functions/platform"
+	"seckill/functions/server"
 )
 
-func main() { platform.Main(createactivity.Function) }
+func main() { server.Main(createactivity.Function) }

@@ -3,7 +3,7 @@ package main
 
 import (
 	"seckill/functions/createproduct"
-	"seckill/functions/platform"
+	"seckill/functions/server"
 )
 
-func main() { platform.Main(createproduct.Function) }
+func main() { server.Main(createproduct.Function) }

@@ -3,7 +3,7 @@ package main
 
 import (
 	"seckill/functions/deleteproduct"
-	"seckill/functions/platform"
+	"seckill/functions/server"
 )
 
-func main() { platform.Main(deleteproduct.Function) }
+func main() { server.Main(deleteproduct.Function) }

@@ -3,7 +3,7 @@ package main
 
 import (
 	"seckill/functions/expireorders"
-	"seckill/functions/platform"
+	"seckill/functions/server"
 )
 
-func main() { platform.Main(expireorders.Function) }
+func main() { server.Main(expireorders.Function) }

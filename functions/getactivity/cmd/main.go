@@ -3,7 +3,7 @@ package main
 
 import (
 	"seckill/functions/getactivity"
-	"seckill/functions/platform"
+	"seckill/functions/server"
 )
 
-func main() { platform.Main(getactivity.Function) }
+func main() { server.Main(getactivity.Function) }

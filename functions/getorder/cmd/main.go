@@ -3,7 +3,7 @@ package main
 
 import (
 	"seckill/functions/getorder"
-	"seckill/functions/platform"
+	"seckill/functions/server"
 )
 
-func main() { platform.Main(getorder.Function) }
+func main() { server.Main(getorder.Function) }

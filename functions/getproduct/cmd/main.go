@@ -3,7 +3,7 @@ package main
 
 import (
 	"seckill/functions/getproduct"
-	"seckill/functions/platform"
+	"seckill/functions/server"
 )
 
-func main() { platform.Main(getproduct.Function) }
+func main() { server.Main(getproduct.Function) }

@@ -3,7 +3,7 @@ package main
 
 import (
 	"seckill/functions/listactivities"
-	"seckill/functions/platform"
+	"seckill/functions/server"
 )
 
-func main() { platform.Main(listactivities.Function) }
+func main() { server.Main(listactivities.Function) }

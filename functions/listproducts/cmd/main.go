@@ -3,7 +3,7 @@ package main
 
 import (
 	"seckill/functions/listproducts"
-	"seckill/functions/platform"
+	"seckill/functions/server"
 )
 
-func main() { platform.Main(listproducts.Function) }
+func main() { server.Main(listproducts.Function) }

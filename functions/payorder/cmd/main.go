@@ -3,7 +3,7 @@ package main
 
 import (
 	"seckill/functions/payorder"
-	"seckill/functions/platform"
+	"seckill/functions/server"
 )
 
-func main() { platform.Main(payorder.Function) }
+func main() { server.Main(payorder.Function) }

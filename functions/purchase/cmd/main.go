@@ -2,8 +2,8 @@
 package main
 
 import (
-	"seckill/functions/platform"
 	"seckill/functions/purchase"
+	"seckill/functions/server"
 )
 
-func main() { platform.Main(purchase.Function) }
+func main() { server.Main(purchase.Function) }

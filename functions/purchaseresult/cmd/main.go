@@ -2,8 +2,8 @@
 package main
 
 import (
-	"seckill/functions/platform"
 	"seckill/functions/purchaseresult"
+	"seckill/functions/server"
 )
 
-func main() { platform.Main(purchaseresult.Function) }
+func main() { server.Main(purchaseresult.Function) }

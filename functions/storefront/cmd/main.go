@@ -2,8 +2,8 @@
 package main
 
 import (
-	"seckill/functions/platform"
+	"seckill/functions/server"
 	"seckill/functions/storefront"
 )
 
-func main() { platform.Main(storefront.Function) }
+func main() { server.Main(storefront.Function) }

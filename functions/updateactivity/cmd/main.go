@@ -2,8 +2,8 @@
 package main
 
 import (
-	"seckill/functions/platform"
+	"seckill/functions/server"
 	"seckill/functions/updateactivity"
 )
 
-func main() { platform.Main(updateactivity.Function) }
+func main() { server.Main(updateactivity.Function) }

@@ -2,8 +2,8 @@
 package main
 
 import (
-	"seckill/functions/platform"
+	"seckill/functions/server"
 	"seckill/functions/updateproduct"
 )
 
-func main() { platform.Main(updateproduct.Function) }
+func main() { server.Main(updateproduct.Function) }

@@ -2,8 +2,8 @@
 package main
 
 import (
-	"seckill/functions/platform"
+	"seckill/functions/server"
 	"seckill/functions/userorders"
 )
 
-func main() { platform.Main(userorders.Function) }
+func main() { server.Main(userorders.Function) }

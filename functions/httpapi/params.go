@@ -1,0 +1,43 @@
+package httpapi
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"seckill/redislib"
+)
+
+// PathID returns the route parameter name after checking it can be a
+// product or activity ID; a malformed ID is a 400 invalid_id.
+func PathID(c *fiber.Ctx, name string) (string, error) {
+	id := c.Params(name)
+	if err := redislib.CheckID(name, id); err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+// PathUserID returns the route parameter name after checking it is a valid
+// user ID; a malformed ID is a 400 invalid_user_id.
+func PathUserID(c *fiber.Ctx, name string) (string, error) {
+	user := c.Params(name)
+	if err := redislib.CheckUserID(user); err != nil {
+		return "", err
+	}
+	return user, nil
+}
+
+// PathOrderID returns the route parameter name after checking it is a
+// well-formed order ID; a malformed ID is a 400 invalid_id.
+func PathOrderID(c *fiber.Ctx, name string) (string, error) {
+	id := c.Params(name)
+	if _, err := redislib.ParseOrderID(name, id); err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+// PageQuery reads the ?cursor= and ?limit= of a listing request (limit 1 to
+// 100, default 20); failures are 400 invalid_cursor or invalid_limit.
+func PageQuery(c *fiber.Ctx) (redislib.PageQuery, error) {
+	return redislib.ParsePageQuery(c.Query("cursor"), c.Query("limit"))
+}

@@ -1,0 +1,4 @@
+package server
+
+// PrintUsage exposes printUsage to the tests.
+var PrintUsage = printUsage

@@ -1,0 +1,66 @@
+package server
+
+import (
+	"log/slog"
+
+	"github.com/gofiber/fiber/v2"
+	"go.opentelemetry.io/otel/trace"
+
+	"seckill/functions/auth"
+	"seckill/redislib"
+)
+
+// Function is one deployable operation: its name (the binary, image and
+// service name) and the routes it serves.
+type Function struct {
+	Name    string
+	Summary string
+	// Writes is true when the function changes Redis: it then refuses to serve
+	// on a Redis that does not fsync every write (see Config.AllowNonDurableRedis).
+	Writes bool
+	Routes []Route
+}
+
+// Route is one HTTP method and path a function serves.
+type Route struct {
+	Method string
+	Path   string // Fiber syntax, e.g. /activities/:id/purchase
+	// Admin routes need "Authorization: Bearer <ADMIN_TOKEN>".
+	Admin bool
+	// User, when set, says which user the request acts for (auth.UserInBody,
+	// auth.UserInParam, or the route's own). When user authentication is
+	// configured (USER_JWT_SECRET or USER_JWT_PUBLIC_KEY), the route then
+	// needs "Authorization: Bearer <JWT>" whose subject is that user: 401
+	// without a valid token, 403 when the token is another user's.
+	User auth.UserSource
+	// AdminActsForUser lets a request with the admin token through without
+	// a user token or rate limit (for example an admin cancelling an order).
+	AdminActsForUser bool
+	// RateLimited routes count each request against the client IP's and,
+	// with User set, the user's rate limit (RATE_LIMIT_*), shared by every
+	// instance through Redis: 429 rate_limited with Retry-After when over.
+	// The bucket is written once the user is read, so a rate-limited route's
+	// User should validate the whole request for bad input to write nothing.
+	RateLimited bool
+	// OwnUserLimit says the handler takes the user's rate limit itself, in
+	// the round trip of its own store call (purchase does, inside the
+	// purchase script); the gate then applies only the client IP's limit.
+	OwnUserLimit bool
+	// Handler builds the route's handler from the process's dependencies.
+	Handler func(Deps) fiber.Handler
+}
+
+// access is what the route asks of its callers, for auth.Gate.
+func (r Route) access() auth.Access {
+	return auth.Access{User: r.User, AdminActsForUser: r.AdminActsForUser, RateLimited: r.RateLimited, OwnUserLimit: r.OwnUserLimit}
+}
+
+// Deps are the dependencies a handler factory may take. Only Run builds them
+// from the environment; tests build them directly.
+type Deps struct {
+	Store  *redislib.Store
+	Log    *slog.Logger
+	Config Config
+	// TracerProvider, when set, gives every request a span (nil: no tracing).
+	TracerProvider trace.TracerProvider
+}

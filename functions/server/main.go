@@ -1,0 +1,253 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/kelseyhightower/envconfig"
+	"github.com/redis/go-redis/v9"
+
+	"seckill/functions/telemetry"
+	"seckill/redislib"
+)
+
+// Main runs fns as one process: it reads the configuration from the
+// environment, connects to Redis, serves on PORT and shuts down gracefully on
+// SIGTERM or SIGINT. It never returns.
+func Main(fns ...Function) {
+	os.Exit(Run(os.Args[1:], os.Stdout, os.Stderr, fns...))
+}
+
+// Run is Main with its arguments and outputs given; it returns the exit code.
+func Run(args []string, stdout, stderr io.Writer, fns ...Function) int {
+	if len(args) > 0 {
+		if args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
+			printUsage(stdout, fns)
+			return 0
+		}
+		if args[0] == "-healthcheck" || args[0] == "--healthcheck" {
+			var e env
+			if err := envconfig.Process("", &e); err != nil {
+				fmt.Fprintf(stderr, "configuration: %v\n", err)
+				return 1
+			}
+			return healthcheck(stderr, e.Port)
+		}
+		fmt.Fprintf(stderr, "unknown argument %q: configuration comes from the environment (see --help)\n", args[0])
+		return 2
+	}
+	var e env
+	if err := envconfig.Process("", &e); err != nil {
+		fmt.Fprintf(stderr, "configuration: %v (see --help)\n", err)
+		return 2
+	}
+	cfg, rcfg := e.Config, e.RedisConfig
+	if err := cfg.Check(); err != nil {
+		fmt.Fprintf(stderr, "configuration: %v (see --help)\n", err)
+		return 2
+	}
+	baseLog, closeLog := telemetry.NewBufferedLogger(stdout, cfg.LogLevel)
+	defer closeLog()
+	log := baseLog.With("function", functionNames(fns))
+	if admin := adminRoutes(fns); admin != "" && cfg.AdminToken == "" {
+		log.Error("ADMIN_TOKEN is not set: this function serves admin routes (" + admin + ") and refuses to start without a token")
+		return 1
+	}
+	rdb, err := redislib.NewClient(rcfg)
+	if err != nil {
+		log.Error("redis client", "err", err)
+		return 1
+	}
+	defer func() {
+		if err := rdb.Close(); err != nil {
+			log.Warn("close redis pool", "err", err)
+			return
+		}
+		log.Info("redis pool closed")
+	}()
+
+	var ready atomic.Bool
+	fatal := make(chan string, 1)
+	if writes(fns) {
+		go watchDurability(rdb, cfg, log, &ready, fatal)
+	} else {
+		ready.Store(true)
+	}
+	tp, stopTracing, err := telemetry.StartTracing(log, rdb, "seckill-"+functionNames(fns), cfg.TracingConfig)
+	if err != nil {
+		log.Error("tracing", "err", err)
+		return 1
+	}
+	defer stopTracing() // after the server stops: flushes the last spans
+	if cfg.PprofAddr != "" {
+		telemetry.StartPprof(cfg.PprofAddr, log)
+	}
+	store := redislib.NewStore(rdb, redislib.SoldOutBuyers(cfg.SoldOutBuyers))
+	d := Deps{Store: store, Log: log, Config: cfg}
+	if tp != nil {
+		d.TracerProvider = tp
+	}
+	app := NewApp(d, ready.Load, fns...)
+
+	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.Port))
+	if err != nil {
+		log.Error("listen", "port", cfg.Port, "err", err)
+		return 1
+	}
+	served := make(chan error, 1)
+	go func() { served <- app.Listener(ln) }()
+	log.Info("listening", "port", cfg.Port, "redis", rcfg.Addr, "routes", routeCount(fns))
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	code := 0
+	select {
+	case s := <-sig:
+		log.Info("shutting down", "signal", s.String(), "timeout", cfg.ShutdownTimeout.String())
+	case msg := <-fatal:
+		log.Error(msg)
+		code = 1
+	case err := <-served:
+		log.Error("server stopped", "err", err)
+		return 1
+	}
+	if err := app.ShutdownWithTimeout(cfg.ShutdownTimeout); err != nil {
+		log.Error("shutdown", "err", err)
+		code = 1
+	}
+	log.Info("stopped")
+	return code
+}
+
+// env is every variable a function reads: its own and Redis's.
+type env struct {
+	Config
+	RedisConfig
+}
+
+// RedisConfig is redislib.Config under a name that can be embedded beside Config.
+type RedisConfig = redislib.Config
+
+// watchDurability waits until Redis answers, then checks that it fsyncs every
+// write. A Redis that is down is not fatal: requests get 503 until it answers.
+// A Redis that is not durable is fatal unless ALLOW_NON_DURABLE_REDIS is set.
+func watchDurability(rdb redis.UniversalClient, cfg Config, log *slog.Logger, ready *atomic.Bool, fatal chan<- string) {
+	waiting := false
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), cfg.RequestTimeout)
+		err := redislib.CheckDurability(ctx, rdb)
+		cancel()
+		switch {
+		case err == nil:
+			log.Info("redis is durable: appendonly yes, appendfsync always")
+			ready.Store(true)
+			return
+		case redislib.ErrorCode(err) == redislib.CodeStoreUnavailable:
+			if !waiting {
+				log.Warn("redis does not answer yet; requests get 503 until it does", "err", err)
+				waiting = true
+			}
+			time.Sleep(500 * time.Millisecond)
+			continue
+		case cfg.AllowNonDurableRedis:
+			log.Warn("!!! ALLOW_NON_DURABLE_REDIS is set: serving although durability is not guaranteed; a crash can lose sales already confirmed to users !!!", "reason", err.Error())
+			ready.Store(true)
+			return
+		case errors.Is(err, redislib.ErrConfigUnavailable):
+			fatal <- err.Error() + "; refusing to serve (set ALLOW_NON_DURABLE_REDIS=true if the server is known to be durable)"
+			return
+		default:
+			fatal <- err.Error() + "; refusing to serve (fix the Redis config, or set ALLOW_NON_DURABLE_REDIS=true to accept losing confirmed sales on a crash)"
+			return
+		}
+	}
+}
+
+// printUsage writes the configuration variables and the routes of fns.
+func printUsage(w io.Writer, fns []Function) {
+	fmt.Fprintf(w, "seckill function %q: ", functionNames(fns))
+	if len(fns) == 1 {
+		fmt.Fprintln(w, fns[0].Summary)
+	} else {
+		fmt.Fprintln(w, "every function on one port (local development)")
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 1, 0, 4, ' ', 0)
+	fmt.Fprintln(w, "Configuration comes from these environment variables:")
+	fmt.Fprintln(w)
+	writeEnvTable(tw, &env{})
+	_ = tw.Flush()
+	fmt.Fprintln(w, "\nFlags: -h, --help prints this; -healthcheck exits 0 when the function on PORT answers 200 on /readyz.")
+	fmt.Fprintln(w, "\nRoutes:")
+	tw = tabwriter.NewWriter(w, 1, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  GET\t/livez\tliveness")
+	fmt.Fprintln(tw, "  GET\t/readyz\treadiness: Redis answers and is durable")
+	fmt.Fprintln(tw, "  GET\t/metrics\tPrometheus metrics")
+	for _, fn := range fns {
+		for _, r := range fn.Routes {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", r.Method, r.Path, routeNotes(r))
+		}
+	}
+	_ = tw.Flush()
+}
+
+func adminRoutes(fns []Function) string {
+	s := ""
+	for _, fn := range fns {
+		for _, r := range fn.Routes {
+			if r.Admin {
+				if s != "" {
+					s += ", "
+				}
+				s += r.Method + " " + r.Path
+			}
+		}
+	}
+	return s
+}
+
+func writes(fns []Function) bool {
+	for _, fn := range fns {
+		if fn.Writes {
+			return true
+		}
+	}
+	return false
+}
+
+func routeCount(fns []Function) int {
+	n := 0
+	for _, fn := range fns {
+		n += len(fn.Routes)
+	}
+	return n
+}
+
+// routeNotes says who may call a route and whether it is rate limited.
+func routeNotes(r Route) string {
+	var notes []string
+	switch {
+	case r.Admin:
+		notes = append(notes, "admin")
+	case r.User != nil && r.AdminActsForUser:
+		notes = append(notes, "user (when USER_JWT_* is set) or admin")
+	case r.User != nil:
+		notes = append(notes, "user (when USER_JWT_* is set)")
+	}
+	if r.RateLimited {
+		notes = append(notes, "rate-limited")
+	}
+	return strings.Join(notes, ", ")
+}

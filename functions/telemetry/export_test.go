@@ -1,0 +1,4 @@
+package telemetry
+
+// NewTracerProvider exposes newTracerProvider to the tests.
+var NewTracerProvider = newTracerProvider
