@@ -1,6 +1,7 @@
 package redislib
 
 import (
+	"cmp"
 	"regexp"
 	"time"
 	"unicode"
@@ -151,13 +152,7 @@ func checkDescription(s string) error {
 // Validate checks every field of a new product, in the order name,
 // description, price, and returns the first rule broken.
 func (in NewProduct) Validate() error {
-	if err := checkName(in.Name); err != nil {
-		return err
-	}
-	if err := checkDescription(in.Description); err != nil {
-		return err
-	}
-	return checkPrice(in.Price)
+	return cmp.Or(checkName(in.Name), checkDescription(in.Description), checkPrice(in.Price))
 }
 
 // Validate checks the fields given (at least one) as on creation, and
@@ -166,20 +161,7 @@ func (ch ProductChanges) Validate() error {
 	if ch == (ProductChanges{}) {
 		return Errorf(CodeEmptyUpdate, "give at least one of name, description, price")
 	}
-	if ch.Name != nil {
-		if err := checkName(*ch.Name); err != nil {
-			return err
-		}
-	}
-	if ch.Description != nil {
-		if err := checkDescription(*ch.Description); err != nil {
-			return err
-		}
-	}
-	if ch.Price != nil {
-		return checkPrice(*ch.Price)
-	}
-	return nil
+	return cmp.Or(ifSet(ch.Name, checkName), ifSet(ch.Description, checkDescription), ifSet(ch.Price, checkPrice))
 }
 
 // Validate checks every field of a new activity, in the order product ID,
@@ -187,19 +169,8 @@ func (ch ProductChanges) Validate() error {
 // Whether the product exists and the activity ends in the future are the
 // store's to check, atomically with the write (Store.CreateActivity).
 func (in NewActivity) Validate() error {
-	if err := CheckID("product_id", in.ProductID); err != nil {
-		return err
-	}
-	if err := checkStock(in.Stock); err != nil {
-		return err
-	}
-	if err := checkPrice(in.Price); err != nil {
-		return err
-	}
-	if err := checkTimeRange(in.StartsAt, in.EndsAt); err != nil {
-		return err
-	}
-	return checkPaymentWindow(in.PaymentWindow)
+	return cmp.Or(checkProductID(in.ProductID), checkStock(in.Stock), checkPrice(in.Price),
+		checkTimeRange(in.StartsAt, in.EndsAt), checkPaymentWindow(in.PaymentWindow))
 }
 
 // Validate checks the fields given (at least one) as on creation, and
@@ -209,28 +180,20 @@ func (ch ActivityChanges) Validate() error {
 	if ch == (ActivityChanges{}) {
 		return Errorf(CodeEmptyUpdate, "give at least one of product_id, stock, price, starts_at, ends_at, payment_window")
 	}
-	if ch.ProductID != nil {
-		if err := CheckID("product_id", *ch.ProductID); err != nil {
-			return err
-		}
-	}
-	if ch.Stock != nil {
-		if err := checkStock(*ch.Stock); err != nil {
-			return err
-		}
-	}
-	if ch.Price != nil {
-		if err := checkPrice(*ch.Price); err != nil {
-			return err
-		}
-	}
+	var times error
 	if ch.StartsAt != nil && ch.EndsAt != nil {
-		if err := checkTimeRange(*ch.StartsAt, *ch.EndsAt); err != nil {
-			return err
-		}
+		times = checkTimeRange(*ch.StartsAt, *ch.EndsAt)
 	}
-	if ch.PaymentWindow != nil {
-		return checkPaymentWindow(*ch.PaymentWindow)
+	return cmp.Or(ifSet(ch.ProductID, checkProductID), ifSet(ch.Stock, checkStock), ifSet(ch.Price, checkPrice),
+		times, ifSet(ch.PaymentWindow, checkPaymentWindow))
+}
+
+func checkProductID(id string) error { return CheckID("product_id", id) }
+
+// ifSet applies check to the value of a field that a change may leave out.
+func ifSet[T any](v *T, check func(T) error) error {
+	if v == nil {
+		return nil
 	}
-	return nil
+	return check(*v)
 }

@@ -242,25 +242,7 @@ type process struct {
 	base string
 	cmd  *exec.Cmd
 	done chan struct{}
-	logs *syncBuffer
-}
-
-// syncBuffer is a bytes.Buffer that a process writes while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
+	logs *servertest.Logs
 }
 
 func (p *process) kill() {
@@ -312,7 +294,7 @@ func startProcess(t *testing.T, bin string, srv *redistest.Server, env ...string
 	cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port), "REDIS_ADDR="+srv.Addr,
 		"ADMIN_TOKEN="+servertest.AdminToken, "LOG_LEVEL=warn")
 	cmd.Env = append(cmd.Env, env...)
-	p := &process{base: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd, done: make(chan struct{}), logs: &syncBuffer{}}
+	p := &process{base: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd, done: make(chan struct{}), logs: &servertest.Logs{}}
 	cmd.Stdout, cmd.Stderr = p.logs, p.logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -29,13 +29,7 @@ func UserInBody(c *fiber.Ctx) (string, error) {
 	if err := httpapi.DecodePart(c, &req); err != nil {
 		return "", err
 	}
-	if err := httpapi.Required(httpapi.F("user_id", req.UserID)); err != nil {
-		return "", err
-	}
-	if err := redislib.CheckUserID(*req.UserID); err != nil {
-		return "", err
-	}
-	return *req.UserID, nil
+	return httpapi.RequireUserID(req.UserID)
 }
 
 // UserInParam returns a UserSource that reads the route parameter name.

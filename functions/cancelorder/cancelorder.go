@@ -51,14 +51,8 @@ func Handler(store *redislib.Store, adminToken string) fiber.Handler {
 			}
 		}
 		user := ""
-		if !admin {
-			if err := httpapi.Required(httpapi.F("user_id", req.UserID)); err != nil {
-				return err
-			}
-		}
-		if req.UserID != nil {
-			user = *req.UserID
-			if err := redislib.CheckUserID(user); err != nil {
+		if !admin || req.UserID != nil {
+			if user, err = httpapi.RequireUserID(req.UserID); err != nil {
 				return err
 			}
 		}

@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
+
+	"seckill/redislib"
 )
 
 // Decode reads the request body as exactly one JSON object into v, strictly:
@@ -98,6 +100,18 @@ func Required(fields ...Field) error {
 		}
 	}
 	return nil
+}
+
+// RequireUserID returns the user_id field of a decoded request: 400
+// missing_field when it is absent, invalid_user_id when it is malformed.
+func RequireUserID(userID *string) (string, error) {
+	if err := Required(F("user_id", userID)); err != nil {
+		return "", err
+	}
+	if err := redislib.CheckUserID(*userID); err != nil {
+		return "", err
+	}
+	return *userID, nil
 }
 
 // Field pairs a JSON field name with whether it was absent from the request.

@@ -39,11 +39,8 @@ func Handler(store *redislib.Store) fiber.Handler {
 		if err := httpapi.Decode(c, &req); err != nil {
 			return err
 		}
-		if err := httpapi.Required(httpapi.F("user_id", req.UserID)); err != nil {
-			return err
-		}
-		user := *req.UserID
-		if err := redislib.CheckUserID(user); err != nil {
+		user, err := httpapi.RequireUserID(req.UserID)
+		if err != nil {
 			return err
 		}
 		o, err := store.PayOrder(c.UserContext(), id, user)

@@ -81,13 +81,7 @@ func decodeUserID(c *fiber.Ctx) (string, error) {
 	if err := httpapi.Decode(c, &req); err != nil {
 		return "", err
 	}
-	if err := httpapi.Required(httpapi.F("user_id", req.UserID)); err != nil {
-		return "", err
-	}
-	if err := redislib.CheckUserID(*req.UserID); err != nil {
-		return "", err
-	}
-	return *req.UserID, nil
+	return httpapi.RequireUserID(req.UserID)
 }
 
 // plainUserID returns the user ID of a body that is exactly

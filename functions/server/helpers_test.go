@@ -1,11 +1,8 @@
 package server_test
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/gofiber/fiber/v2"
@@ -19,66 +16,6 @@ import (
 	"seckill/redislib"
 	"seckill/redislib/redistest"
 )
-
-// logBuffer collects log output; the server goroutine writes, the test reads.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// lines returns every JSON log line written so far.
-func (b *logBuffer) lines(t *testing.T) []map[string]any {
-	t.Helper()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []map[string]any
-	sc := bufio.NewScanner(bytes.NewReader(b.buf.Bytes()))
-	for sc.Scan() {
-		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("log line is not JSON: %v: %s", err, sc.Text())
-		}
-		out = append(out, m)
-	}
-	return out
-}
-
-// mustLine returns the only log line with the given msg whose fields include
-// every pair of match, failing if there is not exactly one.
-func (b *logBuffer) mustLine(t *testing.T, msg string, match map[string]any) map[string]any {
-	t.Helper()
-	var found []map[string]any
-	for _, l := range b.lines(t) {
-		if l["msg"] != msg {
-			continue
-		}
-		ok := true
-		for k, v := range match {
-			if l[k] != v {
-				ok = false
-			}
-		}
-		if ok {
-			found = append(found, l)
-		}
-	}
-	if len(found) != 1 {
-		t.Fatalf("want exactly 1 %q log line matching %v, got %d in:\n%s", msg, match, len(found), b.String())
-	}
-	return found[0]
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // testApp is an app on its own Redis with the given dependencies filled in.
 type testApp struct {
@@ -98,7 +35,7 @@ func (a *testApp) do(t *testing.T, req servertest.Request) servertest.Response {
 func mustApp(t *testing.T, edit func(*server.Deps, *redistest.Server), fns ...server.Function) *testApp {
 	t.Helper()
 	srv := redistest.Start(t)
-	d := server.Deps{Log: telemetry.NewLogger(&logBuffer{}, "debug"), Config: server.TestConfig(servertest.AdminToken)}
+	d := server.Deps{Log: telemetry.NewLogger(&servertest.Logs{}, "debug"), Config: server.TestConfig(servertest.AdminToken)}
 	if edit != nil {
 		edit(&d, srv)
 	}

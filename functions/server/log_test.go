@@ -26,14 +26,14 @@ var boom = server.Function{Name: "boom", Routes: []server.Route{{Method: "GET", 
 		return func(*fiber.Ctx) error { return errors.New("script reply 42 with secret=hunter2") }
 	}}}}
 
-func withLog(buf *logBuffer, level string) func(*server.Deps, *redistest.Server) {
+func withLog(buf *servertest.Logs, level string) func(*server.Deps, *redistest.Server) {
 	return func(d *server.Deps, _ *redistest.Server) {
 		d.Log = telemetry.NewLogger(buf, level).With("function", "test")
 	}
 }
 
 func TestRequestLogLine(t *testing.T) {
-	var logs logBuffer
+	var logs servertest.Logs
 	a := mustApp(t, withLog(&logs, "info"), purchase.Function)
 	act := servertest.MustActivity(t, a.store, 3)
 	path := "/activities/" + act.ID + "/purchase"
@@ -45,7 +45,7 @@ func TestRequestLogLine(t *testing.T) {
 	if got := r.Header.Get("X-Request-ID"); got != "req-0001.a:b_c" {
 		t.Fatalf("X-Request-ID echoed as %q", got)
 	}
-	l := logs.mustLine(t, "request", map[string]any{"request_id": "req-0001.a:b_c"})
+	l := logs.MustLine(t, "request", map[string]any{"request_id": "req-0001.a:b_c"})
 	want := map[string]any{"level": "INFO", "function": "test", "method": "POST", "path": path,
 		"route": "/activities/:id/purchase", "status": float64(200), "outcome": "won"}
 	for k, v := range want {
@@ -65,7 +65,7 @@ func TestRequestLogLine(t *testing.T) {
 	if r.Status != 400 {
 		t.Fatalf("bad purchase: %d %s", r.Status, r.Body)
 	}
-	l = logs.mustLine(t, "request", map[string]any{"request_id": "req-0002"})
+	l = logs.MustLine(t, "request", map[string]any{"request_id": "req-0002"})
 	if l["code"] != "invalid_field_type" || l["status"] != float64(400) || l["outcome"] != nil {
 		t.Errorf("error request line = %v", l)
 	}
@@ -78,7 +78,7 @@ const maxRequestIDLen = 128
 var safeRequestID = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,128}$`)
 
 func TestRequestIDIsGeneratedWhenAbsentOrUnsafe(t *testing.T) {
-	var logs logBuffer
+	var logs servertest.Logs
 	a := mustApp(t, withLog(&logs, "info"), getactivity.Function)
 	seen := map[string]bool{}
 	for _, tc := range []struct{ name, sent string }{
@@ -100,7 +100,7 @@ func TestRequestIDIsGeneratedWhenAbsentOrUnsafe(t *testing.T) {
 				t.Fatalf("sent %q, response X-Request-ID %q: want a fresh, valid, unique ID", tc.sent, got)
 			}
 			seen[got] = true
-			logs.mustLine(t, "request", map[string]any{"request_id": got})
+			logs.MustLine(t, "request", map[string]any{"request_id": got})
 		})
 	}
 	longest := strings.Repeat("Z", maxRequestIDLen)
@@ -111,7 +111,7 @@ func TestRequestIDIsGeneratedWhenAbsentOrUnsafe(t *testing.T) {
 }
 
 func TestInternalErrorLoggedInDetailClientSeesSafeMessage(t *testing.T) {
-	var logs logBuffer
+	var logs servertest.Logs
 	a := mustApp(t, withLog(&logs, "info"), boom)
 	r := a.do(t, servertest.Request{Method: "GET", Path: "/boom", Header: map[string]string{"X-Request-ID": "boom-1"}})
 	if r.Status != 500 || r.ErrorCode() != "internal" {
@@ -125,18 +125,18 @@ func TestInternalErrorLoggedInDetailClientSeesSafeMessage(t *testing.T) {
 	if body.Error.Message != "internal error (request boom-1)" {
 		t.Fatalf("message = %q", body.Error.Message)
 	}
-	l := logs.mustLine(t, "internal error", map[string]any{"request_id": "boom-1"})
+	l := logs.MustLine(t, "internal error", map[string]any{"request_id": "boom-1"})
 	if l["level"] != "ERROR" || l["err"] != "script reply 42 with secret=hunter2" || l["function"] != "test" {
 		t.Fatalf("internal error line = %v", l)
 	}
-	l = logs.mustLine(t, "request", map[string]any{"request_id": "boom-1"})
+	l = logs.MustLine(t, "request", map[string]any{"request_id": "boom-1"})
 	if l["code"] != "internal" || l["status"] != float64(500) {
 		t.Fatalf("request line = %v", l)
 	}
 }
 
 func TestStoreFailureLoggedInDetailClientSeesSafeMessage(t *testing.T) {
-	var logs logBuffer
+	var logs servertest.Logs
 	a := mustApp(t, withLog(&logs, "info"), getactivity.Function)
 	a.redis.Kill()
 	r := a.do(t, servertest.Request{Method: "GET", Path: "/activities/abc", Header: map[string]string{"X-Request-ID": "down-1"}})
@@ -148,7 +148,7 @@ func TestStoreFailureLoggedInDetailClientSeesSafeMessage(t *testing.T) {
 	if body.Error.Message != "the store is unavailable, try again" {
 		t.Fatalf("message = %q", body.Error.Message)
 	}
-	l := logs.mustLine(t, "request failed", map[string]any{"request_id": "down-1"})
+	l := logs.MustLine(t, "request failed", map[string]any{"request_id": "down-1"})
 	if l["level"] != "WARN" || l["code"] != "store_unavailable" || !strings.Contains(fmt.Sprint(l["err"]), a.redis.Addr) {
 		t.Fatalf("store failure line = %v (want WARN with the Redis error naming %s)", l, a.redis.Addr)
 	}
@@ -156,25 +156,25 @@ func TestStoreFailureLoggedInDetailClientSeesSafeMessage(t *testing.T) {
 
 func TestLogLevel(t *testing.T) {
 	t.Run("warn hides request lines, keeps errors", func(t *testing.T) {
-		var logs logBuffer
+		var logs servertest.Logs
 		a := mustApp(t, withLog(&logs, "WARN"), boom, getactivity.Function)
 		a.do(t, servertest.Request{Method: "GET", Path: "/activities/nosuch"})
 		a.do(t, servertest.Request{Method: "GET", Path: "/boom", Header: map[string]string{"X-Request-ID": "w1"}})
-		lines := logs.lines(t)
+		lines := logs.Lines(t)
 		if len(lines) != 1 || lines[0]["msg"] != "internal error" {
 			t.Fatalf("at warn, want only the internal error line, got:\n%s", logs.String())
 		}
 	})
 	t.Run("probes and scrapes at debug", func(t *testing.T) {
 		for _, level := range []string{"info", "debug"} {
-			var logs logBuffer
+			var logs servertest.Logs
 			a := mustApp(t, withLog(&logs, level), getactivity.Function)
 			for _, p := range []string{"/livez", "/readyz", "/metrics"} {
 				if r := a.do(t, servertest.Request{Method: "GET", Path: p}); r.Status != 200 {
 					t.Fatalf("GET %s: %d %s", p, r.Status, r.Body)
 				}
 			}
-			got := len(logs.lines(t))
+			got := len(logs.Lines(t))
 			if want := map[string]int{"info": 0, "debug": 3}[level]; got != want {
 				t.Fatalf("at %s: %d lines for 3 probe requests, want %d:\n%s", level, got, want, logs.String())
 			}
@@ -207,7 +207,7 @@ func TestLogLevel(t *testing.T) {
 // TestRoutineRequestsAreSampled: of the losing purchase attempts, one in
 // LogSample is logged (marked sampled); every win and every error is logged.
 func TestRoutineRequestsAreSampled(t *testing.T) {
-	var logs logBuffer
+	var logs servertest.Logs
 	a := mustApp(t, func(d *server.Deps, srv *redistest.Server) {
 		withLog(&logs, "info")(d, srv)
 		d.Config.LogSample = 10
@@ -219,7 +219,7 @@ func TestRoutineRequestsAreSampled(t *testing.T) {
 	}
 	a.do(t, servertest.Request{Method: "POST", Path: path, Body: `{"user_id":""}`}) // 400
 	var won, lost, bad int
-	for _, l := range logs.lines(t) {
+	for _, l := range logs.Lines(t) {
 		if l["msg"] != "request" {
 			continue
 		}
@@ -246,7 +246,7 @@ func TestRoutineRequestsAreSampled(t *testing.T) {
 // TestBufferedLoggerFlushes: info lines wait for the periodic flush; a warning
 // is written at once with what came before it; closing writes the rest.
 func TestBufferedLoggerFlushes(t *testing.T) {
-	var out logBuffer
+	var out servertest.Logs
 	log, closeLog := telemetry.NewBufferedLogger(&out, "info")
 	log.Info("first")
 	log.Warn("problem")

@@ -26,7 +26,7 @@ var panicky = server.Function{Name: "panicky", Routes: []server.Route{
 }}
 
 func TestPanicAnswers500AndTheNextRequestIsServed(t *testing.T) {
-	var logs logBuffer
+	var logs servertest.Logs
 	a := mustApp(t, withLog(&logs, "info"), panicky, getactivity.Function)
 	for _, tc := range []struct {
 		name, path, id string
@@ -46,12 +46,12 @@ func TestPanicAnswers500AndTheNextRequestIsServed(t *testing.T) {
 			if body.Error.Message != "internal error (request "+tc.id+")" {
 				t.Fatalf("message %q shows more than the request ID", body.Error.Message)
 			}
-			l := logs.mustLine(t, "panic", map[string]any{"request_id": tc.id, "route": tc.path})
+			l := logs.MustLine(t, "panic", map[string]any{"request_id": tc.id, "route": tc.path})
 			stack, _ := l["stack"].(string)
 			if !strings.Contains(stack, "recover_test.go") || !strings.Contains(stack, "goroutine") {
 				t.Fatalf("panic log line has no stack reaching the handler: %v", l)
 			}
-			logs.mustLine(t, "request", map[string]any{"request_id": tc.id, "status": float64(500), "code": "internal"})
+			logs.MustLine(t, "request", map[string]any{"request_id": tc.id, "status": float64(500), "code": "internal"})
 		})
 	}
 

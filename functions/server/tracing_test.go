@@ -20,7 +20,7 @@ import (
 
 // withTracing records spans in memory: the request spans of the app and the
 // Redis spans of its client.
-func withTracing(t *testing.T, exp *tracetest.InMemoryExporter, logs *logBuffer) func(*server.Deps, *redistest.Server) {
+func withTracing(t *testing.T, exp *tracetest.InMemoryExporter, logs *servertest.Logs) func(*server.Deps, *redistest.Server) {
 	return func(d *server.Deps, srv *redistest.Server) {
 		tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
 		t.Cleanup(func() { _ = tp.Shutdown(t.Context()) })
@@ -62,7 +62,7 @@ func attr(s tracetest.SpanStub, key string) any {
 
 func TestPurchaseSpanWithRedisSpansUnderIt(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
-	var logs logBuffer
+	var logs servertest.Logs
 	a := mustApp(t, withTracing(t, exp, &logs), purchase.Function)
 	act := servertest.MustActivity(t, a.store, 2)
 	exp.Reset() // the fixtures' own Redis spans
@@ -112,7 +112,7 @@ func TestPurchaseSpanWithRedisSpansUnderIt(t *testing.T) {
 	}
 
 	// The request's log line names the trace.
-	l := logs.mustLine(t, "request", map[string]any{"request_id": "trace-1"})
+	l := logs.MustLine(t, "request", map[string]any{"request_id": "trace-1"})
 	if l["trace_id"] != srv.SpanContext.TraceID().String() || l["span_id"] != srv.SpanContext.SpanID().String() {
 		t.Fatalf("log line trace_id/span_id = %v/%v, want %s/%s", l["trace_id"], l["span_id"],
 			srv.SpanContext.TraceID(), srv.SpanContext.SpanID())
@@ -164,14 +164,14 @@ func TestErrorSpanStatus(t *testing.T) {
 }
 
 func TestNoSpansWithoutTracerProvider(t *testing.T) {
-	var logs logBuffer
+	var logs servertest.Logs
 	a := mustApp(t, withLog(&logs, "info"), purchase.Function)
 	r := a.do(t, servertest.Request{Method: "POST", Path: "/activities/x/purchase", Body: map[string]string{"user_id": "u"},
 		Header: map[string]string{"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "X-Request-ID": "nt"}})
 	if r.Status != 404 {
 		t.Fatalf("purchase: %d %s", r.Status, r.Body)
 	}
-	if l := logs.mustLine(t, "request", map[string]any{"request_id": "nt"}); l["trace_id"] != nil {
+	if l := logs.MustLine(t, "request", map[string]any{"request_id": "nt"}); l["trace_id"] != nil {
 		t.Fatalf("tracing off, yet the log line has a trace_id: %v", l)
 	}
 }

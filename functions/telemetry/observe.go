@@ -74,24 +74,17 @@ func Observe(m *Metrics, tp trace.TracerProvider) fiber.Handler {
 	}
 }
 
+// methods are the request methods the API uses.
+var methods = [...]string{fiber.MethodGet, fiber.MethodHead, fiber.MethodPost, fiber.MethodPut,
+	fiber.MethodPatch, fiber.MethodDelete, fiber.MethodOptions}
+
 // methodName returns the request method as a constant string, and "OTHER"
 // for a method the API does not use, which also bounds the label's values.
 func methodName(m string) string {
-	switch m {
-	case fiber.MethodGet:
-		return fiber.MethodGet
-	case fiber.MethodHead:
-		return fiber.MethodHead
-	case fiber.MethodPost:
-		return fiber.MethodPost
-	case fiber.MethodPut:
-		return fiber.MethodPut
-	case fiber.MethodPatch:
-		return fiber.MethodPatch
-	case fiber.MethodDelete:
-		return fiber.MethodDelete
-	case fiber.MethodOptions:
-		return fiber.MethodOptions
+	for _, known := range methods {
+		if m == known {
+			return known
+		}
 	}
 	return "OTHER"
 }

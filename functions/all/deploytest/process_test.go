@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -28,7 +27,7 @@ type proc struct {
 	Started time.Time
 
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *servertest.Logs
 	done chan struct{}
 	code int
 }
@@ -37,7 +36,7 @@ type proc struct {
 // the environment given (nothing leaks in from the test's environment).
 func startBinary(t testing.TB, bin, redisAddr string, env ...string) *proc {
 	t.Helper()
-	p := &proc{Port: redistest.FreePort(t), out: &syncBuffer{}, done: make(chan struct{})}
+	p := &proc{Port: redistest.FreePort(t), out: &servertest.Logs{}, done: make(chan struct{})}
 	p.Base = "http://127.0.0.1:" + strconv.Itoa(p.Port)
 	p.cmd = exec.Command(bin)
 	p.cmd.Env = append([]string{
@@ -202,25 +201,6 @@ func send(client *http.Client, method, url, body string, admin bool) (reply, err
 	var eb httpapi.ErrorBody
 	_ = json.Unmarshal(b, &eb)
 	return reply{Status: resp.StatusCode, Code: eb.Error.Code, Body: b}, nil
-}
-
-// syncBuffer is a bytes.Buffer safe for the process's two output streams
-// and the test reading it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
