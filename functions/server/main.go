@@ -58,6 +58,10 @@ func Run(args []string, stdout, stderr io.Writer, fns ...Function) int {
 		fmt.Fprintf(stderr, "configuration: %v (see --help)\n", err)
 		return 2
 	}
+	if err := rcfg.Check(cfg.RequestTimeout); err != nil {
+		fmt.Fprintf(stderr, "configuration: %v (see --help)\n", err)
+		return 2
+	}
 	baseLog, closeLog := telemetry.NewBufferedLogger(stdout, cfg.LogLevel)
 	defer closeLog()
 	log := baseLog.With("function", functionNames(fns))
