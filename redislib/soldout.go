@@ -175,7 +175,7 @@ func (c *soldOutCache) take(ctx context.Context, activityID string, e *soldOutEn
 		room += int64(len(old.buyers))
 	}
 	sentAt := time.Now()
-	reply, err := purchaseLeaseScript.Run(ctx, c.store.rdb,
+	reply, err := purchaseLeaseScript.Run(ctx, c.store.pipe,
 		[]string{ActivityKey(activityID), StockKey(activityID), BuyersKey(activityID)},
 		c.hold.Milliseconds(), known, max(room, 0)).Slice()
 	if err != nil {
