@@ -19,8 +19,14 @@ var composeInfra = map[string]bool{"redis": true, "gateway": true, "expire-order
 // the given variables set (no .env, nothing from the test's environment).
 func loadCompose(t *testing.T, env ...string) (*types.Project, error) {
 	t.Helper()
+	return loadComposeFile(t, "compose.yaml", env...)
+}
+
+// loadComposeFile loads deploy/<file> as loadCompose does.
+func loadComposeFile(t *testing.T, file string, env ...string) (*types.Project, error) {
+	t.Helper()
 	dir := filepath.Join(repoRoot(t), "deploy")
-	opts, err := cli.NewProjectOptions([]string{filepath.Join(dir, "compose.yaml")},
+	opts, err := cli.NewProjectOptions([]string{filepath.Join(dir, file)},
 		cli.WithWorkingDirectory(dir), cli.WithEnv(env), cli.WithName("seckill"))
 	if err != nil {
 		t.Fatal(err)

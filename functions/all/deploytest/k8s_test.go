@@ -240,7 +240,9 @@ type k8sVariant struct {
 // documents each.
 var k8sVariants = []k8sVariant{
 	{Dir: "deploy/k8s"},
+	{Dir: "deploy/k8s/overlays/redis-cluster", Cluster: true},
 	{Dir: "deploy/k8s/overlays/knative", Knative: true},
+	{Dir: "deploy/k8s/overlays/knative-redis-cluster", Knative: true, Cluster: true},
 }
 
 // redisEnv is what a function's environment says of Redis in the variant.

@@ -21,11 +21,13 @@ import (
 // (only port, bind address and data directory overridden for the test) and
 // checks what the functions require and the deployment promises: the AOF on
 // with fsync always, kept while rewriting, no eviction, and the data under
-// dir/appendonlydir. The Kubernetes copy must be the same file.
+// dir/appendonlydir. The Kubernetes copies must be the same file.
 func TestRedisConfIsDurable(t *testing.T) {
 	conf := readFile(t, "deploy/redis.conf")
-	if k8s := readFile(t, "deploy/k8s/redis/redis.conf"); !bytes.Equal(conf, k8s) {
-		t.Error("deploy/k8s/redis/redis.conf differs from deploy/redis.conf; keep them identical")
+	for _, copy := range []string{"deploy/k8s/redis/redis.conf", "deploy/k8s/redis-cluster/redis.conf"} {
+		if !bytes.Equal(conf, readFile(t, copy)) {
+			t.Errorf("%s differs from deploy/redis.conf; keep them identical", copy)
+		}
 	}
 
 	// Redis changes to dir while it reads the file, so the test's copy

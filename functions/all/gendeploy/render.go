@@ -21,6 +21,8 @@ const (
 	knativeDir   = "deploy/k8s/knative"
 	routesFile   = "deploy/k8s/gateway/routes.yaml"
 	composeFile  = "deploy/compose.yaml"
+	// composeClusterFile is the Compose file of the Redis Cluster variant.
+	composeClusterFile = "deploy/compose.cluster.yaml"
 )
 
 // generatedDirs are the directories whose every file gendeploy writes: it
@@ -31,6 +33,10 @@ var generatedDirs = []string{functionsDir, knativeDir}
 // kustomizations). The gateway reaches a Knative Service by its cluster-local
 // name, which contains it.
 const namespace = "seckill"
+
+// clusterNodes is the number of Redis nodes of the cluster variant: three
+// primaries, each with one replica.
+const clusterNodes = 6
 
 // setting is what the deployment of one function needs beyond its
 // server.Function. Most functions need nothing here.
@@ -63,7 +69,7 @@ type scaling struct {
 var (
 	// purchaseScaling: the hot path of a sale, its load arrives at once.
 	purchaseScaling = scaling{Class: "hot, widest", CPURequest: "500m", Min: 3, Max: 60, CPUTarget: 60, PDB: true, KnativeMinScale: 3,
-		Why: "Every buyer of a sale calls it at the same second: it starts wide, scales earliest (60% of a half CPU) and furthest."}
+		Why: "Every buyer of a sale calls it in the same second: it starts widest, scales earliest and furthest."}
 	// hotReadScaling: what every buyer's page polls during a sale.
 	hotReadScaling = scaling{Class: "hot", CPURequest: "250m", Min: 2, Max: 20, CPUTarget: 70, PDB: true, KnativeMinScale: 2,
 		Why: "Every buyer's page loads or polls it during a sale."}
@@ -236,6 +242,10 @@ func render(fns []server.Function, settings map[string]setting) (map[string][]by
 			return nil, err
 		}
 	}
+	nodes := make([]string, clusterNodes)
+	for i := range nodes {
+		nodes[i] = "redis-" + strconv.Itoa(i)
+	}
 	for _, out := range []struct {
 		path, tmpl string
 		data       deployment
@@ -246,6 +256,7 @@ func render(fns []server.Function, settings map[string]setting) (map[string][]by
 		{routesFile, "routes.yaml.tmpl", deployment{Functions: data}},
 		{knativeDir + "/routes.yaml", "routes.yaml.tmpl", deployment{Functions: data, Knative: true}},
 		{composeFile, "compose.yaml.tmpl", deployment{Functions: data}},
+		{composeClusterFile, "compose.yaml.tmpl", deployment{Functions: data, RedisNodes: nodes}},
 	} {
 		if err := exec(out.path, out.tmpl, out.data); err != nil {
 			return nil, err
