@@ -122,7 +122,7 @@ func TestProductRules(t *testing.T) {
 func TestActivityRules(t *testing.T) {
 	start := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	end := start.Add(time.Hour)
-	valid := redislib.NewActivity{ProductID: "p1", Stock: 1, Price: 0, StartsAt: start, EndsAt: end, PaymentWindow: 0}
+	valid := redislib.NewActivity{ProductID: "p1", Stock: 1, Price: 0, StartsAt: start, EndsAt: end, PaymentWindow: 0, Shards: 1}
 	with := func(change func(*redislib.NewActivity)) redislib.NewActivity {
 		in := valid
 		change(&in)
