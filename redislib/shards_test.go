@@ -630,3 +630,75 @@ func snapshot(mu *sync.Mutex, m map[string]string) map[string]string {
 	}
 	return out
 }
+
+// TestShardedReadsDuringSale reads the activity and its stats while buyers
+// (most of them in one bucket, so units keep moving) race cancellations: no
+// read ever shows more sold than the stock or a negative remaining, and the
+// stats always add up, units in flight included.
+func TestShardedReadsDuringSale(t *testing.T) {
+	ctx := context.Background()
+	store := shardStore(t)
+	a := redistest.MustActivity(t, store, 40, redistest.Shards(4))
+	users := usersInBucket("reads-", 0, 4, 300)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	var reads, unavailable atomic.Int64
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if i%2 == 0 {
+					got, err := store.Activity(ctx, a.ID)
+					if redislib.ErrorCode(err) == redislib.CodeStoreUnavailable {
+						unavailable.Add(1)
+						continue
+					}
+					if err != nil || got.Remaining < 0 || got.Remaining > got.Stock || got.Sold != got.Stock-got.Remaining {
+						t.Errorf("read during the sale: %+v, %v", got, err)
+						return
+					}
+				} else {
+					st, err := store.ActivityStats(ctx, a.ID)
+					if redislib.ErrorCode(err) == redislib.CodeStoreUnavailable {
+						unavailable.Add(1)
+						continue
+					}
+					if err != nil || !st.Consistent || st.Remaining < 0 || st.InTransfer < 0 {
+						t.Errorf("stats during the sale: %+v, %v", st, err)
+						return
+					}
+				}
+				reads.Add(1)
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() { // cancel a winner's order now and then: units come back
+		defer wg.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-done:
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+			u := users[i%len(users)]
+			if o, err := store.OrderOf(ctx, a.ID, u); err == nil && o != "" {
+				_, _ = store.CancelOrder(ctx, o, "", true)
+			}
+		}
+	}()
+	res := racePurchases(t, store, a.ID, users, 2, 32)
+	close(done)
+	wg.Wait()
+	mustBucketsAddUp(t, store, a.ID)
+	if reads.Load() == 0 || res.wins < 40 {
+		t.Fatalf("%d reads, %d wins", reads.Load(), res.wins)
+	}
+	t.Logf("%d reads, %d answered 503 after %d rounds; %d wins", reads.Load(), unavailable.Load(), 16, res.wins)
+}
