@@ -702,3 +702,37 @@ func TestShardedReadsDuringSale(t *testing.T) {
 	}
 	t.Logf("%d reads, %d answered 503 after %d rounds; %d wins", reads.Load(), unavailable.Load(), 16, res.wins)
 }
+
+// TestShardedProjector: the projector reads every bucket's events, so a
+// history entry lost after a win in any bucket comes back.
+func TestShardedProjector(t *testing.T) {
+	ctx := context.Background()
+	store := shardStore(t)
+	a := redistest.MustActivity(t, store, 30, redistest.Shards(5))
+	users := make([]string, 30)
+	for i := range users {
+		users[i] = fmt.Sprintf("proj-%d", i)
+	}
+	res := racePurchases(t, store, a.ID, users, 1, 8)
+	buckets := map[int]bool{}
+	for u, o := range res.orders {
+		_, k, _ := redislib.OrderBucket(o)
+		buckets[k] = true
+		if err := store.Client().Del(ctx, redislib.UserOrdersKey(u)).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(buckets) != 5 {
+		t.Fatalf("wins in %d buckets, want all 5", len(buckets))
+	}
+	r, err := store.ProjectUserOrders(ctx, redislib.JobOptions{Batch: 4})
+	if err != nil || r.Events != 30 || !r.Complete {
+		t.Fatalf("project: %+v, %v", r, err)
+	}
+	for u, o := range res.orders {
+		ids, err := store.Client().ZRange(ctx, redislib.UserOrdersKey(u), 0, -1).Result()
+		if err != nil || len(ids) != 1 || ids[0] != o {
+			t.Fatalf("history of %s: %v, %v; want [%s]", u, ids, err, o)
+		}
+	}
+}
