@@ -18,6 +18,7 @@ import (
 // pipelines in flight: the calls whose callers gave up meanwhile are never
 // sent, the others all run, each exactly once.
 func TestAutoPipeSkipsAbandonedCalls(t *testing.T) {
+	singleOnly(t, "pauses its redis-server")
 	srv := redistest.Start(t)
 	rdb := srv.Client(t)
 	p := redislib.NewAutoPipe(rdb)
@@ -62,6 +63,7 @@ func TestAutoPipeSkipsAbandonedCalls(t *testing.T) {
 // trips: no pipeline carries more than maxBatch calls, at most maxFlushers are
 // in flight at once, and every call got its own reply.
 func TestAutoPipeBatches(t *testing.T) {
+	singleOnly(t, "counts the pipelines of one server client")
 	srv := redistest.Start(t)
 	rdb := srv.Client(t)
 	var trips, maxInFlight, inFlight, maxLen int

@@ -18,7 +18,7 @@ import (
 func TestPurchasePipelinedAcrossActivities(t *testing.T) {
 	const activities, stock, users, workers = 6, 7, 300, 64
 	ctx := context.Background()
-	store := redistest.Start(t).Store(t)
+	store := start(t).Store(t)
 	ids := make([]string, activities)
 	for i := range ids {
 		ids[i] = redistest.MustActivity(t, store, stock).ID
@@ -94,7 +94,7 @@ func TestPurchasePipelinedAcrossActivities(t *testing.T) {
 // EVAL when Redis lost its script cache (as after a restart).
 func TestPurchaseAfterScriptCacheFlush(t *testing.T) {
 	ctx := context.Background()
-	store := redistest.Start(t).Store(t)
+	store := start(t).Store(t)
 	a := redistest.MustActivity(t, store, 2)
 	mustPurchaseOutcome(t, store, a.ID, "first", redislib.OutcomeWon)
 	if err := store.Client().ScriptFlush(ctx).Err(); err != nil {
@@ -107,7 +107,7 @@ func TestPurchaseAfterScriptCacheFlush(t *testing.T) {
 // TestPurchaseGivesUpWithItsContext checks an attempt whose context has ended
 // answers store_unavailable and, when it never reached Redis, writes nothing.
 func TestPurchaseGivesUpWithItsContext(t *testing.T) {
-	store := redistest.Start(t).Store(t)
+	store := start(t).Store(t)
 	a := redistest.MustActivity(t, store, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -122,6 +122,7 @@ func TestPurchaseGivesUpWithItsContext(t *testing.T) {
 // TestPurchaseRedisDown checks attempts fail with store_unavailable, within
 // their deadline, when Redis is gone, and succeed again once it is back.
 func TestPurchaseRedisDown(t *testing.T) {
+	singleOnly(t, "kills its redis-server")
 	srv := redistest.Start(t)
 	store := srv.Store(t)
 	a := redistest.MustActivity(t, store, 5)

@@ -2,8 +2,12 @@ package redislib
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sort"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -13,10 +17,49 @@ import (
 var ErrConfigUnavailable = fmt.Errorf("CONFIG GET is disabled on this Redis, durability cannot be verified")
 
 // CheckDurability asks Redis whether every acknowledged write is on disk:
-// appendonly yes and appendfsync always. It returns nil when it is, an error
-// naming the offending settings when it is not, ErrConfigUnavailable when the
-// server will not say, and a store_unavailable *Error when Redis does not answer.
+// appendonly yes and appendfsync always. On a cluster it asks every node,
+// primaries and replicas alike (a replica becomes the primary at failover,
+// with its own settings). It returns nil when they are, an error naming each
+// offending node and setting when not, ErrConfigUnavailable when a server
+// will not say, and a store_unavailable *Error when a node does not answer.
 func CheckDurability(ctx context.Context, rdb redis.UniversalClient) error {
+	cluster, ok := rdb.(*redis.ClusterClient)
+	if !ok {
+		return checkNodeDurability(ctx, rdb, "redis")
+	}
+	var mu sync.Mutex
+	var bad []string
+	var down, noConfig error
+	err := cluster.ForEachShard(ctx, func(ctx context.Context, node *redis.Client) error {
+		err := checkNodeDurability(ctx, node, "redis node "+node.Options().Addr)
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case err == nil:
+		case ErrorCode(err) != "":
+			down = err
+		case errors.Is(err, ErrConfigUnavailable):
+			noConfig = err
+		default:
+			bad = append(bad, err.Error())
+		}
+		return nil
+	})
+	switch {
+	case err != nil:
+		return storeErr(err)
+	case down != nil:
+		return down
+	case len(bad) > 0:
+		sort.Strings(bad)
+		return errors.New(strings.Join(bad, "; "))
+	}
+	return noConfig
+}
+
+// checkNodeDurability is CheckDurability for one server; name says which in
+// the error.
+func checkNodeDurability(ctx context.Context, rdb redis.Cmdable, name string) error {
 	got := map[string]string{}
 	for _, param := range []string{"appendonly", "appendfsync"} {
 		m, err := rdb.ConfigGet(ctx, param).Result()
@@ -31,5 +74,53 @@ func CheckDurability(ctx context.Context, rdb redis.UniversalClient) error {
 	if strings.EqualFold(got["appendonly"], "yes") && strings.EqualFold(got["appendfsync"], "always") {
 		return nil
 	}
-	return fmt.Errorf("redis is not durable: appendonly=%q appendfsync=%q, want appendonly=yes appendfsync=always", got["appendonly"], got["appendfsync"])
+	return fmt.Errorf("%s is not durable: appendonly=%q appendfsync=%q, want appendonly=yes appendfsync=always", name, got["appendonly"], got["appendfsync"])
+}
+
+// CheckReplicas reports the primaries that have fewer than n replicas
+// connected: with REDIS_MIN_REPLICA_ACKS n, every write on them answers 503
+// until replicas are back (durability before availability). It returns nil
+// when every primary has n, and a store_unavailable *Error when a node does
+// not answer.
+func CheckReplicas(ctx context.Context, rdb redis.UniversalClient, n int) error {
+	if n <= 0 {
+		return nil
+	}
+	var mu sync.Mutex
+	var short []string
+	check := func(ctx context.Context, node redis.Cmdable, name string) error {
+		info, err := node.Info(ctx, "replication").Result()
+		if err != nil {
+			return storeErr(err)
+		}
+		got := 0
+		for _, line := range strings.Split(info, "\n") {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(line), "connected_slaves:"); ok {
+				got, _ = strconv.Atoi(v)
+			}
+		}
+		if got < n {
+			mu.Lock()
+			short = append(short, fmt.Sprintf("%s has %d replicas", name, got))
+			mu.Unlock()
+		}
+		return nil
+	}
+	var err error
+	if cluster, ok := rdb.(*redis.ClusterClient); ok {
+		err = cluster.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+			return check(ctx, node, "primary "+node.Options().Addr)
+		})
+	} else {
+		err = check(ctx, rdb, "redis")
+	}
+	if err != nil {
+		return storeErr(err)
+	}
+	if len(short) > 0 {
+		sort.Strings(short)
+		return fmt.Errorf("writes need %d replica acknowledgements (REDIS_MIN_REPLICA_ACKS) and answer 503 until each primary has them: %s",
+			n, strings.Join(short, "; "))
+	}
+	return nil
 }

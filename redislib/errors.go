@@ -72,6 +72,12 @@ func ErrorCode(err error) string {
 	return ""
 }
 
+// ErrReplicaAck means a write was not confirmed by REDIS_MIN_REPLICA_ACKS
+// replicas in time (WAIT). The write may be applied on the primary, exactly
+// like a write whose reply timed out, so it is answered 503 and never as
+// done: if the primary died now, the write could be lost with it.
+var ErrReplicaAck = errors.New("not enough replicas confirmed the write")
+
 // storeErr classifies an error returned by the Redis client. Connection
 // failures, timeouts and the server states in which it cannot serve (loading
 // the AOF, unable to persist, out of memory, busy with a script) become
@@ -92,7 +98,8 @@ func unavailable(err error) bool {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled),
 		errors.Is(err, redis.ErrPoolTimeout), errors.Is(err, redis.ErrClosed),
-		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.As(err, &netErr):
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.As(err, &netErr),
+		errors.Is(err, ErrReplicaAck):
 		return true
 	}
 	// A server that cannot be verified (TLS) or refuses our credentials is

@@ -15,6 +15,7 @@ import (
 // ACL forbids is not (it is a configuration error, answered 500 and logged),
 // so CheckDurability can tell a forbidden CONFIG from a Redis that is down.
 func TestUnreachableStoreIsUnavailable(t *testing.T) {
+	singleOnly(t, "starts servers with passwords, ACLs and TLS")
 	ctx := context.Background()
 	pw := redistest.Start(t, "--requirepass", "right-password")
 	acl := redistest.Start(t, "--user", "app", "on", ">pw", "~*", "+@all", "-config")

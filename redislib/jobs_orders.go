@@ -224,7 +224,7 @@ func (s *Store) expireBatch(ctx context.Context, b bucketRef, orderIDs []string)
 		keys = append(keys, bucketOrderKey(b.id, b.k, id))
 		args[i] = id
 	}
-	r, err := orderExpireScript.Run(ctx, s.rdb, keys, args...).Int64Slice()
+	r, err := orderExpireScript.Run(ctx, s.pipe, keys, args...).Int64Slice()
 	if err != nil {
 		return 0, false, storeErr(err)
 	}
@@ -397,30 +397,31 @@ func newMessages(cmd *redis.XStreamSliceCmd) ([]redis.XMessage, error) {
 
 // applyEvents adds the order of every "won" event to its user's history,
 // then acknowledges all the events. Other events need nothing: the history
-// holds order IDs, and an order's status is read from the order itself.
+// holds order IDs, and an order's status is read from the order itself. The
+// additions go through the auto-pipeline, so with replica acks an event is
+// acknowledged only once replicas hold its entry (on a cluster each user's
+// history may live on a different node).
 func (s *Store) applyEvents(ctx context.Context, stream string, msgs []redis.XMessage) error {
 	if len(msgs) == 0 {
 		return nil
 	}
 	ids := make([]string, 0, len(msgs))
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, m := range msgs {
-			ids = append(ids, m.ID)
-			if m.Values["type"] != "won" {
-				continue
-			}
-			user, _ := m.Values["user_id"].(string)
-			order, _ := m.Values["order_id"].(string)
-			at, _ := m.Values["at"].(string)
-			created, err := strconv.ParseInt(at, 10, 64)
-			if !ValidUserID(user) || order == "" || err != nil {
-				continue // not an event this product wrote; nothing to apply
-			}
-			p.ZAdd(ctx, UserOrdersKey(user), redis.Z{Score: float64(created), Member: order})
+	var adds []redis.Cmder
+	for _, m := range msgs {
+		ids = append(ids, m.ID)
+		if m.Values["type"] != "won" {
+			continue
 		}
-		return nil
-	})
-	if err != nil {
+		user, _ := m.Values["user_id"].(string)
+		order, _ := m.Values["order_id"].(string)
+		at, _ := m.Values["at"].(string)
+		created, err := strconv.ParseInt(at, 10, 64)
+		if !ValidUserID(user) || order == "" || err != nil {
+			continue // not an event this product wrote; nothing to apply
+		}
+		adds = append(adds, redis.NewIntCmd(ctx, "zadd", UserOrdersKey(user), created, order))
+	}
+	if err := s.pipe.processEach(ctx, adds); err != nil {
 		return storeErr(err)
 	}
 	return storeErr(s.rdb.XAck(ctx, stream, userIndexGroup, ids...).Err())

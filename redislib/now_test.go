@@ -12,6 +12,7 @@ import (
 // TestNowIsRedisTime checks Now against Redis TIME read around it, and that
 // an absent Redis is store_unavailable.
 func TestNowIsRedisTime(t *testing.T) {
+	singleOnly(t, "kills its redis-server")
 	ctx := context.Background()
 	srv := redistest.Start(t)
 	store := srv.Store(t)

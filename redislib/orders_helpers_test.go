@@ -9,15 +9,14 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"seckill/redislib"
-	"seckill/redislib/redistest"
 )
 
 var ctx = context.Background()
 
-// mustStore starts a private Redis and returns a store on it.
-func mustStore(t *testing.T) (*redislib.Store, *redistest.Server) {
+// mustStore returns a store on the Redis of this pass (see start).
+func mustStore(t *testing.T) (*redislib.Store, backend) {
 	t.Helper()
-	srv := redistest.Start(t)
+	srv := start(t)
 	return srv.Store(t), srv
 }
 

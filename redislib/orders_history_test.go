@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"seckill/redislib"
+	"seckill/redislib/redistest"
 )
 
 // mustHistory returns the IDs in a user's history index, newest first.
@@ -147,7 +148,9 @@ func TestProjectorReclaimsStuckEvents(t *testing.T) {
 // the projector has run, is in its user's history; so is every win whose
 // answer was lost; and the stock is exact.
 func TestHistoryCompleteAfterRedisKill(t *testing.T) {
-	s, srv := mustStore(t)
+	singleOnly(t, "kills its redis-server")
+	srv := redistest.Start(t)
+	s := srv.Store(t)
 	rdb := s.Client()
 	const stock, users, workers, killAfter = 400, 2000, 16, 150
 	a := mustActivity(t, s, stock, 900)

@@ -12,7 +12,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"seckill/redislib"
-	"seckill/redislib/redistest"
 )
 
 func TestParsePageQuery(t *testing.T) {
@@ -107,7 +106,7 @@ func zrevAll(t *testing.T, rdb redis.UniversalClient, key string) []string {
 // TestPageIDsWalksEveryMemberOnce lists a ZSET with many tied scores at
 // every page size and expects exactly the ZREVRANGE order.
 func TestPageIDsWalksEveryMemberOnce(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := start(t)
 	store, rdb := srv.Store(t), srv.Client(t)
 	const key = "test:page:ties"
 	var zs []redis.Z
@@ -136,7 +135,7 @@ func TestPageIDsWalksEveryMemberOnce(t *testing.T) {
 // TestPageIDsCursorMemberRemoved removes the member a cursor points at (a
 // deleted product, say) before the next page, for every position, with ties.
 func TestPageIDsCursorMemberRemoved(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := start(t)
 	store, rdb := srv.Store(t), srv.Client(t)
 	ctx := context.Background()
 	for _, limit := range []int{1, 2, 3, 5} {
@@ -179,7 +178,7 @@ func TestPageIDsCursorMemberRemoved(t *testing.T) {
 // at random scores, ties included: no member is listed twice and every
 // member that existed before the walk started is listed.
 func TestPageIDsConcurrentInserts(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := start(t)
 	store, rdb := srv.Store(t), srv.Client(t)
 	ctx := context.Background()
 	const key = "test:page:concurrent"
@@ -228,7 +227,7 @@ func TestPageIDsConcurrentInserts(t *testing.T) {
 // match: pages may be short, even empty, while a cursor follows, and the walk
 // lists each match exactly once, in order.
 func TestListPageFilterScansInBoundedSteps(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := start(t)
 	store, rdb := srv.Store(t), srv.Client(t)
 	ctx := context.Background()
 	const key = "test:page:filter"

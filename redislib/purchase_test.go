@@ -13,7 +13,7 @@ import (
 
 func TestPurchaseOutcomes(t *testing.T) {
 	ctx := context.Background()
-	store := redistest.Start(t).Store(t)
+	store := start(t).Store(t)
 	running := redistest.MustActivity(t, store, 1)
 	scheduled := redistest.MustActivity(t, store, 1, redistest.Window(time.Hour, 2*time.Hour))
 	ended := redistest.MustActivity(t, store, 1, redistest.Window(-time.Hour, 200*time.Millisecond))
@@ -75,7 +75,7 @@ func TestPurchaseOutcomes(t *testing.T) {
 func TestPurchaseConcurrent(t *testing.T) {
 	const stock, users, workers = 50, 5000, 64
 	ctx := context.Background()
-	store := redistest.Start(t).Store(t)
+	store := start(t).Store(t)
 	a := redistest.MustActivity(t, store, stock)
 
 	type attempt struct {
@@ -152,6 +152,7 @@ func TestPurchaseConcurrent(t *testing.T) {
 // TestPurchaseSurvivesRedisCrash SIGKILLs Redis after acknowledged wins and
 // checks every one of them is still there after a restart from the same AOF.
 func TestPurchaseSurvivesRedisCrash(t *testing.T) {
+	singleOnly(t, "kills its redis-server")
 	ctx := context.Background()
 	srv := redistest.Start(t)
 	store := srv.Store(t)

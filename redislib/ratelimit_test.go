@@ -15,6 +15,7 @@ import (
 )
 
 func TestRateLimitBurstThenRefuse(t *testing.T) {
+	singleOnly(t, "restarts its redis-server and reads its AOF")
 	ctx := context.Background()
 	srv := redistest.Start(t)
 	store := srv.Store(t)
@@ -60,7 +61,7 @@ func TestRateLimitBurstThenRefuse(t *testing.T) {
 
 func TestRateLimitRefills(t *testing.T) {
 	ctx := context.Background()
-	store := redistest.Start(t).Store(t)
+	store := start(t).Store(t)
 	l := redislib.Limit{Key: redislib.IPRateLimitKey("192.0.2.1"), Rate: 20, Burst: 1} // one per 50 ms
 	if ok, _, err := store.RateLimit(ctx, l); err != nil || !ok {
 		t.Fatalf("first request: %v %v", ok, err)
@@ -88,7 +89,7 @@ func TestRateLimitRefills(t *testing.T) {
 func TestRateLimitConcurrent(t *testing.T) {
 	const burst, workers, tries = 37, 64, 20
 	ctx := context.Background()
-	store := redistest.Start(t).Store(t)
+	store := start(t).Store(t)
 	l := redislib.Limit{Key: redislib.UserRateLimitKey("racer"), Rate: 0.0001, Burst: burst}
 	var allowed, refused atomic.Int64
 	var wg sync.WaitGroup
@@ -151,6 +152,7 @@ func TestRateLimitSeveral(t *testing.T) {
 }
 
 func TestRateLimitStoreUnavailable(t *testing.T) {
+	singleOnly(t, "kills its redis-server")
 	srv := redistest.Start(t)
 	store := srv.Store(t)
 	srv.Kill()

@@ -14,7 +14,7 @@ import (
 // rate-limit bucket counts it once).
 func TestRunPipelinedPartlyCached(t *testing.T) {
 	ctx := context.Background()
-	srv := redistest.Start(t)
+	srv := start(t)
 	rdb := srv.Client(t)
 	a := redistest.MustActivity(t, srv.Store(t), 4)
 	if err := rdb.ScriptFlush(ctx).Err(); err != nil {

@@ -28,10 +28,16 @@ import (
 // win; and cpu-ms-<addr>, the CPU time (user + sys, INFO CPU) each Redis
 // server spent during the run.
 func BenchmarkShardedSellOut(b *testing.B) {
-	srv := redistest.Start(b)
+	srv := start(b)
+	addrs := []string{}
+	if cluster != nil {
+		addrs, _ = cluster.Roles(b) // the primaries
+	} else {
+		addrs = append(addrs, srv.(singleBackend).Addr)
+	}
 	for _, shards := range []int{1, 3, 6} {
-		b.Run(fmt.Sprintf("single/shards=%d", shards), func(b *testing.B) {
-			sellOut(b, srv.Store(b), []string{srv.Addr}, shards)
+		b.Run(fmt.Sprintf("%s/shards=%d", current, shards), func(b *testing.B) {
+			sellOut(b, srv.Store(b), addrs, shards)
 		})
 	}
 }
@@ -42,6 +48,13 @@ func sellOut(b *testing.B, store *redislib.Store, addrs []string, shards int) {
 	ctx := context.Background()
 	stock := max(int64(b.N/10), 1)
 	a := redistest.MustActivity(b, store, stock, redistest.Shards(shards))
+	if cluster != nil {
+		where := make([]string, shards)
+		for k := range shards {
+			where[k] = cluster.PrimaryOf(b, redislib.BucketStockKey(a.ID, k)).Addr
+		}
+		b.Logf("buckets on primaries %v", where)
+	}
 	cpu0 := redisCPU(b, addrs)
 	lat := make([]time.Duration, b.N)
 	var next atomic.Int64

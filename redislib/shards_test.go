@@ -12,11 +12,11 @@ import (
 	"seckill/redislib/redistest"
 )
 
-// shardStore returns a store on a new durable Redis for a test of stock
-// buckets.
+// shardStore returns a store on the Redis of this pass (a private
+// redis-server, or the shared cluster) for a test of stock buckets.
 func shardStore(t *testing.T) *redislib.Store {
 	t.Helper()
-	return redistest.Start(t).Store(t)
+	return start(t).Store(t)
 }
 
 // bucketUnits reads the remaining units of every bucket.
@@ -543,6 +543,7 @@ func TestShardedFacts(t *testing.T) {
 // run, restarts it from its AOF, recovers, and checks that no unit was lost
 // or doubled and every acknowledged win survived.
 func TestShardedCrash(t *testing.T) {
+	singleOnly(t, "SIGKILLs its redis-server")
 	ctx := context.Background()
 	srv := redistest.Start(t)
 	store := srv.Store(t)
@@ -738,8 +739,9 @@ func TestShardedProjector(t *testing.T) {
 	if len(buckets) != 5 {
 		t.Fatalf("wins in %d buckets, want all 5", len(buckets))
 	}
+	// On the shared cluster the projector also reads other tests' events.
 	r, err := store.ProjectUserOrders(ctx, redislib.JobOptions{Batch: 4})
-	if err != nil || r.Events != 30 || !r.Complete {
+	if err != nil || r.Events < 30 || !r.Complete {
 		t.Fatalf("project: %+v, %v", r, err)
 	}
 	for u, o := range res.orders {

@@ -37,9 +37,9 @@ func pollLease(t *testing.T, store *redislib.Store, activityID, userID string) r
 // purchase script distinguishes and checks that the answer from memory is
 // exactly the script's answer.
 func TestLeaseAgreesWithScript(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := start(t)
 	store := srv.Store(t)
-	script := redislib.NewStore(srv.Client(t), redislib.SoldOutBuyers(0)) // always runs the script
+	script := srv.Store(t, redislib.SoldOutBuyers(0)) // always runs the script
 	rdb := store.Client()
 	past := strconv.FormatInt(time.Now().Add(-time.Minute).UnixMilli(), 10)
 	future := strconv.FormatInt(time.Now().Add(time.Hour).UnixMilli(), 10)
@@ -80,7 +80,7 @@ func TestLeaseAgreesWithScript(t *testing.T) {
 				t.Fatalf("script: %+v, %v; want %s", fromScript, err, tt.want)
 			}
 			// A fresh store takes its lease after the change.
-			fresh := redislib.NewStore(srv.Client(t))
+			fresh := srv.Store(t)
 			if got := pollLease(t, fresh, a.ID, tt.user); got != fromScript {
 				t.Fatalf("from memory %+v, script %+v", got, fromScript)
 			}
@@ -99,9 +99,9 @@ func TestLeaseAgreesWithScript(t *testing.T) {
 // valid is sold only once every lease taken before has run out, and then it
 // is sold.
 func TestLeaseHoldsReturnedUnits(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := start(t)
 	leaser := srv.Store(t)
-	other := redislib.NewStore(srv.Client(t), redislib.SoldOutBuyers(0))
+	other := srv.Store(t, redislib.SoldOutBuyers(0))
 	a := redistest.MustActivity(t, leaser, 1)
 	won := mustPurchaseOutcome(t, leaser, a.ID, "alice", redislib.OutcomeWon)
 	leasedBy := time.Now()
@@ -144,8 +144,8 @@ func TestLeaseHoldsReturnedUnits(t *testing.T) {
 // TestLeaseMemoryBound: an activity with more buyers than the store may keep
 // is not answered from memory; a smaller one is.
 func TestLeaseMemoryBound(t *testing.T) {
-	srv := redistest.Start(t)
-	store := redislib.NewStore(srv.Client(t), redislib.SoldOutBuyers(5))
+	srv := start(t)
+	store := srv.Store(t, redislib.SoldOutBuyers(5))
 	big := redistest.MustActivity(t, store, 6)
 	small := redistest.MustActivity(t, store, 3)
 	for i := range 6 {
@@ -192,9 +192,9 @@ func TestLeaseRaceTwoInstances(t *testing.T) {
 
 func leaseRace(t *testing.T, shards int) {
 	const stock, users, workers = 20, 2000, 32
-	srv := redistest.Start(t)
-	stores := []*redislib.Store{srv.Store(t), redislib.NewStore(srv.Client(t))}
-	admin := redislib.NewStore(srv.Client(t), redislib.SoldOutBuyers(0))
+	srv := start(t)
+	stores := []*redislib.Store{srv.Store(t), srv.Store(t)}
+	admin := srv.Store(t, redislib.SoldOutBuyers(0))
 	a := redistest.MustActivity(t, admin, stock, redistest.Shards(shards))
 
 	// Each user's two attempts, shuffled, paced over about three seconds so

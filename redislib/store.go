@@ -46,6 +46,21 @@ func SoldOutBuyers(n int) Option {
 	}
 }
 
+// ReplicaAcks makes every write wait until n replicas have received it (WAIT
+// n timeout on the write's connection) before it is acknowledged; a write
+// not confirmed in time fails with store_unavailable (see ErrReplicaAck).
+// 0, the default, waits for none: acknowledged then means fsynced on the
+// primary only. See Config.ReplicaAcks.
+func ReplicaAcks(n int, timeout time.Duration) Option {
+	return func(s *Store) {
+		s.pipe.acks, s.pipe.ackTimeout = max(n, 0), timeout
+	}
+}
+
+// Redirects returns how many MOVED and ASK replies of a Redis Cluster the
+// store has followed (a slot moved, or a primary failed over).
+func (s *Store) Redirects() int64 { return s.pipe.redirects.Load() }
+
 // NewStore returns a Store that uses rdb.
 func NewStore(rdb redis.UniversalClient, opts ...Option) *Store {
 	_, single := rdb.(*redis.Client)
@@ -88,7 +103,7 @@ const productCreateExists = 0
 // CreateProduct creates a product with a new ID.
 func (s *Store) CreateProduct(ctx context.Context, in NewProduct) (Product, error) {
 	id := NewID()
-	now, err := productCreateScript.Run(ctx, s.rdb, []string{ProductKey(id), ProductsIndexKey()},
+	now, err := productCreateScript.Run(ctx, s.pipe, []string{ProductKey(id), ProductsIndexKey()},
 		id, in.Name, in.Description, in.Price).Int64()
 	if err != nil {
 		return Product{}, storeErr(err)
@@ -153,7 +168,7 @@ func (s *Store) CreateActivity(ctx context.Context, in NewActivity) (Activity, e
 		return Activity{}, checkShards(n)
 	}
 	id := NewID()
-	code, err := activityRegisterScript.Run(ctx, s.rdb,
+	code, err := activityRegisterScript.Run(ctx, s.pipe,
 		[]string{ProductKey(in.ProductID), productActivitiesKey(in.ProductID), activitiesIndexKey(), productActivityEndsKey(in.ProductID)},
 		id, in.EndsAt.UnixMilli()).Int()
 	if err != nil {
@@ -175,7 +190,7 @@ func (s *Store) CreateActivity(ctx context.Context, in NewActivity) (Activity, e
 			return Activity{}, err
 		}
 	}
-	created, err := activityCreateScript.Run(ctx, s.rdb, []string{ActivityKey(id), StockKey(id)},
+	created, err := activityCreateScript.Run(ctx, s.pipe, []string{ActivityKey(id), StockKey(id)},
 		id, in.ProductID, in.Stock, in.Price, in.StartsAt.UnixMilli(), in.EndsAt.UnixMilli(), in.PaymentWindow,
 		n, splitUnits(in.Stock, n, 0)).Int64()
 	if err != nil {
@@ -329,17 +344,24 @@ func (s *Store) purchaseIn(ctx context.Context, activityID string, k int, userID
 	case purchaseNotFound:
 		return PurchaseResult{}, false, Errorf(CodeActivityNotFound, "activity %s not found", activityID)
 	case purchaseWon:
-		if !s.single {
-			created, _ := replyInt(reply, 2)
-			if err := s.pipe.Process(ctx, redis.NewIntCmd(ctx, "zadd", UserOrdersKey(userID), created, orderID)); err != nil {
-				return PurchaseResult{}, false, storeErr(err)
-			}
+		created, ok := replyInt(reply, 2)
+		if !ok {
+			return PurchaseResult{}, false, fmt.Errorf("purchase: unexpected reply %v", reply)
+		}
+		if err := s.addToHistory(ctx, userID, orderID, created); err != nil {
+			return PurchaseResult{}, false, err
 		}
 		return PurchaseResult{Outcome: OutcomeWon, OrderID: orderID}, false, nil
 	case purchaseAlreadyWon:
+		created, ok := replyInt(reply, 2)
 		held := asString(reply[1])
-		if len(reply) != 2 || held == "" {
+		if len(reply) != 3 || held == "" || !ok {
 			return PurchaseResult{}, false, fmt.Errorf("purchase: unexpected reply %v", reply)
+		}
+		// The win may have been answered 503 before its history entry was
+		// written (on a cluster it is a second write, on another node).
+		if err := s.addToHistory(ctx, userID, held, created); err != nil {
+			return PurchaseResult{}, false, err
 		}
 		return PurchaseResult{Outcome: OutcomeAlreadyWon, OrderID: held}, false, nil
 	case purchaseSoldOut:
@@ -359,6 +381,18 @@ func (s *Store) purchaseIn(ctx context.Context, activityID string, k int, userID
 	default:
 		return PurchaseResult{}, false, fmt.Errorf("purchase: unexpected reply %v", reply)
 	}
+}
+
+// addToHistory adds a won order to the user's order history on a cluster,
+// where the purchase script cannot (the history lives in another slot). It
+// goes through the auto-pipeline, so with replica acks it is acknowledged
+// only once replicas hold it too. Adding an entry again changes nothing.
+// On one server the script wrote it already.
+func (s *Store) addToHistory(ctx context.Context, userID, orderID string, created int64) error {
+	if s.single {
+		return nil
+	}
+	return storeErr(s.pipe.Process(ctx, redis.NewIntCmd(ctx, "zadd", UserOrdersKey(userID), created, orderID)))
 }
 
 // lost returns a losing outcome from the purchase script, and lets the

@@ -77,7 +77,7 @@ func (s *Store) UpdateProduct(ctx context.Context, id string, ch ProductChanges)
 	if ch.Price != nil {
 		args = append(args, "price", *ch.Price)
 	}
-	reply, err := productUpdateScript.Run(ctx, s.rdb, []string{ProductKey(id)}, args...).Slice()
+	reply, err := productUpdateScript.Run(ctx, s.pipe, []string{ProductKey(id)}, args...).Slice()
 	if err != nil {
 		return Product{}, storeErr(err)
 	}
@@ -154,7 +154,7 @@ func (s *Store) DeleteProduct(ctx context.Context, id string) (Product, error) {
 		return Product{}, Errorf(CodeProductInUse, "product %s has activity %s, which is neither ended nor cancelled", id, busy)
 	}
 	keys := []string{ProductKey(id), ProductsIndexKey(), productActivitiesKey(id), productPinsKey(id)}
-	reply, err := productDeleteScript.Run(ctx, s.rdb, keys, len(members.Val()), snapshot-pinClockSkew.Milliseconds()).Slice()
+	reply, err := productDeleteScript.Run(ctx, s.pipe, keys, len(members.Val()), snapshot-pinClockSkew.Milliseconds()).Slice()
 	if err != nil {
 		return Product{}, storeErr(err)
 	}
@@ -335,7 +335,7 @@ func (s *Store) UpdateActivity(ctx context.Context, id string, ch ActivityChange
 		optInt(ch.PaymentWindow), deadline}
 	var reply []any
 	for try := 0; ; try++ {
-		reply, err = activityUpdateScript.Run(ctx, s.rdb, []string{ActivityKey(id), StockKey(id)}, args...).Slice()
+		reply, err = activityUpdateScript.Run(ctx, s.pipe, []string{ActivityKey(id), StockKey(id)}, args...).Slice()
 		if err != nil {
 			return Activity{}, storeErr(err)
 		}
@@ -400,7 +400,7 @@ const (
 // pin's deadline (ms).
 func (s *Store) claimProduct(ctx context.Context, productID, activityID, token string) (int64, error) {
 	keys := []string{ProductKey(productID), productActivitiesKey(productID), productPinsKey(productID)}
-	reply, err := productClaimScript.Run(ctx, s.rdb, keys, activityID, token, pinLifetime.Milliseconds()).Slice()
+	reply, err := productClaimScript.Run(ctx, s.pipe, keys, activityID, token, pinLifetime.Milliseconds()).Slice()
 	if err != nil {
 		return 0, storeErr(err)
 	}
@@ -448,7 +448,7 @@ func (s *Store) AdjustStock(ctx context.Context, id string, delta int64) (Activi
 	}
 	var reply []any
 	for try := 0; ; try++ {
-		reply, err = activityStockScript.Run(ctx, s.rdb, []string{ActivityKey(id), StockKey(id)}, delta, MaxStock).Slice()
+		reply, err = activityStockScript.Run(ctx, s.pipe, []string{ActivityKey(id), StockKey(id)}, delta, MaxStock).Slice()
 		if err != nil {
 			return Activity{}, storeErr(err)
 		}
@@ -517,7 +517,7 @@ const (
 // activity with its first cancellation time, so a retried request is safe.
 // An ended activity cannot be cancelled (activity_ended).
 func (s *Store) CancelActivity(ctx context.Context, id string) (Activity, error) {
-	reply, err := activityCancelScript.Run(ctx, s.rdb, []string{ActivityKey(id)}).Slice()
+	reply, err := activityCancelScript.Run(ctx, s.pipe, []string{ActivityKey(id)}).Slice()
 	if err != nil {
 		return Activity{}, storeErr(err)
 	}

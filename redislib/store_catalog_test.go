@@ -24,7 +24,7 @@ type activityState struct {
 	orders                                   int64
 }
 
-func mustState(t *testing.T, srv *redistest.Server, id string) activityState {
+func mustState(t *testing.T, srv backend, id string) activityState {
 	t.Helper()
 	ctx := context.Background()
 	rdb := srv.Client(t)
@@ -85,7 +85,7 @@ func mustState(t *testing.T, srv *redistest.Server, id string) activityState {
 // twice. Afterwards: sold + remaining == initial + the sum of the applied
 // deltas, every winner holds exactly one unit, and no user won twice.
 func TestAdjustStockRacesPurchases(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := start(t)
 	store := srv.Store(t)
 	ctx := context.Background()
 	const initial = 100
@@ -181,7 +181,7 @@ func TestAdjustStockRacesPurchases(t *testing.T) {
 // TestAdjustStockConcurrentRemovals removes one unit at a time from many
 // goroutines: exactly stock-1 removals apply, the rest keep the stock at 1.
 func TestAdjustStockConcurrentRemovals(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := start(t)
 	store := srv.Store(t)
 	a := redistest.MustScheduled(t, store, 50)
 	var ok, refused atomic.Int64
@@ -215,7 +215,7 @@ func TestAdjustStockConcurrentRemovals(t *testing.T) {
 // purchases run: every cancel answers the same cancellation time, no order
 // is made after it, and the orders made before it are all kept.
 func TestCancelRacesPurchases(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := start(t)
 	store := srv.Store(t)
 	rdb := srv.Client(t)
 	ctx := context.Background()
@@ -303,7 +303,7 @@ func TestCancelRacesPurchases(t *testing.T) {
 // activity_cancelled, the final ends_at is one an accepted update set, and
 // nothing was written after the cancellation.
 func TestUpdateActivityRacesCancel(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := start(t)
 	store := srv.Store(t)
 	ctx := context.Background()
 	a := redistest.MustActivity(t, store, 10)
@@ -371,7 +371,7 @@ func TestUpdateActivityRacesCancel(t *testing.T) {
 // every answer, and the final product, shows the name and price of one and
 // the same update.
 func TestUpdateProductConcurrent(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := start(t)
 	store := srv.Store(t)
 	ctx := context.Background()
 	p := redistest.MustProduct(t, store)
@@ -404,7 +404,7 @@ func TestUpdateProductConcurrent(t *testing.T) {
 // TestDeleteProductRacesCreateActivity deletes products while activities are
 // created for them: a product is never deleted with a live activity.
 func TestDeleteProductRacesCreateActivity(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := start(t)
 	store := srv.Store(t)
 	ctx := context.Background()
 	var deleted, inUse, created atomic.Int64
@@ -483,7 +483,7 @@ func TestDeleteProductRacesCreateActivity(t *testing.T) {
 // TestDeleteProductRacesMove deletes products while scheduled activities are
 // moved to them: no activity ever ends up on a deleted product.
 func TestDeleteProductRacesMove(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := start(t)
 	store := srv.Store(t)
 	ctx := context.Background()
 	var deleted, inUse, moved atomic.Int64
@@ -562,7 +562,7 @@ func TestDeleteProductRacesMove(t *testing.T) {
 
 // TestDeleteProductInUse checks which activity states keep a product in use.
 func TestDeleteProductInUse(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := start(t)
 	store := srv.Store(t)
 	rdb := srv.Client(t)
 	ctx := context.Background()
@@ -640,7 +640,7 @@ func jitter(maxMicros int) { time.Sleep(time.Duration(rand.IntN(maxMicros)) * ti
 // TestListAfterScriptFlush lists activities after the server's script cache
 // is emptied (as after a restart): the pipelined reads fall back to EVAL.
 func TestListAfterScriptFlush(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := start(t)
 	store := srv.Store(t)
 	ctx := context.Background()
 	a := redistest.MustActivity(t, store, 3)
@@ -657,7 +657,7 @@ func TestListAfterScriptFlush(t *testing.T) {
 // script cache is emptied: the check reads their activities in a pipeline of
 // scripts, which loads the script and sends the reads again.
 func TestDeleteProductAfterScriptFlush(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := start(t)
 	store := srv.Store(t)
 	ctx := context.Background()
 	busy := redistest.MustActivity(t, store, 3)
@@ -680,6 +680,7 @@ func TestDeleteProductAfterScriptFlush(t *testing.T) {
 // stock changes and a cancel, kills Redis with SIGKILL and finds every
 // acknowledged change after the restart.
 func TestCatalogChangesSurviveCrash(t *testing.T) {
+	singleOnly(t, "restarts its redis-server")
 	srv := redistest.Start(t)
 	store := srv.Store(t)
 	ctx := context.Background()

@@ -43,7 +43,7 @@ func (s *Store) PayOrder(ctx context.Context, orderID, userID string) (Order, er
 	if !ok {
 		return Order{}, Errorf(CodeOrderNotFound, "order %s not found", orderID)
 	}
-	reply, err := orderPayScript.Run(ctx, s.rdb, orderScriptKeys(act, k, orderID), orderID, userID).Slice()
+	reply, err := orderPayScript.Run(ctx, s.pipe, orderScriptKeys(act, k, orderID), orderID, userID).Slice()
 	if err != nil {
 		return Order{}, storeErr(err)
 	}
@@ -62,7 +62,7 @@ func (s *Store) CancelOrder(ctx context.Context, orderID, userID string, admin b
 	if !ok {
 		return Order{}, Errorf(CodeOrderNotFound, "order %s not found", orderID)
 	}
-	reply, err := orderCancelScript.Run(ctx, s.rdb, orderScriptKeys(act, k, orderID), orderID, userID).Slice()
+	reply, err := orderCancelScript.Run(ctx, s.pipe, orderScriptKeys(act, k, orderID), orderID, userID).Slice()
 	if err != nil {
 		return Order{}, storeErr(err)
 	}

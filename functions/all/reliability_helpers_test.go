@@ -27,7 +27,7 @@ import (
 // own Redis client, so a test can read the pool's statistics.
 type sysEnv struct {
 	base  string
-	rdb   *redis.Client
+	rdb   redis.UniversalClient
 	store *redislib.Store
 	cfg   server.Config
 }

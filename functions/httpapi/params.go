@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"strings"
+
 	"github.com/gofiber/fiber/v2"
 
 	"seckill/redislib"
@@ -8,32 +10,38 @@ import (
 
 // PathID returns the route parameter name after checking it can be a
 // product or activity ID; a malformed ID is a 400 invalid_id.
+//
+// The ID is a copy: c.Params aliases the request buffer, which Fiber reuses
+// for the next request, and an ID outlives its request in the store's
+// memory (the sold-out leases are keyed by activity ID).
 func PathID(c *fiber.Ctx, name string) (string, error) {
 	id := c.Params(name)
 	if err := redislib.CheckID(name, id); err != nil {
 		return "", err
 	}
-	return id, nil
+	return strings.Clone(id), nil
 }
 
 // PathUserID returns the route parameter name after checking it is a valid
-// user ID; a malformed ID is a 400 invalid_user_id.
+// user ID; a malformed ID is a 400 invalid_user_id. Like PathID, it returns
+// a copy.
 func PathUserID(c *fiber.Ctx, name string) (string, error) {
 	user := c.Params(name)
 	if err := redislib.CheckUserID(user); err != nil {
 		return "", err
 	}
-	return user, nil
+	return strings.Clone(user), nil
 }
 
 // PathOrderID returns the route parameter name after checking it is a
-// well-formed order ID; a malformed ID is a 400 invalid_id.
+// well-formed order ID; a malformed ID is a 400 invalid_id. Like PathID, it
+// returns a copy.
 func PathOrderID(c *fiber.Ctx, name string) (string, error) {
 	id := c.Params(name)
 	if _, err := redislib.ParseOrderID(name, id); err != nil {
 		return "", err
 	}
-	return id, nil
+	return strings.Clone(id), nil
 }
 
 // PageQuery reads the ?cursor= and ?limit= of a listing request (limit 1 to

@@ -58,6 +58,10 @@ func Run(args []string, stdout, stderr io.Writer, fns ...Function) int {
 		fmt.Fprintf(stderr, "configuration: %v (see --help)\n", err)
 		return 2
 	}
+	if err := rcfg.Check(cfg.RequestTimeout); err != nil {
+		fmt.Fprintf(stderr, "configuration: %v (see --help)\n", err)
+		return 2
+	}
 	baseLog, closeLog := telemetry.NewBufferedLogger(stdout, cfg.LogLevel)
 	defer closeLog()
 	log := baseLog.With("function", functionNames(fns))
@@ -81,7 +85,7 @@ func Run(args []string, stdout, stderr io.Writer, fns ...Function) int {
 	var ready atomic.Bool
 	fatal := make(chan string, 1)
 	if writes(fns) {
-		go watchDurability(rdb, cfg, log, &ready, fatal)
+		go watchDurability(rdb, cfg, rcfg.ReplicaAcks(), log, &ready, fatal)
 	} else {
 		ready.Store(true)
 	}
@@ -94,7 +98,8 @@ func Run(args []string, stdout, stderr io.Writer, fns ...Function) int {
 	if cfg.PprofAddr != "" {
 		telemetry.StartPprof(cfg.PprofAddr, log)
 	}
-	store := redislib.NewStore(rdb, redislib.SoldOutBuyers(cfg.SoldOutBuyers))
+	store := redislib.NewStore(rdb, redislib.SoldOutBuyers(cfg.SoldOutBuyers),
+		redislib.ReplicaAcks(rcfg.ReplicaAcks(), rcfg.ReplicaAckTimeout))
 	d := Deps{Store: store, Log: log, Config: cfg}
 	if tp != nil {
 		d.TracerProvider = tp
@@ -108,7 +113,8 @@ func Run(args []string, stdout, stderr io.Writer, fns ...Function) int {
 	}
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
-	log.Info("listening", "port", cfg.Port, "redis", rcfg.Addr, "routes", routeCount(fns))
+	log.Info("listening", "port", cfg.Port, "redis", rcfg.Addr, "cluster", rcfg.Cluster,
+		"replica_acks", rcfg.ReplicaAcks(), "routes", routeCount(fns))
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
@@ -141,9 +147,11 @@ type env struct {
 type RedisConfig = redislib.Config
 
 // watchDurability waits until Redis answers, then checks that it fsyncs every
-// write. A Redis that is down is not fatal: requests get 503 until it answers.
-// A Redis that is not durable is fatal unless ALLOW_NON_DURABLE_REDIS is set.
-func watchDurability(rdb redis.UniversalClient, cfg Config, log *slog.Logger, ready *atomic.Bool, fatal chan<- string) {
+// write (every node of a cluster). A Redis that is down is not fatal:
+// requests get 503 until it answers. A Redis that is not durable is fatal
+// unless ALLOW_NON_DURABLE_REDIS is set. A primary with fewer replicas than
+// writes wait for (acks) is logged: its writes answer 503 until they are back.
+func watchDurability(rdb redis.UniversalClient, cfg Config, acks int, log *slog.Logger, ready *atomic.Bool, fatal chan<- string) {
 	waiting := false
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), cfg.RequestTimeout)
@@ -151,7 +159,12 @@ func watchDurability(rdb redis.UniversalClient, cfg Config, log *slog.Logger, re
 		cancel()
 		switch {
 		case err == nil:
-			log.Info("redis is durable: appendonly yes, appendfsync always")
+			log.Info("redis is durable: appendonly yes, appendfsync always", "replica_acks", acks)
+			ctx, cancel := context.WithTimeout(context.Background(), cfg.RequestTimeout)
+			if err := redislib.CheckReplicas(ctx, rdb, acks); err != nil {
+				log.Warn("redis replicas", "err", err)
+			}
+			cancel()
 			ready.Store(true)
 			return
 		case redislib.ErrorCode(err) == redislib.CodeStoreUnavailable:

@@ -44,3 +44,33 @@ func TestPrintUsageListsRoutesAndFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestRunRefusesBadRedisConfig: Run checks the Redis settings before it
+// starts, and exits 2 naming the variable.
+func TestRunRefusesBadRedisConfig(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{name: "seeds without REDIS_CLUSTER", env: map[string]string{"REDIS_ADDR": "127.0.0.1:1,127.0.0.1:2"}, want: "REDIS_CLUSTER"},
+		{name: "a database on a cluster", env: map[string]string{"REDIS_CLUSTER": "true", "REDIS_DB": "3"}, want: "REDIS_DB"},
+		{name: "replica wait longer than a request", env: map[string]string{"REDIS_CLUSTER": "true",
+			"REDIS_REPLICA_ACK_TIMEOUT": "3s", "REQUEST_TIMEOUT": "2s"}, want: "REDIS_REPLICA_ACK_TIMEOUT"},
+		{name: "acks below -1", env: map[string]string{"REDIS_MIN_REPLICA_ACKS": "-5"}, want: "REDIS_MIN_REPLICA_ACKS"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			var stdout, stderr bytes.Buffer
+			if code := Run(nil, &stdout, &stderr, Function{Name: "probe"}); code != 2 {
+				t.Fatalf("exit code %d, want 2; stderr: %s", code, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), tt.want) {
+				t.Fatalf("stderr does not name %s: %s", tt.want, stderr.String())
+			}
+		})
+	}
+}

@@ -90,7 +90,9 @@ func (m *Metrics) Handler() fiber.Handler {
 }
 
 // poolCollector exposes the Redis client's connection pool statistics,
-// read when scraped.
+// read when scraped: the client's own pool and its pipeline pool (the store
+// sends its scripts in pipelines) together, summed over every node of a
+// cluster (ClusterClient.PoolStats sums them).
 type poolCollector struct {
 	rdb interface{ PoolStats() *redis.PoolStats }
 }
@@ -107,6 +109,25 @@ var (
 	poolPending  = poolDesc("pending_requests", "Requests waiting for a connection now.")
 )
 
+// PoolTotals returns the statistics of a client's own connection pool and of
+// its pipeline pool added together.
+func PoolTotals(s *redis.PoolStats) redis.PoolStats {
+	t := *s
+	if p := s.PipelineStats; p != nil {
+		t.Hits += p.Hits
+		t.Misses += p.Misses
+		t.Timeouts += p.Timeouts
+		t.WaitCount += p.WaitCount
+		t.WaitDurationNs += p.WaitDurationNs
+		t.TotalConns += p.TotalConns
+		t.IdleConns += p.IdleConns
+		t.StaleConns += p.StaleConns
+		t.PendingRequests += p.PendingRequests
+	}
+	t.PipelineStats = nil
+	return t
+}
+
 func poolDesc(name, help string) *prometheus.Desc {
 	return prometheus.NewDesc("seckill_redis_pool_"+name, help, nil, nil)
 }
@@ -118,7 +139,7 @@ func (poolCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (p poolCollector) Collect(ch chan<- prometheus.Metric) {
-	s := p.rdb.PoolStats()
+	s := PoolTotals(p.rdb.PoolStats())
 	counter := func(d *prometheus.Desc, v float64) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v)
 	}

@@ -22,7 +22,11 @@
 --   {0}                          activity not found
 --   {1, ARGV[2], now}            won: the order was created (pending, or paid when
 --                                the payment window is 0)
---   {2, existing order id}       already won: this user holds an order here
+--   {2, existing order id, created_at}
+--                                already won: this user holds an order here,
+--                                created at created_at (ms, its score in KEYS[5]),
+--                                so that the caller can (re)write the user's
+--                                history on a cluster
 --   {3}                          sold out: no stock left, or the units that came
 --                                back are held until hold_until (see
 --                                purchase_lease.lua)
@@ -63,7 +67,7 @@ end
 
 local held = redis.call('HGET', KEYS[3], ARGV[1])
 if held then
-  return {2, held}
+  return {2, held, tonumber(redis.call('ZSCORE', KEYS[5], held))}
 end
 if a[6] ~= '0' then
   return {6}

@@ -157,7 +157,7 @@ func (s *Server) Client(t testing.TB) *redis.Client {
 		t.Fatalf("redis client: %v", err)
 	}
 	t.Cleanup(func() { _ = c.Close() })
-	return c
+	return c.(*redis.Client)
 }
 
 // Store returns a redislib.Store on the server.
