@@ -1,6 +1,10 @@
 package redislib
 
-import "github.com/redis/go-redis/v9"
+import (
+	"context"
+
+	"github.com/redis/go-redis/v9"
+)
 
 // LeaseAnswer exposes the sold-out leases' answer to the tests: the answer
 // and true when the Store would answer the attempt from memory.
@@ -45,8 +49,12 @@ func NewScriptCall(script *redis.Script, keys []string, args ...any) ScriptCall 
 // Names of keys, limits and groups the tests read Redis with.
 var (
 	ActivitiesIndexKey     = activitiesIndexKey
-	EventsKey              = eventsKey
-	PendingKey             = pendingKey
+	EventsKey              = func(id string) string { return eventsKey(id, 0) }
+	PendingKey             = func(id string) string { return pendingKey(id, 0) }
+	BucketEventsKey        = eventsKey
+	BucketPendingKey       = pendingKey
+	OutboxKey              = outboxKey
+	InboxKey               = inboxKey
 	ProductActivitiesKey   = productActivitiesKey
 	ProductActivityEndsKey = productActivityEndsKey
 	ProductPinsKey         = productPinsKey
@@ -56,3 +64,20 @@ const (
 	MaxPageScan    = maxPageScan
 	UserIndexGroup = userIndexGroup
 )
+
+// TakeUnits runs only the first step of a transfer of up to want units from
+// bucket from to bucket to, and returns its ID and units.
+func (s *Store) TakeUnits(ctx context.Context, activityID string, from, to int, want int64) (string, int64, error) {
+	e, err := s.take(ctx, activityID, from, to, want, false)
+	return e.id, e.units, err
+}
+
+// GiveUnits runs only the second step of a transfer (not the outbox delete).
+func (s *Store) GiveUnits(ctx context.Context, activityID string, to int, id string, units int64) error {
+	return s.give(ctx, activityID, transferEntry{id: id, to: to, units: units})
+}
+
+// MoveUnits runs a whole transfer and returns how many units moved.
+func (s *Store) MoveUnits(ctx context.Context, activityID string, from, to int, want int64) (int64, error) {
+	return s.transfer(ctx, activityID, from, to, want, false)
+}

@@ -3,6 +3,7 @@ package redislib
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"strconv"
 	"strings"
 )
 
@@ -16,23 +17,50 @@ func NewID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// NewOrderID returns a new order ID for an activity: the activity ID, a dash
-// and 16 hex characters. ActivityOfOrder reverses it.
-func NewOrderID(activityID string) string { return activityID + "-" + NewID() }
+// NewOrderID returns a new order ID for bucket k of an activity: the
+// activity ID, a dash, for k > 0 "s<k>" and a dash, and 16 hex characters.
+// An activity with one bucket has only bucket 0, so its order IDs are
+// "<activity>-<16 hex>". OrderBucket reverses it.
+func NewOrderID(activityID string, k int) string {
+	if k == 0 {
+		return activityID + "-" + NewID()
+	}
+	return activityID + "-s" + strconv.Itoa(k) + "-" + NewID()
+}
 
 // ActivityOfOrder returns the activity ID encoded in an order ID, and false
 // when orderID is not a well-formed order ID.
 func ActivityOfOrder(orderID string) (string, bool) {
+	act, _, ok := OrderBucket(orderID)
+	return act, ok
+}
+
+// OrderBucket returns the activity ID and the stock bucket encoded in an
+// order ID (see NewOrderID), and false when orderID is not well formed. A
+// bucket number is written without leading zeros, so one order has one ID.
+func OrderBucket(orderID string) (activityID string, k int, ok bool) {
 	i := strings.LastIndexByte(orderID, '-')
-	if i <= 0 || len(orderID)-i-1 != 16 || !ValidID(orderID[:i]) {
-		return "", false
+	if i <= 0 || len(orderID)-i-1 != 16 {
+		return "", 0, false
 	}
 	for _, c := range orderID[i+1:] {
 		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return "", false
+			return "", 0, false
 		}
 	}
-	return orderID[:i], true
+	head := orderID[:i]
+	if j := strings.IndexByte(head, '-'); j >= 0 {
+		num, found := strings.CutPrefix(head[j+1:], "s")
+		n, err := strconv.Atoi(num)
+		if !found || err != nil || n < 1 || n >= MaxShards || strconv.Itoa(n) != num {
+			return "", 0, false
+		}
+		head, k = head[:j], n
+	}
+	if !ValidID(head) {
+		return "", 0, false
+	}
+	return head, k, true
 }
 
 // ValidID reports whether s can be a product or activity ID: 1 to 64 ASCII

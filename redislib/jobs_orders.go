@@ -94,29 +94,42 @@ func (s *Store) ExpireOrders(ctx context.Context, opts JobOptions) (ExpireResult
 	var res ExpireResult
 	stopped := false
 	err := s.forEachActivity(ctx, func(ids []string) (bool, error) {
+		buckets, err := s.bucketsOf(ctx, ids)
+		if err != nil {
+			return false, err
+		}
+		// Transfers a crash left half done, and facts a crash left behind,
+		// are completed here too.
+		for _, id := range ids {
+			if n, ok := s.cachedShards(id); ok && n > 1 {
+				if _, err := s.RecoverTransfers(ctx, id); err != nil {
+					return false, err
+				}
+			}
+		}
 		now, err := s.rdb.Time(ctx).Result()
 		if err != nil {
 			return false, storeErr(err)
 		}
 		nowMs := strconv.FormatInt(now.UnixMilli(), 10)
-		due := make([]*redis.StringSliceCmd, len(ids))
+		due := make([]*redis.StringSliceCmd, len(buckets))
 		_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for i, id := range ids {
-				due[i] = p.ZRangeByScore(ctx, pendingKey(id), &redis.ZRangeBy{Min: "-inf", Max: nowMs, Count: int64(opts.Batch)})
+			for i, b := range buckets {
+				due[i] = p.ZRangeByScore(ctx, pendingKey(b.id, b.k), &redis.ZRangeBy{Min: "-inf", Max: nowMs, Count: int64(opts.Batch)})
 			}
 			return nil
 		})
 		if err != nil {
 			return false, storeErr(err)
 		}
-		for i, id := range ids {
+		for i, b := range buckets {
 			orders := due[i].Val()
 			for len(orders) > 0 {
 				if opts.stop(ctx) {
 					stopped = true
 					return false, nil
 				}
-				n, progress, err := s.expireBatch(ctx, id, orders)
+				n, progress, err := s.expireBatch(ctx, b, orders)
 				if err != nil {
 					return false, err
 				}
@@ -124,7 +137,7 @@ func (s *Store) ExpireOrders(ctx context.Context, opts JobOptions) (ExpireResult
 				if !progress || len(orders) < opts.Batch {
 					break
 				}
-				orders, err = s.rdb.ZRangeByScore(ctx, pendingKey(id), &redis.ZRangeBy{Min: "-inf", Max: nowMs, Count: int64(opts.Batch)}).Result()
+				orders, err = s.rdb.ZRangeByScore(ctx, pendingKey(b.id, b.k), &redis.ZRangeBy{Min: "-inf", Max: nowMs, Count: int64(opts.Batch)}).Result()
 				if err != nil {
 					return false, storeErr(err)
 				}
@@ -139,15 +152,76 @@ func (s *Store) ExpireOrders(ctx context.Context, opts JobOptions) (ExpireResult
 	return res, nil
 }
 
-// expireBatch runs order_expire.lua on some of an activity's pending orders.
+// bucketRef names one stock bucket of an activity.
+type bucketRef struct {
+	id string
+	k  int
+}
+
+// cachedShards returns an activity's number of buckets if shardsOf has read it.
+func (s *Store) cachedShards(activityID string) (int, bool) {
+	v, ok := s.shards.Load(activityID)
+	if !ok {
+		return 0, false
+	}
+	return v.(int), true
+}
+
+// bucketsOf returns every bucket of the given activities, reading the
+// number of buckets of those not read before in one pipeline. IDs of
+// activities that do not exist (registered but never written) are left out.
+func (s *Store) bucketsOf(ctx context.Context, ids []string) ([]bucketRef, error) {
+	var unknown []string
+	for _, id := range ids {
+		if _, ok := s.cachedShards(id); !ok {
+			unknown = append(unknown, id)
+		}
+	}
+	if len(unknown) > 0 {
+		cmds := make([]*redis.SliceCmd, len(unknown))
+		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, id := range unknown {
+				cmds[i] = p.HMGet(ctx, ActivityKey(id), "id", "shards")
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, storeErr(err)
+		}
+		for i, id := range unknown {
+			v := cmds[i].Val()
+			if v[0] == nil {
+				continue
+			}
+			n := 1
+			if raw, ok := v[1].(string); ok {
+				if n, err = strconv.Atoi(raw); err != nil || n < 1 || n > MaxShards {
+					return nil, fmt.Errorf("activity %s holds shards %q", id, raw)
+				}
+			}
+			s.shards.Store(id, n)
+		}
+	}
+	var out []bucketRef
+	for _, id := range ids {
+		if n, ok := s.cachedShards(id); ok {
+			for k := range n {
+				out = append(out, bucketRef{id: id, k: k})
+			}
+		}
+	}
+	return out, nil
+}
+
+// expireBatch runs order_expire.lua on some of a bucket's pending orders.
 // progress is false when the script changed nothing (the orders are not
 // overdue by Redis time yet), so the caller does not loop on them.
-func (s *Store) expireBatch(ctx context.Context, activityID string, orderIDs []string) (expired int, progress bool, err error) {
+func (s *Store) expireBatch(ctx context.Context, b bucketRef, orderIDs []string) (expired int, progress bool, err error) {
 	keys := make([]string, 0, 4+len(orderIDs))
-	keys = append(keys, ActivityKey(activityID), StockKey(activityID), pendingKey(activityID), eventsKey(activityID))
+	keys = append(keys, BucketMetaKey(b.id, b.k), BucketStockKey(b.id, b.k), pendingKey(b.id, b.k), eventsKey(b.id, b.k))
 	args := make([]any, len(orderIDs))
 	for i, id := range orderIDs {
-		keys = append(keys, OrderKey(activityID, id))
+		keys = append(keys, bucketOrderKey(b.id, b.k, id))
 		args[i] = id
 	}
 	r, err := orderExpireScript.Run(ctx, s.pipe, keys, args...).Int64Slice()
@@ -190,7 +264,11 @@ func (s *Store) ProjectUserOrders(ctx context.Context, opts JobOptions) (Project
 			stopped = true
 			return false, nil
 		}
-		streams, err := s.ensureUserIndexGroups(ctx, ids)
+		buckets, err := s.bucketsOf(ctx, ids)
+		if err != nil {
+			return false, err
+		}
+		streams, err := s.ensureUserIndexGroups(ctx, buckets)
 		if err != nil || len(streams) == 0 {
 			return err == nil, err
 		}
@@ -264,19 +342,19 @@ func (s *Store) ProjectUserOrders(ctx context.Context, opts JobOptions) (Project
 }
 
 // ensureUserIndexGroups creates userIndexGroup, reading from the first
-// entry, on the streams of the given activities where it is missing, and
-// returns the streams that exist. An activity without any purchase has no
+// entry, on the streams of the given buckets where it is missing, and
+// returns the streams that exist. A bucket without any purchase has no
 // stream and nothing to project.
-func (s *Store) ensureUserIndexGroups(ctx context.Context, activityIDs []string) ([]string, error) {
-	create := make([]*redis.StatusCmd, len(activityIDs))
+func (s *Store) ensureUserIndexGroups(ctx context.Context, buckets []bucketRef) ([]string, error) {
+	create := make([]*redis.StatusCmd, len(buckets))
 	_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, id := range activityIDs {
-			create[i] = p.XGroupCreate(ctx, eventsKey(id), userIndexGroup, "0")
+		for i, b := range buckets {
+			create[i] = p.XGroupCreate(ctx, eventsKey(b.id, b.k), userIndexGroup, "0")
 		}
 		return nil
 	})
 	var streams []string
-	for i, id := range activityIDs {
+	for i, b := range buckets {
 		if err := create[i].Err(); err != nil {
 			switch {
 			case strings.HasPrefix(err.Error(), "BUSYGROUP"):
@@ -286,7 +364,7 @@ func (s *Store) ensureUserIndexGroups(ctx context.Context, activityIDs []string)
 				return nil, storeErr(err)
 			}
 		}
-		streams = append(streams, eventsKey(id))
+		streams = append(streams, eventsKey(b.id, b.k))
 	}
 	return streams, nil
 }

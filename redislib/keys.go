@@ -1,5 +1,7 @@
 package redislib
 
+import "strconv"
+
 // Every Redis key the product uses is built here, one function per key.
 //
 // Keys of one activity share the hash tag {act:ID}, so every script that
@@ -27,30 +29,88 @@ func productActivitiesKey(productID string) string {
 // activitiesIndexKey is a ZSET of every activity ID scored by creation time (ms).
 func activitiesIndexKey() string { return catalogTag + "activities" }
 
-// ActivityKey is a HASH with one activity's fields and its order counters.
+// ActivityKey is a HASH with one activity's fields (its facts: product,
+// price, times, stock offered, shards, rev, cancellation) and the order
+// counters of its bucket 0.
 func ActivityKey(activityID string) string { return activityTag(activityID) + "meta" }
 
-// StockKey is a STRING holding the activity's remaining stock as an integer.
-func StockKey(activityID string) string { return activityTag(activityID) + "stock" }
+// An activity's stock is split into shards buckets (see store_shards.go).
+// Bucket 0 lives in the activity's own slot {act:ID}, so an activity with one
+// bucket has exactly the keys below for k = 0; bucket k > 0 lives under its
+// own hash tag {act:ID:sk}, so the buckets spread over a cluster's slots. A
+// bucket holds its remaining units, its buyers, its orders and its transfer
+// records; every script touches the keys of one bucket only.
 
-// BuyersKey is a HASH from user ID to the ID of that user's order in the
-// activity. An entry is never removed: one order per user, for ever.
-func BuyersKey(activityID string) string { return activityTag(activityID) + "buyers" }
+// bucketTag is the hash tag (with the key prefix) of bucket k of an activity.
+func bucketTag(activityID string, k int) string {
+	if k == 0 {
+		return activityTag(activityID)
+	}
+	return keyPrefix + "{act:" + activityID + ":s" + strconv.Itoa(k) + "}:"
+}
 
-// OrderKey is a HASH with one order's fields. The order ID starts with its
-// activity ID (see ActivityOfOrder), so the key is found from the ID alone.
-func OrderKey(activityID, orderID string) string { return activityTag(activityID) + "order:" + orderID }
+// BucketMetaKey is a HASH: for k = 0 the activity itself (ActivityKey); for
+// k > 0 a copy of the facts purchase.lua reads (id product_id price
+// starts_at ends_at payment_window cancelled_at) at revision rev, and the
+// bucket's order counters pending paid cancelled expired.
+func BucketMetaKey(activityID string, k int) string {
+	if k == 0 {
+		return ActivityKey(activityID)
+	}
+	return bucketTag(activityID, k) + "meta"
+}
 
-// OrdersIndexKey is a ZSET of the activity's order IDs scored by creation time (ms).
-func OrdersIndexKey(activityID string) string { return activityTag(activityID) + "orders" }
+// BucketStockKey is a STRING holding bucket k's remaining units as an integer.
+func BucketStockKey(activityID string, k int) string { return bucketTag(activityID, k) + "stock" }
 
-// pendingKey is a ZSET of the activity's pending order IDs scored by the time
+// StockKey is BucketStockKey of bucket 0: an activity with one bucket keeps
+// all its remaining stock there.
+func StockKey(activityID string) string { return BucketStockKey(activityID, 0) }
+
+// BucketBuyersKey is a HASH from user ID to the ID of that user's order, for
+// the users who map to bucket k. An entry is never removed: one order per
+// user, for ever.
+func BucketBuyersKey(activityID string, k int) string { return bucketTag(activityID, k) + "buyers" }
+
+// BuyersKey is BucketBuyersKey of bucket 0.
+func BuyersKey(activityID string) string { return BucketBuyersKey(activityID, 0) }
+
+// bucketOrderKey is a HASH with one order's fields, in the order's bucket.
+// The order ID names its activity and bucket (see OrderBucket), so the key is
+// found from the ID alone.
+func bucketOrderKey(activityID string, k int, orderID string) string {
+	return bucketTag(activityID, k) + "order:" + orderID
+}
+
+// OrderKey is bucketOrderKey of an order of the activity, in the bucket its
+// ID names.
+func OrderKey(activityID, orderID string) string {
+	_, k, _ := OrderBucket(orderID)
+	return bucketOrderKey(activityID, k, orderID)
+}
+
+// BucketOrdersKey is a ZSET of bucket k's order IDs scored by creation time (ms).
+func BucketOrdersKey(activityID string, k int) string { return bucketTag(activityID, k) + "orders" }
+
+// OrdersIndexKey is BucketOrdersKey of bucket 0.
+func OrdersIndexKey(activityID string) string { return BucketOrdersKey(activityID, 0) }
+
+// pendingKey is a ZSET of bucket k's pending order IDs scored by the time
 // (ms) their payment window closes.
-func pendingKey(activityID string) string { return activityTag(activityID) + "pending" }
+func pendingKey(activityID string, k int) string { return bucketTag(activityID, k) + "pending" }
 
-// eventsKey is a STREAM of the activity's order events (won, paid, cancelled,
+// eventsKey is a STREAM of bucket k's order events (won, paid, cancelled,
 // expired), appended by the same script that makes the change.
-func eventsKey(activityID string) string { return activityTag(activityID) + "events" }
+func eventsKey(activityID string, k int) string { return bucketTag(activityID, k) + "events" }
+
+// outboxKey is a HASH of the transfers of units out of bucket k that are not
+// known to be complete: transfer ID -> "<target bucket>:<units>:<taken at ms>"
+// (see lua/transfer_take.lua).
+func outboxKey(activityID string, k int) string { return bucketTag(activityID, k) + "outbox" }
+
+// inboxKey is a HASH of every transfer of units into bucket k: transfer ID ->
+// units. It makes a repeated give a no-op (see lua/transfer_give.lua).
+func inboxKey(activityID string, k int) string { return bucketTag(activityID, k) + "inbox" }
 
 // UserOrdersKey is a ZSET of one user's order IDs across all activities,
 // scored by creation time (ms).
@@ -70,10 +130,10 @@ func productActivityEndsKey(productID string) string {
 func productPinsKey(productID string) string { return catalogTag + "product:" + productID + ":pins" }
 
 // purchaseLimitKey is a STRING: the GCRA bucket of one user's purchase
-// attempts in one activity (see lua/purchase.lua). It shares the activity's
-// hash tag, so the purchase script takes the limit in its own round trip.
-func purchaseLimitKey(activityID, userID string) string {
-	return activityTag(activityID) + "rl:user:" + userID
+// attempts in one activity (see lua/purchase.lua). It shares the tag of the
+// user's stock bucket, so the purchase script takes the limit in its own round trip.
+func purchaseLimitKey(activityID string, k int, userID string) string {
+	return bucketTag(activityID, k) + "rl:user:" + userID
 }
 
 // Rate-limit buckets: each its own hash tag, as one script call touches one

@@ -39,6 +39,9 @@ type Activity struct {
 	// Sold is Stock - Remaining: units held by pending or paid orders.
 	Sold  int64 `json:"sold"`
 	Price int64 `json:"price"`
+	// Shards is how many stock buckets the stock is split into (see
+	// redislib/README.md); 1 unless the activity was created with more.
+	Shards int `json:"shards"`
 	// PaymentWindow is how many seconds a winner has to pay; 0 means orders are
 	// paid when won and never expire.
 	PaymentWindow int64      `json:"payment_window"`
@@ -100,6 +103,7 @@ func activityFromHash(h map[string]string, remaining, now int64) Activity {
 		Stock:         hashInt(h, "stock"),
 		Remaining:     remaining,
 		Price:         hashInt(h, "price"),
+		Shards:        int(max(hashInt(h, "shards"), 1)),
 		PaymentWindow: hashInt(h, "payment_window"),
 		StartsAt:      msTime(hashInt(h, "starts_at")),
 		EndsAt:        msTime(hashInt(h, "ends_at")),

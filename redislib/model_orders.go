@@ -46,16 +46,22 @@ type Order struct {
 // ActivityStats are an activity's stock and order counters, read atomically.
 type ActivityStats struct {
 	ActivityID string `json:"activity_id"`
+	// Shards is how many stock buckets the activity's stock is split into.
+	Shards int `json:"shards"`
 	// Stock is the number of units offered: InitialStock plus every stock
 	// change applied since.
 	Stock        int64 `json:"stock"`
 	InitialStock int64 `json:"initial_stock"`
-	// Remaining is the number of units still for sale.
+	// Remaining is the number of units still for sale, in any bucket or
+	// moving between two.
 	Remaining int64 `json:"remaining"`
-	Pending   int64 `json:"pending"`
-	Paid      int64 `json:"paid"`
-	Cancelled int64 `json:"cancelled"`
-	Expired   int64 `json:"expired"`
+	// InTransfer is how many of the remaining units were moving between two
+	// buckets at the moment of the read (always 0 with one bucket).
+	InTransfer int64 `json:"in_transfer"`
+	Pending    int64 `json:"pending"`
+	Paid       int64 `json:"paid"`
+	Cancelled  int64 `json:"cancelled"`
+	Expired    int64 `json:"expired"`
 	// Overdue counts pending orders whose payment window has closed but
 	// whose expiry is not recorded yet (the unit is still held).
 	Overdue int64 `json:"overdue"`

@@ -1,10 +1,12 @@
 package redislib
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -147,6 +149,13 @@ type Loader[T any] func(ctx context.Context, ids []string) (map[string]T, error)
 // filter is applied after loading (to a status derived at read time, say) and
 // paging stays exact.
 func ListPage[T any](ctx context.Context, s *Store, key string, q PageQuery, load Loader[T], keep func(T) bool) (Page[T], error) {
+	return listPageKeys(ctx, s, []string{key}, q, load, keep)
+}
+
+// listPageKeys is ListPage over the union of several ZSETs (the order
+// indexes of an activity's buckets), merged in (score, member) descending
+// order: a cursor is a position in that order, valid in every one of them.
+func listPageKeys[T any](ctx context.Context, s *Store, keys []string, q PageQuery, load Loader[T], keep func(T) bool) (Page[T], error) {
 	if q.Limit < 1 || q.Limit > maxPageLimit {
 		return Page[T]{}, Errorf(CodeInvalidLimit, "limit must be an integer from 1 to %d", maxPageLimit)
 	}
@@ -161,7 +170,7 @@ func ListPage[T any](ctx context.Context, s *Store, key string, q PageQuery, loa
 		}
 		batch = min(batch, maxPageScan-examined)
 		// One entry more than needed tells whether the ZSET goes on.
-		entries, err := s.zpage(ctx, key, after, batch+1)
+		entries, err := s.zpageMerged(ctx, keys, after, batch+1)
 		if err != nil {
 			return Page[T]{}, err
 		}
@@ -203,6 +212,46 @@ func ListPage[T any](ctx context.Context, s *Store, key string, q PageQuery, loa
 type pageEntry struct {
 	member string
 	cursor Cursor
+}
+
+// zpageMerged returns up to n entries of the union of the ZSETs at keys
+// strictly after the cursor, in (score, member) descending order: the first
+// n of each, merged.
+func (s *Store) zpageMerged(ctx context.Context, keys []string, after *Cursor, n int) ([]pageEntry, error) {
+	if len(keys) == 1 {
+		return s.zpage(ctx, keys[0], after, n)
+	}
+	var score, member string
+	if after != nil {
+		score, member = after.score, after.member
+	}
+	calls := make([]scriptCall, len(keys))
+	for i, key := range keys {
+		calls[i] = scriptCall{script: zpageScript, keys: []string{key}, args: []any{n, score, member}}
+	}
+	cmds, err := runPipelined(ctx, s.rdb, calls)
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	var all []pageEntry
+	for _, c := range cmds {
+		reply, err := c.StringSlice()
+		if err != nil || len(reply)%2 != 0 {
+			return nil, fmt.Errorf("zpage: unexpected reply %v, %v", reply, err)
+		}
+		for i := 0; i < len(reply); i += 2 {
+			all = append(all, pageEntry{member: reply[i], cursor: Cursor{score: reply[i+1], member: reply[i]}})
+		}
+	}
+	slices.SortFunc(all, func(a, b pageEntry) int {
+		sa, _ := strconv.ParseFloat(a.cursor.score, 64)
+		sb, _ := strconv.ParseFloat(b.cursor.score, 64)
+		if c := cmp.Compare(sb, sa); c != 0 {
+			return c
+		}
+		return strings.Compare(b.member, a.member)
+	})
+	return all[:min(n, len(all))], nil
 }
 
 // zpage returns up to n entries of the ZSET at key strictly after the cursor

@@ -185,7 +185,7 @@ func TestPurchaseSurvivesRedisCrash(t *testing.T) {
 func TestKeysOfOneActivityShareASlot(t *testing.T) {
 	const id = "abc123"
 	keys := []string{redislib.ActivityKey(id), redislib.StockKey(id), redislib.BuyersKey(id),
-		redislib.OrderKey(id, redislib.NewOrderID(id)), redislib.OrdersIndexKey(id), redislib.PendingKey(id), redislib.EventsKey(id)}
+		redislib.OrderKey(id, redislib.NewOrderID(id, 0)), redislib.OrdersIndexKey(id), redislib.PendingKey(id), redislib.EventsKey(id)}
 	for _, k := range keys {
 		if tag := hashTag(k); tag != "act:"+id {
 			t.Errorf("key %s has hash tag %q, want act:%s", k, tag, id)

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // Once an activity is sold out, nearly every purchase attempt loses: in a
@@ -86,7 +88,8 @@ type soldOutSnapshot struct {
 	startsAt  int64
 	endsAt    int64
 	cancelled bool
-	buyers    map[string]string // user -> order
+	buyers    map[string]string // user -> order, of every bucket
+	counts    []int64           // buyers per bucket when read
 }
 
 func newSoldOutCache(s *Store, maxBuyers int) *soldOutCache {
@@ -163,54 +166,108 @@ func (c *soldOutCache) renew(activityID string, e *soldOutEntry) {
 	}()
 }
 
-// take runs one lease read and installs its snapshot.
+// take runs one lease read and installs its snapshot. An activity of
+// several buckets is leased only when it is sold out as a whole (two reads of
+// every bucket in a row, see soldOutEverywhere); then every bucket is leased,
+// so each holds the units that come back to it, and the buyers are the union
+// of every bucket's.
 func (c *soldOutCache) take(ctx context.Context, activityID string, e *soldOutEntry) error {
-	old := e.snap.Load()
-	known := int64(-1)
-	if old != nil {
-		known = int64(len(old.buyers))
+	n, ok := c.store.cachedShards(activityID)
+	if !ok {
+		n = 1
 	}
+	if n > 1 {
+		sold, err := c.store.soldOutEverywhere(ctx, activityID, n)
+		if err != nil {
+			return err
+		}
+		if !sold {
+			c.drop(activityID, e, time.Now().Add(c.lease/4))
+			return nil
+		}
+	}
+	old := e.snap.Load()
 	room := c.maxBuyers - c.used.Load()
 	if old != nil {
 		room += int64(len(old.buyers))
 	}
 	sentAt := time.Now()
-	reply, err := purchaseLeaseScript.Run(ctx, c.store.pipe,
-		[]string{ActivityKey(activityID), StockKey(activityID), BuyersKey(activityID)},
-		c.hold.Milliseconds(), known, max(room, 0)).Slice()
-	if err != nil {
-		return err
+	cmds := make([]*redis.Cmd, n)
+	for k := range n {
+		known := int64(-1)
+		if old != nil && len(old.counts) == n {
+			known = old.counts[k]
+		}
+		cmds[k] = purchaseLeaseScript.Run(ctx, c.store.pipe,
+			[]string{BucketMetaKey(activityID, k), BucketStockKey(activityID, k), BucketBuyersKey(activityID, k)},
+			c.hold.Milliseconds(), known, max(room, 0))
+		reply, _ := cmds[k].Val().([]any)
+		if code, ok := replyInt(reply, 0); !ok || code < leaseSameBuyers {
+			// No lease: the buckets after this one are not held for nothing.
+			cmds = cmds[:k+1]
+			break
+		}
 	}
-	code, ok := replyInt(reply, 0)
-	if !ok {
-		return fmt.Errorf("purchase_lease: unexpected reply %v", reply)
-	}
-	switch code {
-	case leaseNotFound, leaseNotSoldOut, leaseTooMany:
-		c.drop(activityID, e, time.Now().Add(c.lease/4))
-		return nil
-	case leaseSameBuyers, leaseNewBuyers:
-	default:
-		return fmt.Errorf("purchase_lease: unexpected reply %v", reply)
-	}
-	snap, err := leaseSnapshot(reply, sentAt)
-	if err != nil {
-		return err
-	}
-	if code == leaseSameBuyers {
-		if old == nil {
+	var snap *soldOutSnapshot
+	counts := make([]int64, n)
+	fresh := map[string]string{}
+	reused := false
+	for k, cmd := range cmds {
+		reply, err := cmd.Slice()
+		if err != nil {
+			return err
+		}
+		code, ok := replyInt(reply, 0)
+		if !ok {
 			return fmt.Errorf("purchase_lease: unexpected reply %v", reply)
 		}
-		snap.buyers = old.buyers
-	} else {
-		pairs := reply[6:]
-		snap.buyers = make(map[string]string, len(pairs)/2)
-		for i := 0; i+1 < len(pairs); i += 2 {
-			u, ok1 := pairs[i].(string)
-			o, ok2 := pairs[i+1].(string)
-			if !ok1 || !ok2 {
-				return fmt.Errorf("purchase_lease: unexpected buyer %v %v", pairs[i], pairs[i+1])
+		switch code {
+		case leaseNotFound, leaseNotSoldOut, leaseTooMany:
+			c.drop(activityID, e, time.Now().Add(c.lease/4))
+			return nil
+		case leaseSameBuyers:
+			if old == nil || len(old.counts) != n {
+				return fmt.Errorf("purchase_lease: unexpected reply %v", reply)
 			}
+			reused = true
+		case leaseNewBuyers:
+			pairs := reply[6:]
+			for i := 0; i+1 < len(pairs); i += 2 {
+				u, ok1 := pairs[i].(string)
+				o, ok2 := pairs[i+1].(string)
+				if !ok1 || !ok2 {
+					return fmt.Errorf("purchase_lease: unexpected buyer %v %v", pairs[i], pairs[i+1])
+				}
+				fresh[u] = o
+			}
+		default:
+			return fmt.Errorf("purchase_lease: unexpected reply %v", reply)
+		}
+		if counts[k], ok = replyInt(reply, 5); !ok {
+			return fmt.Errorf("purchase_lease: unexpected reply %v", reply)
+		}
+		if k == 0 {
+			// The facts are the activity's own, in bucket 0.
+			if snap, err = leaseSnapshot(reply, sentAt); err != nil {
+				return err
+			}
+		}
+	}
+	snap.counts = counts
+	switch {
+	case !reused:
+		snap.buyers = fresh
+	case len(fresh) == 0:
+		snap.buyers = old.buyers
+	default:
+		// A bucket with the same number of buyers has the same buyers (a
+		// buyer is never removed), so the old union grows by the buckets
+		// listed anew.
+		snap.buyers = make(map[string]string, len(old.buyers)+len(fresh))
+		for u, o := range old.buyers {
+			snap.buyers[u] = o
+		}
+		for u, o := range fresh {
 			snap.buyers[u] = o
 		}
 	}

@@ -182,13 +182,20 @@ type attempt struct {
 // tries twice, on either store. No answer may be stale: once a user's win was
 // acknowledged, every attempt of theirs that starts later, on either store,
 // is told already_won with that order. Nothing is oversold, and every unit
-// that came back is sold again.
+// that came back is sold again. It runs with the stock in one bucket and
+// split into three.
 func TestLeaseRaceTwoInstances(t *testing.T) {
+	for _, shards := range []int{1, 3} {
+		t.Run(fmt.Sprintf("shards=%d", shards), func(t *testing.T) { leaseRace(t, shards) })
+	}
+}
+
+func leaseRace(t *testing.T, shards int) {
 	const stock, users, workers = 20, 2000, 32
 	srv := start(t)
 	stores := []*redislib.Store{srv.Store(t), srv.Store(t)}
 	admin := srv.Store(t, redislib.SoldOutBuyers(0))
-	a := redistest.MustActivity(t, admin, stock)
+	a := redistest.MustActivity(t, admin, stock, redistest.Shards(shards))
 
 	// Each user's two attempts, shuffled, paced over about three seconds so
 	// that leases are taken, renewed and run out while units come back.

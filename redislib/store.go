@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -24,6 +25,9 @@ type Store struct {
 	// soldOut answers attempts on sold-out activities from memory (see
 	// soldout.go); nil when off.
 	soldOut *soldOutCache
+	// shards caches each activity's number of stock buckets, which never
+	// changes (activity ID -> int; see shardsOf).
+	shards sync.Map
 }
 
 // Option configures a Store.
@@ -134,6 +138,9 @@ type NewActivity struct {
 	StartsAt      time.Time
 	EndsAt        time.Time
 	PaymentWindow int64 // seconds
+	// Shards is how many stock buckets the stock is split into, 1 to
+	// MaxShards; 0 is taken as 1. See store_shards.go.
+	Shards int
 }
 
 // Replies of activity_register.lua.
@@ -151,7 +158,15 @@ const activityCreateExists = 0
 // CreateActivity registers an activity with its product (which must exist and
 // not be deleted, and EndsAt must be in the future by Redis time), then writes
 // the activity and its stock.
+//
+// An activity of more than one bucket has its buckets 1..N-1 written before
+// the activity itself, so all exist once it does; a crash in between leaves
+// buckets no activity refers to, and no 201.
 func (s *Store) CreateActivity(ctx context.Context, in NewActivity) (Activity, error) {
+	n := max(in.Shards, 1)
+	if n > MaxShards {
+		return Activity{}, checkShards(n)
+	}
 	id := NewID()
 	code, err := activityRegisterScript.Run(ctx, s.pipe,
 		[]string{ProductKey(in.ProductID), productActivitiesKey(in.ProductID), activitiesIndexKey(), productActivityEndsKey(in.ProductID)},
@@ -170,8 +185,14 @@ func (s *Store) CreateActivity(ctx context.Context, in NewActivity) (Activity, e
 	default:
 		return Activity{}, fmt.Errorf("activity_register: unexpected reply %d", code)
 	}
+	if n > 1 {
+		if err := s.createBuckets(ctx, id, in, n); err != nil {
+			return Activity{}, err
+		}
+	}
 	created, err := activityCreateScript.Run(ctx, s.pipe, []string{ActivityKey(id), StockKey(id)},
-		id, in.ProductID, in.Stock, in.Price, in.StartsAt.UnixMilli(), in.EndsAt.UnixMilli(), in.PaymentWindow).Int64()
+		id, in.ProductID, in.Stock, in.Price, in.StartsAt.UnixMilli(), in.EndsAt.UnixMilli(), in.PaymentWindow,
+		n, splitUnits(in.Stock, n, 0)).Int64()
 	if err != nil {
 		return Activity{}, storeErr(err)
 	}
@@ -181,11 +202,13 @@ func (s *Store) CreateActivity(ctx context.Context, in NewActivity) (Activity, e
 	case created < 0:
 		return Activity{}, fmt.Errorf("activity_create: unexpected reply %d", created)
 	}
+	s.shards.Store(id, n)
 	return s.Activity(ctx, id)
 }
 
 // Activity returns the activity with the given ID, its status derived from
-// Redis time and stock in the same atomic read.
+// Redis time and stock in the same atomic read (for an activity of several
+// buckets, in rounds: see snapshot).
 func (s *Store) Activity(ctx context.Context, id string) (Activity, error) {
 	var meta *redis.MapStringStringCmd
 	var stock *redis.StringCmd
@@ -201,6 +224,9 @@ func (s *Store) Activity(ctx context.Context, id string) (Activity, error) {
 	}
 	if len(meta.Val()) == 0 {
 		return Activity{}, Errorf(CodeActivityNotFound, "activity %s not found", id)
+	}
+	if n := hashInt(meta.Val(), "shards"); n > 1 {
+		return s.bucketedActivity(ctx, id, int(n))
 	}
 	remaining, _ := strconv.ParseInt(stock.Val(), 10, 64)
 	return activityFromHash(meta.Val(), remaining, now.Val().UnixMilli()), nil
@@ -266,10 +292,41 @@ func (s *Store) PurchaseLimited(ctx context.Context, activityID, userID string, 
 			return res, nil
 		}
 	}
-	orderID := NewOrderID(activityID)
+	n, err := s.shardsOf(ctx, activityID)
+	if err != nil {
+		return PurchaseResult{}, err
+	}
+	k := BucketOf(userID, n)
+	orderID := NewOrderID(activityID, k)
+	for range maxRefills {
+		res, soldOut, err := s.purchaseIn(ctx, activityID, k, userID, orderID, limit)
+		if err != nil || !soldOut {
+			return res, err
+		}
+		if n == 1 {
+			return s.lost(activityID, OutcomeSoldOut), nil
+		}
+		// The user's bucket is empty; another may not be. The rate limit was
+		// taken by the first try.
+		limit = Rate{}
+		more, err := s.refill(ctx, activityID, n, k)
+		if err != nil {
+			return PurchaseResult{}, err
+		}
+		if !more {
+			return s.lost(activityID, OutcomeSoldOut), nil
+		}
+	}
+	return PurchaseResult{}, Errorf(CodeStoreUnavailable, "the last units are moving between buckets; try again")
+}
+
+// purchaseIn runs purchase.lua in bucket k. soldOut is true when the bucket
+// answered sold_out (the caller decides what that means for the activity).
+func (s *Store) purchaseIn(ctx context.Context, activityID string, k int, userID, orderID string, limit Rate) (res PurchaseResult, soldOut bool, err error) {
 	keys := []string{
-		ActivityKey(activityID), StockKey(activityID), BuyersKey(activityID), OrderKey(activityID, orderID),
-		OrdersIndexKey(activityID), pendingKey(activityID), eventsKey(activityID), purchaseLimitKey(activityID, userID),
+		BucketMetaKey(activityID, k), BucketStockKey(activityID, k), BucketBuyersKey(activityID, k),
+		bucketOrderKey(activityID, k, orderID), BucketOrdersKey(activityID, k), pendingKey(activityID, k),
+		eventsKey(activityID, k), purchaseLimitKey(activityID, k, userID),
 	}
 	history := "0"
 	if s.single {
@@ -277,52 +334,52 @@ func (s *Store) PurchaseLimited(ctx context.Context, activityID, userID string, 
 	}
 	reply, err := purchaseScript.Run(ctx, s.pipe, keys, userID, orderID, limit.interval(), limit.Burst, history).Slice()
 	if err != nil {
-		return PurchaseResult{}, storeErr(err)
+		return PurchaseResult{}, false, storeErr(err)
 	}
 	code, ok := replyInt(reply, 0)
 	if !ok {
-		return PurchaseResult{}, fmt.Errorf("purchase: unexpected reply %v", reply)
+		return PurchaseResult{}, false, fmt.Errorf("purchase: unexpected reply %v", reply)
 	}
 	switch code {
 	case purchaseNotFound:
-		return PurchaseResult{}, Errorf(CodeActivityNotFound, "activity %s not found", activityID)
+		return PurchaseResult{}, false, Errorf(CodeActivityNotFound, "activity %s not found", activityID)
 	case purchaseWon:
 		created, ok := replyInt(reply, 2)
 		if !ok {
-			return PurchaseResult{}, fmt.Errorf("purchase: unexpected reply %v", reply)
+			return PurchaseResult{}, false, fmt.Errorf("purchase: unexpected reply %v", reply)
 		}
 		if err := s.addToHistory(ctx, userID, orderID, created); err != nil {
-			return PurchaseResult{}, err
+			return PurchaseResult{}, false, err
 		}
-		return PurchaseResult{Outcome: OutcomeWon, OrderID: orderID}, nil
+		return PurchaseResult{Outcome: OutcomeWon, OrderID: orderID}, false, nil
 	case purchaseAlreadyWon:
 		created, ok := replyInt(reply, 2)
 		held := asString(reply[1])
 		if len(reply) != 3 || held == "" || !ok {
-			return PurchaseResult{}, fmt.Errorf("purchase: unexpected reply %v", reply)
+			return PurchaseResult{}, false, fmt.Errorf("purchase: unexpected reply %v", reply)
 		}
 		// The win may have been answered 503 before its history entry was
 		// written (on a cluster it is a second write, on another node).
 		if err := s.addToHistory(ctx, userID, held, created); err != nil {
-			return PurchaseResult{}, err
+			return PurchaseResult{}, false, err
 		}
-		return PurchaseResult{Outcome: OutcomeAlreadyWon, OrderID: held}, nil
+		return PurchaseResult{Outcome: OutcomeAlreadyWon, OrderID: held}, false, nil
 	case purchaseSoldOut:
-		return s.lost(activityID, OutcomeSoldOut), nil
+		return PurchaseResult{}, true, nil
 	case purchaseNotStarted:
-		return s.lost(activityID, OutcomeNotStarted), nil
+		return s.lost(activityID, OutcomeNotStarted), false, nil
 	case purchaseEnded:
-		return s.lost(activityID, OutcomeEnded), nil
+		return s.lost(activityID, OutcomeEnded), false, nil
 	case purchaseCancelled:
-		return s.lost(activityID, OutcomeCancelled), nil
+		return s.lost(activityID, OutcomeCancelled), false, nil
 	case purchaseRateLimited:
 		wait, ok := replyInt(reply, 1)
 		if !ok {
-			return PurchaseResult{}, fmt.Errorf("purchase: unexpected reply %v", reply)
+			return PurchaseResult{}, false, fmt.Errorf("purchase: unexpected reply %v", reply)
 		}
-		return PurchaseResult{}, &RateLimitedError{Wait: time.Duration(wait) * time.Microsecond}
+		return PurchaseResult{}, false, &RateLimitedError{Wait: time.Duration(wait) * time.Microsecond}
 	default:
-		return PurchaseResult{}, fmt.Errorf("purchase: unexpected reply %v", reply)
+		return PurchaseResult{}, false, fmt.Errorf("purchase: unexpected reply %v", reply)
 	}
 }
 
@@ -351,18 +408,13 @@ func (s *Store) lost(activityID string, outcome Outcome) PurchaseResult {
 // OrderOf returns the ID of userID's order in the activity, or "" when the
 // user has not won there.
 func (s *Store) OrderOf(ctx context.Context, activityID, userID string) (string, error) {
-	var exists *redis.IntCmd
-	var held *redis.StringCmd
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		exists = p.Exists(ctx, ActivityKey(activityID))
-		held = p.HGet(ctx, BuyersKey(activityID), userID)
-		return nil
-	})
+	n, err := s.shardsOf(ctx, activityID)
+	if err != nil {
+		return "", err
+	}
+	held, err := s.rdb.HGet(ctx, BucketBuyersKey(activityID, BucketOf(userID, n)), userID).Result()
 	if err != nil && err != redis.Nil {
 		return "", storeErr(err)
 	}
-	if exists.Val() == 0 {
-		return "", Errorf(CodeActivityNotFound, "activity %s not found", activityID)
-	}
-	return held.Val(), nil
+	return held, nil
 }

@@ -223,7 +223,8 @@ func ValidStatus(s string) bool {
 }
 
 // loadActivities reads activities by ID, each with its stock and the Redis
-// time in one atomic script (in its own slot), in one pipeline. Unknown IDs,
+// time in one atomic script (in its own slot), in one pipeline; an activity
+// of several buckets is then read as Activity reads it. Unknown IDs,
 // and activities registered but not written yet, are left out.
 func (s *Store) loadActivities(ctx context.Context, ids []string) (map[string]Activity, error) {
 	if len(ids) == 0 {
@@ -262,6 +263,14 @@ func (s *Store) loadActivities(ctx context.Context, ids []string) (map[string]Ac
 			n, _ = strconv.ParseInt(remaining, 10, 64)
 		default:
 			return nil, fmt.Errorf("activity_read: unexpected reply %v", reply)
+		}
+		if shards := hashInt(h, "shards"); shards > 1 {
+			a, err := s.bucketedActivity(ctx, id, int(shards))
+			if err != nil {
+				return nil, err
+			}
+			out[id] = a
+			continue
 		}
 		out[id] = activityFromHash(h, n, now)
 	}
@@ -318,11 +327,26 @@ func (s *Store) UpdateActivity(ctx context.Context, id string, ch ActivityChange
 			deadline = strconv.FormatInt(d, 10)
 		}
 	}
+	n, err := s.shardsOf(ctx, id)
+	if err != nil {
+		return Activity{}, err
+	}
 	args := []any{opt(ch.ProductID), optInt(ch.Stock), optInt(ch.Price), optTime(ch.StartsAt), optTime(ch.EndsAt),
 		optInt(ch.PaymentWindow), deadline}
-	reply, err := activityUpdateScript.Run(ctx, s.pipe, []string{ActivityKey(id), StockKey(id)}, args...).Slice()
-	if err != nil {
-		return Activity{}, storeErr(err)
+	var reply []any
+	for try := 0; ; try++ {
+		reply, err = activityUpdateScript.Run(ctx, s.pipe, []string{ActivityKey(id), StockKey(id)}, args...).Slice()
+		if err != nil {
+			return Activity{}, storeErr(err)
+		}
+		// A smaller stock is taken from bucket 0: with several buckets, the
+		// units are first gathered there from the others.
+		if code, _ := replyInt(reply, 0); code != activityUpdateBelowSold || n == 1 || try == 3 {
+			break
+		}
+		if moved, err := s.gatherForCut(ctx, id, n, *ch.Stock); err != nil || moved == 0 {
+			break
+		}
 	}
 	code, ok := replyInt(reply, 0)
 	if !ok {
@@ -330,6 +354,11 @@ func (s *Store) UpdateActivity(ctx context.Context, id string, ch ActivityChange
 	}
 	switch code {
 	case activityUpdateApplied:
+		if n > 1 {
+			if err := s.syncBuckets(ctx, id, n); err != nil {
+				return Activity{}, err
+			}
+		}
 		return s.Activity(ctx, id)
 	case activityUpdateNotFound:
 		return Activity{}, Errorf(CodeActivityNotFound, "activity %s not found", id)
@@ -409,11 +438,30 @@ const (
 // removes unsold units) and returns the activity after the change. The
 // offered and remaining stock move together; the result never goes below
 // the units already sold (stock_below_sold) and stays within 1..MaxStock
-// (stock_out_of_range). Ended and cancelled activities do not change.
+// (stock_out_of_range). Ended and cancelled activities do not change. With
+// several buckets, units are added to bucket 0 (the others take from it when
+// they run out) and removed from it, after gathering them there.
 func (s *Store) AdjustStock(ctx context.Context, id string, delta int64) (Activity, error) {
-	reply, err := activityStockScript.Run(ctx, s.pipe, []string{ActivityKey(id), StockKey(id)}, delta, MaxStock).Slice()
+	n, err := s.shardsOf(ctx, id)
 	if err != nil {
-		return Activity{}, storeErr(err)
+		return Activity{}, err
+	}
+	var reply []any
+	for try := 0; ; try++ {
+		reply, err = activityStockScript.Run(ctx, s.pipe, []string{ActivityKey(id), StockKey(id)}, delta, MaxStock).Slice()
+		if err != nil {
+			return Activity{}, storeErr(err)
+		}
+		// Units are added to and removed from bucket 0: with several
+		// buckets, units to remove are first gathered there from the others.
+		code, _ := replyInt(reply, 0)
+		if code != activityStockBelowSold || n == 1 || try == 3 {
+			break
+		}
+		left, _ := replyInt(reply, 2)
+		if moved, err := s.gather(ctx, id, n, 0, -delta-left); err != nil || moved == 0 {
+			break
+		}
 	}
 	code, ok := replyInt(reply, 0)
 	if !ok {
@@ -433,6 +481,14 @@ func (s *Store) AdjustStock(ctx context.Context, id string, delta int64) (Activi
 		remaining, ok2 := replyInt(reply, 2)
 		if !ok1 || !ok2 {
 			return Activity{}, fmt.Errorf("activity_stock: unexpected reply %v", reply)
+		}
+		if n > 1 {
+			// The reply counts bucket 0 only.
+			a, err := s.Activity(ctx, id)
+			if err != nil {
+				return Activity{}, err
+			}
+			stock, remaining = a.Stock, a.Remaining
 		}
 		return Activity{}, Errorf(CodeStockBelowSold,
 			"only %d of the %d units are unsold; the stock cannot go below the %d sold", remaining, stock, stock-remaining)
@@ -471,6 +527,11 @@ func (s *Store) CancelActivity(ctx context.Context, id string) (Activity, error)
 	}
 	switch code {
 	case activityCancelCancelled, activityCancelAlreadyCancelled:
+		// Every bucket learns of the cancellation before it is answered; a
+		// repeated cancel completes one that a crash interrupted.
+		if err := s.syncAll(ctx, id); err != nil {
+			return Activity{}, err
+		}
 		return s.Activity(ctx, id)
 	case activityCancelNotFound:
 		return Activity{}, Errorf(CodeActivityNotFound, "activity %s not found", id)

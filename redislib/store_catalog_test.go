@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -38,22 +39,45 @@ func mustState(t *testing.T, srv backend, id string) activityState {
 		}
 		return n
 	}
-	remaining, err := rdb.Get(ctx, redislib.StockKey(id)).Result()
-	if err != nil {
-		t.Fatal(err)
+	shards := int64(1)
+	if v, ok := meta["shards"]; ok {
+		shards = num(v)
 	}
-	buyers, err := rdb.HGetAll(ctx, redislib.BuyersKey(id)).Result()
-	if err != nil {
-		t.Fatal(err)
+	// The sum over the activity's buckets, with the units moving between two.
+	st := activityState{stock: num(meta["stock"]), initial: num(meta["initial_stock"]), buyers: map[string]string{}}
+	for k := range int(shards) {
+		bm, err := rdb.HGetAll(ctx, redislib.BucketMetaKey(id, k)).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		remaining, err := rdb.Get(ctx, redislib.BucketStockKey(id, k)).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		buyers, err := rdb.HGetAll(ctx, redislib.BucketBuyersKey(id, k)).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		orders, err := rdb.ZCard(ctx, redislib.BucketOrdersKey(id, k)).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		outbox, err := rdb.HGetAll(ctx, redislib.OutboxKey(id, k)).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rec := range outbox {
+			st.remaining += num(strings.Split(rec, ":")[1])
+		}
+		st.remaining += num(remaining)
+		st.pending += num(bm["pending"])
+		st.paid += num(bm["paid"])
+		st.orders += orders
+		for u, o := range buyers {
+			st.buyers[u] = o
+		}
 	}
-	orders, err := rdb.ZCard(ctx, redislib.OrdersIndexKey(id)).Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return activityState{
-		stock: num(meta["stock"]), initial: num(meta["initial_stock"]), remaining: num(remaining),
-		pending: num(meta["pending"]), paid: num(meta["paid"]), buyers: buyers, orders: orders,
-	}
+	return st
 }
 
 // TestAdjustStockRacesPurchases races stock changes (additions and removals,

@@ -25,10 +25,11 @@ func (s *Store) Order(ctx context.Context, orderID string) (Order, error) {
 	return o, nil
 }
 
-// orderScriptKeys are the keys of order_pay.lua and order_cancel.lua.
-func orderScriptKeys(activityID, orderID string) []string {
-	return []string{ActivityKey(activityID), StockKey(activityID), OrderKey(activityID, orderID),
-		pendingKey(activityID), eventsKey(activityID)}
+// orderScriptKeys are the keys of order_pay.lua and order_cancel.lua: those
+// of the order's bucket k.
+func orderScriptKeys(activityID string, k int, orderID string) []string {
+	return []string{BucketMetaKey(activityID, k), BucketStockKey(activityID, k), bucketOrderKey(activityID, k, orderID),
+		pendingKey(activityID, k), eventsKey(activityID, k)}
 }
 
 // PayOrder pays userID's pending order. A payment after the window has closed
@@ -38,11 +39,11 @@ func (s *Store) PayOrder(ctx context.Context, orderID, userID string) (Order, er
 	if userID == "" {
 		return Order{}, fmt.Errorf("PayOrder: empty user ID")
 	}
-	act, ok := ActivityOfOrder(orderID)
+	act, k, ok := OrderBucket(orderID)
 	if !ok {
 		return Order{}, Errorf(CodeOrderNotFound, "order %s not found", orderID)
 	}
-	reply, err := orderPayScript.Run(ctx, s.pipe, orderScriptKeys(act, orderID), orderID, userID).Slice()
+	reply, err := orderPayScript.Run(ctx, s.pipe, orderScriptKeys(act, k, orderID), orderID, userID).Slice()
 	if err != nil {
 		return Order{}, storeErr(err)
 	}
@@ -57,11 +58,11 @@ func (s *Store) CancelOrder(ctx context.Context, orderID, userID string, admin b
 	if userID == "" && !admin {
 		return Order{}, fmt.Errorf("CancelOrder: a user's cancellation needs the user ID")
 	}
-	act, ok := ActivityOfOrder(orderID)
+	act, k, ok := OrderBucket(orderID)
 	if !ok {
 		return Order{}, Errorf(CodeOrderNotFound, "order %s not found", orderID)
 	}
-	reply, err := orderCancelScript.Run(ctx, s.pipe, orderScriptKeys(act, orderID), orderID, userID).Slice()
+	reply, err := orderCancelScript.Run(ctx, s.pipe, orderScriptKeys(act, k, orderID), orderID, userID).Slice()
 	if err != nil {
 		return Order{}, storeErr(err)
 	}
@@ -118,24 +119,26 @@ func (s *Store) UserOrders(ctx context.Context, userID string, q PageQuery) (Pag
 	return ListPage(ctx, s, UserOrdersKey(userID), q, s.loadOrders, nil)
 }
 
-// ActivityOrders lists an activity's orders, newest first; status, when not
-// empty, keeps only orders in that status (as they read now, see Order).
+// ActivityOrders lists an activity's orders, newest first, across all its
+// buckets; status, when not empty, keeps only orders in that status (as they
+// read now, see Order).
 func (s *Store) ActivityOrders(ctx context.Context, activityID, status string, q PageQuery) (Page[Order], error) {
 	if status != "" && !ValidOrderStatus(status) {
 		return Page[Order]{}, fmt.Errorf("unknown order status %q", status)
 	}
-	n, err := s.rdb.Exists(ctx, ActivityKey(activityID)).Result()
+	n, err := s.shardsOf(ctx, activityID)
 	if err != nil {
-		return Page[Order]{}, storeErr(err)
-	}
-	if n == 0 {
-		return Page[Order]{}, Errorf(CodeActivityNotFound, "activity %s not found", activityID)
+		return Page[Order]{}, err
 	}
 	var keep func(Order) bool
 	if status != "" {
 		keep = func(o Order) bool { return o.Status == status }
 	}
-	return ListPage(ctx, s, OrdersIndexKey(activityID), q, s.loadOrders, keep)
+	keys := make([]string, n)
+	for k := range n {
+		keys[k] = BucketOrdersKey(activityID, k)
+	}
+	return listPageKeys(ctx, s, keys, q, s.loadOrders, keep)
 }
 
 // loadOrders reads the named orders in one pipeline, with the Redis time that
@@ -147,8 +150,8 @@ func (s *Store) loadOrders(ctx context.Context, ids []string) (map[string]Order,
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		now = p.Time(ctx)
 		for i, id := range ids {
-			if act, ok := ActivityOfOrder(id); ok {
-				cmds[i] = p.HGetAll(ctx, OrderKey(act, id))
+			if act, k, ok := OrderBucket(id); ok {
+				cmds[i] = p.HGetAll(ctx, bucketOrderKey(act, k, id))
 			}
 		}
 		return nil
@@ -175,7 +178,14 @@ const (
 // ActivityStats returns an activity's stock and order counters, read in one
 // atomic step.
 func (s *Store) ActivityStats(ctx context.Context, activityID string) (ActivityStats, error) {
-	keys := []string{ActivityKey(activityID), StockKey(activityID), BuyersKey(activityID), pendingKey(activityID)}
+	n, err := s.shardsOf(ctx, activityID)
+	if err != nil {
+		return ActivityStats{}, err
+	}
+	if n > 1 {
+		return s.bucketedStats(ctx, activityID, n)
+	}
+	keys := []string{ActivityKey(activityID), StockKey(activityID), BuyersKey(activityID), pendingKey(activityID, 0)}
 	r, err := orderStatsScript.Run(ctx, s.rdb, keys).Int64Slice()
 	if err != nil {
 		return ActivityStats{}, storeErr(err)
@@ -187,8 +197,23 @@ func (s *Store) ActivityStats(ctx context.Context, activityID string) (ActivityS
 	default:
 		return ActivityStats{}, fmt.Errorf("order_stats: unexpected reply %v", r)
 	}
-	st := ActivityStats{ActivityID: activityID, Stock: r[1], InitialStock: r[2], Remaining: r[3],
+	st := ActivityStats{ActivityID: activityID, Shards: 1, Stock: r[1], InitialStock: r[2], Remaining: r[3],
 		Pending: r[4], Paid: r[5], Cancelled: r[6], Expired: r[7], Buyers: r[8], Overdue: r[9]}
+	st.Consistent = st.Remaining+st.Pending+st.Paid == st.Stock
+	return st, nil
+}
+
+// bucketedStats sums the stats of an activity's n > 1 buckets, read in
+// rounds until no unit moved between two of them (see snapshot).
+func (s *Store) bucketedStats(ctx context.Context, activityID string, n int) (ActivityStats, error) {
+	sum, err := s.snapshot(ctx, activityID, n, true)
+	if err != nil {
+		return ActivityStats{}, err
+	}
+	st := ActivityStats{ActivityID: activityID, Shards: n, Stock: hashInt(sum.meta, "stock"),
+		InitialStock: hashInt(sum.meta, "initial_stock"), Remaining: sum.remaining + sum.inTransfer,
+		InTransfer: sum.inTransfer, Pending: sum.pending, Paid: sum.paid, Cancelled: sum.cancelled,
+		Expired: sum.expired, Buyers: sum.buyers, Overdue: sum.overdue}
 	st.Consistent = st.Remaining+st.Pending+st.Paid == st.Stock
 	return st, nil
 }

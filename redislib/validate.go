@@ -22,6 +22,7 @@ const (
 	CodeInvalidTime          = "invalid_time"
 	CodeInvalidTimeRange     = "invalid_time_range"
 	CodeInvalidPaymentWindow = "invalid_payment_window"
+	CodeInvalidShards        = "invalid_shards"
 	CodeEmptyUpdate          = "empty_update"
 )
 
@@ -37,6 +38,8 @@ const (
 	DefaultPaymentWindow = 900
 	// MaxPaymentWindow is the longest payment window, in seconds.
 	MaxPaymentWindow = 7 * 86400
+	// MaxShards is the most stock buckets one activity may be split into.
+	MaxShards = 64
 )
 
 // CheckID validates the ID of a product or activity given as the field name:
@@ -49,12 +52,13 @@ func CheckID(name, id string) error {
 }
 
 // ParseOrderID checks that the order ID given as the field name is well
-// formed (an activity ID, a dash and 16 lowercase hex characters) and
-// returns the ID of its activity; a malformed ID is invalid_id.
+// formed (an activity ID, a dash, "s<bucket>-" for a bucket other than 0,
+// and 16 lowercase hex characters; see NewOrderID) and returns the ID of its
+// activity; a malformed ID is invalid_id.
 func ParseOrderID(name, id string) (activityID string, err error) {
 	activityID, ok := ActivityOfOrder(id)
 	if !ok {
-		return "", Errorf(CodeInvalidID, "%s must be an order ID: an activity ID, a dash and 16 lowercase hex characters", name)
+		return "", Errorf(CodeInvalidID, "%s must be an order ID: an activity ID, a dash, optionally s<bucket> and a dash, and 16 lowercase hex characters", name)
 	}
 	return activityID, nil
 }
@@ -90,6 +94,15 @@ func checkStock(n int64) error {
 func CheckStockDelta(d int64) error {
 	if d == 0 || d > MaxStock || d < -MaxStock {
 		return Errorf(CodeInvalidDelta, "delta must be a non-zero integer from -%d to %d", MaxStock, MaxStock)
+	}
+	return nil
+}
+
+// checkShards validates how many stock buckets an activity is split into:
+// 1 to MaxShards.
+func checkShards(n int) error {
+	if n < 1 || n > MaxShards {
+		return Errorf(CodeInvalidShards, "shards must be an integer from 1 to %d", MaxShards)
 	}
 	return nil
 }
@@ -165,12 +178,13 @@ func (ch ProductChanges) Validate() error {
 }
 
 // Validate checks every field of a new activity, in the order product ID,
-// stock, price, times, payment window, and returns the first rule broken.
+// stock, price, times, payment window, shards, and returns the first rule
+// broken.
 // Whether the product exists and the activity ends in the future are the
 // store's to check, atomically with the write (Store.CreateActivity).
 func (in NewActivity) Validate() error {
 	return cmp.Or(checkProductID(in.ProductID), checkStock(in.Stock), checkPrice(in.Price),
-		checkTimeRange(in.StartsAt, in.EndsAt), checkPaymentWindow(in.PaymentWindow))
+		checkTimeRange(in.StartsAt, in.EndsAt), checkPaymentWindow(in.PaymentWindow), checkShards(in.Shards))
 }
 
 // Validate checks the fields given (at least one) as on creation, and

@@ -45,7 +45,7 @@ func TestParseTime(t *testing.T) {
 }
 
 func TestFieldRules(t *testing.T) {
-	order := "a_1-0123456789abcdef"
+	order, bucketOrder := "a_1-0123456789abcdef", "a_1-s12-0123456789abcdef"
 	tests := []struct {
 		name string
 		err  error
@@ -73,10 +73,13 @@ func TestFieldRules(t *testing.T) {
 		in, activity, want string
 	}{
 		{order, "a_1", ""},
-		{"a_1-0123456789ABCDEF", "", redislib.CodeInvalidID}, // upper-case hex
-		{"a_1-0123456789abcde", "", redislib.CodeInvalidID},  // 15 hex characters
-		{"-0123456789abcdef", "", redislib.CodeInvalidID},    // no activity
-		{"a b-0123456789abcdef", "", redislib.CodeInvalidID}, // bad activity ID
+		{bucketOrder, "a_1", ""},
+		{"a_1-s64-0123456789abcdef", "", redislib.CodeInvalidID},  // no such bucket
+		{"a_1-s012-0123456789abcdef", "", redislib.CodeInvalidID}, // leading zero
+		{"a_1-0123456789ABCDEF", "", redislib.CodeInvalidID},      // upper-case hex
+		{"a_1-0123456789abcde", "", redislib.CodeInvalidID},       // 15 hex characters
+		{"-0123456789abcdef", "", redislib.CodeInvalidID},         // no activity
+		{"a b-0123456789abcdef", "", redislib.CodeInvalidID},      // bad activity ID
 	} {
 		got, err := redislib.ParseOrderID("id", tt.in)
 		mustRule(t, err, tt.want, tt.in)
@@ -122,7 +125,7 @@ func TestProductRules(t *testing.T) {
 func TestActivityRules(t *testing.T) {
 	start := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	end := start.Add(time.Hour)
-	valid := redislib.NewActivity{ProductID: "p1", Stock: 1, Price: 0, StartsAt: start, EndsAt: end, PaymentWindow: 0}
+	valid := redislib.NewActivity{ProductID: "p1", Stock: 1, Price: 0, StartsAt: start, EndsAt: end, PaymentWindow: 0, Shards: 1}
 	with := func(change func(*redislib.NewActivity)) redislib.NewActivity {
 		in := valid
 		change(&in)
@@ -148,6 +151,11 @@ func TestActivityRules(t *testing.T) {
 		{"new, starts after the end", with(func(a *redislib.NewActivity) { a.StartsAt, a.EndsAt = end, start }), redislib.CodeInvalidTimeRange},
 		{"new, negative window", with(func(a *redislib.NewActivity) { a.PaymentWindow = -1 }), redislib.CodeInvalidPaymentWindow},
 		{"new, window too long", with(func(a *redislib.NewActivity) { a.PaymentWindow = redislib.MaxPaymentWindow + 1 }),
+			redislib.CodeInvalidPaymentWindow},
+		{"new, most shards", with(func(a *redislib.NewActivity) { a.Shards = redislib.MaxShards }), ""},
+		{"new, no shards", with(func(a *redislib.NewActivity) { a.Shards = 0 }), redislib.CodeInvalidShards},
+		{"new, too many shards", with(func(a *redislib.NewActivity) { a.Shards = redislib.MaxShards + 1 }), redislib.CodeInvalidShards},
+		{"new, window checked before shards", with(func(a *redislib.NewActivity) { a.PaymentWindow, a.Shards = -1, 0 }),
 			redislib.CodeInvalidPaymentWindow},
 		{"new, stock checked before price", with(func(a *redislib.NewActivity) { a.Stock, a.Price = 0, -1 }), redislib.CodeInvalidStock},
 		{"changes: none", redislib.ActivityChanges{}, redislib.CodeEmptyUpdate},

@@ -1,12 +1,14 @@
 package activitystats_test
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 
 	"seckill/functions/activitystats"
 	"seckill/functions/server/servertest"
 	"seckill/redislib"
+	"seckill/redislib/redistest"
 )
 
 func TestActivityStats(t *testing.T) {
@@ -51,7 +53,7 @@ func TestActivityStats(t *testing.T) {
 	}
 
 	got := env.Do(t, servertest.Request{Method: http.MethodGet, Path: path, Admin: true}).JSON(t)
-	want := map[string]any{"activity_id": a.ID, "stock": 10.0, "initial_stock": 10.0, "remaining": 8.0, "pending": 1.0,
+	want := map[string]any{"activity_id": a.ID, "shards": 1.0, "in_transfer": 0.0, "stock": 10.0, "initial_stock": 10.0, "remaining": 8.0, "pending": 1.0,
 		"paid": 1.0, "cancelled": 1.0, "expired": 0.0, "overdue": 0.0, "buyers": 3.0, "consistent": true}
 	if len(got) != len(want) {
 		t.Fatalf("stats %v, want %v", got, want)
@@ -66,6 +68,30 @@ func TestActivityStats(t *testing.T) {
 	env.Store.Client().IncrBy(ctx, redislib.StockKey(a.ID), 1)
 	if got := env.Do(t, servertest.Request{Method: http.MethodGet, Path: path, Admin: true}).JSON(t); got["consistent"] != false {
 		t.Fatalf("inconsistent stock reported as %v", got)
+	}
+
+	// Four buckets: the counters are the sums over them.
+	b := servertest.MustActivity(t, env.Store, 12, redistest.Shards(4))
+	for i := range 7 {
+		o := servertest.MustWin(t, env.Store, b.ID, fmt.Sprintf("user-%d", i))
+		if i < 2 {
+			if _, err := env.Store.PayOrder(ctx, o.ID, o.UserID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if i == 6 {
+			if _, err := env.Store.CancelOrder(ctx, o.ID, "", true); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	got = env.Do(t, servertest.Request{Method: http.MethodGet, Path: "/activities/" + b.ID + "/stats", Admin: true}).JSON(t)
+	want = map[string]any{"activity_id": b.ID, "shards": 4.0, "in_transfer": 0.0, "stock": 12.0, "initial_stock": 12.0,
+		"remaining": 6.0, "pending": 4.0, "paid": 2.0, "cancelled": 1.0, "expired": 0.0, "overdue": 0.0, "buyers": 7.0, "consistent": true}
+	for k, v := range want {
+		if got[k] != v {
+			t.Fatalf("four buckets: %s = %v, want %v (all: %v)", k, got[k], v, got)
+		}
 	}
 
 	env.Redis.Kill()

@@ -1,7 +1,8 @@
 // Package apidocs is the function that serves the API's documentation: the
 // OpenAPI 3 document (openapi.yaml beside this file, embedded in the binary)
-// as GET /openapi.json, and Swagger UI on it at GET /docs, its files embedded
-// too (swaggerui/), so the page needs nothing from the network.
+// as written at GET /openapi.yaml and converted at GET /openapi.json, and
+// Swagger UI on it at GET /docs, its files embedded too (swaggerui/), so the
+// page needs nothing from the network.
 package apidocs
 
 import (
@@ -12,6 +13,7 @@ import (
 	"io"
 
 	"github.com/gofiber/fiber/v2"
+	"sigs.k8s.io/yaml"
 
 	"seckill/functions/server"
 )
@@ -20,11 +22,13 @@ import (
 var specYAML []byte
 
 // specJSON is built once, at start-up: the document is part of the binary,
-// so a malformed one fails every test rather than a request.
+// so a malformed one fails every test rather than a request. JSON has no
+// key order; sigs.k8s.io/yaml writes the keys sorted.
 var specJSON = mustJSON(specYAML)
 
 // swaggerUI holds Swagger UI (swaggerui/README.md says which release) and
-// the page that starts it on /openapi.json.
+// the page that starts it on /openapi.yaml, whose order (tags, paths) is
+// the one it shows.
 //
 //go:embed swaggerui/index.html swaggerui/swagger-initializer.js swaggerui/swagger-ui-bundle.js.gz swaggerui/swagger-ui.css.gz
 var swaggerUI embed.FS
@@ -33,6 +37,8 @@ var swaggerUI embed.FS
 const (
 	mimeJS  = "text/javascript; charset=utf-8"
 	mimeCSS = "text/css; charset=utf-8"
+	// mimeYAML is application/yaml (RFC 9512).
+	mimeYAML = "application/yaml; charset=utf-8"
 )
 
 // Function serves the API documentation.
@@ -40,7 +46,10 @@ var Function = server.Function{
 	Name:    "apidocs",
 	Summary: "the API's OpenAPI 3 document and Swagger UI on it",
 	Routes: []server.Route{
-		{Method: fiber.MethodGet, Path: "/openapi.json", Handler: func(server.Deps) fiber.Handler { return OpenAPIHandler() }},
+		{Method: fiber.MethodGet, Path: "/openapi.yaml", Handler: func(server.Deps) fiber.Handler { return specHandler(specYAML, mimeYAML) }},
+		{Method: fiber.MethodGet, Path: "/openapi.json", Handler: func(server.Deps) fiber.Handler {
+			return specHandler(specJSON, fiber.MIMEApplicationJSONCharsetUTF8)
+		}},
 		{Method: fiber.MethodGet, Path: "/docs", Handler: func(server.Deps) fiber.Handler { return DocsHandler() }},
 		asset("swagger-ui-bundle.js", mimeJS),
 		asset("swagger-ui.css", mimeCSS),
@@ -48,16 +57,18 @@ var Function = server.Function{
 	},
 }
 
-// SpecJSON returns the OpenAPI document as JSON, keys in the order of
-// openapi.yaml.
+// SpecYAML returns the OpenAPI document as written.
+func SpecYAML() []byte { return specYAML }
+
+// SpecJSON returns the OpenAPI document as JSON.
 func SpecJSON() []byte { return specJSON }
 
-// OpenAPIHandler answers GET /openapi.json.
-func OpenAPIHandler() fiber.Handler {
+// specHandler answers with the document in one of its two forms.
+func specHandler(doc []byte, contentType string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
+		c.Set(fiber.HeaderContentType, contentType)
 		c.Set(fiber.HeaderAccessControlAllowOrigin, "*") // lets other tools on other origins read it
-		return c.Send(specJSON)
+		return c.Send(doc)
 	}
 }
 
@@ -127,7 +138,7 @@ func mustRead(name string) []byte {
 }
 
 func mustJSON(y []byte) []byte {
-	b, err := yamlToJSON(y)
+	b, err := yaml.YAMLToJSON(y)
 	if err != nil {
 		panic(fmt.Sprintf("apidocs: openapi.yaml: %v", err))
 	}

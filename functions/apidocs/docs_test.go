@@ -78,7 +78,7 @@ func TestDocsPageLoadsTheSpec(t *testing.T) {
 		t.Error("the start-up script leaves Swagger UI's online validator on")
 	}
 	spec := servertest.Do(t, app, servertest.Request{Method: "GET", Path: m[1]})
-	if spec.Status != 200 || !bytes.Equal(spec.Body, apidocs.SpecJSON()) {
+	if spec.Status != 200 || !bytes.Equal(spec.Body, apidocs.SpecYAML()) {
 		t.Fatalf("GET %s (the document Swagger UI loads): %d, %d bytes; want the OpenAPI document", m[1], spec.Status, len(spec.Body))
 	}
 }

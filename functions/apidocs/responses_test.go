@@ -22,9 +22,9 @@ import (
 )
 
 func init() {
-	// The docs page, the storefront page and its assets are text: read them
-	// as text to check them against their schemas.
-	for _, mediaType := range []string{"text/html", "text/javascript", "text/css"} {
+	// The docs page, the document as YAML, the storefront page and its
+	// assets are text: read them as text to check them against their schemas.
+	for _, mediaType := range []string{"text/html", "text/javascript", "text/css", "application/yaml"} {
 		openapi3filter.RegisterBodyDecoder(mediaType, func(r io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
 			b, err := io.ReadAll(r)
 			return string(b), err
@@ -299,6 +299,7 @@ func TestResponsesMatchSpec(t *testing.T) {
 	ok(servertest.Request{Method: "GET", Path: "/readyz"}, 200)
 	ok(servertest.Request{Method: "GET", Path: "/metrics"}, 200)
 	ok(servertest.Request{Method: "GET", Path: "/openapi.json"}, 200)
+	ok(servertest.Request{Method: "GET", Path: "/openapi.yaml"}, 200)
 	ok(servertest.Request{Method: "GET", Path: "/docs"}, 200)
 	ok(servertest.Request{Method: "GET", Path: "/docs/swagger-ui-bundle.js"}, 200)
 	ok(servertest.Request{Method: "GET", Path: "/docs/swagger-ui.css"}, 200)

@@ -25,6 +25,7 @@ type request struct {
 	StartsAt      *string `json:"starts_at"`
 	EndsAt        *string `json:"ends_at"`
 	PaymentWindow *int64  `json:"payment_window"`
+	Shards        *int    `json:"shards"`
 }
 
 // Handler answers POST /activities with 201 and the new activity.
@@ -63,6 +64,10 @@ func validate(req request) (in redislib.NewActivity, err error) {
 	in.PaymentWindow = redislib.DefaultPaymentWindow
 	if req.PaymentWindow != nil {
 		in.PaymentWindow = *req.PaymentWindow
+	}
+	in.Shards = 1
+	if req.Shards != nil {
+		in.Shards = *req.Shards
 	}
 	return in, in.Validate()
 }

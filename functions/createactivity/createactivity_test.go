@@ -52,6 +52,14 @@ func TestCreateActivityValidation(t *testing.T) {
 			product.ID, at(-time.Hour), at(time.Hour)), false, 400, redislib.CodeInvalidPaymentWindow},
 		{"payment window too long", fmt.Sprintf(`{"product_id":%q,"stock":1,"price":1,"starts_at":%q,"ends_at":%q,"payment_window":604801}`,
 			product.ID, at(-time.Hour), at(time.Hour)), false, 400, redislib.CodeInvalidPaymentWindow},
+		{"six shards", withShards(body(product.ID, 60, 100, at(-time.Hour), at(time.Hour)), "6"), false, 201, ""},
+		{"most shards", withShards(body(product.ID, 10, 100, at(-time.Hour), at(time.Hour)), "64"), false, 201, ""},
+		{"one shard", withShards(body(product.ID, 10, 100, at(-time.Hour), at(time.Hour)), "1"), false, 201, ""},
+		{"zero shards", withShards(body(product.ID, 10, 100, at(-time.Hour), at(time.Hour)), "0"), false, 400, redislib.CodeInvalidShards},
+		{"too many shards", withShards(body(product.ID, 10, 100, at(-time.Hour), at(time.Hour)), "65"), false, 400, redislib.CodeInvalidShards},
+		{"negative shards", withShards(body(product.ID, 10, 100, at(-time.Hour), at(time.Hour)), "-1"), false, 400, redislib.CodeInvalidShards},
+		{"shards as a string", withShards(body(product.ID, 10, 100, at(-time.Hour), at(time.Hour)), `"6"`), false, 400, httpapi.CodeInvalidFieldType},
+		{"fractional shards", withShards(body(product.ID, 10, 100, at(-time.Hour), at(time.Hour)), "1.5"), false, 400, httpapi.CodeInvalidFieldType},
 		{"missing stock", fmt.Sprintf(`{"product_id":%q,"price":1,"starts_at":%q,"ends_at":%q}`, product.ID, at(-time.Hour), at(time.Hour)),
 			false, 400, httpapi.CodeMissingField},
 		{"no token", body(product.ID, 10, 100, at(-time.Hour), at(time.Hour)), true, 401, httpapi.CodeUnauthorized},
@@ -70,6 +78,43 @@ func TestCreateActivityValidation(t *testing.T) {
 			env.Do(t, servertest.Request{Method: http.MethodGet, Path: "/activities?limit=100"}).Decode(t, &page)
 			if len(page.Items) != created {
 				t.Fatalf("%d activities listed, %d created", len(page.Items), created)
+			}
+		})
+	}
+}
+
+// withShards adds "shards": value to a JSON object body.
+func withShards(body, value string) string {
+	return body[:len(body)-1] + `,"shards":` + value + "}"
+}
+
+// TestCreateShardedActivity: the answer and later reads carry the shards
+// and the whole stock; the default is one bucket.
+func TestCreateShardedActivity(t *testing.T) {
+	env := servertest.New(t, createactivity.Function)
+	product := servertest.MustProduct(t, env.Store)
+	now := time.Now().UTC()
+	base := fmt.Sprintf(`{"product_id":%q,"stock":60,"price":100,"starts_at":%q,"ends_at":%q}`,
+		product.ID, now.Add(-time.Hour).Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))
+	tests := []struct {
+		name       string
+		body       string
+		wantShards int
+	}{
+		{"default", base, 1},
+		{"six", withShards(base, "6"), 6},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := env.Do(t, servertest.Request{Method: http.MethodPost, Path: "/activities", Body: tt.body, Admin: true})
+			var a redislib.Activity
+			resp.Decode(t, &a)
+			if resp.Status != 201 || a.Shards != tt.wantShards || a.Remaining != 60 || a.Stock != 60 {
+				t.Fatalf("status %d, activity %+v; want 201 with %d shards and 60 remaining", resp.Status, a, tt.wantShards)
+			}
+			stored, err := env.Store.Activity(context.Background(), a.ID)
+			if err != nil || stored.Shards != tt.wantShards || stored.Remaining != 60 {
+				t.Fatalf("stored %+v, %v", stored, err)
 			}
 		})
 	}

@@ -42,6 +42,8 @@ func FuzzValidate(f *testing.F) {
 			t.Fatalf("accepted starts_at %v not before ends_at %v", in.StartsAt, in.EndsAt)
 		case in.PaymentWindow < 0 || in.PaymentWindow > redislib.MaxPaymentWindow:
 			t.Fatalf("accepted payment window %d", in.PaymentWindow)
+		case in.Shards != 1:
+			t.Fatalf("shards %d without shards in the request", in.Shards)
 		case !hasWindow && in.PaymentWindow != redislib.DefaultPaymentWindow:
 			t.Fatalf("payment window %d without one in the request", in.PaymentWindow)
 		}

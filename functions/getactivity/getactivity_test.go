@@ -2,11 +2,13 @@ package getactivity_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	"seckill/functions/getactivity"
 	"seckill/functions/server/servertest"
+	"seckill/redislib/redistest"
 )
 
 func TestGetActivity(t *testing.T) {
@@ -15,6 +17,20 @@ func TestGetActivity(t *testing.T) {
 	scheduled := servertest.MustActivity(t, env.Store, 3, servertest.Window(time.Hour, 2*time.Hour))
 	if _, err := env.Store.Purchase(context.Background(), running.ID, "u1"); err != nil {
 		t.Fatal(err)
+	}
+	// Six buckets: users spread over them, and a bucket that runs out takes
+	// units from the others; the answer sums the buckets.
+	sharded := servertest.MustActivity(t, env.Store, 8, redistest.Shards(6))
+	for i := range 5 {
+		if _, err := env.Store.Purchase(context.Background(), sharded.ID, fmt.Sprintf("s%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	soldOut := servertest.MustActivity(t, env.Store, 3, redistest.Shards(3))
+	for i := range 6 {
+		if _, err := env.Store.Purchase(context.Background(), soldOut.ID, fmt.Sprintf("s%d", i)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	tests := []struct {
 		name       string
@@ -25,6 +41,10 @@ func TestGetActivity(t *testing.T) {
 	}{
 		{"running after a sale", "/activities/" + running.ID, 200, "",
 			map[string]any{"id": running.ID, "stock": 3.0, "remaining": 2.0, "sold": 1.0, "status": "running"}},
+		{"six buckets", "/activities/" + sharded.ID, 200, "",
+			map[string]any{"stock": 8.0, "remaining": 3.0, "sold": 5.0, "shards": 6.0, "status": "running"}},
+		{"three buckets sold out", "/activities/" + soldOut.ID, 200, "",
+			map[string]any{"stock": 3.0, "remaining": 0.0, "sold": 3.0, "shards": 3.0, "status": "sold_out"}},
 		{"scheduled", "/activities/" + scheduled.ID, 200, "", map[string]any{"status": "scheduled", "remaining": 3.0}},
 		{"unknown", "/activities/nosuch", 404, "activity_not_found", nil},
 		{"invalid id", "/activities/x%20y", 400, "invalid_id", nil},

@@ -67,6 +67,7 @@ var statusOf = map[string]int{
 	redislib.CodeInvalidTime:          http.StatusBadRequest,
 	redislib.CodeInvalidTimeRange:     http.StatusBadRequest,
 	redislib.CodeInvalidPaymentWindow: http.StatusBadRequest,
+	redislib.CodeInvalidShards:        http.StatusBadRequest,
 	redislib.CodeEmptyUpdate:          http.StatusBadRequest,
 
 	redislib.CodeUnknownProduct:   http.StatusBadRequest,

@@ -53,7 +53,7 @@ func TestPlainUserIDAgreesWithDecoder(t *testing.T) {
 // TestAppendResultMatchesEncodingJSON checks the hand-written answer is byte
 // for byte what encoding/json writes.
 func TestAppendResultMatchesEncodingJSON(t *testing.T) {
-	order := redislib.NewOrderID(redislib.NewID())
+	order := redislib.NewOrderID(redislib.NewID(), 3)
 	for _, res := range []redislib.PurchaseResult{
 		{Outcome: redislib.OutcomeWon, OrderID: order},
 		{Outcome: redislib.OutcomeAlreadyWon, OrderID: order},

@@ -22,4 +22,9 @@ if now >= tonumber(a[1]) then
   return {3}
 end
 redis.call('HSET', KEYS[1], 'cancelled_at', now, 'updated_at', now)
+-- An activity split into stock buckets gets a new revision of its facts,
+-- which bucket_sync.lua copies to its other buckets.
+if redis.call('HEXISTS', KEYS[1], 'rev') == 1 then
+  redis.call('HINCRBY', KEYS[1], 'rev', 1)
+end
 return {0, now}

@@ -1,7 +1,9 @@
--- Writes a new activity and its stock.
+-- Writes a new activity and the remaining stock of its bucket 0. An activity
+-- split into several buckets has its other buckets written first
+-- (bucket_create.lua), so every bucket exists once the activity does.
 --
 -- KEYS[1] -> the activity (HASH)
--- KEYS[2] -> the remaining stock (STRING)
+-- KEYS[2] -> bucket 0's remaining stock (STRING)
 -- ARGV[1] -> activity id
 -- ARGV[2] -> product id
 -- ARGV[3] -> stock (units offered; kept as initial_stock too)
@@ -9,6 +11,8 @@
 -- ARGV[5] -> starts_at in ms
 -- ARGV[6] -> ends_at in ms
 -- ARGV[7] -> payment window in seconds (0: orders are paid at once)
+-- ARGV[8] -> shards: the number of stock buckets (1: the field is not written)
+-- ARGV[9] -> bucket 0's units (ARGV[3] when shards is 1)
 --
 -- Returns the creation time in ms, or 0 when the activity exists (nothing written).
 if redis.call('EXISTS', KEYS[1]) == 1 then
@@ -20,5 +24,8 @@ redis.call('HSET', KEYS[1], 'id', ARGV[1], 'product_id', ARGV[2], 'stock', ARGV[
   'starts_at', ARGV[5], 'ends_at', ARGV[6], 'payment_window', ARGV[7],
   'created_at', now, 'updated_at', now, 'cancelled_at', 0,
   'pending', 0, 'paid', 0, 'cancelled', 0, 'expired', 0)
-redis.call('SET', KEYS[2], ARGV[3])
+if ARGV[8] ~= '1' then
+  redis.call('HSET', KEYS[1], 'shards', ARGV[8], 'rev', 0, 'moved_in', 0, 'moved_out', 0)
+end
+redis.call('SET', KEYS[2], ARGV[9])
 return now

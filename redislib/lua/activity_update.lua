@@ -83,6 +83,11 @@ if changed.product_id and now >= tonumber(ARGV[7]) then
 end
 
 redis.call('HSET', KEYS[1], 'updated_at', now, unpack(changes))
+-- An activity split into stock buckets gets a new revision of its facts,
+-- which bucket_sync.lua copies to its other buckets.
+if redis.call('HEXISTS', KEYS[1], 'rev') == 1 then
+  redis.call('HINCRBY', KEYS[1], 'rev', 1)
+end
 if delta ~= 0 then
   redis.call('INCRBY', KEYS[2], delta)
 end

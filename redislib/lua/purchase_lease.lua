@@ -5,9 +5,12 @@
 -- hold_until, so no one can win while a lease is valid, and the buyers a
 -- process read stay the complete list of winners for as long as it uses them.
 --
--- KEYS[1] -> the activity (HASH; field hold_until, ms)
--- KEYS[2] -> the remaining stock (STRING)
--- KEYS[3] -> the buyers (HASH user id -> order id)
+-- An activity split into several stock buckets is leased bucket by bucket,
+-- only once it was sold out as a whole (see soldout.go).
+--
+-- KEYS[1] -> the activity, or the bucket's meta (HASH; field hold_until, ms)
+-- KEYS[2] -> the (bucket's) remaining stock (STRING)
+-- KEYS[3] -> the (bucket's) buyers (HASH user id -> order id)
 -- ARGV[1] -> the hold in ms: the caller's lease plus a margin for clocks
 -- ARGV[2] -> how many buyers the caller already holds in memory (-1: none);
 --            the buyers are listed only when their number differs (a buyer

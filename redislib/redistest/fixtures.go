@@ -49,3 +49,8 @@ func MustActivity(t testing.TB, store *redislib.Store, stock int64, opts ...Acti
 	}
 	return a
 }
+
+// Shards sets how many stock buckets the activity's stock is split into.
+func Shards(n int) ActivityOption {
+	return func(a *redislib.NewActivity) { a.Shards = n }
+}

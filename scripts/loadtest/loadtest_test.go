@@ -15,8 +15,9 @@ import (
 	"seckill/functions/server/servertest"
 )
 
-// TestAgainstTheRealServer runs both scenarios against every function served
-// on a private durable Redis, checking all verification passes.
+// TestAgainstTheRealServer runs both scenarios, and the original with the
+// stock in four buckets, against every function served on a private durable
+// Redis, checking all verification passes.
 func TestAgainstTheRealServer(t *testing.T) {
 	env := servertest.New(t, all.Functions...)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -30,6 +31,7 @@ func TestAgainstTheRealServer(t *testing.T) {
 	for _, args := range [][]string{
 		{"--stock", "20"},
 		{"--stock", "20", "--client", "nethttp", "--verify-losers", "all"},
+		{"--stock", "20", "--shards", "4", "--verify-losers", "all"},
 		{"--scenario", "writes-only", "--users", "300"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {

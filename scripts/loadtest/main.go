@@ -58,6 +58,7 @@ type options struct {
 	reqTimeout    time.Duration
 	verifyLosers  string
 	paymentWindow int64
+	shards        int
 	quiet         bool
 	cpuProfile    string
 }
@@ -95,6 +96,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.reqTimeout, "request-timeout", 10*time.Second, "bound on one request")
 	fs.StringVar(&o.verifyLosers, "verify-losers", "1000", "losers whose result query is checked: a number (a random sample) or all")
 	fs.Int64Var(&o.paymentWindow, "payment-window", 900, "payment window of the activity in seconds")
+	fs.IntVar(&o.shards, "shards", 1, "stock buckets of the activity (1 to 64; more than 1 spreads it over a cluster's primaries)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no live progress line")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the load generator to this file")
 	if err := fs.Parse(args); err != nil {
@@ -123,6 +125,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		o.stock = int64(o.users * o.perUser)
 	default:
 		return o, fmt.Errorf("--scenario %q: want %s or %s", o.scenario, scenarioOriginal, scenarioWritesOnly)
+	}
+	if o.shards < 1 || o.shards > 64 {
+		return o, errors.New("--shards must be 1 to 64")
 	}
 	if o.stock < 1 || o.users < 1 || o.perUser < 1 || o.conns < 1 {
 		return o, errors.New("--stock, --users, --requests-per-user and -c must be positive")
@@ -230,8 +235,12 @@ func setup(ctx context.Context, c caller, o options) (string, error) {
 		return "", fmt.Errorf("create product: %w", err)
 	}
 	now := time.Now().UTC()
-	body = fmt.Sprintf(`{"product_id":%q,"stock":%d,"price":100,"starts_at":%q,"ends_at":%q,"payment_window":%d}`,
-		p.ID, o.stock, now.Add(-5*time.Minute).Format(time.RFC3339), now.Add(time.Hour+o.timeout).Format(time.RFC3339), o.paymentWindow)
+	shards := ""
+	if o.shards > 1 { // a deployment without stock buckets refuses the field
+		shards = fmt.Sprintf(`,"shards":%d`, o.shards)
+	}
+	body = fmt.Sprintf(`{"product_id":%q,"stock":%d,"price":100,"starts_at":%q,"ends_at":%q,"payment_window":%d%s}`,
+		p.ID, o.stock, now.Add(-5*time.Minute).Format(time.RFC3339), now.Add(time.Hour+o.timeout).Format(time.RFC3339), o.paymentWindow, shards)
 	var a struct {
 		ID     string `json:"id"`
 		Status string `json:"status"`

@@ -9,9 +9,13 @@
 //     static binary under 30 MB that serves its own routes and no others;
 //   - every binary prints its configuration and routes with -h and --help,
 //     and checks its own health with -healthcheck;
-//   - deploy/compose.yaml, the rendered deploy/k8s kustomization and the
-//     gateway routes name every registry function and route, and nothing
-//     that is not in the registry;
+//   - deploy/compose.yaml, every rendered variant of deploy/k8s (the
+//     default and overlays/) and the gateway routes name every registry
+//     function and route, and nothing that is not in the registry;
+//   - every function scales: a CPU-based HorizontalPodAutoscaler with sane
+//     bounds (purchase widest), a PodDisruptionBudget for the hot ones, pods
+//     spread across nodes; its Knative Service runs what its Deployment runs,
+//     scaling to zero only when only the operator calls it;
 //   - deploy/redis.conf is durable on a real redis-server;
 //   - a built binary drains a burst of in-flight purchases on SIGTERM,
 //     closes its Redis pool and exits 0, and its shutdown is bounded.

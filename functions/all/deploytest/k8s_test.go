@@ -28,9 +28,10 @@ type (
 		Labels    map[string]string `yaml:"labels"`
 	}
 	k8sObject struct {
-		Kind     string     `yaml:"kind"`
-		Metadata objectMeta `yaml:"metadata"`
-		node     yaml.Node
+		APIVersion string     `yaml:"apiVersion"`
+		Kind       string     `yaml:"kind"`
+		Metadata   objectMeta `yaml:"metadata"`
+		node       yaml.Node
 	}
 	envVar struct {
 		Name      string `yaml:"name"`
@@ -40,10 +41,19 @@ type (
 				Name string `yaml:"name"`
 				Key  string `yaml:"key"`
 			} `yaml:"secretKeyRef"`
+			FieldRef *struct {
+				FieldPath string `yaml:"fieldPath"`
+			} `yaml:"fieldRef"`
 		} `yaml:"valueFrom"`
 	}
+	envFromSource struct {
+		ConfigMapRef *struct {
+			Name string `yaml:"name"`
+		} `yaml:"configMapRef"`
+	}
 	probe struct {
-		HTTPGet *struct {
+		PeriodSeconds int `yaml:"periodSeconds"`
+		HTTPGet       *struct {
 			Path string `yaml:"path"`
 			Port string `yaml:"port"`
 		} `yaml:"httpGet"`
@@ -55,23 +65,27 @@ type (
 		} `yaml:"exec"`
 	}
 	container struct {
-		Name    string   `yaml:"name"`
-		Image   string   `yaml:"image"`
-		Command []string `yaml:"command"`
-		Args    []string `yaml:"args"`
-		Ports   []struct {
+		Name            string   `yaml:"name"`
+		Image           string   `yaml:"image"`
+		ImagePullPolicy string   `yaml:"imagePullPolicy"`
+		Command         []string `yaml:"command"`
+		Args            []string `yaml:"args"`
+		Ports           []struct {
 			Name          string `yaml:"name"`
 			ContainerPort int    `yaml:"containerPort"`
 		} `yaml:"ports"`
-		Env            []envVar `yaml:"env"`
-		LivenessProbe  *probe   `yaml:"livenessProbe"`
-		ReadinessProbe *probe   `yaml:"readinessProbe"`
-		StartupProbe   *probe   `yaml:"startupProbe"`
+		Env            []envVar        `yaml:"env"`
+		EnvFrom        []envFromSource `yaml:"envFrom"`
+		LivenessProbe  *probe          `yaml:"livenessProbe"`
+		ReadinessProbe *probe          `yaml:"readinessProbe"`
+		StartupProbe   *probe          `yaml:"startupProbe"`
 		Resources      struct {
 			Requests map[string]string `yaml:"requests"`
 			Limits   map[string]string `yaml:"limits"`
 		} `yaml:"resources"`
+		Lifecycle       *struct{} `yaml:"lifecycle"`
 		SecurityContext struct {
+			RunAsNonRoot             *bool `yaml:"runAsNonRoot"`
 			AllowPrivilegeEscalation *bool `yaml:"allowPrivilegeEscalation"`
 			ReadOnlyRootFilesystem   *bool `yaml:"readOnlyRootFilesystem"`
 			Capabilities             struct {
@@ -88,8 +102,9 @@ type (
 			RunAsNonRoot *bool `yaml:"runAsNonRoot"`
 			RunAsUser    *int  `yaml:"runAsUser"`
 		} `yaml:"securityContext"`
-		TerminationGracePeriodSeconds *int        `yaml:"terminationGracePeriodSeconds"`
-		Containers                    []container `yaml:"containers"`
+		TerminationGracePeriodSeconds *int                       `yaml:"terminationGracePeriodSeconds"`
+		TopologySpreadConstraints     []topologySpreadConstraint `yaml:"topologySpreadConstraints"`
+		Containers                    []container                `yaml:"containers"`
 		Volumes                       []struct {
 			Name      string `yaml:"name"`
 			ConfigMap *struct {
@@ -97,15 +112,24 @@ type (
 			} `yaml:"configMap"`
 		} `yaml:"volumes"`
 	}
+	topologySpreadConstraint struct {
+		MaxSkew           int    `yaml:"maxSkew"`
+		TopologyKey       string `yaml:"topologyKey"`
+		WhenUnsatisfiable string `yaml:"whenUnsatisfiable"`
+		LabelSelector     struct {
+			MatchLabels map[string]string `yaml:"matchLabels"`
+		} `yaml:"labelSelector"`
+	}
 	podTemplate struct {
 		Metadata objectMeta `yaml:"metadata"`
 		Spec     podSpec    `yaml:"spec"`
 	}
 	workload struct { // Deployment, StatefulSet
 		Spec struct {
-			Replicas    *int   `yaml:"replicas"`
-			ServiceName string `yaml:"serviceName"`
-			Selector    struct {
+			Replicas            *int   `yaml:"replicas"`
+			ServiceName         string `yaml:"serviceName"`
+			PodManagementPolicy string `yaml:"podManagementPolicy"`
+			Selector            struct {
 				MatchLabels map[string]string `yaml:"matchLabels"`
 			} `yaml:"selector"`
 			Template             podTemplate `yaml:"template"`
@@ -116,8 +140,10 @@ type (
 	}
 	service struct {
 		Spec struct {
-			Selector map[string]string `yaml:"selector"`
-			Ports    []struct {
+			ClusterIP                string            `yaml:"clusterIP"`
+			PublishNotReadyAddresses bool              `yaml:"publishNotReadyAddresses"`
+			Selector                 map[string]string `yaml:"selector"`
+			Ports                    []struct {
 				Name       string `yaml:"name"`
 				Port       int    `yaml:"port"`
 				TargetPort string `yaml:"targetPort"`
@@ -158,14 +184,16 @@ type (
 	}
 )
 
-// renderKustomization builds deploy/k8s with kustomize (as kubectl apply -k
-// does) and returns its objects by kind and name.
-func renderKustomization(t *testing.T) map[string]map[string]k8sObject {
+// renderKustomization builds the kustomization in dir (relative to the
+// repository's root) with kustomize, as kubectl apply -k does, and returns
+// its objects by kind and name. The kind of an object outside Kubernetes'
+// own API groups is qualified by its group: "Service.serving.knative.dev".
+func renderKustomization(t *testing.T, dir string) map[string]map[string]k8sObject {
 	t.Helper()
 	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
-	resMap, err := k.Run(filesys.MakeFsOnDisk(), filepath.Join(repoRoot(t), "deploy", "k8s"))
+	resMap, err := k.Run(filesys.MakeFsOnDisk(), filepath.Join(repoRoot(t), filepath.FromSlash(dir)))
 	if err != nil {
-		t.Fatalf("kustomize build deploy/k8s: %v", err)
+		t.Fatalf("kustomize build %s: %v", dir, err)
 	}
 	out, err := resMap.AsYaml()
 	if err != nil {
@@ -183,15 +211,80 @@ func renderKustomization(t *testing.T) map[string]map[string]k8sObject {
 		if err := o.node.Decode(&o); err != nil {
 			t.Fatal(err)
 		}
-		if objs[o.Kind] == nil {
-			objs[o.Kind] = map[string]k8sObject{}
+		kind := o.Kind
+		if group, _, ok := strings.Cut(o.APIVersion, "/"); ok && strings.Contains(group, ".") && !strings.HasSuffix(group, ".k8s.io") {
+			kind += "." + group
 		}
-		if _, dup := objs[o.Kind][o.Metadata.Name]; dup {
-			t.Errorf("two %s named %s", o.Kind, o.Metadata.Name)
+		if objs[kind] == nil {
+			objs[kind] = map[string]k8sObject{}
 		}
-		objs[o.Kind][o.Metadata.Name] = o
+		if _, dup := objs[kind][o.Metadata.Name]; dup {
+			t.Errorf("%s: two %s named %s", dir, kind, o.Metadata.Name)
+		}
+		objs[kind][o.Metadata.Name] = o
 	}
 	return objs
+}
+
+// knativeService is the kind of a Knative Service in renderKustomization's map.
+const knativeService = "Service.serving.knative.dev"
+
+// k8sVariant is one kustomization of deploy/k8s that kubectl apply -k takes.
+type k8sVariant struct {
+	Dir     string
+	Knative bool // the functions are Knative Services, not Deployments
+	Cluster bool // Redis Cluster, not one Redis
+}
+
+// k8sVariants are every kustomization a user applies; deploy/README.md
+// documents each.
+var k8sVariants = []k8sVariant{
+	{Dir: "deploy/k8s"},
+	{Dir: "deploy/k8s/overlays/knative", Knative: true},
+}
+
+// redisEnv is what a function's environment says of Redis in the variant.
+func (v k8sVariant) redisEnv() map[string]string {
+	if v.Cluster {
+		return map[string]string{"REDIS_CLUSTER": "true", "REDIS_ADDR": clusterSeeds}
+	}
+	return map[string]string{"REDIS_ADDR": "redis:6379"}
+}
+
+// clusterSeeds is REDIS_ADDR on the Kubernetes Redis Cluster: every pod of
+// the StatefulSet redis-cluster by its DNS name.
+const clusterSeeds = "redis-cluster-0.redis-cluster:6379,redis-cluster-1.redis-cluster:6379,redis-cluster-2.redis-cluster:6379," +
+	"redis-cluster-3.redis-cluster:6379,redis-cluster-4.redis-cluster:6379,redis-cluster-5.redis-cluster:6379"
+
+// containerEnv returns the container's environment as the kubelet builds it:
+// the ConfigMaps of envFrom (which must be in objs), then env. A variable
+// from a Secret has the value "secret:<name>/<key>".
+func containerEnv(t *testing.T, where string, objs map[string]map[string]k8sObject, c container) map[string]string {
+	t.Helper()
+	env := map[string]string{}
+	for _, from := range c.EnvFrom {
+		if from.ConfigMapRef == nil {
+			t.Errorf("%s: envFrom %+v, want ConfigMaps only", where, from)
+			continue
+		}
+		cm, ok := objs["ConfigMap"][from.ConfigMapRef.Name]
+		if !ok {
+			t.Errorf("%s: envFrom ConfigMap %s, which the kustomization does not make", where, from.ConfigMapRef.Name)
+			continue
+		}
+		for k, v := range as[configMap](t, cm).Data {
+			env[k] = v
+		}
+	}
+	for _, e := range c.Env {
+		switch {
+		case e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil:
+			env[e.Name] = "secret:" + e.ValueFrom.SecretKeyRef.Name + "/" + e.ValueFrom.SecretKeyRef.Key
+		default:
+			env[e.Name] = e.Value
+		}
+	}
+	return env
 }
 
 // as decodes the object into one of the shapes above.
@@ -207,62 +300,77 @@ func as[T any](t *testing.T, o k8sObject) T {
 // Objects of the deployment that are not functions.
 var k8sInfra = map[string]map[string]bool{
 	"Deployment": {"gateway": true},
-	"Service":    {"gateway": true, "redis": true},
+	"Service":    {"gateway": true, "redis": true, "redis-cluster": true},
 }
 
-// TestKustomizationMatchesRegistry renders deploy/k8s and checks it against
-// the registry in both directions: one Deployment and one Service per
-// function, each Deployment fully set up (probes, resources, non-root
-// read-only security context, the admin token from the Secret, Redis
+// TestKustomizationMatchesRegistry renders every variant of deploy/k8s and
+// checks it against the registry in both directions: one Deployment and one
+// Service per function (or one Knative Service per function in the Knative
+// variants), each fully set up (probes, resources, non-root read-only
+// security context, the admin token from the Secret, the variant's Redis
 // address), and no function object that the registry does not have.
 func TestKustomizationMatchesRegistry(t *testing.T) {
-	objs := renderKustomization(t)
+	for _, v := range k8sVariants {
+		t.Run(v.Dir, func(t *testing.T) {
+			objs := renderKustomization(t, v.Dir)
+			kinds := []string{"Deployment", "Service"}
+			if v.Knative {
+				kinds = []string{knativeService}
+				for _, kind := range []string{"Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"} {
+					for name, o := range objs[kind] {
+						if o.Metadata.Labels["app.kubernetes.io/component"] == "function" {
+							t.Errorf("%s %s of a function beside the Knative Services", kind, name)
+						}
+					}
+				}
+			}
+			for _, kind := range kinds {
+				names := map[string]bool{}
+				for name, o := range objs[kind] {
+					isFn := o.Metadata.Labels["app.kubernetes.io/component"] == "function"
+					if !isFn && !k8sInfra[kind][name] {
+						t.Errorf("%s %s is neither a function (label app.kubernetes.io/component=function) nor part of the platform", kind, name)
+					}
+					if isFn {
+						names[name] = true
+					}
+				}
+				checkSameNames(t, v.Dir+" "+kind+"s", names)
+			}
 
-	for _, kind := range []string{"Deployment", "Service"} {
-		names := map[string]bool{}
-		for name, o := range objs[kind] {
-			isFn := o.Metadata.Labels["app.kubernetes.io/component"] == "function"
-			if !isFn && !k8sInfra[kind][name] {
-				t.Errorf("%s %s is neither a function (label app.kubernetes.io/component=function) nor part of the platform", kind, name)
+			for name, o := range objs["Deployment"] {
+				if k8sInfra["Deployment"][name] {
+					continue
+				}
+				d := as[workload](t, o)
+				checkFunctionDeployment(t, v, objs, name, d)
+				svcObj, ok := objs["Service"][name]
+				if !ok {
+					continue // reported above
+				}
+				svc := as[service](t, svcObj)
+				if !selects(svc.Spec.Selector, d.Spec.Template.Metadata.Labels) {
+					t.Errorf("Service %s selector %v does not select its Deployment's pods %v", name, svc.Spec.Selector, d.Spec.Template.Metadata.Labels)
+				}
+				if len(svc.Spec.Ports) != 1 || svc.Spec.Ports[0].Port != 8080 || svc.Spec.Ports[0].TargetPort != "http" {
+					t.Errorf("Service %s ports %+v, want 8080 -> http (the gateway routes to http://%s:8080)", name, svc.Spec.Ports, name)
+				}
 			}
-			if isFn {
-				names[name] = true
+			for _, o := range objs {
+				for _, obj := range o {
+					if obj.Kind != "Namespace" && obj.Metadata.Namespace != "seckill" {
+						t.Errorf("%s %s in namespace %q, want seckill", obj.Kind, obj.Metadata.Name, obj.Metadata.Namespace)
+					}
+				}
 			}
-		}
-		checkSameNames(t, "deploy/k8s "+kind+"s", names)
-	}
-
-	for name, o := range objs["Deployment"] {
-		if k8sInfra["Deployment"][name] {
-			continue
-		}
-		d := as[workload](t, o)
-		checkFunctionDeployment(t, name, d)
-		svcObj, ok := objs["Service"][name]
-		if !ok {
-			continue // reported above
-		}
-		svc := as[service](t, svcObj)
-		if !selects(svc.Spec.Selector, d.Spec.Template.Metadata.Labels) {
-			t.Errorf("Service %s selector %v does not select its Deployment's pods %v", name, svc.Spec.Selector, d.Spec.Template.Metadata.Labels)
-		}
-		if len(svc.Spec.Ports) != 1 || svc.Spec.Ports[0].Port != 8080 || svc.Spec.Ports[0].TargetPort != "http" {
-			t.Errorf("Service %s ports %+v, want 8080 -> http (the gateway routes to http://%s:8080)", name, svc.Spec.Ports, name)
-		}
-	}
-	for _, o := range objs {
-		for _, obj := range o {
-			if obj.Kind != "Namespace" && obj.Metadata.Namespace != "seckill" {
-				t.Errorf("%s %s in namespace %q, want seckill", obj.Kind, obj.Metadata.Name, obj.Metadata.Namespace)
-			}
-		}
+		})
 	}
 }
 
-func checkFunctionDeployment(t *testing.T, name string, d workload) {
+func checkFunctionDeployment(t *testing.T, v k8sVariant, objs map[string]map[string]k8sObject, name string, d workload) {
 	t.Helper()
-	if d.Spec.Replicas == nil || *d.Spec.Replicas < 2 {
-		t.Errorf("Deployment %s: replicas %v, want at least 2 (functions are stateless)", name, d.Spec.Replicas)
+	if d.Spec.Replicas != nil {
+		t.Errorf("Deployment %s: replicas %d, want none: its HorizontalPodAutoscaler owns them", name, *d.Spec.Replicas)
 	}
 	if !selects(d.Spec.Selector.MatchLabels, d.Spec.Template.Metadata.Labels) || d.Spec.Selector.MatchLabels["app.kubernetes.io/name"] != name {
 		t.Errorf("Deployment %s: selector %v does not select its pods %v by name", name, d.Spec.Selector.MatchLabels, d.Spec.Template.Metadata.Labels)
@@ -275,60 +383,69 @@ func checkFunctionDeployment(t *testing.T, name string, d workload) {
 		t.Fatalf("Deployment %s: %d containers, want 1", name, len(pod.Containers))
 	}
 	c := pod.Containers[0]
-	if c.Image != "seckill-"+name {
-		t.Errorf("Deployment %s: image %q, want seckill-%s (built with FUNCTION=%s)", name, c.Image, name, name)
-	}
 	if len(c.Ports) != 1 || c.Ports[0].Name != "http" || c.Ports[0].ContainerPort != 8080 {
 		t.Errorf("Deployment %s: ports %+v, want http 8080", name, c.Ports)
 	}
-	checkHTTPProbe(t, name, "liveness", c.LivenessProbe, "/livez")
-	checkHTTPProbe(t, name, "readiness", c.ReadinessProbe, "/readyz")
-	checkHTTPProbe(t, name, "startup", c.StartupProbe, "/livez")
-	for _, res := range []string{"cpu", "memory"} {
-		if c.Resources.Requests[res] == "" {
-			t.Errorf("Deployment %s: no %s request", name, res)
-		}
+	checkHTTPProbe(t, name, "liveness", c.LivenessProbe, "/livez", "http")
+	checkHTTPProbe(t, name, "readiness", c.ReadinessProbe, "/readyz", "http")
+	checkHTTPProbe(t, name, "startup", c.StartupProbe, "/livez", "http")
+	if c.Lifecycle == nil {
+		t.Errorf("Deployment %s: no preStop (the pod would stop before it leaves the endpoints)", name)
 	}
-	if c.Resources.Limits["memory"] == "" {
-		t.Errorf("Deployment %s: no memory limit", name)
-	}
-	sc := c.SecurityContext
-	if sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem || sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation ||
-		!slices.Equal(sc.Capabilities.Drop, []string{"ALL"}) {
-		t.Errorf("Deployment %s: container securityContext %+v, want read-only root, no privilege escalation, drop ALL", name, sc)
-	}
-	env := map[string]envVar{}
-	for _, e := range c.Env {
-		env[e.Name] = e
-	}
-	if e := env["ADMIN_TOKEN"]; e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil ||
-		e.ValueFrom.SecretKeyRef.Name != "seckill-admin" || e.ValueFrom.SecretKeyRef.Key != "ADMIN_TOKEN" {
-		t.Errorf("Deployment %s: ADMIN_TOKEN is not from Secret seckill-admin key ADMIN_TOKEN", name)
-	}
-	if env["REDIS_ADDR"].Value != "redis:6379" {
-		t.Errorf("Deployment %s: REDIS_ADDR %q, want redis:6379", name, env["REDIS_ADDR"].Value)
-	}
-	checkEnvNamesKnown(t, "Deployment "+name, c.Env)
+	checkFunctionContainer(t, v, objs, "Deployment "+name, name, c)
 	if g := pod.TerminationGracePeriodSeconds; g == nil || *g <= 15 {
 		t.Errorf("Deployment %s: terminationGracePeriodSeconds %v, want more than preStop + SHUTDOWN_TIMEOUT (15 s)", name, g)
 	}
 }
 
-func checkHTTPProbe(t *testing.T, name, kind string, p *probe, path string) {
+// checkFunctionContainer checks what a function's container has in every
+// variant: its image, resources, a read-only unprivileged security context,
+// the admin token from the Secret, the variant's Redis address, and only
+// variables the functions read.
+func checkFunctionContainer(t *testing.T, v k8sVariant, objs map[string]map[string]k8sObject, where, name string, c container) {
 	t.Helper()
-	if p == nil || p.HTTPGet == nil || p.HTTPGet.Path != path || p.HTTPGet.Port != "http" {
-		t.Errorf("Deployment %s: %s probe %+v, want GET %s on port http", name, kind, p, path)
+	if c.Image != "seckill-"+name {
+		t.Errorf("%s: image %q, want seckill-%s (built with FUNCTION=%s)", where, c.Image, name, name)
+	}
+	for _, res := range []string{"cpu", "memory"} {
+		if c.Resources.Requests[res] == "" {
+			t.Errorf("%s: no %s request", where, res)
+		}
+	}
+	if c.Resources.Limits["memory"] == "" {
+		t.Errorf("%s: no memory limit", where)
+	}
+	sc := c.SecurityContext
+	if sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem || sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation ||
+		!slices.Equal(sc.Capabilities.Drop, []string{"ALL"}) {
+		t.Errorf("%s: container securityContext %+v, want read-only root, no privilege escalation, drop ALL", where, sc)
+	}
+	env := containerEnv(t, where, objs, c)
+	if env["ADMIN_TOKEN"] != "secret:seckill-admin/ADMIN_TOKEN" {
+		t.Errorf("%s: ADMIN_TOKEN is %q, want it from Secret seckill-admin key ADMIN_TOKEN", where, env["ADMIN_TOKEN"])
+	}
+	for k, want := range v.redisEnv() {
+		if env[k] != want {
+			t.Errorf("%s: %s %q, want %q", where, k, env[k], want)
+		}
+	}
+	if !v.Cluster {
+		if _, ok := env["REDIS_CLUSTER"]; ok {
+			t.Errorf("%s: REDIS_CLUSTER set on the single Redis", where)
+		}
+	}
+	known := envKeys(t)
+	for k := range env {
+		if !slices.Contains(known, k) {
+			t.Errorf("%s: environment variable %s is not read by the functions (see --help)", where, k)
+		}
 	}
 }
 
-// checkEnvNamesKnown fails on an environment variable no function reads (a typo).
-func checkEnvNamesKnown(t *testing.T, where string, env []envVar) {
+func checkHTTPProbe(t *testing.T, name, kind string, p *probe, path, port string) {
 	t.Helper()
-	known := envKeys(t)
-	for _, e := range env {
-		if !slices.Contains(known, e.Name) {
-			t.Errorf("%s: environment variable %s is not read by the functions (see --help)", where, e.Name)
-		}
+	if p == nil || p.HTTPGet == nil || p.HTTPGet.Path != path || p.HTTPGet.Port != port {
+		t.Errorf("%s: %s probe %+v, want GET %s on port %q", name, kind, p, path, port)
 	}
 }
 
@@ -349,7 +466,7 @@ func selects(selector, labels map[string]string) bool {
 // replica, the AOF on a PersistentVolumeClaim, the durable config (the same
 // as deploy/redis.conf) mounted and used, and the Service the functions use.
 func TestKustomizationRedisIsDurableAndSingle(t *testing.T) {
-	objs := renderKustomization(t)
+	objs := renderKustomization(t, "deploy/k8s")
 	o, ok := objs["StatefulSet"]["redis"]
 	if !ok {
 		t.Fatal("no StatefulSet redis")
@@ -406,12 +523,24 @@ func TestKustomizationRedisIsDurableAndSingle(t *testing.T) {
 	}
 }
 
-// TestKustomizationGatewayAndIngress checks the routing chain: the Ingress
-// sends every path to the gateway Service, whose pods run Traefik with the
-// same routes file as compose (from a ConfigMap) on the port the Service
-// targets.
+// TestKustomizationGatewayAndIngress checks the routing chain of every
+// variant: the Ingress sends every path to the gateway Service, whose pods
+// run Traefik with the same routes file as compose (from a ConfigMap; the
+// Knative variants' own routes file) on the port the Service targets.
 func TestKustomizationGatewayAndIngress(t *testing.T) {
-	objs := renderKustomization(t)
+	for _, v := range k8sVariants {
+		t.Run(v.Dir, func(t *testing.T) {
+			routes := routesFile
+			if v.Knative {
+				routes = knativeRoutesFile
+			}
+			checkGatewayAndIngress(t, renderKustomization(t, v.Dir), routes)
+		})
+	}
+}
+
+func checkGatewayAndIngress(t *testing.T, objs map[string]map[string]k8sObject, routesFile string) {
+	t.Helper()
 	gw := as[workload](t, objs["Deployment"]["gateway"])
 	pod := gw.Spec.Template.Spec
 	if len(pod.Containers) != 1 {
@@ -522,26 +651,39 @@ func checkExpiryCall(t *testing.T, where, script string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	name := u.Hostname()
+	// A function's Service on 8080, or its Knative Service's cluster-local
+	// host on port 80.
+	name, knative := strings.CutSuffix(u.Hostname(), ".seckill.svc.cluster.local")
 	fn, ok := registryFunction(name)
 	if !ok {
 		t.Errorf("%s calls %s: %s is not in the registry (functions/all/all.go)", where, m[1], name)
 		return
 	}
-	if u.Port() != "8080" || !slices.ContainsFunc(fn.Routes, func(r server.Route) bool {
+	wantPort := "8080"
+	if knative {
+		wantPort = ""
+	}
+	if u.Port() != wantPort || !slices.ContainsFunc(fn.Routes, func(r server.Route) bool {
 		return r.Method == "POST" && regexp.MustCompile(pathRegexp(r.Path)).MatchString(u.Path)
 	}) {
-		t.Errorf("%s calls POST %s, which is not a route of %s %v on 8080", where, m[1], name, routeKeys(fn.Routes))
+		t.Errorf("%s calls POST %s, which is not a route of %s %v at its Service (8080) or Knative Service (80)", where, m[1], name, routeKeys(fn.Routes))
 	}
 	if !strings.Contains(script, `"$ADMIN_TOKEN"`) && !strings.Contains(script, `"$$ADMIN_TOKEN"`) {
 		t.Errorf("%s does not send the admin token", where)
 	}
 }
 
-// TestKustomizationExpiresOrdersOnSchedule checks the CronJob: it calls the
-// expiry function's route with the admin token from the Secret.
+// TestKustomizationExpiresOrdersOnSchedule checks the CronJob of every
+// variant: it calls the expiry function's route with the admin token from
+// the Secret.
 func TestKustomizationExpiresOrdersOnSchedule(t *testing.T) {
-	objs := renderKustomization(t)
+	for _, v := range k8sVariants {
+		t.Run(v.Dir, func(t *testing.T) { checkExpirySchedule(t, renderKustomization(t, v.Dir)) })
+	}
+}
+
+func checkExpirySchedule(t *testing.T, objs map[string]map[string]k8sObject) {
+	t.Helper()
 	if len(objs["CronJob"]) != 1 {
 		t.Fatalf("%d CronJobs, want 1", len(objs["CronJob"]))
 	}

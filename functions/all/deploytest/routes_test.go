@@ -2,6 +2,7 @@ package deploytest
 
 import (
 	"net/url"
+	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -17,6 +18,9 @@ import (
 // (kustomize reads no file outside it) and mounted from there by compose.
 const routesFile = "deploy/k8s/gateway/routes.yaml"
 
+// knativeRoutesFile is the gateway routes of the Knative variants.
+const knativeRoutesFile = "deploy/k8s/knative/routes.yaml"
+
 // traefikDynamic is the part of Traefik's dynamic configuration the gateway uses.
 type traefikDynamic struct {
 	HTTP struct {
@@ -28,7 +32,8 @@ type traefikDynamic struct {
 		} `yaml:"routers"`
 		Services map[string]struct {
 			LoadBalancer struct {
-				Servers []struct {
+				PassHostHeader *bool `yaml:"passHostHeader"`
+				Servers        []struct {
 					URL string `yaml:"url"`
 				} `yaml:"servers"`
 			} `yaml:"loadBalancer"`
@@ -36,15 +41,42 @@ type traefikDynamic struct {
 	} `yaml:"http"`
 }
 
-func readRoutes(t *testing.T) traefikDynamic {
+func readRoutes(t *testing.T) traefikDynamic { return readRoutesFile(t, routesFile) }
+
+func readRoutesFile(t *testing.T, file string) traefikDynamic {
 	t.Helper()
 	var d traefikDynamic
-	dec := yaml.NewDecoder(bytesReader(readFile(t, routesFile)))
+	dec := yaml.NewDecoder(bytesReader(readFile(t, file)))
 	dec.KnownFields(true)
 	if err := dec.Decode(&d); err != nil {
-		t.Fatalf("%s: %v", routesFile, err)
+		t.Fatalf("%s: %v", file, err)
 	}
 	return d
+}
+
+// TestKnativeGatewayRoutes checks the gateway routes of the Knative
+// variants: the same routers as routesFile (which
+// TestGatewayRoutesMatchRegistry checks against the registry), and one
+// service per function at its Knative Service's cluster-local host, sending
+// that host (Knative's ingress routes by it) rather than the client's.
+func TestKnativeGatewayRoutes(t *testing.T) {
+	kn, d := readRoutesFile(t, knativeRoutesFile), readRoutes(t)
+	if !reflect.DeepEqual(kn.HTTP.Routers, d.HTTP.Routers) {
+		t.Errorf("the routers of %s differ from those of %s", knativeRoutesFile, routesFile)
+	}
+	services := map[string]bool{}
+	for name, s := range kn.HTTP.Services {
+		services[name] = true
+		lb := s.LoadBalancer
+		want := "http://" + name + ".seckill.svc.cluster.local"
+		if len(lb.Servers) != 1 || lb.Servers[0].URL != want {
+			t.Errorf("service %s: servers %+v, want one: %s", name, lb.Servers, want)
+		}
+		if lb.PassHostHeader == nil || *lb.PassHostHeader {
+			t.Errorf("service %s: passHostHeader %v, want false (Knative routes by the Host header)", name, lb.PassHostHeader)
+		}
+	}
+	checkSameNames(t, knativeRoutesFile+" services", services)
 }
 
 // ruleSyntax is the only rule form the gateway uses, so that the test can

@@ -2,17 +2,20 @@
 // from the function registry (package all) and the few per-function
 // settings below:
 //
-//   - deploy/k8s/functions/: one file per function (its Deployment and
-//     Service, and the CronJob of a function called on a schedule) and the
-//     kustomization.yaml listing them;
+//   - deploy/k8s/functions/: one file per function (its Deployment, Service,
+//     HorizontalPodAutoscaler, the PodDisruptionBudget of a hot function and
+//     the CronJob of a function called on a schedule) and the kustomize
+//     Component listing them;
+//   - deploy/k8s/knative/: the same functions as Knative Services, their
+//     gateway routes and the Component listing them;
 //   - deploy/k8s/gateway/routes.yaml: one gateway router per route;
-//   - deploy/compose.yaml: the whole Compose file (its fixed part is
-//     templates/compose.yaml.tmpl).
+//   - deploy/compose.yaml and deploy/compose.cluster.yaml (Redis Cluster):
+//     the whole Compose files (their fixed part is templates/compose.yaml.tmpl).
 //
 // Run it with go generate ./functions/all/ (or go run ./functions/all/gendeploy)
-// after changing the registry, a function's routes or the templates. It
-// removes files of deploy/k8s/functions/ that it no longer writes. A test
-// fails while the committed files differ from what it writes.
+// after changing the registry, a function's routes, the settings or the
+// templates. It removes files of the generated directories that it no longer
+// writes. A test fails while the committed files differ from what it writes.
 package main
 
 import (
@@ -78,18 +81,20 @@ func write(root string, files map[string][]byte) error {
 	return nil
 }
 
-// staleFiles returns the files of the generated directory (functionsDir)
+// staleFiles returns the files of the generated directories (generatedDirs)
 // that files does not have: those of a function no longer in the registry.
 func staleFiles(root string, files map[string][]byte) ([]string, error) {
-	entries, err := os.ReadDir(filepath.Join(root, filepath.FromSlash(functionsDir)))
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, err
-	}
 	var stale []string
-	for _, e := range entries {
-		rel := functionsDir + "/" + e.Name()
-		if _, ok := files[rel]; !ok {
-			stale = append(stale, rel)
+	for _, dir := range generatedDirs {
+		entries, err := os.ReadDir(filepath.Join(root, filepath.FromSlash(dir)))
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		for _, e := range entries {
+			rel := dir + "/" + e.Name()
+			if _, ok := files[rel]; !ok {
+				stale = append(stale, rel)
+			}
 		}
 	}
 	return stale, nil

@@ -99,9 +99,19 @@ func TestRenderRefuses(t *testing.T) {
 		{"no routes", []server.Function{fn("a")}, nil, "function a: no routes"},
 		{"wildcard path", []server.Function{fn("a", get("/docs/*"))}, nil, "GET /docs/*"},
 		{"settings of an unknown function", []server.Function{fn("a", get("/a"))},
-			map[string]setting{"b": {Replicas: 3}}, "settings of b"},
-		{"one replica", []server.Function{fn("a", get("/a"))},
-			map[string]setting{"a": {Replicas: 1}}, "1 replicas"},
+			map[string]setting{"b": {Scaling: &publicScaling}}, "settings of b"},
+		{"a public function on one replica", []server.Function{fn("a", get("/a"))},
+			map[string]setting{"a": {Scaling: &adminScaling}}, "needs at least 2"},
+		{"a public function scaling to zero", []server.Function{fn("a", get("/a"))},
+			map[string]setting{"a": {Scaling: &scaling{CPURequest: "100m", Min: 2, Max: 4, CPUTarget: 70}}}, "never scales to zero"},
+		{"max below min", []server.Function{fn("a", get("/a"))},
+			map[string]setting{"a": {Scaling: &scaling{CPURequest: "100m", Min: 3, Max: 2, CPUTarget: 70, KnativeMinScale: 1}}}, "want 1 <= min <= max"},
+		{"CPU target of 100%", []server.Function{fn("a", get("/a"))},
+			map[string]setting{"a": {Scaling: &scaling{CPURequest: "100m", Min: 2, Max: 4, CPUTarget: 100, KnativeMinScale: 1}}}, "CPU target 100%"},
+		{"no CPU request", []server.Function{fn("a", get("/a"))},
+			map[string]setting{"a": {Scaling: &scaling{Min: 2, Max: 4, CPUTarget: 70, KnativeMinScale: 1}}}, "no CPU request"},
+		{"a PodDisruptionBudget on one replica", []server.Function{fn("a", server.Route{Method: fiber.MethodPost, Path: "/a", Admin: true})},
+			map[string]setting{"a": {Scaling: &scaling{CPURequest: "100m", Min: 1, Max: 4, CPUTarget: 70, PDB: true}}}, "block every node drain"},
 		{"schedule without a POST route", []server.Function{fn("a", get("/a"))},
 			map[string]setting{"a": {Schedule: &schedule{Job: "run", Cron: "* * * * *", Every: 30}}}, "a schedule calls"},
 		{"schedule of a route that is not admin", []server.Function{fn("a", server.Route{Method: fiber.MethodPost, Path: "/jobs/run"})},
@@ -123,8 +133,10 @@ func TestRenderRefuses(t *testing.T) {
 }
 
 // TestRenderDerivesFromTheRegistry checks what a function's fields and
-// settings become: its replicas, its router per route (named after the path
-// when it has several), and its schedule's call in both deployments.
+// settings become: its scaling (the class of its settings, else admin when
+// every route is an admin route, else public), its router per route (named
+// after the path when it has several), its Knative Service and route, and
+// its schedule's call in every deployment.
 func TestRenderDerivesFromTheRegistry(t *testing.T) {
 	fns := []server.Function{
 		fn("one", server.Route{Method: fiber.MethodGet, Path: "/things/:id/parts"}),
@@ -132,16 +144,27 @@ func TestRenderDerivesFromTheRegistry(t *testing.T) {
 		fn("job", server.Route{Method: fiber.MethodPost, Path: "/jobs/tidy-up", Admin: true}),
 	}
 	files, err := render(fns, map[string]setting{
-		"one": {Replicas: 5},
+		"one": {Scaling: &purchaseScaling},
 		"job": {Schedule: &schedule{Job: "tidy-up", Cron: "*/5 * * * *", Every: 300, About: "Why it runs."}},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct{ file, want string }{
-		{"deploy/k8s/functions/one.yaml", "replicas: 5\n"},
-		{"deploy/k8s/functions/two.yaml", "replicas: 2\n"},
+		{"deploy/k8s/functions/one.yaml", "  minReplicas: 3\n  maxReplicas: 60\n"},
+		{"deploy/k8s/functions/one.yaml", "              cpu: 500m\n"},
+		{"deploy/k8s/functions/one.yaml", "          averageUtilization: 60\n"},
+		{"deploy/k8s/functions/one.yaml", "kind: PodDisruptionBudget\n"},
+		{"deploy/k8s/functions/two.yaml", "  minReplicas: 2\n  maxReplicas: 10\n"},
+		{"deploy/k8s/functions/job.yaml", "  minReplicas: 1\n  maxReplicas: 3\n"},
+		{"deploy/k8s/knative/one.yaml", "autoscaling.knative.dev/min-scale: \"3\"\n"},
+		{"deploy/k8s/knative/one.yaml", "autoscaling.knative.dev/max-scale: \"60\"\n"},
+		{"deploy/k8s/knative/two.yaml", "autoscaling.knative.dev/min-scale: \"1\"\n"},
+		{"deploy/k8s/knative/job.yaml", "autoscaling.knative.dev/min-scale: \"0\"\n"},
+		{"deploy/k8s/knative/job.yaml", "http://job.seckill.svc.cluster.local/jobs/tidy-up\n"},
+		{"deploy/k8s/knative/routes.yaml", "    two:\n      loadBalancer:\n        passHostHeader: false\n        servers:\n          - url: http://two.seckill.svc.cluster.local\n"},
 		{"deploy/k8s/functions/kustomization.yaml", "  - one.yaml\n  - two.yaml\n  - job.yaml\n"},
+		{"deploy/k8s/knative/kustomization.yaml", "  - one.yaml\n  - two.yaml\n  - job.yaml\n"},
 		{routesFile, "    one:  # GET /things/:id/parts\n      entryPoints: [web]\n      rule: \"Method(`GET`) && PathRegexp(`^/things/[^/]+/parts$`)\"\n      service: one\n"},
 		{routesFile, "    two-root:  # GET /\n"},
 		{routesFile, "    two-get-two-js:  # GET /two.js\n"},
@@ -161,9 +184,14 @@ func TestRenderDerivesFromTheRegistry(t *testing.T) {
 			t.Errorf("%s does not contain %q:\n%s", tc.file, tc.want, files[tc.file])
 		}
 	}
-	for _, f := range []string{"deploy/k8s/functions/one.yaml", "deploy/k8s/functions/two.yaml"} {
+	for _, f := range []string{"deploy/k8s/functions/one.yaml", "deploy/k8s/functions/two.yaml", "deploy/k8s/knative/two.yaml"} {
 		if strings.Contains(string(files[f]), "CronJob") {
 			t.Errorf("%s has a CronJob, but the function has no schedule", f)
+		}
+	}
+	for _, f := range []string{"deploy/k8s/functions/two.yaml", "deploy/k8s/functions/job.yaml"} {
+		if strings.Contains(string(files[f]), "PodDisruptionBudget") {
+			t.Errorf("%s has a PodDisruptionBudget, but the function is not hot", f)
 		}
 	}
 }

@@ -3,7 +3,7 @@
 // offline.
 window.onload = function () {
   window.ui = SwaggerUIBundle({
-    url: "/openapi.json",
+    url: "/openapi.yaml",
     dom_id: "#swagger-ui",
     deepLinking: true,
     validatorUrl: null,
