@@ -10,6 +10,7 @@
 #   scripts/cluster.sh                     # API on PORT (8080)
 #   CLUSTER_DIR=./data/cluster scripts/cluster.sh   # keep the nodes' files there (a new cluster each run)
 #   ADMIN_TOKEN=secret PORT=9090 REDIS_MIN_REPLICA_ACKS=0 scripts/cluster.sh
+#   CLUSTER_NODE_TIMEOUT=15000 scripts/cluster.sh   # cluster-node-timeout in ms (5000)
 #
 # It prints the nodes, and how to kill a primary to watch a failover. Ctrl-C
 # stops everything it started.
@@ -28,7 +29,8 @@ cleanup() {
   echo "stopped"
 }
 REDIS_CLUSTER_PIDS=()
-trap cleanup INT TERM EXIT
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 ensure_go
 ensure_redis_server
@@ -42,7 +44,7 @@ else
   tmp=$(mktemp -d)
   dir=$tmp
 fi
-start_redis_cluster "$dir" "${CLUSTER_NODE_TIMEOUT:-2000}"
+start_redis_cluster "$dir" "${CLUSTER_NODE_TIMEOUT:-5000}"
 echo "redis cluster: $REDIS_CLUSTER_ADDRS (3 primaries, 3 replicas), data in $dir"
 redis-cli -p "${REDIS_CLUSTER_PORTS[0]}" cluster nodes | awk '{sub(/@.*/, "", $2); print "  " $2, $3, $9}'
 

@@ -79,11 +79,13 @@ wait_redis() {
   done
 }
 
-# free_port prints a TCP port of 127.0.0.1 that nothing listens on (never 6379).
+# free_port prints a TCP port of 127.0.0.1 that nothing listens on (never
+# 6379), below the kernel's ephemeral range (32768 and up), where the local
+# port of a client connection could take it between the check and the bind.
 free_port() {
   local p
   for _ in $(seq 200); do
-    p=$((20000 + RANDOM % 40000))
+    p=$((20000 + RANDOM % 12700))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
   done
   echo "no free port found" >&2
@@ -107,12 +109,13 @@ start_durable_redis() {
 
 # free_cluster_port [TAKEN...] prints a port of 127.0.0.1 that nothing
 # listens on and whose cluster bus port (port + 10000) is free too, not
-# within 10000 of a TAKEN port (another node's, or its bus); never 6379 or
-# 16379.
+# clashing with a TAKEN port (another node's, or its bus). Both lie below
+# the kernel's ephemeral range (32768 and up), where a client connection's
+# local port could take them between the check and the bind.
 free_cluster_port() {
   local p t clash
   for _ in $(seq 200); do
-    p=$((20000 + RANDOM % 35000))
+    p=$((20000 + RANDOM % 2700))
     [ "$p" = 6379 ] || [ "$p" = 16379 ] || [ "$((p + 10000))" = 16379 ] && continue
     clash=""
     for t in "$@"; do
@@ -128,28 +131,38 @@ free_cluster_port() {
   return 1
 }
 
+# start_cluster_node DIR PORT NODE_TIMEOUT_MS starts one cluster node with
+# the deployment's settings (deploy/redis.conf) in DIR, or starts it again
+# from its files there (its AOF and nodes.conf: it rejoins its cluster), and
+# waits until it answers. Its PID is in REDIS_SERVER_PID.
+start_cluster_node() {
+  local dir=$1 port=$2 timeout=$3 root
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  mkdir -p "$dir"
+  grep -v '^dir ' "$root/deploy/redis.conf" | redis-server - --port "$port" --bind 127.0.0.1 \
+    --protected-mode yes --dir "$dir" --logfile "$dir/redis.log" \
+    --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout "$timeout" \
+    --cluster-require-full-coverage no &
+  REDIS_SERVER_PID=$!
+  wait_redis "$port" || { echo "redis-server did not start: $(tail -n 5 "$dir/redis.log")" >&2; return 1; }
+}
+
 # start_redis_cluster DIR [NODE_TIMEOUT_MS] starts a Redis Cluster of three
 # primaries and three replicas on free ports of 127.0.0.1, each node with the
 # deployment's settings (deploy/redis.conf: appendonly yes, appendfsync
 # always) and its data and log in DIR/node-PORT, creates it with redis-cli
 # --cluster create --cluster-replicas 1, and waits until every node reports
-# cluster_state:ok. It sets REDIS_CLUSTER_ADDRS (comma-separated, for
+# cluster_state:ok and every replica is in sync. It sets REDIS_CLUSTER_ADDRS (comma-separated, for
 # REDIS_ADDR), REDIS_CLUSTER_PORTS and REDIS_CLUSTER_PIDS (arrays).
 start_redis_cluster() {
-  local dir=$1 timeout=${2:-1000} root port addrs=() i
-  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  local dir=$1 timeout=${2:-1000} port addrs=() i
   REDIS_CLUSTER_PORTS=() REDIS_CLUSTER_PIDS=()
   for i in 1 2 3 4 5 6; do
     port=$(free_cluster_port "${REDIS_CLUSTER_PORTS[@]}")
-    mkdir -p "$dir/node-$port"
-    grep -v '^dir ' "$root/deploy/redis.conf" | redis-server - --port "$port" --bind 127.0.0.1 \
-      --protected-mode yes --dir "$dir/node-$port" --logfile "$dir/node-$port/redis.log" \
-      --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout "$timeout" \
-      --cluster-require-full-coverage no &
-    REDIS_CLUSTER_PIDS+=($!)
+    start_cluster_node "$dir/node-$port" "$port" "$timeout" || return 1
+    REDIS_CLUSTER_PIDS+=("$REDIS_SERVER_PID")
     REDIS_CLUSTER_PORTS+=("$port")
     addrs+=("127.0.0.1:$port")
-    wait_redis "$port" || { echo "redis-server did not start: $(tail -n 5 "$dir/node-$port/redis.log")" >&2; return 1; }
   done
   redis-cli --cluster create "${addrs[@]}" --cluster-replicas 1 --cluster-yes >"$dir/create.log" 2>&1 ||
     { cat "$dir/create.log" >&2; return 1; }
@@ -158,6 +171,14 @@ start_redis_cluster() {
     until redis-cli -p "$port" cluster info 2>/dev/null | grep -q '^cluster_state:ok'; do
       if [ "$SECONDS" -ge "$deadline" ]; then
         echo "the cluster is not ok after 30s: $(redis-cli -p "$port" cluster info | head -n 3 | tr '\r\n' '  ')" >&2
+        return 1
+      fi
+      sleep 0.1
+    done
+    # A replica in sync: writes waiting for a replica ack are confirmed.
+    until [ "$(redis-cli -p "$port" role | head -n 1)" = master ] || [ "$(redis-cli -p "$port" role | sed -n 4p)" = connected ]; do
+      if [ "$SECONDS" -ge "$deadline" ]; then
+        echo "replica on port $port not in sync after 30s" >&2
         return 1
       fi
       sleep 0.1

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -178,30 +179,34 @@ func SharedCluster() (*Cluster, func(), error) {
 	return c, stop, nil
 }
 
-// clusterPorts returns n distinct free ports whose cluster bus ports (port +
-// 10000) are free too, none of them 6379 or 16379.
+// clusterPorts returns n free ports whose cluster bus ports (port + 10000)
+// are free too, all below the kernel's ephemeral range (32768 and up), where
+// the local port of a client connection could take one between the check
+// and the bind.
 func clusterPorts(n int) ([]int, error) {
 	var ports []int
-	seen := map[int]bool{}
+	taken := map[int]bool{}
 	for tries := 0; len(ports) < n; tries++ {
-		if tries > 200 {
-			return nil, errors.New("no free port pairs (port, port+10000) found")
+		if tries > 500 {
+			return nil, errors.New("no free port pairs (port, port+10000) below 32768 found")
 		}
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		p := l.Addr().(*net.TCPAddr).Port
-		_ = l.Close()
-		if p+10000 > 65535 || p == 6379 || p == 16379 || p+10000 == 16379 || seen[p] || seen[p+10000] || seen[p-10000] {
+		p := 20000 + rand.IntN(2700)
+		if taken[p] || taken[p+10000] || taken[p-10000] {
 			continue
 		}
-		bus, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p+10000))
-		if err != nil {
+		free := true
+		for _, port := range []int{p, p + 10000} {
+			l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+			if err != nil {
+				free = false
+				break
+			}
+			_ = l.Close()
+		}
+		if !free {
 			continue
 		}
-		_ = bus.Close()
-		seen[p] = true
+		taken[p], taken[p+10000] = true, true
 		ports = append(ports, p)
 	}
 	return ports, nil

@@ -1,6 +1,8 @@
 // Package redistest starts private redis-server processes for tests: AOF on
 // with appendfsync always, data in a temporary directory, on a free port.
-// Tests never use a shared Redis (and never port 6379).
+// Tests never use a shared Redis (and never port 6379). StartCluster starts
+// a real Redis Cluster the same way (three primaries, three replicas), and
+// SharedCluster one for a whole test binary.
 package redistest
 
 import (
