@@ -256,7 +256,6 @@ func (p *autoPipe) send(ctx context.Context, calls []*pipeCall) {
 				continue
 			}
 			err := callErr(c)
-			c.target, c.asking = nil, false
 			switch {
 			case err == nil:
 			case redis.HasErrorPrefix(err, "MOVED") || redis.HasErrorPrefix(err, "ASK"):
@@ -278,6 +277,10 @@ func (p *autoPipe) send(ctx context.Context, calls []*pipeCall) {
 				if time.Since(start) > tryAgainFor || c.ctx.Err() != nil {
 					break
 				}
+				// Sent again to the same node (after ASKING again when it
+				// was an ASK): the slot is moving, and a MOVED follows once
+				// it has.
+				redirects[c] = 0
 				pause = true
 				again = append(again, c)
 				continue

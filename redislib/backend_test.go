@@ -1,6 +1,7 @@
 package redislib_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -16,7 +17,8 @@ import (
 // (default "single,cluster"): the whole package once on a private
 // redis-server per test, once on one Redis Cluster of three primaries and
 // three replicas shared by the package (started once, about 3 s). Each test
-// gets its Redis from start; tests of one server's process (killing,
+// gets its Redis from start, never shared with a test running at the same
+// time (none calls t.Parallel); tests of one server's process (killing,
 // pausing or restarting it, reading its AOF) call singleOnly, and the
 // cluster's own failures are tested in cluster_test.go.
 func TestMain(m *testing.M) {
@@ -67,10 +69,18 @@ type backend interface {
 }
 
 // start returns the Redis of this pass: a new private redis-server, or the
-// shared cluster.
+// shared cluster emptied (FLUSHALL on every primary), as fresh as a new
+// server: the package's tests run one at a time, and some count what jobs
+// find across every activity.
 func start(t testing.TB) backend {
 	t.Helper()
 	if current == "cluster" {
+		err := cluster.Client(t).ForEachMaster(context.Background(), func(ctx context.Context, c *redis.Client) error {
+			return c.FlushAll(ctx).Err()
+		})
+		if err != nil {
+			t.Fatalf("empty the shared cluster: %v", err)
+		}
 		return clusterBackend{cluster}
 	}
 	return singleBackend{redistest.Start(t)}

@@ -17,44 +17,68 @@ import (
 var ErrConfigUnavailable = fmt.Errorf("CONFIG GET is disabled on this Redis, durability cannot be verified")
 
 // CheckDurability asks Redis whether every acknowledged write is on disk:
-// appendonly yes and appendfsync always. On a cluster it asks every node,
-// primaries and replicas alike (a replica becomes the primary at failover,
-// with its own settings). It returns nil when they are, an error naming each
-// offending node and setting when not, ErrConfigUnavailable when a server
-// will not say, and a store_unavailable *Error when a node does not answer.
+// appendonly yes and appendfsync always. On a cluster it asks every node
+// CLUSTER NODES lists, primaries and replicas alike (a replica becomes the
+// primary at failover, with its own settings), except nodes marked failed.
+// It returns nil when they are, an error naming each offending node and
+// setting when not, ErrConfigUnavailable when a server will not say, and a
+// store_unavailable *Error when a node does not answer.
 func CheckDurability(ctx context.Context, rdb redis.UniversalClient) error {
 	cluster, ok := rdb.(*redis.ClusterClient)
 	if !ok {
 		return checkNodeDurability(ctx, rdb, "redis")
 	}
-	var mu sync.Mutex
+	// CLUSTER NODES rather than the client's slot map: CLUSTER SLOTS leaves
+	// out a replica that has not replicated anything yet.
+	text, err := cluster.ClusterNodes(ctx).Result()
+	if err != nil {
+		return storeErr(err)
+	}
 	var bad []string
-	var down, noConfig error
-	err := cluster.ForEachShard(ctx, func(ctx context.Context, node *redis.Client) error {
-		err := checkNodeDurability(ctx, node, "redis node "+node.Options().Addr)
-		mu.Lock()
-		defer mu.Unlock()
+	var noConfig error
+	for _, addr := range clusterNodeAddrs(text) {
+		node := nodeClient(cluster.Options(), addr)
+		err := checkNodeDurability(ctx, node, "redis node "+addr)
+		_ = node.Close()
 		switch {
 		case err == nil:
 		case ErrorCode(err) != "":
-			down = err
+			return err
 		case errors.Is(err, ErrConfigUnavailable):
 			noConfig = err
 		default:
 			bad = append(bad, err.Error())
 		}
-		return nil
-	})
-	switch {
-	case err != nil:
-		return storeErr(err)
-	case down != nil:
-		return down
-	case len(bad) > 0:
+	}
+	if len(bad) > 0 {
 		sort.Strings(bad)
 		return errors.New(strings.Join(bad, "; "))
 	}
 	return noConfig
+}
+
+// clusterNodeAddrs returns the host:port of every node in a CLUSTER NODES
+// reply that is not marked failed or without an address.
+func clusterNodeAddrs(text string) []string {
+	var out []string
+	for _, line := range strings.Split(strings.TrimSpace(text), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 3 || strings.Contains(f[2], "fail") || strings.Contains(f[2], "noaddr") {
+			continue
+		}
+		addr, _, _ := strings.Cut(f[1], "@") // host:port@bus-port[,hostname]
+		out = append(out, addr)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// nodeClient is a client of one cluster node with the cluster client's
+// credentials, TLS and timeouts: a one-connection probe, closed by its user.
+func nodeClient(o *redis.ClusterOptions, addr string) *redis.Client {
+	return redis.NewClient(&redis.Options{Addr: addr, Username: o.Username, Password: o.Password, TLSConfig: o.TLSConfig,
+		DialTimeout: o.DialTimeout, ReadTimeout: o.ReadTimeout, WriteTimeout: o.WriteTimeout,
+		PoolSize: 1, MaxRetries: -1, ContextTimeoutEnabled: true})
 }
 
 // checkNodeDurability is CheckDurability for one server; name says which in

@@ -104,3 +104,64 @@ start_durable_redis() {
   REDIS_SERVER_PID=$!
   wait_redis "$port" || { echo "redis-server did not start: $(tail -n 5 "$dir/redis.log")" >&2; return 1; }
 }
+
+# free_cluster_port [TAKEN...] prints a port of 127.0.0.1 that nothing
+# listens on and whose cluster bus port (port + 10000) is free too, not
+# within 10000 of a TAKEN port (another node's, or its bus); never 6379 or
+# 16379.
+free_cluster_port() {
+  local p t clash
+  for _ in $(seq 200); do
+    p=$((20000 + RANDOM % 35000))
+    [ "$p" = 6379 ] || [ "$p" = 16379 ] || [ "$((p + 10000))" = 16379 ] && continue
+    clash=""
+    for t in "$@"; do
+      [ "$p" = "$t" ] || [ "$p" = "$((t + 10000))" ] || [ "$((p + 10000))" = "$t" ] && clash=1
+    done
+    [ -n "$clash" ] && continue
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && ! (exec 3<>"/dev/tcp/127.0.0.1/$((p + 10000))") 2>/dev/null; then
+      echo "$p"
+      return
+    fi
+  done
+  echo "no free port pair found" >&2
+  return 1
+}
+
+# start_redis_cluster DIR [NODE_TIMEOUT_MS] starts a Redis Cluster of three
+# primaries and three replicas on free ports of 127.0.0.1, each node with the
+# deployment's settings (deploy/redis.conf: appendonly yes, appendfsync
+# always) and its data and log in DIR/node-PORT, creates it with redis-cli
+# --cluster create --cluster-replicas 1, and waits until every node reports
+# cluster_state:ok. It sets REDIS_CLUSTER_ADDRS (comma-separated, for
+# REDIS_ADDR), REDIS_CLUSTER_PORTS and REDIS_CLUSTER_PIDS (arrays).
+start_redis_cluster() {
+  local dir=$1 timeout=${2:-1000} root port addrs=() i
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  REDIS_CLUSTER_PORTS=() REDIS_CLUSTER_PIDS=()
+  for i in 1 2 3 4 5 6; do
+    port=$(free_cluster_port "${REDIS_CLUSTER_PORTS[@]}")
+    mkdir -p "$dir/node-$port"
+    grep -v '^dir ' "$root/deploy/redis.conf" | redis-server - --port "$port" --bind 127.0.0.1 \
+      --protected-mode yes --dir "$dir/node-$port" --logfile "$dir/node-$port/redis.log" \
+      --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout "$timeout" \
+      --cluster-require-full-coverage no &
+    REDIS_CLUSTER_PIDS+=($!)
+    REDIS_CLUSTER_PORTS+=("$port")
+    addrs+=("127.0.0.1:$port")
+    wait_redis "$port" || { echo "redis-server did not start: $(tail -n 5 "$dir/node-$port/redis.log")" >&2; return 1; }
+  done
+  redis-cli --cluster create "${addrs[@]}" --cluster-replicas 1 --cluster-yes >"$dir/create.log" 2>&1 ||
+    { cat "$dir/create.log" >&2; return 1; }
+  local deadline=$((SECONDS + 30))
+  for port in "${REDIS_CLUSTER_PORTS[@]}"; do
+    until redis-cli -p "$port" cluster info 2>/dev/null | grep -q '^cluster_state:ok'; do
+      if [ "$SECONDS" -ge "$deadline" ]; then
+        echo "the cluster is not ok after 30s: $(redis-cli -p "$port" cluster info | head -n 3 | tr '\r\n' '  ')" >&2
+        return 1
+      fi
+      sleep 0.1
+    done
+  done
+  REDIS_CLUSTER_ADDRS=$(IFS=,; echo "${addrs[*]}")
+}

@@ -265,7 +265,12 @@ func mustBuild(t *testing.T, pkg string) string {
 // answers 200.
 func startServer(t *testing.T, bin string, srv *redistest.Server, env ...string) *process {
 	t.Helper()
-	p := startProcess(t, bin, srv, env...)
+	return waitServing(t, startProcess(t, bin, srv, env...))
+}
+
+// waitServing waits until the process answers 200 on /readyz.
+func waitServing(t *testing.T, p *process) *process {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for {
@@ -289,9 +294,16 @@ func startServer(t *testing.T, bin string, srv *redistest.Server, env ...string)
 // startProcess starts bin on a free port against srv, killed when the test ends.
 func startProcess(t *testing.T, bin string, srv *redistest.Server, env ...string) *process {
 	t.Helper()
+	return startProcessOn(t, bin, srv.Addr, env...)
+}
+
+// startProcessOn starts bin on a free port with REDIS_ADDR=redisAddr, killed
+// when the test ends.
+func startProcessOn(t *testing.T, bin, redisAddr string, env ...string) *process {
+	t.Helper()
 	port := redistest.FreePort(t)
 	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port), "REDIS_ADDR="+srv.Addr,
+	cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port), "REDIS_ADDR="+redisAddr,
 		"ADMIN_TOKEN="+servertest.AdminToken, "LOG_LEVEL=warn")
 	cmd.Env = append(cmd.Env, env...)
 	p := &process{base: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd, done: make(chan struct{}), logs: &servertest.Logs{}}
