@@ -312,30 +312,20 @@ func (s *Store) RecoverTransfers(ctx context.Context, activityID string) (int, e
 	if err != nil || n == 1 {
 		return 0, err
 	}
-	if err := s.syncBuckets(ctx, activityID, n); err != nil {
+	// One read-only pipeline finds what there is to do; an activity with
+	// nothing to recover (the usual case, for the expiry job) costs no write.
+	bs, err := s.readBuckets(ctx, activityID, n, nil)
+	if err != nil {
 		return 0, err
 	}
-	cmds := make([]*redis.MapStringStringCmd, n)
-	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for k := range n {
-			cmds[k] = p.HGetAll(ctx, outboxKey(activityID, k))
+	if behind(bs) {
+		if err := s.syncBuckets(ctx, activityID, n); err != nil {
+			return 0, err
 		}
-		return nil
-	})
-	if err != nil {
-		return 0, storeErr(err)
 	}
 	done := 0
-	for k, c := range cmds {
-		flat := make([]any, 0, 2*len(c.Val()))
-		for id, rec := range c.Val() {
-			flat = append(flat, id, rec)
-		}
-		entries, err := parseOutbox(k, flat)
-		if err != nil {
-			return done, err
-		}
-		for _, e := range entries {
+	for _, b := range bs {
+		for _, e := range b.outbox {
 			if err := s.complete(ctx, activityID, e); err != nil {
 				return done, err
 			}
