@@ -35,7 +35,7 @@ import (
 //     outbox entry at any time, so a crash at any step loses and doubles
 //     nothing (RecoverTransfers).
 //   - Readers sum the buckets, reading them in rounds until two rounds agree
-//     (see readBuckets).
+//     (see snapshot).
 
 // Scripts of stock buckets; each contract is at the top of its .lua file.
 // Writes go through the auto-pipeline, like every other write.
@@ -59,6 +59,12 @@ var (
 	//go:embed lua/transfer_give.lua
 	transferGiveLua    string
 	transferGiveScript = redis.NewScript(transferGiveLua)
+)
+
+// Replies of bucket_create.lua.
+const (
+	bucketCreateExists  = 0
+	bucketCreateWritten = 1
 )
 
 // Replies of bucket_sync.lua.
@@ -156,8 +162,12 @@ func (s *Store) createBuckets(ctx context.Context, id string, in NewActivity, n 
 		if err != nil {
 			return storeErr(err)
 		}
-		if v != 1 {
-			return fmt.Errorf("bucket_create: bucket %d of %s: unexpected reply %d", k, id, v)
+		switch v {
+		case bucketCreateWritten:
+		case bucketCreateExists:
+			return fmt.Errorf("bucket %d of activity %s already exists", k, id)
+		default:
+			return fmt.Errorf("bucket_create: unexpected reply %d", v)
 		}
 	}
 	return nil
