@@ -751,3 +751,98 @@ func TestShardedProjector(t *testing.T) {
 		}
 	}
 }
+
+// TestShardedClusterFailover SIGKILLs the primary of the hot bucket on a
+// cluster of its own while purchases and transfers run; its replica takes
+// over. Every acknowledged win survives (writes wait for a replica), and
+// after recovery no unit is lost or doubled and the rest sells exactly.
+func TestShardedClusterFailover(t *testing.T) {
+	if current != "cluster" {
+		t.Skip("a cluster test; it runs in the cluster pass, on a cluster of its own")
+	}
+	ctx := context.Background()
+	c := redistest.StartCluster(t)
+	store := c.Store(t)
+	a := redistest.MustActivity(t, store, 600, redistest.Shards(6))
+
+	var mu sync.Mutex
+	won := map[string]string{}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var moved atomic.Int64
+	for w := range 8 {
+		wg.Add(1)
+		go func() { // buyers, most of them in bucket 1
+			defer wg.Done()
+			for _, u := range usersInBucket(fmt.Sprintf("failover-%d-", w), 1, 6, 200) {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+				r, err := store.Purchase(cctx, a.ID, u)
+				cancel()
+				if err == nil && r.Outcome == redislib.OutcomeWon {
+					mu.Lock()
+					won[u] = r.OrderID
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for w := range 4 {
+		wg.Add(1)
+		go func() { // transfers between every pair of buckets
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+				n, _ := store.MoveUnits(cctx, a.ID, (w+i)%6, (w+2*i+1)%6, 3)
+				cancel()
+				moved.Add(n)
+			}
+		}()
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for moved.Load() < 30 || len(snapshot(&mu, won)) < 30 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no progress: moved %d, won %d", moved.Load(), len(snapshot(&mu, won)))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	hot := redislib.BucketStockKey(a.ID, 1)
+	killed := c.KillPrimaryOf(t, hot)
+	promoted, took := c.WaitPromoted(t, hot, killed)
+	close(stop)
+	wg.Wait()
+	killed.Restart(t)
+	c.WaitHealthy(t)
+	t.Logf("killed %s (bucket 1) after %d units moved; %s took over in %s", killed.Addr, moved.Load(), promoted.Addr, took)
+
+	if _, err := store.RecoverTransfers(ctx, a.ID); err != nil {
+		t.Fatalf("recover: %v", err)
+	}
+	st := mustBucketsAddUp(t, store, a.ID)
+	acked := snapshot(&mu, won)
+	if st.Stock != 600 || st.Buyers != st.Pending+st.Paid || int64(len(acked)) > st.Buyers {
+		t.Fatalf("stats after the failover: %+v with %d acknowledged wins", st, len(acked))
+	}
+	for u, o := range acked {
+		if held, err := store.OrderOf(ctx, a.ID, u); err != nil || held != o {
+			t.Fatalf("acknowledged win of %s (%s) lost: %q, %v", u, o, held, err)
+		}
+	}
+	rest := usersInBucket("after-failover-", 4, 6, int(st.Remaining)+50)
+	res := racePurchases(t, store, a.ID, rest, 1, 16)
+	if int64(res.wins) != st.Remaining {
+		t.Fatalf("%d won after the failover, want %d", res.wins, st.Remaining)
+	}
+	if final := mustBucketsAddUp(t, store, a.ID); final.Remaining != 0 || final.Buyers != 600 {
+		t.Fatalf("final stats: %+v", final)
+	}
+}

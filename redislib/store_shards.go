@@ -35,7 +35,7 @@ import (
 //     outbox entry at any time, so a crash at any step loses and doubles
 //     nothing (RecoverTransfers).
 //   - Readers sum the buckets, reading them in rounds until two rounds agree
-//     (see readBuckets).
+//     (see snapshot).
 
 // Scripts of stock buckets; each contract is at the top of its .lua file.
 // Writes go through the auto-pipeline, like every other write.
@@ -59,6 +59,12 @@ var (
 	//go:embed lua/transfer_give.lua
 	transferGiveLua    string
 	transferGiveScript = redis.NewScript(transferGiveLua)
+)
+
+// Replies of bucket_create.lua.
+const (
+	bucketCreateExists  = 0
+	bucketCreateWritten = 1
 )
 
 // Replies of bucket_sync.lua.
@@ -156,8 +162,12 @@ func (s *Store) createBuckets(ctx context.Context, id string, in NewActivity, n 
 		if err != nil {
 			return storeErr(err)
 		}
-		if v != 1 {
-			return fmt.Errorf("bucket_create: bucket %d of %s: unexpected reply %d", k, id, v)
+		switch v {
+		case bucketCreateWritten:
+		case bucketCreateExists:
+			return fmt.Errorf("bucket %d of activity %s already exists", k, id)
+		default:
+			return fmt.Errorf("bucket_create: unexpected reply %d", v)
 		}
 	}
 	return nil
@@ -312,30 +322,20 @@ func (s *Store) RecoverTransfers(ctx context.Context, activityID string) (int, e
 	if err != nil || n == 1 {
 		return 0, err
 	}
-	if err := s.syncBuckets(ctx, activityID, n); err != nil {
+	// One read-only pipeline finds what there is to do; an activity with
+	// nothing to recover (the usual case, for the expiry job) costs no write.
+	bs, err := s.readBuckets(ctx, activityID, n, nil)
+	if err != nil {
 		return 0, err
 	}
-	cmds := make([]*redis.MapStringStringCmd, n)
-	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for k := range n {
-			cmds[k] = p.HGetAll(ctx, outboxKey(activityID, k))
+	if behind(bs) {
+		if err := s.syncBuckets(ctx, activityID, n); err != nil {
+			return 0, err
 		}
-		return nil
-	})
-	if err != nil {
-		return 0, storeErr(err)
 	}
 	done := 0
-	for k, c := range cmds {
-		flat := make([]any, 0, 2*len(c.Val()))
-		for id, rec := range c.Val() {
-			flat = append(flat, id, rec)
-		}
-		entries, err := parseOutbox(k, flat)
-		if err != nil {
-			return done, err
-		}
-		for _, e := range entries {
+	for _, b := range bs {
+		for _, e := range b.outbox {
 			if err := s.complete(ctx, activityID, e); err != nil {
 				return done, err
 			}
