@@ -549,61 +549,9 @@ func TestShardedCrash(t *testing.T) {
 	store := srv.Store(t)
 	a := redistest.MustActivity(t, store, 600, redistest.Shards(6))
 
-	var mu sync.Mutex
-	won := map[string]string{}
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	var moved atomic.Int64
-	for w := range 8 {
-		wg.Add(1)
-		go func() { // buyers, most of them in bucket 1
-			defer wg.Done()
-			users := usersInBucket(fmt.Sprintf("crash-%d-", w), 1, 6, 200)
-			for _, u := range users {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				c, cancel := context.WithTimeout(ctx, time.Second)
-				r, err := store.Purchase(c, a.ID, u)
-				cancel()
-				if err == nil && r.Outcome == redislib.OutcomeWon {
-					mu.Lock()
-					won[u] = r.OrderID
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	for w := range 4 {
-		wg.Add(1)
-		go func() { // transfers between every pair of buckets
-			defer wg.Done()
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				c, cancel := context.WithTimeout(ctx, time.Second)
-				n, _ := store.MoveUnits(c, a.ID, (w+i)%6, (w+2*i+1)%6, 3)
-				cancel()
-				moved.Add(n)
-			}
-		}()
-	}
-	// Kill Redis once transfers and wins are under way.
-	deadline := time.Now().Add(20 * time.Second)
-	for moved.Load() < 30 || len(snapshot(&mu, won)) < 30 {
-		if time.Now().After(deadline) {
-			t.Fatalf("no progress: moved %d, won %d", moved.Load(), len(snapshot(&mu, won)))
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	load := startBucketLoad(t, store, a.ID, "crash", time.Second, 20*time.Second)
 	srv.Kill()
-	close(stop)
-	wg.Wait()
+	load.halt()
 	srv.Restart()
 
 	if _, err := store.RecoverTransfers(ctx, a.ID); err != nil {
@@ -613,7 +561,7 @@ func TestShardedCrash(t *testing.T) {
 	if st.Stock != 600 || st.Buyers != st.Pending+st.Paid {
 		t.Fatalf("stats after the crash: %+v", st)
 	}
-	acked := snapshot(&mu, won)
+	acked := load.acked()
 	if int64(len(acked)) > st.Buyers {
 		t.Fatalf("%d acknowledged wins, %d buyers", len(acked), st.Buyers)
 	}
@@ -622,7 +570,7 @@ func TestShardedCrash(t *testing.T) {
 			t.Fatalf("acknowledged win of %s (%s) lost: %q, %v", u, o, held, err)
 		}
 	}
-	t.Logf("killed after %d units moved and %d wins; %d buyers after restart", moved.Load(), len(acked), st.Buyers)
+	t.Logf("killed after %d units moved and %d wins; %d buyers after restart", load.moved.Load(), len(acked), st.Buyers)
 	// The rest sells exactly.
 	rest := usersInBucket("after-crash-", 4, 6, int(st.Remaining)+50)
 	res := racePurchases(t, store, a.ID, rest, 1, 16)
@@ -634,6 +582,81 @@ func TestShardedCrash(t *testing.T) {
 		t.Fatalf("final stats: %+v", final)
 	}
 }
+
+// bucketLoad runs buyers (most of them in bucket 1) and transfers between
+// every pair of buckets of a six-bucket activity until stopped, recording
+// every acknowledged win.
+type bucketLoad struct {
+	mu    sync.Mutex
+	won   map[string]string // user -> order, for every win answered
+	moved atomic.Int64
+	stop  chan struct{}
+	wg    sync.WaitGroup
+}
+
+// startBucketLoad starts the load, each call bounded by callTimeout, and
+// returns once at least 30 units have moved and 30 users won (failing the
+// test past progressWithin).
+func startBucketLoad(t *testing.T, store *redislib.Store, activityID, prefix string, callTimeout, progressWithin time.Duration) *bucketLoad {
+	t.Helper()
+	ctx := context.Background()
+	l := &bucketLoad{won: map[string]string{}, stop: make(chan struct{})}
+	for w := range 8 {
+		l.wg.Add(1)
+		go func() { // buyers, most of them in bucket 1
+			defer l.wg.Done()
+			for _, u := range usersInBucket(fmt.Sprintf("%s-%d-", prefix, w), 1, 6, 200) {
+				select {
+				case <-l.stop:
+					return
+				default:
+				}
+				c, cancel := context.WithTimeout(ctx, callTimeout)
+				r, err := store.Purchase(c, activityID, u)
+				cancel()
+				if err == nil && r.Outcome == redislib.OutcomeWon {
+					l.mu.Lock()
+					l.won[u] = r.OrderID
+					l.mu.Unlock()
+				}
+			}
+		}()
+	}
+	for w := range 4 {
+		l.wg.Add(1)
+		go func() { // transfers between every pair of buckets
+			defer l.wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-l.stop:
+					return
+				default:
+				}
+				c, cancel := context.WithTimeout(ctx, callTimeout)
+				n, _ := store.MoveUnits(c, activityID, (w+i)%6, (w+2*i+1)%6, 3)
+				cancel()
+				l.moved.Add(n)
+			}
+		}()
+	}
+	deadline := time.Now().Add(progressWithin)
+	for l.moved.Load() < 30 || len(l.acked()) < 30 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no progress: moved %d, won %d", l.moved.Load(), len(l.acked()))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return l
+}
+
+// halt stops the load and waits for it.
+func (l *bucketLoad) halt() {
+	close(l.stop)
+	l.wg.Wait()
+}
+
+// acked returns a copy of the wins answered so far.
+func (l *bucketLoad) acked() map[string]string { return snapshot(&l.mu, l.won) }
 
 func snapshot(mu *sync.Mutex, m map[string]string) map[string]string {
 	mu.Lock()
@@ -765,70 +788,20 @@ func TestShardedClusterFailover(t *testing.T) {
 	store := c.Store(t)
 	a := redistest.MustActivity(t, store, 600, redistest.Shards(6))
 
-	var mu sync.Mutex
-	won := map[string]string{}
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	var moved atomic.Int64
-	for w := range 8 {
-		wg.Add(1)
-		go func() { // buyers, most of them in bucket 1
-			defer wg.Done()
-			for _, u := range usersInBucket(fmt.Sprintf("failover-%d-", w), 1, 6, 200) {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-				r, err := store.Purchase(cctx, a.ID, u)
-				cancel()
-				if err == nil && r.Outcome == redislib.OutcomeWon {
-					mu.Lock()
-					won[u] = r.OrderID
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	for w := range 4 {
-		wg.Add(1)
-		go func() { // transfers between every pair of buckets
-			defer wg.Done()
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-				n, _ := store.MoveUnits(cctx, a.ID, (w+i)%6, (w+2*i+1)%6, 3)
-				cancel()
-				moved.Add(n)
-			}
-		}()
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for moved.Load() < 30 || len(snapshot(&mu, won)) < 30 {
-		if time.Now().After(deadline) {
-			t.Fatalf("no progress: moved %d, won %d", moved.Load(), len(snapshot(&mu, won)))
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	load := startBucketLoad(t, store, a.ID, "failover", 2*time.Second, 30*time.Second)
 	hot := redislib.BucketStockKey(a.ID, 1)
 	killed := c.KillPrimaryOf(t, hot)
 	promoted, took := c.WaitPromoted(t, hot, killed)
-	close(stop)
-	wg.Wait()
+	load.halt()
 	killed.Restart(t)
 	c.WaitHealthy(t)
-	t.Logf("killed %s (bucket 1) after %d units moved; %s took over in %s", killed.Addr, moved.Load(), promoted.Addr, took)
+	t.Logf("killed %s (bucket 1) after %d units moved; %s took over in %s", killed.Addr, load.moved.Load(), promoted.Addr, took)
 
 	if _, err := store.RecoverTransfers(ctx, a.ID); err != nil {
 		t.Fatalf("recover: %v", err)
 	}
 	st := mustBucketsAddUp(t, store, a.ID)
-	acked := snapshot(&mu, won)
+	acked := load.acked()
 	if st.Stock != 600 || st.Buyers != st.Pending+st.Paid || int64(len(acked)) > st.Buyers {
 		t.Fatalf("stats after the failover: %+v with %d acknowledged wins", st, len(acked))
 	}
