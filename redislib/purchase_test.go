@@ -2,7 +2,9 @@ package redislib_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -226,5 +228,44 @@ func mustPollActivityStatus(t *testing.T, store *redislib.Store, id, want string
 			t.Fatalf("activity %s status = %q, %v; want %s within 5s", id, a.Status, err, want)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestPurchaseLimitCountsEveryAnswerButAWin: the user's rate limit in an
+// activity, taken by the purchase script, counts every answer but a win
+// (a user wins once; the attempts after it answer already_won and count).
+func TestPurchaseLimitCountsEveryAnswerButAWin(t *testing.T) {
+	ctx := context.Background()
+	store := start(t).Store(t)
+	limit := redislib.Rate{PerSecond: 0.001, Burst: 2} // only the burst passes within the test
+	running := redistest.MustActivity(t, store, 5)
+	scheduled := redistest.MustActivity(t, store, 5, redistest.Window(time.Hour, 2*time.Hour))
+	tests := []struct {
+		name     string
+		activity string
+		want     []redislib.Outcome // "" for rate limited
+	}{
+		{name: "winner", activity: running.ID, want: []redislib.Outcome{
+			redislib.OutcomeWon, redislib.OutcomeAlreadyWon, redislib.OutcomeAlreadyWon, "", ""}},
+		{name: "not started", activity: scheduled.ID, want: []redislib.Outcome{
+			redislib.OutcomeNotStarted, redislib.OutcomeNotStarted, "", ""}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			user := "limited-" + strings.ReplaceAll(tt.name, " ", "-")
+			for i, want := range tt.want {
+				got, err := store.PurchaseLimited(ctx, tt.activity, user, limit)
+				var limited *redislib.RateLimitedError
+				switch {
+				case want == "" && !errors.As(err, &limited):
+					t.Fatalf("attempt %d: %+v, %v; want rate limited", i+1, got, err)
+				case want != "" && (err != nil || got.Outcome != want):
+					t.Fatalf("attempt %d: %+v, %v; want %s", i+1, got, err, want)
+				}
+			}
+		})
+	}
+	if a, err := store.Activity(ctx, running.ID); err != nil || a.Remaining != 4 {
+		t.Fatalf("running activity %+v, %v; want one unit sold", a, err)
 	}
 }

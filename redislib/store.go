@@ -284,8 +284,10 @@ func (s *Store) Purchase(ctx context.Context, activityID, userID string) (Purcha
 //
 // limit is the user's rate limit in this activity, shared by every process
 // through Redis and taken in the purchase script's own round trip: past it,
-// the error is a *RateLimitedError. Attempts answered from a sold-out lease
-// cost less than the limit would, and are not counted.
+// the error is a *RateLimitedError. A win is not counted (a user wins once;
+// every later attempt answers already_won and is), and attempts answered
+// from a sold-out lease cost less than the limit would and are not counted
+// either.
 func (s *Store) PurchaseLimited(ctx context.Context, activityID, userID string, limit Rate) (PurchaseResult, error) {
 	if s.soldOut != nil {
 		if res, ok := s.soldOut.answer(activityID, userID); ok {

@@ -51,8 +51,8 @@ type request struct {
 // cancelled. Only an answered "won" or "already_won" means the user holds a unit.
 //
 // limit is each user's rate limit per activity, taken inside the purchase
-// script's round trip: past it the answer is 429 rate_limited. Attempts on a
-// sold-out activity answered from memory are not counted (see
+// script's round trip: past it the answer is 429 rate_limited. A win and
+// attempts on a sold-out activity answered from memory are not counted (see
 // redislib.Store.PurchaseLimited).
 func Handler(store *redislib.Store, limit redislib.Rate) fiber.Handler {
 	return func(c *fiber.Ctx) error {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -374,9 +376,10 @@ func TestStorefrontInBrowser(t *testing.T) {
 		t.Fatalf("bob holds %q (%v) in a sold-out sale", held, err)
 	}
 
-	// Carol has the sale with stock open in two tabs and clicks in both:
-	// the second attempt reaches Redis over her rate limit, and that tab
-	// says to slow down.
+	// Carol has the sale with stock open in two tabs, wins in the first and
+	// tries again on her phone (already_won: counted, where the win was not);
+	// her click in the second tab reaches Redis over her rate limit, and that
+	// tab says to slow down.
 	busy, err := s.store.CreateActivity(ctx, redislib.NewActivity{ProductID: prod.ID, Stock: 5, Price: 12900,
 		StartsAt: redisNow.Add(-time.Minute), EndsAt: redisNow.Add(time.Hour), PaymentWindow: 900})
 	if err != nil {
@@ -395,6 +398,15 @@ func TestStorefrontInBrowser(t *testing.T) {
 		t.Fatalf("carol's first attempt: %s %q, want won", kind, text)
 	}
 	carol.wait(t, "the buy button disabled after the win", `(b => b.disabled && b.textContent === 'One per customer')(document.getElementById('buy'))`)
+	phone, err := http.Post(s.base+"/activities/"+busy.ID+"/purchase", "application/json", strings.NewReader(`{"user_id":"carol"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(phone.Body)
+	phone.Body.Close()
+	if phone.StatusCode != 200 || !strings.Contains(string(body), `"already_won"`) {
+		t.Fatalf("carol's attempt on her phone: %d %s, want already_won", phone.StatusCode, body)
+	}
 	kind, text = carol2.buy(t)
 	if kind != "rate_limited" || !regexp.MustCompile(`^Slow down: too many attempts\. Try again in \d+ s\.$`).MatchString(text) {
 		t.Fatalf("carol's second attempt: %s %q, want the slow-down message", kind, text)

@@ -45,47 +45,57 @@ local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local now = math.floor(now_us / 1000)
 
 -- The rate limit comes next, as a gate before the attempt's work (an
--- unknown activity writes nothing at all). Its bucket is not durable (see
--- rate_limit.lua): the write is kept out of the AOF and the replicas, and
--- costs no fsync.
+-- unknown activity writes nothing at all). Every answer but a win takes one
+-- request from the user's bucket; a win does not, since a user wins once and
+-- every later attempt answers already_won and is counted. A refused attempt
+-- takes nothing. The bucket is not durable (see rate_limit.lua): its write is
+-- kept out of the AOF and the replicas, and costs no fsync.
 local interval = tonumber(ARGV[3])
+local next_tat
 if interval > 0 then
   local burst = tonumber(ARGV[4])
   local tat = tonumber(redis.call('GET', KEYS[8])) or now_us
   if tat < now_us then
     tat = now_us
   end
-  local next_tat = tat + interval
+  next_tat = tat + interval
   local allow_at = next_tat - burst * interval
   if now_us < allow_at then
     return {7, allow_at - now_us}
   end
-  redis.set_repl(redis.REPL_NONE)
-  redis.call('SET', KEYS[8], string.format('%.0f', next_tat), 'PX', math.ceil((next_tat - now_us) / 1000))
-  redis.set_repl(redis.REPL_ALL)
+end
+
+-- lose takes the attempt from the user's bucket and returns reply.
+local function lose(reply)
+  if next_tat then
+    redis.set_repl(redis.REPL_NONE)
+    redis.call('SET', KEYS[8], string.format('%.0f', next_tat), 'PX', math.ceil((next_tat - now_us) / 1000))
+    redis.set_repl(redis.REPL_ALL)
+  end
+  return reply
 end
 
 local held = redis.call('HGET', KEYS[3], ARGV[1])
 if held then
-  return {2, held, tonumber(redis.call('ZSCORE', KEYS[5], held))}
+  return lose({2, held, tonumber(redis.call('ZSCORE', KEYS[5], held))})
 end
 if a[6] ~= '0' then
-  return {6}
+  return lose({6})
 end
 if now < tonumber(a[4]) then
-  return {4}
+  return lose({4})
 end
 if now >= tonumber(a[5]) then
-  return {5}
+  return lose({5})
 end
 if tonumber(redis.call('GET', KEYS[2])) <= 0 then
-  return {3}
+  return lose({3})
 end
 -- A process may be answering sold_out from memory until hold_until: a unit
 -- that came back meanwhile is sold only after it, so no process can have told
 -- a later winner anything but already_won.
 if now < (tonumber(a[8]) or 0) then
-  return {3}
+  return lose({3})
 end
 
 redis.call('DECR', KEYS[2])
