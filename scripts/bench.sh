@@ -15,7 +15,10 @@
 # (logs, JSON summaries, pgbench logs, Redis INFO commandstats and SLOWLOG),
 # PROFILE=1 also keeps a 5 s CPU profile of the server per loadtest scenario.
 # The server is started with no configuration but its port, Redis address and
-# admin token: what it measures is the shipped defaults.
+# admin token: what it measures is the shipped defaults. To measure a change
+# from them: SERVER_ENV ("NAME=value ...") adds to the server's environment,
+# REDIS_CONFIG ("name value ...") is applied with CONFIG SET; both are printed
+# above the table.
 set -euo pipefail
 
 STOCK=${STOCK:-1000}
@@ -106,12 +109,17 @@ REDIS_PORT=$(free_port)
 start_durable_redis "$TMP/redis" "$REDIS_PORT" || die "no Redis"
 PIDS+=("$REDIS_SERVER_PID")
 REDIS_PID=$REDIS_SERVER_PID
+if [[ -n "${REDIS_CONFIG:-}" ]]; then
+  # shellcheck disable=SC2086 # name value pairs
+  redis-cli -p "$REDIS_PORT" config set $REDIS_CONFIG >/dev/null || die "REDIS_CONFIG: CONFIG SET $REDIS_CONFIG failed"
+fi
 
 APP_PORT=$(free_port)
 PPROF=()
 if [[ "${PROFILE:-}" == 1 ]]; then PPROF_ADDR=127.0.0.1:$(free_port); PPROF=(PPROF_ADDR="$PPROF_ADDR"); KEEP=1; fi
 export ADMIN_TOKEN="bench-$RANDOM$RANDOM"
-env PORT="$APP_PORT" REDIS_ADDR="127.0.0.1:$REDIS_PORT" "${PPROF[@]}" "$TMP/all" >"$TMP/all.log" 2>&1 &
+# shellcheck disable=SC2086 # NAME=value pairs
+env ${SERVER_ENV:-} PORT="$APP_PORT" REDIS_ADDR="127.0.0.1:$REDIS_PORT" "${PPROF[@]}" "$TMP/all" >"$TMP/all.log" 2>&1 &
 SERVER_PID=$!
 PIDS+=($SERVER_PID)
 wait_http_ok "http://127.0.0.1:$APP_PORT/readyz" 30 || die "the server did not get ready: $(tail -n 5 "$TMP/all.log")"
@@ -143,8 +151,14 @@ evalsha_line() {
   sed -n 's/^cmdstat_evalsha:calls=\([0-9]*\),usec=[0-9]*,usec_per_call=\([0-9.]*\).*/\1 \2/p' "$TMP/redis-$1.commandstats" \
     | awk -v s="$1" '{printf "%s: %d EVALSHA, %.2f us each", s, $1, $2}'
 }
+# aof_stat name: a field of Redis's INFO persistence.
+aof_stat() { redis-cli -p "$REDIS_PORT" info persistence | tr -d '\r' | sed -n "s/^$1://p"; }
 loadtest original --stock "$STOCK" --users "$ORIG_USERS"
+AOF_SIZE=$(aof_stat aof_current_size) AOF_REWRITES=$(aof_stat aof_rewrites)
 loadtest writes-only --users "$WRITES_USERS"
+# Across a rewrite the AOF shrinks to the dataset: bytes per win only without one.
+AOF_BYTES=
+if [[ $(aof_stat aof_rewrites) == "$AOF_REWRITES" ]]; then AOF_BYTES=$(( ($(aof_stat aof_current_size) - AOF_SIZE) / WRITES_USERS )); fi
 
 # ---- driver 2: wrk ----
 api() { # method path [body]
@@ -191,8 +205,10 @@ run_wrk original "$URL/activities/$ACT/purchase" random $((100 * STOCK)) "$SERVE
 check_wrk original "$ACT" "$STOCK"
 ACT=$(new_activity 10000000)
 REDIS_TICKS=$(cpu_ticks "$REDIS_PID")
+AOF_REWRITES=$(aof_stat aof_rewrites)
 run_wrk writes-only "$URL/activities/$ACT/purchase" unique 0 "$SERVER_PID"
 REDIS_TICKS=$(( $(cpu_ticks "$REDIS_PID") - REDIS_TICKS ))
+AOF_REWRITES=$(( $(aof_stat aof_rewrites) - AOF_REWRITES ))
 check_wrk writes-only "$ACT" 10000000
 
 # ---- the machine's ceilings ----
@@ -308,6 +324,9 @@ wrk_row() {
 {
   echo
   echo "seckill benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)), $(redis-server --version | cut -d' ' -f3), $("$PG_BIN/postgres" --version)"
+  if [[ -n "${SERVER_ENV:-}${REDIS_CONFIG:-}" ]]; then
+    echo "NOT AS SHIPPED: server environment + '${SERVER_ENV:-}', Redis CONFIG SET '${REDIS_CONFIG:-}'"
+  fi
   echo "loadtest: stock $STOCK, $ORIG_USERS users x 2 requests (original); $WRITES_USERS users x 1 request, stock = requests (writes-only); $CONNS connections"
   echo "wrk: ${WRK_SECONDS}s, $CONNS connections; original: stock $STOCK, users drawn from $((100 * STOCK)); writes-only: a new user every request"
   echo "pgbench: the same users and requests as loadtest, at $PG_CLIENTS clients"
@@ -330,6 +349,7 @@ wrk_row() {
   jq -r '"\(.cpu_us_per_request * 10 | floor / 10) us"' "$TMP/wrk-ceiling.json"
   jq -r --argjson ticks "$REDIS_TICKS" --argjson hz "$(getconf CLK_TCK)" \
     '"CPU per request on the win path (wrk writes-only): server \(.cpu_us_per_request * 10 | floor / 10) us, Redis \($ticks / $hz * 1e6 / .requests | floor) us"' "$TMP/wrk-writes-only.json"
+  echo "AOF: ${AOF_BYTES:-?} bytes per win (loadtest writes-only); $AOF_REWRITES rewrites during wrk writes-only (auto-aof-rewrite)"
   echo "Redis's own write rate (redis-benchmark SET, appendfsync always, $CONNS clients): ${REDIS_SET} req/s one per round trip, ${REDIS_SET_P16} req/s 16 pipelined"
   echo "disk: fdatasync of one 8 kB write takes ${FSYNC_US:-?} us (pg_test_fsync)"
   echo "Redis time in the purchase script (INFO commandstats): $(evalsha_line original); $(evalsha_line writes-only)"
