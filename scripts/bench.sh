@@ -10,7 +10,7 @@
 # starts lives in a temporary directory and is stopped and removed on exit.
 #
 # Settings (environment): STOCK (1000), CONNS (64), WRITES_USERS (20000),
-# PG_CLIENTS ("8 16 64"), WRK_SECONDS (15), VERIFY_LOSERS (all), PG_BIN
+# PG_CLIENTS ("4 8 16 32 64"), WRK_SECONDS (15), VERIFY_LOSERS (all), PG_BIN
 # (newest /usr/lib/postgresql/*/bin), KEEP=1 keeps the temporary directory
 # (logs, JSON summaries, pgbench logs, Redis INFO commandstats and SLOWLOG),
 # PROFILE=1 also keeps a 5 s CPU profile of the server per loadtest scenario.
@@ -24,7 +24,7 @@ set -euo pipefail
 STOCK=${STOCK:-1000}
 CONNS=${CONNS:-64}
 WRITES_USERS=${WRITES_USERS:-20000}
-PG_CLIENTS=${PG_CLIENTS:-8 16 64}
+PG_CLIENTS=${PG_CLIENTS:-4 8 16 32 64}
 WRK_SECONDS=${WRK_SECONDS:-15}
 VERIFY_LOSERS=${VERIFY_LOSERS:-all}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
