@@ -99,26 +99,29 @@ if now < (tonumber(a[8]) or 0) then
 end
 
 redis.call('DECR', KEYS[2])
+-- Numbers go to Redis as strings made once here: Redis would format every
+-- numeric argument itself (a printf per argument, several per win).
 local window = tonumber(a[7])
-local status, expires_at, paid_at = 'pending', now + window * 1000, 0
+local at = tostring(now)
+local status, expires_at, paid_at = 'pending', tostring(now + window * 1000), '0'
 if window == 0 then
-  status, expires_at, paid_at = 'paid', 0, now
+  status, expires_at, paid_at = 'paid', '0', at
 end
 redis.call('HSET', KEYS[4], 'id', ARGV[2], 'activity_id', a[1], 'product_id', a[2], 'user_id', ARGV[1],
-  'price', a[3], 'status', status, 'created_at', now, 'expires_at', expires_at, 'paid_at', paid_at, 'closed_at', 0)
+  'price', a[3], 'status', status, 'created_at', at, 'expires_at', expires_at, 'paid_at', paid_at, 'closed_at', '0')
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
-redis.call('ZADD', KEYS[5], now, ARGV[2])
+redis.call('ZADD', KEYS[5], at, ARGV[2])
 if ARGV[5] == '1' then
-  redis.call('ZADD', KEYS[9], now, ARGV[2])
+  redis.call('ZADD', KEYS[9], at, ARGV[2])
 end
 redis.call('XADD', KEYS[7], '*', 'type', 'won', 'order_id', ARGV[2], 'activity_id', a[1], 'user_id', ARGV[1],
-  'status', 'pending', 'price', a[3], 'at', now)
+  'status', 'pending', 'price', a[3], 'at', at)
 if window == 0 then
-  redis.call('HINCRBY', KEYS[1], 'paid', 1)
+  redis.call('HINCRBY', KEYS[1], 'paid', '1')
   redis.call('XADD', KEYS[7], '*', 'type', 'paid', 'order_id', ARGV[2], 'activity_id', a[1], 'user_id', ARGV[1],
-    'status', 'paid', 'price', a[3], 'at', now)
+    'status', 'paid', 'price', a[3], 'at', at)
 else
-  redis.call('HINCRBY', KEYS[1], 'pending', 1)
+  redis.call('HINCRBY', KEYS[1], 'pending', '1')
   redis.call('ZADD', KEYS[6], expires_at, ARGV[2])
 end
 return {1, ARGV[2], now}
