@@ -154,11 +154,11 @@ evalsha_line() {
 # aof_stat name: a field of Redis's INFO persistence.
 aof_stat() { redis-cli -p "$REDIS_PORT" info persistence | tr -d '\r' | sed -n "s/^$1://p"; }
 loadtest original --stock "$STOCK" --users "$ORIG_USERS"
-AOF_SIZE=$(aof_stat aof_current_size) AOF_REWRITES=$(aof_stat aof_rewrites)
+aof_size=$(aof_stat aof_current_size) aof_rewrites=$(aof_stat aof_rewrites)
 loadtest writes-only --users "$WRITES_USERS"
 # Across a rewrite the AOF shrinks to the dataset: bytes per win only without one.
 AOF_BYTES=
-if [[ $(aof_stat aof_rewrites) == "$AOF_REWRITES" ]]; then AOF_BYTES=$(( ($(aof_stat aof_current_size) - AOF_SIZE) / WRITES_USERS )); fi
+if [[ $(aof_stat aof_rewrites) == "$aof_rewrites" ]]; then AOF_BYTES=$(( ($(aof_stat aof_current_size) - aof_size) / WRITES_USERS )); fi
 
 # ---- driver 2: wrk ----
 api() { # method path [body]
