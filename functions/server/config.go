@@ -20,7 +20,7 @@ type Config struct {
 	ShutdownTimeout      time.Duration `envconfig:"SHUTDOWN_TIMEOUT" default:"10s" desc:"on SIGTERM, how long in-flight requests may take to finish"`
 	BodyLimit            int           `envconfig:"BODY_LIMIT" default:"16384" desc:"largest request body in bytes; larger is 413 body_too_large"`
 	LogLevel             string        `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
-	LogSample            int           `envconfig:"LOG_SAMPLE" default:"100" desc:"log one in N of the routine requests (losing purchase attempts) answered fast and without error; 1 logs every request"`
+	LogSample            int           `envconfig:"LOG_SAMPLE" default:"100" desc:"log one in N of the routine requests (answered purchase attempts, won or lost) answered fast and without error; 1 logs every request"`
 
 	SoldOutBuyers int `envconfig:"SOLD_OUT_BUYERS" default:"200000" desc:"most buyers kept in memory to answer attempts on sold-out activities without Redis (about 100 bytes each); an activity with more is answered by Redis; 0: off"`
 

@@ -204,16 +204,17 @@ func TestLogLevel(t *testing.T) {
 	})
 }
 
-// TestRoutineRequestsAreSampled: of the losing purchase attempts, one in
-// LogSample is logged (marked sampled); every win and every error is logged.
+// TestRoutineRequestsAreSampled: of the answered purchase attempts, won or
+// lost, one in LogSample is logged (marked sampled); every error is logged.
 func TestRoutineRequestsAreSampled(t *testing.T) {
 	var logs servertest.Logs
 	a := mustApp(t, func(d *server.Deps, srv *redistest.Server) {
 		withLog(&logs, "info")(d, srv)
 		d.Config.LogSample = 10
 	}, purchase.Function)
-	act := servertest.MustActivity(t, a.store, 1)
+	act := servertest.MustActivity(t, a.store, 10)
 	path := "/activities/" + act.ID + "/purchase"
+	// 10 wins, then 30 sold_out: the 10th, 20th, 30th and 40th are logged.
 	for i := range 40 {
 		a.do(t, servertest.Request{Method: "POST", Path: path, Body: fmt.Sprintf(`{"user_id":"u%d"}`, i)})
 	}
@@ -223,23 +224,24 @@ func TestRoutineRequestsAreSampled(t *testing.T) {
 		if l["msg"] != "request" {
 			continue
 		}
-		switch {
-		case l["outcome"] == "won":
-			won++
+		if l["status"] == float64(400) {
 			if l["sampled"] != nil {
-				t.Errorf("a win was sampled: %v", l)
+				t.Errorf("an error was sampled: %v", l)
 			}
-		case l["status"] == float64(400):
 			bad++
-		default:
+			continue
+		}
+		if l["sampled"] != float64(10) {
+			t.Errorf("a purchase line without sampled=10: %v", l)
+		}
+		if l["outcome"] == "won" {
+			won++
+		} else {
 			lost++
-			if l["sampled"] != float64(10) {
-				t.Errorf("a routine line without sampled=10: %v", l)
-			}
 		}
 	}
 	if won != 1 || lost != 3 || bad != 1 {
-		t.Fatalf("logged %d wins, %d losing attempts, %d errors; want 1, 3 of 39, 1", won, lost, bad)
+		t.Fatalf("logged %d wins of 10, %d losing attempts of 30, %d errors of 1; want 1, 3, 1", won, lost, bad)
 	}
 }
 
