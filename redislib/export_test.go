@@ -50,9 +50,7 @@ func NewScriptCall(script *redis.Script, keys []string, args ...any) ScriptCall 
 var (
 	ActivitiesIndexKey     = activitiesIndexKey
 	EventsKey              = func(id string) string { return eventsKey(id, 0) }
-	PendingKey             = func(id string) string { return pendingKey(id, 0) }
 	BucketEventsKey        = eventsKey
-	BucketPendingKey       = pendingKey
 	OutboxKey              = outboxKey
 	InboxKey               = inboxKey
 	ProductActivitiesKey   = productActivitiesKey

@@ -115,7 +115,7 @@ func (s *Store) ExpireOrders(ctx context.Context, opts JobOptions) (ExpireResult
 		due := make([]*redis.StringSliceCmd, len(buckets))
 		_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i, b := range buckets {
-				due[i] = p.ZRangeByScore(ctx, pendingKey(b.id, b.k), &redis.ZRangeBy{Min: "-inf", Max: nowMs, Count: int64(opts.Batch)})
+				due[i] = p.ZRangeByScore(ctx, BucketPendingKey(b.id, b.k), &redis.ZRangeBy{Min: "-inf", Max: nowMs, Count: int64(opts.Batch)})
 			}
 			return nil
 		})
@@ -137,7 +137,7 @@ func (s *Store) ExpireOrders(ctx context.Context, opts JobOptions) (ExpireResult
 				if !progress || len(orders) < opts.Batch {
 					break
 				}
-				orders, err = s.rdb.ZRangeByScore(ctx, pendingKey(b.id, b.k), &redis.ZRangeBy{Min: "-inf", Max: nowMs, Count: int64(opts.Batch)}).Result()
+				orders, err = s.rdb.ZRangeByScore(ctx, BucketPendingKey(b.id, b.k), &redis.ZRangeBy{Min: "-inf", Max: nowMs, Count: int64(opts.Batch)}).Result()
 				if err != nil {
 					return false, storeErr(err)
 				}
@@ -218,7 +218,7 @@ func (s *Store) bucketsOf(ctx context.Context, ids []string) ([]bucketRef, error
 // overdue by Redis time yet), so the caller does not loop on them.
 func (s *Store) expireBatch(ctx context.Context, b bucketRef, orderIDs []string) (expired int, progress bool, err error) {
 	keys := make([]string, 0, 4+len(orderIDs))
-	keys = append(keys, BucketMetaKey(b.id, b.k), BucketStockKey(b.id, b.k), pendingKey(b.id, b.k), eventsKey(b.id, b.k))
+	keys = append(keys, BucketMetaKey(b.id, b.k), BucketStockKey(b.id, b.k), BucketPendingKey(b.id, b.k), eventsKey(b.id, b.k))
 	args := make([]any, len(orderIDs))
 	for i, id := range orderIDs {
 		keys = append(keys, bucketOrderKey(b.id, b.k, id))

@@ -95,9 +95,13 @@ func BucketOrdersKey(activityID string, k int) string { return bucketTag(activit
 // OrdersIndexKey is BucketOrdersKey of bucket 0.
 func OrdersIndexKey(activityID string) string { return BucketOrdersKey(activityID, 0) }
 
-// pendingKey is a ZSET of bucket k's pending order IDs scored by the time
-// (ms) their payment window closes.
-func pendingKey(activityID string, k int) string { return bucketTag(activityID, k) + "pending" }
+// BucketPendingKey is a ZSET of bucket k's pending order IDs scored by the
+// time (ms) their payment window closes. It is the one record of the pending
+// orders: their number is its ZCARD.
+func BucketPendingKey(activityID string, k int) string { return bucketTag(activityID, k) + "pending" }
+
+// PendingKey is BucketPendingKey of bucket 0.
+func PendingKey(activityID string) string { return BucketPendingKey(activityID, 0) }
 
 // eventsKey is a STREAM of bucket k's order events (won, paid, cancelled,
 // expired), appended by the same script that makes the change.

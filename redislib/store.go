@@ -327,7 +327,7 @@ func (s *Store) PurchaseLimited(ctx context.Context, activityID, userID string, 
 func (s *Store) purchaseIn(ctx context.Context, activityID string, k int, userID, orderID string, limit Rate) (res PurchaseResult, soldOut bool, err error) {
 	keys := []string{
 		BucketMetaKey(activityID, k), BucketStockKey(activityID, k), BucketBuyersKey(activityID, k),
-		bucketOrderKey(activityID, k, orderID), BucketOrdersKey(activityID, k), pendingKey(activityID, k),
+		bucketOrderKey(activityID, k, orderID), BucketOrdersKey(activityID, k), BucketPendingKey(activityID, k),
 		eventsKey(activityID, k), purchaseLimitKey(activityID, k, userID),
 	}
 	history := "0"

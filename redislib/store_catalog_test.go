@@ -70,7 +70,11 @@ func mustState(t *testing.T, srv backend, id string) activityState {
 			st.remaining += num(strings.Split(rec, ":")[1])
 		}
 		st.remaining += num(remaining)
-		st.pending += num(bm["pending"])
+		pending, err := rdb.ZCard(ctx, redislib.BucketPendingKey(id, k)).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.pending += pending
 		st.paid += num(bm["paid"])
 		st.orders += orders
 		for u, o := range buyers {

@@ -29,7 +29,7 @@ func (s *Store) Order(ctx context.Context, orderID string) (Order, error) {
 // of the order's bucket k.
 func orderScriptKeys(activityID string, k int, orderID string) []string {
 	return []string{BucketMetaKey(activityID, k), BucketStockKey(activityID, k), bucketOrderKey(activityID, k, orderID),
-		pendingKey(activityID, k), eventsKey(activityID, k)}
+		BucketPendingKey(activityID, k), eventsKey(activityID, k)}
 }
 
 // PayOrder pays userID's pending order. A payment after the window has closed
@@ -185,7 +185,7 @@ func (s *Store) ActivityStats(ctx context.Context, activityID string) (ActivityS
 	if n > 1 {
 		return s.bucketedStats(ctx, activityID, n)
 	}
-	keys := []string{ActivityKey(activityID), StockKey(activityID), BuyersKey(activityID), pendingKey(activityID, 0)}
+	keys := []string{ActivityKey(activityID), StockKey(activityID), BuyersKey(activityID), BucketPendingKey(activityID, 0)}
 	r, err := orderStatsScript.Run(ctx, s.rdb, keys).Int64Slice()
 	if err != nil {
 		return ActivityStats{}, storeErr(err)

@@ -351,6 +351,7 @@ type bucketState struct {
 	remaining int64
 	outbox    []transferEntry
 	buyers    int64
+	pending   int64
 	overdue   int64
 	now       int64
 	received  []bool // for the transfer IDs asked about, in order
@@ -378,7 +379,7 @@ func (s *Store) readBuckets(ctx context.Context, activityID string, n int, asks 
 		}
 		calls[k] = scriptCall{script: bucketReadScript, args: args, keys: []string{
 			BucketMetaKey(activityID, k), BucketStockKey(activityID, k), outboxKey(activityID, k),
-			BucketBuyersKey(activityID, k), pendingKey(activityID, k), inboxKey(activityID, k)}}
+			BucketBuyersKey(activityID, k), BucketPendingKey(activityID, k), inboxKey(activityID, k)}}
 	}
 	cmds, err := runPipelined(ctx, s.rdb, calls)
 	if err != nil {
@@ -387,7 +388,7 @@ func (s *Store) readBuckets(ctx context.Context, activityID string, n int, asks 
 	out := make([]bucketState, n)
 	for k, c := range cmds {
 		reply, err := c.Slice()
-		if err != nil || len(reply) != 7 {
+		if err != nil || len(reply) != 8 {
 			return nil, fmt.Errorf("bucket_read: unexpected reply %v, %v", reply, err)
 		}
 		meta, ok1 := flatHash(reply[0])
@@ -396,10 +397,11 @@ func (s *Store) readBuckets(ctx context.Context, activityID string, n int, asks 
 		overdue, ok4 := replyInt(reply, 4)
 		now, ok5 := replyInt(reply, 5)
 		recv, ok6 := reply[6].([]any)
-		if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 {
+		pending, ok7 := replyInt(reply, 7)
+		if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 || !ok7 {
 			return nil, fmt.Errorf("bucket_read: unexpected reply %v", reply)
 		}
-		b := bucketState{meta: meta, remaining: remaining, buyers: buyers, overdue: overdue, now: now}
+		b := bucketState{meta: meta, remaining: remaining, buyers: buyers, pending: pending, overdue: overdue, now: now}
 		if b.outbox, err = parseOutbox(k, reply[2]); err != nil {
 			return nil, err
 		}
@@ -613,7 +615,7 @@ func sumBuckets(first, second []bucketState, asks [][]string) bucketsSnapshot {
 	}
 	for _, b := range first {
 		sum.remaining += b.remaining
-		sum.pending += b.int("pending")
+		sum.pending += b.pending
 		sum.paid += b.int("paid")
 		sum.cancelled += b.int("cancelled")
 		sum.expired += b.int("expired")

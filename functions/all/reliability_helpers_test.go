@@ -90,16 +90,19 @@ func holdings(t *testing.T, rdb redis.UniversalClient, activityID string) map[st
 // orders == stock. It returns user -> order.
 func checkHoldings(rdb redis.UniversalClient, activityID string) (map[string]string, error) {
 	ctx := context.Background()
-	// One atomic read of the activity, its stock, buyers and orders index.
+	// One atomic read of the activity, its stock, buyers, orders and pending
+	// orders.
 	var metaCmd *redis.MapStringStringCmd
 	var stockCmd *redis.StringCmd
 	var buyersCmd *redis.MapStringStringCmd
 	var ordersCmd *redis.StringSliceCmd
+	var pendingCmd *redis.IntCmd
 	if _, err := rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		metaCmd = p.HGetAll(ctx, redislib.ActivityKey(activityID))
 		stockCmd = p.Get(ctx, redislib.StockKey(activityID))
 		buyersCmd = p.HGetAll(ctx, redislib.BuyersKey(activityID))
 		ordersCmd = p.ZRange(ctx, redislib.OrdersIndexKey(activityID), 0, -1)
+		pendingCmd = p.ZCard(ctx, redislib.PendingKey(activityID))
 		return nil
 	}); err != nil {
 		return nil, err
@@ -110,12 +113,13 @@ func checkHoldings(rdb redis.UniversalClient, activityID string) (map[string]str
 	if err != nil {
 		return nil, err
 	}
-	if remaining < 0 || remaining+n("pending")+n("paid") != n("stock") {
-		return nil, fmt.Errorf("activity %s: remaining %d + pending %d + paid %d != stock %d", activityID, remaining, n("pending"), n("paid"), n("stock"))
+	pending := pendingCmd.Val()
+	if remaining < 0 || remaining+pending+n("paid") != n("stock") {
+		return nil, fmt.Errorf("activity %s: remaining %d + pending %d + paid %d != stock %d", activityID, remaining, pending, n("paid"), n("stock"))
 	}
 	buyers, orders := buyersCmd.Val(), ordersCmd.Val()
-	if len(orders) != len(buyers) || int64(len(orders)) != n("pending")+n("paid")+n("cancelled")+n("expired") {
-		return nil, fmt.Errorf("activity %s: %d orders, %d buyers, counters %v", activityID, len(orders), len(buyers), meta)
+	if len(orders) != len(buyers) || int64(len(orders)) != pending+n("paid")+n("cancelled")+n("expired") {
+		return nil, fmt.Errorf("activity %s: %d orders, %d buyers, %d pending, counters %v", activityID, len(orders), len(buyers), pending, meta)
 	}
 	live := int64(0)
 	owner := map[string]string{}

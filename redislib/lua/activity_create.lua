@@ -23,7 +23,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('HSET', KEYS[1], 'id', ARGV[1], 'product_id', ARGV[2], 'stock', ARGV[3], 'initial_stock', ARGV[3], 'price', ARGV[4],
   'starts_at', ARGV[5], 'ends_at', ARGV[6], 'payment_window', ARGV[7],
   'created_at', now, 'updated_at', now, 'cancelled_at', 0,
-  'pending', 0, 'paid', 0, 'cancelled', 0, 'expired', 0)
+  'paid', 0, 'cancelled', 0, 'expired', 0)
 if ARGV[8] ~= '1' then
   redis.call('HSET', KEYS[1], 'shards', ARGV[8], 'rev', 0, 'moved_in', 0, 'moved_out', 0)
 end

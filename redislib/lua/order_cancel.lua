@@ -3,7 +3,7 @@
 -- instead, exactly as order_expire.lua would, so its unit also goes back to
 -- stock exactly once, under the right name.
 --
--- KEYS[1] -> the order's activity (HASH; counters pending, cancelled, expired)
+-- KEYS[1] -> the order's activity (HASH; counters cancelled, expired)
 -- KEYS[2] -> the activity's remaining stock (STRING)
 -- KEYS[3] -> the order (HASH)
 -- KEYS[4] -> the activity's pending orders (ZSET, score = expires_at ms)
@@ -49,7 +49,6 @@ if expires_at > 0 and now >= expires_at then
 end
 redis.call('HSET', KEYS[3], 'status', final, 'closed_at', now)
 redis.call('INCR', KEYS[2])
-redis.call('HINCRBY', KEYS[1], 'pending', -1)
 redis.call('HINCRBY', KEYS[1], counter, 1)
 redis.call('ZREM', KEYS[4], ARGV[1])
 redis.call('XADD', KEYS[5], '*', 'type', final, 'order_id', ARGV[1], 'activity_id', o[4], 'user_id', o[2],

@@ -4,7 +4,7 @@
 -- expired, so an order paid or cancelled since it was selected is left alone
 -- and no unit is returned twice.
 --
--- KEYS[1]   -> the activity (HASH; counters pending, expired)
+-- KEYS[1]   -> the activity (HASH; counter expired)
 -- KEYS[2]   -> the activity's remaining stock (STRING)
 -- KEYS[3]   -> the activity's pending orders (ZSET, score = expires_at ms)
 -- KEYS[4]   -> the activity's events (STREAM)
@@ -39,7 +39,6 @@ for i = 1, #ARGV do
 end
 if expired > 0 then
   redis.call('INCRBY', KEYS[2], expired)
-  redis.call('HINCRBY', KEYS[1], 'pending', -expired)
   redis.call('HINCRBY', KEYS[1], 'expired', expired)
 end
 return {expired, dropped}

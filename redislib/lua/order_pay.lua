@@ -2,7 +2,7 @@
 -- >= expires_at) is expired here instead, exactly as order_expire.lua would:
 -- a late payment is refused even when the expiry job has not run yet.
 --
--- KEYS[1] -> the order's activity (HASH; counters pending, paid, expired)
+-- KEYS[1] -> the order's activity (HASH; counters paid, expired)
 -- KEYS[2] -> the activity's remaining stock (STRING)
 -- KEYS[3] -> the order (HASH)
 -- KEYS[4] -> the activity's pending orders (ZSET, score = expires_at ms)
@@ -43,7 +43,6 @@ local expires_at = tonumber(o[3])
 if expires_at > 0 and now >= expires_at then
   redis.call('HSET', KEYS[3], 'status', 'expired', 'closed_at', now)
   redis.call('INCR', KEYS[2])
-  redis.call('HINCRBY', KEYS[1], 'pending', -1)
   redis.call('HINCRBY', KEYS[1], 'expired', 1)
   redis.call('ZREM', KEYS[4], ARGV[1])
   redis.call('XADD', KEYS[5], '*', 'type', 'expired', 'order_id', ARGV[1], 'activity_id', o[4], 'user_id', o[2],
@@ -52,7 +51,6 @@ if expires_at > 0 and now >= expires_at then
 end
 
 redis.call('HSET', KEYS[3], 'status', 'paid', 'paid_at', now)
-redis.call('HINCRBY', KEYS[1], 'pending', -1)
 redis.call('HINCRBY', KEYS[1], 'paid', 1)
 redis.call('ZREM', KEYS[4], ARGV[1])
 redis.call('XADD', KEYS[5], '*', 'type', 'paid', 'order_id', ARGV[1], 'activity_id', o[4], 'user_id', o[2],

@@ -1,4 +1,5 @@
 -- Reads an activity's stock and order counters in one atomic step. Read-only.
+-- The pending orders are counted from their ZSET, the one record of them.
 --
 -- KEYS[1] -> the activity (HASH)
 -- KEYS[2] -> the activity's remaining stock (STRING)
@@ -9,7 +10,7 @@
 -- {1, stock, initial_stock, remaining, pending, paid, cancelled, expired,
 --  buyers, overdue} where overdue counts pending orders whose window has
 -- closed by Redis TIME (expires_at <= now) but are not expired yet.
-local a = redis.call('HMGET', KEYS[1], 'stock', 'initial_stock', 'pending', 'paid', 'cancelled', 'expired')
+local a = redis.call('HMGET', KEYS[1], 'stock', 'initial_stock', 'paid', 'cancelled', 'expired')
 if not a[1] then
   return {0}
 end
@@ -18,5 +19,5 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local function int(v)
   return tonumber(v) or 0
 end
-return {1, int(a[1]), int(a[2]), int(redis.call('GET', KEYS[2])), int(a[3]), int(a[4]), int(a[5]), int(a[6]),
-  redis.call('HLEN', KEYS[3]), redis.call('ZCOUNT', KEYS[4], '-inf', now)}
+return {1, int(a[1]), int(a[2]), int(redis.call('GET', KEYS[2])), redis.call('ZCARD', KEYS[4]), int(a[3]), int(a[4]),
+  int(a[5]), redis.call('HLEN', KEYS[3]), redis.call('ZCOUNT', KEYS[4], '-inf', now)}

@@ -121,7 +121,6 @@ if window == 0 then
   redis.call('XADD', KEYS[7], '*', 'type', 'paid', 'order_id', ARGV[2], 'activity_id', a[1], 'user_id', ARGV[1],
     'status', 'paid', 'price', a[3], 'at', at)
 else
-  redis.call('HINCRBY', KEYS[1], 'pending', '1')
   redis.call('ZADD', KEYS[6], expires_at, ARGV[2])
 end
 return {1, ARGV[2], now}
