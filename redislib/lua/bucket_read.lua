@@ -1,6 +1,7 @@
 -- Reads one stock bucket in one atomic step: its meta, remaining units,
 -- transfers out not known to be complete, buyers, pending and overdue
--- pending orders and the Redis time, and whether given transfers reached its inbox. Read-only.
+-- pending orders and the Redis time, and whether given transfers reached its
+-- inbox. Read-only.
 -- Readers of an activity split into buckets call it on every bucket, in
 -- rounds (see store_shards.go).
 --
