@@ -70,8 +70,8 @@ func Handler(store *redislib.Store, limit redislib.Rate) fiber.Handler {
 		telemetry.SetOutcome(c, string(res.Outcome))
 		// A win is recorded durably by the purchase script (the order and a
 		// "won" event) and counted in the metrics; its log line is sampled
-		// like every other answered attempt, which keeps the log from
-		// costing the win path a sixth of its CPU.
+		// like every other answered attempt, which keeps the log's cost off
+		// the win path (scripts/README.md).
 		telemetry.SetRoutine(c)
 		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
 		return c.Send(appendResult(make([]byte, 0, 128), res))
