@@ -70,10 +70,11 @@ const (
 // purchase's "won") for the request log line, the outcome metric and the span.
 func SetOutcome(c *fiber.Ctx, outcome string) { c.Locals(outcomeKey, outcome) }
 
-// SetRoutine marks a request as one of many alike whose answer changed
-// nothing, such as a losing purchase attempt: when it succeeds quickly, its
-// log line is sampled (see RequestLogger). It is still counted in the
-// metrics and traced like every other request.
+// SetRoutine marks a request as one of many alike on a hot path, such as an
+// answered purchase attempt, whose log line adds nothing the metrics and
+// the store do not keep (a win is its order and its event in Redis): when
+// it succeeds quickly, its log line is sampled (see RequestLogger). It is
+// still counted in the metrics and traced like every other request.
 func SetRoutine(c *fiber.Ctx) { c.Locals(routineKey, true) }
 
 func isRoutine(c *fiber.Ctx) bool {
