@@ -3,11 +3,12 @@
 # durable Redis with deploy/redis.conf + the all-in-one server with its
 # default configuration) driven by two load generators, the project's own
 # (scripts/loadtest) and wrk (scripts/bench/wrk_purchase.lua), against the
-# relational baseline (a private PostgreSQL cluster driven by pgbench at 8,
-# 16 and 64 clients), in both scenarios; then the machine's ceilings (a bare
-# HTTP handler answering from memory, Redis's own fsync-bound write rate) and
-# the cold start of one function binary. Prints one table. Everything it
-# starts lives in a temporary directory and is stopped and removed on exit.
+# relational baseline (a private PostgreSQL cluster driven by pgbench at 4,
+# 8, 16, 32 and 64 clients), in both scenarios; Redis's recovery from a
+# SIGKILL; then the machine's ceilings (a bare HTTP handler answering from
+# memory, Redis's own fsync-bound write rate) and the cold start of one
+# function binary. Prints one table. Everything it starts lives in a
+# temporary directory and is stopped and removed on exit.
 #
 # Settings (environment): STOCK (1000), CONNS (64), WRITES_USERS (20000),
 # PG_CLIENTS ("4 8 16 32 64"), WRK_SECONDS (15), VERIFY_LOSERS (all), PG_BIN
@@ -109,10 +110,14 @@ REDIS_PORT=$(free_port)
 start_durable_redis "$TMP/redis" "$REDIS_PORT" || die "no Redis"
 PIDS+=("$REDIS_SERVER_PID")
 REDIS_PID=$REDIS_SERVER_PID
-if [[ -n "${REDIS_CONFIG:-}" ]]; then
-  # shellcheck disable=SC2086 # name value pairs
-  redis-cli -p "$REDIS_PORT" config set $REDIS_CONFIG >/dev/null || die "REDIS_CONFIG: CONFIG SET $REDIS_CONFIG failed"
-fi
+# apply_redis_config: REDIS_CONFIG, which lasts until Redis restarts.
+apply_redis_config() {
+  if [[ -n "${REDIS_CONFIG:-}" ]]; then
+    # shellcheck disable=SC2086 # name value pairs
+    redis-cli -p "$REDIS_PORT" config set $REDIS_CONFIG >/dev/null || die "REDIS_CONFIG: CONFIG SET $REDIS_CONFIG failed"
+  fi
+}
+apply_redis_config
 
 APP_PORT=$(free_port)
 PPROF=()
@@ -210,6 +215,47 @@ run_wrk writes-only "$URL/activities/$ACT/purchase" unique 0 "$SERVER_PID"
 REDIS_TICKS=$(( $(cpu_ticks "$REDIS_PID") - REDIS_TICKS ))
 AOF_REWRITES=$(( $(aof_stat aof_rewrites) - AOF_REWRITES ))
 check_wrk writes-only "$ACT" 10000000
+
+# ---- recovery: Redis killed, then restarted on its AOF ----
+# How long a sale is down when Redis crashes: Redis is SIGKILLed and
+# restarted on the log wrk writes-only left (AOF increments, unless a rewrite
+# ran), then again once BGREWRITEAOF (what an operator runs after a sale) has
+# compacted the same data into a base. Every acknowledged win must be back.
+# restart_redis: SIGKILL, restart; LOAD_S is the seconds the AOF took to
+# load (from Redis's log).
+restart_redis() {
+  kill -KILL "$REDIS_PID"
+  wait "$REDIS_PID" 2>/dev/null || true
+  start_durable_redis "$TMP/redis" "$REDIS_PORT" || die "Redis did not restart"
+  REDIS_PID=$REDIS_SERVER_PID
+  PIDS+=("$REDIS_PID")
+  apply_redis_config
+  LOAD_S=$(sed -n 's/.*DB loaded from append only file: \([0-9.]*\) seconds.*/\1/p' "$TMP/redis/redis.log" | tail -n 1)
+}
+# check_sold when: every win acknowledged before the restart is back.
+check_sold() {
+  local sold
+  wait_http_ok "$URL/readyz" 30 || die "the server did not get ready after Redis restarted"
+  sold=$(api GET "/activities/$ACT" | jq .sold)
+  [[ "$sold" == "$SOLD" ]] || die "recovery: $SOLD sold before $1, $sold after"
+}
+# aof_mb: the size of the files the AOF manifest names (old ones may linger).
+aof_mb() {
+  (cd "$TMP/redis/appendonlydir" && awk '{print $2}' appendonly.aof.manifest | xargs du -cm | tail -n 1 | cut -f1)
+}
+SOLD=$(api GET "/activities/$ACT" | jq .sold)
+AOF_MB=$(aof_mb)
+log "recovery: SIGKILL Redis and restart it on its AOF ($AOF_MB MB)"
+restart_redis
+INCR_LOAD_S=$LOAD_S
+check_sold "the SIGKILL"
+redis-cli -p "$REDIS_PORT" bgrewriteaof >/dev/null 2>&1 || true # an error: a rewrite already runs
+until [[ $(aof_stat aof_rewrite_in_progress) == 0 && $(aof_stat aof_rewrite_scheduled) == 0 ]]; do sleep 0.2; done
+[[ $(aof_stat aof_last_bgrewrite_status) == ok ]] || die "recovery: BGREWRITEAOF failed"
+BASE_MB=$(aof_mb)
+log "recovery: the same after BGREWRITEAOF ($BASE_MB MB)"
+restart_redis
+check_sold "the rewrite and the SIGKILL"
 
 # ---- the machine's ceilings ----
 CEIL_PORT=$(free_port)
@@ -350,6 +396,7 @@ wrk_row() {
   jq -r --argjson ticks "$REDIS_TICKS" --argjson hz "$(getconf CLK_TCK)" \
     '"CPU per request on the win path (wrk writes-only): server \(.cpu_us_per_request * 10 | floor / 10) us, Redis \($ticks / $hz * 1e6 / .requests | floor) us"' "$TMP/wrk-writes-only.json"
   echo "AOF: ${AOF_BYTES:-?} bytes per win (loadtest writes-only); $AOF_REWRITES rewrites during wrk writes-only (auto-aof-rewrite)"
+  echo "recovery (Redis SIGKILLed after wrk writes-only, restarted): ${AOF_MB} MB of AOF loaded in ${INCR_LOAD_S:-?} s; compacted by BGREWRITEAOF to ${BASE_MB} MB, loaded in ${LOAD_S:-?} s; all $SOLD wins back both times"
   echo "Redis's own write rate (redis-benchmark SET, appendfsync always, $CONNS clients): ${REDIS_SET} req/s one per round trip, ${REDIS_SET_P16} req/s 16 pipelined"
   echo "disk: fdatasync of one 8 kB write takes ${FSYNC_US:-?} us (pg_test_fsync)"
   echo "Redis time in the purchase script (INFO commandstats): $(evalsha_line original); $(evalsha_line writes-only)"

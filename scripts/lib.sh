@@ -67,12 +67,16 @@ wait_http_ok() {
   done
 }
 
-# wait_redis polls redis-cli PING on port $1 until PONG, for at most 15 s.
+# wait_redis polls redis-cli PING on port $1 until PONG. A Redis that answers
+# LOADING is reading its AOF, which takes as long as the log is large (about
+# 15 s per GB of increments on 2 cores; deploy/redis.conf): that is waited
+# for as long as it lasts. Anything else for 15 s in a row is an error.
 wait_redis() {
-  local deadline=$((SECONDS + 15))
-  until [ "$(redis-cli -p "$1" ping 2>/dev/null)" = "PONG" ]; do
+  local deadline=$((SECONDS + 15)) reply
+  until reply=$(redis-cli -p "$1" ping 2>&1) && [ "$reply" = "PONG" ]; do
+    case $reply in LOADING*) deadline=$((SECONDS + 15)) ;; esac
     if [ "$SECONDS" -ge "$deadline" ]; then
-      echo "redis-server on port $1 did not answer within 15s" >&2
+      echo "redis-server on port $1 did not answer within 15s: $reply" >&2
       return 1
     fi
     sleep 0.1
