@@ -222,34 +222,32 @@ check_wrk writes-only "$ACT" 10000000
 # ran), then again once BGREWRITEAOF (what an operator runs after a sale) has
 # compacted the same data into a base. Every acknowledged win must be back.
 
-# restart_redis: SIGKILL, restart; LOAD_S is the seconds the AOF took to
-# load (from Redis's log).
+# restart_redis: SIGKILL, restart, then every win sold before is back.
 restart_redis() {
+  local now
   kill -KILL "$REDIS_PID"
   wait "$REDIS_PID" 2>/dev/null || true
   start_durable_redis "$TMP/redis" "$REDIS_PORT" || die "Redis did not restart"
   REDIS_PID=$REDIS_SERVER_PID
   PIDS+=("$REDIS_PID")
   apply_redis_config
-  LOAD_S=$(sed -n 's/.*DB loaded from append only file: \([0-9.]*\) seconds.*/\1/p' "$TMP/redis/redis.log" | tail -n 1)
-}
-# check_sold when: every win acknowledged before the restart is back.
-check_sold() {
-  local sold
   wait_http_ok "$URL/readyz" 30 || die "the server did not get ready after Redis restarted"
-  sold=$(api GET "/activities/$ACT" | jq .sold)
-  [[ "$sold" == "$SOLD" ]] || die "recovery: $SOLD sold before $1, $sold after"
+  now=$(sold)
+  [[ "$now" == "$SOLD" ]] || die "recovery: $SOLD sold before the restart, $now after"
 }
+# sold: the wrk writes-only activity's sold count.
+sold() { api GET "/activities/$ACT" | jq .sold; }
+# load_s: the seconds the last start of Redis took to load its AOF (its log).
+load_s() { sed -n 's/.*DB loaded from append only file: \([0-9.]*\) seconds.*/\1/p' "$TMP/redis/redis.log" | tail -n 1; }
 # aof_mb: the size of the files the AOF manifest names (old ones may linger).
 aof_mb() {
   (cd "$TMP/redis/appendonlydir" && awk '{print $2}' appendonly.aof.manifest | xargs du -cm | tail -n 1 | cut -f1)
 }
-SOLD=$(api GET "/activities/$ACT" | jq .sold)
+SOLD=$(sold)
 AOF_MB=$(aof_mb)
 log "recovery: SIGKILL Redis and restart it on its AOF ($AOF_MB MB)"
 restart_redis
-INCR_LOAD_S=$LOAD_S
-check_sold "the SIGKILL"
+INCR_LOAD_S=$(load_s)
 # BGREWRITEAOF fails when Redis already rewrites (it may start one on load): then that one is waited for.
 redis-cli -p "$REDIS_PORT" bgrewriteaof >/dev/null 2>&1 || true
 until [[ $(aof_stat aof_rewrite_in_progress) == 0 && $(aof_stat aof_rewrite_scheduled) == 0 ]]; do sleep 0.2; done
@@ -257,7 +255,7 @@ until [[ $(aof_stat aof_rewrite_in_progress) == 0 && $(aof_stat aof_rewrite_sche
 BASE_MB=$(aof_mb)
 log "recovery: the same after BGREWRITEAOF ($BASE_MB MB)"
 restart_redis
-check_sold "the rewrite and the SIGKILL"
+BASE_LOAD_S=$(load_s)
 
 # ---- the machine's ceilings ----
 CEIL_PORT=$(free_port)
@@ -398,7 +396,7 @@ wrk_row() {
   jq -r --argjson ticks "$REDIS_TICKS" --argjson hz "$(getconf CLK_TCK)" \
     '"CPU per request on the win path (wrk writes-only): server \(.cpu_us_per_request * 10 | floor / 10) us, Redis \($ticks / $hz * 1e6 / .requests | floor) us"' "$TMP/wrk-writes-only.json"
   echo "AOF: ${AOF_BYTES:-?} bytes per win (loadtest writes-only); $AOF_REWRITES rewrites during wrk writes-only (auto-aof-rewrite)"
-  echo "recovery (Redis SIGKILLed after wrk writes-only, restarted): ${AOF_MB} MB of AOF loaded in ${INCR_LOAD_S:-?} s; compacted by BGREWRITEAOF to ${BASE_MB} MB, loaded in ${LOAD_S:-?} s; all $SOLD wins back both times"
+  echo "recovery (Redis SIGKILLed after wrk writes-only, restarted): ${AOF_MB} MB of AOF loaded in ${INCR_LOAD_S:-?} s; compacted by BGREWRITEAOF to ${BASE_MB} MB, loaded in ${BASE_LOAD_S:-?} s; all $SOLD wins back both times"
   echo "Redis's own write rate (redis-benchmark SET, appendfsync always, $CONNS clients): ${REDIS_SET} req/s one per round trip, ${REDIS_SET_P16} req/s 16 pipelined"
   echo "disk: fdatasync of one 8 kB write takes ${FSYNC_US:-?} us (pg_test_fsync)"
   echo "Redis time in the purchase script (INFO commandstats): $(evalsha_line original); $(evalsha_line writes-only)"
