@@ -64,13 +64,20 @@ const (
 	OutcomeNotStarted Outcome = "not_started"
 	OutcomeEnded      Outcome = "ended"
 	OutcomeCancelled  Outcome = "cancelled"
+	// OutcomeOrderClosed answers a user whose order in the activity was
+	// cancelled or expired: one order per user per activity, so they may not
+	// buy there again (a bot cannot hold units through payment windows and
+	// buy again). OutcomeAlreadyWon is for a user who holds a unit.
+	OutcomeOrderClosed Outcome = "order_closed"
 )
 
-// PurchaseResult is the outcome of a purchase attempt and, for won and
-// already_won, the user's order ID.
+// PurchaseResult is the outcome of a purchase attempt; for won, already_won
+// and order_closed, the user's order ID; for order_closed, the order's
+// status (OrderCancelled or OrderExpired).
 type PurchaseResult struct {
 	Outcome Outcome `json:"outcome"`
 	OrderID string  `json:"order_id,omitempty"`
+	Status  string  `json:"status,omitempty"`
 }
 
 // msTime converts milliseconds since the epoch to a UTC time.

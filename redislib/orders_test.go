@@ -92,7 +92,8 @@ func TestCancelReturnsUnitOnce(t *testing.T) {
 }
 
 // A user who won and cancelled can never win again in that activity: the
-// buyers HASH keeps their entry, while the unit is free for someone else.
+// buyers HASH keeps their entry, their attempts answer order_closed with the
+// order and its status, and the unit is free for someone else.
 func TestCancelledWinnerCannotWinAgain(t *testing.T) {
 	s, _ := mustStore(t)
 	a := mustActivity(t, s, 1, 900)
@@ -102,8 +103,9 @@ func TestCancelledWinnerCannotWinAgain(t *testing.T) {
 	}
 	for range 3 {
 		r, err := s.Purchase(ctx, a.ID, "alice")
-		if err != nil || r.Outcome != redislib.OutcomeAlreadyWon || r.OrderID != o.ID {
-			t.Fatalf("alice again: %+v, %v", r, err)
+		want := redislib.PurchaseResult{Outcome: redislib.OutcomeOrderClosed, OrderID: o.ID, Status: redislib.OrderCancelled}
+		if err != nil || r != want {
+			t.Fatalf("alice again: %+v, %v; want %+v", r, err, want)
 		}
 	}
 	if held, _ := s.OrderOf(ctx, a.ID, "alice"); held != o.ID {

@@ -14,9 +14,11 @@ import (
 // Once an activity is sold out, nearly every purchase attempt loses: in a
 // flash sale that is 99% of the traffic. A process that has seen an activity
 // sold out takes a lease on it (lua/purchase_lease.lua) and answers attempts
-// from memory for as long as the lease runs: already_won with the order for a
-// buyer, and for everyone else what the purchase script would answer
-// (sold_out, or cancelled, not_started or ended from the activity's fields).
+// from memory for as long as the lease runs: for everyone but a buyer, what
+// the purchase script would answer (sold_out, or cancelled, not_started or
+// ended from the activity's fields). A buyer's attempt runs the script: their
+// order may be cancelled or expire while the lease runs (already_won then
+// turns into order_closed), and buyers are a tiny share of the attempts.
 //
 // Exactness rests on the hold the lease writes: while any lease may be
 // valid, units that come back to stock (an order cancelled or expired, stock
@@ -24,8 +26,9 @@ import (
 // while a process answers from its lease, and the buyers it read stay the
 // complete list of winners:
 //
-//   - a winner is told already_won with their order by every process from the
-//     moment their win was acknowledged;
+//   - a winner's attempts run the script on every process from the moment
+//     their win was acknowledged, so they are told already_won or
+//     order_closed with their order exactly as the script decides;
 //   - a unit that comes back is sold again once the hold ends (at most
 //     leaseHold after it came back);
 //   - nothing is sold beyond the stock, since every win still runs the script.
@@ -117,10 +120,11 @@ func (c *soldOutCache) answer(activityID, userID string) (PurchaseResult, bool) 
 	if age >= c.lease/2 {
 		c.renew(activityID, e)
 	}
-	c.hits.Add(1)
-	if order, ok := snap.buyers[userID]; ok {
-		return PurchaseResult{Outcome: OutcomeAlreadyWon, OrderID: order}, true
+	if _, ok := snap.buyers[userID]; ok {
+		// The script reads the order's status: it is not in the lease.
+		return PurchaseResult{}, false
 	}
+	c.hits.Add(1)
 	// The same checks, in the same order, as purchase.lua before it reads the
 	// stock, on Redis time estimated from the read.
 	switch now := snap.redisNow + age.Milliseconds(); {

@@ -18,16 +18,23 @@ import (
 func pollLease(t *testing.T, store *redislib.Store, activityID, userID string) redislib.PurchaseResult {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for {
+	probe := "probe-" + userID
+	for i := 0; ; i++ {
 		if res, ok := store.LeaseAnswer(activityID, userID); ok {
 			return res
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("activity %s was never answered from memory", activityID)
 		}
-		// Ask Redis once more: a sold_out reply starts the lease.
-		if _, err := store.Purchase(ctx, activityID, "probe-"+userID); err != nil {
+		// Ask Redis once more: a sold_out reply starts the lease. A probe that
+		// won a unit that came back is a buyer from then on, whose answers
+		// start nothing: the next probe is someone else.
+		res, err := store.Purchase(ctx, activityID, probe)
+		if err != nil {
 			t.Fatalf("probe: %v", err)
+		}
+		if res.Outcome == redislib.OutcomeWon {
+			probe = fmt.Sprintf("probe-%s-%d", userID, i)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -35,7 +42,9 @@ func pollLease(t *testing.T, store *redislib.Store, activityID, userID string) r
 
 // TestLeaseAgreesWithScript puts sold-out activities in every state the
 // purchase script distinguishes and checks that the answer from memory is
-// exactly the script's answer.
+// exactly the script's answer, and that a buyer's attempt is not answered
+// from memory (their order may close while the lease runs) but by the
+// script, also under a lease.
 func TestLeaseAgreesWithScript(t *testing.T) {
 	srv := start(t)
 	store := srv.Store(t)
@@ -49,6 +58,19 @@ func TestLeaseAgreesWithScript(t *testing.T) {
 		a := redistest.MustActivity(t, store, 1)
 		mustPurchaseOutcome(t, store, a.ID, "winner", redislib.OutcomeWon)
 		return a
+	}
+	closeOrder := func(id string, status string) {
+		order, err := script.OrderOf(ctx, id, "winner")
+		if err != nil {
+			t.Fatalf("winner's order: %v", err)
+		}
+		if status == redislib.OrderExpired {
+			rdb.HSet(ctx, redislib.OrderKey(id, order), "expires_at", past)
+			return
+		}
+		if _, err := script.CancelOrder(ctx, order, "winner", false); err != nil {
+			t.Fatalf("cancel: %v", err)
+		}
 	}
 	tests := []struct {
 		name   string
@@ -68,6 +90,10 @@ func TestLeaseAgreesWithScript(t *testing.T) {
 			change: func(id string) { rdb.HSet(ctx, redislib.ActivityKey(id), "starts_at", future) }},
 		{name: "stock below zero", user: "bob", want: redislib.OutcomeSoldOut,
 			change: func(id string) { rdb.Set(ctx, redislib.StockKey(id), -2, 0) }},
+		{name: "winner whose order was cancelled", user: "winner", want: redislib.OutcomeOrderClosed,
+			change: func(id string) { closeOrder(id, redislib.OrderCancelled) }},
+		{name: "winner whose order expired", user: "winner", want: redislib.OutcomeOrderClosed,
+			change: func(id string) { closeOrder(id, redislib.OrderExpired) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -81,8 +107,18 @@ func TestLeaseAgreesWithScript(t *testing.T) {
 			}
 			// A fresh store takes its lease after the change.
 			fresh := srv.Store(t)
-			if got := pollLease(t, fresh, a.ID, tt.user); got != fromScript {
-				t.Fatalf("from memory %+v, script %+v", got, fromScript)
+			if tt.user != "winner" {
+				if got := pollLease(t, fresh, a.ID, tt.user); got != fromScript {
+					t.Fatalf("from memory %+v, script %+v", got, fromScript)
+				}
+				return
+			}
+			pollLease(t, fresh, a.ID, "bob")
+			if got, ok := fresh.LeaseAnswer(a.ID, tt.user); ok {
+				t.Fatalf("a buyer answered from memory: %+v", got)
+			}
+			if got, err := fresh.Purchase(ctx, a.ID, tt.user); err != nil || got != fromScript {
+				t.Fatalf("under a lease %+v, %v; script %+v", got, err, fromScript)
 			}
 		})
 	}
@@ -154,7 +190,7 @@ func TestLeaseMemoryBound(t *testing.T) {
 	for i := range 3 {
 		mustPurchaseOutcome(t, store, small.ID, fmt.Sprintf("u%d", i), redislib.OutcomeWon)
 	}
-	if got := pollLease(t, store, small.ID, "u1"); got.Outcome != redislib.OutcomeAlreadyWon {
+	if got := pollLease(t, store, small.ID, "loser"); got.Outcome != redislib.OutcomeSoldOut {
 		t.Fatalf("small activity from memory: %+v", got)
 	}
 	// Many sold_out replies for the big one: each may try a lease, none fits.
@@ -181,8 +217,9 @@ type attempt struct {
 // (orders cancelled, stock added). Users are 100 times the stock and each
 // tries twice, on either store. No answer may be stale: once a user's win was
 // acknowledged, every attempt of theirs that starts later, on either store,
-// is told already_won with that order. Nothing is oversold, and every unit
-// that came back is sold again. It runs with the stock in one bucket and
+// is told already_won with that order, or order_closed with it once its
+// cancellation was acknowledged. Nothing is oversold, and every unit that
+// came back is sold again. It runs with the stock in one bucket and
 // split into three.
 func TestLeaseRaceTwoInstances(t *testing.T) {
 	for _, shards := range []int{1, 3} {
@@ -210,7 +247,8 @@ func leaseRace(t *testing.T, shards int) {
 
 	var mu sync.Mutex
 	var log []attempt
-	wins := map[string]string{} // user -> order, from "won" answers
+	wins := map[string]string{}         // user -> order, from "won" answers
+	closes := map[string][2]time.Time{} // order -> start and end of its acknowledged cancel
 	var returned, cancels, added atomic.Int64
 	done := make(chan struct{})
 	var wg sync.WaitGroup
@@ -288,10 +326,14 @@ func leaseRace(t *testing.T, shards int) {
 					continue
 				}
 				cancelled[pick] = true
+				start := time.Now()
 				if _, err := admin.CancelOrder(ctx, pick, "", true); err != nil {
 					t.Errorf("cancel %s: %v", pick, err)
 					continue
 				}
+				mu.Lock()
+				closes[pick] = [2]time.Time{start, time.Now()}
+				mu.Unlock()
 				returned.Add(1)
 				cancels.Add(1)
 			case <-add.C:
@@ -309,7 +351,8 @@ func leaseRace(t *testing.T, shards int) {
 	rwg.Wait()
 
 	// No stale answer: every attempt that started after a user's win was
-	// acknowledged says already_won with that order.
+	// acknowledged says already_won with that order until its cancel started,
+	// and order_closed with it once the cancel was acknowledged.
 	acked := map[string]attempt{}
 	for _, at := range log {
 		if at.res.Outcome == redislib.OutcomeWon {
@@ -322,13 +365,22 @@ func leaseRace(t *testing.T, shards int) {
 		if !ok || at.res.Outcome == redislib.OutcomeWon {
 			continue
 		}
-		if at.start.After(w.end) && (at.res.Outcome != redislib.OutcomeAlreadyWon || at.res.OrderID != w.res.OrderID) {
-			stale++
-			t.Errorf("user %s won %s at %s, then was told %+v at %s", at.user, w.res.OrderID,
-				w.end.Format(time.StampMicro), at.res, at.start.Format(time.StampMicro))
+		want := redislib.PurchaseResult{Outcome: redislib.OutcomeAlreadyWon, OrderID: w.res.OrderID}
+		closed, isClosed := closes[w.res.OrderID]
+		switch {
+		case isClosed && at.start.After(closed[1]):
+			want = redislib.PurchaseResult{Outcome: redislib.OutcomeOrderClosed, OrderID: w.res.OrderID, Status: redislib.OrderCancelled}
+		case isClosed && !at.end.Before(closed[0]) && at.res.Outcome == redislib.OutcomeOrderClosed:
+			// Concurrent with the cancel: either answer is exact.
+			want = redislib.PurchaseResult{Outcome: redislib.OutcomeOrderClosed, OrderID: w.res.OrderID, Status: redislib.OrderCancelled}
 		}
-		if at.res.Outcome == redislib.OutcomeAlreadyWon && at.res.OrderID != w.res.OrderID {
-			t.Errorf("user %s holds %s but was told already_won with %s", at.user, w.res.OrderID, at.res.OrderID)
+		if at.start.After(w.end) && at.res != want {
+			stale++
+			t.Errorf("user %s won %s at %s, then was told %+v at %s, want %+v", at.user, w.res.OrderID,
+				w.end.Format(time.StampMicro), at.res, at.start.Format(time.StampMicro), want)
+		}
+		if (at.res.Outcome == redislib.OutcomeAlreadyWon || at.res.Outcome == redislib.OutcomeOrderClosed) && at.res.OrderID != w.res.OrderID {
+			t.Errorf("user %s holds %s but was told %+v", at.user, w.res.OrderID, at.res)
 		}
 	}
 

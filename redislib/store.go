@@ -270,6 +270,7 @@ const (
 	purchaseEnded       = 5
 	purchaseCancelled   = 6
 	purchaseRateLimited = 7
+	purchaseOrderClosed = 8
 )
 
 // Purchase makes one purchase attempt for userID in the activity, with no
@@ -285,9 +286,9 @@ func (s *Store) Purchase(ctx context.Context, activityID, userID string) (Purcha
 // limit is the user's rate limit in this activity, shared by every process
 // through Redis and taken in the purchase script's own round trip: past it,
 // the error is a *RateLimitedError. A win is not counted (a user wins once;
-// every later attempt answers already_won and is), and attempts answered
-// from a sold-out lease cost less than the limit would and are not counted
-// either.
+// every later attempt answers already_won or order_closed and is), and
+// attempts answered from a sold-out lease cost less than the limit would and
+// are not counted either.
 func (s *Store) PurchaseLimited(ctx context.Context, activityID, userID string, limit Rate) (PurchaseResult, error) {
 	if s.soldOut != nil {
 		if res, ok := s.soldOut.answer(activityID, userID); ok {
@@ -366,6 +367,21 @@ func (s *Store) purchaseIn(ctx context.Context, activityID string, k int, userID
 			return PurchaseResult{}, false, err
 		}
 		return PurchaseResult{Outcome: OutcomeAlreadyWon, OrderID: held}, false, nil
+	case purchaseOrderClosed:
+		if len(reply) != 4 {
+			return PurchaseResult{}, false, fmt.Errorf("purchase: unexpected reply %v", reply)
+		}
+		created, ok := replyInt(reply, 2)
+		held, status := asString(reply[1]), asString(reply[3])
+		if held == "" || !ok || (status != OrderCancelled && status != OrderExpired) {
+			return PurchaseResult{}, false, fmt.Errorf("purchase: unexpected reply %v", reply)
+		}
+		// As for already_won: the closed order's win may have been answered
+		// 503 before its history entry was written.
+		if err := s.addToHistory(ctx, userID, held, created); err != nil {
+			return PurchaseResult{}, false, err
+		}
+		return PurchaseResult{Outcome: OutcomeOrderClosed, OrderID: held, Status: status}, false, nil
 	case purchaseSoldOut:
 		return PurchaseResult{}, true, nil
 	case purchaseNotStarted:

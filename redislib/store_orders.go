@@ -217,3 +217,20 @@ func (s *Store) bucketedStats(ctx context.Context, activityID string, n int) (Ac
 	st.Consistent = st.Remaining+st.Pending+st.Paid == st.Stock
 	return st, nil
 }
+
+// UserOrder returns userID's order in the activity with its current status
+// (a pending order past its payment window reads as expired), and false when
+// the user has not won there. The user holds a unit while the order is
+// pending or paid; a cancelled or expired order stays theirs (one order per
+// user per activity) but holds nothing.
+func (s *Store) UserOrder(ctx context.Context, activityID, userID string) (Order, bool, error) {
+	id, err := s.OrderOf(ctx, activityID, userID)
+	if err != nil || id == "" {
+		return Order{}, false, err
+	}
+	o, err := s.Order(ctx, id)
+	if err != nil {
+		return Order{}, false, err
+	}
+	return o, true, nil
+}

@@ -52,7 +52,7 @@ func TestOrderLifecycleOverHTTP(t *testing.T) {
 		t.Fatalf("carol while sold out: %v", r)
 	}
 	do(http.MethodPost, "/orders/"+bob+"/cancel", map[string]any{"user_id": "bob"}, false, http.StatusOK)
-	if r := do(http.MethodPost, "/activities/"+a.ID+"/purchase", map[string]any{"user_id": "bob"}, false, http.StatusOK); r["outcome"] != "already_won" || r["order_id"] != bob {
+	if r := do(http.MethodPost, "/activities/"+a.ID+"/purchase", map[string]any{"user_id": "bob"}, false, http.StatusOK); r["outcome"] != "order_closed" || r["order_id"] != bob || r["status"] != "cancelled" {
 		t.Fatalf("bob after cancelling: %v", r)
 	}
 	// The unit bob gave back is held while a process may still answer

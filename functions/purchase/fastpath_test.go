@@ -61,6 +61,8 @@ func TestAppendResultMatchesEncodingJSON(t *testing.T) {
 		{Outcome: redislib.OutcomeNotStarted},
 		{Outcome: redislib.OutcomeEnded},
 		{Outcome: redislib.OutcomeCancelled},
+		{Outcome: redislib.OutcomeOrderClosed, OrderID: order, Status: redislib.OrderCancelled},
+		{Outcome: redislib.OutcomeOrderClosed, OrderID: order, Status: redislib.OrderExpired},
 	} {
 		want, _ := json.Marshal(res)
 		if got := appendResult(nil, res); string(got) != string(want) {

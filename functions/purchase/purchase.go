@@ -47,8 +47,10 @@ type request struct {
 }
 
 // Handler answers POST /activities/:id/purchase with 200 and the outcome:
-// won, already_won (both with the order ID), sold_out, not_started, ended or
-// cancelled. Only an answered "won" or "already_won" means the user holds a unit.
+// won, already_won (both with the order ID), order_closed (with the order ID
+// and its status, cancelled or expired: one order per user per activity),
+// sold_out, not_started, ended or cancelled. Only an answered "won" or
+// "already_won" means the user holds a unit.
 //
 // limit is each user's rate limit per activity, taken inside the purchase
 // script's round trip: past it the answer is 429 rate_limited. A win and
@@ -110,6 +112,9 @@ func appendResult(b []byte, res redislib.PurchaseResult) []byte {
 	b = append(append(append(b, `{"outcome":"`...), res.Outcome...), '"')
 	if res.OrderID != "" {
 		b = append(append(append(b, `,"order_id":"`...), res.OrderID...), '"')
+	}
+	if res.Status != "" {
+		b = append(append(append(b, `,"status":"`...), res.Status...), '"')
 	}
 	return append(b, '}')
 }

@@ -19,10 +19,17 @@ var Function = server.Function{
 		Handler: func(d server.Deps) fiber.Handler { return Handler(d.Store) }}},
 }
 
-// Result is the answer: whether the user won and, if so, their order ID.
+// Result is the answer: whether the user holds a unit and, if they won
+// here, their order and its status. One order per user per activity: a user
+// whose order was cancelled or expired keeps it (Won false, Status
+// cancelled or expired) and may not buy here again.
 type Result struct {
+	// Won is true while the user's order is pending or paid.
 	Won     bool   `json:"won"`
 	OrderID string `json:"order_id,omitempty"`
+	// Status is the order's status: pending, paid, cancelled or expired (a
+	// pending order past its payment window reads as expired).
+	Status string `json:"status,omitempty"`
 }
 
 // Handler answers GET /activities/:id/purchases/:user_id.
@@ -36,10 +43,14 @@ func Handler(store *redislib.Store) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		order, err := store.OrderOf(c.UserContext(), id, user)
+		o, found, err := store.UserOrder(c.UserContext(), id, user)
 		if err != nil {
 			return err
 		}
-		return c.JSON(Result{Won: order != "", OrderID: order})
+		if !found {
+			return c.JSON(Result{})
+		}
+		return c.JSON(Result{Won: o.Status == redislib.OrderPending || o.Status == redislib.OrderPaid,
+			OrderID: o.ID, Status: o.Status})
 	}
 }

@@ -50,7 +50,7 @@ func NewMetrics(store *redislib.Store) *Metrics {
 		}, []string{"route", "method", "status"}),
 		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "seckill_outcomes_total",
-			Help: "Business outcomes by route: for purchases won, already_won, sold_out, not_started, ended, cancelled.",
+			Help: "Business outcomes by route: for purchases won, already_won, order_closed, sold_out, not_started, ended, cancelled.",
 		}, []string{"route", "outcome"}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "seckill_errors_total",

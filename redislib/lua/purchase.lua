@@ -4,7 +4,10 @@
 -- KEYS[1] -> the activity (HASH)
 -- KEYS[2] -> the remaining stock (STRING)
 -- KEYS[3] -> the buyers (HASH user id -> order id)
--- KEYS[4] -> the order to create (HASH, key of ARGV[2])
+-- KEYS[4] -> the order to create (HASH, key of ARGV[2]); on a repeat, the
+--            user's held order is read at the same key with its own ID in
+--            place of ARGV[2] (the same bucket, so the same slot: its ID is
+--            known only once the buyers hash is read here)
 -- KEYS[5] -> the activity's orders index (ZSET, score = created_at ms)
 -- KEYS[6] -> the pending orders (ZSET, score = expires_at ms)
 -- KEYS[7] -> the activity's events (STREAM)
@@ -23,10 +26,10 @@
 --   {1, ARGV[2], now}            won: the order was created (pending, or paid when
 --                                the payment window is 0)
 --   {2, existing order id, created_at}
---                                already won: this user holds an order here,
---                                created at created_at (ms, its score in KEYS[5]),
---                                so that the caller can (re)write the user's
---                                history on a cluster
+--                                already won: this user holds an order here
+--                                (pending or paid), created at created_at (ms,
+--                                its score in KEYS[5]), so that the caller can
+--                                (re)write the user's history on a cluster
 --   {3}                          sold out: no stock left, or the units that came
 --                                back are held until hold_until (see
 --                                purchase_lease.lua)
@@ -35,6 +38,13 @@
 --   {6}                          cancelled by an admin
 --   {7, wait}                    rate limited: wait is how many microseconds
 --                                until the user's bucket allows one more attempt
+--   {8, existing order id, created_at, status}
+--                                order closed: this user's order here was
+--                                cancelled or expired (status 'cancelled' or
+--                                'expired'; a pending order past its window
+--                                reads as expired, as on every read). One
+--                                order per user per activity: the user may
+--                                not buy here again
 local a = redis.call('HMGET', KEYS[1], 'id', 'product_id', 'price', 'starts_at', 'ends_at', 'cancelled_at',
   'payment_window', 'hold_until')
 if not a[1] then
@@ -77,7 +87,16 @@ end
 
 local held = redis.call('HGET', KEYS[3], ARGV[1])
 if held then
-  return lose({2, held, tonumber(redis.call('ZSCORE', KEYS[5], held))})
+  local o = redis.call('HMGET', string.sub(KEYS[4], 1, #KEYS[4] - #ARGV[2]) .. held, 'status', 'expires_at',
+    'created_at')
+  local status, created = o[1], tonumber(o[3])
+  if status == 'pending' and now >= tonumber(o[2]) then
+    status = 'expired'
+  end
+  if status == 'cancelled' or status == 'expired' then
+    return lose({8, held, created, status})
+  end
+  return lose({2, held, created})
 end
 if a[6] ~= '0' then
   return lose({6})

@@ -447,6 +447,7 @@ const OUTCOME_WORDS = {
   won: (id) => ['You won! Your order is ', h('code', {}, id), '. Pay before the deadline below.'],
   already_won: (id) => ['You already won this sale. Your order is ', h('code', {}, id), '.'],
   held: (id) => ['You won this sale. Your order is ', h('code', {}, id), '.'],
+  order_closed: (id, status) => ['Your order ', h('code', {}, id), ` in this sale ${status === 'expired' ? 'expired unpaid' : 'was cancelled'}. One order per customer: you cannot buy in this sale again.`],
   sold_out: () => ['Sold out: every unit is taken. Units come back if a winner cancels or misses the payment deadline.'],
   not_started: () => ['The sale has not started yet.'],
   ended: () => ['The sale has ended.'],
@@ -548,13 +549,15 @@ async function activityView(id) {
 
   const showOrder = async (orderID) => {
     const render = (o) => {
+      if (o.status === 'cancelled' || o.status === 'expired') showOutcome('order_closed', OUTCOME_WORDS.order_closed(o.id, o.status));
       orderBox.replaceChildren(orderView(o, (changed) => { render(changed); state.reloadOrders(); refresh(); }));
       tick();
     };
     render(await api('GET', '/orders/' + encodeURIComponent(orderID)));
   };
 
-  // The user's order here, if they hold one: a reload shows it again.
+  // The user's order here, held or closed: a reload shows it again. One
+  // order per customer, so either way there is no more buying.
   const showHeld = async (read) => {
     orderBox.replaceChildren();
     outcome.hidden = true;
@@ -562,9 +565,9 @@ async function activityView(id) {
     if (!state.user) return;
     const r = read ? await read : await api('GET', `/activities/${encodeURIComponent(a.id)}/purchases/${encodeURIComponent(state.user)}`);
     if (r.error) throw r.error;
-    if (r.won) {
+    if (r.order_id) {
       held = r.order_id;
-      showOutcome('held', OUTCOME_WORDS.held(r.order_id));
+      if (r.won) showOutcome('held', OUTCOME_WORDS.held(r.order_id));
       await showOrder(r.order_id);
     }
   };
@@ -576,7 +579,7 @@ async function activityView(id) {
     try {
       const r = await api('POST', `/activities/${encodeURIComponent(a.id)}/purchase`, { user_id: state.user });
       if (r.order_id) held = r.order_id;
-      showOutcome(r.outcome, (OUTCOME_WORDS[r.outcome] || (() => ['Outcome: ' + r.outcome]))(r.order_id));
+      showOutcome(r.outcome, (OUTCOME_WORDS[r.outcome] || (() => ['Outcome: ' + r.outcome]))(r.order_id, r.status));
       renderButton();
       if (r.order_id) {
         await showOrder(r.order_id);
