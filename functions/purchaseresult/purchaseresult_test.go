@@ -18,19 +18,30 @@ func TestPurchaseResult(t *testing.T) {
 	if _, err := env.Store.Purchase(context.Background(), a.ID, "bob"); err != nil {
 		t.Fatal(err)
 	}
+	// carol's order is cancelled: it stays hers, but holds nothing.
+	b := servertest.MustActivity(t, env.Store, 1)
+	closed, err := env.Store.Purchase(context.Background(), b.ID, "carol")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Store.CancelOrder(context.Background(), closed.OrderID, "carol", false); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
-		name       string
-		path       string
-		wantStatus int
-		wantCode   string
-		wantWon    bool
-		wantOrder  string
+		name        string
+		path        string
+		wantStatus  int
+		wantCode    string
+		wantWon     bool
+		wantOrder   string
+		orderStatus string
 	}{
-		{"winner", "/activities/" + a.ID + "/purchases/alice", 200, "", true, won.OrderID},
-		{"loser", "/activities/" + a.ID + "/purchases/bob", 200, "", false, ""},
-		{"never tried", "/activities/" + a.ID + "/purchases/carol", 200, "", false, ""},
-		{"unknown activity", "/activities/nosuch/purchases/alice", 404, "activity_not_found", false, ""},
-		{"invalid user", "/activities/" + a.ID + "/purchases/a%20b", 400, "invalid_user_id", false, ""},
+		{"winner", "/activities/" + a.ID + "/purchases/alice", 200, "", true, won.OrderID, "pending"},
+		{"loser", "/activities/" + a.ID + "/purchases/bob", 200, "", false, "", ""},
+		{"never tried", "/activities/" + a.ID + "/purchases/carol", 200, "", false, "", ""},
+		{"cancelled order", "/activities/" + b.ID + "/purchases/carol", 200, "", false, closed.OrderID, "cancelled"},
+		{"unknown activity", "/activities/nosuch/purchases/alice", 404, "activity_not_found", false, "", ""},
+		{"invalid user", "/activities/" + a.ID + "/purchases/a%20b", 400, "invalid_user_id", false, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -43,8 +54,8 @@ func TestPurchaseResult(t *testing.T) {
 			}
 			var got purchaseresult.Result
 			resp.Decode(t, &got)
-			if got.Won != tt.wantWon || got.OrderID != tt.wantOrder {
-				t.Fatalf("got %+v, want won=%v order=%q", got, tt.wantWon, tt.wantOrder)
+			if got.Won != tt.wantWon || got.OrderID != tt.wantOrder || got.Status != tt.orderStatus {
+				t.Fatalf("got %+v, want won=%v order=%q status=%q", got, tt.wantWon, tt.wantOrder, tt.orderStatus)
 			}
 		})
 	}

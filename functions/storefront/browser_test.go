@@ -419,6 +419,19 @@ func TestStorefrontInBrowser(t *testing.T) {
 	}
 	carol2.screenshot(t, shots, "sale-slow-down.png")
 
+	// Carol cancels her order on the page. One order per customer: the page
+	// says her order is closed and keeps the button off, also after a reload.
+	carol.do(t, chromedp.Click(chromedp.CSS("#order-panel button.cancel")))
+	carol.do(t, chromedp.Click(chromedp.CSS("#order-panel button.cancel")))
+	closedShown := `(() => {
+		const o = document.getElementById('outcome'), b = document.getElementById('buy');
+		return !!o && o.dataset.outcome === 'order_closed' && o.textContent.includes('was cancelled') &&
+			!!document.querySelector('#order-panel .order[data-status="cancelled"]') && b.disabled && b.textContent === 'One per customer';
+	})()`
+	carol.wait(t, "the closed order after cancelling", closedShown)
+	carol.do(t, chromedp.Reload())
+	carol.wait(t, "the closed order after a reload", `document.documentElement.dataset.ready === 'true' && `+closedShown)
+
 	// Redis goes away: the page keeps what it showed and says to try again.
 	srv.Kill()
 	msg := carol.wait(t, "the try-again notice", `(n => !n.hidden && n.textContent)(document.getElementById('notice'))`)
