@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -151,9 +152,9 @@ func (u *closedRaceUser) add(at attempt) {
 
 // TestOrderClosedRace races cancellations and expiries against repeated
 // purchases by the same users on two stores (two processes' worth of
-// sold-out leases) sharing one Redis, while the expiry job runs. Each winner
-// pays at once, cancels at a random moment, or lets the order expire (a
-// payment window of 1 s). Every answer must be exact: after a win, already_won
+// sold-out leases) sharing one Redis, while the expiry job runs. Winners take
+// turns: one pays at once, the next cancels at a random moment, the next lets
+// the order expire (a payment window of 1 s). Every answer must be exact: after a win, already_won
 // with that order until the order is closed; once its cancellation was
 // acknowledged or its window has closed (by Redis time), order_closed with
 // the order and its status; never already_won after the close, never
@@ -183,6 +184,7 @@ func orderClosedRace(t *testing.T, shards int) {
 		u.add(attempt{name, start, time.Now(), res})
 	}
 	stop := time.Now().Add(race)
+	var fates atomic.Int64 // winners take turns: pay, cancel, let expire
 	var wg sync.WaitGroup
 	for i := range users {
 		u := &closedRaceUser{}
@@ -199,7 +201,7 @@ func orderClosedRace(t *testing.T, shards int) {
 				u.mu.Unlock()
 				if won != nil && !decided {
 					decided = true
-					switch rand.IntN(3) {
+					switch fates.Add(1) % 3 {
 					case 0:
 						_, err := admin.PayOrder(ctx, won.res.OrderID, name)
 						switch redislib.ErrorCode(err) {

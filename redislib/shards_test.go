@@ -159,9 +159,10 @@ func racePurchases(t *testing.T, store *redislib.Store, activityID string, users
 						t.Errorf("user %s won twice: %s and %s", u, prev, r.OrderID)
 					}
 					res.orders[u] = r.OrderID
-				case r.Outcome == redislib.OutcomeAlreadyWon:
+				case r.Outcome == redislib.OutcomeAlreadyWon || r.Outcome == redislib.OutcomeOrderClosed:
+					// order_closed: a test that cancels orders cancelled it.
 					if prev, ok := res.orders[u]; ok && prev != r.OrderID {
-						t.Errorf("user %s: already_won with %s, won %s", u, r.OrderID, prev)
+						t.Errorf("user %s: %s with %s, won %s", u, r.Outcome, r.OrderID, prev)
 					}
 				case r.Outcome == redislib.OutcomeSoldOut:
 					res.soldOut++
