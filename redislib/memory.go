@@ -20,8 +20,9 @@ import (
 //     tracked; past that, attempts on other activities run the script.
 //   - the number of stock buckets of an activity (shardsCache), which never
 //     changes, is kept while the activity is looked up and dropped one to
-//     two shardsPeriod after its last lookup; at most maxCachedShards are
-//     added per period, past which a lookup reads Redis.
+//     two shardsPeriod after its last lookup, or sooner when more than
+//     maxCachedShards activities are looked up in one period: at most twice
+//     that many are kept.
 //
 // A sweeper goroutine does the dropping. It runs only while there is
 // something to drop: it starts when the first entry is added and exits once
@@ -141,13 +142,17 @@ func (c *soldOutCache) sweep(now time.Time, idle time.Duration) {
 
 // shardsCache keeps each activity's number of stock buckets in two
 // generations: lookups hit the current one, or the previous one and copy the
-// entry forward; each rotation drops the previous generation. It has the
-// Load and Store of the sync.Map it stands for.
+// entry forward; each rotation drops the previous generation. A generation
+// holds at most max entries: a full one is rotated at once, so an entry just
+// stored is always found, and the hot activities move forward on their next
+// lookup. It has the Load and Store of the sync.Map it stands for.
 type shardsCache struct {
 	cur, prev atomic.Pointer[shardsGen]
 	max       int64
 	// added is called when an entry is added (it wakes the sweeper).
 	added func()
+	// rotating serialises rotations, so that none drops a generation twice.
+	rotating sync.Mutex
 }
 
 type shardsGen struct {
@@ -175,13 +180,16 @@ func (c *shardsCache) Load(activityID string) (any, bool) {
 	return nil, false
 }
 
-// Store caches the activity's number of buckets, unless the current
-// generation is full.
+// Store caches the activity's number of buckets.
 func (c *shardsCache) Store(activityID string, n int) {
-	g := c.cur.Load()
-	if g.n.Add(1) > c.max {
-		g.n.Add(-1)
+	if c.max <= 0 {
 		return
+	}
+	g := c.cur.Load()
+	for g.n.Add(1) > c.max {
+		g.n.Add(-1)
+		c.rotateFrom(g)
+		g = c.cur.Load()
 	}
 	if _, loaded := g.m.LoadOrStore(activityID, n); loaded {
 		g.n.Add(-1)
@@ -191,9 +199,17 @@ func (c *shardsCache) Store(activityID string, n int) {
 }
 
 // rotate drops the previous generation and starts a new one.
-func (c *shardsCache) rotate() {
-	c.prev.Store(c.cur.Load())
-	c.cur.Store(new(shardsGen))
+func (c *shardsCache) rotate() { c.rotateFrom(c.cur.Load()) }
+
+// rotateFrom rotates unless g is no longer the current generation (another
+// caller rotated it meanwhile).
+func (c *shardsCache) rotateFrom(g *shardsGen) {
+	c.rotating.Lock()
+	defer c.rotating.Unlock()
+	if c.cur.Load() == g {
+		c.prev.Store(g)
+		c.cur.Store(new(shardsGen))
+	}
 }
 
 // Len returns how many entries both generations hold.

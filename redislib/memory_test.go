@@ -92,7 +92,7 @@ func TestLeaseEntriesBounded(t *testing.T) {
 }
 
 // TestShardsCacheBounded: the cached bucket counts stop growing at their
-// bound, lookups beyond it read Redis, and quiet entries are dropped.
+// bound, and quiet entries are dropped.
 func TestShardsCacheBounded(t *testing.T) {
 	srv := start(t)
 	store := srv.Store(t, redislib.SoldOutBuyers(0))
