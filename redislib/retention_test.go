@@ -235,7 +235,7 @@ func TestRedisBytesPerOrder(t *testing.T) {
 	singleOnly(t, "reads one server's used_memory")
 	s, _ := mustStore(t)
 	rdb := s.Client()
-	const n = 500
+	const n = 2000
 	start := usedMemory(t, rdb)
 	p, err := s.CreateProduct(ctx, redislib.NewProduct{Name: "p", Price: 500})
 	if err != nil {
