@@ -15,7 +15,7 @@ import (
 // CronJob calling it every minute with the admin token).
 var Function = server.Function{
 	Name:    "expireorders",
-	Summary: "expire every overdue order, apply the event streams to the users' order histories, trim what is retained no longer",
+	Summary: "expire every overdue order, apply the event streams to the users' order histories, trim streams and transfer records past their retention",
 	Writes:  true,
 	Routes: []server.Route{{Method: fiber.MethodPost, Path: "/jobs/expire-orders", Admin: true,
 		Handler: func(d server.Deps) fiber.Handler { return Handler(d.Store) }}},
