@@ -104,7 +104,8 @@ func BucketPendingKey(activityID string, k int) string { return bucketTag(activi
 func PendingKey(activityID string) string { return BucketPendingKey(activityID, 0) }
 
 // eventsKey is a STREAM of bucket k's order events (won, paid, cancelled,
-// expired), appended by the same script that makes the change.
+// expired), appended by the same script that makes the change, trimmed by
+// the retention job (lua/events_trim.lua).
 func eventsKey(activityID string, k int) string { return bucketTag(activityID, k) + "events" }
 
 // outboxKey is a HASH of the transfers of units out of bucket k that are not
@@ -112,8 +113,10 @@ func eventsKey(activityID string, k int) string { return bucketTag(activityID, k
 // (see lua/transfer_take.lua).
 func outboxKey(activityID string, k int) string { return bucketTag(activityID, k) + "outbox" }
 
-// inboxKey is a HASH of every transfer of units into bucket k: transfer ID ->
-// units. It makes a repeated give a no-op (see lua/transfer_give.lua).
+// inboxKey is a HASH of the transfers of units into bucket k: transfer ID ->
+// units, "<units>:<ms>" once the retention job saw the transfer complete. It
+// makes a repeated give a no-op (see lua/transfer_give.lua); the job removes
+// an entry an hour after it saw it complete (lua/inbox_trim.lua).
 func inboxKey(activityID string, k int) string { return bucketTag(activityID, k) + "inbox" }
 
 // UserOrdersKey is a ZSET of one user's order IDs across all activities,

@@ -41,7 +41,8 @@ import (
 //
 // Memory is bounded: a process keeps at most maxBuyers buyers across all its
 // leases. An activity with more buyers than there is room for is not leased;
-// its attempts run the purchase script, as before it sold out.
+// its attempts run the purchase script, as before it sold out. A lease not
+// used for a few seconds is dropped and its buyers released (memory.go).
 
 // Lease timing. Every process holds the same values (they are constants of
 // this package), so a hold is always at least as long as any lease.
@@ -73,6 +74,9 @@ type soldOutCache struct {
 	used    atomic.Int64 // buyers held across all leases
 	hits    atomic.Int64 // attempts answered from memory
 	entries sync.Map     // activity ID -> *soldOutEntry
+	// count is how many entries there are, at most maxEntries (memory.go).
+	count      atomic.Int64
+	maxEntries int64
 }
 
 // soldOutEntry is one activity's lease, or the fact that it was not leased.
@@ -96,7 +100,7 @@ type soldOutSnapshot struct {
 }
 
 func newSoldOutCache(s *Store, maxBuyers int) *soldOutCache {
-	return &soldOutCache{store: s, lease: soldOutLease, hold: leaseHold, maxBuyers: int64(maxBuyers)}
+	return &soldOutCache{store: s, lease: soldOutLease, hold: leaseHold, maxBuyers: int64(maxBuyers), maxEntries: maxLeaseEntries}
 }
 
 // answer returns the answer to an attempt from a valid lease, and false when
@@ -142,8 +146,10 @@ func (c *soldOutCache) answer(activityID, userID string) (PurchaseResult, bool) 
 // lease is held, being taken, or was refused moments ago, it tries to take
 // one in the background (which succeeds only if the activity is sold out).
 func (c *soldOutCache) lost(activityID string) {
-	v, _ := c.entries.LoadOrStore(activityID, &soldOutEntry{})
-	e := v.(*soldOutEntry)
+	e := c.entry(activityID)
+	if e == nil {
+		return // as many activities are tracked as may be: attempts run the script
+	}
 	if snap := e.snap.Load(); snap != nil && time.Since(snap.sentAt) < c.lease/2 {
 		return
 	}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -26,8 +26,12 @@ type Store struct {
 	// soldout.go); nil when off.
 	soldOut *soldOutCache
 	// shards caches each activity's number of stock buckets, which never
-	// changes (activity ID -> int; see shardsOf).
-	shards sync.Map
+	// changes (see shardsOf), while the activity is looked up (memory.go).
+	shards *shardsCache
+	// mem bounds what the Store keeps about activities; sweeping is true
+	// while its sweeper runs (memory.go).
+	mem      memoryBounds
+	sweeping atomic.Bool
 }
 
 // Option configures a Store.
@@ -64,7 +68,9 @@ func (s *Store) Redirects() int64 { return s.pipe.redirects.Load() }
 // NewStore returns a Store that uses rdb.
 func NewStore(rdb redis.UniversalClient, opts ...Option) *Store {
 	_, single := rdb.(*redis.Client)
-	s := &Store{rdb: rdb, pipe: newAutoPipe(rdb), single: single}
+	s := &Store{rdb: rdb, pipe: newAutoPipe(rdb), single: single,
+		mem: memoryBounds{every: sweepEvery, leaseIdle: leaseIdle, shardsPeriod: shardsPeriod}}
+	s.shards = newShardsCache(maxCachedShards, s.wakeSweeper)
 	s.soldOut = newSoldOutCache(s, DefaultSoldOutBuyers)
 	for _, opt := range opts {
 		opt(s)

@@ -15,7 +15,7 @@ import (
 // CronJob calling it every minute with the admin token).
 var Function = server.Function{
 	Name:    "expireorders",
-	Summary: "expire every overdue order and apply the event streams to the users' order histories",
+	Summary: "expire every overdue order, apply the event streams to the users' order histories, trim streams and transfer records past their retention",
 	Writes:  true,
 	Routes: []server.Route{{Method: fiber.MethodPost, Path: "/jobs/expire-orders", Admin: true,
 		Handler: func(d server.Deps) fiber.Handler { return Handler(d.Store) }}},
@@ -32,22 +32,30 @@ type Result struct {
 	Expired int `json:"expired"`
 	// Projected is how many events this run applied to the users' histories.
 	Projected int `json:"projected"`
+	// TrimmedEvents is how many event stream entries this run removed.
+	TrimmedEvents int `json:"trimmed_events"`
+	// TrimmedTransfers is how many records of complete transfers between
+	// stock buckets this run removed.
+	TrimmedTransfers int `json:"trimmed_transfers"`
 	// Complete is false when the run stopped at its time budget with work
 	// possibly left; the next run carries on.
 	Complete bool `json:"complete"`
 }
 
 // Handler answers POST /jobs/expire-orders. It expires overdue orders in
-// batches, then runs the user-history projector, each within a share of the
-// request's time budget (REQUEST_TIMEOUT), and reports what it did.
+// batches, then runs the user-history projector, then trims the event
+// streams and transfer records past their retention (after the projector,
+// which acknowledges what it applied), each within a share of the request's
+// time budget (REQUEST_TIMEOUT), and reports what it did.
 func Handler(store *redislib.Store) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		ctx := c.UserContext()
-		expireUntil, projectUntil := time.Time{}, time.Time{}
+		expireUntil, projectUntil, trimUntil := time.Time{}, time.Time{}, time.Time{}
 		if deadline, ok := ctx.Deadline(); ok {
 			left := time.Until(deadline)
-			expireUntil = time.Now().Add(left * 45 / 100)
-			projectUntil = time.Now().Add(left * 85 / 100)
+			expireUntil = time.Now().Add(left * 40 / 100)
+			projectUntil = time.Now().Add(left * 70 / 100)
+			trimUntil = time.Now().Add(left * 85 / 100)
 		}
 		exp, err := store.ExpireOrders(ctx, redislib.JobOptions{Until: expireUntil})
 		if err != nil {
@@ -57,7 +65,12 @@ func Handler(store *redislib.Store) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		res := Result{Expired: exp.Expired, Projected: proj.Events, Complete: exp.Complete && proj.Complete}
+		trim, err := store.TrimRetention(ctx, redislib.RetentionOptions{Until: trimUntil})
+		if err != nil {
+			return err
+		}
+		res := Result{Expired: exp.Expired, Projected: proj.Events, TrimmedEvents: trim.Events,
+			TrimmedTransfers: trim.Transfers, Complete: exp.Complete && proj.Complete && trim.Complete}
 		return c.JSON(res)
 	}
 }
