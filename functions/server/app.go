@@ -17,6 +17,7 @@ import (
 // A panic in a route's handler answers 500 internal (see httpapi.Recover).
 func NewApp(d Deps, ready func() bool, fns ...Function) *fiber.App {
 	metrics := telemetry.NewMetrics(d.Store)
+	d.Metrics = metrics
 	app := fiber.New(fiber.Config{
 		AppName:               "seckill",
 		BodyLimit:             d.Config.BodyLimit,

@@ -7,6 +7,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"seckill/functions/auth"
+	"seckill/functions/telemetry"
 	"seckill/redislib"
 )
 
@@ -63,4 +64,6 @@ type Deps struct {
 	Config Config
 	// TracerProvider, when set, gives every request a span (nil: no tracing).
 	TracerProvider trace.TracerProvider
+	// Metrics are the app's own metrics; NewApp sets them.
+	Metrics *telemetry.Metrics
 }
