@@ -18,6 +18,11 @@ import (
 func NewApp(d Deps, ready func() bool, fns ...Function) *fiber.App {
 	metrics := telemetry.NewMetrics(d.Store)
 	d.Metrics = metrics
+	for _, fn := range fns {
+		if fn.Collector != nil && d.Store != nil {
+			metrics.MustRegister(fn.Collector(d))
+		}
+	}
 	app := fiber.New(fiber.Config{
 		AppName:               "seckill",
 		BodyLimit:             d.Config.BodyLimit,

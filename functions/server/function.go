@@ -4,6 +4,7 @@ import (
 	"log/slog"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace"
 
 	"seckill/functions/auth"
@@ -20,6 +21,10 @@ type Function struct {
 	// on a Redis that does not fsync every write (see Config.AllowNonDurableRedis).
 	Writes bool
 	Routes []Route
+	// Collector, when set, builds metrics of the function's own, registered
+	// on its app's /metrics when it has a store. They are read when scraped,
+	// so they cost the requests nothing.
+	Collector func(Deps) prometheus.Collector
 }
 
 // Route is one HTTP method and path a function serves.

@@ -75,6 +75,10 @@ func NewMetrics(store *redislib.Store) *Metrics {
 	return m
 }
 
+// MustRegister adds collectors of a function's own to the app's registry;
+// it panics on a collector whose metrics are already registered.
+func (m *Metrics) MustRegister(cs ...prometheus.Collector) { m.registry.MustRegister(cs...) }
+
 // ExpireOrdersSucceeded records that a run of the order-expiry job ended
 // without error, for the alert on a late job.
 func (m *Metrics) ExpireOrdersSucceeded() { m.expiryDone.Store(time.Now().UnixNano()) }

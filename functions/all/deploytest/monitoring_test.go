@@ -420,7 +420,7 @@ func TestDashboard(t *testing.T) {
 	}
 	collect(d.Panels)
 	var missing []string
-	for _, m := range []string{"seckill_outcomes_total", "seckill_http_requests_total", "seckill_http_request_duration_seconds_bucket",
+	for _, m := range []string{"seckill_activity_remaining_units", "seckill_activity_sold_units", "seckill_outcomes_total", "seckill_http_requests_total", "seckill_http_request_duration_seconds_bucket",
 		"up", "seckill_redis_pool_pending_requests", "seckill_redis_used_memory_bytes", "seckill_redis_maxmemory_bytes",
 		"seckill_redis_durable", "redis_latency_spike_duration_seconds", "seckill_expire_orders_last_success_timestamp_seconds"} {
 		if !used[m] {
