@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"seckill/functions/server"
+	"seckill/functions/telemetry"
 	"seckill/redislib"
 )
 
@@ -18,7 +19,7 @@ var Function = server.Function{
 	Summary: "expire every overdue order, apply the event streams to the users' order histories, trim streams and transfer records past their retention",
 	Writes:  true,
 	Routes: []server.Route{{Method: fiber.MethodPost, Path: "/jobs/expire-orders", Admin: true,
-		Handler: func(d server.Deps) fiber.Handler { return Handler(d.Store) }}},
+		Handler: func(d server.Deps) fiber.Handler { return Handler(d.Store, d.Metrics) }}},
 }
 
 // Consumer is the job's consumer name in the user-index consumer group. It
@@ -46,8 +47,10 @@ type Result struct {
 // batches, then runs the user-history projector, then trims the event
 // streams and transfer records past their retention (after the projector,
 // which acknowledges what it applied), each within a share of the request's
-// time budget (REQUEST_TIMEOUT), and reports what it did.
-func Handler(store *redislib.Store) fiber.Handler {
+// time budget (REQUEST_TIMEOUT), and reports what it did. A run that ends
+// without error is recorded in metrics (when not nil), for the alert on a
+// late job.
+func Handler(store *redislib.Store, metrics *telemetry.Metrics) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		ctx := c.UserContext()
 		expireUntil, projectUntil, trimUntil := time.Time{}, time.Time{}, time.Time{}
@@ -71,6 +74,9 @@ func Handler(store *redislib.Store) fiber.Handler {
 		}
 		res := Result{Expired: exp.Expired, Projected: proj.Events, TrimmedEvents: trim.Events,
 			TrimmedTransfers: trim.Transfers, Complete: exp.Complete && proj.Complete && trim.Complete}
+		if metrics != nil {
+			metrics.ExpireOrdersSucceeded()
+		}
 		return c.JSON(res)
 	}
 }

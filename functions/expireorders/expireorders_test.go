@@ -1,9 +1,14 @@
 package expireorders_test
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"testing"
+	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"seckill/functions/expireorders"
 	"seckill/functions/server/servertest"
@@ -23,6 +28,9 @@ func TestExpireOrdersJob(t *testing.T) {
 	// A win whose purchase call died before it reached the user's history.
 	rdb.ZRem(t.Context(), redislib.UserOrdersKey("u0"), lost.ID)
 	servertest.WaitRedisTime(t, env.Store, *last.ExpiresAt)
+	if v, ok := lastSuccess(t, env); ok {
+		t.Fatalf("last success %v before any run", v)
+	}
 
 	run := func() map[string]any {
 		t.Helper()
@@ -34,8 +42,13 @@ func TestExpireOrdersJob(t *testing.T) {
 	}
 	// 4 expired; events: short 4 won + 4 expired, long 1 won; all applied,
 	// so all trimmed.
+	before := time.Now()
 	if got := run(); got["expired"] != 4.0 || got["projected"] != 9.0 || got["trimmed_events"] != 9.0 || got["complete"] != true {
 		t.Fatalf("first run: %v", got)
+	}
+	done, ok := lastSuccess(t, env)
+	if !ok || done.Before(before.Truncate(time.Millisecond)) || done.After(time.Now()) {
+		t.Fatalf("last success %v (exported %v), want the first run's end, after %v", done, ok, before)
 	}
 	if got := run(); got["expired"] != 0.0 || got["projected"] != 0.0 || got["trimmed_events"] != 0.0 || got["complete"] != true {
 		t.Fatalf("second run: %v", got)
@@ -59,11 +72,36 @@ func TestExpireOrdersJob(t *testing.T) {
 		})
 	}
 
+	done, _ = lastSuccess(t, env)
 	env.Redis.Kill()
 	r := env.Do(t, servertest.Request{Method: http.MethodPost, Path: "/jobs/expire-orders", Admin: true})
 	if r.Status != http.StatusServiceUnavailable || r.ErrorCode() != redislib.CodeStoreUnavailable {
 		t.Fatalf("Redis down: %d %s", r.Status, r.Body)
 	}
+	if v, _ := lastSuccess(t, env); !v.Equal(done) {
+		t.Fatalf("last success %v after a failed run, want %v", v, done)
+	}
+}
+
+// lastSuccess scrapes the app's /metrics for the time of the job's last
+// run without error, and says whether it is exported.
+func lastSuccess(t *testing.T, env *servertest.Env) (time.Time, bool) {
+	t.Helper()
+	r := env.Do(t, servertest.Request{Method: http.MethodGet, Path: "/metrics"})
+	if r.Status != http.StatusOK {
+		t.Fatalf("/metrics: %d %s", r.Status, r.Body)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := p.TextToMetricFamilies(bytes.NewReader(r.Body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, ok := families["seckill_expire_orders_last_success_timestamp_seconds"]
+	if !ok {
+		return time.Time{}, false
+	}
+	s := f.GetMetric()[0].GetGauge().GetValue()
+	return time.Unix(0, int64(s*1e9)), true
 }
 
 // TestExpireOrdersJobBoundsStreams: cycles of a win and its cancellation

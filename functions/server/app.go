@@ -17,6 +17,12 @@ import (
 // A panic in a route's handler answers 500 internal (see httpapi.Recover).
 func NewApp(d Deps, ready func() bool, fns ...Function) *fiber.App {
 	metrics := telemetry.NewMetrics(d.Store)
+	d.Metrics = metrics
+	for _, fn := range fns {
+		if fn.Collector != nil && d.Store != nil {
+			metrics.MustRegister(fn.Collector(d))
+		}
+	}
 	app := fiber.New(fiber.Config{
 		AppName:               "seckill",
 		BodyLimit:             d.Config.BodyLimit,

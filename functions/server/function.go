@@ -4,9 +4,11 @@ import (
 	"log/slog"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace"
 
 	"seckill/functions/auth"
+	"seckill/functions/telemetry"
 	"seckill/redislib"
 )
 
@@ -19,6 +21,10 @@ type Function struct {
 	// on a Redis that does not fsync every write (see Config.AllowNonDurableRedis).
 	Writes bool
 	Routes []Route
+	// Collector, when set, builds metrics of the function's own, registered
+	// on its app's /metrics when it has a store. They are read when scraped,
+	// so they cost the requests nothing.
+	Collector func(Deps) prometheus.Collector
 }
 
 // Route is one HTTP method and path a function serves.
@@ -63,4 +69,6 @@ type Deps struct {
 	Config Config
 	// TracerProvider, when set, gives every request a span (nil: no tracing).
 	TracerProvider trace.TracerProvider
+	// Metrics are the app's own metrics; NewApp sets them.
+	Metrics *telemetry.Metrics
 }

@@ -2,6 +2,7 @@ package telemetry
 
 import (
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -26,6 +27,9 @@ type Metrics struct {
 	errors   *prometheus.CounterVec
 	// Panics counts the panics recovered in request handlers (httpapi.Recover).
 	Panics prometheus.Counter
+	// expiryDone is the Unix time in nanoseconds of the last run of the
+	// order-expiry job that ended without error (0: none yet).
+	expiryDone atomic.Int64
 }
 
 // latencyBuckets are in seconds: fine below 20 ms, where a purchase should
@@ -67,7 +71,34 @@ func NewMetrics(store *redislib.Store) *Metrics {
 	if store != nil {
 		m.registry.MustRegister(poolCollector{store.Client()}, soldOutCollector{store})
 	}
+	m.registry.MustRegister(expiryCollector{m})
 	return m
+}
+
+// MustRegister adds collectors of a function's own to the app's registry;
+// it panics on a collector whose metrics are already registered.
+func (m *Metrics) MustRegister(cs ...prometheus.Collector) { m.registry.MustRegister(cs...) }
+
+// ExpireOrdersSucceeded records that a run of the order-expiry job ended
+// without error, for the alert on a late job.
+func (m *Metrics) ExpireOrdersSucceeded() { m.expiryDone.Store(time.Now().UnixNano()) }
+
+// expiryCollector exposes the time of the order-expiry job's last run that
+// ended without error. An instance that has run none exports nothing, so a
+// function that serves no job, or has not served it yet, adds no series;
+// the alert takes the latest over every instance and over a window, which a
+// restart or a scale to zero does not reset.
+type expiryCollector struct{ m *Metrics }
+
+var expiryLast = prometheus.NewDesc("seckill_expire_orders_last_success_timestamp_seconds",
+	"Unix time at which this instance's last run of the order-expiry job (POST /jobs/expire-orders) ended without error.", nil, nil)
+
+func (expiryCollector) Describe(ch chan<- *prometheus.Desc) { ch <- expiryLast }
+
+func (c expiryCollector) Collect(ch chan<- prometheus.Metric) {
+	if ns := c.m.expiryDone.Load(); ns != 0 {
+		ch <- prometheus.MustNewConstMetric(expiryLast, prometheus.GaugeValue, float64(ns)/1e9)
+	}
 }
 
 // observe records one answered request.

@@ -17,6 +17,10 @@
 //     spread across nodes; its Knative Service runs what its Deployment runs,
 //     scaling to zero only when only the operator calls it;
 //   - deploy/redis.conf is durable on a real redis-server;
+//   - the alerting rules and the Grafana dashboard (deploy/k8s/monitoring)
+//     parse with Prometheus's own parsers and read only metrics the
+//     functions export, and Compose's observability profile and the
+//     Kubernetes monitoring variant scrape every function;
 //   - a built binary drains a burst of in-flight purchases on SIGTERM,
 //     closes its Redis pool and exits 0, and its shutdown is bounded.
 package deploytest

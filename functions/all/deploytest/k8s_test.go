@@ -243,6 +243,7 @@ var k8sVariants = []k8sVariant{
 	{Dir: "deploy/k8s/overlays/redis-cluster", Cluster: true},
 	{Dir: "deploy/k8s/overlays/knative", Knative: true},
 	{Dir: "deploy/k8s/overlays/knative-redis-cluster", Knative: true, Cluster: true},
+	{Dir: "deploy/k8s/overlays/monitoring"},
 }
 
 // redisEnv is what a function's environment says of Redis in the variant.
