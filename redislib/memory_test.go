@@ -43,23 +43,23 @@ func TestQuietLeaseReleasesBudget(t *testing.T) {
 		mustPurchaseOutcome(t, store, first.ID, fmt.Sprintf("a%d", i), redislib.OutcomeWon)
 		mustPurchaseOutcome(t, store, second.ID, fmt.Sprintf("b%d", i), redislib.OutcomeWon)
 	}
-	if got := pollLease(t, store, first.ID, "a1"); got.Outcome != redislib.OutcomeAlreadyWon {
+	if got := pollLease(t, store, first.ID, "x1"); got.Outcome != redislib.OutcomeSoldOut {
 		t.Fatalf("first sale from memory: %+v", got)
 	}
 	// The first sale goes quiet; the second one, with as many buyers as the
 	// whole budget, can only be leased once the first lease is dropped.
-	if got := pollLease(t, store, second.ID, "b2"); got.Outcome != redislib.OutcomeAlreadyWon {
+	if got := pollLease(t, store, second.ID, "x2"); got.Outcome != redislib.OutcomeSoldOut {
 		t.Fatalf("second sale from memory: %+v", got)
 	}
 	if _, buyers, _ := store.MemoryCounts(); buyers != 3 {
 		t.Fatalf("buyers held: %d, want the second sale's 3", buyers)
 	}
 	waitMemory(t, store, 5*time.Second)
-	if _, ok := store.LeaseAnswer(second.ID, "b2"); ok {
+	if _, ok := store.LeaseAnswer(second.ID, "x2"); ok {
 		t.Fatal("answered from a dropped lease")
 	}
 	// A dropped sale is leased again on its next attempts.
-	if got := pollLease(t, store, first.ID, "a0"); got.Outcome != redislib.OutcomeAlreadyWon {
+	if got := pollLease(t, store, first.ID, "x0"); got.Outcome != redislib.OutcomeSoldOut {
 		t.Fatalf("first sale leased again: %+v", got)
 	}
 }
