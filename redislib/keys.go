@@ -72,6 +72,10 @@ func StockKey(activityID string) string { return BucketStockKey(activityID, 0) }
 // user, for ever.
 func BucketBuyersKey(activityID string, k int) string { return bucketTag(activityID, k) + "buyers" }
 
+// bucketSyncKey is a STRING written, with a TTL of a minute, only to carry a
+// WAIT past a win that was read rather than written (see confirmReplicated).
+func bucketSyncKey(activityID string, k int) string { return bucketTag(activityID, k) + "sync" }
+
 // BuyersKey is BucketBuyersKey of bucket 0.
 func BuyersKey(activityID string) string { return BucketBuyersKey(activityID, 0) }
 

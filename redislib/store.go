@@ -372,6 +372,10 @@ func (s *Store) purchaseIn(ctx context.Context, activityID string, k int, userID
 		if err := s.addToHistory(ctx, userID, held, created); err != nil {
 			return PurchaseResult{}, false, err
 		}
+		// Nor may it be on the replicas yet (its WAIT timed out).
+		if err := s.confirmReplicated(ctx, activityID, k); err != nil {
+			return PurchaseResult{}, false, err
+		}
 		return PurchaseResult{Outcome: OutcomeAlreadyWon, OrderID: held}, false, nil
 	case purchaseOrderClosed:
 		if len(reply) != 4 {
@@ -430,15 +434,23 @@ func (s *Store) lost(activityID string, outcome Outcome) PurchaseResult {
 }
 
 // OrderOf returns the ID of userID's order in the activity, or "" when the
-// user has not won there.
+// user has not won there. With replica acks, a win is returned only once the
+// replicas hold it (see confirmReplicated).
 func (s *Store) OrderOf(ctx context.Context, activityID, userID string) (string, error) {
 	n, err := s.shardsOf(ctx, activityID)
 	if err != nil {
 		return "", err
 	}
-	held, err := s.rdb.HGet(ctx, BucketBuyersKey(activityID, BucketOf(userID, n)), userID).Result()
+	k := BucketOf(userID, n)
+	held, err := s.rdb.HGet(ctx, BucketBuyersKey(activityID, k), userID).Result()
 	if err != nil && err != redis.Nil {
 		return "", storeErr(err)
+	}
+	if held != "" {
+		// A win is reported only once the replicas hold it.
+		if err := s.confirmReplicated(ctx, activityID, k); err != nil {
+			return "", err
+		}
 	}
 	return held, nil
 }

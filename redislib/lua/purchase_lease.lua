@@ -4,6 +4,7 @@
 -- until hold_until, which only grows. purchase.lua sells nothing before
 -- hold_until, so no one can win while a lease is valid, and the buyers a
 -- process read stay the complete list of winners for as long as it uses them.
+-- Every lease writes hold_until, grown or not (see below).
 --
 -- An activity split into several stock buckets is leased bucket by bucket,
 -- only once it was sold out as a whole (see soldout.go).
@@ -38,10 +39,11 @@ if count > tonumber(ARGV[3]) then
 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local hold = now + tonumber(ARGV[1])
-if hold > (tonumber(a[5]) or 0) then
-  redis.call('HSET', KEYS[1], 'hold_until', hold)
-end
+-- Written even when it does not grow: with replica acks, the WAIT after this
+-- script then covers every win it reads (WAIT counts the connection's own
+-- writes, and the buyers read may be wins whose own WAIT timed out).
+local hold = math.max(now + tonumber(ARGV[1]), tonumber(a[5]) or 0)
+redis.call('HSET', KEYS[1], 'hold_until', hold)
 if count == tonumber(ARGV[2]) then
   return {3, now, a[2], a[3], a[4], count}
 end

@@ -268,6 +268,21 @@ func (n *Node) Kill() {
 	<-done
 }
 
+// Pause stops the node's process (SIGSTOP) until Resume: it answers
+// nothing, and as a replica it acknowledges no replication.
+func (n *Node) Pause() { n.signal(syscall.SIGSTOP) }
+
+// Resume continues a paused node (SIGCONT).
+func (n *Node) Resume() { n.signal(syscall.SIGCONT) }
+
+func (n *Node) signal(sig syscall.Signal) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.cmd != nil && n.cmd.Process != nil {
+		_ = n.cmd.Process.Signal(sig)
+	}
+}
+
 // Running reports whether the node's process runs.
 func (n *Node) Running() bool {
 	n.mu.Lock()
