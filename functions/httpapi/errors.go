@@ -30,6 +30,7 @@ const (
 	CodeMethodNotAllowed = "method_not_allowed"
 	CodeRateLimited      = "rate_limited"
 	CodeNotReady         = "not_ready"
+	CodeNotDurable       = "not_durable"
 	CodeInternal         = "internal"
 )
 
@@ -55,6 +56,7 @@ var statusOf = map[string]int{
 	codeHeadersTooLarge:  http.StatusRequestHeaderFieldsTooLarge,
 	CodeRateLimited:      http.StatusTooManyRequests,
 	CodeNotReady:         http.StatusServiceUnavailable,
+	CodeNotDurable:       http.StatusServiceUnavailable,
 	CodeInternal:         http.StatusInternalServerError,
 
 	redislib.CodeInvalidID:            http.StatusBadRequest,

@@ -13,7 +13,8 @@ import (
 
 // NewApp returns a Fiber app that serves the routes of fns, plus GET /livez,
 // GET /readyz and GET /metrics. ready, when not nil, must also hold for
-// /readyz to answer 200 (Run uses it for the durability check).
+// /readyz to answer 200 (Run's: durability verified once, not shutting
+// down); so must d.Durability, when set (see writable).
 // A panic in a route's handler answers 500 internal (see httpapi.Recover).
 func NewApp(d Deps, ready func() bool, fns ...Function) *fiber.App {
 	metrics := telemetry.NewMetrics(d.Store)
@@ -44,15 +45,22 @@ func NewApp(d Deps, ready func() bool, fns ...Function) *fiber.App {
 	app.Use(httpapi.Recover(d.Log, metrics.Panics))
 
 	app.Get("/livez", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
-	app.Get("/readyz", withTimeout(d), func(c *fiber.Ctx) error {
-		if err := d.Store.Ping(c.UserContext()); err != nil {
-			return err
-		}
+	// Readiness does not ask Redis: every instance shares the one store, so
+	// a Redis blip would take every instance out of service at once and turn
+	// the handlers' 503 with Retry-After into connection errors (see
+	// deploy/README.md, "Probes").
+	app.Get("/readyz", func(c *fiber.Ctx) error {
 		if ready != nil && !ready() {
-			return httpapi.Fail(httpapi.CodeNotReady, "durability of Redis not verified yet")
+			return httpapi.Fail(httpapi.CodeNotReady, "not serving: durability of Redis not verified yet, or shutting down")
+		}
+		if !writable(d) {
+			return httpapi.Fail(httpapi.CodeNotDurable, "Redis does not fsync every write (see the log): writes answer 503 until it does")
 		}
 		return c.JSON(fiber.Map{"status": "ready"})
 	})
+	if d.Durability != nil {
+		metrics.WatchDurability(d.Durability)
+	}
 	app.Get("/metrics", metrics.Handler())
 
 	admin := auth.AdminAuth(d.Config.AdminToken)
@@ -63,6 +71,9 @@ func NewApp(d Deps, ready func() bool, fns ...Function) *fiber.App {
 	for _, fn := range fns {
 		for _, r := range fn.Routes {
 			handlers := []fiber.Handler{withTimeout(d)}
+			if changesState(r.Method) && d.Durability != nil {
+				handlers = append(handlers, durableWrites(d))
+			}
 			if r.Admin {
 				handlers = append(handlers, admin)
 			}

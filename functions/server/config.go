@@ -15,12 +15,16 @@ type Config struct {
 	AdminToken string `envconfig:"ADMIN_TOKEN" desc:"bearer token for admin routes; required by functions that serve any (never logged)"`
 	// AllowNonDurableRedis lets a writing function serve on a Redis without
 	// appendonly yes / appendfsync always, with a loud warning.
-	AllowNonDurableRedis bool          `envconfig:"ALLOW_NON_DURABLE_REDIS" default:"false" desc:"serve even if Redis does not fsync every write (loses acknowledged sales on a crash)"`
-	RequestTimeout       time.Duration `envconfig:"REQUEST_TIMEOUT" default:"2s" desc:"bound on the store work of one request; past it the answer is 503 store_unavailable"`
-	ShutdownTimeout      time.Duration `envconfig:"SHUTDOWN_TIMEOUT" default:"10s" desc:"on SIGTERM, how long in-flight requests may take to finish"`
-	BodyLimit            int           `envconfig:"BODY_LIMIT" default:"16384" desc:"largest request body in bytes; larger is 413 body_too_large"`
-	LogLevel             string        `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
-	LogSample            int           `envconfig:"LOG_SAMPLE" default:"100" desc:"log one in N of the routine requests (answered purchase attempts, won or lost) answered fast and without error; 1 logs every request"`
+	AllowNonDurableRedis bool `envconfig:"ALLOW_NON_DURABLE_REDIS" default:"false" desc:"serve even if Redis does not fsync every write (loses acknowledged sales on a crash)"`
+	// DurabilityCheckInterval is how often a writing function asks Redis
+	// whether it is still durable (and how full it is); it also asks after
+	// every reconnect and failover.
+	DurabilityCheckInterval time.Duration `envconfig:"DURABILITY_CHECK_INTERVAL" default:"2s" desc:"how often a writing function checks that Redis still fsyncs every write (also after every reconnect); while it does not, writes answer 503 not_durable"`
+	RequestTimeout          time.Duration `envconfig:"REQUEST_TIMEOUT" default:"2s" desc:"bound on the store work of one request; past it the answer is 503 store_unavailable"`
+	ShutdownTimeout         time.Duration `envconfig:"SHUTDOWN_TIMEOUT" default:"10s" desc:"on SIGTERM, how long in-flight requests may take to finish"`
+	BodyLimit               int           `envconfig:"BODY_LIMIT" default:"16384" desc:"largest request body in bytes; larger is 413 body_too_large"`
+	LogLevel                string        `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
+	LogSample               int           `envconfig:"LOG_SAMPLE" default:"100" desc:"log one in N of the routine requests (answered purchase attempts, won or lost) answered fast and without error; 1 logs every request"`
 
 	SoldOutBuyers int `envconfig:"SOLD_OUT_BUYERS" default:"200000" desc:"most buyers kept in memory to answer attempts on sold-out activities without Redis (about 100 bytes each); an activity with more is answered by Redis; 0: off"`
 
@@ -43,7 +47,7 @@ func TestConfig(adminToken string) Config {
 		// A generous request timeout: on a loaded test machine a slow answer is
 		// not a store failure. Tests of timeouts set their own.
 		Port: 8080, AdminToken: adminToken, RequestTimeout: 10 * time.Second,
-		ShutdownTimeout: 10 * time.Second, BodyLimit: 16384, LogLevel: "info", LogSample: 1,
+		ShutdownTimeout: 10 * time.Second, DurabilityCheckInterval: 2 * time.Second, BodyLimit: 16384, LogLevel: "info", LogSample: 1,
 		SoldOutBuyers:   redislib.DefaultSoldOutBuyers,
 		RateLimitConfig: auth.RateLimitConfig{RateLimitUserRPS: 5, RateLimitUserBurst: 10, RateLimitIPBurst: 100},
 	}

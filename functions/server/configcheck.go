@@ -18,6 +18,8 @@ func (cfg Config) Check() error {
 	switch {
 	case cfg.RequestTimeout <= 0:
 		return errors.New("REQUEST_TIMEOUT must be positive")
+	case cfg.DurabilityCheckInterval <= 0:
+		return errors.New("DURABILITY_CHECK_INTERVAL must be positive")
 	case cfg.BodyLimit <= 0:
 		return errors.New("BODY_LIMIT must be positive")
 	case cfg.LogSample < 1:

@@ -71,4 +71,9 @@ type Deps struct {
 	TracerProvider trace.TracerProvider
 	// Metrics are the app's own metrics; NewApp sets them.
 	Metrics *telemetry.Metrics
+	// Durability, when set, is what the durability watcher last saw of
+	// Redis: state-changing routes answer 503 not_durable and /readyz 503
+	// while it is not durable (unless Config.AllowNonDurableRedis), and
+	// /metrics exports it (nil: not watched, always writable).
+	Durability *redislib.DurabilityWatch
 }

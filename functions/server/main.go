@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -17,7 +18,6 @@ import (
 	"time"
 
 	"github.com/kelseyhightower/envconfig"
-	"github.com/redis/go-redis/v9"
 
 	"seckill/functions/telemetry"
 	"seckill/redislib"
@@ -82,12 +82,19 @@ func Run(args []string, stdout, stderr io.Writer, fns ...Function) int {
 		log.Info("redis pool closed")
 	}()
 
-	var ready atomic.Bool
+	// ready: durability verified once (or not needed), and not shutting down.
+	var started, stopping atomic.Bool
+	ready := func() bool { return started.Load() && !stopping.Load() }
 	fatal := make(chan string, 1)
+	var watch *redislib.DurabilityWatch
 	if writes(fns) {
-		go watchDurability(rdb, cfg, rcfg.ReplicaAcks(), log, &ready, fatal)
+		watch = redislib.NewDurabilityWatch(rdb)
+		defer watch.Close()
+		watchCtx, stopWatch := context.WithCancel(context.Background())
+		defer stopWatch()
+		go watchDurability(watchCtx, watch, cfg, rcfg.ReplicaAcks(), log, &started, fatal)
 	} else {
-		ready.Store(true)
+		started.Store(true)
 	}
 	tp, stopTracing, err := telemetry.StartTracing(log, rdb, "seckill-"+functionNames(fns), cfg.TracingConfig)
 	if err != nil {
@@ -100,11 +107,11 @@ func Run(args []string, stdout, stderr io.Writer, fns ...Function) int {
 	}
 	store := redislib.NewStore(rdb, redislib.SoldOutBuyers(cfg.SoldOutBuyers),
 		redislib.ReplicaAcks(rcfg.ReplicaAcks(), rcfg.ReplicaAckTimeout))
-	d := Deps{Store: store, Log: log, Config: cfg}
+	d := Deps{Store: store, Log: log, Config: cfg, Durability: watch}
 	if tp != nil {
 		d.TracerProvider = tp
 	}
-	app := NewApp(d, ready.Load, fns...)
+	app := NewApp(d, ready, fns...)
 
 	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.Port))
 	if err != nil {
@@ -129,6 +136,7 @@ func Run(args []string, stdout, stderr io.Writer, fns ...Function) int {
 		log.Error("server stopped", "err", err)
 		return 1
 	}
+	stopping.Store(true)
 	if err := app.ShutdownWithTimeout(cfg.ShutdownTimeout); err != nil {
 		log.Error("shutdown", "err", err)
 		code = 1
@@ -148,36 +156,43 @@ type RedisConfig = redislib.Config
 
 // watchDurability waits until Redis answers, then checks that it fsyncs every
 // write (every node of a cluster). A Redis that is down is not fatal:
-// requests get 503 until it answers. A Redis that is not durable is fatal
-// unless ALLOW_NON_DURABLE_REDIS is set. A primary with fewer replicas than
-// writes wait for (acks) is logged: its writes answer 503 until they are back.
-func watchDurability(rdb redis.UniversalClient, cfg Config, acks int, log *slog.Logger, ready *atomic.Bool, fatal chan<- string) {
+// requests get 503 until it answers. A Redis that is not durable at start
+// is fatal unless ALLOW_NON_DURABLE_REDIS is set. A primary with fewer
+// replicas than writes wait for (acks) is logged: its writes answer 503
+// until they are back. Once started, it watches until ctx ends (see
+// keepWatching).
+func watchDurability(ctx context.Context, w *redislib.DurabilityWatch, cfg Config, acks int, log *slog.Logger, started *atomic.Bool, fatal chan<- string) {
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error("durability watcher panicked and stopped", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		}
+	}()
 	waiting := false
 	for {
-		ctx, cancel := context.WithTimeout(context.Background(), cfg.RequestTimeout)
-		err := redislib.CheckDurability(ctx, rdb)
-		cancel()
+		err := checkOnce(ctx, w, cfg, log)
 		switch {
+		case ctx.Err() != nil:
+			return
 		case err == nil:
 			log.Info("redis is durable: appendonly yes, appendfsync always", "replica_acks", acks)
-			ctx, cancel := context.WithTimeout(context.Background(), cfg.RequestTimeout)
-			if err := redislib.CheckReplicas(ctx, rdb, acks); err != nil {
+			ctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
+			if err := redislib.CheckReplicas(ctx, w.Client(), acks); err != nil {
 				log.Warn("redis replicas", "err", err)
 			}
 			cancel()
-			ready.Store(true)
-			return
 		case redislib.ErrorCode(err) == redislib.CodeStoreUnavailable:
 			if !waiting {
 				log.Warn("redis does not answer yet; requests get 503 until it does", "err", err)
 				waiting = true
 			}
-			time.Sleep(500 * time.Millisecond)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(500 * time.Millisecond):
+			}
 			continue
 		case cfg.AllowNonDurableRedis:
 			log.Warn("!!! ALLOW_NON_DURABLE_REDIS is set: serving although durability is not guaranteed; a crash can lose sales already confirmed to users !!!", "reason", err.Error())
-			ready.Store(true)
-			return
 		case errors.Is(err, redislib.ErrConfigUnavailable):
 			fatal <- err.Error() + "; refusing to serve (set ALLOW_NON_DURABLE_REDIS=true if the server is known to be durable)"
 			return
@@ -185,7 +200,73 @@ func watchDurability(rdb redis.UniversalClient, cfg Config, acks int, log *slog.
 			fatal <- err.Error() + "; refusing to serve (fix the Redis config, or set ALLOW_NON_DURABLE_REDIS=true to accept losing confirmed sales on a crash)"
 			return
 		}
+		started.Store(true)
+		keepWatching(ctx, w, cfg, log, err)
+		return
 	}
+}
+
+// keepWatching checks Redis's durability every DURABILITY_CHECK_INTERVAL and
+// at once after a reconnect or a failover (w.Kicks), until ctx ends. last is
+// the outcome of the check before. Each change is logged: losing durability
+// as an error naming the node and the setting (writes then answer 503
+// not_durable, see durableWrites), regaining it as info. A Redis that does
+// not answer changes nothing: the watch keeps its last verdict, and requests
+// meet the failure themselves.
+func keepWatching(ctx context.Context, w *redislib.DurabilityWatch, cfg Config, log *slog.Logger, last error) {
+	// kickGap bounds how often reconnects trigger checks: a pool that dials
+	// many connections at once is one reconnect.
+	const kickGap = 100 * time.Millisecond
+	tick := time.NewTicker(cfg.DurabilityCheckInterval)
+	defer tick.Stop()
+	silent := false // a failed check was logged
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		case <-w.Kicks():
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(kickGap):
+			}
+		}
+		err := checkOnce(ctx, w, cfg, log)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case redislib.ErrorCode(err) == redislib.CodeStoreUnavailable:
+			if !silent {
+				log.Warn("durability check: redis does not answer; the last verdict stands", "durable", w.Durable(), "err", err)
+				silent = true
+			}
+			continue
+		case err != nil && (last == nil || err.Error() != last.Error()):
+			if cfg.AllowNonDurableRedis {
+				log.Warn("!!! redis is not durable; ALLOW_NON_DURABLE_REDIS is set, so writes go on and a crash can lose sales already confirmed to users !!!", "reason", err.Error())
+			} else {
+				log.Error("redis is not durable: writes answer 503 not_durable and /readyz 503 until it is", "reason", err.Error())
+			}
+		case err == nil && last != nil:
+			log.Info("redis is durable again: appendonly yes, appendfsync always; writes are accepted")
+		}
+		silent, last = false, err
+	}
+}
+
+// checkOnce runs one durability check within REQUEST_TIMEOUT. A panic in it
+// is logged and reported as a store failure: the watcher goes on.
+func checkOnce(ctx context.Context, w *redislib.DurabilityWatch, cfg Config, log *slog.Logger) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error("durability check panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			err = redislib.Errorf(redislib.CodeStoreUnavailable, "durability check panicked: %v", p)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
+	defer cancel()
+	return w.Check(ctx)
 }
 
 // printUsage writes the configuration variables and the routes of fns.
@@ -206,7 +287,7 @@ func printUsage(w io.Writer, fns []Function) {
 	fmt.Fprintln(w, "\nRoutes:")
 	tw = tabwriter.NewWriter(w, 1, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  GET\t/livez\tliveness")
-	fmt.Fprintln(tw, "  GET\t/readyz\treadiness: Redis answers and is durable")
+	fmt.Fprintln(tw, "  GET\t/readyz\treadiness: durability of Redis verified at start and not lost since, not shutting down")
 	fmt.Fprintln(tw, "  GET\t/metrics\tPrometheus metrics")
 	for _, fn := range fns {
 		for _, r := range fn.Routes {
