@@ -25,6 +25,14 @@ func TestClusterWinReportedOnlyOnceReplicated(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = rdb.Close() })
 	store := redislib.NewStore(rdb, redislib.ReplicaAcks(1, 200*time.Millisecond))
+	// Another process: its connections wrote nothing, so a WAIT of its own
+	// would return at once.
+	rdb2, err := redislib.NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rdb2.Close() })
+	other := redislib.NewStore(rdb2, redislib.ReplicaAcks(1, 200*time.Millisecond))
 	a := redistest.MustActivity(t, store, 1)
 	key := redislib.BuyersKey(a.ID)
 	primary := c.PrimaryOf(t, key)
@@ -46,16 +54,17 @@ func TestClusterWinReportedOnlyOnceReplicated(t *testing.T) {
 		(err != nil && redislib.ErrorCode(err) != redislib.CodeStoreUnavailable) {
 		t.Fatalf("another user while sold out: %+v, %v", r, err)
 	}
-	for i := range 5 {
-		r, err := store.Purchase(ctx, a.ID, "u")
+	for i := range 6 {
+		s := []*redislib.Store{other, store}[i%2]
+		r, err := s.Purchase(ctx, a.ID, "u")
 		if err == nil {
 			t.Fatalf("retry %d while the replica lacks the win answered %+v, want store_unavailable", i, r)
 		}
 		mustCode(t, err, redislib.CodeStoreUnavailable)
+		if held, err := s.OrderOf(ctx, a.ID, "u"); err == nil {
+			t.Fatalf("result query %d while the replica lacks the win answered %q, want store_unavailable", i, held)
+		}
 		time.Sleep(50 * time.Millisecond) // give a lease time to be taken, were one possible
-	}
-	if held, err := store.OrderOf(ctx, a.ID, "u"); err == nil {
-		t.Fatalf("result query while the replica lacks the win answered %q, want store_unavailable", held)
 	}
 
 	replica.Resume()
