@@ -1,6 +1,7 @@
 package redislib_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -36,14 +37,26 @@ func TestClusterWinReportedOnlyOnceReplicated(t *testing.T) {
 	a := redistest.MustActivity(t, store, 1)
 	key := redislib.BuyersKey(a.ID)
 	primary := c.PrimaryOf(t, key)
+	// A user whose order history lives on another primary: the history
+	// entry the retry writes there says nothing about this primary's replica.
+	u := ""
+	for i := 0; u == ""; i++ {
+		if id := fmt.Sprintf("u%d", i); c.PrimaryOf(t, redislib.UserOrdersKey(id)) != primary {
+			u = id
+		}
+	}
 	replicaClient := replicaOf(t, primary)
 	replica := c.NodeByAddr(replicaClient.Options().Addr)
 
+	// The second store knows the slots and has a connection to the primary.
+	if _, err := other.Activity(ctx, a.ID); err != nil {
+		t.Fatal(err)
+	}
 	replica.Pause()
 	t.Cleanup(replica.Resume)
-	_, err = store.Purchase(ctx, a.ID, "u")
+	_, err = store.Purchase(ctx, a.ID, u)
 	mustCode(t, err, redislib.CodeStoreUnavailable)
-	order := primary.NodeClient(t).HGet(ctx, key, "u").Val()
+	order := primary.NodeClient(t).HGet(ctx, key, u).Val()
 	if order == "" {
 		t.Fatal("the win whose WAIT timed out is not on the primary")
 	}
@@ -56,12 +69,12 @@ func TestClusterWinReportedOnlyOnceReplicated(t *testing.T) {
 	}
 	for i := range 6 {
 		s := []*redislib.Store{other, store}[i%2]
-		r, err := s.Purchase(ctx, a.ID, "u")
+		r, err := s.Purchase(ctx, a.ID, u)
 		if err == nil {
 			t.Fatalf("retry %d while the replica lacks the win answered %+v, want store_unavailable", i, r)
 		}
 		mustCode(t, err, redislib.CodeStoreUnavailable)
-		if held, err := s.OrderOf(ctx, a.ID, "u"); err == nil {
+		if held, err := s.OrderOf(ctx, a.ID, u); err == nil {
 			t.Fatalf("result query %d while the replica lacks the win answered %q, want store_unavailable", i, held)
 		}
 		time.Sleep(50 * time.Millisecond) // give a lease time to be taken, were one possible
@@ -70,29 +83,29 @@ func TestClusterWinReportedOnlyOnceReplicated(t *testing.T) {
 	replica.Resume()
 	var r redislib.PurchaseResult
 	waitFor(t, func() bool {
-		r, err = store.Purchase(ctx, a.ID, "u")
+		r, err = store.Purchase(ctx, a.ID, u)
 		return err == nil
 	})
 	if r.Outcome != redislib.OutcomeAlreadyWon || r.OrderID != order {
 		t.Fatalf("retry once the replica is back: %+v, want already_won with %s", r, order)
 	}
-	if got := replicaClient.HGet(ctx, key, "u").Val(); got != order {
+	if got := replicaClient.HGet(ctx, key, u).Val(); got != order {
 		t.Fatalf("replica holds %q for u after already_won, want %s", got, order)
 	}
-	if held, err := store.OrderOf(ctx, a.ID, "u"); err != nil || held != order {
+	if held, err := store.OrderOf(ctx, a.ID, u); err != nil || held != order {
 		t.Fatalf("result query once the replica is back: %q, %v; want %s", held, err, order)
 	}
 
 	primary.Kill()
 	promoted, took := c.WaitPromoted(t, key, primary)
 	t.Logf("replica %s promoted in %s", promoted.Addr, took)
-	if got := promoted.NodeClient(t).HGet(ctx, key, "u").Val(); got != order {
+	if got := promoted.NodeClient(t).HGet(ctx, key, u).Val(); got != order {
 		t.Fatalf("promoted replica holds %q for u, want %s", got, order)
 	}
 	// The killed node comes back as the replica that confirms the mark.
 	primary.Restart(t)
 	waitFor(t, func() bool {
-		r, err = store.Purchase(ctx, a.ID, "u")
+		r, err = store.Purchase(ctx, a.ID, u)
 		return err == nil
 	})
 	if r.Outcome != redislib.OutcomeAlreadyWon || r.OrderID != order {
