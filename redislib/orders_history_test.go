@@ -247,7 +247,7 @@ func TestHistoryCompleteAfterRedisKill(t *testing.T) {
 func TestJobsReachEveryActivity(t *testing.T) {
 	s, be := mustStore(t)
 	rdb := be.AdminClient(t) // reads and seeds keys with commands the functions never run
-	const n = 205 // more than one page (200) of activities
+	const n = 205            // more than one page (200) of activities
 	var last redislib.Order
 	want := map[string]string{}
 	for i := range n {
