@@ -246,8 +246,9 @@ func TestHistoryCompleteAfterRedisKill(t *testing.T) {
 // first page are reached too.
 func TestJobsReachEveryActivity(t *testing.T) {
 	s, be := mustStore(t)
-	rdb := be.AdminClient(t) // reads and seeds keys with commands the functions never run
-	const n = 205            // more than one page (200) of activities
+	// Reads and seeds keys with commands the functions never run.
+	rdb := be.AdminClient(t)
+	const n = 205 // more than one page (200) of activities
 	var last redislib.Order
 	want := map[string]string{}
 	for i := range n {
