@@ -273,7 +273,8 @@ func tokenProblem(err error) string {
 	return "no subject or not acceptable"
 }
 
-// RateLimitConfig is the rate limits of rate-limited routes (purchase),
+// RateLimitConfig is the rate limits of rate-limited routes (purchase and
+// the reads of results, histories and orders),
 // shared by every instance through Redis. Every field is one environment
 // variable, read by a main.
 type RateLimitConfig struct {
