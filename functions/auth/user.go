@@ -274,9 +274,8 @@ func tokenProblem(err error) string {
 }
 
 // RateLimitConfig is the rate limits of rate-limited routes (purchase and
-// the reads of results, histories and orders),
-// shared by every instance through Redis. Every field is one environment
-// variable, read by a main.
+// the reads of results, histories and orders), shared by every instance
+// through Redis. Every field is one environment variable, read by a main.
 type RateLimitConfig struct {
 	RateLimitUserRPS   float64 `envconfig:"RATE_LIMIT_USER_RPS" default:"5" desc:"requests per second one user may make on average (0: no per-user limit)"`
 	RateLimitUserBurst int     `envconfig:"RATE_LIMIT_USER_BURST" default:"10" desc:"requests one user may make at once"`
