@@ -73,7 +73,7 @@ func NewMetrics(store *redislib.Store) *Metrics {
 		m.registry.MustRegister(poolCollector{store.Client()}, soldOutCollector{store})
 		m.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "seckill_background_panics_total",
-			Help: "Panics recovered in the store's background goroutines (auto-pipeline, sold-out lease renewals); each was logged with its stack.",
+			Help: "Panics recovered in the store's background goroutines (auto-pipeline, sold-out lease renewals, memory sweeper); each was logged with its stack.",
 		}, func() float64 { return float64(store.Panics()) }))
 	}
 	m.registry.MustRegister(expiryCollector{m})
