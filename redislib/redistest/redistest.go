@@ -15,7 +15,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -113,7 +112,7 @@ func (s *Server) waitReady() {
 	for {
 		err := c.Ping(context.Background()).Err()
 		var reply redis.Error
-		if err == nil || errors.As(err, &reply) && !strings.HasPrefix(err.Error(), "LOADING") {
+		if err == nil || errors.As(err, &reply) && !redis.IsLoadingError(err) {
 			return
 		}
 		select {
