@@ -7,6 +7,7 @@ package all
 //go:generate go run ./gendeploy
 
 import (
+	"seckill/functions/activityaudit"
 	"seckill/functions/activityorders"
 	"seckill/functions/activitystats"
 	"seckill/functions/adjuststock"
@@ -22,6 +23,7 @@ import (
 	"seckill/functions/getproduct"
 	"seckill/functions/listactivities"
 	"seckill/functions/listproducts"
+	"seckill/functions/pauseactivity"
 	"seckill/functions/payorder"
 	"seckill/functions/purchase"
 	"seckill/functions/purchaseresult"
@@ -47,6 +49,8 @@ var Functions = []server.Function{
 	updateactivity.Function,
 	adjuststock.Function,
 	cancelactivity.Function,
+	pauseactivity.Function,
+	activityaudit.Function,
 	getorder.Function,
 	payorder.Function,
 	cancelorder.Function,
