@@ -14,6 +14,7 @@ import (
 	"seckill/functions/apidocs"
 	"seckill/functions/cancelactivity"
 	"seckill/functions/cancelorder"
+	"seckill/functions/console"
 	"seckill/functions/createactivity"
 	"seckill/functions/createproduct"
 	"seckill/functions/deleteproduct"
@@ -51,6 +52,7 @@ var Functions = []server.Function{
 	cancelactivity.Function,
 	pauseactivity.Function,
 	activityaudit.Function,
+	console.Function,
 	getorder.Function,
 	payorder.Function,
 	cancelorder.Function,
