@@ -69,7 +69,7 @@ func (s scrapeSource) Totals(ctx context.Context) (Totals, error) {
 		_, _ = io.Copy(io.Discard, resp.Body)
 		return Totals{}, fmt.Errorf("%s answered %s", s.url, resp.Status)
 	}
-	var parser expfmt.TextParser
+	parser := expfmt.NewTextParser(model.UTF8Validation)
 	families, err := parser.TextToMetricFamilies(resp.Body)
 	if err != nil {
 		return Totals{}, fmt.Errorf("read %s: %w", s.url, err)
@@ -91,8 +91,12 @@ func (s scrapeSource) Totals(ctx context.Context) (Totals, error) {
 			continue
 		}
 		h := m.GetHistogram()
+		// The exposition may or may not list the +Inf bucket; the sample
+		// count is that bucket either way.
 		for _, b := range h.GetBucket() {
-			buckets[b.GetUpperBound()] += float64(b.GetCumulativeCount())
+			if !math.IsInf(b.GetUpperBound(), 1) {
+				buckets[b.GetUpperBound()] += float64(b.GetCumulativeCount())
+			}
 		}
 		buckets[math.Inf(1)] += float64(h.GetSampleCount())
 	}

@@ -44,6 +44,7 @@ function show(id) {
 function signOut(why) {
   sessionStorage.removeItem(TOKEN_KEY);
   stopPolling();
+  notice('');
   show('signin');
   $('signin-error').hidden = !why;
   $('signin-error').textContent = why || '';
@@ -53,13 +54,31 @@ let timer = 0;
 function stopPolling() { clearTimeout(timer); timer = 0; }
 
 const fmtTime = (s) => new Date(s).toLocaleString();
+// localInput writes a time as a datetime-local input's value, in local time.
+const localInput = (s) => {
+  const d = new Date(s);
+  return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+};
+
+// notice shows a problem with the page's reads at the top, or clears it.
+function notice(text) {
+  $('notice').hidden = !text;
+  $('notice').textContent = text || '';
+}
 const fmtNum = (n) => (n >= 100 ? Math.round(n).toString() : n.toFixed(1));
 
 // ---- the list of sales ------------------------------------------------------
 
 async function listView() {
   show('sales');
-  const page = await api('GET', '/activities?limit=100');
+  let page;
+  try {
+    page = await api('GET', '/activities?limit=100');
+  } catch (e) {
+    if (token()) notice(`sales: ${e.status || ''} ${e.code || ''} ${e.message}`);
+    return;
+  }
+  notice('');
   $('sale-rows').replaceChildren(...page.items.map((a) => {
     const tr = h('tr', { class: 'row', 'data-activity': a.id },
       h('td', {}, h('a', { href: '/console?activity=' + encodeURIComponent(a.id) }, a.id)),
@@ -91,15 +110,27 @@ function rates(prev, cur) {
   return { outcomes, r429: status('429'), r503: status('503'), p99 };
 }
 
+// plot draws each series as a line scaled to the largest finite value, which
+// it writes in the top left corner. NaN is no sample (before the console
+// opened); Infinity is drawn at the top.
 function plot(svg, series) {
   const max = Math.max(1e-9, ...series.flatMap((s) => s.values.filter(Number.isFinite)));
-  svg.replaceChildren(...series.map((s, i) => {
-    const pts = s.values.map((v, x) => `${(x * 300) / (WINDOW - 1)},${58 - (Math.min(Number.isFinite(v) ? v : max, max) / max) * 56}`);
-    const line = document.createElementNS('http://www.w3.org/2000/svg', 'polyline');
+  const ns = 'http://www.w3.org/2000/svg';
+  const lines = series.map((s, i) => {
+    const pts = [];
+    s.values.forEach((v, x) => {
+      if (!Number.isNaN(v)) pts.push(`${((x * 300) / (WINDOW - 1)).toFixed(1)},${(58 - (Math.min(v, max) / max) * 50).toFixed(1)}`);
+    });
+    const line = document.createElementNS(ns, 'polyline');
     line.setAttribute('points', pts.join(' '));
     line.setAttribute('class', 's' + (s.color ?? i));
     return line;
-  }));
+  });
+  const scale = document.createElementNS(ns, 'text');
+  scale.setAttribute('x', '2');
+  scale.setAttribute('y', '9');
+  scale.textContent = max > 1e-9 ? 'max ' + fmtNum(max) : '';
+  svg.replaceChildren(...lines, scale);
 }
 
 const OUTCOMES = ['won', 'already_won', 'sold_out', 'paused', 'not_started', 'ended', 'cancelled'];
@@ -151,7 +182,7 @@ async function saleView(id) {
   const renderPlots = () => {
     const col = (f) => { const v = samples.map(f); while (v.length < WINDOW) v.unshift(NaN); return v; };
     const last = samples[samples.length - 1];
-    $('f-wins').textContent = last ? fmtNum(last.wins) : '…';
+    $('f-wins').textContent = last && Number.isFinite(last.wins) ? fmtNum(last.wins) : '…';
     plot($('p-wins'), [{ values: col((s) => s.wins) }]);
     const seen = OUTCOMES.filter((o) => samples.some((s) => s.rates && s.rates.outcomes[o] > 0));
     plot($('p-attempts'), seen.map((o) => ({ values: col((s) => (s.rates ? s.rates.outcomes[o] || 0 : NaN)), color: OUTCOMES.indexOf(o) % 6 })));
@@ -178,27 +209,55 @@ async function saleView(id) {
       : [h('li', { class: 'muted' }, 'No admin actions yet.')]));
   };
 
+  // tick reads the sale and the totals, and every SLOW_EVERY ticks the
+  // pending orders and the audit trail. A read that fails leaves what it
+  // showed and says why; the others still update. One tick runs at a time:
+  // a tick asked for while one runs (after an action) runs right after it.
+  let running = false;
+  let again = false;
   const tick = async () => {
+    if (running) { again = true; return; }
+    running = true;
     stopPolling();
     try {
-      const [a, totals] = await Promise.all([api('GET', `/activities/${enc}`), api('GET', '/console/totals')]);
-      act = a;
-      renderFigures();
-      const now = totals.at;
-      $('traffic-scope').textContent = `(all sales, ${totals.instances} instance${totals.instances === 1 ? '' : 's'})`;
-      const sample = { wins: 0, rates: prevTotals ? rates(prevTotals, totals) : null };
-      if (prevSold !== null && now > prevAt) sample.wins = Math.max(0, a.sold - prevSold) / ((now - prevAt) / 1000);
-      prevSold = a.sold; prevAt = now; prevTotals = totals;
-      samples.push(sample);
-      if (samples.length > WINDOW) samples.shift();
-      renderPlots();
-      if (ticks++ % SLOW_EVERY === 0) await slow();
-      document.body.dataset.ready = 'sale';
-      document.body.dataset.ticks = String(ticks);
-    } catch (e) {
-      result(`refresh: ${e.status || ''} ${e.code || ''} ${e.message}`, false);
+      await read();
+    } finally {
+      running = false;
     }
-    if (token()) timer = setTimeout(tick, TICK_MS);
+    if (!token()) return; // signed out by a refused token
+    if (again) { again = false; tick(); return; }
+    timer = setTimeout(tick, TICK_MS);
+  };
+  const read = async () => {
+    const problems = [];
+    const [a, totals] = await Promise.allSettled([api('GET', `/activities/${enc}`), api('GET', '/console/totals')]);
+    if (!token()) return;
+    const now = Date.now();
+    if (a.status === 'fulfilled') {
+      act = a.value;
+      renderFigures();
+      if (!$('ends').value) $('ends').value = localInput(act.ends_at);
+    } else problems.push(['sale', a.reason]);
+    const sample = { wins: NaN, rates: null };
+    if (a.status === 'fulfilled') {
+      if (prevSold !== null && now > prevAt) sample.wins = Math.max(0, act.sold - prevSold) / ((now - prevAt) / 1000);
+      prevSold = act.sold; prevAt = now;
+    }
+    if (totals.status === 'fulfilled') {
+      const tv = totals.value;
+      $('traffic-scope').textContent = `(all sales, ${tv.instances} instance${tv.instances === 1 ? '' : 's'})`;
+      if (prevTotals) sample.rates = rates(prevTotals, tv);
+      prevTotals = tv;
+    } else problems.push(['purchase traffic', totals.reason]);
+    samples.push(sample);
+    if (samples.length > WINDOW) samples.shift();
+    renderPlots();
+    if (ticks++ % SLOW_EVERY === 0) {
+      try { await slow(); } catch (e) { problems.push(['orders and audit', e]); }
+    }
+    notice(problems.map(([what, e]) => `${what}: ${e.status || ''} ${e.code || ''} ${e.message}`).join('; '));
+    if (act) document.body.dataset.ready = 'sale';
+    document.body.dataset.ticks = String(ticks);
   };
   await tick();
 }
@@ -216,12 +275,14 @@ $('signin').addEventListener('submit', async (ev) => {
   ev.preventDefault();
   sessionStorage.setItem(TOKEN_KEY, $('token').value.trim());
   $('token').value = '';
+  // An admin route checks the token; a failure other than 401 (Prometheus
+  // or Redis unavailable) does not refuse it: the views say what failed.
   try {
     await api('GET', '/console/totals');
-    route();
   } catch (e) {
-    if (e.status !== 401) signOut(`${e.code}: ${e.message}`);
+    if (e.status === 401) return;
   }
+  route();
 });
 $('signout').addEventListener('click', () => signOut());
 route();
