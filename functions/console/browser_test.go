@@ -165,8 +165,8 @@ func (tb *tab) figure(t *testing.T, id string) string {
 	return tb.eval(t, fmt.Sprintf(`document.getElementById(%q).textContent`, id))
 }
 
-// purchase posts one purchase and returns its outcome.
-func purchase(t *testing.T, base, activityID, user string) string {
+// buy posts one purchase and returns its outcome.
+func buy(t *testing.T, base, activityID, user string) string {
 	t.Helper()
 	resp, err := http.Post(base+"/activities/"+activityID+"/purchase", "application/json",
 		strings.NewReader(fmt.Sprintf(`{"user_id":%q}`, user)))
@@ -265,8 +265,8 @@ func TestConsoleInBrowser(t *testing.T) {
 	outcomes := map[string]int{}
 	for i := 0; i < stock+3; i++ {
 		user := fmt.Sprintf("shopper-%d", i)
-		outcomes[purchase(t, base, sale.ID, user)]++
-		outcomes[purchase(t, base, sale.ID, user)]++
+		outcomes[buy(t, base, sale.ID, user)]++
+		outcomes[buy(t, base, sale.ID, user)]++
 		time.Sleep(150 * time.Millisecond) // spread the purchases over the console's samples
 	}
 	if outcomes["won"] != stock || outcomes["already_won"] != stock || outcomes["sold_out"] != 6 {
@@ -290,7 +290,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	// Pause from the page: purchases answer paused, and the audit trail shows it.
 	tb.do(t, chromedp.Click(chromedp.ID("pause")))
 	tb.wait(t, "the sale paused", `document.getElementById('f-status').textContent === 'paused'`)
-	if got := purchase(t, base, sale.ID, "after-pause"); got != "paused" {
+	if got := buy(t, base, sale.ID, "after-pause"); got != "paused" {
 		t.Fatalf("a purchase in the paused sale: %q, want paused", got)
 	}
 	audit := tb.wait(t, "the pause in the audit trail", fmt.Sprintf(`(e => e && e.textContent)(document.querySelector('#audit li[data-action="pause"]'))`))
@@ -309,7 +309,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	tb.do(t, chromedp.SetValue(chromedp.ID("delta"), "4"), chromedp.Click(chromedp.ID("stock")))
 	tb.wait(t, "the stock change", `document.getElementById('f-left').textContent === '4' &&
 		document.getElementById('f-status').textContent === 'running' && !!document.querySelector('#audit li[data-action="stock"]')`)
-	if got := purchase(t, base, sale.ID, "after-resume"); got != "won" {
+	if got := buy(t, base, sale.ID, "after-resume"); got != "won" {
 		t.Fatalf("a purchase after resume and restock: %q, want won", got)
 	}
 	if a, err := store.Activity(ctx, sale.ID); err != nil || a.Remaining != 3 || a.PausedAt != nil {
@@ -324,7 +324,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	tb.do(t, chromedp.Evaluate[chromedp.Void](`window.confirm = () => true`), chromedp.Click(chromedp.ID("cancel")))
 	tb.wait(t, "the sale cancelled", `document.getElementById('f-status').textContent === 'cancelled' && !!document.querySelector('#audit li[data-action="cancel"]')`)
-	if got := purchase(t, base, sale.ID, "after-cancel"); got != "cancelled" {
+	if got := buy(t, base, sale.ID, "after-cancel"); got != "cancelled" {
 		t.Fatalf("a purchase in the cancelled sale: %q, want cancelled", got)
 	}
 	tb.screenshot(t, shots, "sale-actions.png")

@@ -48,6 +48,12 @@ type Source interface {
 	Totals(ctx context.Context) (Totals, error)
 }
 
+// ScrapeSource returns the source that reads the Prometheus exposition at
+// url (a process's /metrics) with client.
+func ScrapeSource(client *http.Client, url string) Source {
+	return scrapeSource{client: client, url: url}
+}
+
 // scrapeSource reads the Prometheus exposition of one process: the console's
 // own, in the all-in-one server, where every function shares one process.
 type scrapeSource struct {
