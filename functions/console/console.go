@@ -16,6 +16,7 @@ import (
 	"embed"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -86,11 +87,27 @@ const retryAfter = "2"
 // cumulative counters (Totals). With src nil they are read from this
 // process's own /metrics, on the address the request came in on. A source
 // that cannot be read is a 503 store_unavailable with Retry-After.
+//
+// A process that does not serve the purchase route has no counters of it to
+// read: there, the answer is the same 503, saying to set
+// CONSOLE_PROMETHEUS_URL, rather than totals that are zero for ever.
 func TotalsHandler(src Source) fiber.Handler {
 	client := &http.Client{Timeout: scrapeTimeout}
+	var once sync.Once
+	var servesPurchase bool
 	return func(c *fiber.Ctx) error {
 		s := src
 		if s == nil {
+			once.Do(func() {
+				for _, r := range c.App().GetRoutes(true) {
+					servesPurchase = servesPurchase || (r.Method == fiber.MethodPost && r.Path == purchaseRoute)
+				}
+			})
+			if !servesPurchase {
+				c.Set(fiber.HeaderRetryAfter, retryAfter)
+				return httpapi.Fail(redislib.CodeStoreUnavailable,
+					"this process does not serve %s: set CONSOLE_PROMETHEUS_URL to a Prometheus that scrapes the purchase function", purchaseRoute)
+			}
 			s = scrapeSource{client: client, url: "http://" + c.Context().LocalAddr().String() + "/metrics"}
 		}
 		t, err := s.Totals(c.UserContext())

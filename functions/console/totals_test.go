@@ -273,8 +273,17 @@ func TestTotalsFromPrometheus(t *testing.T) {
 }
 
 // TestTotalsFromAnUnreadableProcess: the scrape source answers 503 with
-// Retry-After when the process's /metrics cannot be read.
+// Retry-After when the process's /metrics cannot be read, or when the
+// process does not serve the purchase route (a console deployed on its own
+// without CONSOLE_PROMETHEUS_URL).
 func TestTotalsFromAnUnreadableProcess(t *testing.T) {
+	alone := servertest.New(t, console.Function)
+	resp := alone.Do(t, servertest.Request{Method: "GET", Path: "/console/totals", Admin: true})
+	if resp.Status != http.StatusServiceUnavailable || resp.ErrorCode() != "store_unavailable" || resp.Header.Get("Retry-After") == "" ||
+		!strings.Contains(string(resp.Body), "CONSOLE_PROMETHEUS_URL") {
+		t.Fatalf("a console without the purchase route: %d %s, Retry-After %q", resp.Status, resp.Body, resp.Header.Get("Retry-After"))
+	}
+
 	for _, tc := range []struct {
 		name    string
 		metrics http.HandlerFunc
