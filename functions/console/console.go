@@ -80,9 +80,6 @@ func NewSource(prometheusURL string) (Source, error) {
 // scrapeTimeout bounds one read of the process's own /metrics.
 const scrapeTimeout = time.Second
 
-// retryAfter is the Retry-After of a 503, in seconds: the console's tick.
-const retryAfter = "2"
-
 // TotalsHandler answers GET /console/totals with the purchase route's
 // cumulative counters (Totals). With src nil they are read from this
 // process's own /metrics, on the address the request came in on. A source
@@ -104,7 +101,6 @@ func TotalsHandler(src Source) fiber.Handler {
 				}
 			})
 			if !servesPurchase {
-				c.Set(fiber.HeaderRetryAfter, retryAfter)
 				return httpapi.Fail(redislib.CodeStoreUnavailable,
 					"this process does not serve %s: set CONSOLE_PROMETHEUS_URL to a Prometheus that scrapes the purchase function", purchaseRoute)
 			}
@@ -112,7 +108,6 @@ func TotalsHandler(src Source) fiber.Handler {
 		}
 		t, err := s.Totals(c.UserContext())
 		if err != nil {
-			c.Set(fiber.HeaderRetryAfter, retryAfter)
 			return httpapi.Fail(redislib.CodeStoreUnavailable, "the purchase counters cannot be read: %v", err)
 		}
 		c.Set(fiber.HeaderCacheControl, "no-store")
