@@ -64,7 +64,7 @@ func userJWT(t *testing.T, sub string) string {
 func TestRedisACLUserAndSecrets(t *testing.T) {
 	bin := mustBuild(t, "./cmd")
 	srv := redistest.Start(t, append(append([]string{"--user", "default", "off", "--user", "seckill"}, FunctionACL...), ">"+redisPassword)...)
-	env := []string{"REDIS_USERNAME=seckill", "REDIS_PASSWORD=" + redisPassword, "USER_JWT_SECRET=" + jwtSecretAll, "LOG_LEVEL=debug"}
+	env := []string{"REDIS_USERNAME=seckill", "REDIS_PASSWORD=" + redisPassword, "USER_AUTH=on", "USER_JWT_SECRET=" + jwtSecretAll, "LOG_LEVEL=debug"}
 	p := startServer(t, bin, srv, env...)
 	c := newClient(p.base, 4)
 	a := c.mustActivity(t, 5)

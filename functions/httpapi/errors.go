@@ -25,6 +25,7 @@ const (
 	CodeMissingField     = "missing_field"
 	CodeInvalidStatus    = "invalid_status"
 	CodeUnauthorized     = "unauthorized"
+	CodeInvalidToken     = "invalid_token"
 	CodeForbidden        = "forbidden"
 	CodeNotFound         = "not_found"
 	CodeMethodNotAllowed = "method_not_allowed"
@@ -49,6 +50,7 @@ var statusOf = map[string]int{
 	CodeMissingField:     http.StatusBadRequest,
 	CodeInvalidStatus:    http.StatusBadRequest,
 	CodeUnauthorized:     http.StatusUnauthorized,
+	CodeInvalidToken:     http.StatusUnauthorized,
 	CodeForbidden:        http.StatusForbidden,
 	CodeNotFound:         http.StatusNotFound,
 	CodeMethodNotAllowed: http.StatusMethodNotAllowed,

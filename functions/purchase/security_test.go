@@ -32,7 +32,7 @@ func userToken(t *testing.T, sub string) map[string]string {
 func TestPurchaseUserAuth(t *testing.T) {
 	env := servertest.New(t)
 	d := env.Deps
-	d.Config.UserJWTSecret = jwtSecret
+	d.Config.UserAuth, d.Config.UserJWTSecret = "on", jwtSecret
 	app := server.NewApp(d, nil, purchase.Function)
 	a := servertest.MustActivity(t, env.Store, 5)
 	path := "/activities/" + a.ID + "/purchase"

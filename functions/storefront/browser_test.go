@@ -458,7 +458,7 @@ func TestStorefrontInBrowser(t *testing.T) {
 func TestStorefrontWithUserTokens(t *testing.T) {
 	const secret = "storefront-test-secret-of-32-bytes!"
 	srv := redistest.Start(t)
-	s := serve(t, srv, func(cfg *server.Config) { cfg.UserJWTSecret = secret })
+	s := serve(t, srv, func(cfg *server.Config) { cfg.UserAuth, cfg.UserJWTSecret = "on", secret })
 	ctx := context.Background()
 	sign := func(key, sub string) string {
 		tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.RegisteredClaims{
