@@ -148,7 +148,11 @@ func TestUserAuthBlackBox(t *testing.T) {
 	if st, code, _ := call("GET", "/users/google-oauth2%7C123/orders", "", old); st != 401 || code != "invalid_token" {
 		t.Errorf("token of the retired key: %d %s, want 401 invalid_token", st, code)
 	}
-	var page struct{ Items []struct{ UserID string `json:"user_id"` } }
+	var page struct {
+		Items []struct {
+			UserID string `json:"user_id"`
+		}
+	}
 	if st, err := c.doAuth("GET", "/users/google-oauth2%7C123/orders", nil, token(bob, nil), &page); err != nil || st != 200 || len(page.Items) != 1 || page.Items[0].UserID != bob {
 		t.Errorf("bob's history: %d %v %+v", st, err, page)
 	}

@@ -42,7 +42,7 @@ func TestComposeMatchesRegistry(t *testing.T) {
 	if _, err := loadCompose(t); err == nil || !strings.Contains(err.Error(), "ADMIN_TOKEN") {
 		t.Errorf("compose loads without ADMIN_TOKEN (err %v): functions with admin routes would not start", err)
 	}
-	p, err := loadCompose(t, "ADMIN_TOKEN=compose-test-token")
+	p, err := loadCompose(t, "ADMIN_TOKEN=compose-test-token", "USER_JWKS_URL=https://id.example/jwks.json")
 	if err != nil {
 		t.Fatalf("deploy/compose.yaml: %v", err)
 	}
@@ -79,6 +79,12 @@ func TestComposeMatchesRegistry(t *testing.T) {
 			if !slices.Contains(envKeys(t), k) {
 				t.Errorf("service %s: environment variable %s is not read by the functions (see --help)", name, k)
 			}
+		}
+		if v := s.Environment["USER_AUTH"]; v == nil || *v != "on" {
+			t.Errorf("service %s: USER_AUTH %v, want user authentication on", name, v)
+		}
+		if v := s.Environment["USER_JWKS_URL"]; v == nil || *v != "https://id.example/jwks.json" {
+			t.Errorf("service %s does not take USER_JWKS_URL from the environment (%v)", name, v)
 		}
 		if s.DependsOn["redis"].Condition != types.ServiceConditionHealthy {
 			t.Errorf("service %s does not wait for a healthy Redis", name)
