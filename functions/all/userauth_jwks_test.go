@@ -17,6 +17,8 @@ import (
 	"github.com/MicahParks/jwkset"
 	"github.com/golang-jwt/jwt/v5"
 
+	"seckill/functions/all"
+	"seckill/functions/server"
 	"seckill/functions/server/servertest"
 	"seckill/redislib"
 	"seckill/redislib/redistest"
@@ -155,5 +157,14 @@ func TestUserAuthBlackBox(t *testing.T) {
 	}
 	if st, err := c.doAuth("GET", "/users/google-oauth2%7C123/orders", nil, token(bob, nil), &page); err != nil || st != 200 || len(page.Items) != 1 || page.Items[0].UserID != bob {
 		t.Errorf("bob's history: %d %v %+v", st, err, page)
+	}
+}
+
+// TestEveryRouteDeclaresItsCallers: each route of the registry says who may
+// call it (Admin, User, Owner or Public), so every route that acts for a
+// user gets the token's subject check; Run refuses to start otherwise.
+func TestEveryRouteDeclaresItsCallers(t *testing.T) {
+	if err := server.CheckRoutes(all.Functions...); err != nil {
+		t.Fatal(err)
 	}
 }

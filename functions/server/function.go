@@ -48,8 +48,9 @@ type Route struct {
 	// a valid user token, and the handler answers 403 unless
 	// auth.RequireOwner passes.
 	Owner bool
-	// Public routes serve anyone: catalogue reads, documentation, the
-	// storefront's assets.
+	// Public routes need neither a user nor the admin token: catalogue
+	// reads, documentation, the storefront's assets, or a route that
+	// authenticates its caller itself (a service's own credential).
 	Public bool
 	// AdminActsForUser lets a request with the admin token through without
 	// a user token or rate limit (for example an admin cancelling an order).
