@@ -85,10 +85,16 @@ else
   cat <<EOT
 
 User authentication is on: user routes need "Authorization: Bearer <JWT>" whose sub is the user.
+EOT
+  if [ -n "${USER_JWT_SECRET:-}" ]; then
+    cat <<EOT
 Mint a token for a user (HS256 with this run's secret):
-  export USER_JWT_SECRET=${USER_JWT_SECRET:-<the server's secret>}
+  export USER_JWT_SECRET=$USER_JWT_SECRET
   ALICE=\$(go run ./scripts/usertoken alice)
 EOT
+  else
+    echo 'Set ALICE to a token for alice from your identity provider or key (go run ./scripts/usertoken -key FILE alice).'
+  fi
 fi
 
 cat <<EOT

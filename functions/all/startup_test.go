@@ -42,9 +42,9 @@ func TestStartupRefusals(t *testing.T) {
 	}{
 		{"admin routes without a token", []string{port(), "ADMIN_TOKEN=", "REDIS_ADDR=" + everysec.Addr},
 			"ADMIN_TOKEN is not set"},
-		{"redis without fsync on every write", []string{port(), "ADMIN_TOKEN=x", "REDIS_ADDR=" + everysec.Addr},
+		{"redis without fsync on every write", []string{port(), "ADMIN_TOKEN=x", "USER_AUTH=off", "REDIS_ADDR=" + everysec.Addr},
 			`appendfsync=\"everysec\"`},
-		{"redis with CONFIG disabled", []string{port(), "ADMIN_TOKEN=x", "REDIS_ADDR=" + noConfig.Addr},
+		{"redis with CONFIG disabled", []string{port(), "ADMIN_TOKEN=x", "USER_AUTH=off", "REDIS_ADDR=" + noConfig.Addr},
 			"CONFIG GET is disabled"},
 		{"bad configuration", []string{port(), "ADMIN_TOKEN=x", "REQUEST_TIMEOUT=soon"}, "REQUEST_TIMEOUT"},
 		// User authentication is on unless turned off: without keys, a
