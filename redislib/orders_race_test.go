@@ -60,8 +60,8 @@ func spread(o redislib.Order, skew time.Duration, i, n int) time.Time {
 // every order ends either paid or expired, never both; of two simultaneous
 // payments at most one succeeds; stock is exact afterwards.
 func TestPayExpireRace(t *testing.T) {
-	s, _ := mustStore(t)
-	rdb := s.Client()
+	s, be := mustStore(t)
+	rdb := be.AdminClient(t) // reads and seeds keys with commands the functions never run
 	const n, stock = 60, 70
 	a := mustActivity(t, s, stock, 1)
 	orders := make([]redislib.Order, n)
@@ -136,8 +136,8 @@ func TestPayExpireRace(t *testing.T) {
 // order's deadline: each order is cancelled or expired exactly once, so every
 // unit is back in stock exactly once.
 func TestCancelExpireRace(t *testing.T) {
-	s, _ := mustStore(t)
-	rdb := s.Client()
+	s, be := mustStore(t)
+	rdb := be.AdminClient(t) // reads and seeds keys with commands the functions never run
 	const n, stock = 60, 60
 	a := mustActivity(t, s, stock, 1)
 	orders := make([]redislib.Order, n)
@@ -202,7 +202,7 @@ func TestCancelExpireRace(t *testing.T) {
 // Many simultaneous payments and cancellations of the same orders, within
 // the window: exactly one transition per order wins.
 func TestConcurrentTransitionsOnOneOrder(t *testing.T) {
-	s, _ := mustStore(t)
+	s, be := mustStore(t)
 	const n, per, stock = 20, 8, 30
 	a := mustActivity(t, s, stock, 900)
 	orders := make([]redislib.Order, n)
@@ -263,7 +263,7 @@ func TestConcurrentTransitionsOnOneOrder(t *testing.T) {
 	if st.Paid != paid || st.Cancelled != cancelled || st.Pending != 0 || st.Remaining != stock-paid {
 		t.Fatalf("stats %+v, want paid %d cancelled %d", st, paid, cancelled)
 	}
-	if n := len(events(t, s.Client(), a.ID)); n != 2*len(orders) {
+	if n := len(events(t, be.AdminClient(t), a.ID)); n != 2*len(orders) {
 		t.Fatalf("%d events, want %d", n, 2*len(orders))
 	}
 }
