@@ -69,7 +69,7 @@ func TestUserAuthBlackBox(t *testing.T) {
 		"USER_JWT_ISSUER="+iss, "USER_JWT_AUDIENCE="+aud)
 	c := newClient(p.base, 2)
 	a := c.mustActivity(t, 10)
-	rdb := srv.Client(t)
+	rdb := srv.AdminClient(t)
 
 	call := func(method, path, body, authorization string) (int, string, map[string]any) {
 		t.Helper()
