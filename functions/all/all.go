@@ -7,12 +7,14 @@ package all
 //go:generate go run ./gendeploy
 
 import (
+	"seckill/functions/activityaudit"
 	"seckill/functions/activityorders"
 	"seckill/functions/activitystats"
 	"seckill/functions/adjuststock"
 	"seckill/functions/apidocs"
 	"seckill/functions/cancelactivity"
 	"seckill/functions/cancelorder"
+	"seckill/functions/console"
 	"seckill/functions/createactivity"
 	"seckill/functions/createproduct"
 	"seckill/functions/deleteproduct"
@@ -22,6 +24,7 @@ import (
 	"seckill/functions/getproduct"
 	"seckill/functions/listactivities"
 	"seckill/functions/listproducts"
+	"seckill/functions/pauseactivity"
 	"seckill/functions/payorder"
 	"seckill/functions/purchase"
 	"seckill/functions/purchaseresult"
@@ -47,6 +50,9 @@ var Functions = []server.Function{
 	updateactivity.Function,
 	adjuststock.Function,
 	cancelactivity.Function,
+	pauseactivity.Function,
+	activityaudit.Function,
+	console.Function,
 	getorder.Function,
 	payorder.Function,
 	cancelorder.Function,
