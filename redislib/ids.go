@@ -7,8 +7,15 @@ import (
 	"strings"
 )
 
-// MaxIDLen is the longest product, activity or user ID accepted.
+// MaxIDLen is the longest product or activity ID accepted.
 const MaxIDLen = 64
+
+// MaxUserIDLen is the longest user ID accepted: room for the subjects that
+// identity providers issue (auth0|…, google-oauth2|…, UUIDs, e-mail-like).
+const MaxUserIDLen = 128
+
+// UserIDPunct is the punctuation a user ID may hold besides A-Z a-z 0-9.
+const UserIDPunct = "._:@-|+="
 
 // NewID returns a new random product or activity ID: 16 lowercase hex characters.
 func NewID() string {
@@ -65,15 +72,18 @@ func OrderBucket(orderID string) (activityID string, k int, ok bool) {
 
 // ValidID reports whether s can be a product or activity ID: 1 to 64 ASCII
 // letters, digits or underscores.
-func ValidID(s string) bool { return validChars(s, "_") }
+func ValidID(s string) bool { return validChars(s, "_", MaxIDLen) }
 
-// ValidUserID reports whether s can be a user ID: 1 to 64 characters of the
-// safe set A-Z a-z 0-9 and . _ : @ -. Braces, spaces and control characters
-// are excluded so a user ID can sit inside a key's hash tag.
-func ValidUserID(s string) bool { return validChars(s, "._:@-") }
+// ValidUserID reports whether s can be a user ID: 1 to MaxUserIDLen
+// characters of A-Z a-z 0-9 and UserIDPunct, which covers the subjects of
+// identity providers (auth0|abc, google-oauth2|123, UUIDs). Braces keep a
+// user ID inside its key's hash tag; spaces, control characters, quotes and
+// backslashes stay out of keys, logs and JSON unescaped; slashes and glob
+// characters stay out of paths and key patterns.
+func ValidUserID(s string) bool { return validChars(s, UserIDPunct, MaxUserIDLen) }
 
-func validChars(s, extra string) bool {
-	if len(s) == 0 || len(s) > MaxIDLen {
+func validChars(s, extra string, maxLen int) bool {
+	if len(s) == 0 || len(s) > maxLen {
 		return false
 	}
 	for i := 0; i < len(s); i++ {

@@ -3,6 +3,7 @@ package redislib
 import (
 	"cmp"
 	"regexp"
+	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -67,7 +68,7 @@ func ParseOrderID(name, id string) (activityID string, err error) {
 // invalid_user_id.
 func CheckUserID(id string) error {
 	if !ValidUserID(id) {
-		return Errorf(CodeInvalidUserID, "user_id must be 1 to %d characters of A-Z a-z 0-9 . _ : @ -", MaxIDLen)
+		return Errorf(CodeInvalidUserID, "user_id must be 1 to %d characters of A-Z a-z 0-9 and %s", MaxUserIDLen, strings.Join(strings.Split(UserIDPunct, ""), " "))
 	}
 	return nil
 }

@@ -10,15 +10,16 @@ import (
 	"seckill/redislib"
 )
 
-// FuzzUserID checks the user ID rule: 1..64 characters of A-Z a-z 0-9 . _ : @ -,
-// and a valid ID never breaks out of its key's hash tag.
+// FuzzUserID checks the user ID rule: 1..128 characters of A-Z a-z 0-9 and
+// . _ : @ - | + =, and a valid ID never breaks out of its key's hash tag.
 func FuzzUserID(f *testing.F) {
-	for _, s := range []string{"alice", "u@x.io", "a b", "a{b}", "", strings.Repeat("u", 64), strings.Repeat("u", 65), "é", "a\x00", "a\n"} {
+	for _, s := range []string{"alice", "u@x.io", "a b", "a{b}", "", strings.Repeat("u", 128), strings.Repeat("u", 129), "é", "a\x00", "a\n",
+		"auth0|abc", "google-oauth2|123", "0b5e8f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b", "a/b", "a*b", `a"b`, "a\\b", "a}b"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		err := redislib.CheckUserID(s)
-		want := len(s) >= 1 && len(s) <= redislib.MaxIDLen && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:@-") == ""
+		want := len(s) >= 1 && len(s) <= 128 && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:@-|+=") == ""
 		if (err == nil) != want {
 			t.Fatalf("CheckUserID(%q) = %v, want valid=%v", s, err, want)
 		}

@@ -15,9 +15,12 @@
 # (newest /usr/lib/postgresql/*/bin), KEEP=1 keeps the temporary directory
 # (logs, JSON summaries, pgbench logs, Redis INFO commandstats and SLOWLOG),
 # PROFILE=1 also keeps a 5 s CPU profile of the server per loadtest scenario.
-# The server is started with no configuration but its port, Redis address and
-# admin token: what it measures is the shipped defaults. To measure a change
-# from them: SERVER_ENV ("NAME=value ...") adds to the server's environment,
+# The loadtest original scenario also runs on a second server with user
+# authentication on (HS256 and RS256 tokens, signed per user before the load),
+# beside the open mode; AUTH=0 skips it.
+# The server is started with no configuration but its port, Redis address,
+# admin token and USER_AUTH=off (the open mode): what it measures is the
+# shipped defaults. To measure a change from them: SERVER_ENV ("NAME=value ...") adds to the server's environment,
 # REDIS_CONFIG ("name value ...") is applied with CONFIG SET; both are printed
 # above the table.
 set -euo pipefail
@@ -103,7 +106,7 @@ WRITES_USERS=$(round_users "$WRITES_USERS" 1)
 
 log "building into $TMP"
 (cd "$ROOT" && go build -o "$TMP/all" ./functions/all/cmd && go build -o "$TMP/purchase" ./functions/purchase/cmd \
-  && go build -o "$TMP/loadtest" ./scripts/loadtest)
+  && go build -o "$TMP/loadtest" ./scripts/loadtest && go build -o "$TMP/usertoken" ./scripts/usertoken)
 
 # ---- this system: Redis (AOF, fsync always) + the all-in-one server ----
 REDIS_PORT=$(free_port)
@@ -124,7 +127,7 @@ PPROF=()
 if [[ "${PROFILE:-}" == 1 ]]; then PPROF_ADDR=127.0.0.1:$(free_port); PPROF=(PPROF_ADDR="$PPROF_ADDR"); KEEP=1; fi
 export ADMIN_TOKEN="bench-$RANDOM$RANDOM"
 # shellcheck disable=SC2086 # NAME=value pairs
-env ${SERVER_ENV:-} PORT="$APP_PORT" REDIS_ADDR="127.0.0.1:$REDIS_PORT" "${PPROF[@]}" "$TMP/all" >"$TMP/all.log" 2>&1 &
+env USER_AUTH=off ${SERVER_ENV:-} PORT="$APP_PORT" REDIS_ADDR="127.0.0.1:$REDIS_PORT" "${PPROF[@]}" "$TMP/all" >"$TMP/all.log" 2>&1 &
 SERVER_PID=$!
 PIDS+=($SERVER_PID)
 wait_http_ok "http://127.0.0.1:$APP_PORT/readyz" 30 || die "the server did not get ready: $(tail -n 5 "$TMP/all.log")"
@@ -164,6 +167,34 @@ loadtest writes-only --users "$WRITES_USERS"
 # Across a rewrite the AOF shrinks to the dataset: bytes per win only without one.
 AOF_BYTES=
 if [[ $(aof_stat aof_rewrites) == "$aof_rewrites" ]]; then AOF_BYTES=$(( ($(aof_stat aof_current_size) - aof_size) / WRITES_USERS )); fi
+
+# ---- the purchase path with user authentication on ----
+# loadtest original again, each time on a new server with user authentication
+# on and every user sending its own token (signed before the load), beside the
+# open mode above: HS256 (USER_JWT_SECRET) and RS256 (USER_JWT_PUBLIC_KEY).
+# auth_loadtest name "server env" "loadtest flags"
+auth_loadtest() {
+  local name=$1 port pid
+  port=$(free_port)
+  # shellcheck disable=SC2086 # NAME=value pairs
+  env ${SERVER_ENV:-} USER_AUTH=on $2 PORT="$port" REDIS_ADDR="127.0.0.1:$REDIS_PORT" "$TMP/all" >"$TMP/all-auth-$name.log" 2>&1 &
+  pid=$!
+  PIDS+=("$pid")
+  wait_http_ok "http://127.0.0.1:$port/readyz" 30 || die "the $name server did not get ready: $(tail -n 5 "$TMP/all-auth-$name.log")"
+  log "loadtest: scenario original, user authentication $name"
+  # shellcheck disable=SC2086 # flags
+  "$TMP/loadtest" --url "http://127.0.0.1:$port" --scenario original --stock "$STOCK" --users "$ORIG_USERS" -c "$CONNS" \
+    --verify-losers "$VERIFY_LOSERS" --timeout 10m --json-file "$TMP/auth-$name.json" $3 >&2 || true
+  [[ -s "$TMP/auth-$name.json" ]] || die "loadtest with $name tokens wrote no summary (see above)"
+  kill "$pid"
+  wait "$pid" 2>/dev/null || true
+}
+if [[ "${AUTH:-1}" == 1 ]]; then
+  AUTH_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  auth_loadtest HS256 "USER_JWT_SECRET=$AUTH_SECRET" "--user-jwt-secret $AUTH_SECRET"
+  "$TMP/usertoken" -genkey "$TMP/users.key"
+  auth_loadtest RS256 "USER_JWT_PUBLIC_KEY=$TMP/users.key.pub" "--user-jwt-key $TMP/users.key"
+fi
 
 # ---- driver 2: wrk ----
 api() { # method path [body]
@@ -380,6 +411,13 @@ wrk_row() {
   {
     printf 'scenario\tdriver\treq/s\tp99 ms\terrors\tchecks\tPG@%s tps\tratio\ttarget\tPG best tps (clients)\tratio\ttarget\n' "$CONNS"
     loadtest_row original ">= 2x" ">= 1x"
+    if [[ "${AUTH:-1}" == 1 ]]; then
+      for alg in HS256 RS256; do
+        f=$TMP/auth-$alg.json
+        row original "loadtest $alg" "$(jq .throughput_rps "$f")" "$(jq .latency_ms.p99 "$f")" "$(jq .http_errors "$f")" \
+          "$(jq -r 'if .ok then "PASS" else "FAIL" end' "$f")" "" ""
+      done
+    fi
     wrk_row original ">= 2x" ">= 1x"
     loadtest_row writes-only "" ">= 4x"
     wrk_row writes-only "" ">= 4x"

@@ -54,6 +54,12 @@ if [ -z "${ADMIN_TOKEN:-}" ]; then
 fi
 export ADMIN_TOKEN PORT REDIS_CLUSTER=true REDIS_ADDR=$REDIS_CLUSTER_ADDRS
 echo "ADMIN_TOKEN=$ADMIN_TOKEN"
+# Open for local trials, like scripts/run.sh; set USER_AUTH=on with a
+# USER_JWT_* or USER_JWKS_URL setting to require user tokens.
+export USER_AUTH=${USER_AUTH:-off}
+if [ "$USER_AUTH" = off ]; then
+  echo "!!! USER AUTHENTICATION IS OFF (USER_AUTH=off): anyone can act as any user; local trials only !!!"
+fi
 
 mkdir -p bin
 go build -o bin/seckill ./functions/all/cmd

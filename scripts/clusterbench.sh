@@ -62,7 +62,7 @@ go build -o "$tmp/loadtest" ./scripts/loadtest
 start_server() {
   local port
   port=$(free_port)
-  env "$@" PORT="$port" LOG_LEVEL=warn "$tmp/seckill" >"$tmp/server-$port.log" 2>&1 &
+  env USER_AUTH=off "$@" PORT="$port" LOG_LEVEL=warn "$tmp/seckill" >"$tmp/server-$port.log" 2>&1 &
   SERVER_PID=$!
   SERVER_URL="http://127.0.0.1:$port"
   wait_http_ok "$SERVER_URL/readyz" 30 || { cat "$tmp/server-$port.log" >&2; exit 1; }

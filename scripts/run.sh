@@ -6,6 +6,11 @@
 #   REDIS_ADDR=host:6380 scripts/run.sh  # use an existing (durable) Redis
 #                                      # (and REDIS_USERNAME, REDIS_PASSWORD)
 #   ADMIN_TOKEN=secret PORT=9090 scripts/run.sh
+#   USER_AUTH=on scripts/run.sh        # user routes need a user JWT (HS256, a
+#                                      # generated USER_JWT_SECRET unless set)
+#
+# By default user authentication is OFF (USER_AUTH=off), for local trials:
+# anyone can act as any user. It says so loudly. Deployments have it on.
 #
 # Ctrl-C stops everything it started.
 set -euo pipefail
@@ -61,11 +66,48 @@ fi
 export ADMIN_TOKEN PORT
 echo "ADMIN_TOKEN=$ADMIN_TOKEN"
 
+USER_AUTH=${USER_AUTH:-off}
+if [ "$USER_AUTH" = off ]; then
+  unset USER_JWT_SECRET USER_JWT_PUBLIC_KEY USER_JWKS_URL
+  user_header=""
+else
+  if [ -z "${USER_JWT_SECRET:-}${USER_JWT_PUBLIC_KEY:-}${USER_JWKS_URL:-}" ]; then
+    USER_JWT_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    echo "USER_JWT_SECRET was not set; generated one for this run"
+  fi
+  export USER_JWT_SECRET
+  user_header=' -H "Authorization: Bearer $ALICE"'
+fi
+export USER_AUTH
+
 mkdir -p bin
 go build -o bin/seckill ./functions/all/cmd
 ./bin/seckill &
 pids+=($!)
 wait_http_ok "http://127.0.0.1:$PORT/readyz" 30
+
+if [ "$USER_AUTH" = off ]; then
+  cat <<EOT
+
+!!! USER AUTHENTICATION IS OFF (USER_AUTH=off): anyone can buy, pay, cancel and read
+!!! as any user by naming a user_id. For local trials only. To run with it on:
+!!!   USER_AUTH=on scripts/run.sh
+EOT
+else
+  cat <<EOT
+
+User authentication is on: user routes need "Authorization: Bearer <JWT>" whose sub is the user.
+EOT
+  if [ -n "${USER_JWT_SECRET:-}" ]; then
+    cat <<EOT
+Mint a token for a user (HS256 with this run's secret):
+  export USER_JWT_SECRET=$USER_JWT_SECRET
+  ALICE=\$(go run ./scripts/usertoken alice)
+EOT
+  else
+    echo 'Set ALICE to a token for alice from your identity provider or key (go run ./scripts/usertoken -key FILE alice).'
+  fi
+fi
 
 cat <<EOT
 
@@ -77,8 +119,8 @@ seckill is ready on http://127.0.0.1:$PORT; the storefront is http://127.0.0.1:$
   ACTIVITY=\$(curl -s -X POST \$BASE/activities -H "Authorization: Bearer \$ADMIN_TOKEN" \\
       -d '{"product_id":"'\$PRODUCT'","stock":100,"price":9900,"starts_at":"2020-01-01T00:00:00Z","ends_at":"2099-01-01T00:00:00Z"}' \\
       | sed 's/.*"id":"\([^"]*\)".*/\1/')
-  curl -s -X POST \$BASE/activities/\$ACTIVITY/purchase -d '{"user_id":"alice"}'
-  curl -s \$BASE/activities/\$ACTIVITY/purchases/alice
+  curl -s -X POST \$BASE/activities/\$ACTIVITY/purchase$user_header -d '{"user_id":"alice"}'
+  curl -s \$BASE/activities/\$ACTIVITY/purchases/alice$user_header
   curl -s \$BASE/activities/\$ACTIVITY
 
 Ctrl-C stops the server and Redis.

@@ -108,6 +108,7 @@ func TestBadInput(t *testing.T) {
 	big := func(n int) []byte { return []byte(`{"name":"` + strings.Repeat("x", n) + `","price":1}`) }
 	s := func(v string) []byte { return []byte(v) }
 	long := strings.Repeat("a", 65)
+	longUser := strings.Repeat("a", 129)
 	const (
 		postProduct  = "/products"
 		postActivity = "/activities"
@@ -171,12 +172,12 @@ func TestBadInput(t *testing.T) {
 		{"activity: product id with a slash", rawRequest{method: "POST", path: postActivity, body: activity(map[string]any{"product_id": "a/b"}), admin: true}, 400, "invalid_id", false},
 		{"activity: product id of 65", rawRequest{method: "POST", path: postActivity, body: activity(map[string]any{"product_id": long}), admin: true}, 400, "invalid_id", false},
 		{"purchase: empty user", rawRequest{method: "POST", path: purchase, body: s(`{"user_id":""}`)}, 400, "invalid_user_id", false},
-		{"purchase: user of 65", rawRequest{method: "POST", path: purchase, body: s(`{"user_id":"` + long + `"}`)}, 400, "invalid_user_id", false},
+		{"purchase: user of 129", rawRequest{method: "POST", path: purchase, body: s(`{"user_id":"` + longUser + `"}`)}, 400, "invalid_user_id", false},
 		{"purchase: user with braces", rawRequest{method: "POST", path: purchase, body: s(`{"user_id":"{act:x}"}`)}, 400, "invalid_user_id", false},
 		{"purchase: user with a space", rawRequest{method: "POST", path: purchase, body: s(`{"user_id":"a b"}`)}, 400, "invalid_user_id", false},
 		{"purchase: user with a star", rawRequest{method: "POST", path: purchase, body: s(`{"user_id":"*"}`)}, 400, "invalid_user_id", false},
 		{"result: user with a space", rawRequest{method: "GET", path: "/activities/" + act.ID + "/purchases/a%20b"}, 400, "invalid_user_id", false},
-		{"result: user of 65", rawRequest{method: "GET", path: "/activities/" + act.ID + "/purchases/" + long}, 400, "invalid_user_id", false},
+		{"result: user of 129", rawRequest{method: "GET", path: "/activities/" + act.ID + "/purchases/" + longUser}, 400, "invalid_user_id", false},
 		// Control characters and invalid UTF-8.
 		{"product: NUL in name", rawRequest{method: "POST", path: postProduct, body: s(`{"name":"a\u0000b","price":1}`), admin: true}, 400, "invalid_name", false},
 		{"product: bell in description", rawRequest{method: "POST", path: postProduct, body: s(`{"name":"a","description":"ring\u0007","price":1}`), admin: true}, 400, "invalid_description", false},

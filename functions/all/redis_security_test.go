@@ -60,7 +60,7 @@ func TestRedisACLUserAndSecrets(t *testing.T) {
 	bin := mustBuild(t, "./cmd")
 	srv := redistest.Start(t, "--user", "default", "off")
 	redisPassword := redistest.FunctionsPassword
-	env := []string{"REDIS_USERNAME=" + redistest.FunctionsUser, "REDIS_PASSWORD=" + redisPassword, "USER_JWT_SECRET=" + jwtSecretAll, "LOG_LEVEL=debug"}
+	env := []string{"REDIS_USERNAME=" + redistest.FunctionsUser, "REDIS_PASSWORD=" + redisPassword, "USER_AUTH=on", "USER_JWT_SECRET=" + jwtSecretAll, "LOG_LEVEL=debug"}
 	p := startServer(t, bin, srv, env...)
 	c := newClient(p.base, 4)
 	a := c.mustActivity(t, 5)

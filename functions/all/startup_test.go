@@ -42,11 +42,19 @@ func TestStartupRefusals(t *testing.T) {
 	}{
 		{"admin routes without a token", []string{port(), "ADMIN_TOKEN=", "REDIS_ADDR=" + everysec.Addr},
 			"ADMIN_TOKEN is not set"},
-		{"redis without fsync on every write", []string{port(), "ADMIN_TOKEN=x", "REDIS_ADDR=" + everysec.Addr},
+		{"redis without fsync on every write", []string{port(), "ADMIN_TOKEN=x", "USER_AUTH=off", "REDIS_ADDR=" + everysec.Addr},
 			`appendfsync=\"everysec\"`},
-		{"redis with CONFIG disabled", []string{port(), "ADMIN_TOKEN=x", "REDIS_ADDR=" + noConfig.Addr},
+		{"redis with CONFIG disabled", []string{port(), "ADMIN_TOKEN=x", "USER_AUTH=off", "REDIS_ADDR=" + noConfig.Addr},
 			"CONFIG GET is disabled"},
 		{"bad configuration", []string{port(), "ADMIN_TOKEN=x", "REQUEST_TIMEOUT=soon"}, "REQUEST_TIMEOUT"},
+		// User authentication is on unless turned off: without keys, a
+		// function with user routes names every way to fix it.
+		{"user routes without user authentication", []string{port(), "ADMIN_TOKEN=x", "REDIS_ADDR=" + everysec.Addr, "USER_AUTH="},
+			"set USER_JWKS_URL to your identity provider's JWKS URL (with USER_JWT_ISSUER and USER_JWT_AUDIENCE), or USER_JWT_PUBLIC_KEY, or USER_JWT_SECRET; or set USER_AUTH=off"},
+		{"USER_AUTH=off with a key", []string{port(), "ADMIN_TOKEN=x", "USER_AUTH=off", "USER_JWT_SECRET=" + strings.Repeat("k", 32)},
+			"USER_AUTH=off contradicts"},
+		{"USER_AUTH neither on nor off", []string{port(), "ADMIN_TOKEN=x", "USER_AUTH=maybe"}, "USER_AUTH must be on or off"},
+		{"JWKS over plain http", []string{port(), "ADMIN_TOKEN=x", "USER_JWKS_URL=http://id.example/jwks.json"}, "USER_JWKS_URL must be https"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -17,7 +17,7 @@ import (
 // with the admin token, and refused requests change nothing.
 func TestUserTokensAcrossFunctions(t *testing.T) {
 	srv := redistest.Start(t)
-	e := serveWith(t, srv, srv.Config(), func(c *server.Config) { c.UserJWTSecret = jwtSecretAll })
+	e := serveWith(t, srv, srv.Config(), func(c *server.Config) { c.UserAuth, c.UserJWTSecret = "on", jwtSecretAll })
 	c := newClient(e.base, 4)
 	a := c.mustActivity(t, 10)
 	bearer := func(user string) string { return "Bearer " + userJWT(t, user) }

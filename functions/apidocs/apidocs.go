@@ -46,11 +46,11 @@ var Function = server.Function{
 	Name:    "apidocs",
 	Summary: "the API's OpenAPI 3 document and Swagger UI on it",
 	Routes: []server.Route{
-		{Method: fiber.MethodGet, Path: "/openapi.yaml", Handler: func(server.Deps) fiber.Handler { return specHandler(specYAML, mimeYAML) }},
-		{Method: fiber.MethodGet, Path: "/openapi.json", Handler: func(server.Deps) fiber.Handler {
+		{Method: fiber.MethodGet, Path: "/openapi.yaml", Public: true, Handler: func(server.Deps) fiber.Handler { return specHandler(specYAML, mimeYAML) }},
+		{Method: fiber.MethodGet, Path: "/openapi.json", Public: true, Handler: func(server.Deps) fiber.Handler {
 			return specHandler(specJSON, fiber.MIMEApplicationJSONCharsetUTF8)
 		}},
-		{Method: fiber.MethodGet, Path: "/docs", Handler: func(server.Deps) fiber.Handler { return DocsHandler() }},
+		{Method: fiber.MethodGet, Path: "/docs", Public: true, Handler: func(server.Deps) fiber.Handler { return DocsHandler() }},
 		asset("swagger-ui-bundle.js", mimeJS),
 		asset("swagger-ui.css", mimeCSS),
 		asset("swagger-initializer.js", mimeJS),
@@ -98,7 +98,7 @@ func asset(name, contentType string) server.Route {
 	} else {
 		body = mustRead(name)
 	}
-	return server.Route{Method: fiber.MethodGet, Path: "/docs/" + name, Handler: func(server.Deps) fiber.Handler {
+	return server.Route{Method: fiber.MethodGet, Path: "/docs/" + name, Public: true, Handler: func(server.Deps) fiber.Handler {
 		return func(c *fiber.Ctx) error {
 			c.Set(fiber.HeaderContentType, contentType)
 			c.Set(fiber.HeaderXContentTypeOptions, "nosniff")

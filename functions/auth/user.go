@@ -3,12 +3,9 @@ package auth
 import (
 	"errors"
 	"fmt"
-	"os"
-	"strings"
-	"time"
+	"log/slog"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/golang-jwt/jwt/v5"
 
 	"seckill/functions/httpapi"
 	"seckill/redislib"
@@ -38,123 +35,22 @@ func UserInParam(name string) UserSource {
 
 const userKey = "seckill.user"
 
+// RequireOwner is the check of a route for a resource's Owner (see
+// Access.Owner): 403 forbidden when the request's token is another user's
+// than owner. A request with the admin token, or with user authentication
+// off, passes.
+func RequireOwner(c *fiber.Ctx, owner string) error {
+	if u := AuthenticatedUser(c); u != "" && u != owner {
+		return httpapi.Fail(httpapi.CodeForbidden, "the token is for another user than the owner")
+	}
+	return nil
+}
+
 // AuthenticatedUser returns the user that the request's token proved, or ""
 // when user authentication is off or the request came with the admin token.
 func AuthenticatedUser(c *fiber.Ctx) string {
 	u, _ := c.Locals(userKey).(string)
 	return u
-}
-
-// userTokens verifies user JWTs: the signature with the configured key and
-// algorithm only, an expiry (required), and the issuer and audience when
-// configured.
-type userTokens struct {
-	key    any
-	parser *jwt.Parser
-}
-
-// minUserJWTSecret is the shortest HS256 secret accepted, in bytes (256 bits,
-// the size of the HMAC-SHA256 output).
-const minUserJWTSecret = 32
-
-// TokenConfig configures user authentication: off unless a secret or a
-// public key is set. Every field is one environment variable, read by a main.
-type TokenConfig struct {
-	UserJWTSecret    string `envconfig:"USER_JWT_SECRET" desc:"HS256 secret (at least 32 bytes) of user tokens; when set, user routes need a bearer JWT whose sub is the user (never logged)"`
-	UserJWTPublicKey string `envconfig:"USER_JWT_PUBLIC_KEY" desc:"PEM public key (RSA: RS256, EC: ES256/384/512, Ed25519: EdDSA) of user tokens, or the path of a PEM file; alternative to USER_JWT_SECRET"`
-	UserJWTIssuer    string `envconfig:"USER_JWT_ISSUER" desc:"when set, user tokens must carry this iss"`
-	UserJWTAudience  string `envconfig:"USER_JWT_AUDIENCE" desc:"when set, user tokens must carry this aud"`
-}
-
-// Check reports why cfg cannot verify tokens (a short secret, both a secret
-// and a key, an unreadable or unsupported key), without a secret's value.
-func (cfg TokenConfig) Check() error {
-	_, err := newUserTokens(cfg)
-	return err
-}
-
-// newUserTokens returns the verifier configured by cfg, or nil when user
-// authentication is off.
-func newUserTokens(cfg TokenConfig) (*userTokens, error) {
-	if cfg.UserJWTSecret == "" && cfg.UserJWTPublicKey == "" {
-		return nil, nil
-	}
-	if cfg.UserJWTSecret != "" && cfg.UserJWTPublicKey != "" {
-		return nil, errors.New("set USER_JWT_SECRET or USER_JWT_PUBLIC_KEY, not both")
-	}
-	var key any
-	var alg string
-	if cfg.UserJWTSecret != "" {
-		if len(cfg.UserJWTSecret) < minUserJWTSecret {
-			return nil, fmt.Errorf("USER_JWT_SECRET is %d bytes; it must be at least %d", len(cfg.UserJWTSecret), minUserJWTSecret)
-		}
-		key, alg = []byte(cfg.UserJWTSecret), jwt.SigningMethodHS256.Alg()
-	} else {
-		var err error
-		if key, alg, err = parsePublicKey(cfg.UserJWTPublicKey); err != nil {
-			return nil, fmt.Errorf("USER_JWT_PUBLIC_KEY: %w", err)
-		}
-	}
-	opts := []jwt.ParserOption{jwt.WithValidMethods([]string{alg}), jwt.WithExpirationRequired(),
-		jwt.WithLeeway(30 * time.Second)}
-	if cfg.UserJWTIssuer != "" {
-		opts = append(opts, jwt.WithIssuer(cfg.UserJWTIssuer))
-	}
-	if cfg.UserJWTAudience != "" {
-		opts = append(opts, jwt.WithAudience(cfg.UserJWTAudience))
-	}
-	return &userTokens{key: key, parser: jwt.NewParser(opts...)}, nil
-}
-
-// parsePublicKey reads a PEM public key (PKIX, PKCS #1 or a certificate's),
-// given as PEM text or as the path of a PEM file, with golang-jwt's parsers,
-// and returns it with the one algorithm it verifies.
-func parsePublicKey(s string) (any, string, error) {
-	data := []byte(s)
-	if !strings.Contains(s, "-----BEGIN") {
-		var err error
-		if data, err = os.ReadFile(s); err != nil {
-			return nil, "", fmt.Errorf("neither PEM text nor a readable file: %w", err)
-		}
-	}
-	rsaKey, err := jwt.ParseRSAPublicKeyFromPEM(data)
-	switch {
-	case errors.Is(err, jwt.ErrKeyMustBePEMEncoded):
-		return nil, "", errors.New("no PEM block found")
-	case err == nil:
-		if rsaKey.N.BitLen() < 2048 {
-			return nil, "", fmt.Errorf("RSA key of %d bits; at least 2048 are needed", rsaKey.N.BitLen())
-		}
-		return rsaKey, jwt.SigningMethodRS256.Alg(), nil
-	}
-	if ecKey, err := jwt.ParseECPublicKeyFromPEM(data); err == nil {
-		switch name := ecKey.Curve.Params().Name; name {
-		case "P-256":
-			return ecKey, jwt.SigningMethodES256.Alg(), nil
-		case "P-384":
-			return ecKey, jwt.SigningMethodES384.Alg(), nil
-		case "P-521":
-			return ecKey, jwt.SigningMethodES512.Alg(), nil
-		default:
-			return nil, "", fmt.Errorf("unsupported EC curve %s", name)
-		}
-	}
-	if edKey, err := jwt.ParseEdPublicKeyFromPEM(data); err == nil {
-		return edKey, jwt.SigningMethodEdDSA.Alg(), nil
-	}
-	return nil, "", errors.New("the PEM block is not a public key of a supported type (RSA, EC P-256/384/521 or Ed25519; PKIX, PKCS #1 or certificate)")
-}
-
-// subject verifies a token and returns its subject.
-func (u *userTokens) subject(token string) (string, error) {
-	var claims jwt.RegisteredClaims
-	if _, err := u.parser.ParseWithClaims(token, &claims, func(*jwt.Token) (any, error) { return u.key, nil }); err != nil {
-		return "", err
-	}
-	if claims.Subject == "" {
-		return "", errors.New("token has no subject")
-	}
-	return claims.Subject, nil
 }
 
 // Access is what a route asks of its callers beyond the admin token (see
@@ -163,6 +59,11 @@ type Access struct {
 	// User, when set, says which user the request acts for; with user
 	// authentication on, the bearer JWT's subject must be that user.
 	User UserSource
+	// Owner says the request acts for the owner of the resource it names,
+	// known only once the handler reads it: with user authentication on, the
+	// gate requires a valid token and the handler checks its subject with
+	// RequireOwner.
+	Owner bool
 	// AdminActsForUser lets a request with the admin token through without
 	// a user token or rate limit.
 	AdminActsForUser bool
@@ -181,29 +82,45 @@ type Gate struct {
 	adminToken string
 	limits     RateLimitConfig
 	tokens     *userTokens
-	tokensErr  error
+	tokensErr  error // a configuration that cannot verify tokens: user routes fail closed
 }
 
 // NewGate returns the gate of an app: its store (for the rate-limit
-// buckets), admin token, user token settings and rate limits. A token
-// configuration that cannot work is returned as the error, and the gate
-// then fails closed: routes that act for a user answer 500 (a main refuses
-// to start with it before this; see TokenConfig.Check).
-func NewGate(store *redislib.Store, adminToken string, tokens TokenConfig, limits RateLimitConfig) (*Gate, error) {
+// buckets), admin token, user token settings and rate limits, and the log
+// of its JWKS refreshes. A token configuration that cannot work is returned
+// as the error; the gate then fails closed, and so it does with user
+// authentication on and no keys: routes that act for a user answer 500 (a
+// main refuses to start with either before this; see TokenConfig.Check and
+// ErrUserAuthNotConfigured). Close ends the JWKS refresh.
+func NewGate(store *redislib.Store, adminToken string, tokens TokenConfig, limits RateLimitConfig, log *slog.Logger) (*Gate, error) {
 	g := &Gate{store: store, adminToken: adminToken, limits: limits}
-	g.tokens, g.tokensErr = newUserTokens(tokens)
-	return g, g.tokensErr
+	var err error
+	g.tokens, err = newUserTokens(tokens, log)
+	g.tokensErr = err
+	if err == nil && g.tokens == nil && !tokens.Off() {
+		g.tokensErr = ErrUserAuthNotConfigured
+	}
+	return g, err
+}
+
+// Close stops the background refresh of the JWKS, if any.
+func (g *Gate) Close() {
+	if g.tokens != nil {
+		g.tokens.stop()
+	}
 }
 
 // For returns the middleware of a route with access a, or nil when the
 // route needs none. In order: a request with the admin token passes when
-// the route allows it; with user authentication on, a valid token is
-// required (401); the user is read from the request (400); it must be the
-// token's subject (403); then the rate limits apply (429). Nothing here
+// the route allows it; with user authentication on, a token is required
+// (401 unauthorized) and must be valid (401 invalid_token); the user is read
+// from the request (400); it must be the token's subject (403; a route for
+// a resource's Owner leaves this check to its handler); then the rate limits
+// apply (429). Nothing here
 // writes to Redis except the rate-limit buckets, and only for a request that
 // got that far.
 func (g *Gate) For(a Access) fiber.Handler {
-	authOn := a.User != nil && (g.tokens != nil || g.tokensErr != nil)
+	authOn := (a.User != nil || a.Owner) && (g.tokens != nil || g.tokensErr != nil)
 	ipLimit := a.RateLimited && g.limits.RateLimitIPRPS > 0
 	userLimit := a.RateLimited && a.User != nil && !a.OwnUserLimit && g.limits.RateLimitReadRPS > 0
 	if !authOn && !ipLimit && !userLimit {
@@ -226,8 +143,11 @@ func (g *Gate) For(a Access) fiber.Handler {
 				return errNoToken
 			}
 			var err error
-			if subject, err = g.tokens.subject(tok); err != nil {
-				return httpapi.Fail(httpapi.CodeUnauthorized, "invalid user token: %s", tokenProblem(err))
+			if subject, err = g.tokens.subject(c.UserContext(), tok); err != nil {
+				return httpapi.Fail(httpapi.CodeInvalidToken, "invalid user token: %s", tokenProblem(err))
+			}
+			if a.Owner {
+				c.Locals(userKey, subject)
 			}
 		}
 		var user string
@@ -237,7 +157,7 @@ func (g *Gate) For(a Access) fiber.Handler {
 				return err
 			}
 		}
-		if authOn {
+		if authOn && a.User != nil {
 			if subject != user {
 				return httpapi.Fail(httpapi.CodeForbidden, "the token is for another user than the request's user_id")
 			}
@@ -250,27 +170,6 @@ func (g *Gate) For(a Access) fiber.Handler {
 		}
 		return c.Next()
 	}
-}
-
-// tokenProblem describes why a token was refused without echoing it.
-func tokenProblem(err error) string {
-	switch {
-	case errors.Is(err, jwt.ErrTokenExpired):
-		return "expired"
-	case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
-		return "not valid yet"
-	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
-		return "a required claim (exp) is missing"
-	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
-		return "wrong issuer"
-	case errors.Is(err, jwt.ErrTokenInvalidAudience):
-		return "wrong audience"
-	case errors.Is(err, jwt.ErrTokenSignatureInvalid), errors.Is(err, jwt.ErrTokenUnverifiable):
-		return "bad signature or algorithm"
-	case errors.Is(err, jwt.ErrTokenMalformed):
-		return "malformed"
-	}
-	return "no subject or not acceptable"
 }
 
 // RateLimitConfig is the rate limits of rate-limited routes (purchase and

@@ -36,8 +36,21 @@ var userFunction = server.Function{Name: "usertest", Routes: []server.Route{
 	{Method: "POST", Path: "/limited", User: auth.UserInBody, RateLimited: true, Handler: ok},
 	{Method: "POST", Path: "/ip-limited", RateLimited: true, Handler: ok},
 	{Method: "POST", Path: "/limited-or-admin", User: auth.UserInBody, RateLimited: true, AdminActsForUser: true, Handler: ok},
-	{Method: "GET", Path: "/open", Handler: ok},
+	{Method: "GET", Path: "/orders/:id", Owner: true, AdminActsForUser: true, Handler: ownedBy("alice")},
+	{Method: "GET", Path: "/open", Public: true, Handler: ok},
 }}
+
+// ownedBy answers like a route for a resource that owner owns.
+func ownedBy(owner string) func(server.Deps) fiber.Handler {
+	return func(server.Deps) fiber.Handler {
+		return func(c *fiber.Ctx) error {
+			if err := auth.RequireOwner(c, owner); err != nil {
+				return err
+			}
+			return c.JSON(fiber.Map{"user": auth.AuthenticatedUser(c)})
+		}
+	}
+}
 
 // ok answers 200 with the authenticated user.
 func ok(server.Deps) fiber.Handler {
@@ -87,7 +100,7 @@ func TestUserAuthOff(t *testing.T) {
 }
 
 func TestUserAuthHS256(t *testing.T) {
-	app := newApp(t, redistest.Start(t), func(c *server.Config) { c.UserJWTSecret = secret })
+	app := newApp(t, redistest.Start(t), func(c *server.Config) { c.UserAuth, c.UserJWTSecret = "on", secret })
 	alice := hsToken(t, valid("alice"))
 	otherKey, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, valid("alice")).SignedString([]byte(strings.Repeat("x", 40)))
 	none, _ := jwt.NewWithClaims(jwt.SigningMethodNone, valid("alice")).SignedString(jwt.UnsafeAllowNoneSignatureType)
@@ -106,23 +119,28 @@ func TestUserAuthHS256(t *testing.T) {
 		{"no token", servertest.Request{Method: "POST", Path: "/body", Body: `{"user_id":"alice"}`}, 401, "unauthorized"},
 		{"basic scheme", servertest.Request{Method: "GET", Path: "/users/alice", Header: map[string]string{"Authorization": "Basic " + alice}}, 401, "unauthorized"},
 		{"empty bearer", servertest.Request{Method: "GET", Path: "/users/alice", Header: map[string]string{"Authorization": "Bearer "}}, 401, "unauthorized"},
-		{"garbage", servertest.Request{Method: "GET", Path: "/users/alice", Header: bearer("not.a.jwt")}, 401, "unauthorized"},
-		{"signed with another key", servertest.Request{Method: "GET", Path: "/users/alice", Header: bearer(otherKey)}, 401, "unauthorized"},
-		{"alg none", servertest.Request{Method: "GET", Path: "/users/alice", Header: bearer(none)}, 401, "unauthorized"},
-		{"other HMAC alg", servertest.Request{Method: "GET", Path: "/users/alice", Header: bearer(hs512)}, 401, "unauthorized"},
-		{"expired", servertest.Request{Method: "GET", Path: "/users/alice", Header: bearer(hsToken(t, jwt.MapClaims{"sub": "alice", "exp": time.Now().Add(-time.Hour).Unix()}))}, 401, "unauthorized"},
-		{"no expiry", servertest.Request{Method: "GET", Path: "/users/alice", Header: bearer(hsToken(t, jwt.MapClaims{"sub": "alice"}))}, 401, "unauthorized"},
-		{"not yet valid", servertest.Request{Method: "GET", Path: "/users/alice", Header: bearer(hsToken(t, jwt.MapClaims{"sub": "alice", "exp": time.Now().Add(2 * time.Hour).Unix(), "nbf": time.Now().Add(time.Hour).Unix()}))}, 401, "unauthorized"},
-		{"no subject", servertest.Request{Method: "GET", Path: "/users/alice", Header: bearer(hsToken(t, jwt.MapClaims{"exp": time.Now().Add(time.Hour).Unix()}))}, 401, "unauthorized"},
-		{"admin token is not a user token", servertest.Request{Method: "POST", Path: "/body", Body: `{"user_id":"alice"}`, Admin: true}, 401, "unauthorized"},
+		{"garbage", servertest.Request{Method: "GET", Path: "/users/alice", Header: bearer("not.a.jwt")}, 401, "invalid_token"},
+		{"signed with another key", servertest.Request{Method: "GET", Path: "/users/alice", Header: bearer(otherKey)}, 401, "invalid_token"},
+		{"alg none", servertest.Request{Method: "GET", Path: "/users/alice", Header: bearer(none)}, 401, "invalid_token"},
+		{"other HMAC alg", servertest.Request{Method: "GET", Path: "/users/alice", Header: bearer(hs512)}, 401, "invalid_token"},
+		{"expired", servertest.Request{Method: "GET", Path: "/users/alice", Header: bearer(hsToken(t, jwt.MapClaims{"sub": "alice", "exp": time.Now().Add(-time.Hour).Unix()}))}, 401, "invalid_token"},
+		{"no expiry", servertest.Request{Method: "GET", Path: "/users/alice", Header: bearer(hsToken(t, jwt.MapClaims{"sub": "alice"}))}, 401, "invalid_token"},
+		{"not yet valid", servertest.Request{Method: "GET", Path: "/users/alice", Header: bearer(hsToken(t, jwt.MapClaims{"sub": "alice", "exp": time.Now().Add(2 * time.Hour).Unix(), "nbf": time.Now().Add(time.Hour).Unix()}))}, 401, "invalid_token"},
+		{"no subject", servertest.Request{Method: "GET", Path: "/users/alice", Header: bearer(hsToken(t, jwt.MapClaims{"exp": time.Now().Add(time.Hour).Unix()}))}, 401, "invalid_token"},
+		{"admin token is not a user token", servertest.Request{Method: "POST", Path: "/body", Body: `{"user_id":"alice"}`, Admin: true}, 401, "invalid_token"},
 		{"admin acts for user", servertest.Request{Method: "POST", Path: "/cancel", Body: `{"user_id":"alice"}`, Admin: true}, 200, ""},
 		{"user on admin-or-user route", servertest.Request{Method: "POST", Path: "/cancel", Body: `{"user_id":"alice"}`, Header: bearer(alice)}, 200, ""},
-		{"wrong admin token on admin-or-user route", servertest.Request{Method: "POST", Path: "/cancel", Body: `{"user_id":"alice"}`, Header: bearer(servertest.AdminToken + "x")}, 401, "unauthorized"},
+		{"wrong admin token on admin-or-user route", servertest.Request{Method: "POST", Path: "/cancel", Body: `{"user_id":"alice"}`, Header: bearer(servertest.AdminToken + "x")}, 401, "invalid_token"},
 		{"token checked before the body", servertest.Request{Method: "POST", Path: "/body", Body: `{`}, 401, "unauthorized"},
 		{"valid token, malformed body", servertest.Request{Method: "POST", Path: "/body", Body: `{"user_id":`, Header: bearer(alice)}, 400, "malformed_json"},
 		{"valid token, no user", servertest.Request{Method: "POST", Path: "/body", Body: `{}`, Header: bearer(alice)}, 400, "missing_field"},
 		{"valid token, invalid user", servertest.Request{Method: "GET", Path: "/users/a%20b", Header: bearer(alice)}, 400, "invalid_user_id"},
 		{"route without a user", servertest.Request{Method: "GET", Path: "/open"}, 200, ""},
+		{"owner reads", servertest.Request{Method: "GET", Path: "/orders/o1", Header: bearer(alice)}, 200, ""},
+		{"another user reads the owner's", servertest.Request{Method: "GET", Path: "/orders/o1", Header: bearer(hsToken(t, valid("bob")))}, 403, "forbidden"},
+		{"owner route without a token", servertest.Request{Method: "GET", Path: "/orders/o1"}, 401, "unauthorized"},
+		{"owner route, expired token", servertest.Request{Method: "GET", Path: "/orders/o1", Header: bearer(hsToken(t, jwt.MapClaims{"sub": "alice", "exp": time.Now().Add(-time.Hour).Unix()}))}, 401, "invalid_token"},
+		{"admin reads the owner's", servertest.Request{Method: "GET", Path: "/orders/o1", Admin: true}, 200, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -144,7 +162,7 @@ func TestUserAuthHS256(t *testing.T) {
 
 func TestUserAuthIssuerAudience(t *testing.T) {
 	app := newApp(t, redistest.Start(t), func(c *server.Config) {
-		c.UserJWTSecret, c.UserJWTIssuer, c.UserJWTAudience = secret, "https://id.example", "seckill"
+		c.UserAuth, c.UserJWTSecret, c.UserJWTIssuer, c.UserJWTAudience = "on", secret, "https://id.example", "seckill"
 	})
 	claims := func(iss, aud string) jwt.MapClaims {
 		m := valid("alice")
@@ -223,7 +241,7 @@ func TestUserAuthPublicKeys(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			app := newApp(t, srv, func(c *server.Config) { c.UserJWTPublicKey = tt.key })
+			app := newApp(t, srv, func(c *server.Config) { c.UserAuth, c.UserJWTPublicKey = "on", tt.key })
 			resp := servertest.Do(t, app, servertest.Request{Method: "GET", Path: "/users/alice", Header: bearer(tt.token)})
 			if resp.Status != tt.want {
 				t.Fatalf("got %d %s, want %d", resp.Status, resp.Body, tt.want)
@@ -245,7 +263,12 @@ func TestConfigCheck(t *testing.T) {
 		want   string
 	}{
 		{"short secret", func(c *server.Config) { c.UserJWTSecret = "short-secret" }, "at least 32"},
-		{"secret and key", func(c *server.Config) { c.UserJWTSecret, c.UserJWTPublicKey = secret, smallPEM }, "not both"},
+		{"secret and key", func(c *server.Config) { c.UserJWTSecret, c.UserJWTPublicKey = secret, smallPEM }, "not several"},
+		{"JWKS and secret", func(c *server.Config) { c.UserJWKSURL, c.UserJWTSecret = "https://id.example/jwks.json", secret }, "not several"},
+		{"JWKS over http", func(c *server.Config) { c.UserJWKSURL = "http://id.example/jwks.json" }, "must be https"},
+		{"JWKS not a URL", func(c *server.Config) { c.UserJWKSURL = "id.example/jwks.json" }, "not an absolute URL"},
+		{"USER_AUTH=off with a secret", func(c *server.Config) { c.UserAuth, c.UserJWTSecret = "off", secret }, "USER_AUTH=off contradicts"},
+		{"USER_AUTH neither on nor off", func(c *server.Config) { c.UserAuth = "yes" }, "USER_AUTH must be on or off"},
 		{"not PEM", func(c *server.Config) { c.UserJWTPublicKey = "/no/such/file.pem" }, "USER_JWT_PUBLIC_KEY"},
 		{"private key block", func(c *server.Config) {
 			c.UserJWTPublicKey = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"
@@ -263,6 +286,7 @@ func TestConfigCheck(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := server.TestConfig("x")
+			cfg.UserAuth = "on"
 			tt.change(&cfg)
 			err := cfg.Check()
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
@@ -283,11 +307,33 @@ func TestConfigCheck(t *testing.T) {
 func TestUserAuthMisconfiguredFailsClosed(t *testing.T) {
 	env := servertest.NewOn(t, redistest.Start(t))
 	d := env.Deps
-	d.Config.UserJWTSecret = "short"
+	d.Config.UserAuth, d.Config.UserJWTSecret = "on", "short"
 	app := server.NewApp(d, nil, userFunction)
 	resp := servertest.Do(t, app, servertest.Request{Method: "GET", Path: "/users/alice"})
 	if resp.Status != 500 {
 		t.Fatalf("got %d %s, want 500", resp.Status, resp.Body)
+	}
+}
+
+// TestUserAuthOnByDefault builds an app directly with no user auth settings
+// at all (Run would refuse to start): user routes answer 500, never open,
+// and the others serve.
+func TestUserAuthOnByDefault(t *testing.T) {
+	env := servertest.NewOn(t, redistest.Start(t))
+	d := env.Deps
+	d.Config.TokenConfig = auth.TokenConfig{}
+	app := server.NewApp(d, nil, userFunction)
+	for _, req := range []servertest.Request{
+		{Method: "GET", Path: "/users/alice"},
+		{Method: "POST", Path: "/body", Body: `{"user_id":"alice"}`},
+		{Method: "GET", Path: "/orders/o1"},
+	} {
+		if resp := servertest.Do(t, app, req); resp.Status != 500 {
+			t.Errorf("%s %s: %d %s, want 500", req.Method, req.Path, resp.Status, resp.Body)
+		}
+	}
+	if resp := servertest.Do(t, app, servertest.Request{Method: "GET", Path: "/open"}); resp.Status != 200 {
+		t.Errorf("public route: %d %s, want 200", resp.Status, resp.Body)
 	}
 }
 

@@ -34,9 +34,9 @@ var Function = server.Function{
 	Name:    "console",
 	Summary: "the sale console: an admin's live view of a sale and its actions (GET /console), and the purchase route's counters (admin)",
 	Routes: []server.Route{
-		{Method: fiber.MethodGet, Path: "/console", Handler: func(server.Deps) fiber.Handler { return asset("web/index.html", fiber.MIMETextHTMLCharsetUTF8) }},
-		{Method: fiber.MethodGet, Path: "/console/console.js", Handler: func(server.Deps) fiber.Handler { return asset("web/console.js", "text/javascript; charset=utf-8") }},
-		{Method: fiber.MethodGet, Path: "/console/console.css", Handler: func(server.Deps) fiber.Handler { return asset("web/console.css", "text/css; charset=utf-8") }},
+		{Method: fiber.MethodGet, Path: "/console", Public: true, Handler: func(server.Deps) fiber.Handler { return asset("web/index.html", fiber.MIMETextHTMLCharsetUTF8) }},
+		{Method: fiber.MethodGet, Path: "/console/console.js", Public: true, Handler: func(server.Deps) fiber.Handler { return asset("web/console.js", "text/javascript; charset=utf-8") }},
+		{Method: fiber.MethodGet, Path: "/console/console.css", Public: true, Handler: func(server.Deps) fiber.Handler { return asset("web/console.css", "text/css; charset=utf-8") }},
 		{Method: fiber.MethodGet, Path: "/console/totals", Admin: true, Handler: func(d server.Deps) fiber.Handler {
 			src, err := NewSource(d.Config.ConsolePrometheusURL)
 			if err != nil {

@@ -13,7 +13,7 @@ import (
 var Function = server.Function{
 	Name:    "getactivity",
 	Summary: "read an activity with its live stock and status",
-	Routes: []server.Route{{Method: fiber.MethodGet, Path: "/activities/:id",
+	Routes: []server.Route{{Method: fiber.MethodGet, Path: "/activities/:id", Public: true,
 		Handler: func(d server.Deps) fiber.Handler { return Handler(d.Store) }}},
 }
 

@@ -4,6 +4,7 @@ package getorder
 import (
 	"github.com/gofiber/fiber/v2"
 
+	"seckill/functions/auth"
 	"seckill/functions/httpapi"
 	"seckill/functions/server"
 	"seckill/redislib"
@@ -14,11 +15,13 @@ var Function = server.Function{
 	Name:    "getorder",
 	Summary: "read an order",
 	Routes: []server.Route{{Method: fiber.MethodGet, Path: "/orders/:id", RateLimited: true,
+		Owner: true, AdminActsForUser: true,
 		Handler: func(d server.Deps) fiber.Handler { return Handler(d.Store) }}},
 }
 
 // Handler answers GET /orders/:id with the order. A pending order whose
-// payment window has closed reads as expired.
+// payment window has closed reads as expired. With user authentication on,
+// only the order's user (403 forbidden for another) or an admin reads it.
 func Handler(store *redislib.Store) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		id, err := httpapi.PathOrderID(c, "id")
@@ -27,6 +30,9 @@ func Handler(store *redislib.Store) fiber.Handler {
 		}
 		o, err := store.Order(c.UserContext(), id)
 		if err != nil {
+			return err
+		}
+		if err := auth.RequireOwner(c, o.UserID); err != nil {
 			return err
 		}
 		return c.JSON(o)

@@ -13,7 +13,7 @@ import (
 var Function = server.Function{
 	Name:    "getproduct",
 	Summary: "read a product",
-	Routes: []server.Route{{Method: fiber.MethodGet, Path: "/products/:id",
+	Routes: []server.Route{{Method: fiber.MethodGet, Path: "/products/:id", Public: true,
 		Handler: func(d server.Deps) fiber.Handler { return Handler(d.Store) }}},
 }
 

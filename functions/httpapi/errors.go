@@ -26,6 +26,7 @@ const (
 	CodeMissingField     = "missing_field"
 	CodeInvalidStatus    = "invalid_status"
 	CodeUnauthorized     = "unauthorized"
+	CodeInvalidToken     = "invalid_token"
 	CodeForbidden        = "forbidden"
 	CodeNotFound         = "not_found"
 	CodeMethodNotAllowed = "method_not_allowed"
@@ -50,6 +51,7 @@ var statusOf = map[string]int{
 	CodeMissingField:     http.StatusBadRequest,
 	CodeInvalidStatus:    http.StatusBadRequest,
 	CodeUnauthorized:     http.StatusUnauthorized,
+	CodeInvalidToken:     http.StatusUnauthorized,
 	CodeForbidden:        http.StatusForbidden,
 	CodeNotFound:         http.StatusNotFound,
 	CodeMethodNotAllowed: http.StatusMethodNotAllowed,

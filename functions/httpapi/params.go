@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"net/url"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -22,15 +23,22 @@ func PathID(c *fiber.Ctx, name string) (string, error) {
 	return strings.Clone(id), nil
 }
 
-// PathUserID returns the route parameter name after checking it is a valid
-// user ID; a malformed ID is a 400 invalid_user_id. Like PathID, it returns
-// a copy.
+// PathUserID returns the route parameter name, percent-decoded (a client
+// may send auth0|abc as auth0%7Cabc), after checking it is a valid user ID;
+// a malformed ID is a 400 invalid_user_id. Like PathID, it returns a copy.
 func PathUserID(c *fiber.Ctx, name string) (string, error) {
-	user := c.Params(name)
+	raw := c.Params(name)
+	user, err := url.PathUnescape(raw)
+	if err != nil {
+		user = raw // not valid percent-encoding: refused by the rule below
+	}
 	if err := redislib.CheckUserID(user); err != nil {
 		return "", err
 	}
-	return strings.Clone(user), nil
+	if user == raw {
+		user = strings.Clone(raw)
+	}
+	return user, nil
 }
 
 // PathOrderID returns the route parameter name after checking it is a

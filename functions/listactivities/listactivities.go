@@ -13,7 +13,7 @@ import (
 var Function = server.Function{
 	Name:    "listactivities",
 	Summary: "list activities, newest first, optionally by status, with cursor pagination",
-	Routes: []server.Route{{Method: fiber.MethodGet, Path: "/activities",
+	Routes: []server.Route{{Method: fiber.MethodGet, Path: "/activities", Public: true,
 		Handler: func(d server.Deps) fiber.Handler { return Handler(d.Store) }}},
 }
 

@@ -13,7 +13,7 @@ import (
 var Function = server.Function{
 	Name:    "listproducts",
 	Summary: "list products, newest first, with cursor pagination",
-	Routes: []server.Route{{Method: fiber.MethodGet, Path: "/products",
+	Routes: []server.Route{{Method: fiber.MethodGet, Path: "/products", Public: true,
 		Handler: func(d server.Deps) fiber.Handler { return Handler(d.Store) }}},
 }
 

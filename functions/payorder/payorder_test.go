@@ -52,7 +52,7 @@ func TestPayOrder(t *testing.T) {
 		{"user_id not a string", pay(other.ID), map[string]any{"user_id": 7}, http.StatusBadRequest, "invalid_field_type"},
 		{"missing user_id", pay(other.ID), map[string]any{}, http.StatusBadRequest, "missing_field"},
 		{"bad user_id", pay(other.ID), map[string]any{"user_id": "a b"}, http.StatusBadRequest, "invalid_user_id"},
-		{"long user_id", pay(other.ID), map[string]any{"user_id": strings.Repeat("u", 65)}, http.StatusBadRequest, "invalid_user_id"},
+		{"long user_id", pay(other.ID), map[string]any{"user_id": strings.Repeat("u", 129)}, http.StatusBadRequest, "invalid_user_id"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

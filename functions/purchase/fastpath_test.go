@@ -18,8 +18,9 @@ func TestPlainUserIDAgreesWithDecoder(t *testing.T) {
 	}{
 		{`{"user_id":"alice"}`, "alice", true},
 		{`{"user_id":"a.b_c:d@e-f"}`, "a.b_c:d@e-f", true},
-		{`{"user_id":"` + strings.Repeat("u", 64) + `"}`, strings.Repeat("u", 64), true},
-		{`{"user_id":"` + strings.Repeat("u", 65) + `"}`, "", false},
+		{`{"user_id":"` + strings.Repeat("u", 128) + `"}`, strings.Repeat("u", 128), true},
+		{`{"user_id":"auth0|abc"}`, "auth0|abc", true},
+		{`{"user_id":"` + strings.Repeat("u", 129) + `"}`, "", false},
 		{`{"user_id":""}`, "", false},
 		{`{"user_id":"a b"}`, "", false},
 		{`{"user_id":"a\"b"}`, "", false},

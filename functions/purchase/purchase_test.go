@@ -35,7 +35,7 @@ func TestPurchase(t *testing.T) {
 		{"empty user", path, `{"user_id":""}`, 400, "invalid_user_id", ""},
 		{"user with brace", path, `{"user_id":"a{b}"}`, 400, "invalid_user_id", ""},
 		{"user with space", path, `{"user_id":"a b"}`, 400, "invalid_user_id", ""},
-		{"user too long", path, `{"user_id":"` + strings.Repeat("u", 65) + `"}`, 400, "invalid_user_id", ""},
+		{"user too long", path, `{"user_id":"` + strings.Repeat("u", 129) + `"}`, 400, "invalid_user_id", ""},
 		{"user as number", path, `{"user_id":42}`, 400, "invalid_field_type", ""},
 		{"null user", path, `{"user_id":null}`, 400, "missing_field", ""},
 		{"empty body", path, ``, 400, "empty_body", ""},

@@ -32,7 +32,7 @@ func userToken(t *testing.T, sub string) map[string]string {
 func TestPurchaseUserAuth(t *testing.T) {
 	env := servertest.New(t)
 	d := env.Deps
-	d.Config.UserJWTSecret = jwtSecret
+	d.Config.UserAuth, d.Config.UserJWTSecret = "on", jwtSecret
 	app := server.NewApp(d, nil, purchase.Function)
 	a := servertest.MustActivity(t, env.Store, 5)
 	path := "/activities/" + a.ID + "/purchase"
@@ -45,7 +45,7 @@ func TestPurchaseUserAuth(t *testing.T) {
 		code   string
 	}{
 		{"no token", nil, 401, httpapi.CodeUnauthorized},
-		{"admin token", map[string]string{"Authorization": "Bearer " + servertest.AdminToken}, 401, httpapi.CodeUnauthorized},
+		{"admin token", map[string]string{"Authorization": "Bearer " + servertest.AdminToken}, 401, httpapi.CodeInvalidToken},
 		{"another user's token", userToken(t, "bob"), 403, httpapi.CodeForbidden},
 	} {
 		resp := servertest.Do(t, app, servertest.Request{Method: "POST", Path: path, Body: `{"user_id":"alice"}`, Header: tt.header})

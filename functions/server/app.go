@@ -64,10 +64,11 @@ func NewApp(d Deps, ready func() bool, fns ...Function) *fiber.App {
 	app.Get("/metrics", metrics.Handler())
 
 	admin := auth.AdminAuth(d.Config.AdminToken)
-	gate, err := auth.NewGate(d.Store, d.Config.AdminToken, d.Config.TokenConfig, d.Config.RateLimitConfig)
+	gate, err := auth.NewGate(d.Store, d.Config.AdminToken, d.Config.TokenConfig, d.Config.RateLimitConfig, d.Log)
 	if err != nil {
 		d.Log.Error("user authentication misconfigured: user routes answer 500 until it is fixed", "err", err)
 	}
+	app.Hooks().OnShutdown(func() error { gate.Close(); return nil })
 	for _, fn := range fns {
 		for _, r := range fn.Routes {
 			handlers := []fiber.Handler{withTimeout(d)}

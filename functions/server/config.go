@@ -28,7 +28,7 @@ type Config struct {
 
 	SoldOutBuyers int `envconfig:"SOLD_OUT_BUYERS" default:"200000" desc:"most buyers kept in memory to answer attempts on sold-out activities without Redis (about 100 bytes each); an activity with more is answered by Redis; 0: off"`
 
-	// User authentication: off unless a secret or a public key is set.
+	// User authentication: on unless USER_AUTH=off, with a JWKS URL, a public key or a secret.
 	auth.TokenConfig
 	// Rate limits of rate-limited routes (purchase), shared by every instance through Redis.
 	auth.RateLimitConfig
@@ -52,7 +52,10 @@ func TestConfig(adminToken string) Config {
 		// not a store failure. Tests of timeouts set their own.
 		Port: 8080, AdminToken: adminToken, RequestTimeout: 10 * time.Second,
 		ShutdownTimeout: 10 * time.Second, DurabilityCheckInterval: 2 * time.Second, BodyLimit: 16384, LogLevel: "info", LogSample: 1,
-		SoldOutBuyers:   redislib.DefaultSoldOutBuyers,
+		SoldOutBuyers: redislib.DefaultSoldOutBuyers,
+		// User authentication off, as tests of everything else need; tests
+		// of it set a key and USER_AUTH back to on.
+		TokenConfig:     auth.TokenConfig{UserAuth: auth.UserAuthOff},
 		RateLimitConfig: auth.RateLimitConfig{RateLimitUserRPS: 5, RateLimitUserBurst: 10, RateLimitReadRPS: 20, RateLimitReadBurst: 40, RateLimitIPBurst: 100},
 	}
 }

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,18 +29,29 @@ type Function struct {
 	Collector func(Deps) prometheus.Collector
 }
 
-// Route is one HTTP method and path a function serves.
+// Route is one HTTP method and path a function serves. Each route says who
+// may call it: exactly one of Admin, User, Owner and Public (CheckRoutes), so
+// that a route acting for a user gets the user check by its declaration.
 type Route struct {
 	Method string
 	Path   string // Fiber syntax, e.g. /activities/:id/purchase
 	// Admin routes need "Authorization: Bearer <ADMIN_TOKEN>".
 	Admin bool
 	// User, when set, says which user the request acts for (auth.UserInBody,
-	// auth.UserInParam, or the route's own). When user authentication is
-	// configured (USER_JWT_SECRET or USER_JWT_PUBLIC_KEY), the route then
-	// needs "Authorization: Bearer <JWT>" whose subject is that user: 401
-	// without a valid token, 403 when the token is another user's.
+	// auth.UserInParam, or the route's own). With user authentication on
+	// (the default; USER_AUTH=off turns it off) the route needs
+	// "Authorization: Bearer <JWT>" whose subject is that user: 401 without
+	// a valid token, 403 when the token is another user's.
 	User auth.UserSource
+	// Owner routes act for the owner of the resource they name (an order),
+	// known once the handler reads it: with user authentication on they need
+	// a valid user token, and the handler answers 403 unless
+	// auth.RequireOwner passes.
+	Owner bool
+	// Public routes need neither a user nor the admin token: catalogue
+	// reads, documentation, the storefront's assets, or a route that
+	// authenticates its caller itself (a service's own credential).
+	Public bool
 	// AdminActsForUser lets a request with the admin token through without
 	// a user token or rate limit (for example an admin cancelling an order).
 	AdminActsForUser bool
@@ -58,7 +71,43 @@ type Route struct {
 
 // access is what the route asks of its callers, for auth.Gate.
 func (r Route) access() auth.Access {
-	return auth.Access{User: r.User, AdminActsForUser: r.AdminActsForUser, RateLimited: r.RateLimited, OwnUserLimit: r.OwnUserLimit}
+	return auth.Access{User: r.User, Owner: r.Owner, AdminActsForUser: r.AdminActsForUser, RateLimited: r.RateLimited, OwnUserLimit: r.OwnUserLimit}
+}
+
+// forUser reports whether the route acts for a user.
+func (r Route) forUser() bool { return r.User != nil || r.Owner }
+
+// CheckRoutes reports the first route of fns that does not say who may call
+// it with exactly one of Admin, User, Owner and Public. Run refuses to start
+// with one.
+func CheckRoutes(fns ...Function) error {
+	for _, fn := range fns {
+		for _, r := range fn.Routes {
+			n := 0
+			for _, set := range []bool{r.Admin, r.User != nil, r.Owner, r.Public} {
+				if set {
+					n++
+				}
+			}
+			if n != 1 {
+				return fmt.Errorf("function %s, route %s %s: declare exactly one of Admin, User, Owner and Public (it has %d)", fn.Name, r.Method, r.Path, n)
+			}
+		}
+	}
+	return nil
+}
+
+// userRoutes lists the routes of fns that act for a user.
+func userRoutes(fns []Function) string {
+	var s []string
+	for _, fn := range fns {
+		for _, r := range fn.Routes {
+			if r.forUser() {
+				s = append(s, r.Method+" "+r.Path)
+			}
+		}
+	}
+	return strings.Join(s, ", ")
 }
 
 // Deps are the dependencies a handler factory may take. Only Run builds them

@@ -19,6 +19,7 @@ import (
 
 	"github.com/kelseyhightower/envconfig"
 
+	"seckill/functions/auth"
 	"seckill/functions/telemetry"
 	"seckill/redislib"
 )
@@ -54,6 +55,10 @@ func Run(args []string, stdout, stderr io.Writer, fns ...Function) int {
 		return 2
 	}
 	cfg, rcfg := e.Config, e.RedisConfig
+	if err := CheckRoutes(fns...); err != nil {
+		fmt.Fprintf(stderr, "%v\n", err)
+		return 2
+	}
 	if err := cfg.Check(); err != nil {
 		fmt.Fprintf(stderr, "configuration: %v (see --help)\n", err)
 		return 2
@@ -68,6 +73,15 @@ func Run(args []string, stdout, stderr io.Writer, fns ...Function) int {
 	if admin := adminRoutes(fns); admin != "" && cfg.AdminToken == "" {
 		log.Error("ADMIN_TOKEN is not set: this function serves admin routes (" + admin + ") and refuses to start without a token")
 		return 1
+	}
+	if users := userRoutes(fns); users != "" {
+		switch {
+		case cfg.TokenConfig.Off():
+			log.Warn("!!! USER_AUTH=off: user authentication is OFF; anyone can buy, pay, cancel and read as any user on " + users + " (local trials only) !!!")
+		case !cfg.TokenConfig.Configured():
+			log.Error(auth.ErrUserAuthNotConfigured.Error() + "; this function serves user routes (" + users + ") and refuses to start")
+			return 2
+		}
 	}
 	rdb, err := redislib.NewClient(rcfg)
 	if err != nil {
@@ -350,10 +364,10 @@ func routeNotes(r Route) string {
 	switch {
 	case r.Admin:
 		notes = append(notes, "admin")
-	case r.User != nil && r.AdminActsForUser:
-		notes = append(notes, "user (when USER_JWT_* is set) or admin")
-	case r.User != nil:
-		notes = append(notes, "user (when USER_JWT_* is set)")
+	case r.forUser() && r.AdminActsForUser:
+		notes = append(notes, "user (bearer JWT unless USER_AUTH=off) or admin")
+	case r.forUser():
+		notes = append(notes, "user (bearer JWT unless USER_AUTH=off)")
 	}
 	if r.RateLimited {
 		notes = append(notes, "rate-limited")

@@ -267,7 +267,7 @@ func TestStorefrontInBrowser(t *testing.T) {
 	alice.wait(t, "the home page", `document.documentElement.dataset.ready === 'true' && !!document.getElementById('sales')`)
 	// A malformed ID is refused with the API's message, and not kept.
 	alice.do(t, chromedp.SendKeys(chromedp.ID("user-input"), "alice smith"), chromedp.Click(chromedp.ID("user-save")))
-	if msg := alice.wait(t, "the refusal", `document.getElementById('who-msg').textContent`); !strings.HasPrefix(msg, "user_id must be 1 to 64 characters") {
+	if msg := alice.wait(t, "the refusal", `document.getElementById('who-msg').textContent`); !strings.HasPrefix(msg, "user_id must be 1 to 128 characters") {
 		t.Fatalf("message for a malformed user ID: %q", msg)
 	}
 	alice.do(t, chromedp.Evaluate[chromedp.Void](`document.getElementById('user-input').value = ''`))
@@ -458,7 +458,7 @@ func TestStorefrontInBrowser(t *testing.T) {
 func TestStorefrontWithUserTokens(t *testing.T) {
 	const secret = "storefront-test-secret-of-32-bytes!"
 	srv := redistest.Start(t)
-	s := serve(t, srv, func(cfg *server.Config) { cfg.UserJWTSecret = secret })
+	s := serve(t, srv, func(cfg *server.Config) { cfg.UserAuth, cfg.UserJWTSecret = "on", secret })
 	ctx := context.Background()
 	sign := func(key, sub string) string {
 		tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.RegisteredClaims{

@@ -32,10 +32,10 @@ var Function = server.Function{
 	Name:    "storefront",
 	Summary: "the shop's web page (GET /, its script and style sheet) and the server's clock (GET /time)",
 	Routes: []server.Route{
-		{Method: fiber.MethodGet, Path: "/", Handler: func(d server.Deps) fiber.Handler { return PageHandler(UserAuthOn(d.Config)) }},
-		{Method: fiber.MethodGet, Path: "/storefront.js", Handler: func(server.Deps) fiber.Handler { return assetHandler(script) }},
-		{Method: fiber.MethodGet, Path: "/storefront.css", Handler: func(server.Deps) fiber.Handler { return assetHandler(style) }},
-		{Method: fiber.MethodGet, Path: "/time", Handler: func(d server.Deps) fiber.Handler { return TimeHandler(d.Store) }},
+		{Method: fiber.MethodGet, Path: "/", Public: true, Handler: func(d server.Deps) fiber.Handler { return PageHandler(UserAuthOn(d.Config)) }},
+		{Method: fiber.MethodGet, Path: "/storefront.js", Public: true, Handler: func(server.Deps) fiber.Handler { return assetHandler(script) }},
+		{Method: fiber.MethodGet, Path: "/storefront.css", Public: true, Handler: func(server.Deps) fiber.Handler { return assetHandler(style) }},
+		{Method: fiber.MethodGet, Path: "/time", Public: true, Handler: func(d server.Deps) fiber.Handler { return TimeHandler(d.Store) }},
 	},
 }
 
@@ -58,10 +58,10 @@ var (
 	pageToken = newAsset(bytes.Replace(pageTmpl, []byte(authPlaceholder), []byte("jwt"), 1), fiber.MIMETextHTMLCharsetUTF8)
 )
 
-// UserAuthOn reports whether user routes need a user JWT (USER_JWT_SECRET or
-// USER_JWT_PUBLIC_KEY is set): the page then asks for a token, not a user ID.
+// UserAuthOn reports whether user routes need a user JWT (USER_AUTH is not
+// off): the page then asks for a token, not a user ID.
 func UserAuthOn(cfg server.Config) bool {
-	return cfg.UserJWTSecret != "" || cfg.UserJWTPublicKey != ""
+	return !cfg.TokenConfig.Off()
 }
 
 // PageHandler answers GET / with the page, made for the configured way of

@@ -132,7 +132,8 @@ func TestPageAsksForTokenWithUserJWT(t *testing.T) {
 		cfg  server.Config
 		want string
 	}{
-		{"no user auth", server.Config{}, `content="user-id"`},
+		{"USER_AUTH=off", server.Config{TokenConfig: auth.TokenConfig{UserAuth: auth.UserAuthOff}}, `content="user-id"`},
+		{"on by default", server.Config{}, `content="jwt"`},
 		{"HS256 secret", server.Config{TokenConfig: auth.TokenConfig{UserJWTSecret: strings.Repeat("s", 32)}}, `content="jwt"`},
 		{"public key", server.Config{TokenConfig: auth.TokenConfig{UserJWTPublicKey: "/etc/keys/users.pem"}}, `content="jwt"`},
 	}

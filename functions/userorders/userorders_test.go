@@ -52,7 +52,7 @@ func TestUserOrders(t *testing.T) {
 		{"garbage cursor", "/users/alice/orders?cursor=zzz", http.StatusBadRequest, redislib.CodeInvalidCursor, 0},
 		{"huge cursor", "/users/alice/orders?cursor=" + strings.Repeat("a", 300), http.StatusBadRequest, redislib.CodeInvalidCursor, 0},
 		{"bad user id", "/users/a%20b/orders", http.StatusBadRequest, "invalid_user_id", 0},
-		{"long user id", "/users/" + strings.Repeat("u", 65) + "/orders", http.StatusBadRequest, "invalid_user_id", 0},
+		{"long user id", "/users/" + strings.Repeat("u", 129) + "/orders", http.StatusBadRequest, "invalid_user_id", 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

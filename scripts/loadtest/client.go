@@ -25,6 +25,9 @@ type client interface {
 // next call.
 type caller interface {
 	do(ctx context.Context, method, path string, body []byte, admin bool) (status int, resp []byte, err error)
+	// setUser sets the Authorization header of the next requests that are
+	// not admin ones ("": none).
+	setUser(authorization string)
 }
 
 func newClient(kind, base, adminToken string, conns int, timeout time.Duration) (client, error) {
@@ -88,7 +91,10 @@ type fastCaller struct {
 	req  *fasthttp.Request
 	resp *fasthttp.Response
 	uri  []byte
+	user string
 }
+
+func (f *fastCaller) setUser(authorization string) { f.user = authorization }
 
 func (f *fastCaller) do(ctx context.Context, method, path string, body []byte, admin bool) (int, []byte, error) {
 	f.req.Reset()
@@ -103,6 +109,8 @@ func (f *fastCaller) do(ctx context.Context, method, path string, body []byte, a
 	}
 	if admin {
 		f.req.Header.Set("Authorization", f.c.auth)
+	} else if f.user != "" {
+		f.req.Header.Set("Authorization", f.user)
 	}
 	timeout := f.c.timeout
 	if d, ok := ctx.Deadline(); ok && time.Until(d) < timeout {
@@ -125,9 +133,12 @@ func (c *netClient) caller() caller { return &netCaller{c: c} }
 func (c *netClient) close() { c.hc.CloseIdleConnections() }
 
 type netCaller struct {
-	c   *netClient
-	buf bytes.Buffer
+	c    *netClient
+	buf  bytes.Buffer
+	user string
 }
+
+func (n *netCaller) setUser(authorization string) { n.user = authorization }
 
 func (n *netCaller) do(ctx context.Context, method, path string, body []byte, admin bool) (int, []byte, error) {
 	var rd io.Reader
@@ -143,6 +154,8 @@ func (n *netCaller) do(ctx context.Context, method, path string, body []byte, ad
 	}
 	if admin {
 		req.Header.Set("Authorization", n.c.auth)
+	} else if n.user != "" {
+		req.Header.Set("Authorization", n.user)
 	}
 	resp, err := n.c.hc.Do(req)
 	if err != nil {

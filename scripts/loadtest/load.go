@@ -113,6 +113,9 @@ func runLoad(ctx context.Context, cl client, o options, activityID string, progr
 					return
 				}
 				body = append(appendUserID(append(body[:0], `{"user_id":"`...), r/o.perUser), `"}`...)
+				if o.tokens != nil {
+					c.setUser(o.tokens[r/o.perUser])
+				}
 				t0 := time.Now()
 				status, resp, err := c.do(ctx, "POST", path, body, false)
 				res.latency[r] = time.Since(t0)

@@ -2,17 +2,25 @@ package main
 
 import (
 	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"seckill/functions/all"
+	"seckill/functions/server"
 	"seckill/functions/server/servertest"
+	"seckill/redislib/redistest"
 )
 
 // TestAgainstTheRealServer runs both scenarios, and the original with the
@@ -190,5 +198,47 @@ func TestParsePlainReplyAgreesWithJSON(t *testing.T) {
 		if err := json.Unmarshal([]byte(body), &want); err != nil || want.Outcome != fo || want.OrderID != fi {
 			t.Errorf("%s: fast read %q %q, encoding/json %q %q (%v)", body, fo, fi, want.Outcome, want.OrderID, err)
 		}
+	}
+}
+
+// TestWithUserTokens runs the original scenario against a server with user
+// authentication on, once with HS256 tokens and once with RS256 ones: every
+// purchase and result query carries its user's token, and the sale adds up.
+// Without tokens, every purchase is refused.
+func TestWithUserTokens(t *testing.T) {
+	const secret = "loadtest-user-secret-0123456789abcdef"
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(t.TempDir(), "users.key")
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(rsaKey)}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKIXPublicKey(&rsaKey.PublicKey)
+	pubPEM := string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+	srv := redistest.Start(t)
+	for _, tc := range []struct {
+		name string
+		cfg  func(*server.Config)
+		flag []string
+	}{
+		{"HS256", func(c *server.Config) { c.UserJWTSecret = secret }, []string{"--user-jwt-secret", secret}},
+		{"RS256", func(c *server.Config) { c.UserJWTPublicKey = pubPEM }, []string{"--user-jwt-key", keyFile}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := server.Deps{Store: srv.Store(t), Log: servertest.Logger(), Config: server.TestConfig(servertest.AdminToken)}
+			d.Config.UserAuth = "on"
+			tc.cfg(&d.Config)
+			url := servertest.Listen(t, d, all.Functions...)
+			base := []string{"--url", url, "--admin-token", servertest.AdminToken, "-c", "8", "--stock", "5", "--verify-losers", "all"}
+			sum, code, out := mustRun(t, append(base, tc.flag...)...)
+			if code != 0 || !sum.OK || sum.Winners != 5 || sum.HTTPErrors != 0 {
+				t.Fatalf("exit %d, ok %v, %d winners:\n%s", code, sum.OK, sum.Winners, out)
+			}
+			if sum, code, _ := mustRun(t, base...); code == 0 || sum.Winners != 0 {
+				t.Fatalf("without tokens: exit %d, %d winners; want a failed run with none", code, sum.Winners)
+			}
+		})
 	}
 }

@@ -61,6 +61,10 @@ type options struct {
 	shards        int
 	quiet         bool
 	cpuProfile    string
+	userJWTSecret string
+	userJWTKey    string
+	// tokens is the Authorization header of each user (nil: none sent).
+	tokens []string
 }
 
 func main() {
@@ -99,6 +103,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.shards, "shards", 1, "stock buckets of the activity (1 to 64; more than 1 spreads it over a cluster's primaries)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no live progress line")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the load generator to this file")
+	fs.StringVar(&o.userJWTSecret, "user-jwt-secret", "", "the server's USER_JWT_SECRET: send each user an HS256 token, signed before the load")
+	fs.StringVar(&o.userJWTKey, "user-jwt-key", "", "PEM RSA private key whose public key the server has: send each user an RS256 token, signed before the load")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -149,6 +155,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if err != nil {
+		fmt.Fprintf(stderr, "loadtest: %v\n", err)
+		return 2
+	}
+	if o.tokens, err = signUserTokens(o.users, o.userJWTSecret, o.userJWTKey); err != nil {
 		fmt.Fprintf(stderr, "loadtest: %v\n", err)
 		return 2
 	}

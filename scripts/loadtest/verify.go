@@ -110,7 +110,7 @@ func verify(ctx context.Context, cl client, o options, activityID string, res *r
 	}
 	sort.Ints(losers)
 	toQuery = append(append(toQuery, errored...), losers...)
-	q := queryResults(ctx, cl, o.conns, activityID, toQuery)
+	q := queryResults(ctx, cl, o.conns, activityID, toQuery, o.tokens)
 
 	var mismatch, winnerTold, loserWon, queryErrs, erroredWinners int
 	var examples []string
@@ -191,8 +191,9 @@ type queryResult struct {
 }
 
 // queryResults asks GET /activities/:id/purchases/:user_id for every user in
-// users, with conns workers, and returns the answers in the same order.
-func queryResults(ctx context.Context, cl client, conns int, activityID string, users []int) []queryResult {
+// users, with conns workers (and each user's token from tokens, when set),
+// and returns the answers in the same order.
+func queryResults(ctx context.Context, cl client, conns int, activityID string, users []int, tokens []string) []queryResult {
 	out := make([]queryResult, len(users))
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -209,6 +210,9 @@ func queryResults(ctx context.Context, cl client, conns int, activityID string, 
 				if ctx.Err() != nil {
 					out[i].err = context.Cause(ctx).Error()
 					continue
+				}
+				if tokens != nil {
+					c.setUser(tokens[users[i]])
 				}
 				status, body, err := c.do(ctx, "GET", "/activities/"+activityID+"/purchases/"+userID(users[i]), nil, false)
 				switch {

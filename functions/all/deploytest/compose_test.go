@@ -44,7 +44,7 @@ func TestComposeMatchesRegistry(t *testing.T) {
 			t.Errorf("compose loads without %s (err %v)", v, err)
 		}
 	}
-	p, err := loadCompose(t, "ADMIN_TOKEN=compose-test-token", "REDIS_PASSWORD=compose-test-redis-password", "REDIS_ADMIN_PASSWORD=compose-test-redis-admin")
+	p, err := loadCompose(t, "ADMIN_TOKEN=compose-test-token", "REDIS_PASSWORD=compose-test-redis-password", "REDIS_ADMIN_PASSWORD=compose-test-redis-admin", "USER_JWKS_URL=https://id.example/jwks.json")
 	if err != nil {
 		t.Fatalf("deploy/compose.yaml: %v", err)
 	}
@@ -79,6 +79,12 @@ func TestComposeMatchesRegistry(t *testing.T) {
 			if !slices.Contains(envKeys(t), k) {
 				t.Errorf("service %s: environment variable %s is not read by the functions (see --help)", name, k)
 			}
+		}
+		if v := s.Environment["USER_AUTH"]; v == nil || *v != "on" {
+			t.Errorf("service %s: USER_AUTH %v, want user authentication on", name, v)
+		}
+		if v := s.Environment["USER_JWKS_URL"]; v == nil || *v != "https://id.example/jwks.json" {
+			t.Errorf("service %s does not take USER_JWKS_URL from the environment (%v)", name, v)
 		}
 		if s.DependsOn["redis"].Condition != types.ServiceConditionHealthy {
 			t.Errorf("service %s does not wait for a healthy Redis", name)

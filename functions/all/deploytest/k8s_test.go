@@ -439,6 +439,9 @@ func checkFunctionContainer(t *testing.T, v k8sVariant, objs map[string]map[stri
 			t.Errorf("%s: %s %q, want %q", where, k, env[k], want)
 		}
 	}
+	if env["USER_AUTH"] != "on" {
+		t.Errorf("%s: USER_AUTH %q, want user authentication on", where, env["USER_AUTH"])
+	}
 	if !v.Cluster {
 		if _, ok := env["REDIS_CLUSTER"]; ok {
 			t.Errorf("%s: REDIS_CLUSTER set on the single Redis", where)

@@ -47,6 +47,7 @@ func startBinary(t testing.TB, bin, redisAddr string, env ...string) *proc {
 		"REDIS_PASSWORD=" + redistest.FunctionsPassword,
 		"ADMIN_TOKEN=" + servertest.AdminToken,
 		"LOG_LEVEL=info",
+		"USER_AUTH=off",
 	}, env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

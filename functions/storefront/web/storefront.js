@@ -275,7 +275,7 @@ function renderWho(onChange) {
   const jwt = AUTH === 'jwt';
   const input = h('input', {
     id: 'user-input', name: jwt ? 'token' : 'user', required: true, spellcheck: 'false', autocomplete: jwt ? 'off' : 'username',
-    type: jwt ? 'password' : 'text', maxlength: jwt ? undefined : 64, placeholder: jwt ? 'paste your token' : 'e.g. alice',
+    type: jwt ? 'password' : 'text', maxlength: jwt ? undefined : 128, placeholder: jwt ? 'paste your token' : 'e.g. alice',
   });
   const form = h('form', { id: 'user-form', class: 'user-form' },
     h('label', { for: 'user-input' }, jwt ? 'Sign-in token' : 'Your user ID'), input,
