@@ -118,7 +118,7 @@ func TestProjectionFailedReadIsNotComplete(t *testing.T) {
 func TestErrorKindsExact(t *testing.T) {
 	singleOnly(t, "blocks one server with a script")
 	srv := redistest.Start(t, "--busy-reply-threshold", "50")
-	rdb := srv.Client(t)
+	rdb := srv.AdminClient(t) // the kinds come from commands the functions never send
 
 	rdb.XAdd(ctx, &redis.XAddArgs{Stream: "s", Values: []any{"k", "v"}})
 	rdb.XGroupCreate(ctx, "s", "g", "0")
