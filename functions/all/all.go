@@ -13,6 +13,7 @@ import (
 	"seckill/functions/apidocs"
 	"seckill/functions/cancelactivity"
 	"seckill/functions/cancelorder"
+	"seckill/functions/confirmpayment"
 	"seckill/functions/createactivity"
 	"seckill/functions/createproduct"
 	"seckill/functions/deleteproduct"
@@ -22,7 +23,6 @@ import (
 	"seckill/functions/getproduct"
 	"seckill/functions/listactivities"
 	"seckill/functions/listproducts"
-	"seckill/functions/payorder"
 	"seckill/functions/purchase"
 	"seckill/functions/purchaseresult"
 	"seckill/functions/server"
@@ -48,7 +48,7 @@ var Functions = []server.Function{
 	adjuststock.Function,
 	cancelactivity.Function,
 	getorder.Function,
-	payorder.Function,
+	confirmpayment.Function,
 	cancelorder.Function,
 	userorders.Function,
 	activityorders.Function,

@@ -30,6 +30,8 @@ type Config struct {
 
 	// User authentication: off unless a secret or a public key is set.
 	auth.TokenConfig
+	// Payment confirmations: the webhook secret, its replay window, the shop's currency, demo payments.
+	auth.PaymentConfig
 	// Rate limits of rate-limited routes (purchase), shared by every instance through Redis.
 	auth.RateLimitConfig
 	// Behind a load balancer, the client IP comes from a header set by a trusted proxy.
@@ -50,5 +52,6 @@ func TestConfig(adminToken string) Config {
 		ShutdownTimeout: 10 * time.Second, DurabilityCheckInterval: 2 * time.Second, BodyLimit: 16384, LogLevel: "info", LogSample: 1,
 		SoldOutBuyers:   redislib.DefaultSoldOutBuyers,
 		RateLimitConfig: auth.RateLimitConfig{RateLimitUserRPS: 5, RateLimitUserBurst: 10, RateLimitIPBurst: 100},
+		PaymentConfig:   auth.PaymentConfig{PaymentWebhookTolerance: 5 * time.Minute, PaymentCurrency: "USD"},
 	}
 }

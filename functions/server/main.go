@@ -69,6 +69,15 @@ func Run(args []string, stdout, stderr io.Writer, fns ...Function) int {
 		log.Error("ADMIN_TOKEN is not set: this function serves admin routes (" + admin + ") and refuses to start without a token")
 		return 1
 	}
+	if pay := paymentRoutes(fns); pay != "" {
+		if err := cfg.PaymentConfig.RequireWebhookSecret(); err != nil {
+			log.Error(err.Error(), "routes", pay)
+			return 1
+		}
+		if cfg.PaymentDemo {
+			log.Warn("!!! PAYMENT_DEMO is set: POST /orders/:id/demo-payment lets shoppers pay without paying; for local trials only, never in a deployment !!!")
+		}
+	}
 	rdb, err := redislib.NewClient(rcfg)
 	if err != nil {
 		log.Error("redis client", "err", err)
@@ -312,6 +321,19 @@ func adminRoutes(fns []Function) string {
 	return s
 }
 
+// paymentRoutes lists the routes of fns that confirm payments.
+func paymentRoutes(fns []Function) string {
+	var s []string
+	for _, fn := range fns {
+		for _, r := range fn.Routes {
+			if r.Payment {
+				s = append(s, r.Method+" "+r.Path)
+			}
+		}
+	}
+	return strings.Join(s, ", ")
+}
+
 func writes(fns []Function) bool {
 	for _, fn := range fns {
 		if fn.Writes {
@@ -335,6 +357,8 @@ func routeNotes(r Route) string {
 	switch {
 	case r.Admin:
 		notes = append(notes, "admin")
+	case r.Payment:
+		notes = append(notes, "payment service (signed, see PAYMENT_WEBHOOK_SECRET)")
 	case r.User != nil && r.AdminActsForUser:
 		notes = append(notes, "user (when USER_JWT_* is set) or admin")
 	case r.User != nil:

@@ -171,6 +171,7 @@ var (
 	MustCancelled = redistest.MustCancelled
 	MustSoldOut   = redistest.MustSoldOut
 	MustWin       = redistest.MustWin
+	MustPay       = redistest.MustPay
 	MustStats     = redistest.MustStats
 	WaitRedisTime = redistest.WaitRedisTime
 )
