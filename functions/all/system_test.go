@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"seckill/functions/all"
+	"seckill/functions/server"
 	"seckill/functions/server/servertest"
 	"seckill/redislib"
 	"seckill/redislib/redistest"
@@ -304,7 +305,7 @@ func startProcessOn(t *testing.T, bin, redisAddr string, env ...string) *process
 	port := redistest.FreePort(t)
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port), "REDIS_ADDR="+redisAddr,
-		"ADMIN_TOKEN="+servertest.AdminToken, "LOG_LEVEL=warn")
+		"ADMIN_TOKEN="+servertest.AdminToken, "PAYMENT_WEBHOOK_SECRET="+server.TestWebhookSecret, "LOG_LEVEL=warn")
 	cmd.Env = append(cmd.Env, env...)
 	p := &process{base: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd, done: make(chan struct{}), logs: &servertest.Logs{}}
 	cmd.Stdout, cmd.Stderr = p.logs, p.logs

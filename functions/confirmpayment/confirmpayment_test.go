@@ -189,7 +189,7 @@ func TestDemoPayment(t *testing.T) {
 		}
 	})
 	t.Run("on, without a secret", func(t *testing.T) {
-		app, store := newApp(t, func(p *auth.PaymentConfig) { p.PaymentDemo = true })
+		app, store := newApp(t, func(p *auth.PaymentConfig) { p.PaymentWebhookSecret, p.PaymentDemo = "", true })
 		a := servertest.MustActivity(t, store, 2)
 		o := servertest.MustWin(t, store, a.ID, "alice")
 		tests := []struct {

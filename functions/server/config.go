@@ -43,7 +43,11 @@ type Config struct {
 	telemetry.TracingConfig
 }
 
-// TestConfig returns the defaults with an admin token, for tests.
+// TestWebhookSecret is the payment webhook secret of TestConfig.
+const TestWebhookSecret = "test-payment-webhook-secret-0123456789abcdef"
+
+// TestConfig returns the defaults with an admin token and TestWebhookSecret,
+// for tests.
 func TestConfig(adminToken string) Config {
 	return Config{
 		// A generous request timeout: on a loaded test machine a slow answer is
@@ -52,6 +56,7 @@ func TestConfig(adminToken string) Config {
 		ShutdownTimeout: 10 * time.Second, DurabilityCheckInterval: 2 * time.Second, BodyLimit: 16384, LogLevel: "info", LogSample: 1,
 		SoldOutBuyers:   redislib.DefaultSoldOutBuyers,
 		RateLimitConfig: auth.RateLimitConfig{RateLimitUserRPS: 5, RateLimitUserBurst: 10, RateLimitIPBurst: 100},
-		PaymentConfig:   auth.PaymentConfig{PaymentWebhookTolerance: 5 * time.Minute, PaymentCurrency: "USD"},
+		PaymentConfig: auth.PaymentConfig{PaymentWebhookSecret: TestWebhookSecret, PaymentWebhookTolerance: 5 * time.Minute,
+			PaymentCurrency: "USD"},
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"seckill/functions/httpapi"
+	"seckill/functions/server"
 	"seckill/functions/server/servertest"
 	"seckill/redislib/redistest"
 )
@@ -43,6 +44,7 @@ func startBinary(t testing.TB, bin, redisAddr string, env ...string) *proc {
 		"PORT=" + strconv.Itoa(p.Port),
 		"REDIS_ADDR=" + redisAddr,
 		"ADMIN_TOKEN=" + servertest.AdminToken,
+		"PAYMENT_WEBHOOK_SECRET=" + server.TestWebhookSecret,
 		"LOG_LEVEL=info",
 	}, env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out

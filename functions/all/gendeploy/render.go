@@ -120,6 +120,9 @@ type function struct {
 	Routes        []route
 	Scaling       scaling
 	Schedule      *job
+	// Payment: the function confirms payments and gets the webhook secret
+	// (only it does).
+	Payment bool
 }
 
 // RouteList names the function's routes in a comment: "GET /a, POST /b".
@@ -298,6 +301,7 @@ func newFunction(fn server.Function, s setting) (function, error) {
 			router += "-" + slug(r.Path)
 		}
 		f.Routes = append(f.Routes, route{Method: r.Method, Path: r.Path, Router: router, Rule: rule})
+		f.Payment = f.Payment || r.Payment
 	}
 	if s.Schedule != nil {
 		var posts []server.Route

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"seckill/functions/auth"
 	"seckill/functions/httpapi"
 	"seckill/functions/server"
 	"seckill/functions/telemetry"
@@ -178,3 +179,12 @@ var (
 
 // ActivityOption changes the activity MustActivity creates.
 type ActivityOption = redistest.ActivityOption
+
+// Confirmation is the payment service's confirmation of a payment of amount
+// USD cents for the order, signed now with server.TestWebhookSecret:
+// POST /payments/confirm.
+func Confirmation(orderID, ref string, amount int64) Request {
+	body, _ := json.Marshal(map[string]any{"payment_ref": ref, "order_id": orderID, "amount": amount, "currency": "USD"})
+	return Request{Method: http.MethodPost, Path: "/payments/confirm", Body: body,
+		Header: map[string]string{auth.SignatureHeader: auth.SignPayload([]byte(server.TestWebhookSecret), time.Now(), body)}}
+}
