@@ -427,6 +427,11 @@ func checkFunctionContainer(t *testing.T, v k8sVariant, objs map[string]map[stri
 	if env["ADMIN_TOKEN"] != "secret:seckill-admin/ADMIN_TOKEN" {
 		t.Errorf("%s: ADMIN_TOKEN is %q, want it from Secret seckill-admin key ADMIN_TOKEN", where, env["ADMIN_TOKEN"])
 	}
+	var paymentSecret *string
+	if v, ok := env["PAYMENT_WEBHOOK_SECRET"]; ok {
+		paymentSecret = &v
+	}
+	checkPaymentSecret(t, name, paymentSecret, "secret:seckill-payment/PAYMENT_WEBHOOK_SECRET")
 	for k, want := range v.redisEnv() {
 		if env[k] != want {
 			t.Errorf("%s: %s %q, want %q", where, k, env[k], want)
