@@ -105,11 +105,17 @@ func TestConfirmPayment(t *testing.T) {
 	_, err = s.ConfirmPayment(ctx, usd("pi_dave", carol.ID, 999))
 	mustCode(t, err, redislib.CodePaymentRefUsed)
 
+	// A reference sent with an unknown order is still free.
+	erin := mustWin(t, s, a.ID, "erin")
+	if o, err := s.ConfirmPayment(ctx, usd("pi_x", erin.ID, 999)); err != nil || o.Status != redislib.OrderPaid {
+		t.Fatalf("erin: %+v, %v", o, err)
+	}
+
 	// Bob pays right after all.
 	if o, err := s.ConfirmPayment(ctx, usd("pi_bob", bob.ID, 999)); err != nil || o.Status != redislib.OrderPaid {
 		t.Fatalf("bob: %+v, %v", o, err)
 	}
-	if st := mustConsistent(t, s, a.ID); st.Paid != 2 || st.Pending != 1 || st.Cancelled != 1 {
+	if st := mustConsistent(t, s, a.ID); st.Paid != 3 || st.Pending != 1 || st.Cancelled != 1 {
 		t.Fatalf("stats: %+v", st)
 	}
 }

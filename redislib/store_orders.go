@@ -68,8 +68,19 @@ func (s *Store) ConfirmPayment(ctx context.Context, p Payment) (Order, error) {
 	keys := append(orderScriptKeys(act, k, p.OrderID), refusedPaymentsKey(act, k))
 	if s.single {
 		keys = append(keys, paymentRefKey(p.Ref))
-	} else if err := s.claimPaymentRef(ctx, p); err != nil {
-		return Order{}, err
+	} else {
+		// An order is never deleted, so one seen here exists when the
+		// script runs; a reference is claimed only for an existing order.
+		n, err := s.rdb.Exists(ctx, bucketOrderKey(act, k, p.OrderID)).Result()
+		if err != nil {
+			return Order{}, storeErr(err)
+		}
+		if n == 0 {
+			return Order{}, Errorf(CodeOrderNotFound, "order %s not found", p.OrderID)
+		}
+		if err := s.claimPaymentRef(ctx, p); err != nil {
+			return Order{}, err
+		}
 	}
 	reply, err := paymentConfirmScript.Run(ctx, s.pipe, keys, p.OrderID, p.Ref,
 		strconv.FormatInt(p.Amount, 10), p.Currency, p.ShopCurrency).Slice()
