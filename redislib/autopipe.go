@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,6 +51,10 @@ type autoPipe struct {
 	ackTimeout time.Duration
 	// redirects counts the MOVED and ASK replies followed.
 	redirects atomic.Int64
+	// panics counts the panics its goroutines (and the Store's) recovered;
+	// onPanic, when set, is told of each (see OnPanic).
+	panics  atomic.Int64
+	onPanic func(where string, v any, stack []byte)
 
 	mu       sync.Mutex
 	queue    []*pipeCall
@@ -173,8 +176,26 @@ func (p *autoPipe) flush() {
 		copy(batch, p.queue)
 		p.queue = append(p.queue[:0], p.queue[n:]...)
 		p.mu.Unlock()
-		p.exec(batch)
+		p.execSafe(batch)
 	}
+}
+
+// execSafe is exec recovering from a panic: every call of the batch not
+// answered yet fails with it, so that no caller waits for an answer that
+// will not come and the flusher goes on with the queue.
+func (p *autoPipe) execSafe(batch []*pipeCall) {
+	defer func() {
+		if v := recover(); v != nil {
+			err := p.recovered("auto-pipeline", v)
+			for _, c := range batch {
+				if !isDone(c) {
+					failCall(c, err)
+					close(c.done)
+				}
+			}
+		}
+	}()
+	p.exec(batch)
 }
 
 // exec sends one pipeline. It runs on its own context: the callers' contexts
@@ -245,6 +266,14 @@ func (p *autoPipe) send(ctx context.Context, calls []*pipeCall) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				defer func() {
+					if v := recover(); v != nil {
+						err := p.recovered("auto-pipeline", v)
+						for _, c := range group {
+							failCall(c, err)
+						}
+					}
+				}()
 				p.sendNode(ctx, node, group)
 			}()
 		}
@@ -256,24 +285,29 @@ func (p *autoPipe) send(ctx context.Context, calls []*pipeCall) {
 				continue
 			}
 			err := callErr(c)
+			movedTo, moved := redis.IsMovedError(err)
+			askTo, ask := redis.IsAskError(err)
 			switch {
 			case err == nil:
-			case redis.HasErrorPrefix(err, "MOVED") || redis.HasErrorPrefix(err, "ASK"):
+			case moved || ask:
 				p.cluster.ReloadState(ctx)
 				redirects[c]++
 				if redirects[c] > maxRedirects || c.ctx.Err() != nil {
 					break
 				}
 				p.redirects.Add(1)
-				_, addr, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(err.Error(), "MOVED "), "ASK "), " ")
+				addr := movedTo
+				if ask {
+					addr = askTo
+				}
 				node, lookupErr := p.masterByAddr(ctx, addr)
 				if lookupErr != nil {
 					break
 				}
-				c.target, c.asking = node, redis.HasErrorPrefix(err, "ASK")
+				c.target, c.asking = node, ask
 				again = append(again, c)
 				continue
-			case redis.HasErrorPrefix(err, "TRYAGAIN"):
+			case redis.IsTryAgainError(err):
 				if time.Since(start) > tryAgainFor || c.ctx.Err() != nil {
 					break
 				}

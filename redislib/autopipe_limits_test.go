@@ -65,7 +65,7 @@ func TestAutoPipeSkipsAbandonedCalls(t *testing.T) {
 func TestAutoPipeBatches(t *testing.T) {
 	singleOnly(t, "counts the pipelines of one server client")
 	srv := redistest.Start(t)
-	rdb := srv.Client(t)
+	rdb := srv.AdminClient(t) // ECHO: a probe of the pipeline, not a command of the product
 	var trips, maxInFlight, inFlight, maxLen int
 	var mu sync.Mutex
 	rdb.AddHook(pipeHook{before: func(n int) {

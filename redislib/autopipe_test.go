@@ -94,10 +94,11 @@ func TestPurchasePipelinedAcrossActivities(t *testing.T) {
 // EVAL when Redis lost its script cache (as after a restart).
 func TestPurchaseAfterScriptCacheFlush(t *testing.T) {
 	ctx := context.Background()
-	store := start(t).Store(t)
+	b := start(t)
+	store := b.Store(t)
 	a := redistest.MustActivity(t, store, 2)
 	mustPurchaseOutcome(t, store, a.ID, "first", redislib.OutcomeWon)
-	if err := store.Client().ScriptFlush(ctx).Err(); err != nil {
+	if err := b.AdminClient(t).ScriptFlush(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
 	mustPurchaseOutcome(t, store, a.ID, "second", redislib.OutcomeWon)

@@ -61,8 +61,12 @@ var (
 
 // backend is what a test gets its Redis from.
 type backend interface {
-	// Client returns a client, closed when the test ends.
+	// Client returns a client as the functions' Redis user, closed when
+	// the test ends.
 	Client(t testing.TB) redis.UniversalClient
+	// AdminClient returns a client that may run every command (FLUSHALL,
+	// SCRIPT FLUSH, ...), closed when the test ends.
+	AdminClient(t testing.TB) redis.UniversalClient
 	// Store returns a store with a client of its own and the backend's
 	// replica acknowledgements.
 	Store(t testing.TB, opts ...redislib.Option) *redislib.Store
@@ -75,7 +79,7 @@ type backend interface {
 func start(t testing.TB) backend {
 	t.Helper()
 	if current == "cluster" {
-		err := cluster.Client(t).ForEachMaster(context.Background(), func(ctx context.Context, c *redis.Client) error {
+		err := cluster.AdminClient(t).ForEachMaster(context.Background(), func(ctx context.Context, c *redis.Client) error {
 			return c.FlushAll(ctx).Err()
 		})
 		if err != nil {
@@ -100,6 +104,10 @@ type singleBackend struct{ *redistest.Server }
 
 func (b singleBackend) Client(t testing.TB) redis.UniversalClient { return b.Server.Client(t) }
 
+func (b singleBackend) AdminClient(t testing.TB) redis.UniversalClient {
+	return b.Server.AdminClient(t)
+}
+
 func (b singleBackend) Store(t testing.TB, opts ...redislib.Option) *redislib.Store {
 	return redislib.NewStore(b.Server.Client(t), opts...)
 }
@@ -107,6 +115,10 @@ func (b singleBackend) Store(t testing.TB, opts ...redislib.Option) *redislib.St
 type clusterBackend struct{ *redistest.Cluster }
 
 func (b clusterBackend) Client(t testing.TB) redis.UniversalClient { return b.Cluster.Client(t) }
+
+func (b clusterBackend) AdminClient(t testing.TB) redis.UniversalClient {
+	return b.Cluster.AdminClient(t)
+}
 
 func (b clusterBackend) Store(t testing.TB, opts ...redislib.Option) *redislib.Store {
 	cfg := b.Config()

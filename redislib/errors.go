@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"syscall"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -114,12 +115,29 @@ func unavailable(err error) bool {
 	if errors.As(err, &certErr) || errors.As(err, &recordErr) {
 		return true
 	}
-	msg := err.Error()
-	for _, prefix := range []string{"LOADING", "MISCONF", "READONLY", "OOM", "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "NOREPLICAS",
-		"NOAUTH", "WRONGPASS"} {
-		if strings.HasPrefix(msg, prefix) {
-			return true
-		}
+	if unavailableKinds[errorKind(err)] {
+		return true
 	}
-	return strings.Contains(msg, "connection refused") || strings.Contains(msg, "broken pipe") || strings.Contains(msg, "connection reset")
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+// unavailableKinds are the error kinds of a server that cannot serve now
+// (loading its data, unable to persist, out of memory, busy with a script, a
+// replica or a cluster not ready) or that refuses our credentials.
+var unavailableKinds = map[string]bool{
+	"LOADING": true, "MISCONF": true, "READONLY": true, "OOM": true, "BUSY": true, "MASTERDOWN": true,
+	"TRYAGAIN": true, "CLUSTERDOWN": true, "NOREPLICAS": true, "NOAUTH": true, "WRONGPASS": true,
+}
+
+// errorKind returns the kind of an error reply of Redis: its first word, in
+// full ("BUSY", "BUSYGROUP", "ERR"), so that one kind is never taken for
+// another that starts with the same letters. It is "" when err holds no
+// reply of the server.
+func errorKind(err error) string {
+	var re redis.Error
+	if !errors.As(err, &re) {
+		return ""
+	}
+	kind, _, _ := strings.Cut(re.Error(), " ")
+	return kind
 }

@@ -79,3 +79,32 @@ func (s *Store) GiveUnits(ctx context.Context, activityID string, to int, id str
 func (s *Store) MoveUnits(ctx context.Context, activityID string, from, to int, want int64) (int64, error) {
 	return s.transfer(ctx, activityID, from, to, want, false)
 }
+
+// StoreErr and ErrorKind expose the classification of Redis errors.
+var (
+	StoreErr  = storeErr
+	ErrorKind = errorKind
+)
+
+// BucketReadSHA is the SHA1 of bucket_read.lua, the script every read of a
+// bucketed activity's stock starts with.
+var BucketReadSHA = bucketReadScript.Hash()
+
+// TakeLease starts, in the background, the sold-out lease of an activity, as
+// a losing purchase answer does.
+func (s *Store) TakeLease(activityID string) { s.soldOut.lost(activityID) }
+
+// LeaseRenewing reports whether a lease read of the activity is in flight.
+func (s *Store) LeaseRenewing(activityID string) bool {
+	v, ok := s.soldOut.entries.Load(activityID)
+	return ok && v.(*soldOutEntry).renewing.Load()
+}
+
+// Panics returns how many panics the auto-pipeline's goroutines recovered.
+func (p *autoPipe) Panics() int64 { return p.panics.Load() }
+
+// GoSafe exposes the Store's recovering goroutines.
+func (s *Store) GoSafe(where string, fn func()) { s.goSafe(where, fn) }
+
+// PurchaseLeaseSHA is the SHA1 of purchase_lease.lua.
+var PurchaseLeaseSHA = purchaseLeaseScript.Hash()

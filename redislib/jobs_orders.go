@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -190,6 +189,9 @@ func (s *Store) bucketsOf(ctx context.Context, ids []string) ([]bucketRef, error
 		}
 		for i, id := range unknown {
 			v := cmds[i].Val()
+			if len(v) != 2 {
+				return nil, fmt.Errorf("hmget: unexpected reply %v", v)
+			}
 			if v[0] == nil {
 				continue
 			}
@@ -276,12 +278,15 @@ func (s *Store) ProjectUserOrders(ctx context.Context, opts JobOptions) (Project
 		// with a full batch is followed on its own until it is drained.
 		claims := make([]*redis.XAutoClaimCmd, len(streams))
 		reads := make([]*redis.XStreamSliceCmd, len(streams))
-		_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		// failBatch: a pipeline that fails as a whole (a connection refused
+		// at AUTH) may leave its commands without an error, which would read
+		// as "nothing to claim" or "no new events".
+		failBatch(s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i, st := range streams {
 				claims[i] = p.XAutoClaim(ctx, s.claimArgs(st, "0-0", opts))
 			}
 			return nil
-		})
+		}))
 		for i, st := range streams {
 			msgs, next, err := claims[i].Result()
 			if err != nil {
@@ -305,12 +310,12 @@ func (s *Store) ProjectUserOrders(ctx context.Context, opts JobOptions) (Project
 				}
 			}
 		}
-		_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		failBatch(s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i, st := range streams {
 				reads[i] = p.XReadGroup(ctx, s.readArgs(st, opts))
 			}
 			return nil
-		})
+		}))
 		for i, st := range streams {
 			cmd := reads[i]
 			for {
@@ -344,27 +349,41 @@ func (s *Store) ProjectUserOrders(ctx context.Context, opts JobOptions) (Project
 // ensureUserIndexGroups creates userIndexGroup, reading from the first
 // entry, on the streams of the given buckets where it is missing, and
 // returns the streams that exist. A bucket without any purchase has no
-// stream and nothing to project.
+// stream and nothing to project. The streams are looked up first, so that
+// the only error XGROUP CREATE may answer is BUSYGROUP (the group exists);
+// a stream is never deleted, so one that exists still does.
 func (s *Store) ensureUserIndexGroups(ctx context.Context, buckets []bucketRef) ([]string, error) {
-	create := make([]*redis.StatusCmd, len(buckets))
-	_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+	exists := make([]*redis.IntCmd, len(buckets))
+	failBatch(s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, b := range buckets {
-			create[i] = p.XGroupCreate(ctx, eventsKey(b.id, b.k), userIndexGroup, "0")
+			exists[i] = p.Exists(ctx, eventsKey(b.id, b.k))
 		}
 		return nil
-	})
+	}))
 	var streams []string
 	for i, b := range buckets {
-		if err := create[i].Err(); err != nil {
-			switch {
-			case strings.HasPrefix(err.Error(), "BUSYGROUP"):
-			case strings.Contains(err.Error(), "requires the key to exist"):
-				continue
-			default:
-				return nil, storeErr(err)
-			}
+		n, err := exists[i].Result()
+		if err != nil {
+			return nil, storeErr(err)
 		}
-		streams = append(streams, eventsKey(b.id, b.k))
+		if n == 1 {
+			streams = append(streams, eventsKey(b.id, b.k))
+		}
+	}
+	if len(streams) == 0 {
+		return nil, nil
+	}
+	create := make([]*redis.StatusCmd, len(streams))
+	failBatch(s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, st := range streams {
+			create[i] = p.XGroupCreate(ctx, st, userIndexGroup, "0")
+		}
+		return nil
+	}))
+	for _, c := range create {
+		if err := c.Err(); err != nil && errorKind(err) != "BUSYGROUP" {
+			return nil, storeErr(err)
+		}
 	}
 	return streams, nil
 }

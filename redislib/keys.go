@@ -165,6 +165,7 @@ func purchaseLimitKey(activityID string, k int, userID string) string {
 // UserRateLimitKey is a STRING: the GCRA bucket of one user (see lua/rate_limit.lua).
 func UserRateLimitKey(userID string) string { return keyPrefix + "{rl:user:" + userID + "}" }
 
-// IPRateLimitKey is a STRING: the GCRA bucket of one client IP address, in
-// its textual form (IPv6 colons are fine: they are not braces).
+// IPRateLimitKey is a STRING: the GCRA bucket of one client: an IPv4
+// address or an IPv6 /64 prefix, in its textual form (IPv6 colons and the
+// slash are fine: they are not braces).
 func IPRateLimitKey(ip string) string { return keyPrefix + "{rl:ip:" + ip + "}" }

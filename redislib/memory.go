@@ -1,8 +1,6 @@
 package redislib
 
 import (
-	"log/slog"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,7 +44,17 @@ func (s *Store) wakeSweeper() {
 	if s.sweeping.Load() || !s.sweeping.CompareAndSwap(false, true) {
 		return
 	}
-	go s.sweepLoop()
+	s.goSafe("memory sweep", func() {
+		done := false
+		defer func() {
+			if !done {
+				// A panic outside a sweep: the next entry starts a sweeper again.
+				s.sweeping.Store(false)
+			}
+		}()
+		s.sweepLoop()
+		done = true
+	})
 }
 
 // sweepLoop sweeps every mem.every until nothing is left to drop.
@@ -75,8 +83,7 @@ func (s *Store) sweepLoop() {
 func (s *Store) sweepOnce(now time.Time, rotate bool) (rotated bool) {
 	defer func() {
 		if r := recover(); r != nil {
-			slog.Error("redislib: memory sweep panicked; the next sweep tries again",
-				"panic", r, "stack", string(debug.Stack()))
+			_ = s.pipe.recovered("memory sweep (the next sweep tries again)", r)
 		}
 	}()
 	if s.soldOut != nil {

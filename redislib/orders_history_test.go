@@ -29,8 +29,8 @@ func mustHistory(t *testing.T, rdb redis.UniversalClient, userID string) []strin
 // still reaches the history through the projector, which applies each event
 // once however often it runs.
 func TestProjectorFillsHistoryGaps(t *testing.T) {
-	s, _ := mustStore(t)
-	rdb := s.Client()
+	s, be := mustStore(t)
+	rdb := be.AdminClient(t) // reads and seeds keys with commands the functions never run
 	a := mustActivity(t, s, 50, 900)
 	b := mustActivity(t, s, 50, 0)
 	quiet := mustActivity(t, s, 5, 900)
@@ -86,8 +86,8 @@ func TestProjectorFillsHistoryGaps(t *testing.T) {
 // Events a consumer read but never acknowledged (it died) are reclaimed with
 // XAUTOCLAIM once they have been idle for MinIdle, and applied.
 func TestProjectorReclaimsStuckEvents(t *testing.T) {
-	s, _ := mustStore(t)
-	rdb := s.Client()
+	s, be := mustStore(t)
+	rdb := be.AdminClient(t) // reads and seeds keys with commands the functions never run
 	a := mustActivity(t, s, 10, 900)
 	want := map[string]string{}
 	for i := range 5 {
@@ -151,7 +151,7 @@ func TestHistoryCompleteAfterRedisKill(t *testing.T) {
 	singleOnly(t, "kills its redis-server")
 	srv := redistest.Start(t)
 	s := srv.Store(t)
-	rdb := s.Client()
+	rdb := srv.AdminClient(t) // reads keys with commands the functions never run
 	const stock, users, workers, killAfter = 400, 2000, 16, 150
 	a := mustActivity(t, s, stock, 900)
 
@@ -245,8 +245,9 @@ func TestHistoryCompleteAfterRedisKill(t *testing.T) {
 // The jobs walk the activities index a page at a time; activities past the
 // first page are reached too.
 func TestJobsReachEveryActivity(t *testing.T) {
-	s, _ := mustStore(t)
-	rdb := s.Client()
+	s, be := mustStore(t)
+	// Reads and seeds keys with commands the functions never run.
+	rdb := be.AdminClient(t)
 	const n = 205 // more than one page (200) of activities
 	var last redislib.Order
 	want := map[string]string{}

@@ -61,8 +61,8 @@ func spread(o redislib.Order, skew time.Duration, i, n int) time.Time {
 // confirmation sent twice at once gets one answer twice; a refused payment
 // is recorded once; stock is exact afterwards.
 func TestPayExpireRace(t *testing.T) {
-	s, _ := mustStore(t)
-	rdb := s.Client()
+	s, be := mustStore(t)
+	rdb := be.AdminClient(t) // reads and seeds keys with commands the functions never run
 	const n, stock = 60, 70
 	a := mustActivity(t, s, stock, 1)
 	orders := make([]redislib.Order, n)
@@ -140,8 +140,8 @@ func TestPayExpireRace(t *testing.T) {
 // order's deadline: each order is cancelled or expired exactly once, so every
 // unit is back in stock exactly once.
 func TestCancelExpireRace(t *testing.T) {
-	s, _ := mustStore(t)
-	rdb := s.Client()
+	s, be := mustStore(t)
+	rdb := be.AdminClient(t) // reads and seeds keys with commands the functions never run
 	const n, stock = 60, 60
 	a := mustActivity(t, s, stock, 1)
 	orders := make([]redislib.Order, n)
@@ -209,7 +209,7 @@ func TestCancelExpireRace(t *testing.T) {
 // already_paid. Cancelled: one cancellation succeeded, the confirmations
 // answer order_closed and the payment is recorded once for a refund.
 func TestConcurrentTransitionsOnOneOrder(t *testing.T) {
-	s, _ := mustStore(t)
+	s, be := mustStore(t)
 	const n, per, stock = 20, 9, 30
 	a := mustActivity(t, s, stock, 900)
 	orders := make([]redislib.Order, n)
@@ -284,7 +284,7 @@ func TestConcurrentTransitionsOnOneOrder(t *testing.T) {
 	if st.Paid != paid || st.Cancelled != cancelled || st.Pending != 0 || st.Remaining != stock-paid {
 		t.Fatalf("stats %+v, want paid %d cancelled %d", st, paid, cancelled)
 	}
-	if n := len(events(t, s.Client(), a.ID)); n != 2*len(orders)+int(cancelled) {
+	if n := len(events(t, be.AdminClient(t), a.ID)); n != 2*len(orders)+int(cancelled) {
 		t.Fatalf("%d events, want %d", n, 2*len(orders)+int(cancelled))
 	}
 	if refused, err := s.RefusedPayments(ctx, a.ID); err != nil || len(refused) != int(cancelled) {

@@ -10,8 +10,8 @@ import (
 )
 
 func TestOrderLifecycle(t *testing.T) {
-	s, _ := mustStore(t)
-	rdb := s.Client()
+	s, be := mustStore(t)
+	rdb := be.AdminClient(t) // reads and seeds keys with commands the functions never run
 	a := mustActivity(t, s, 5, 900)
 	o := mustWin(t, s, a.ID, "alice")
 
@@ -66,7 +66,7 @@ func TestOrderLifecycle(t *testing.T) {
 }
 
 func TestCancelReturnsUnitOnce(t *testing.T) {
-	s, _ := mustStore(t)
+	s, be := mustStore(t)
 	a := mustActivity(t, s, 1, 900)
 	o := mustWin(t, s, a.ID, "alice")
 	if r, _ := s.Purchase(ctx, a.ID, "bob"); r.Outcome != redislib.OutcomeSoldOut {
@@ -85,7 +85,7 @@ func TestCancelReturnsUnitOnce(t *testing.T) {
 	if st := mustConsistent(t, s, a.ID); st.Remaining != 1 || st.Cancelled != 1 || st.Pending != 0 {
 		t.Fatalf("after cancel: %+v", st)
 	}
-	if types := eventTypesByOrder(t, s.Client(), a.ID)[o.ID]; !slices.Equal(types, []string{"won", "cancelled", "payment_refused"}) {
+	if types := eventTypesByOrder(t, be.AdminClient(t), a.ID)[o.ID]; !slices.Equal(types, []string{"won", "cancelled", "payment_refused"}) {
 		t.Fatalf("events of the order: %v", types)
 	}
 }
@@ -180,8 +180,8 @@ func TestOrderUnknownStatus(t *testing.T) {
 // A payment after the window has closed is refused and expires the order in
 // the same script, before any job runs; so is a cancellation.
 func TestLazyExpiry(t *testing.T) {
-	s, _ := mustStore(t)
-	rdb := s.Client()
+	s, be := mustStore(t)
+	rdb := be.AdminClient(t) // reads and seeds keys with commands the functions never run
 	a := mustActivity(t, s, 5, 1)
 	late := mustWin(t, s, a.ID, "late-payer")
 	quitter := mustWin(t, s, a.ID, "late-canceller")
@@ -230,8 +230,8 @@ func TestLazyExpiry(t *testing.T) {
 }
 
 func TestExpireJob(t *testing.T) {
-	s, _ := mustStore(t)
-	rdb := s.Client()
+	s, be := mustStore(t)
+	rdb := be.AdminClient(t) // reads and seeds keys with commands the functions never run
 	short1 := mustActivity(t, s, 40, 1)
 	short2 := mustActivity(t, s, 40, 1)
 	long := mustActivity(t, s, 10, 900)
@@ -292,8 +292,8 @@ func TestExpireJobStopsAtUntil(t *testing.T) {
 // An order ID left in the pending ZSET for an order that is no longer pending
 // is dropped by the job without touching stock or counters.
 func TestExpireJobDropsStalePendingEntries(t *testing.T) {
-	s, _ := mustStore(t)
-	rdb := s.Client()
+	s, be := mustStore(t)
+	rdb := be.AdminClient(t) // reads and seeds keys with commands the functions never run
 	a := mustActivity(t, s, 5, 1)
 	o := mustWin(t, s, a.ID, "alice")
 	if _, err := payOrder(s, o.ID); err != nil {

@@ -240,6 +240,10 @@ func (s *Store) zpageMerged(ctx context.Context, keys []string, after *Cursor, n
 			return nil, fmt.Errorf("zpage: unexpected reply %v, %v", reply, err)
 		}
 		for i := 0; i < len(reply); i += 2 {
+			// The sort below compares the scores as numbers.
+			if _, err := strconv.ParseFloat(reply[i+1], 64); err != nil {
+				return nil, fmt.Errorf("zpage: unexpected score %q", reply[i+1])
+			}
 			all = append(all, pageEntry{member: reply[i], cursor: Cursor{score: reply[i+1], member: reply[i]}})
 		}
 	}

@@ -107,8 +107,8 @@ func zrevAll(t *testing.T, rdb redis.UniversalClient, key string) []string {
 // every page size and expects exactly the ZREVRANGE order.
 func TestPageIDsWalksEveryMemberOnce(t *testing.T) {
 	srv := start(t)
-	store, rdb := srv.Store(t), srv.Client(t)
-	const key = "test:page:ties"
+	store, rdb := srv.Store(t), srv.AdminClient(t)
+	const key = "sk:{test}:page:ties"
 	var zs []redis.Z
 	for i := range 57 {
 		// 57 members on 6 scores: long runs of ties cross page boundaries.
@@ -126,7 +126,7 @@ func TestPageIDsWalksEveryMemberOnce(t *testing.T) {
 	if err != nil || len(p.IDs) != 57 || p.Next != nil {
 		t.Fatalf("one full page: %d members, next %v, err %v", len(p.IDs), p.Next, err)
 	}
-	empty, err := store.PageIDs(context.Background(), "test:page:none", redislib.PageQuery{Limit: 10})
+	empty, err := store.PageIDs(context.Background(), "sk:{test}:page:none", redislib.PageQuery{Limit: 10})
 	if err != nil || len(empty.IDs) != 0 || empty.Next != nil {
 		t.Fatalf("empty ZSET: %+v, %v", empty, err)
 	}
@@ -136,11 +136,11 @@ func TestPageIDsWalksEveryMemberOnce(t *testing.T) {
 // deleted product, say) before the next page, for every position, with ties.
 func TestPageIDsCursorMemberRemoved(t *testing.T) {
 	srv := start(t)
-	store, rdb := srv.Store(t), srv.Client(t)
+	store, rdb := srv.Store(t), srv.AdminClient(t)
 	ctx := context.Background()
 	for _, limit := range []int{1, 2, 3, 5} {
 		for removeAfterPage := 0; removeAfterPage < 8; removeAfterPage++ {
-			key := fmt.Sprintf("test:page:removed:%d:%d", limit, removeAfterPage)
+			key := fmt.Sprintf("sk:{test}:page:removed:%d:%d", limit, removeAfterPage)
 			var zs []redis.Z
 			for i := range 20 {
 				// Members with byte orders that a locale-aware compare would
@@ -179,9 +179,9 @@ func TestPageIDsCursorMemberRemoved(t *testing.T) {
 // member that existed before the walk started is listed.
 func TestPageIDsConcurrentInserts(t *testing.T) {
 	srv := start(t)
-	store, rdb := srv.Store(t), srv.Client(t)
+	store, rdb := srv.Store(t), srv.AdminClient(t)
 	ctx := context.Background()
-	const key = "test:page:concurrent"
+	const key = "sk:{test}:page:concurrent"
 	var before []redis.Z
 	for i := range 500 {
 		before = append(before, redis.Z{Score: float64(rand.IntN(100)), Member: fmt.Sprintf("old%04d", i)})
@@ -228,9 +228,9 @@ func TestPageIDsConcurrentInserts(t *testing.T) {
 // lists each match exactly once, in order.
 func TestListPageFilterScansInBoundedSteps(t *testing.T) {
 	srv := start(t)
-	store, rdb := srv.Store(t), srv.Client(t)
+	store, rdb := srv.Store(t), srv.AdminClient(t)
 	ctx := context.Background()
-	const key = "test:page:filter"
+	const key = "sk:{test}:page:filter"
 	const n = 2*redislib.MaxPageScan + 345
 	var zs []redis.Z
 	for i := range n {

@@ -35,7 +35,7 @@ func TestRateLimitBurstThenRefuse(t *testing.T) {
 		t.Fatalf("wait = %v, want just under the 1000 s interval", wait)
 	}
 	// The bucket expires once it would be full again: 5 intervals.
-	ttl := srv.Client(t).PTTL(ctx, l.Key).Val()
+	ttl := srv.AdminClient(t).PTTL(ctx, l.Key).Val()
 	if ttl <= 4990*time.Second || ttl > 5000*time.Second {
 		t.Fatalf("bucket TTL = %v, want just under 5000 s", ttl)
 	}
@@ -126,7 +126,7 @@ func TestRateLimitSeveral(t *testing.T) {
 	user := redislib.Limit{Key: redislib.UserRateLimitKey("carol"), Rate: 0.001, Burst: 3}
 	ip := redislib.Limit{Key: redislib.IPRateLimitKey("2001:db8::1"), Rate: 0.001, Burst: 1}
 	off := redislib.Limit{Key: redislib.IPRateLimitKey("off"), Rate: 0, Burst: 10}
-	if err := srv.Client(t).ScriptFlush(ctx).Err(); err != nil {
+	if err := srv.AdminClient(t).ScriptFlush(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
 	if ok, _, err := store.RateLimit(ctx, user, ip, off); err != nil || !ok {
@@ -143,7 +143,7 @@ func TestRateLimitSeveral(t *testing.T) {
 	if ok, _, _ := store.RateLimit(ctx, user); ok {
 		t.Fatal("user bucket allowed a fourth request")
 	}
-	if n := srv.Client(t).Exists(ctx, off.Key).Val(); n != 0 {
+	if n := srv.AdminClient(t).Exists(ctx, off.Key).Val(); n != 0 {
 		t.Fatal("a limit with rate 0 wrote a bucket")
 	}
 	if ok, _, err := store.RateLimit(ctx); err != nil || !ok {

@@ -47,8 +47,9 @@ func xlen(t *testing.T, rdb redis.UniversalClient, stream string) int64 {
 // consumer group has not been delivered or has not acknowledged, and,
 // without any group, every entry younger than the horizon.
 func TestTrimEventsAcknowledged(t *testing.T) {
-	s, _ := mustStore(t)
-	rdb := s.Client()
+	s, be := mustStore(t)
+	// Reads and seeds keys with commands the functions never run.
+	rdb := be.AdminClient(t)
 	a := mustActivity(t, s, 1, 900)
 	stream := redislib.EventsKey(a.ID)
 	buyAndCancel(t, s, a.ID, "u", 20)
@@ -125,8 +126,9 @@ func TestTrimEventsAcknowledged(t *testing.T) {
 // TestTrimEventsHorizon: entries older than the horizon go even when a
 // group never read them; younger ones stay.
 func TestTrimEventsHorizon(t *testing.T) {
-	s, _ := mustStore(t)
-	rdb := s.Client()
+	s, be := mustStore(t)
+	// Reads and seeds keys with commands the functions never run.
+	rdb := be.AdminClient(t)
 	a := mustActivity(t, s, 1, 900)
 	stream := redislib.EventsKey(a.ID)
 	buyAndCancel(t, s, a.ID, "u", 5)
@@ -146,8 +148,9 @@ func TestTrimEventsHorizon(t *testing.T) {
 // a run saw it so TransferKeep ago; a transfer still in its outbox keeps its
 // record; the units stay exact throughout.
 func TestTrimInboxes(t *testing.T) {
-	s, _ := mustStore(t)
-	rdb := s.Client()
+	s, be := mustStore(t)
+	// Reads and seeds keys with commands the functions never run.
+	rdb := be.AdminClient(t)
 	p, err := s.CreateProduct(ctx, redislib.NewProduct{Name: "p", Price: 500})
 	if err != nil {
 		t.Fatalf("product: %v", err)
@@ -233,8 +236,9 @@ func usedMemory(t *testing.T, rdb redis.UniversalClient) int64 {
 // are in redislib/README.md (Retention).
 func TestRedisBytesPerOrder(t *testing.T) {
 	singleOnly(t, "reads one server's used_memory")
-	s, _ := mustStore(t)
-	rdb := s.Client()
+	s, be := mustStore(t)
+	// Reads and seeds keys with commands the functions never run.
+	rdb := be.AdminClient(t)
 	const n = 2000
 	start := usedMemory(t, rdb)
 	p, err := s.CreateProduct(ctx, redislib.NewProduct{Name: "p", Price: 500})

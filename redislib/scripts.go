@@ -64,7 +64,7 @@ func runPipelined(ctx context.Context, rdb redis.UniversalClient, calls []script
 	}))
 	var retry []int
 	for i, cmd := range cmds {
-		if redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") {
+		if errorKind(cmd.Err()) == "NOSCRIPT" {
 			retry = append(retry, i)
 		}
 	}

@@ -17,7 +17,7 @@ func TestRunPipelinedPartlyCached(t *testing.T) {
 	srv := start(t)
 	rdb := srv.Client(t)
 	a := redistest.MustActivity(t, srv.Store(t), 4)
-	if err := rdb.ScriptFlush(ctx).Err(); err != nil {
+	if err := srv.AdminClient(t).ScriptFlush(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
 	if err := redislib.RateLimitScript.Load(ctx, rdb).Err(); err != nil {

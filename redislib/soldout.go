@@ -165,15 +165,20 @@ func (c *soldOutCache) renew(activityID string, e *soldOutEntry) {
 	if !e.renewing.CompareAndSwap(false, true) {
 		return
 	}
-	go func() {
+	c.store.goSafe("sold-out lease renewal", func() {
 		defer e.renewing.Store(false)
+		ok := false
+		defer func() {
+			if !ok {
+				// No lease (an error, or a panic on its way up): attempts
+				// run the script, which is always exact.
+				c.drop(activityID, e, time.Now().Add(c.lease/4))
+			}
+		}()
 		ctx, cancel := context.WithTimeout(context.Background(), c.lease)
 		defer cancel()
-		if err := c.take(ctx, activityID, e); err != nil {
-			// No lease: attempts run the script, which is always exact.
-			c.drop(activityID, e, time.Now().Add(c.lease/4))
-		}
-	}()
+		ok = c.take(ctx, activityID, e) == nil
+	})
 }
 
 // take runs one lease read and installs its snapshot. An activity of
@@ -241,6 +246,9 @@ func (c *soldOutCache) take(ctx context.Context, activityID string, e *soldOutEn
 			}
 			reused = true
 		case leaseNewBuyers:
+			if len(reply) < 6 || len(reply)%2 != 0 {
+				return fmt.Errorf("purchase_lease: unexpected reply %v", reply)
+			}
 			pairs := reply[6:]
 			for i := 0; i+1 < len(pairs); i += 2 {
 				u, ok1 := pairs[i].(string)

@@ -234,7 +234,13 @@ func (s *Store) Activity(ctx context.Context, id string) (Activity, error) {
 	if n := hashInt(meta.Val(), "shards"); n > 1 {
 		return s.bucketedActivity(ctx, id, int(n))
 	}
-	remaining, _ := strconv.ParseInt(stock.Val(), 10, 64)
+	// An absent stock key (redis.Nil) holds no units.
+	var remaining int64
+	if stock.Err() == nil {
+		if remaining, err = strconv.ParseInt(stock.Val(), 10, 64); err != nil {
+			return Activity{}, fmt.Errorf("activity %s holds stock %q", id, stock.Val())
+		}
+	}
 	return activityFromHash(meta.Val(), remaining, now.Val().UnixMilli()), nil
 }
 
@@ -362,9 +368,12 @@ func (s *Store) purchaseIn(ctx context.Context, activityID string, k int, userID
 		}
 		return PurchaseResult{Outcome: OutcomeWon, OrderID: orderID}, false, nil
 	case purchaseAlreadyWon:
+		if len(reply) != 3 {
+			return PurchaseResult{}, false, fmt.Errorf("purchase: unexpected reply %v", reply)
+		}
 		created, ok := replyInt(reply, 2)
 		held := asString(reply[1])
-		if len(reply) != 3 || held == "" || !ok {
+		if held == "" || !ok {
 			return PurchaseResult{}, false, fmt.Errorf("purchase: unexpected reply %v", reply)
 		}
 		// The win may have been answered 503 before its history entry was

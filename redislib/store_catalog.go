@@ -188,7 +188,11 @@ func (s *Store) activityInUse(ctx context.Context, productID string, ids []strin
 			a, ok := acts[aid]
 			if !ok {
 				if ends, found := registeredEnds[aid]; found {
-					if ms, _ := strconv.ParseInt(ends, 10, 64); ms > now {
+					ms, err := strconv.ParseInt(ends, 10, 64)
+					if err != nil {
+						return "", fmt.Errorf("product %s holds ends_at %q for activity %s", productID, ends, aid)
+					}
+					if ms > now {
 						return aid, nil
 					}
 				}
@@ -260,7 +264,10 @@ func (s *Store) loadActivities(ctx context.Context, ids []string) (map[string]Ac
 		switch remaining := reply[1].(type) {
 		case nil:
 		case string:
-			n, _ = strconv.ParseInt(remaining, 10, 64)
+			var err error
+			if n, err = strconv.ParseInt(remaining, 10, 64); err != nil {
+				return nil, fmt.Errorf("activity_read: activity %s holds stock %q", id, remaining)
+			}
 		default:
 			return nil, fmt.Errorf("activity_read: unexpected reply %v", reply)
 		}
@@ -344,7 +351,13 @@ func (s *Store) UpdateActivity(ctx context.Context, id string, ch ActivityChange
 		if code, _ := replyInt(reply, 0); code != activityUpdateBelowSold || n == 1 || try == 3 {
 			break
 		}
-		if moved, err := s.gatherForCut(ctx, id, n, *ch.Stock); err != nil || moved == 0 {
+		// A failed gather is a store failure, never the answer that the
+		// stock is below what is sold.
+		moved, err := s.gatherForCut(ctx, id, n, *ch.Stock)
+		if err != nil {
+			return Activity{}, err
+		}
+		if moved == 0 {
 			break
 		}
 	}
@@ -458,8 +471,15 @@ func (s *Store) AdjustStock(ctx context.Context, id string, delta int64) (Activi
 		if code != activityStockBelowSold || n == 1 || try == 3 {
 			break
 		}
-		left, _ := replyInt(reply, 2)
-		if moved, err := s.gather(ctx, id, n, 0, -delta-left); err != nil || moved == 0 {
+		left, ok := replyInt(reply, 2)
+		if !ok {
+			return Activity{}, fmt.Errorf("activity_stock: unexpected reply %v", reply)
+		}
+		moved, err := s.gather(ctx, id, n, 0, -delta-left)
+		if err != nil {
+			return Activity{}, err
+		}
+		if moved == 0 {
 			break
 		}
 	}

@@ -648,7 +648,7 @@ func TestListAfterScriptFlush(t *testing.T) {
 	store := srv.Store(t)
 	ctx := context.Background()
 	a := redistest.MustActivity(t, store, 3)
-	if err := srv.Client(t).ScriptFlush(ctx).Err(); err != nil {
+	if err := srv.AdminClient(t).ScriptFlush(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
 	page, err := store.ListActivities(ctx, "", redislib.PageQuery{Limit: 10})
@@ -666,13 +666,13 @@ func TestDeleteProductAfterScriptFlush(t *testing.T) {
 	ctx := context.Background()
 	busy := redistest.MustActivity(t, store, 3)
 	done := redistest.MustEnded(t, store, 3)
-	if err := srv.Client(t).ScriptFlush(ctx).Err(); err != nil {
+	if err := srv.AdminClient(t).ScriptFlush(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := store.DeleteProduct(ctx, busy.ProductID); redislib.ErrorCode(err) != redislib.CodeProductInUse {
 		t.Fatalf("delete a product with a running activity after script flush: err = %v, want %s", err, redislib.CodeProductInUse)
 	}
-	if err := srv.Client(t).ScriptFlush(ctx).Err(); err != nil {
+	if err := srv.AdminClient(t).ScriptFlush(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
 	if p, err := store.DeleteProduct(ctx, done.ProductID); err != nil || !p.Deleted {

@@ -3,6 +3,7 @@ package redislib
 import (
 	"context"
 	_ "embed"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"strconv"
@@ -181,6 +182,9 @@ func (s *Store) syncBuckets(ctx context.Context, activityID string, n int) error
 	vals, err := s.rdb.HMGet(ctx, ActivityKey(activityID), append([]string{"rev"}, factFields...)...).Result()
 	if err != nil {
 		return storeErr(err)
+	}
+	if len(vals) != 1+len(factFields) {
+		return fmt.Errorf("hmget: unexpected reply %v", vals)
 	}
 	args := []any{asString(vals[0])}
 	for i, f := range factFields {
@@ -406,7 +410,10 @@ func (s *Store) readBuckets(ctx context.Context, activityID string, n int, asks 
 			return nil, err
 		}
 		for _, r := range recv {
-			v, _ := r.(int64)
+			v, ok := r.(int64)
+			if !ok {
+				return nil, fmt.Errorf("bucket_read: unexpected reply %v", reply)
+			}
 			b.received = append(b.received, v == 1)
 		}
 		out[k] = b
@@ -687,10 +694,17 @@ func (s *Store) gatherForCut(ctx context.Context, activityID string, n int, newS
 		left = p.Get(ctx, StockKey(activityID))
 		return nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, redis.Nil) {
 		return 0, storeErr(err)
 	}
-	cur, _ := stock.Int64()
-	have, _ := left.Int64()
+	cur, err := stock.Int64()
+	if err != nil {
+		return 0, fmt.Errorf("activity %s: stock: %w", activityID, err)
+	}
+	// An absent stock key holds no units.
+	have, err := left.Int64()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return 0, fmt.Errorf("activity %s: remaining stock: %w", activityID, err)
+	}
 	return s.gather(ctx, activityID, n, 0, cur-newStock-have)
 }

@@ -67,13 +67,14 @@ wait_http_ok() {
   done
 }
 
-# wait_redis polls redis-cli PING on port $1 until PONG. A Redis that answers
+# wait_redis polls redis-cli PING on port $1 (with the redis-cli arguments
+# that follow, e.g. --user) until PONG. A Redis that answers
 # LOADING is reading its AOF, which takes as long as the log is large (about
 # 15 s per GB of increments on 2 cores; deploy/redis.conf): that is waited
 # for as long as it lasts. Anything else for 15 s in a row is an error.
 wait_redis() {
   local deadline=$((SECONDS + 15)) reply
-  until reply=$(redis-cli -p "$1" ping 2>&1) && [ "$reply" = "PONG" ]; do
+  until reply=$(redis-cli -p "$1" "${@:2}" ping 2>&1) && [ "$reply" = "PONG" ]; do
     case $reply in LOADING*) deadline=$((SECONDS + 15)) ;; esac
     if [ "$SECONDS" -ge "$deadline" ]; then
       echo "redis-server on port $1 did not answer within 15s: $reply" >&2
@@ -96,16 +97,26 @@ free_port() {
   return 1
 }
 
+# durable_redis_conf prints deploy/redis.conf for a local redis-server of
+# the benchmarks and trial scripts: the durability settings as deployed,
+# without the file's own dir (the container's /data, which Redis enters on
+# reading it) and without its ACL (the default user turned off, the
+# included users file): these servers listen on 127.0.0.1 only, in
+# protected mode, for the scripts' own clients. scripts/run.sh keeps the ACL.
+durable_redis_conf() {
+  local root
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  grep -v -e '^dir ' -e '^user ' -e '^include ' "$root/deploy/redis.conf"
+}
+
 # start_durable_redis DIR PORT starts redis-server in the background with the
 # deployment's settings (deploy/redis.conf: appendonly yes, appendfsync
 # always) on 127.0.0.1:PORT with its data and log in DIR, and waits until it
-# answers. The file's own dir (the container's /data) is left out, since Redis
-# changes to it on reading. The server's PID is in REDIS_SERVER_PID.
+# answers (durable_redis_conf). The server's PID is in REDIS_SERVER_PID.
 start_durable_redis() {
-  local dir=$1 port=$2 root
-  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  local dir=$1 port=$2
   mkdir -p "$dir"
-  grep -v '^dir ' "$root/deploy/redis.conf" | redis-server - --port "$port" --bind 127.0.0.1 \
+  durable_redis_conf | redis-server - --port "$port" --bind 127.0.0.1 \
     --protected-mode yes --dir "$dir" --logfile "$dir/redis.log" &
   REDIS_SERVER_PID=$!
   wait_redis "$port" || { echo "redis-server did not start: $(tail -n 5 "$dir/redis.log")" >&2; return 1; }
@@ -140,10 +151,9 @@ free_cluster_port() {
 # from its files there (its AOF and nodes.conf: it rejoins its cluster), and
 # waits until it answers. Its PID is in REDIS_SERVER_PID.
 start_cluster_node() {
-  local dir=$1 port=$2 timeout=$3 root
-  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  local dir=$1 port=$2 timeout=$3
   mkdir -p "$dir"
-  grep -v '^dir ' "$root/deploy/redis.conf" | redis-server - --port "$port" --bind 127.0.0.1 \
+  durable_redis_conf | redis-server - --port "$port" --bind 127.0.0.1 \
     --protected-mode yes --dir "$dir" --logfile "$dir/redis.log" \
     --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout "$timeout" \
     --cluster-require-full-coverage no &

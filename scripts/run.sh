@@ -4,6 +4,7 @@
 #
 #   scripts/run.sh                     # Redis on port 16379, API on PORT (8080)
 #   REDIS_ADDR=host:6380 scripts/run.sh  # use an existing (durable) Redis
+#                                      # (and REDIS_USERNAME, REDIS_PASSWORD)
 #   ADMIN_TOKEN=secret PORT=9090 scripts/run.sh
 #
 # Ctrl-C stops everything it started.
@@ -31,15 +32,26 @@ if [ -z "${REDIS_ADDR:-}" ]; then
     exit 1
   fi
   mkdir -p data
-  # deploy/redis.conf names the container's data dir (/data), which Redis
-  # enters while reading the file; locally the data lives in ./data instead.
-  grep -v '^dir ' deploy/redis.conf > data/redis.conf
-  redis-server data/redis.conf --port "$REDIS_PORT" --bind 127.0.0.1 -::1 --protected-mode yes \
+  # Redis with the deployment's ACL: the default user off, the functions'
+  # user seckill limited to deploy/redis-functions.acl, and admin, with
+  # passwords made for this run (ACL users live in the configuration, not in
+  # the data). deploy/redis.conf names the container's data dir (/data) and
+  # users file; locally both live in ./data.
+  REDIS_PASSWORD=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  REDIS_ADMIN_PASSWORD=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  export REDIS_PASSWORD REDIS_ADMIN_PASSWORD REDIS_USERNAME=seckill
+  grep -v '^dir ' deploy/redis.conf |
+    sed "s#^include /run/redis/users.conf\$#include $PWD/data/users.conf#" > data/redis.conf
+  REDIS_USERS_FILE="$PWD/data/users.conf" sh deploy/redis-users.sh \
+    redis-server data/redis.conf --port "$REDIS_PORT" --bind 127.0.0.1 -::1 \
     --dir "$PWD/data" --logfile "$PWD/data/redis.log" &
   pids+=($!)
-  wait_redis "$REDIS_PORT"
+  REDISCLI_AUTH=$REDIS_ADMIN_PASSWORD wait_redis "$REDIS_PORT" --user admin
+  unset REDIS_ADMIN_PASSWORD
   export REDIS_ADDR="127.0.0.1:$REDIS_PORT"
-  echo "redis: $REDIS_ADDR, appendonly yes, appendfsync always, data in ./data"
+  echo "redis: $REDIS_ADDR, appendonly yes, appendfsync always, data in ./data;"
+  echo "  the server logs in as its ACL user seckill; redis-cli as admin:"
+  echo "  REDISCLI_AUTH=\$(sed -n 's/^user admin .*>\([^ ]*\) .*/\1/p' data/users.conf) redis-cli -p $REDIS_PORT --user admin"
 fi
 
 if [ -z "${ADMIN_TOKEN:-}" ]; then

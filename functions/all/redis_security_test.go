@@ -15,13 +15,6 @@ import (
 	"seckill/redislib/redistest"
 )
 
-// FunctionACL is the least a function's Redis user needs: the product's keys,
-// reads, writes, scripts (and TIME inside them), transactions, the connection
-// handshake, and CONFIG GET for the durability check. The reliability notes
-// recommend it.
-var FunctionACL = []string{"on", "~sk:*", "-@all", "+@read", "+@write", "+@scripting", "+@transaction",
-	"+@connection", "+time", "+config|get"}
-
 const (
 	redisPassword = "s3cret-redis-PASSWORD-value"
 	jwtSecretAll  = "s3cret-jwt-SIGNING-key-of-at-least-32-bytes"
@@ -57,14 +50,17 @@ func userJWT(t *testing.T, sub string) string {
 	return s
 }
 
-// TestRedisACLUserAndSecrets runs the real binary as a Redis ACL user with
-// only FunctionACL, with user tokens on and debug logging: everything works,
-// the default user cannot get in, and no secret (Redis password, admin
-// token, JWT secret, a user's token) appears in the log or in --help.
+// TestRedisACLUserAndSecrets runs the real binary as the functions' Redis
+// user with the shipped ACL (deploy/redis-functions.acl, as every redistest
+// server has it) and the default user off, as deployed, with user tokens on
+// and debug logging: everything works, the default user cannot get in, and
+// no secret (Redis password, admin token, JWT secret, a user's token)
+// appears in the log or in --help.
 func TestRedisACLUserAndSecrets(t *testing.T) {
 	bin := mustBuild(t, "./cmd")
-	srv := redistest.Start(t, append(append([]string{"--user", "default", "off", "--user", "seckill"}, FunctionACL...), ">"+redisPassword)...)
-	env := []string{"REDIS_USERNAME=seckill", "REDIS_PASSWORD=" + redisPassword, "USER_JWT_SECRET=" + jwtSecretAll, "LOG_LEVEL=debug"}
+	srv := redistest.Start(t, "--user", "default", "off")
+	redisPassword := redistest.FunctionsPassword
+	env := []string{"REDIS_USERNAME=" + redistest.FunctionsUser, "REDIS_PASSWORD=" + redisPassword, "USER_JWT_SECRET=" + jwtSecretAll, "LOG_LEVEL=debug"}
 	p := startServer(t, bin, srv, env...)
 	c := newClient(p.base, 4)
 	a := c.mustActivity(t, 5)
@@ -118,7 +114,7 @@ func TestRedisWrongPassword(t *testing.T) {
 	bin := mustBuild(t, "./cmd")
 	srv := redistest.Start(t, "--requirepass", redisPassword)
 	wrong := "wrong-" + redisPassword
-	p := startProcess(t, bin, srv, "REDIS_PASSWORD="+wrong, "LOG_LEVEL=debug")
+	p := startProcess(t, bin, srv, "REDIS_USERNAME=", "REDIS_PASSWORD="+wrong, "LOG_LEVEL=debug")
 	c := newClient(p.base, 2)
 	mustPoll(t, func() bool {
 		st, err := c.do("POST", "/activities/x/purchase", map[string]string{"user_id": "u"}, false, nil)
@@ -129,7 +125,7 @@ func TestRedisWrongPassword(t *testing.T) {
 	mustNotLeak(t, "the log", p.logs.String(), wrong, redisPassword)
 
 	// With the right password (requirepass, default user) it serves.
-	ok := startServer(t, bin, srv, "REDIS_PASSWORD="+redisPassword)
+	ok := startServer(t, bin, srv, "REDIS_USERNAME=", "REDIS_PASSWORD="+redisPassword)
 	c = newClient(ok.base, 2)
 	c.mustActivity(t, 1)
 }

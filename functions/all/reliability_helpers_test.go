@@ -24,10 +24,12 @@ import (
 )
 
 // sysEnv is every function served over real HTTP in this process, with its
-// own Redis client, so a test can read the pool's statistics.
+// own Redis client, so a test can read the pool's statistics, and an admin
+// client for what the functions never run (KEYS, DUMP, LATENCY).
 type sysEnv struct {
 	base  string
 	rdb   redis.UniversalClient
+	admin redis.UniversalClient
 	store *redislib.Store
 	cfg   server.Config
 }
@@ -47,7 +49,7 @@ func serveWith(t *testing.T, srv *redistest.Server, rcfg redislib.Config, config
 	}
 	store := redislib.NewStore(rdb)
 	base := servertest.Listen(t, server.Deps{Store: store, Log: servertest.Logger(), Config: cfg}, all.Functions...)
-	return &sysEnv{base: base, rdb: rdb, store: store, cfg: cfg}
+	return &sysEnv{base: base, rdb: rdb, admin: srv.AdminClient(t), store: store, cfg: cfg}
 }
 
 // attempt is one purchase request and what it was answered.

@@ -155,7 +155,7 @@ func TestSoak(t *testing.T) {
 	a := c.mustActivity(t, 10_000_000)
 	defer func() {
 		// Redis's own record of its slow events (fsync, commands), if any.
-		if l, err := e.rdb.Do(context.Background(), "LATENCY", "LATEST").Result(); err == nil {
+		if l, err := e.admin.Do(context.Background(), "LATENCY", "LATEST").Result(); err == nil {
 			t.Logf("Redis LATENCY LATEST (events over 200 ms): %v", l)
 		}
 	}()

@@ -298,13 +298,15 @@ func startProcess(t *testing.T, bin string, srv *redistest.Server, env ...string
 	return startProcessOn(t, bin, srv.Addr, env...)
 }
 
-// startProcessOn starts bin on a free port with REDIS_ADDR=redisAddr, killed
-// when the test ends.
+// startProcessOn starts bin on a free port with REDIS_ADDR=redisAddr, as the
+// functions' Redis user of redistest (the shipped ACL), killed when the test
+// ends.
 func startProcessOn(t *testing.T, bin, redisAddr string, env ...string) *process {
 	t.Helper()
 	port := redistest.FreePort(t)
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port), "REDIS_ADDR="+redisAddr,
+		"REDIS_USERNAME="+redistest.FunctionsUser, "REDIS_PASSWORD="+redistest.FunctionsPassword,
 		"ADMIN_TOKEN="+servertest.AdminToken, "PAYMENT_WEBHOOK_SECRET="+server.TestWebhookSecret, "LOG_LEVEL=warn")
 	cmd.Env = append(cmd.Env, env...)
 	p := &process{base: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd, done: make(chan struct{}), logs: &servertest.Logs{}}

@@ -33,7 +33,7 @@ func TestUserTokensAcrossFunctions(t *testing.T) {
 	}
 	alice, carol, dave := buy("alice"), buy("carol"), buy("dave")
 
-	before := keyDump(t, e.rdb)
+	before := keyDump(t, e.admin)
 	for _, tt := range []struct {
 		name, method, path string
 		body               any
@@ -63,7 +63,7 @@ func TestUserTokensAcrossFunctions(t *testing.T) {
 	// that far aside: they are not persisted).
 	// A bucket also expires by itself once full again, so buckets are left
 	// out on both sides.
-	after := keyDump(t, e.rdb)
+	after := keyDump(t, e.admin)
 	for _, dump := range []map[string]string{before, after} {
 		for k := range dump {
 			if strings.HasPrefix(k, "sk:{rl:") {

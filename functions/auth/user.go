@@ -3,7 +3,6 @@ package auth
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"strings"
 	"time"
@@ -274,13 +273,13 @@ func tokenProblem(err error) string {
 	return "no subject or not acceptable"
 }
 
-// RateLimitConfig is the rate limits of rate-limited routes (purchase),
-// shared by every instance through Redis. Every field is one environment
-// variable, read by a main.
+// RateLimitConfig is the rate limits of rate-limited routes (purchase and
+// the reads of results, histories and orders), shared by every instance
+// through Redis. Every field is one environment variable, read by a main.
 type RateLimitConfig struct {
 	RateLimitUserRPS   float64 `envconfig:"RATE_LIMIT_USER_RPS" default:"5" desc:"requests per second one user may make on average (0: no per-user limit)"`
 	RateLimitUserBurst int     `envconfig:"RATE_LIMIT_USER_BURST" default:"10" desc:"requests one user may make at once"`
-	RateLimitIPRPS     float64 `envconfig:"RATE_LIMIT_IP_RPS" default:"0" desc:"requests per second one client IP may make on average (0: no per-IP limit)"`
+	RateLimitIPRPS     float64 `envconfig:"RATE_LIMIT_IP_RPS" default:"0" desc:"requests per second one client IP (IPv6: one /64) may make on average (0: no per-IP limit)"`
 	RateLimitIPBurst   int     `envconfig:"RATE_LIMIT_IP_BURST" default:"100" desc:"requests one client IP may make at once"`
 }
 
@@ -310,13 +309,7 @@ func (g *Gate) rateLimit(c *fiber.Ctx, ipLimit, userLimit bool, user string) err
 	cfg := g.limits
 	limits := make([]redislib.Limit, 0, 2)
 	if ipLimit {
-		ip := c.IP()
-		if parsed := net.ParseIP(ip); parsed != nil {
-			ip = parsed.String()
-		} else {
-			ip = "unknown"
-		}
-		limits = append(limits, redislib.Limit{Key: redislib.IPRateLimitKey(ip), Rate: cfg.RateLimitIPRPS, Burst: cfg.RateLimitIPBurst})
+		limits = append(limits, redislib.Limit{Key: redislib.IPRateLimitKey(clientNet(c.IP())), Rate: cfg.RateLimitIPRPS, Burst: cfg.RateLimitIPBurst})
 	}
 	if userLimit {
 		limits = append(limits, redislib.Limit{Key: redislib.UserRateLimitKey(user), Rate: cfg.RateLimitUserRPS, Burst: cfg.RateLimitUserBurst})

@@ -13,7 +13,7 @@ import (
 var Function = server.Function{
 	Name:    "getorder",
 	Summary: "read an order",
-	Routes: []server.Route{{Method: fiber.MethodGet, Path: "/orders/:id",
+	Routes: []server.Route{{Method: fiber.MethodGet, Path: "/orders/:id", RateLimited: true,
 		Handler: func(d server.Deps) fiber.Handler { return Handler(d.Store) }}},
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"time"
@@ -141,6 +142,15 @@ func TooManyRequests(c *fiber.Ctx, wait time.Duration) error {
 	return Fail(CodeRateLimited, "too many requests; retry after %d s", secs)
 }
 
+// Retry-After of a 503, in seconds: drawn uniformly from
+// retryAfterMin..retryAfterMax for every answer, so that clients turned away
+// by the same Redis blip come back spread over a few seconds rather than all
+// in the same one.
+const (
+	retryAfterMin = 1
+	retryAfterMax = 4
+)
+
 // ErrorBody is the body of every error response.
 type ErrorBody struct {
 	Error ErrorDetail `json:"error"`
@@ -163,7 +173,7 @@ var fiberCodes = map[int]string{
 }
 
 // ErrorHandler renders every error as {"error": {"code", "message"}} with the
-// status from the table. Errors without a code are logged to log in full and
+// status from the table; a 503 also carries Retry-After, with jitter. Errors without a code are logged to log in full and
 // shown to the client only as "internal".
 func ErrorHandler(log *slog.Logger) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
@@ -189,6 +199,10 @@ func ErrorHandler(log *slog.Logger) fiber.ErrorHandler {
 			detail = ErrorDetail{Code: CodeInternal, Message: fmt.Sprintf("internal error (request %s)", RequestID(c))}
 		}
 		c.Locals(errorCodeKey, detail.Code)
-		return c.Status(Status(detail.Code)).JSON(ErrorBody{Error: detail})
+		status := Status(detail.Code)
+		if status == http.StatusServiceUnavailable && len(c.Response().Header.Peek(fiber.HeaderRetryAfter)) == 0 {
+			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(retryAfterMin+rand.IntN(retryAfterMax-retryAfterMin+1)))
+		}
+		return c.Status(status).JSON(ErrorBody{Error: detail})
 	}
 }

@@ -2,6 +2,7 @@ package purchase_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -83,6 +84,9 @@ func TestPurchaseStoreUnavailable(t *testing.T) {
 	resp := env.Do(t, servertest.Request{Method: "POST", Path: "/activities/" + a.ID + "/purchase", Body: `{"user_id":"alice"}`})
 	if resp.Status != 503 || resp.ErrorCode() != redislib.CodeStoreUnavailable {
 		t.Fatalf("got %d %s, want 503 store_unavailable", resp.Status, resp.Body)
+	}
+	if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || secs < 1 || secs > 4 {
+		t.Fatalf("Retry-After %q, want 1 to 4 s", resp.Header.Get("Retry-After"))
 	}
 	if limit := env.Deps.Config.RequestTimeout + time.Second; time.Since(start) > limit {
 		t.Fatalf("answered after %v, want within %v", time.Since(start), limit)

@@ -15,7 +15,7 @@ var Function = server.Function{
 	Name:    "purchaseresult",
 	Summary: "whether a user won in an activity, and their order ID",
 	Routes: []server.Route{{Method: fiber.MethodGet, Path: "/activities/:id/purchases/:user_id",
-		User:    auth.UserInParam("user_id"),
+		User: auth.UserInParam("user_id"), RateLimited: true,
 		Handler: func(d server.Deps) fiber.Handler { return Handler(d.Store) }}},
 }
 

@@ -101,7 +101,15 @@ func Run(args []string, stdout, stderr io.Writer, fns ...Function) int {
 		defer watch.Close()
 		watchCtx, stopWatch := context.WithCancel(context.Background())
 		defer stopWatch()
-		go watchDurability(watchCtx, watch, cfg, rcfg.ReplicaAcks(), log, &started, fatal)
+		go func() {
+			// A watcher that panicked is started again: durability is never
+			// left unwatched.
+			for telemetry.Run(log, "durability watcher", func() {
+				watchDurability(watchCtx, watch, cfg, rcfg.ReplicaAcks(), log, &started, fatal)
+			}) && watchCtx.Err() == nil {
+				time.Sleep(time.Second)
+			}
+		}()
 	} else {
 		started.Store(true)
 	}
@@ -115,7 +123,10 @@ func Run(args []string, stdout, stderr io.Writer, fns ...Function) int {
 		telemetry.StartPprof(cfg.PprofAddr, log)
 	}
 	store := redislib.NewStore(rdb, redislib.SoldOutBuyers(cfg.SoldOutBuyers),
-		redislib.ReplicaAcks(rcfg.ReplicaAcks(), rcfg.ReplicaAckTimeout))
+		redislib.ReplicaAcks(rcfg.ReplicaAcks(), rcfg.ReplicaAckTimeout),
+		redislib.OnPanic(func(where string, v any, stack []byte) {
+			log.Error("panic in a background goroutine", "where", where, "panic", fmt.Sprint(v), "stack", string(stack))
+		}))
 	d := Deps{Store: store, Log: log, Config: cfg, Durability: watch}
 	if tp != nil {
 		d.TracerProvider = tp
@@ -128,7 +139,11 @@ func Run(args []string, stdout, stderr io.Writer, fns ...Function) int {
 		return 1
 	}
 	served := make(chan error, 1)
-	go func() { served <- app.Listener(ln) }()
+	go func() {
+		if telemetry.Run(log, "server", func() { served <- app.Listener(ln) }) {
+			served <- errors.New("the server panicked (logged above)")
+		}
+	}()
 	log.Info("listening", "port", cfg.Port, "redis", rcfg.Addr, "cluster", rcfg.Cluster,
 		"replica_acks", rcfg.ReplicaAcks(), "routes", routeCount(fns))
 

@@ -3,8 +3,11 @@ package telemetry
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"runtime/debug"
 	"sync"
 	"time"
 )
@@ -59,6 +62,13 @@ func (b *logBuffer) Close() error {
 
 func (b *logBuffer) flushEvery(d time.Duration) {
 	defer close(b.done)
+	defer func() {
+		// The log itself failed, so the panic goes to stderr; lines are
+		// still written at warn level and above, and at Close.
+		if v := recover(); v != nil {
+			fmt.Fprintf(os.Stderr, "panic in the log flusher: %v\n%s", v, debug.Stack())
+		}
+	}()
 	t := time.NewTicker(d)
 	defer t.Stop()
 	for {

@@ -38,7 +38,8 @@ var latencyBuckets = []float64{.0005, .001, .002, .005, .01, .02, .05, .1, .25, 
 
 // NewMetrics returns the metrics of one app: requests and latency by route,
 // method and status; business outcomes (SetOutcome) by route; error answers
-// by route and code; recovered panics; the Redis connection pool of store
+// by route and code; recovered panics, in handlers and in the store's
+// background goroutines; the Redis connection pool of store
 // (when not nil); and the Go runtime and process collectors.
 func NewMetrics(store *redislib.Store) *Metrics {
 	m := &Metrics{
@@ -70,6 +71,10 @@ func NewMetrics(store *redislib.Store) *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if store != nil {
 		m.registry.MustRegister(poolCollector{store.Client()}, soldOutCollector{store})
+		m.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "seckill_background_panics_total",
+			Help: "Panics recovered in the store's background goroutines (auto-pipeline, sold-out lease renewals, memory sweeper); each was logged with its stack.",
+		}, func() float64 { return float64(store.Panics()) }))
 	}
 	m.registry.MustRegister(expiryCollector{m})
 	return m

@@ -16,7 +16,7 @@ var Function = server.Function{
 	Name:    "userorders",
 	Summary: "list a user's orders across all activities, newest first",
 	Routes: []server.Route{{Method: fiber.MethodGet, Path: "/users/:user_id/orders",
-		User:    auth.UserInParam("user_id"),
+		User: auth.UserInParam("user_id"), RateLimited: true,
 		Handler: func(d server.Deps) fiber.Handler { return Handler(d.Store) }}},
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"seckill/functions/server"
 	"seckill/functions/server/servertest"
 	"seckill/functions/userorders"
 	"seckill/redislib"
@@ -18,6 +19,10 @@ type page struct {
 
 func TestUserOrders(t *testing.T) {
 	env := servertest.New(t, userorders.Function)
+	// The test reads alice's history far faster than a person would: her
+	// rate limit is off (TestUserOrdersRateLimited keeps it).
+	env.Deps.Config.RateLimitUserRPS = 0
+	env.App = server.NewApp(env.Deps, nil, userorders.Function)
 	var want []string // newest first
 	for range 5 {
 		a := servertest.MustActivity(t, env.Store, 3)
@@ -91,5 +96,20 @@ func TestUserOrders(t *testing.T) {
 	r := env.Do(t, servertest.Request{Method: http.MethodGet, Path: "/users/alice/orders"})
 	if r.Status != http.StatusServiceUnavailable || r.ErrorCode() != redislib.CodeStoreUnavailable {
 		t.Fatalf("Redis down: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestUserOrdersRateLimited: one user's history is rate limited, so it
+// cannot be read at line rate.
+func TestUserOrdersRateLimited(t *testing.T) {
+	env := servertest.New(t, userorders.Function)
+	env.Deps.Config.RateLimitUserRPS, env.Deps.Config.RateLimitUserBurst = 0.01, 10 // no refill during the test
+	env.App = server.NewApp(env.Deps, nil, userorders.Function)
+	statuses := make([]int, 12)
+	for i := range statuses {
+		statuses[i] = env.Do(t, servertest.Request{Method: http.MethodGet, Path: "/users/alice/orders"}).Status
+	}
+	if statuses[9] != http.StatusOK || statuses[10] != http.StatusTooManyRequests {
+		t.Fatalf("statuses %v: want 200 up to the burst of 10, then 429", statuses)
 	}
 }

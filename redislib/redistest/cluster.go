@@ -97,6 +97,10 @@ func NewCluster(dir string, opts ...ClusterOption) (*Cluster, error) {
 		return nil, errors.New("redis-cli not found on PATH: cluster tests need it to create the cluster; install it with `apt-get install redis-tools`")
 	}
 	c := &Cluster{NodeTimeout: spec.nodeTimeout}
+	user, err := functionsUserArgs()
+	if err != nil {
+		return nil, err
+	}
 	ports, err := clusterPorts(6)
 	if err != nil {
 		return nil, err
@@ -117,7 +121,8 @@ func NewCluster(dir string, opts ...ClusterOption) (*Cluster, error) {
 			"--cluster-require-full-coverage", "no",
 			"--appendonly", "yes", "--appendfsync", "always", "--save", "",
 			"--logfile", filepath.Join(n.Dir, "redis.log"), "--enable-debug-command", "local",
-		}, spec.extra...)
+		}, user...)
+		n.args = append(n.args, spec.extra...)
 		c.Nodes = append(c.Nodes, n)
 		if err := n.start(); err != nil {
 			return c, err
@@ -324,16 +329,19 @@ func (c *Cluster) Addrs() string {
 }
 
 // Config returns a redislib.Config for the cluster: every node as a seed,
-// one replica acknowledgement per write (the default on a cluster). Its
+// the functions' user (FunctionsUser) with the shipped ACL, one replica
+// acknowledgement per write (the default on a cluster). Its
 // timeouts are generous, like Server.Config's, so that a loaded two-core
 // machine is not taken for a failing replica; tests of failures set their
 // own.
 func (c *Cluster) Config() redislib.Config {
 	return redislib.Config{Addr: c.Addrs(), Cluster: true, Timeout: 10 * time.Second,
-		MinReplicaAcks: -1, ReplicaAckTimeout: 5 * time.Second}
+		MinReplicaAcks: -1, ReplicaAckTimeout: 5 * time.Second,
+		Username: FunctionsUser, Password: FunctionsPassword}
 }
 
-// Client returns a cluster client, closed when the test ends.
+// Client returns a cluster client as the functions' user, closed when the
+// test ends.
 func (c *Cluster) Client(t testing.TB) *redis.ClusterClient {
 	t.Helper()
 	rdb, err := redislib.NewClient(c.Config())

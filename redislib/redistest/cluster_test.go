@@ -23,7 +23,7 @@ func TestStartCluster(t *testing.T) {
 	if err := redislib.CheckDurability(ctx, rdb); err != nil {
 		t.Fatalf("CheckDurability: %v", err)
 	}
-	key := "{probe}:k"
+	key := "sk:{probe}:k"
 	if err := rdb.Set(ctx, key, "v", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,8 @@ func TestStartCluster(t *testing.T) {
 	}
 	killed.Restart(t)
 	c.WaitHealthy(t)
-	if slot := redistest.Slot(key); slot != int(rdb.ClusterKeySlot(ctx, key).Val()) {
-		t.Fatalf("Slot(%q) = %d, Redis says %d", key, slot, rdb.ClusterKeySlot(ctx, key).Val())
+	admin := c.AdminClient(t)
+	if slot := redistest.Slot(key); slot != int(admin.ClusterKeySlot(ctx, key).Val()) {
+		t.Fatalf("Slot(%q) = %d, Redis says %d", key, slot, admin.ClusterKeySlot(ctx, key).Val())
 	}
 }

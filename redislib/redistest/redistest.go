@@ -15,7 +15,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -67,11 +66,16 @@ func prepare(t testing.TB, extra ...string) *Server {
 	s := &Server{Dir: t.TempDir(), t: t}
 	s.Addr = "127.0.0.1:" + strconv.Itoa(FreePort(t))
 	_, port, _ := net.SplitHostPort(s.Addr)
+	user, err := functionsUserArgs()
+	if err != nil {
+		t.Fatal(err)
+	}
 	s.args = append([]string{
 		"--port", port, "--bind", "127.0.0.1", "--dir", s.Dir,
 		"--appendonly", "yes", "--appendfsync", "always", "--save", "",
 		"--logfile", filepath.Join(s.Dir, "redis.log"), "--enable-debug-command", "local",
-	}, extra...)
+	}, user...)
+	s.args = append(s.args, extra...)
 	return s
 }
 
@@ -108,7 +112,7 @@ func (s *Server) waitReady() {
 	for {
 		err := c.Ping(context.Background()).Err()
 		var reply redis.Error
-		if err == nil || errors.As(err, &reply) && !strings.HasPrefix(err.Error(), "LOADING") {
+		if err == nil || errors.As(err, &reply) && !redis.IsLoadingError(err) {
 			return
 		}
 		select {
@@ -143,18 +147,26 @@ func (s *Server) Restart() {
 	s.start()
 }
 
-// Config returns a redislib.Config for the server. Its per-call timeout is
+// Config returns a redislib.Config for the server, as the functions' user
+// (FunctionsUser) with the shipped ACL. Its per-call timeout is
 // generous, so that hundreds of goroutines queueing for a pooled connection on
 // a loaded two-core machine wait rather than fail; tests of timeouts bound
 // their requests with REQUEST_TIMEOUT or a context instead.
 func (s *Server) Config() redislib.Config {
-	return redislib.Config{Addr: s.Addr, Timeout: 10 * time.Second, TLS: s.TLSCAFile != "", TLSCAFile: s.TLSCAFile}
+	return redislib.Config{Addr: s.Addr, Timeout: 10 * time.Second, TLS: s.TLSCAFile != "", TLSCAFile: s.TLSCAFile,
+		Username: FunctionsUser, Password: FunctionsPassword}
 }
 
-// Client returns a client for the server, closed when the test ends.
+// Client returns a client for the server as the functions' user, closed
+// when the test ends. AdminClient may run every command.
 func (s *Server) Client(t testing.TB) *redis.Client {
 	t.Helper()
-	c, err := redislib.NewClient(s.Config())
+	return s.clientOf(t, s.Config())
+}
+
+func (s *Server) clientOf(t testing.TB, cfg redislib.Config) *redis.Client {
+	t.Helper()
+	c, err := redislib.NewClient(cfg)
 	if err != nil {
 		t.Fatalf("redis client: %v", err)
 	}

@@ -49,3 +49,32 @@ func TestPauseResume(t *testing.T) {
 		t.Fatalf("log: %s", srv.Log())
 	}
 }
+
+// TestFunctionsACL: the store's connection is the functions' user with the
+// shipped ACL: it runs the product's scripts, and is refused what the
+// functions never do (an administrative command, a key outside the
+// product's prefix); the admin client may.
+func TestFunctionsACL(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := context.Background()
+	store := srv.Store(t)
+	if _, err := store.CreateProduct(ctx, redislib.NewProduct{Name: "p", Price: 1}); err != nil {
+		t.Fatalf("create a product as %s: %v", redistest.FunctionsUser, err)
+	}
+	c := srv.Client(t)
+	if who, err := c.Do(ctx, "acl", "whoami").Text(); err == nil || who != "" {
+		t.Errorf("ACL WHOAMI as the functions' user: %q %v, want NOPERM", who, err)
+	}
+	for _, cmd := range [][]any{{"flushall"}, {"config", "set", "appendfsync", "no"}, {"get", "other:key"}, {"keys", "*"}} {
+		if err := c.Do(ctx, cmd...).Err(); err == nil || !strings.HasPrefix(err.Error(), "NOPERM") {
+			t.Errorf("%v as the functions' user: %v, want NOPERM", cmd, err)
+		}
+	}
+	admin := srv.AdminClient(t)
+	if who, err := admin.Do(ctx, "acl", "whoami").Text(); err != nil || who != "default" {
+		t.Fatalf("ACL WHOAMI of the admin client: %q %v", who, err)
+	}
+	if err := admin.Do(ctx, "get", "other:key").Err(); err != redis.Nil {
+		t.Errorf("GET other:key as admin: %v", err)
+	}
+}

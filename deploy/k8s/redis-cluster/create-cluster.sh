@@ -18,7 +18,8 @@
 # answers PING: the Kubernetes Job starts with the StatefulSet's pods. Host
 # names are resolved to addresses here, because CLUSTER MEET (which
 # redis-cli sends) takes only IP addresses in Redis 7.0. REDISCLI_AUTH, when
-# set, is the password redis-cli sends.
+# set, is the password redis-cli sends, as the Redis user REDIS_USER when
+# that is set (the deployment's admin user: deploy/redis-users.sh).
 set -eu
 
 replicas=${CLUSTER_REPLICAS:-1}
@@ -35,7 +36,7 @@ port() { echo "${1##*:}"; }
 cli() {
   node=$1
   shift
-  redis-cli -h "$(host "$node")" -p "$(port "$node")" "$@"
+  redis-cli ${REDIS_USER:+--user "$REDIS_USER"} -h "$(host "$node")" -p "$(port "$node")" "$@"
 }
 # field NODE NAME: the field NAME of the node's CLUSTER INFO.
 field() { cli "$1" cluster info 2>/dev/null | tr -d '\r' | sed -n "s/^$2://p"; }
@@ -99,7 +100,7 @@ if [ "$fresh" = $# ]; then
   for n; do addrs="$addrs $(address "$(host "$n")"):$(port "$n")"; done
   say "creating the cluster of $# nodes, $replicas replica(s) per primary:$addrs"
   # shellcheck disable=SC2086 # one word per node
-  redis-cli --cluster create $addrs --cluster-replicas "$replicas" --cluster-yes
+  redis-cli ${REDIS_USER:+--user "$REDIS_USER"} --cluster create $addrs --cluster-replicas "$replicas" --cluster-yes
   wait_ok "$@"
   say "created: cluster_state:ok on all $# nodes"
 elif [ "$fresh" = 0 ]; then

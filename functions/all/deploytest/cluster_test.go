@@ -108,7 +108,13 @@ func TestKustomizationRedisCluster(t *testing.T) {
 				if cm.Data["redis.conf"] != string(readFile(t, "deploy/redis.conf")) {
 					t.Errorf("ConfigMap %s redis.conf differs from deploy/redis.conf", vol.ConfigMap.Name)
 				}
-				confMounted = len(c.Command) > 1 && c.Command[0] == "redis-server" && c.Command[1] == mounts[vol.Name]+"/redis.conf"
+				for _, file := range []string{usersScript, "redis-functions.acl"} {
+					if cm.Data[file] != string(readFile(t, "deploy/"+file)) {
+						t.Errorf("ConfigMap %s %s differs from deploy/%s", vol.ConfigMap.Name, file, file)
+					}
+				}
+				server, ok := redisServerArgs(c.Command, mounts[vol.Name]+"/"+usersScript)
+				confMounted = ok && len(server) > 1 && server[1] == mounts[vol.Name]+"/redis.conf"
 			}
 			if !confMounted {
 				t.Errorf("command %v does not start redis-server with the mounted redis.conf", c.Command)
@@ -226,7 +232,7 @@ func TestKustomizationRedisCluster(t *testing.T) {
 // one-shot creation service running create-cluster.sh on the six nodes once
 // they are healthy.
 func TestComposeClusterMatchesRegistry(t *testing.T) {
-	p, err := loadComposeFile(t, "compose.cluster.yaml", "ADMIN_TOKEN=compose-test-token", "PAYMENT_WEBHOOK_SECRET=compose-test-payment-secret")
+	p, err := loadComposeFile(t, "compose.cluster.yaml", "ADMIN_TOKEN=compose-test-token", "REDIS_PASSWORD=compose-test-redis-password", "REDIS_ADMIN_PASSWORD=compose-test-redis-admin", "PAYMENT_WEBHOOK_SECRET=compose-test-payment-secret")
 	if err != nil {
 		t.Fatalf("deploy/compose.cluster.yaml: %v", err)
 	}
@@ -249,9 +255,11 @@ func TestComposeClusterMatchesRegistry(t *testing.T) {
 		}
 		binds := mountsOf(s)
 		confAt := binds[filepath.Join(root, "deploy", "redis.conf")]
-		if confAt == "" || len(s.Command) < 2 || s.Command[0] != "redis-server" || s.Command[1] != confAt {
-			t.Errorf("%s runs %v with mounts %v, want redis-server with deploy/redis.conf", name, s.Command, binds)
+		server, ok := redisServerArgs(s.Command, binds[filepath.Join(root, "deploy", usersScript)])
+		if confAt == "" || !ok || server[1] != confAt {
+			t.Errorf("%s runs %v with mounts %v, want redis-users.sh redis-server with deploy/redis.conf", name, s.Command, binds)
 		}
+		checkComposeRedisUsers(t, name, s)
 		args := argValues(s.Command)
 		for flag, want := range clusterArgs {
 			if args[flag] != want {

@@ -41,13 +41,15 @@ func loadComposeFile(t *testing.T, file string, env ...string) (*types.Project, 
 // with FUNCTION=<its name>, health-checked, on the durable Redis; and no
 // service that is neither a registry function nor part of the platform.
 func TestComposeMatchesRegistry(t *testing.T) {
-	if _, err := loadCompose(t); err == nil || !strings.Contains(err.Error(), "ADMIN_TOKEN") {
-		t.Errorf("compose loads without ADMIN_TOKEN (err %v): functions with admin routes would not start", err)
+	for _, v := range []string{"ADMIN_TOKEN", "REDIS_PASSWORD", "REDIS_ADMIN_PASSWORD"} {
+		if _, err := loadCompose(t); err == nil || !strings.Contains(err.Error(), v) {
+			t.Errorf("compose loads without %s (err %v)", v, err)
+		}
 	}
-	if _, err := loadCompose(t, "ADMIN_TOKEN=compose-test-token"); err == nil || !strings.Contains(err.Error(), "PAYMENT_WEBHOOK_SECRET") {
+	if _, err := loadCompose(t, "ADMIN_TOKEN=compose-test-token", "REDIS_PASSWORD=compose-test-redis-password", "REDIS_ADMIN_PASSWORD=compose-test-redis-admin"); err == nil || !strings.Contains(err.Error(), "PAYMENT_WEBHOOK_SECRET") {
 		t.Errorf("compose loads without PAYMENT_WEBHOOK_SECRET (err %v): payments could not be confirmed", err)
 	}
-	p, err := loadCompose(t, "ADMIN_TOKEN=compose-test-token", "PAYMENT_WEBHOOK_SECRET=compose-test-payment-secret")
+	p, err := loadCompose(t, "ADMIN_TOKEN=compose-test-token", "REDIS_PASSWORD=compose-test-redis-password", "REDIS_ADMIN_PASSWORD=compose-test-redis-admin", "PAYMENT_WEBHOOK_SECRET=compose-test-payment-secret")
 	if err != nil {
 		t.Fatalf("deploy/compose.yaml: %v", err)
 	}
@@ -77,9 +79,7 @@ func TestComposeMatchesRegistry(t *testing.T) {
 		if v := s.Environment["REDIS_ADDR"]; v == nil || *v != "redis:6379" {
 			t.Errorf("service %s REDIS_ADDR %v, want redis:6379", name, v)
 		}
-		if v := s.Environment["ADMIN_TOKEN"]; v == nil || *v != "compose-test-token" {
-			t.Errorf("service %s does not take ADMIN_TOKEN from the environment", name)
-		}
+		checkComposeFunctionSecrets(t, name, s)
 		checkPaymentSecret(t, name, s.Environment["PAYMENT_WEBHOOK_SECRET"], "compose-test-payment-secret")
 		for k := range s.Environment {
 			if !slices.Contains(envKeys(t), k) {
@@ -105,9 +105,11 @@ func TestComposeMatchesRegistry(t *testing.T) {
 	}
 	binds := mountsOf(redis)
 	conf := binds[filepath.Join(root, "deploy", "redis.conf")]
-	if conf == "" || !slices.Equal(redis.Command, types.ShellCommand{"redis-server", conf}) {
-		t.Errorf("redis runs %v with mounts %v, want redis-server with deploy/redis.conf", redis.Command, binds)
+	args, ok := redisServerArgs(redis.Command, binds[filepath.Join(root, "deploy", usersScript)])
+	if conf == "" || !ok || !slices.Equal(args, []string{"redis-server", conf}) {
+		t.Errorf("redis runs %v with mounts %v, want redis-users.sh redis-server with deploy/redis.conf", redis.Command, binds)
 	}
+	checkComposeRedisUsers(t, "redis", redis)
 	var dataOnVolume bool
 	for _, v := range redis.Volumes {
 		_, declared := p.Volumes[v.Source]
@@ -139,6 +141,45 @@ func TestComposeMatchesRegistry(t *testing.T) {
 	checkExpiryCall(t, "compose expire-orders-schedule", strings.Join(append(sched.Entrypoint, sched.Command...), " "))
 	if v := sched.Environment["ADMIN_TOKEN"]; v == nil || *v != "compose-test-token" {
 		t.Error("expire-orders-schedule does not take ADMIN_TOKEN from the environment")
+	}
+}
+
+// checkComposeFunctionSecrets checks a function service's secrets: the
+// Redis user and password of the functions, and the admin token only for a
+// function that takes it.
+func checkComposeFunctionSecrets(t *testing.T, name string, s types.ServiceConfig) {
+	t.Helper()
+	v := s.Environment["ADMIN_TOKEN"]
+	switch admin := takesAdminToken(name); {
+	case admin && (v == nil || *v != "compose-test-token"):
+		t.Errorf("service %s does not take ADMIN_TOKEN from the environment", name)
+	case !admin && v != nil:
+		t.Errorf("service %s serves no admin route but is given ADMIN_TOKEN", name)
+	}
+	if u, p := s.Environment["REDIS_USERNAME"], s.Environment["REDIS_PASSWORD"]; u == nil || *u != "seckill" ||
+		p == nil || *p != "compose-test-redis-password" {
+		t.Errorf("service %s does not log in to Redis as seckill with REDIS_PASSWORD", name)
+	}
+}
+
+// checkComposeRedisUsers checks that a Redis service gets what the users
+// script needs: the functions' ACL beside it, both passwords, a tmpfs for
+// the users file.
+func checkComposeRedisUsers(t *testing.T, name string, s types.ServiceConfig) {
+	t.Helper()
+	root := repoRoot(t)
+	binds := mountsOf(s)
+	script, acl := binds[filepath.Join(root, "deploy", usersScript)], binds[filepath.Join(root, "deploy", "redis-functions.acl")]
+	if script == "" || acl != filepath.Dir(script)+"/redis-functions.acl" {
+		t.Errorf("%s mounts %v, want deploy/redis-users.sh with deploy/redis-functions.acl beside it", name, binds)
+	}
+	for _, v := range []string{"REDIS_PASSWORD", "REDIS_ADMIN_PASSWORD"} {
+		if s.Environment[v] == nil || *s.Environment[v] == "" {
+			t.Errorf("%s: no %s for the users script", name, v)
+		}
+	}
+	if !slices.Contains(s.Tmpfs, "/run/redis") {
+		t.Errorf("%s: tmpfs %v, want /run/redis (the users file is not on a volume)", name, s.Tmpfs)
 	}
 }
 

@@ -424,8 +424,15 @@ func checkFunctionContainer(t *testing.T, v k8sVariant, objs map[string]map[stri
 		t.Errorf("%s: container securityContext %+v, want read-only root, no privilege escalation, drop ALL", where, sc)
 	}
 	env := containerEnv(t, where, objs, c)
-	if env["ADMIN_TOKEN"] != "secret:seckill-admin/ADMIN_TOKEN" {
+	switch admin := takesAdminToken(name); {
+	case admin && env["ADMIN_TOKEN"] != "secret:seckill-admin/ADMIN_TOKEN":
 		t.Errorf("%s: ADMIN_TOKEN is %q, want it from Secret seckill-admin key ADMIN_TOKEN", where, env["ADMIN_TOKEN"])
+	case !admin && env["ADMIN_TOKEN"] != "":
+		t.Errorf("%s serves no admin route but is given ADMIN_TOKEN (%q)", where, env["ADMIN_TOKEN"])
+	}
+	if env["REDIS_USERNAME"] != "seckill" || env["REDIS_PASSWORD"] != "secret:seckill-redis/REDIS_PASSWORD" {
+		t.Errorf("%s: REDIS_USERNAME %q, REDIS_PASSWORD %q; want seckill and Secret seckill-redis key REDIS_PASSWORD",
+			where, env["REDIS_USERNAME"], env["REDIS_PASSWORD"])
 	}
 	var paymentSecret *string
 	if v, ok := env["PAYMENT_WEBHOOK_SECRET"]; ok {
@@ -514,8 +521,13 @@ func TestKustomizationRedisIsDurableAndSingle(t *testing.T) {
 		if cm.Data["redis.conf"] != want {
 			t.Errorf("ConfigMap %s redis.conf differs from deploy/redis.conf", v.ConfigMap.Name)
 		}
-		if len(c.Command) < 2 || c.Command[0] != "redis-server" || c.Command[1] != mounts[v.Name]+"/redis.conf" {
-			t.Errorf("command %v does not start redis-server with %s/redis.conf", c.Command, mounts[v.Name])
+		for _, file := range []string{usersScript, "redis-functions.acl"} {
+			if cm.Data[file] != string(readFile(t, "deploy/"+file)) {
+				t.Errorf("ConfigMap %s %s differs from deploy/%s", v.ConfigMap.Name, file, file)
+			}
+		}
+		if server, ok := redisServerArgs(c.Command, mounts[v.Name]+"/"+usersScript); !ok || len(server) < 2 || server[1] != mounts[v.Name]+"/redis.conf" {
+			t.Errorf("command %v does not start redis-server with %s/redis.conf through %s", c.Command, mounts[v.Name], usersScript)
 		}
 		confMounted = true
 	}

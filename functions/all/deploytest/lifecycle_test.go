@@ -182,7 +182,7 @@ func TestSIGTERMDrainsPurchasesInFlight(t *testing.T) {
 	const stock, users = 50, 200
 	srv := redistest.Start(t)
 	store := srv.Store(t)
-	rdb := srv.Client(t)
+	rdb := srv.AdminClient(t) // CLIENT PAUSE: not a command of the functions
 	act := servertest.MustActivity(t, store, stock)
 
 	p := startBinary(t, buildBinary(t, "purchase"), srv.Addr,
@@ -262,7 +262,7 @@ func TestSIGTERMShutdownIsBounded(t *testing.T) {
 	const users = 10
 	srv := redistest.Start(t)
 	store := srv.Store(t)
-	rdb := srv.Client(t)
+	rdb := srv.AdminClient(t) // CLIENT PAUSE: not a command of the functions
 	act := servertest.MustActivity(t, store, users)
 
 	p := startBinary(t, buildBinary(t, "purchase"), srv.Addr,

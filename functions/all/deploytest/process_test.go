@@ -33,8 +33,9 @@ type proc struct {
 	code int
 }
 
-// startBinary runs bin on a free port against Redis at redisAddr, with only
-// the environment given (nothing leaks in from the test's environment).
+// startBinary runs bin on a free port against Redis at redisAddr, as the
+// functions' Redis user of redistest (the shipped ACL), with only the
+// environment given (nothing leaks in from the test's environment).
 func startBinary(t testing.TB, bin, redisAddr string, env ...string) *proc {
 	t.Helper()
 	p := &proc{Port: redistest.FreePort(t), out: &servertest.Logs{}, done: make(chan struct{})}
@@ -43,6 +44,8 @@ func startBinary(t testing.TB, bin, redisAddr string, env ...string) *proc {
 	p.cmd.Env = append([]string{
 		"PORT=" + strconv.Itoa(p.Port),
 		"REDIS_ADDR=" + redisAddr,
+		"REDIS_USERNAME=" + redistest.FunctionsUser,
+		"REDIS_PASSWORD=" + redistest.FunctionsPassword,
 		"ADMIN_TOKEN=" + servertest.AdminToken,
 		"PAYMENT_WEBHOOK_SECRET=" + server.TestWebhookSecret,
 		"LOG_LEVEL=info",

@@ -123,6 +123,10 @@ type function struct {
 	// Payment: the function confirms payments and gets the webhook secret
 	// (only it does).
 	Payment bool
+	// Admin: the function serves a route that takes the admin token (an
+	// admin route, or one the admin may call for a user), so it is given
+	// the token; the others are not.
+	Admin bool
 }
 
 // RouteList names the function's routes in a comment: "GET /a, POST /b".
@@ -269,7 +273,8 @@ func render(fns []server.Function, settings map[string]setting) (map[string][]by
 }
 
 func newFunction(fn server.Function, s setting) (function, error) {
-	f := function{Name: fn.Name, Summary: fn.Summary}
+	f := function{Name: fn.Name, Summary: fn.Summary,
+		Admin: slices.ContainsFunc(fn.Routes, func(r server.Route) bool { return r.Admin || r.AdminActsForUser })}
 	if len(fn.Routes) == 0 {
 		return f, fmt.Errorf("no routes")
 	}
