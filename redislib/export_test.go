@@ -108,3 +108,6 @@ func (s *Store) GoSafe(where string, fn func()) { s.goSafe(where, fn) }
 
 // PurchaseLeaseSHA is the SHA1 of purchase_lease.lua.
 var PurchaseLeaseSHA = purchaseLeaseScript.Hash()
+
+// SoldOutLease is how long a sold-out lease lasts.
+const SoldOutLease = soldOutLease

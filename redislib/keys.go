@@ -29,6 +29,13 @@ func productActivitiesKey(productID string) string {
 // activitiesIndexKey is a ZSET of every activity ID scored by creation time (ms).
 func activitiesIndexKey() string { return catalogTag + "activities" }
 
+// activityAuditKey is a STREAM of the admin actions on one activity (see
+// audit.go), in the activity's slot so each action and its entry are one script.
+func activityAuditKey(activityID string) string { return activityTag(activityID) + "audit" }
+
+// productAuditKey is a STREAM of the admin actions on one product.
+func productAuditKey(productID string) string { return catalogTag + "product:" + productID + ":audit" }
+
 // ActivityKey is a HASH with one activity's fields (its facts: product,
 // price, times, stock offered, shards, rev, cancellation) and the order
 // counters of its bucket 0.

@@ -24,6 +24,7 @@ const (
 	StatusSoldOut   = "sold_out"
 	StatusEnded     = "ended"
 	StatusCancelled = "cancelled"
+	StatusPaused    = "paused"
 )
 
 // Activity is a flash sale of one product: a stock sold at a price between
@@ -51,6 +52,9 @@ type Activity struct {
 	CreatedAt     time.Time  `json:"created_at"`
 	UpdatedAt     time.Time  `json:"updated_at"`
 	CancelledAt   *time.Time `json:"cancelled_at,omitempty"`
+	// PausedAt is when an admin paused the activity; absent while it is not
+	// paused. A paused activity sells nothing until it is resumed.
+	PausedAt *time.Time `json:"paused_at,omitempty"`
 }
 
 // Outcome is the answer to one purchase attempt.
@@ -69,6 +73,9 @@ const (
 	// buy there again (a bot cannot hold units through payment windows and
 	// buy again). OutcomeAlreadyWon is for a user who holds a unit.
 	OutcomeOrderClosed Outcome = "order_closed"
+	// OutcomePaused answers every attempt while an admin has paused the
+	// activity: nothing is sold until it is resumed.
+	OutcomePaused Outcome = "paused"
 )
 
 // PurchaseResult is the outcome of a purchase attempt; for won, already_won
@@ -123,6 +130,11 @@ func activityFromHash(h map[string]string, remaining, now int64) Activity {
 		t := msTime(cancelled)
 		a.CancelledAt = &t
 	}
+	paused := hashInt(h, "paused_at")
+	if paused > 0 {
+		t := msTime(paused)
+		a.PausedAt = &t
+	}
 	switch {
 	case cancelled > 0:
 		a.Status = StatusCancelled
@@ -130,6 +142,8 @@ func activityFromHash(h map[string]string, remaining, now int64) Activity {
 		a.Status = StatusScheduled
 	case now >= hashInt(h, "ends_at"):
 		a.Status = StatusEnded
+	case paused > 0:
+		a.Status = StatusPaused
 	case remaining <= 0:
 		a.Status = StatusSoldOut
 	default:

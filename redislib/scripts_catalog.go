@@ -37,6 +37,10 @@ var (
 	activityStockLua    string
 	activityStockScript = redis.NewScript(activityStockLua)
 
+	//go:embed lua/activity_pause.lua
+	activityPauseLua    string
+	activityPauseScript = redis.NewScript(activityPauseLua)
+
 	//go:embed lua/activity_cancel.lua
 	activityCancelLua    string
 	activityCancelScript = redis.NewScript(activityCancelLua)

@@ -95,6 +95,7 @@ type soldOutSnapshot struct {
 	startsAt  int64
 	endsAt    int64
 	cancelled bool
+	paused    bool
 	buyers    map[string]string // user -> order, of every bucket
 	counts    []int64           // buyers per bucket when read
 }
@@ -134,6 +135,8 @@ func (c *soldOutCache) answer(activityID, userID string) (PurchaseResult, bool) 
 	switch now := snap.redisNow + age.Milliseconds(); {
 	case snap.cancelled:
 		return PurchaseResult{Outcome: OutcomeCancelled}, true
+	case snap.paused:
+		return PurchaseResult{Outcome: OutcomePaused}, true
 	case now < snap.startsAt:
 		return PurchaseResult{Outcome: OutcomeNotStarted}, true
 	case now >= snap.endsAt:
@@ -246,10 +249,11 @@ func (c *soldOutCache) take(ctx context.Context, activityID string, e *soldOutEn
 			}
 			reused = true
 		case leaseNewBuyers:
-			if len(reply) < 6 || len(reply)%2 != 0 {
+			// Seven fields, then user and order pairs.
+			if len(reply) < 7 || (len(reply)-7)%2 != 0 {
 				return fmt.Errorf("purchase_lease: unexpected reply %v", reply)
 			}
-			pairs := reply[6:]
+			pairs := reply[7:]
 			for i := 0; i+1 < len(pairs); i += 2 {
 				u, ok1 := pairs[i].(string)
 				o, ok2 := pairs[i+1].(string)
@@ -261,7 +265,7 @@ func (c *soldOutCache) take(ctx context.Context, activityID string, e *soldOutEn
 		default:
 			return fmt.Errorf("purchase_lease: unexpected reply %v", reply)
 		}
-		if counts[k], ok = replyInt(reply, 5); !ok {
+		if counts[k], ok = replyInt(reply, 6); !ok {
 			return fmt.Errorf("purchase_lease: unexpected reply %v", reply)
 		}
 		if k == 0 {
@@ -314,17 +318,18 @@ func (c *soldOutCache) drop(activityID string, e *soldOutEntry, retry time.Time)
 
 // leaseSnapshot reads the fields common to replies 3 and 4 of purchase_lease.lua.
 func leaseSnapshot(reply []any, sentAt time.Time) (*soldOutSnapshot, error) {
-	if len(reply) < 6 {
+	if len(reply) < 7 {
 		return nil, fmt.Errorf("purchase_lease: unexpected reply %v", reply)
 	}
 	now, ok1 := replyInt(reply, 1)
 	startsAt, err2 := strconv.ParseInt(asString(reply[2]), 10, 64)
 	endsAt, err3 := strconv.ParseInt(asString(reply[3]), 10, 64)
-	cancelled := asString(reply[4])
-	if !ok1 || err2 != nil || err3 != nil || cancelled == "" {
+	cancelled, paused := asString(reply[4]), asString(reply[5])
+	if !ok1 || err2 != nil || err3 != nil || cancelled == "" || paused == "" {
 		return nil, fmt.Errorf("purchase_lease: unexpected reply %v", reply)
 	}
-	return &soldOutSnapshot{sentAt: sentAt, redisNow: now, startsAt: startsAt, endsAt: endsAt, cancelled: cancelled != "0"}, nil
+	return &soldOutSnapshot{sentAt: sentAt, redisNow: now, startsAt: startsAt, endsAt: endsAt,
+		cancelled: cancelled != "0", paused: paused != "0"}, nil
 }
 
 // SoldOutStats are counts of a Store's sold-out leases.

@@ -109,8 +109,8 @@ const productCreateExists = 0
 // CreateProduct creates a product with a new ID.
 func (s *Store) CreateProduct(ctx context.Context, in NewProduct) (Product, error) {
 	id := NewID()
-	now, err := productCreateScript.Run(ctx, s.pipe, []string{ProductKey(id), ProductsIndexKey()},
-		id, in.Name, in.Description, in.Price).Int64()
+	now, err := productCreateScript.Run(ctx, s.pipe, []string{ProductKey(id), ProductsIndexKey(), productAuditKey(id)},
+		id, in.Name, in.Description, in.Price, actorOf(ctx)).Int64()
 	if err != nil {
 		return Product{}, storeErr(err)
 	}
@@ -196,9 +196,9 @@ func (s *Store) CreateActivity(ctx context.Context, in NewActivity) (Activity, e
 			return Activity{}, err
 		}
 	}
-	created, err := activityCreateScript.Run(ctx, s.pipe, []string{ActivityKey(id), StockKey(id)},
+	created, err := activityCreateScript.Run(ctx, s.pipe, []string{ActivityKey(id), StockKey(id), activityAuditKey(id)},
 		id, in.ProductID, in.Stock, in.Price, in.StartsAt.UnixMilli(), in.EndsAt.UnixMilli(), in.PaymentWindow,
-		n, splitUnits(in.Stock, n, 0)).Int64()
+		n, splitUnits(in.Stock, n, 0), actorOf(ctx)).Int64()
 	if err != nil {
 		return Activity{}, storeErr(err)
 	}
@@ -283,6 +283,7 @@ const (
 	purchaseCancelled   = 6
 	purchaseRateLimited = 7
 	purchaseOrderClosed = 8
+	purchasePaused      = 9
 )
 
 // Purchase makes one purchase attempt for userID in the activity, with no
@@ -409,6 +410,8 @@ func (s *Store) purchaseIn(ctx context.Context, activityID string, k int, userID
 		return s.lost(activityID, OutcomeEnded), false, nil
 	case purchaseCancelled:
 		return s.lost(activityID, OutcomeCancelled), false, nil
+	case purchasePaused:
+		return s.lost(activityID, OutcomePaused), false, nil
 	case purchaseRateLimited:
 		wait, ok := replyInt(reply, 1)
 		if !ok {

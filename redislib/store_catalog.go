@@ -67,7 +67,7 @@ const (
 
 // UpdateProduct changes fields of a live product and returns it as changed.
 func (s *Store) UpdateProduct(ctx context.Context, id string, ch ProductChanges) (Product, error) {
-	var args []any
+	args := []any{actorOf(ctx)}
 	if ch.Name != nil {
 		args = append(args, "name", *ch.Name)
 	}
@@ -77,7 +77,7 @@ func (s *Store) UpdateProduct(ctx context.Context, id string, ch ProductChanges)
 	if ch.Price != nil {
 		args = append(args, "price", *ch.Price)
 	}
-	reply, err := productUpdateScript.Run(ctx, s.pipe, []string{ProductKey(id)}, args...).Slice()
+	reply, err := productUpdateScript.Run(ctx, s.pipe, []string{ProductKey(id), productAuditKey(id)}, args...).Slice()
 	if err != nil {
 		return Product{}, storeErr(err)
 	}
@@ -153,8 +153,9 @@ func (s *Store) DeleteProduct(ctx context.Context, id string) (Product, error) {
 	if busy != "" {
 		return Product{}, Errorf(CodeProductInUse, "product %s has activity %s, which is neither ended nor cancelled", id, busy)
 	}
-	keys := []string{ProductKey(id), ProductsIndexKey(), productActivitiesKey(id), productPinsKey(id)}
-	reply, err := productDeleteScript.Run(ctx, s.pipe, keys, len(members.Val()), snapshot-pinClockSkew.Milliseconds()).Slice()
+	keys := []string{ProductKey(id), ProductsIndexKey(), productActivitiesKey(id), productPinsKey(id), productAuditKey(id)}
+	reply, err := productDeleteScript.Run(ctx, s.pipe, keys, len(members.Val()), snapshot-pinClockSkew.Milliseconds(),
+		actorOf(ctx)).Slice()
 	if err != nil {
 		return Product{}, storeErr(err)
 	}
@@ -220,7 +221,7 @@ func (s *Store) ListActivities(ctx context.Context, status string, q PageQuery) 
 // ValidStatus reports whether s is an activity status.
 func ValidStatus(s string) bool {
 	switch s {
-	case StatusScheduled, StatusRunning, StatusSoldOut, StatusEnded, StatusCancelled:
+	case StatusScheduled, StatusRunning, StatusSoldOut, StatusEnded, StatusCancelled, StatusPaused:
 		return true
 	}
 	return false
@@ -339,10 +340,10 @@ func (s *Store) UpdateActivity(ctx context.Context, id string, ch ActivityChange
 		return Activity{}, err
 	}
 	args := []any{opt(ch.ProductID), optInt(ch.Stock), optInt(ch.Price), optTime(ch.StartsAt), optTime(ch.EndsAt),
-		optInt(ch.PaymentWindow), deadline}
+		optInt(ch.PaymentWindow), deadline, actorOf(ctx)}
 	var reply []any
 	for try := 0; ; try++ {
-		reply, err = activityUpdateScript.Run(ctx, s.pipe, []string{ActivityKey(id), StockKey(id)}, args...).Slice()
+		reply, err = activityUpdateScript.Run(ctx, s.pipe, []string{ActivityKey(id), StockKey(id), activityAuditKey(id)}, args...).Slice()
 		if err != nil {
 			return Activity{}, storeErr(err)
 		}
@@ -461,7 +462,8 @@ func (s *Store) AdjustStock(ctx context.Context, id string, delta int64) (Activi
 	}
 	var reply []any
 	for try := 0; ; try++ {
-		reply, err = activityStockScript.Run(ctx, s.pipe, []string{ActivityKey(id), StockKey(id)}, delta, MaxStock).Slice()
+		reply, err = activityStockScript.Run(ctx, s.pipe, []string{ActivityKey(id), StockKey(id), activityAuditKey(id)},
+			delta, MaxStock, actorOf(ctx)).Slice()
 		if err != nil {
 			return Activity{}, storeErr(err)
 		}
@@ -537,7 +539,7 @@ const (
 // activity with its first cancellation time, so a retried request is safe.
 // An ended activity cannot be cancelled (activity_ended).
 func (s *Store) CancelActivity(ctx context.Context, id string) (Activity, error) {
-	reply, err := activityCancelScript.Run(ctx, s.pipe, []string{ActivityKey(id)}).Slice()
+	reply, err := activityCancelScript.Run(ctx, s.pipe, []string{ActivityKey(id), activityAuditKey(id)}, actorOf(ctx)).Slice()
 	if err != nil {
 		return Activity{}, storeErr(err)
 	}
@@ -581,4 +583,52 @@ func optTime(p *time.Time) string {
 		return ""
 	}
 	return strconv.FormatInt(p.UnixMilli(), 10)
+}
+
+// Replies of activity_pause.lua.
+const (
+	activityPauseApplied   = 0
+	activityPauseNotFound  = 1
+	activityPauseCancelled = 2
+	activityPauseEnded     = 3
+	activityPauseUnchanged = 4
+)
+
+// PauseActivity pauses (paused true) or resumes an activity and returns it.
+// While paused, purchases answer outcome "paused" and nothing is sold; orders
+// already made can still be paid or cancelled. Every bucket learns of the
+// change before it is answered, so no purchase that reaches Redis after a
+// pause is acknowledged wins; a process answering from a sold-out lease
+// answers "paused" within soldOutLease. Pausing a paused activity (or resuming
+// a running one) changes nothing and is not an error, so a retried request is
+// safe. Cancelled and ended activities do not change.
+func (s *Store) PauseActivity(ctx context.Context, id string, paused bool) (Activity, error) {
+	flag := "0"
+	if paused {
+		flag = "1"
+	}
+	reply, err := activityPauseScript.Run(ctx, s.pipe, []string{ActivityKey(id), activityAuditKey(id)}, flag, actorOf(ctx)).Slice()
+	if err != nil {
+		return Activity{}, storeErr(err)
+	}
+	code, ok := replyInt(reply, 0)
+	if !ok {
+		return Activity{}, fmt.Errorf("activity_pause: unexpected reply %v", reply)
+	}
+	switch code {
+	case activityPauseApplied, activityPauseUnchanged:
+		// A repeated request completes a sync that a crash interrupted.
+		if err := s.syncAll(ctx, id); err != nil {
+			return Activity{}, err
+		}
+		return s.Activity(ctx, id)
+	case activityPauseNotFound:
+		return Activity{}, Errorf(CodeActivityNotFound, "activity %s not found", id)
+	case activityPauseCancelled:
+		return Activity{}, Errorf(CodeActivityCancelled, "activity %s is cancelled and can no longer change", id)
+	case activityPauseEnded:
+		return Activity{}, Errorf(CodeActivityEnded, "activity %s has ended and can no longer change", id)
+	default:
+		return Activity{}, fmt.Errorf("activity_pause: unexpected reply %v", reply)
+	}
 }

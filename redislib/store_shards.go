@@ -101,7 +101,7 @@ const (
 )
 
 // factFields are the activity fields a bucket copies (bucket_sync.lua).
-var factFields = []string{"product_id", "price", "starts_at", "ends_at", "payment_window", "cancelled_at"}
+var factFields = []string{"product_id", "price", "starts_at", "ends_at", "payment_window", "cancelled_at", "paused_at"}
 
 // BucketOf returns the stock bucket of a user in an activity of n buckets:
 // FNV-1a 32 of the user ID, mod n.

@@ -7,6 +7,7 @@ package all
 //go:generate go run ./gendeploy
 
 import (
+	"seckill/functions/activityaudit"
 	"seckill/functions/activityorders"
 	"seckill/functions/activitystats"
 	"seckill/functions/adjuststock"
@@ -14,6 +15,7 @@ import (
 	"seckill/functions/cancelactivity"
 	"seckill/functions/cancelorder"
 	"seckill/functions/confirmpayment"
+	"seckill/functions/console"
 	"seckill/functions/createactivity"
 	"seckill/functions/createproduct"
 	"seckill/functions/deleteproduct"
@@ -23,6 +25,7 @@ import (
 	"seckill/functions/getproduct"
 	"seckill/functions/listactivities"
 	"seckill/functions/listproducts"
+	"seckill/functions/pauseactivity"
 	"seckill/functions/purchase"
 	"seckill/functions/purchaseresult"
 	"seckill/functions/server"
@@ -47,6 +50,9 @@ var Functions = []server.Function{
 	updateactivity.Function,
 	adjuststock.Function,
 	cancelactivity.Function,
+	pauseactivity.Function,
+	activityaudit.Function,
+	console.Function,
 	getorder.Function,
 	confirmpayment.Function,
 	cancelorder.Function,

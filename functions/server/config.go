@@ -39,6 +39,10 @@ type Config struct {
 	TrustedProxies []string `envconfig:"TRUSTED_PROXIES" desc:"comma-separated IPs or CIDRs of the proxies whose PROXY_HEADER is trusted"`
 	PprofAddr      string   `envconfig:"PPROF_ADDR" desc:"serve the Go profiler on this address, e.g. 127.0.0.1:6060 (empty: off; never expose it)"`
 
+	// ConsolePrometheusURL is where the sale console reads the request rates
+	// of every instance; empty: from its own process's /metrics.
+	ConsolePrometheusURL string `envconfig:"CONSOLE_PROMETHEUS_URL" desc:"Prometheus server the sale console reads every instance's purchase rates from, e.g. http://prometheus:9090 (empty: the console's own process, right for the all-in-one server)"`
+
 	// Traces over OTLP/HTTP: off unless an endpoint is set.
 	telemetry.TracingConfig
 }

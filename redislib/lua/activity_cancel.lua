@@ -3,9 +3,11 @@
 -- Cancelling again changes nothing and answers the first cancellation time.
 --
 -- KEYS[1] -> the activity (HASH)
+-- KEYS[2] -> the activity's audit trail (STREAM, see audit.go)
+-- ARGV[1] -> who asks (the audit's actor)
 --
 -- Returns:
---   {0, cancelled_at}  cancelled now (ms)
+--   {0, cancelled_at}  cancelled now (ms), with a "cancel" audit entry
 --   {1}                unknown activity
 --   {2, cancelled_at}  was already cancelled then (nothing written)
 --   {3}                ended (Redis TIME >= ends_at; nothing written)
@@ -27,4 +29,6 @@ redis.call('HSET', KEYS[1], 'cancelled_at', now, 'updated_at', now)
 if redis.call('HEXISTS', KEYS[1], 'rev') == 1 then
   redis.call('HINCRBY', KEYS[1], 'rev', 1)
 end
+redis.call('XADD', KEYS[2], '*', 'at', now, 'actor', ARGV[1], 'action', 'cancel',
+  'before', cjson.encode({cancelled_at = 0}), 'after', cjson.encode({cancelled_at = now}))
 return {0, now}

@@ -4,11 +4,13 @@
 --
 -- KEYS[1] -> the activity (HASH)
 -- KEYS[2] -> the remaining stock (STRING)
+-- KEYS[3] -> the activity's audit trail (STREAM, see audit.go)
 -- ARGV[1] -> delta (non-zero integer)
 -- ARGV[2] -> the largest stock an activity may offer
+-- ARGV[3] -> who asks (the audit's actor)
 --
 -- Returns:
---   {0, stock, remaining}  applied; the new values
+--   {0, stock, remaining}  applied, with a "stock" audit entry; the new values
 --   {1}                    unknown activity
 --   {2}                    activity cancelled
 --   {3}                    activity ended (Redis TIME >= ends_at)
@@ -36,4 +38,8 @@ if stock + delta < 1 or stock + delta > tonumber(ARGV[2]) then
   return {5, stock}
 end
 redis.call('HSET', KEYS[1], 'stock', stock + delta, 'updated_at', now)
-return {0, stock + delta, redis.call('INCRBY', KEYS[2], delta)}
+local left = redis.call('INCRBY', KEYS[2], delta)
+redis.call('XADD', KEYS[3], '*', 'at', now, 'actor', ARGV[3], 'action', 'stock',
+  'before', cjson.encode({stock = stock, remaining = remaining}),
+  'after', cjson.encode({stock = stock + delta, remaining = left}))
+return {0, stock + delta, left}

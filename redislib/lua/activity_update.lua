@@ -10,6 +10,7 @@
 --
 -- KEYS[1] -> the activity (HASH)
 -- KEYS[2] -> the remaining stock (STRING)
+-- KEYS[3] -> the activity's audit trail (STREAM, see audit.go)
 -- ARGV[1] -> product_id, or '' to keep
 -- ARGV[2] -> stock (units offered), or ''
 -- ARGV[3] -> price in cents, or ''
@@ -18,9 +19,11 @@
 -- ARGV[6] -> payment window in seconds, or ''
 -- ARGV[7] -> deadline (ms) of the pin on the new product (product_claim.lua);
 --            '' when ARGV[1] is ''
+-- ARGV[8] -> who asks (the audit's actor)
 --
 -- Returns:
---   {0, now}    applied (or nothing to change: nothing written)
+--   {0, now}    applied, with an "update" audit entry of the changed fields
+--               (or nothing to change: nothing written)
 --   {1}         unknown activity
 --   {2}         cancelled
 --   {3}         ended
@@ -47,7 +50,7 @@ local started = now >= tonumber(a[5])
 
 -- ARGV index -> {field, index in a}
 local fields = {{'product_id', 2}, {'stock', 3}, {'price', 4}, {'starts_at', 5}, {'ends_at', 6}, {'payment_window', 7}}
-local changes, changed = {}, {}
+local changes, changed, before, after = {}, {}, {}, {}
 for i, f in ipairs(fields) do
   local v = ARGV[i]
   if v ~= '' and v ~= a[f[2]] then
@@ -57,6 +60,11 @@ for i, f in ipairs(fields) do
     changes[#changes + 1] = f[1]
     changes[#changes + 1] = v
     changed[f[1]] = v
+    if f[1] == 'product_id' then
+      before[f[1]], after[f[1]] = a[f[2]], v
+    else
+      before[f[1]], after[f[1]] = tonumber(a[f[2]]), tonumber(v)
+    end
   end
 end
 if #changes == 0 then
@@ -91,4 +99,6 @@ end
 if delta ~= 0 then
   redis.call('INCRBY', KEYS[2], delta)
 end
+redis.call('XADD', KEYS[3], '*', 'at', now, 'actor', ARGV[8], 'action', 'update',
+  'before', cjson.encode(before), 'after', cjson.encode(after))
 return {0, now}

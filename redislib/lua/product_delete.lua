@@ -7,12 +7,14 @@
 -- KEYS[2] -> the products index (ZSET)
 -- KEYS[3] -> the product's activities (SET of activity ids; it only grows)
 -- KEYS[4] -> the product's pins (ZSET, score = deadline ms; product_claim.lua)
+-- KEYS[5] -> the product's audit trail (STREAM, see audit.go)
 -- ARGV[1] -> number of activities in the snapshot
 -- ARGV[2] -> T minus the allowed clock skew, in ms: a pin with a later
 --            deadline may belong to a move the snapshot did not see
+-- ARGV[3] -> who asks (the audit's actor)
 --
 -- Returns:
---   {0, now}  deleted
+--   {0, now}  deleted, with a "delete" audit entry
 --   {1}       unknown product
 --   {2}       already deleted
 --   {3}       in use: an activity was registered, or a move to the product
@@ -36,4 +38,6 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('HSET', KEYS[1], 'deleted', 1, 'updated_at', now)
 redis.call('ZREM', KEYS[2], redis.call('HGET', KEYS[1], 'id'))
 redis.call('DEL', KEYS[4])
+redis.call('XADD', KEYS[5], '*', 'at', now, 'actor', ARGV[3], 'action', 'delete',
+  'before', cjson.encode({deleted = false}), 'after', cjson.encode({deleted = true}))
 return {0, now}

@@ -45,8 +45,9 @@
 --                                reads as expired, as on every read). One
 --                                order per user per activity: the user may
 --                                not buy here again
+--   {9}                          paused by an admin (activity_pause.lua)
 local a = redis.call('HMGET', KEYS[1], 'id', 'product_id', 'price', 'starts_at', 'ends_at', 'cancelled_at',
-  'payment_window', 'hold_until')
+  'payment_window', 'hold_until', 'paused_at')
 if not a[1] then
   return {0}
 end
@@ -100,6 +101,9 @@ if held then
 end
 if a[6] ~= '0' then
   return lose({6})
+end
+if (a[9] or '0') ~= '0' then
+  return lose({9})
 end
 if now < tonumber(a[4]) then
   return lose({4})

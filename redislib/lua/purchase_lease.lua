@@ -22,11 +22,11 @@
 --   {0}                        activity not found (nothing written)
 --   {1}                        not sold out (nothing written)
 --   {2, count}                 sold out, but more than ARGV[3] buyers (nothing written)
---   {3, now, starts_at, ends_at, cancelled_at, count}
+--   {3, now, starts_at, ends_at, cancelled_at, paused_at, count}
 --                              sold out and leased; the buyers are the ARGV[2] known
---   {4, now, starts_at, ends_at, cancelled_at, count, user, order, user, order, ...}
+--   {4, now, starts_at, ends_at, cancelled_at, paused_at, count, user, order, user, order, ...}
 --                              sold out and leased, with every buyer
-local a = redis.call('HMGET', KEYS[1], 'id', 'starts_at', 'ends_at', 'cancelled_at', 'hold_until')
+local a = redis.call('HMGET', KEYS[1], 'id', 'starts_at', 'ends_at', 'cancelled_at', 'hold_until', 'paused_at')
 if not a[1] then
   return {0}
 end
@@ -45,11 +45,11 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local hold = math.max(now + tonumber(ARGV[1]), tonumber(a[5]) or 0)
 redis.call('HSET', KEYS[1], 'hold_until', hold)
 if count == tonumber(ARGV[2]) then
-  return {3, now, a[2], a[3], a[4], count}
+  return {3, now, a[2], a[3], a[4], a[6] or '0', count}
 end
-local r = {4, now, a[2], a[3], a[4], count}
+local r = {4, now, a[2], a[3], a[4], a[6] or '0', count}
 local buyers = redis.call('HGETALL', KEYS[3])
 for i = 1, #buyers do
-  r[6 + i] = buyers[i]
+  r[7 + i] = buyers[i]
 end
 return r

@@ -421,17 +421,17 @@ async function homeView() {
   $('main').replaceChildren(h('h1', {}, 'Flash sales'), empty, list);
   let refresh;
   const render = async () => {
-    const [running, scheduled, soldOut] = await Promise.all(['running', 'scheduled', 'sold_out'].map(listActivities));
+    const [running, scheduled, soldOut, paused] = await Promise.all(['running', 'scheduled', 'sold_out', 'paused'].map(listActivities));
     await state.clockReady;
     const by = (field) => (x, y) => Date.parse(x[field]) - Date.parse(y[field]);
-    const all = [...running.sort(by('ends_at')), ...scheduled.sort(by('starts_at')), ...soldOut.sort(by('ends_at'))];
+    const all = [...running.sort(by('ends_at')), ...scheduled.sort(by('starts_at')), ...soldOut.sort(by('ends_at')), ...paused.sort(by('ends_at'))];
     const products = await Promise.all(all.map((a) => product(a.product_id).catch(() => null)));
     list.replaceChildren(...all.map((a, i) => {
       const p = products[i];
       const link = '/?activity=' + encodeURIComponent(a.id);
       const when = a.status === 'scheduled'
         ? h('p', { class: 'when' }, 'Starts in ', countdown(Date.parse(a.starts_at), () => refresh()))
-        : h('p', { class: 'when' }, a.status === 'sold_out' ? 'Sold out · ends in ' : 'Ends in ', countdown(Date.parse(a.ends_at), () => refresh(), 'latest'));
+        : h('p', { class: 'when' }, a.status === 'sold_out' ? 'Sold out · ends in ' : a.status === 'paused' ? 'Paused · ends in ' : 'Ends in ', countdown(Date.parse(a.ends_at), () => refresh(), 'latest'));
       return h('article', { class: 'card status-' + a.status, 'data-activity': a.id, 'data-status': a.status },
         h('h2', {}, h('a', { href: link }, p ? p.name : 'Product ' + a.product_id)),
         priceView(a, p), stockView(a), when,
@@ -457,6 +457,7 @@ const OUTCOME_WORDS = {
   not_started: () => ['The sale has not started yet.'],
   ended: () => ['The sale has ended.'],
   cancelled: () => ['This sale was cancelled.'],
+  paused: () => ['The sale is paused for a moment. Nothing is sold until it resumes; try again shortly.'],
 };
 
 // phaseOf is the activity's state now, from its last read: started once the
@@ -465,6 +466,7 @@ const OUTCOME_WORDS = {
 function phaseOf(a) {
   if (a.status === 'cancelled' || a.status === 'ended') return a.status;
   if (latest() >= Date.parse(a.ends_at)) return 'ended';
+  if (a.status === 'paused') return 'paused';
   if (a.status === 'scheduled' && earliest() < Date.parse(a.starts_at)) return 'scheduled';
   return a.remaining > 0 ? 'running' : 'sold_out';
 }
@@ -539,6 +541,8 @@ async function activityView(id) {
         h('span', { class: 'muted' }, ' · ' + localTime(starts)));
     } else if (ph === 'running' || ph === 'sold_out') {
       phase.replaceChildren(h('span', {}, ph === 'sold_out' ? 'Sold out · ends in ' : 'On sale · ends in '), countdown(ends, onElapsed, 'latest'));
+    } else if (ph === 'paused') {
+      phase.replaceChildren(h('span', {}, 'Paused · ends in '), countdown(ends, onElapsed, 'latest'));
     } else {
       phase.replaceChildren(h('span', {}, ph === 'ended' ? 'This sale has ended.' : 'This sale was cancelled.'));
     }

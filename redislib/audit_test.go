@@ -1,0 +1,137 @@
+package redislib_test
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"seckill/redislib"
+)
+
+// Every admin action that changes an activity or a product is in its audit
+// trail, with the actor its context names, Redis time, and the changed
+// values before and after; actions that change nothing are not.
+func TestAuditTrail(t *testing.T) {
+	s, _ := mustStore(t)
+	as := redislib.WithActor(ctx, "admin-token:0123456789ab")
+	p, err := s.CreateProduct(as, redislib.NewProduct{Name: "Phone", Price: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := time.Now().Add(-time.Minute)
+	a, err := s.CreateActivity(as, redislib.NewActivity{ProductID: p.ID, Stock: 10, Price: 999,
+		StartsAt: time.Now().Add(time.Hour), EndsAt: time.Now().Add(2 * time.Hour), PaymentWindow: 60})
+	if err != nil {
+		t.Fatal(err)
+	}
+	price := int64(1299)
+	if _, err := s.UpdateActivity(as, a.ID, redislib.ActivityChanges{Price: &price}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UpdateActivity(as, a.ID, redislib.ActivityChanges{Price: &price}); err != nil { // no change
+		t.Fatal(err)
+	}
+	if _, err := s.AdjustStock(as, a.ID, 5); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PauseActivity(as, a.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PauseActivity(as, a.ID, true); err != nil { // no change
+		t.Fatal(err)
+	}
+	if _, err := s.PauseActivity(ctx, a.ID, false); err != nil { // no actor named
+		t.Fatal(err)
+	}
+	if _, err := s.CancelActivity(as, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CancelActivity(as, a.ID); err != nil { // no change
+		t.Fatal(err)
+	}
+
+	var all []redislib.AuditEntry
+	q := redislib.PageQuery{Limit: 2}
+	for pages := 0; ; pages++ {
+		page, err := s.ActivityAudit(ctx, a.ID, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, page.Items...)
+		if page.NextCursor == nil {
+			break
+		}
+		if pages > 10 {
+			t.Fatal("audit pages do not end")
+		}
+		if q, err = redislib.ParsePageQuery(*page.NextCursor, "2"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []struct{ action, actor, before, after string }{
+		{redislib.AuditCancel, "admin-token:0123456789ab", `{"cancelled_at":0}`, ""},
+		{redislib.AuditResume, redislib.UnattributedActor, "", `{"paused_at":0}`},
+		{redislib.AuditPause, "admin-token:0123456789ab", `{"paused_at":0}`, ""},
+		{redislib.AuditStock, "admin-token:0123456789ab", `{"remaining":10,"stock":10}`, `{"remaining":15,"stock":15}`},
+		{redislib.AuditUpdate, "admin-token:0123456789ab", `{"price":999}`, `{"price":1299}`},
+		{redislib.AuditCreate, "admin-token:0123456789ab", `{}`, ""},
+	}
+	if len(all) != len(want) {
+		t.Fatalf("got %d entries, want %d: %+v", len(all), len(want), all)
+	}
+	for i, w := range want {
+		e := all[i]
+		if e.Action != w.action || e.Actor != w.actor {
+			t.Errorf("entry %d: %s by %s, want %s by %s", i, e.Action, e.Actor, w.action, w.actor)
+		}
+		if e.At.Before(before) || e.At.After(time.Now().Add(time.Minute)) {
+			t.Errorf("entry %d: at %s is not Redis's now", i, e.At)
+		}
+		if i > 0 && !e.At.Before(all[i-1].At.Add(time.Millisecond)) {
+			t.Errorf("entry %d is newer than entry %d", i, i-1)
+		}
+		if got := mustJSON(t, e.Before); w.before != "" && got != w.before {
+			t.Errorf("entry %d (%s): before %s, want %s", i, e.Action, got, w.before)
+		}
+		if got := mustJSON(t, e.After); w.after != "" && got != w.after {
+			t.Errorf("entry %d (%s): after %s, want %s", i, e.Action, got, w.after)
+		}
+	}
+	if got := all[5].After["product_id"]; got != p.ID {
+		t.Errorf("create's after names product %v, want %s", got, p.ID)
+	}
+
+	name := "Phone 2"
+	if _, err := s.UpdateProduct(as, p.ID, redislib.ProductChanges{Name: &name}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DeleteProduct(as, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	page, err := s.ProductAudit(ctx, p.ID, redislib.PageQuery{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, e := range page.Items {
+		actions = append(actions, e.Action)
+	}
+	if got := mustJSON(t, actions); got != `["delete","update","create"]` {
+		t.Fatalf("product trail %s", got)
+	}
+	if got := mustJSON(t, page.Items[1].Before); got != `{"name":"Phone"}` {
+		t.Errorf("product update before %s", got)
+	}
+
+	_, err = s.ActivityAudit(ctx, "0123456789abcdef", redislib.PageQuery{Limit: 10})
+	mustCode(t, err, redislib.CodeActivityNotFound)
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
