@@ -17,7 +17,7 @@ import (
 func TestDurabilityWatch(t *testing.T) {
 	singleOnly(t, "restarts its redis-server")
 	srv := redistest.Start(t)
-	rdb := srv.Client(t)
+	rdb, admin := srv.Client(t), srv.AdminClient(t)
 	w := redislib.NewDurabilityWatch(rdb)
 	t.Cleanup(w.Close)
 	if w.Durable() || w.Checked() || w.Memory() != nil {
@@ -26,10 +26,10 @@ func TestDurabilityWatch(t *testing.T) {
 	if err := w.Check(ctx); err != nil || !w.Durable() {
 		t.Fatalf("check of a durable Redis: %v, durable %v", err, w.Durable())
 	}
-	if err := rdb.ConfigSet(ctx, "maxmemory", "100mb").Err(); err != nil {
+	if err := admin.ConfigSet(ctx, "maxmemory", "100mb").Err(); err != nil {
 		t.Fatal(err)
 	}
-	if err := rdb.ConfigSet(ctx, "appendfsync", "everysec").Err(); err != nil {
+	if err := admin.ConfigSet(ctx, "appendfsync", "everysec").Err(); err != nil {
 		t.Fatal(err)
 	}
 	err := w.Check(ctx)
@@ -40,7 +40,7 @@ func TestDurabilityWatch(t *testing.T) {
 	if len(mem) != 1 || mem[0].Node != srv.Addr || mem[0].Used <= 0 || mem[0].Max != 100<<20 {
 		t.Fatalf("memory: %+v, want %s with used > 0 and max 100 MB", mem, srv.Addr)
 	}
-	if err := rdb.ConfigSet(ctx, "appendfsync", "always").Err(); err != nil {
+	if err := admin.ConfigSet(ctx, "appendfsync", "always").Err(); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Check(ctx); err != nil || !w.Durable() {

@@ -31,7 +31,7 @@ func TestDurabilityLostUnderLoad(t *testing.T) {
 	p := startServer(t, bin, srv, "DURABILITY_CHECK_INTERVAL="+interval.String(), "LOG_LEVEL=info")
 	c := newClient(p.base, 16)
 	a := c.mustActivity(t, 1_000_000)
-	admin := srv.Client(t)
+	admin := srv.AdminClient(t)
 
 	var (
 		mu       sync.Mutex
