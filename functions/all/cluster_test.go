@@ -29,7 +29,7 @@ func TestClusterFailoverEndToEnd(t *testing.T) {
 	bin := mustBuild(t, "./cmd")
 	p := waitServing(t, startProcessOn(t, bin, c.Addrs(), "REDIS_CLUSTER=true", "REDIS_TIMEOUT=1s",
 		"REQUEST_TIMEOUT="+requestTimeout.String(), "REDIS_REPLICA_ACK_TIMEOUT=500ms",
-		"RATE_LIMIT_USER_RPS=0", "RATE_LIMIT_IP_RPS=0"))
+		"RATE_LIMIT_USER_RPS=0", "RATE_LIMIT_READ_RPS=0", "RATE_LIMIT_IP_RPS=0"))
 	cl := newClient(p.base, 16)
 	rdb := c.Client(t)
 

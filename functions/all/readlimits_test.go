@@ -19,7 +19,7 @@ func TestReadsAreRateLimited(t *testing.T) {
 	env := servertest.NewOn(t, srv)
 	d := env.Deps
 	d.Config.RateLimitIPRPS, d.Config.RateLimitIPBurst = 0.01, 3
-	d.Config.RateLimitUserRPS, d.Config.RateLimitUserBurst = 0.01, 2
+	d.Config.RateLimitReadRPS, d.Config.RateLimitReadBurst = 0.01, 2
 	d.Config.ProxyHeader, d.Config.TrustedProxies = "X-Forwarded-For", []string{"0.0.0.0"}
 	app := server.NewApp(d, nil, all.Functions...)
 	a := redistest.MustActivity(t, env.Store, 5)

@@ -205,7 +205,7 @@ func NewGate(store *redislib.Store, adminToken string, tokens TokenConfig, limit
 func (g *Gate) For(a Access) fiber.Handler {
 	authOn := a.User != nil && (g.tokens != nil || g.tokensErr != nil)
 	ipLimit := a.RateLimited && g.limits.RateLimitIPRPS > 0
-	userLimit := a.RateLimited && a.User != nil && !a.OwnUserLimit && g.limits.RateLimitUserRPS > 0
+	userLimit := a.RateLimited && a.User != nil && !a.OwnUserLimit && g.limits.RateLimitReadRPS > 0
 	if !authOn && !ipLimit && !userLimit {
 		return nil
 	}
@@ -276,9 +276,13 @@ func tokenProblem(err error) string {
 // RateLimitConfig is the rate limits of rate-limited routes (purchase and
 // the reads of results, histories and orders), shared by every instance
 // through Redis. Every field is one environment variable, read by a main.
+// A user's purchase attempts and reads have budgets of their own, so a
+// tight limit on attempts never keeps a shopper from reading their result.
 type RateLimitConfig struct {
-	RateLimitUserRPS   float64 `envconfig:"RATE_LIMIT_USER_RPS" default:"5" desc:"requests per second one user may make on average (0: no per-user limit)"`
-	RateLimitUserBurst int     `envconfig:"RATE_LIMIT_USER_BURST" default:"10" desc:"requests one user may make at once"`
+	RateLimitUserRPS   float64 `envconfig:"RATE_LIMIT_USER_RPS" default:"5" desc:"purchase attempts per second one user may make in one activity on average (0: no per-user limit)"`
+	RateLimitUserBurst int     `envconfig:"RATE_LIMIT_USER_BURST" default:"10" desc:"purchase attempts one user may make at once in one activity"`
+	RateLimitReadRPS   float64 `envconfig:"RATE_LIMIT_READ_RPS" default:"20" desc:"requests per second one user may make on average on the other rate-limited routes: reads of results, histories and orders (0: no per-user limit)"`
+	RateLimitReadBurst int     `envconfig:"RATE_LIMIT_READ_BURST" default:"40" desc:"requests one user may make at once on those routes"`
 	RateLimitIPRPS     float64 `envconfig:"RATE_LIMIT_IP_RPS" default:"0" desc:"requests per second one client IP (IPv6: one /64) may make on average (0: no per-IP limit)"`
 	RateLimitIPBurst   int     `envconfig:"RATE_LIMIT_IP_BURST" default:"100" desc:"requests one client IP may make at once"`
 }
@@ -286,10 +290,12 @@ type RateLimitConfig struct {
 // Check reports the first limit that cannot work.
 func (cfg RateLimitConfig) Check() error {
 	switch {
-	case cfg.RateLimitUserRPS < 0 || cfg.RateLimitIPRPS < 0:
-		return errors.New("RATE_LIMIT_USER_RPS and RATE_LIMIT_IP_RPS must be 0 (off) or positive")
+	case cfg.RateLimitUserRPS < 0 || cfg.RateLimitReadRPS < 0 || cfg.RateLimitIPRPS < 0:
+		return errors.New("RATE_LIMIT_USER_RPS, RATE_LIMIT_READ_RPS and RATE_LIMIT_IP_RPS must be 0 (off) or positive")
 	case cfg.RateLimitUserRPS > 0 && cfg.RateLimitUserBurst < 1:
 		return errors.New("RATE_LIMIT_USER_BURST must be at least 1 when RATE_LIMIT_USER_RPS is set")
+	case cfg.RateLimitReadRPS > 0 && cfg.RateLimitReadBurst < 1:
+		return errors.New("RATE_LIMIT_READ_BURST must be at least 1 when RATE_LIMIT_READ_RPS is set")
 	case cfg.RateLimitIPRPS > 0 && cfg.RateLimitIPBurst < 1:
 		return errors.New("RATE_LIMIT_IP_BURST must be at least 1 when RATE_LIMIT_IP_RPS is set")
 	}
@@ -312,7 +318,7 @@ func (g *Gate) rateLimit(c *fiber.Ctx, ipLimit, userLimit bool, user string) err
 		limits = append(limits, redislib.Limit{Key: redislib.IPRateLimitKey(clientNet(c.IP())), Rate: cfg.RateLimitIPRPS, Burst: cfg.RateLimitIPBurst})
 	}
 	if userLimit {
-		limits = append(limits, redislib.Limit{Key: redislib.UserRateLimitKey(user), Rate: cfg.RateLimitUserRPS, Burst: cfg.RateLimitUserBurst})
+		limits = append(limits, redislib.Limit{Key: redislib.UserRateLimitKey(user), Rate: cfg.RateLimitReadRPS, Burst: cfg.RateLimitReadBurst})
 	}
 	ok, wait, err := g.store.RateLimit(c.UserContext(), limits...)
 	if err != nil {

@@ -49,7 +49,7 @@ func newApp(t *testing.T, srv *redistest.Server, configure func(*server.Config))
 	t.Helper()
 	env := servertest.NewOn(t, srv)
 	d := env.Deps
-	d.Config.RateLimitUserRPS, d.Config.RateLimitIPRPS = 0, 0
+	d.Config.RateLimitUserRPS, d.Config.RateLimitReadRPS, d.Config.RateLimitIPRPS = 0, 0, 0
 	if configure != nil {
 		configure(&d.Config)
 	}
@@ -294,7 +294,7 @@ func TestUserAuthMisconfiguredFailsClosed(t *testing.T) {
 func TestRateLimit(t *testing.T) {
 	srv := redistest.Start(t)
 	app := newApp(t, srv, func(c *server.Config) {
-		c.RateLimitUserRPS, c.RateLimitUserBurst = 0.01, 2 // one per 100 s after a burst of 2
+		c.RateLimitReadRPS, c.RateLimitReadBurst = 0.01, 2 // one per 100 s after a burst of 2
 		c.RateLimitIPRPS, c.RateLimitIPBurst = 0.01, 4
 	})
 	post := func(path, user string) servertest.Response {
@@ -344,7 +344,7 @@ func TestRateLimitProxyHeader(t *testing.T) {
 }
 
 func TestRateLimitAdminBypass(t *testing.T) {
-	app := newApp(t, redistest.Start(t), func(c *server.Config) { c.RateLimitUserRPS, c.RateLimitUserBurst = 0.01, 1 })
+	app := newApp(t, redistest.Start(t), func(c *server.Config) { c.RateLimitReadRPS, c.RateLimitReadBurst = 0.01, 1 })
 	do := func(admin bool) int {
 		return servertest.Do(t, app, servertest.Request{Method: "POST", Path: "/limited-or-admin", Body: `{"user_id":"alice"}`, Admin: admin}).Status
 	}

@@ -59,7 +59,7 @@ func TestConfig(adminToken string) Config {
 		Port: 8080, AdminToken: adminToken, RequestTimeout: 10 * time.Second,
 		ShutdownTimeout: 10 * time.Second, DurabilityCheckInterval: 2 * time.Second, BodyLimit: 16384, LogLevel: "info", LogSample: 1,
 		SoldOutBuyers:   redislib.DefaultSoldOutBuyers,
-		RateLimitConfig: auth.RateLimitConfig{RateLimitUserRPS: 5, RateLimitUserBurst: 10, RateLimitIPBurst: 100},
+		RateLimitConfig: auth.RateLimitConfig{RateLimitUserRPS: 5, RateLimitUserBurst: 10, RateLimitReadRPS: 20, RateLimitReadBurst: 40, RateLimitIPBurst: 100},
 		PaymentConfig: auth.PaymentConfig{PaymentWebhookSecret: TestWebhookSecret, PaymentWebhookTolerance: 5 * time.Minute,
 			PaymentCurrency: "USD"},
 	}

@@ -21,7 +21,7 @@ func TestUserOrders(t *testing.T) {
 	env := servertest.New(t, userorders.Function)
 	// The test reads alice's history far faster than a person would: her
 	// rate limit is off (TestUserOrdersRateLimited keeps it).
-	env.Deps.Config.RateLimitUserRPS = 0
+	env.Deps.Config.RateLimitReadRPS = 0
 	env.App = server.NewApp(env.Deps, nil, userorders.Function)
 	var want []string // newest first
 	for range 5 {
@@ -103,7 +103,7 @@ func TestUserOrders(t *testing.T) {
 // cannot be read at line rate.
 func TestUserOrdersRateLimited(t *testing.T) {
 	env := servertest.New(t, userorders.Function)
-	env.Deps.Config.RateLimitUserRPS, env.Deps.Config.RateLimitUserBurst = 0.01, 10 // no refill during the test
+	env.Deps.Config.RateLimitReadRPS, env.Deps.Config.RateLimitReadBurst = 0.01, 10 // no refill during the test
 	env.App = server.NewApp(env.Deps, nil, userorders.Function)
 	statuses := make([]int, 12)
 	for i := range statuses {
