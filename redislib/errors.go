@@ -36,6 +36,11 @@ const (
 	CodeOrderExpired      = "order_expired"
 	CodeOrderCancelled    = "order_cancelled"
 	CodeAlreadyPaid       = "already_paid"
+	// Refusals of a confirmed payment (the payment is recorded for a refund)
+	// and a payment reference already recorded for another order.
+	CodeOrderClosed    = "order_closed"
+	CodeAmountMismatch = "amount_mismatch"
+	CodePaymentRefUsed = "payment_ref_used"
 	// CodeNotOwner is the store's "forbidden": the caller does not own the
 	// order. It has the same value as the HTTP layer's forbidden code.
 	CodeNotOwner = "forbidden"

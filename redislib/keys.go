@@ -119,6 +119,17 @@ func PendingKey(activityID string) string { return BucketPendingKey(activityID, 
 // the retention job (lua/events_trim.lua).
 func eventsKey(activityID string, k int) string { return bucketTag(activityID, k) + "events" }
 
+// refusedPaymentsKey is a HASH of the payments refused for bucket k's
+// orders (cancelled, expired, already paid, wrong amount), which the shop
+// owes back: payment reference -> a JSON record (see lua/payment_confirm.lua).
+func refusedPaymentsKey(activityID string, k int) string {
+	return bucketTag(activityID, k) + "refused_payments"
+}
+
+// paymentRefKey is a STRING: the ID of the one order a payment reference
+// paid or was refused for. It makes a reference pay at most one order.
+func paymentRefKey(ref string) string { return keyPrefix + "{payref:" + ref + "}" }
+
 // outboxKey is a HASH of the transfers of units out of bucket k that are not
 // known to be complete: transfer ID -> "<target bucket>:<units>:<taken at ms>"
 // (see lua/transfer_take.lua).

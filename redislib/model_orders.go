@@ -41,6 +41,47 @@ type Order struct {
 	// ClosedAt is when the order was cancelled or expired and its unit went
 	// back to stock; null otherwise.
 	ClosedAt *time.Time `json:"closed_at"`
+	// PaymentRef is the payment service's reference of the payment that
+	// paid the order; empty for an unpaid order and for one paid when won
+	// (payment window 0).
+	PaymentRef string `json:"payment_ref,omitempty"`
+}
+
+// Payment is a payment the payment service confirmed for an order.
+type Payment struct {
+	// Ref is the payment service's reference of the payment (CheckPaymentRef).
+	Ref     string
+	OrderID string
+	// Amount is in cents of Currency.
+	Amount   int64
+	Currency string
+	// ShopCurrency is the currency of every price in the shop; a payment in
+	// another is refused.
+	ShopCurrency string
+}
+
+// Reasons a confirmed payment is refused (RefusedPayment.Reason).
+const (
+	RefusedCancelled      = "cancelled"
+	RefusedExpired        = "expired"
+	RefusedAlreadyPaid    = "already_paid"
+	RefusedAmountMismatch = "amount_mismatch"
+)
+
+// RefusedPayment is a confirmed payment the shop refused, and so owes back.
+type RefusedPayment struct {
+	PaymentRef string `json:"payment_ref"`
+	OrderID    string `json:"order_id"`
+	ActivityID string `json:"activity_id"`
+	UserID     string `json:"user_id"`
+	// Reason is cancelled, expired, already_paid or amount_mismatch.
+	Reason string `json:"reason"`
+	// OrderStatus is the order's status when the payment was refused.
+	OrderStatus string `json:"order_status"`
+	Amount      int64  `json:"amount"`
+	Currency    string `json:"currency"`
+	// At is when it was refused, ms since the epoch (Redis time).
+	At int64 `json:"at"`
 }
 
 // ActivityStats are an activity's stock and order counters, read atomically.
@@ -95,6 +136,7 @@ func orderFromHash(h map[string]string, now int64) Order {
 		ExpiresAt:  optionalTime(hashInt(h, "expires_at")),
 		PaidAt:     optionalTime(hashInt(h, "paid_at")),
 		ClosedAt:   optionalTime(hashInt(h, "closed_at")),
+		PaymentRef: h["payment_ref"],
 	}
 	if exp := hashInt(h, "expires_at"); o.Status == OrderPending && exp > 0 && now >= exp {
 		o.Status = OrderExpired

@@ -26,7 +26,7 @@ func TestClosedOrderAnswersOrderClosed(t *testing.T) {
 	if _, err := s.CancelOrder(ctx, cancelled.ID, "alice", false); err != nil {
 		t.Fatalf("cancel: %v", err)
 	}
-	if _, err := s.PayOrder(ctx, paid.ID, "dave"); err != nil {
+	if _, err := payOrder(s, paid.ID); err != nil {
 		t.Fatalf("pay: %v", err)
 	}
 	// A pending order whose window has closed reads as expired before the
@@ -203,13 +203,13 @@ func orderClosedRace(t *testing.T, shards int) {
 					decided = true
 					switch fates.Add(1) % 3 {
 					case 0:
-						_, err := admin.PayOrder(ctx, won.res.OrderID, name)
+						_, err := payOrder(admin, won.res.OrderID)
 						switch redislib.ErrorCode(err) {
 						case "":
 							u.mu.Lock()
 							u.paid = true
 							u.mu.Unlock()
-						case redislib.CodeOrderExpired: // too late: it expired
+						case redislib.CodeOrderClosed: // too late: it expired
 						default:
 							t.Errorf("pay %s: %v", won.res.OrderID, err)
 						}

@@ -131,3 +131,18 @@ func eventTypesByOrder(t *testing.T, rdb redis.UniversalClient, activityID strin
 	}
 	return out
 }
+
+// payOrder confirms a payment of the order's price, as the payment service
+// would, with a reference of its own.
+func payOrder(s *redislib.Store, orderID string) (redislib.Order, error) {
+	return payOrderRef(s, orderID, "pay-"+orderID)
+}
+
+// payOrderRef confirms a payment of the order's price with the reference ref.
+func payOrderRef(s *redislib.Store, orderID, ref string) (redislib.Order, error) {
+	var price int64
+	if o, err := s.Order(ctx, orderID); err == nil {
+		price = o.Price
+	}
+	return s.ConfirmPayment(ctx, redislib.Payment{Ref: ref, OrderID: orderID, Amount: price, Currency: "USD", ShopCurrency: "USD"})
+}

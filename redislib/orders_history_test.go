@@ -68,7 +68,7 @@ func TestProjectorFillsHistoryGaps(t *testing.T) {
 	// New events are picked up; re-applying one already in the history
 	// changes nothing (same member, same score).
 	late := mustWin(t, s, a.ID, "late")
-	if _, err := s.PayOrder(ctx, late.ID, "late"); err != nil {
+	if _, err := payOrder(s, late.ID); err != nil {
 		t.Fatalf("pay: %v", err)
 	}
 	before := mustHistory(t, rdb, "late")

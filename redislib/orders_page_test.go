@@ -186,7 +186,7 @@ func TestActivityOrdersByStatus(t *testing.T) {
 		last = o
 		switch {
 		case i < 3:
-			if _, err := s.PayOrder(ctx, o.ID, o.UserID); err != nil {
+			if _, err := payOrder(s, o.ID); err != nil {
 				t.Fatalf("pay: %v", err)
 			}
 			want[redislib.OrderPaid] = append(want[redislib.OrderPaid], o.ID)
@@ -231,7 +231,7 @@ func TestActivityOrdersScanBudget(t *testing.T) {
 	const n = 1050
 	a := mustActivity(t, s, n, 900)
 	oldest := mustWin(t, s, a.ID, "first")
-	if _, err := s.PayOrder(ctx, oldest.ID, "first"); err != nil {
+	if _, err := payOrder(s, oldest.ID); err != nil {
 		t.Fatalf("pay: %v", err)
 	}
 	for i := 1; i < n; i++ {

@@ -56,9 +56,10 @@ func spread(o redislib.Order, skew time.Duration, i, n int) time.Time {
 	return o.ExpiresAt.Add(off - skew)
 }
 
-// Payments race the expiry job and lazy expiry around each order's deadline:
-// every order ends either paid or expired, never both; of two simultaneous
-// payments at most one succeeds; stock is exact afterwards.
+// Confirmations race the expiry job and lazy expiry around each order's
+// deadline: every order ends either paid or expired, never both; the same
+// confirmation sent twice at once gets one answer twice; a refused payment
+// is recorded once; stock is exact afterwards.
 func TestPayExpireRace(t *testing.T) {
 	s, be := mustStore(t)
 	rdb := be.AdminClient(t) // reads and seeds keys with commands the functions never run
@@ -81,7 +82,7 @@ func TestPayExpireRace(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				time.Sleep(time.Until(at))
-				_, results[i][j] = s.PayOrder(ctx, o.ID, o.UserID)
+				_, results[i][j] = payOrder(s, o.ID)
 			}()
 		}
 	}
@@ -100,7 +101,7 @@ func TestPayExpireRace(t *testing.T) {
 			t.Fatalf("read %s: %v", o.ID, err)
 		}
 		switch {
-		case slices.Equal(codes, []string{"", redislib.CodeAlreadyPaid}):
+		case slices.Equal(codes, []string{"", ""}):
 			paid++
 			if got.Status != redislib.OrderPaid || !got.PaidAt.Before(*got.ExpiresAt) {
 				t.Fatalf("order %d answered paid but is %+v", i, got)
@@ -108,11 +109,11 @@ func TestPayExpireRace(t *testing.T) {
 			if !slices.Equal(byOrder[o.ID], []string{"won", "paid"}) {
 				t.Fatalf("events of paid order %d: %v", i, byOrder[o.ID])
 			}
-		case slices.Equal(codes, []string{redislib.CodeOrderExpired, redislib.CodeOrderExpired}):
+		case slices.Equal(codes, []string{redislib.CodeOrderClosed, redislib.CodeOrderClosed}):
 			if got.Status != redislib.OrderExpired || got.ClosedAt == nil || got.ClosedAt.Before(*got.ExpiresAt) {
 				t.Fatalf("order %d answered expired but is %+v", i, got)
 			}
-			if !slices.Equal(byOrder[o.ID], []string{"won", "expired"}) {
+			if !slices.Equal(byOrder[o.ID], []string{"won", "expired", "payment_refused"}) {
 				t.Fatalf("events of expired order %d: %v", i, byOrder[o.ID])
 			}
 		default:
@@ -125,6 +126,9 @@ func TestPayExpireRace(t *testing.T) {
 	}
 	if byJob > int64(n-paid) {
 		t.Fatalf("the job reports %d expired, only %d orders expired", byJob, n-paid)
+	}
+	if refused, err := s.RefusedPayments(ctx, a.ID); err != nil || len(refused) != n-paid {
+		t.Fatalf("%d refused payments recorded (%v), want %d", len(refused), err, n-paid)
 	}
 	if paid == n {
 		t.Fatalf("no payment came late: the race was not exercised")
@@ -199,11 +203,14 @@ func TestCancelExpireRace(t *testing.T) {
 	t.Logf("%d cancelled, %d expired (%d by the job)", cancelled, n-cancelled, byJob)
 }
 
-// Many simultaneous payments and cancellations of the same orders, within
-// the window: exactly one transition per order wins.
+// Many simultaneous confirmations (one payment, sent several times) and
+// cancellations of the same orders, within the window: each order ends paid
+// or cancelled. Paid: every confirmation answers paid and every cancellation
+// already_paid. Cancelled: one cancellation succeeded, the confirmations
+// answer order_closed and the payment is recorded once for a refund.
 func TestConcurrentTransitionsOnOneOrder(t *testing.T) {
 	s, be := mustStore(t)
-	const n, per, stock = 20, 8, 30
+	const n, per, stock = 20, 9, 30
 	a := mustActivity(t, s, stock, 900)
 	orders := make([]redislib.Order, n)
 	for i := range orders {
@@ -221,7 +228,7 @@ func TestConcurrentTransitionsOnOneOrder(t *testing.T) {
 				<-start
 				switch j % 3 {
 				case 0:
-					results[i][j], errs[i][j] = s.PayOrder(ctx, o.ID, o.UserID)
+					results[i][j], errs[i][j] = payOrder(s, o.ID)
 				case 1:
 					results[i][j], errs[i][j] = s.CancelOrder(ctx, o.ID, o.UserID, false)
 				default:
@@ -234,27 +241,41 @@ func TestConcurrentTransitionsOnOneOrder(t *testing.T) {
 	wg.Wait()
 
 	var paid, cancelled int64
-	for i := range orders {
-		var winner string
+	for i, o := range orders {
+		got, err := s.Order(ctx, o.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cancels := 0
 		for j := range per {
-			if errs[i][j] == nil {
-				if winner != "" {
-					t.Fatalf("order %d: two transitions succeeded (%s and %s)", i, winner, results[i][j].Status)
+			code := redislib.ErrorCode(errs[i][j])
+			switch {
+			case j%3 == 0 && got.Status == redislib.OrderPaid:
+				if errs[i][j] != nil || results[i][j].Status != redislib.OrderPaid {
+					t.Fatalf("order %d is paid, a confirmation got %+v, %v", i, results[i][j], errs[i][j])
 				}
-				winner = results[i][j].Status
+			case j%3 == 0 && got.Status == redislib.OrderCancelled:
+				if code != redislib.CodeOrderClosed {
+					t.Fatalf("order %d is cancelled, a confirmation got %v", i, errs[i][j])
+				}
+			case got.Status == redislib.OrderPaid:
+				if code != redislib.CodeAlreadyPaid {
+					t.Fatalf("order %d is paid, a cancellation got %v", i, errs[i][j])
+				}
+			case got.Status == redislib.OrderCancelled && errs[i][j] == nil:
+				cancels++
+			case got.Status == redislib.OrderCancelled:
+				if code != redislib.CodeOrderCancelled {
+					t.Fatalf("order %d is cancelled, a cancellation got %v", i, errs[i][j])
+				}
+			default:
+				t.Fatalf("order %d ends %s", i, got.Status)
 			}
 		}
-		want := map[string]string{redislib.OrderPaid: redislib.CodeAlreadyPaid, redislib.OrderCancelled: redislib.CodeOrderCancelled}[winner]
-		if want == "" {
-			t.Fatalf("order %d: no transition succeeded: %v", i, errs[i])
-		}
-		for j := range per {
-			if errs[i][j] != nil && redislib.ErrorCode(errs[i][j]) != want {
-				t.Fatalf("order %d is %s, a loser got %v", i, winner, errs[i][j])
-			}
-		}
-		if winner == redislib.OrderPaid {
+		if got.Status == redislib.OrderPaid {
 			paid++
+		} else if cancels != 1 {
+			t.Fatalf("order %d: %d cancellations succeeded", i, cancels)
 		} else {
 			cancelled++
 		}
@@ -263,7 +284,10 @@ func TestConcurrentTransitionsOnOneOrder(t *testing.T) {
 	if st.Paid != paid || st.Cancelled != cancelled || st.Pending != 0 || st.Remaining != stock-paid {
 		t.Fatalf("stats %+v, want paid %d cancelled %d", st, paid, cancelled)
 	}
-	if n := len(events(t, be.AdminClient(t), a.ID)); n != 2*len(orders) {
-		t.Fatalf("%d events, want %d", n, 2*len(orders))
+	if n := len(events(t, be.AdminClient(t), a.ID)); n != 2*len(orders)+int(cancelled) {
+		t.Fatalf("%d events, want %d", n, 2*len(orders)+int(cancelled))
+	}
+	if refused, err := s.RefusedPayments(ctx, a.ID); err != nil || len(refused) != int(cancelled) {
+		t.Fatalf("%d refused payments recorded (%v), want %d", len(refused), err, cancelled)
 	}
 }

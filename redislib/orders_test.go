@@ -25,23 +25,22 @@ func TestOrderLifecycle(t *testing.T) {
 		t.Fatalf("after win: %+v", st)
 	}
 
-	_, err := s.PayOrder(ctx, o.ID, "mallory")
-	mustCode(t, err, redislib.CodeNotOwner)
-	_, err = s.CancelOrder(ctx, o.ID, "mallory", false)
+	_, err := s.CancelOrder(ctx, o.ID, "mallory", false)
 	mustCode(t, err, redislib.CodeNotOwner)
 
-	paid, err := s.PayOrder(ctx, o.ID, "alice")
+	paid, err := payOrder(s, o.ID)
 	if err != nil {
 		t.Fatalf("pay: %v", err)
 	}
-	if paid.Status != redislib.OrderPaid || paid.PaidAt == nil || paid.ClosedAt != nil || paid.ID != o.ID {
+	if paid.Status != redislib.OrderPaid || paid.PaidAt == nil || paid.ClosedAt != nil || paid.ID != o.ID || paid.PaymentRef != "pay-"+o.ID {
 		t.Fatalf("paid order: %+v", paid)
 	}
 	if got, _ := s.Order(ctx, o.ID); got.Status != redislib.OrderPaid || !got.PaidAt.Equal(*paid.PaidAt) {
 		t.Fatalf("read after pay: %+v", got)
 	}
-	_, err = s.PayOrder(ctx, o.ID, "alice")
-	mustCode(t, err, redislib.CodeAlreadyPaid)
+	if again, err := payOrder(s, o.ID); err != nil || again.Status != redislib.OrderPaid || !again.PaidAt.Equal(*paid.PaidAt) {
+		t.Fatalf("the same payment again: %+v, %v", again, err)
+	}
 	_, err = s.CancelOrder(ctx, o.ID, "alice", false)
 	mustCode(t, err, redislib.CodeAlreadyPaid)
 	_, err = s.CancelOrder(ctx, o.ID, "", true)
@@ -57,7 +56,7 @@ func TestOrderLifecycle(t *testing.T) {
 	ev := events(t, rdb, a.ID)
 	if len(ev) != 2 || ev[0]["type"] != "won" || ev[1]["type"] != "paid" || ev[1]["status"] != "paid" ||
 		ev[1]["order_id"] != o.ID || ev[1]["user_id"] != "alice" || ev[1]["activity_id"] != a.ID || ev[1]["price"] != "999" ||
-		ev[1]["at"] != fmt.Sprint(paid.PaidAt.UnixMilli()) {
+		ev[1]["at"] != fmt.Sprint(paid.PaidAt.UnixMilli()) || ev[1]["payment_ref"] != "pay-"+o.ID {
 		t.Fatalf("events: %v", ev)
 	}
 	page, err := s.UserOrders(ctx, "alice", mustPageQuery(t, "", 20))
@@ -81,12 +80,12 @@ func TestCancelReturnsUnitOnce(t *testing.T) {
 		_, err = s.CancelOrder(ctx, o.ID, "alice", admin)
 		mustCode(t, err, redislib.CodeOrderCancelled)
 	}
-	_, err = s.PayOrder(ctx, o.ID, "alice")
-	mustCode(t, err, redislib.CodeOrderCancelled)
+	_, err = payOrder(s, o.ID)
+	mustCode(t, err, redislib.CodeOrderClosed)
 	if st := mustConsistent(t, s, a.ID); st.Remaining != 1 || st.Cancelled != 1 || st.Pending != 0 {
 		t.Fatalf("after cancel: %+v", st)
 	}
-	if types := eventTypesByOrder(t, be.AdminClient(t), a.ID)[o.ID]; !slices.Equal(types, []string{"won", "cancelled"}) {
+	if types := eventTypesByOrder(t, be.AdminClient(t), a.ID)[o.ID]; !slices.Equal(types, []string{"won", "cancelled", "payment_refused"}) {
 		t.Fatalf("events of the order: %v", types)
 	}
 }
@@ -124,7 +123,7 @@ func TestPaymentWindowZeroIsPaidAtOnce(t *testing.T) {
 	if o.Status != redislib.OrderPaid || o.ExpiresAt != nil || o.PaidAt == nil || !o.PaidAt.Equal(o.CreatedAt) {
 		t.Fatalf("order: %+v", o)
 	}
-	_, err := s.PayOrder(ctx, o.ID, "alice")
+	_, err := payOrder(s, o.ID)
 	mustCode(t, err, redislib.CodeAlreadyPaid)
 	_, err = s.CancelOrder(ctx, o.ID, "alice", false)
 	mustCode(t, err, redislib.CodeAlreadyPaid)
@@ -142,7 +141,7 @@ func TestOrderNotFound(t *testing.T) {
 	for _, id := range []string{a.ID + "-0123456789abcdef", "nope-0123456789abcdef", "malformed", a.ID} {
 		_, err := s.Order(ctx, id)
 		mustCode(t, err, redislib.CodeOrderNotFound)
-		_, err = s.PayOrder(ctx, id, "alice")
+		_, err = payOrder(s, id)
 		mustCode(t, err, redislib.CodeOrderNotFound)
 		_, err = s.CancelOrder(ctx, id, "", true)
 		mustCode(t, err, redislib.CodeOrderNotFound)
@@ -167,7 +166,7 @@ func TestOrderUnknownStatus(t *testing.T) {
 	if err := s.Client().HSet(ctx, key, "status", "shipped").Err(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.PayOrder(ctx, o.ID, "alice"); err == nil || redislib.ErrorCode(err) != "" {
+	if _, err := payOrder(s, o.ID); err == nil || redislib.ErrorCode(err) != "" {
 		t.Fatalf("pay an order with an unknown status: err = %v, want an internal error", err)
 	}
 	if _, err := s.CancelOrder(ctx, o.ID, "alice", false); err == nil || redislib.ErrorCode(err) != "" {
@@ -198,25 +197,26 @@ func TestLazyExpiry(t *testing.T) {
 		t.Fatalf("before lazy expiry: %+v", st)
 	}
 
-	_, err = s.PayOrder(ctx, late.ID, "late-payer")
-	mustCode(t, err, redislib.CodeOrderExpired)
+	_, err = payOrder(s, late.ID)
+	mustCode(t, err, redislib.CodeOrderClosed)
 	_, err = s.CancelOrder(ctx, quitter.ID, "late-canceller", false)
 	mustCode(t, err, redislib.CodeOrderExpired)
 	for i := range 3 { // repeated attempts change nothing more
-		_, err = s.PayOrder(ctx, late.ID, "late-payer")
-		mustCode(t, err, redislib.CodeOrderExpired)
+		_, err = payOrder(s, late.ID)
+		mustCode(t, err, redislib.CodeOrderClosed)
 		_, err = s.CancelOrder(ctx, quitter.ID, "", true)
 		mustCode(t, err, redislib.CodeOrderExpired)
 		if st := mustConsistent(t, s, a.ID); st.Expired != 2 || st.Pending != 1 || st.Overdue != 1 || st.Remaining != 4 || st.Cancelled != 0 {
 			t.Fatalf("attempt %d: %+v", i, st)
 		}
 	}
-	for _, id := range []string{late.ID, quitter.ID} {
+	wantEvents := map[string][]string{late.ID: {"won", "expired", "payment_refused"}, quitter.ID: {"won", "expired"}}
+	for id, want := range wantEvents {
 		o, _ := s.Order(ctx, id)
 		if o.Status != redislib.OrderExpired || o.ClosedAt == nil || o.ClosedAt.Before(*o.ExpiresAt) {
 			t.Fatalf("expired order: %+v", o)
 		}
-		if types := eventTypesByOrder(t, rdb, a.ID)[id]; !slices.Equal(types, []string{"won", "expired"}) {
+		if types := eventTypesByOrder(t, rdb, a.ID)[id]; !slices.Equal(types, want) {
 			t.Fatalf("events of %s: %v", id, types)
 		}
 	}
@@ -242,7 +242,7 @@ func TestExpireJob(t *testing.T) {
 		last = mustWin(t, s, short2.ID, fmt.Sprintf("u%d", i)) // the last to expire
 	}
 	paid := mustWin(t, s, short1.ID, "payer")
-	if _, err := s.PayOrder(ctx, paid.ID, "payer"); err != nil {
+	if _, err := payOrder(s, paid.ID); err != nil {
 		t.Fatalf("pay: %v", err)
 	}
 	mustWin(t, s, long.ID, "patient")
@@ -296,7 +296,7 @@ func TestExpireJobDropsStalePendingEntries(t *testing.T) {
 	rdb := be.AdminClient(t) // reads and seeds keys with commands the functions never run
 	a := mustActivity(t, s, 5, 1)
 	o := mustWin(t, s, a.ID, "alice")
-	if _, err := s.PayOrder(ctx, o.ID, "alice"); err != nil {
+	if _, err := payOrder(s, o.ID); err != nil {
 		t.Fatalf("pay: %v", err)
 	}
 	rdb.ZAdd(ctx, redislib.PendingKey(a.ID), redisZ(o.ExpiresAt.UnixMilli(), o.ID))

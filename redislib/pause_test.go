@@ -38,7 +38,7 @@ func TestPauseActivity(t *testing.T) {
 			if r, err := other.Purchase(ctx, a.ID, "alice"); err != nil || r.Outcome != redislib.OutcomeAlreadyWon {
 				t.Fatalf("alice while paused: %+v, %v; want already_won", r, err)
 			}
-			if o, err := other.PayOrder(ctx, alice.ID, "alice"); err != nil || o.Status != redislib.OrderPaid {
+			if o, err := payOrder(other, alice.ID); err != nil || o.Status != redislib.OrderPaid {
 				t.Fatalf("pay while paused: %+v, %v", o, err)
 			}
 			if again, err := admin.PauseActivity(ctx, a.ID, true); err != nil || !again.PausedAt.Equal(*paused.PausedAt) {

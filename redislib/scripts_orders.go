@@ -8,9 +8,13 @@ import (
 
 // Scripts of the order lifecycle; each contract is at the top of its .lua file.
 var (
-	//go:embed lua/order_pay.lua
-	orderPayLua    string
-	orderPayScript = redis.NewScript(orderPayLua)
+	//go:embed lua/payment_confirm.lua
+	paymentConfirmLua    string
+	paymentConfirmScript = redis.NewScript(paymentConfirmLua)
+
+	//go:embed lua/payment_claim.lua
+	paymentClaimLua    string
+	paymentClaimScript = redis.NewScript(paymentClaimLua)
 
 	//go:embed lua/order_cancel.lua
 	orderCancelLua    string

@@ -291,7 +291,7 @@ func TestShardedReturnedUnitsResold(t *testing.T) {
 				t.Fatalf("cancel %s: %v", o, err)
 			}
 		case i < 6:
-			if _, err := store.PayOrder(ctx, o, u); err != nil {
+			if _, err := payOrder(store, o); err != nil {
 				t.Fatalf("pay %s: %v", o, err)
 			}
 			paid = append(paid, u)
@@ -468,7 +468,7 @@ func TestShardedOrders(t *testing.T) {
 		t.Fatalf("listed %d orders, want 40", len(seen))
 	}
 	u := users[0]
-	if _, err := store.PayOrder(ctx, res.orders[u], u); err != nil {
+	if _, err := payOrder(store, res.orders[u]); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := store.CancelOrder(ctx, res.orders[users[1]], "", true); err != nil {

@@ -2,7 +2,9 @@ package redislib
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strconv"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -25,29 +27,158 @@ func (s *Store) Order(ctx context.Context, orderID string) (Order, error) {
 	return o, nil
 }
 
-// orderScriptKeys are the keys of order_pay.lua and order_cancel.lua: those
-// of the order's bucket k.
+// orderScriptKeys are the keys of order_cancel.lua: those of the order's
+// bucket k. payment_confirm.lua takes them too, then its own.
 func orderScriptKeys(activityID string, k int, orderID string) []string {
 	return []string{BucketMetaKey(activityID, k), BucketStockKey(activityID, k), bucketOrderKey(activityID, k, orderID),
 		BucketPendingKey(activityID, k), eventsKey(activityID, k)}
 }
 
-// PayOrder pays userID's pending order. A payment after the window has closed
-// (by Redis time) expires the order instead and fails with order_expired,
-// whether or not the expiry job has run.
-func (s *Store) PayOrder(ctx context.Context, orderID, userID string) (Order, error) {
-	if userID == "" {
-		return Order{}, fmt.Errorf("PayOrder: empty user ID")
-	}
-	act, k, ok := OrderBucket(orderID)
+// Replies of payment_confirm.lua.
+const (
+	paymentNotFound      = 0
+	paymentPaid          = 1
+	paymentPaidBefore    = 2
+	paymentRefused       = 3
+	paymentRefOther      = 4
+	paymentUnknownStatus = 5
+)
+
+// Replies of payment_claim.lua.
+const (
+	paymentClaimed    = 1
+	paymentClaimOther = 2
+)
+
+// ConfirmPayment records a payment the payment service confirmed (its
+// signature is the caller's to check). It pays the order when the order is
+// pending, its window still open by Redis time, and p's amount and currency
+// are the order's price in the shop's currency. Otherwise the payment is
+// refused and recorded for a refund (see RefusedPayment): the error is an
+// *Error with code order_closed (cancelled or expired), already_paid (paid
+// by another reference) or amount_mismatch. A reference pays or is refused
+// for one order only: for another it is payment_ref_used and nothing is
+// written. The same confirmation again gives the same answer and writes
+// nothing more.
+func (s *Store) ConfirmPayment(ctx context.Context, p Payment) (Order, error) {
+	act, k, ok := OrderBucket(p.OrderID)
 	if !ok {
-		return Order{}, Errorf(CodeOrderNotFound, "order %s not found", orderID)
+		return Order{}, Errorf(CodeOrderNotFound, "order %s not found", p.OrderID)
 	}
-	reply, err := orderPayScript.Run(ctx, s.pipe, orderScriptKeys(act, k, orderID), orderID, userID).Slice()
+	keys := append(orderScriptKeys(act, k, p.OrderID), refusedPaymentsKey(act, k))
+	if s.single {
+		keys = append(keys, paymentRefKey(p.Ref))
+	} else {
+		// An order is never deleted, so one seen here exists when the
+		// script runs; a reference is claimed only for an existing order.
+		n, err := s.rdb.Exists(ctx, bucketOrderKey(act, k, p.OrderID)).Result()
+		if err != nil {
+			return Order{}, storeErr(err)
+		}
+		if n == 0 {
+			return Order{}, Errorf(CodeOrderNotFound, "order %s not found", p.OrderID)
+		}
+		if err := s.claimPaymentRef(ctx, p); err != nil {
+			return Order{}, err
+		}
+	}
+	reply, err := paymentConfirmScript.Run(ctx, s.pipe, keys, p.OrderID, p.Ref,
+		strconv.FormatInt(p.Amount, 10), p.Currency, p.ShopCurrency).Slice()
 	if err != nil {
 		return Order{}, storeErr(err)
 	}
-	return orderTransition("order_pay", orderID, reply)
+	code, ok := replyInt(reply, 0)
+	if !ok {
+		return Order{}, fmt.Errorf("payment_confirm: unexpected reply %v", reply)
+	}
+	switch code {
+	case paymentNotFound:
+		return Order{}, Errorf(CodeOrderNotFound, "order %s not found", p.OrderID)
+	case paymentPaid, paymentPaidBefore:
+		if len(reply) == 2 {
+			if h, ok := flatHash(reply[1]); ok {
+				return orderFromHash(h, 0), nil
+			}
+		}
+	case paymentRefused:
+		if len(reply) == 3 {
+			if h, ok := flatHash(reply[2]); ok {
+				return orderFromHash(h, 0), refusal(p, asString(reply[1]))
+			}
+		}
+	case paymentRefOther:
+		if len(reply) == 2 {
+			return Order{}, refUsed(p, asString(reply[1]))
+		}
+	case paymentUnknownStatus:
+		// Data this product did not write: an internal error, never the caller's.
+		return Order{}, fmt.Errorf("payment_confirm: order %s holds an unknown status: reply %v", p.OrderID, reply)
+	default:
+	}
+	return Order{}, fmt.Errorf("payment_confirm: unexpected reply %v", reply)
+}
+
+// claimPaymentRef claims p's reference for its order on a cluster, where
+// payment_confirm.lua cannot reach the reference's key.
+func (s *Store) claimPaymentRef(ctx context.Context, p Payment) error {
+	reply, err := paymentClaimScript.Run(ctx, s.pipe, []string{paymentRefKey(p.Ref)}, p.OrderID).Slice()
+	if err != nil {
+		return storeErr(err)
+	}
+	code, _ := replyInt(reply, 0)
+	switch {
+	case code == paymentClaimed && len(reply) == 1:
+		return nil
+	case code == paymentClaimOther && len(reply) == 2:
+		return refUsed(p, asString(reply[1]))
+	default:
+		return fmt.Errorf("payment_claim: unexpected reply %v", reply)
+	}
+}
+
+// refUsed is the error of a reference that belongs to another order.
+func refUsed(p Payment, owner string) error {
+	return Errorf(CodePaymentRefUsed, "payment %s is recorded for order %s, not %s; nothing was written", p.Ref, owner, p.OrderID)
+}
+
+// refusal is the error of a payment refused for the given reason of
+// payment_confirm.lua, and recorded for a refund.
+func refusal(p Payment, reason string) error {
+	const refund = "; the payment is recorded for a refund"
+	switch reason {
+	case RefusedCancelled, RefusedExpired:
+		return Errorf(CodeOrderClosed, "order %s is %s%s", p.OrderID, reason, refund)
+	case RefusedAlreadyPaid:
+		return Errorf(CodeAlreadyPaid, "order %s is paid by another payment%s", p.OrderID, refund)
+	case RefusedAmountMismatch:
+		return Errorf(CodeAmountMismatch, "payment %s is not the price of order %s in the shop's currency%s", p.Ref, p.OrderID, refund)
+	default:
+		return fmt.Errorf("payment_confirm: unexpected refusal %q", reason)
+	}
+}
+
+// RefusedPayments returns the payments refused for an activity's orders,
+// which the shop owes back, in no particular order.
+func (s *Store) RefusedPayments(ctx context.Context, activityID string) ([]RefusedPayment, error) {
+	n, err := s.shardsOf(ctx, activityID)
+	if err != nil {
+		return nil, err
+	}
+	var out []RefusedPayment
+	for k := range n {
+		h, err := s.rdb.HGetAll(ctx, refusedPaymentsKey(activityID, k)).Result()
+		if err != nil {
+			return nil, storeErr(err)
+		}
+		for _, v := range h {
+			var r RefusedPayment
+			if err := json.Unmarshal([]byte(v), &r); err != nil {
+				return nil, fmt.Errorf("refused payment of activity %s: %w", activityID, err)
+			}
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }
 
 // CancelOrder cancels a pending order and returns its unit to stock. When
@@ -69,9 +200,8 @@ func (s *Store) CancelOrder(ctx context.Context, orderID, userID string, admin b
 	return orderTransition("order_cancel", orderID, reply)
 }
 
-// Replies of order_pay.lua and order_cancel.lua, which share their codes:
-// done is the script's own transition (paid, or cancelled) made now;
-// paid, cancelled and expired are the final states that refuse it.
+// Replies of order_cancel.lua: done is the cancellation made now; paid,
+// cancelled and expired are the final states that refuse it.
 const (
 	orderTransitionNotFound      = 0
 	orderTransitionDone          = 1
@@ -82,7 +212,7 @@ const (
 	orderTransitionUnknownStatus = 6
 )
 
-// orderTransition maps the reply of order_pay.lua or order_cancel.lua.
+// orderTransition maps the reply of order_cancel.lua.
 func orderTransition(script, orderID string, reply []any) (Order, error) {
 	code, ok := replyInt(reply, 0)
 	if !ok {

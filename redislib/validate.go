@@ -25,6 +25,9 @@ const (
 	CodeInvalidPaymentWindow = "invalid_payment_window"
 	CodeInvalidShards        = "invalid_shards"
 	CodeEmptyUpdate          = "empty_update"
+	CodeInvalidPaymentRef    = "invalid_payment_ref"
+	CodeInvalidAmount        = "invalid_amount"
+	CodeInvalidCurrency      = "invalid_currency"
 )
 
 // Limits of the fields of products and activities.
@@ -69,6 +72,38 @@ func ParseOrderID(name, id string) (activityID string, err error) {
 func CheckUserID(id string) error {
 	if !ValidUserID(id) {
 		return Errorf(CodeInvalidUserID, "user_id must be 1 to %d characters of A-Z a-z 0-9 and %s", MaxUserIDLen, strings.Join(strings.Split(UserIDPunct, ""), " "))
+	}
+	return nil
+}
+
+// MaxPaymentRefLen is the longest payment reference accepted.
+const MaxPaymentRefLen = 128
+
+var (
+	paymentRefPattern = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,128}$`)
+	currencyPattern   = regexp.MustCompile(`^[A-Z]{3}$`)
+)
+
+// ValidCurrency reports whether s is written as an ISO 4217 code: three
+// capital letters.
+func ValidCurrency(s string) bool { return currencyPattern.MatchString(s) }
+
+// Validate checks a payment's fields in the order of the confirmation's
+// body: payment_ref (1 to MaxPaymentRefLen characters of A-Z a-z 0-9 _ . :
+// -, as payment services write references, and safe in a key), order_id,
+// amount (0 to MaxPrice cents) and currency (ISO 4217).
+func (p Payment) Validate() error {
+	if !paymentRefPattern.MatchString(p.Ref) {
+		return Errorf(CodeInvalidPaymentRef, "payment_ref must be 1 to %d characters of A-Z a-z 0-9 _ . : -", MaxPaymentRefLen)
+	}
+	if _, err := ParseOrderID("order_id", p.OrderID); err != nil {
+		return err
+	}
+	if p.Amount < 0 || p.Amount > MaxPrice {
+		return Errorf(CodeInvalidAmount, "amount must be an integer number of cents from 0 to %d", MaxPrice)
+	}
+	if !ValidCurrency(p.Currency) {
+		return Errorf(CodeInvalidCurrency, "currency must be an ISO 4217 code such as USD")
 	}
 	return nil
 }

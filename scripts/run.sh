@@ -79,6 +79,18 @@ else
   user_header=' -H "Authorization: Bearer $ALICE"'
 fi
 export USER_AUTH
+# Payments: the payment service signs its confirmations with this secret. For
+# local trials demo payments are on too (the storefront's "Demo payment"
+# button); PAYMENT_DEMO=false turns them off.
+if [ -z "${PAYMENT_WEBHOOK_SECRET:-}" ]; then
+  PAYMENT_WEBHOOK_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+fi
+PAYMENT_DEMO=${PAYMENT_DEMO:-true}
+export PAYMENT_WEBHOOK_SECRET PAYMENT_DEMO
+echo "PAYMENT_WEBHOOK_SECRET=$PAYMENT_WEBHOOK_SECRET"
+if [ "$PAYMENT_DEMO" = true ]; then
+  echo "PAYMENT_DEMO=true: DEMO PAYMENTS ARE ON: any shopper can pay an order without paying (local trials only)"
+fi
 
 mkdir -p bin
 go build -o bin/seckill ./functions/all/cmd
@@ -113,15 +125,23 @@ cat <<EOT
 
 seckill is ready on http://127.0.0.1:$PORT; the storefront is http://127.0.0.1:$PORT/. Try:
 
-  export ADMIN_TOKEN=$ADMIN_TOKEN BASE=http://127.0.0.1:$PORT
+  export ADMIN_TOKEN=$ADMIN_TOKEN PAYMENT_WEBHOOK_SECRET=$PAYMENT_WEBHOOK_SECRET BASE=http://127.0.0.1:$PORT
   PRODUCT=\$(curl -s -X POST \$BASE/products -H "Authorization: Bearer \$ADMIN_TOKEN" \\
       -d '{"name":"Phone","description":"128 GB","price":19900}' | sed 's/.*"id":"\([^"]*\)".*/\1/')
   ACTIVITY=\$(curl -s -X POST \$BASE/activities -H "Authorization: Bearer \$ADMIN_TOKEN" \\
       -d '{"product_id":"'\$PRODUCT'","stock":100,"price":9900,"starts_at":"2020-01-01T00:00:00Z","ends_at":"2099-01-01T00:00:00Z"}' \\
       | sed 's/.*"id":"\([^"]*\)".*/\1/')
   curl -s -X POST \$BASE/activities/\$ACTIVITY/purchase$user_header -d '{"user_id":"alice"}'
-  curl -s \$BASE/activities/\$ACTIVITY/purchases/alice$user_header
+  ORDER=\$(curl -s \$BASE/activities/\$ACTIVITY/purchases/alice$user_header | sed 's/.*"order_id":"\([^"]*\)".*/\1/')
   curl -s \$BASE/activities/\$ACTIVITY
+
+  # alice pays with the demo payment (demo mode only) ...
+  curl -s -X POST \$BASE/orders/\$ORDER/demo-payment$user_header -d '{"user_id":"alice"}'
+  # ... bob as the payment service confirms a real payment: signed with its secret
+  ORDER=\$(curl -s -X POST \$BASE/activities/\$ACTIVITY/purchase -d '{"user_id":"bob"}' | sed 's/.*"order_id":"\([^"]*\)".*/\1/')
+  BODY='{"payment_ref":"pi_1","order_id":"'\$ORDER'","amount":9900,"currency":"USD"}' T=\$(date +%s)
+  SIG=\$(printf '%s' "\$T.\$BODY" | openssl dgst -sha256 -hmac "\$PAYMENT_WEBHOOK_SECRET" | sed 's/.* //')
+  curl -s -X POST \$BASE/payments/confirm -H "Payment-Signature: t=\$T,v1=\$SIG" -d "\$BODY"
 
 Ctrl-C stops the server and Redis.
 EOT

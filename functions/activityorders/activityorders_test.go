@@ -21,9 +21,7 @@ func TestActivityOrders(t *testing.T) {
 	for i := range 6 {
 		o := servertest.MustWin(t, env.Store, a.ID, fmt.Sprintf("u%d", i))
 		if i < 2 {
-			if _, err := env.Store.PayOrder(t.Context(), o.ID, o.UserID); err != nil {
-				t.Fatal(err)
-			}
+			servertest.MustPay(t, env.Store, o.ID)
 		}
 	}
 	base := "/activities/" + a.ID + "/orders"

@@ -19,9 +19,7 @@ func TestActivityStats(t *testing.T) {
 		o := servertest.MustWin(t, env.Store, a.ID, u)
 		switch u {
 		case "paid":
-			if _, err := env.Store.PayOrder(ctx, o.ID, u); err != nil {
-				t.Fatal(err)
-			}
+			servertest.MustPay(t, env.Store, o.ID)
 		case "cancelled":
 			if _, err := env.Store.CancelOrder(ctx, o.ID, u, false); err != nil {
 				t.Fatal(err)
@@ -75,9 +73,7 @@ func TestActivityStats(t *testing.T) {
 	for i := range 7 {
 		o := servertest.MustWin(t, env.Store, b.ID, fmt.Sprintf("user-%d", i))
 		if i < 2 {
-			if _, err := env.Store.PayOrder(ctx, o.ID, o.UserID); err != nil {
-				t.Fatal(err)
-			}
+			servertest.MustPay(t, env.Store, o.ID)
 		}
 		if i == 6 {
 			if _, err := env.Store.CancelOrder(ctx, o.ID, "", true); err != nil {

@@ -14,6 +14,7 @@ import (
 	"seckill/functions/apidocs"
 	"seckill/functions/cancelactivity"
 	"seckill/functions/cancelorder"
+	"seckill/functions/confirmpayment"
 	"seckill/functions/console"
 	"seckill/functions/createactivity"
 	"seckill/functions/createproduct"
@@ -25,7 +26,6 @@ import (
 	"seckill/functions/listactivities"
 	"seckill/functions/listproducts"
 	"seckill/functions/pauseactivity"
-	"seckill/functions/payorder"
 	"seckill/functions/purchase"
 	"seckill/functions/purchaseresult"
 	"seckill/functions/server"
@@ -54,7 +54,7 @@ var Functions = []server.Function{
 	activityaudit.Function,
 	console.Function,
 	getorder.Function,
-	payorder.Function,
+	confirmpayment.Function,
 	cancelorder.Function,
 	userorders.Function,
 	activityorders.Function,

@@ -8,11 +8,14 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"seckill/functions/auth"
 	"seckill/functions/httpapi"
+	"seckill/functions/server"
 	"seckill/functions/server/servertest"
 	"seckill/redislib/redistest"
 )
@@ -107,6 +110,12 @@ func TestBadInput(t *testing.T) {
 	// big is a product body of n+21 bytes.
 	big := func(n int) []byte { return []byte(`{"name":"` + strings.Repeat("x", n) + `","price":1}`) }
 	s := func(v string) []byte { return []byte(v) }
+	signedAt := func(body string, at time.Time) map[string]string {
+		return map[string]string{auth.SignatureHeader: auth.SignPayload([]byte(server.TestWebhookSecret), at, []byte(body))}
+	}
+	signed := func(body string) map[string]string { return signedAt(body, time.Now()) }
+	confirmBody := `{"payment_ref":"pi_1","order_id":"` + order.OrderID + `","amount":999,"currency":"USD"}`
+	unknownConfirm := `{"payment_ref":"pi_2","order_id":"` + act.ID + `-0123456789abcdef","amount":999,"currency":"USD"}`
 	long := strings.Repeat("a", 65)
 	longUser := strings.Repeat("a", 129)
 	const (
@@ -241,13 +250,15 @@ func TestBadInput(t *testing.T) {
 		{"get order: not an order id", rawRequest{method: "GET", path: "/orders/abc"}, 400, "invalid_id", false},
 		{"get order: upper-case hex", rawRequest{method: "GET", path: "/orders/" + act.ID + "-0123456789ABCDEF"}, 400, "invalid_id", false},
 		{"get order: unknown", rawRequest{method: "GET", path: unknownOrder}, 404, "order_not_found", false},
-		{"pay: missing user", rawRequest{method: "POST", path: orderPath + "/pay", body: s(`{}`)}, 400, "missing_field", false},
-		{"pay: invalid user", rawRequest{method: "POST", path: orderPath + "/pay", body: s(`{"user_id":"a b"}`)}, 400, "invalid_user_id", false},
-		{"pay: truncated", rawRequest{method: "POST", path: orderPath + "/pay", body: s(`{"user_id":`)}, 400, "malformed_json", false},
-		{"pay: unknown field", rawRequest{method: "POST", path: orderPath + "/pay", body: s(`{"user_id":"owner","amount":1}`)}, 400, "unknown_field", false},
-		{"pay: someone else's order", rawRequest{method: "POST", path: orderPath + "/pay", body: s(`{"user_id":"mallory"}`)}, 403, "forbidden", false},
-		{"pay: invalid order id", rawRequest{method: "POST", path: "/orders/x/pay", body: s(`{"user_id":"owner"}`)}, 400, "invalid_id", false},
-		{"pay: unknown order", rawRequest{method: "POST", path: unknownOrder + "/pay", body: s(`{"user_id":"owner"}`)}, 404, "order_not_found", false},
+		{"pay: the shopper's own pay route", rawRequest{method: "POST", path: orderPath + "/pay", body: s(`{"user_id":"owner"}`)}, 404, "not_found", false},
+		{"demo payment: off", rawRequest{method: "POST", path: orderPath + "/demo-payment", body: s(`{"user_id":"owner"}`)}, 404, "demo_payment_off", false},
+		{"confirm payment: no signature", rawRequest{method: "POST", path: "/payments/confirm", body: s(confirmBody)}, 401, "missing_signature", false},
+		{"confirm payment: forged signature", rawRequest{method: "POST", path: "/payments/confirm", body: s(confirmBody),
+			header: map[string]string{auth.SignatureHeader: "t=" + strconv.FormatInt(time.Now().Unix(), 10) + ",v1=" + strings.Repeat("0", 64)}}, 401, "invalid_signature", false},
+		{"confirm payment: replayed", rawRequest{method: "POST", path: "/payments/confirm", body: s(confirmBody), header: signedAt(confirmBody, time.Now().Add(-time.Hour))}, 401, "stale_signature", false},
+		{"confirm payment: truncated", rawRequest{method: "POST", path: "/payments/confirm", body: s(`{"payment_ref":`), header: signed(`{"payment_ref":`)}, 400, "malformed_json", false},
+		{"confirm payment: unknown field", rawRequest{method: "POST", path: "/payments/confirm", body: s(`{"user_id":"owner"}`), header: signed(`{"user_id":"owner"}`)}, 400, "unknown_field", false},
+		{"confirm payment: unknown order", rawRequest{method: "POST", path: "/payments/confirm", body: s(unknownConfirm), header: signed(unknownConfirm)}, 404, "order_not_found", false},
 		{"cancel order: no body, no admin", rawRequest{method: "POST", path: orderPath + "/cancel"}, 400, "empty_body", false},
 		{"cancel order: someone else's", rawRequest{method: "POST", path: orderPath + "/cancel", body: s(`{"user_id":"mallory"}`)}, 403, "forbidden", false},
 		{"cancel order: wrong admin token", rawRequest{method: "POST", path: orderPath + "/cancel", header: map[string]string{"Authorization": "Bearer nope"}}, 401, "unauthorized", false},

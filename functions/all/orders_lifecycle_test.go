@@ -39,8 +39,16 @@ func TestOrderLifecycleOverHTTP(t *testing.T) {
 	if o := do(http.MethodGet, "/orders/"+alice, nil, false, http.StatusOK); o["status"] != "pending" || o["user_id"] != "alice" {
 		t.Fatalf("alice's order: %v", o)
 	}
-	if o := do(http.MethodPost, "/orders/"+alice+"/pay", map[string]any{"user_id": "alice"}, false, http.StatusOK); o["status"] != "paid" || o["paid_at"] == nil {
-		t.Fatalf("paid: %v", o)
+	// The shopper cannot mark the order paid; the payment service's signed
+	// confirmation pays it, once even when sent twice.
+	if r := env.Do(t, servertest.Request{Method: http.MethodPost, Path: "/orders/" + alice + "/pay", Body: map[string]any{"user_id": "alice"}}); r.Status != http.StatusNotFound {
+		t.Fatalf("the shopper's own pay: %d %s", r.Status, r.Body)
+	}
+	for range 2 {
+		r := env.Do(t, servertest.Confirmation(alice, "pi_alice", 999))
+		if o := r.JSON(t); r.Status != http.StatusOK || o["status"] != "paid" || o["paid_at"] == nil || o["payment_ref"] != "pi_alice" {
+			t.Fatalf("paid: %d %s", r.Status, r.Body)
+		}
 	}
 	h := do(http.MethodGet, "/users/alice/orders", nil, false, http.StatusOK)
 	if items := h["items"].([]any); len(items) != 1 || items[0].(map[string]any)["status"] != "paid" || h["next_cursor"] != nil {
@@ -90,9 +98,12 @@ func TestOrderLifecycleOverHTTP(t *testing.T) {
 	if j := do(http.MethodPost, "/jobs/expire-orders", nil, true, http.StatusOK); j["expired"] != 1.0 {
 		t.Fatalf("job: %v", j)
 	}
-	r := env.Do(t, servertest.Request{Method: http.MethodPost, Path: "/orders/" + carol + "/pay", Body: map[string]any{"user_id": "carol"}})
-	if r.Status != http.StatusConflict || r.ErrorCode() != redislib.CodeOrderExpired {
+	r := env.Do(t, servertest.Confirmation(carol, "pi_carol", 999))
+	if r.Status != http.StatusConflict || r.ErrorCode() != redislib.CodeOrderClosed {
 		t.Fatalf("late payment: %d %s", r.Status, r.Body)
+	}
+	if refused, err := env.Store.RefusedPayments(t.Context(), a.ID); err != nil || len(refused) != 1 || refused[0].PaymentRef != "pi_carol" {
+		t.Fatalf("refused payments: %+v, %v", refused, err)
 	}
 	if s := stats(); s["remaining"] != 1.0 || s["expired"] != 1.0 || s["pending"] != 0.0 || s["buyers"] != 3.0 || s["consistent"] != true {
 		t.Fatalf("stats after expiry: %v", s)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"seckill/functions/server"
 	"seckill/functions/server/servertest"
 	"seckill/redislib/redistest"
 )
@@ -22,7 +23,8 @@ func runToExit(t *testing.T, bin string, env ...string) (int, string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(os.Environ(), "PAYMENT_WEBHOOK_SECRET="+server.TestWebhookSecret)
+	cmd.Env = append(cmd.Env, env...)
 	out, _ := cmd.CombinedOutput()
 	if ctx.Err() != nil {
 		t.Fatalf("%s did not exit: %s", bin, out)

@@ -42,9 +42,12 @@ func TestUserTokensAcrossFunctions(t *testing.T) {
 	}{
 		{"purchase as another user", "POST", "/activities/" + a.ID + "/purchase", map[string]string{"user_id": "bob"}, bearer("alice"), 403},
 		{"purchase without a token", "POST", "/activities/" + a.ID + "/purchase", map[string]string{"user_id": "bob"}, "", 401},
-		{"pay alice's order as bob, claiming alice", "POST", "/orders/" + alice + "/pay", map[string]string{"user_id": "alice"}, bearer("bob"), 403},
-		{"pay without a token", "POST", "/orders/" + alice + "/pay", map[string]string{"user_id": "alice"}, "", 401},
-		{"pay with the admin token", "POST", "/orders/" + alice + "/pay", map[string]string{"user_id": "alice"}, admin, 401},
+		{"alice marks her own order paid", "POST", "/orders/" + alice + "/pay", map[string]string{"user_id": "alice"}, bearer("alice"), 404},
+		{"alice's demo payment, demo payments off", "POST", "/orders/" + alice + "/demo-payment", map[string]string{"user_id": "alice"}, bearer("alice"), 404},
+		{"demo payment of alice's order as bob, claiming alice", "POST", "/orders/" + alice + "/demo-payment", map[string]string{"user_id": "alice"}, bearer("bob"), 403},
+		{"demo payment without a token", "POST", "/orders/" + alice + "/demo-payment", map[string]string{"user_id": "alice"}, "", 401},
+		{"a confirmation without a signature, as alice", "POST", "/payments/confirm", map[string]any{"payment_ref": "r", "order_id": alice, "amount": 999, "currency": "USD"}, bearer("alice"), 401},
+		{"a confirmation without a signature, as the admin", "POST", "/payments/confirm", map[string]any{"payment_ref": "r", "order_id": alice, "amount": 999, "currency": "USD"}, admin, 401},
 		{"cancel carol's order as bob", "POST", "/orders/" + carol + "/cancel", map[string]string{"user_id": "carol"}, bearer("bob"), 403},
 		{"cancel without a token", "POST", "/orders/" + carol + "/cancel", map[string]string{"user_id": "carol"}, "", 401},
 		{"bob cancels carol's order as himself", "POST", "/orders/" + carol + "/cancel", map[string]string{"user_id": "bob"}, bearer("bob"), 403},
@@ -71,8 +74,13 @@ func TestUserTokensAcrossFunctions(t *testing.T) {
 	mustSameDump(t, before, after)
 
 	var order struct{ Status string }
-	if st, err := c.doAuth("POST", "/orders/"+alice+"/pay", map[string]string{"user_id": "alice"}, bearer("alice"), &order); err != nil || st != 200 || order.Status != "paid" {
-		t.Errorf("alice pays her order: %d %v %+v", st, err, order)
+	o, err := e.store.Order(t.Context(), alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := servertest.Confirmation(alice, "pi_alice", o.Price)
+	if st, _, body := c.send(t, rawRequest{method: conf.Method, path: conf.Path, body: conf.Body.([]byte), header: conf.Header}); st != 200 || !strings.Contains(string(body), `"status":"paid"`) {
+		t.Errorf("the payment service confirms alice's payment: %d %s", st, body)
 	}
 	if st, err := c.doAuth("POST", "/orders/"+carol+"/cancel", map[string]string{"user_id": "carol"}, bearer("carol"), &order); err != nil || st != 200 || order.Status != "cancelled" {
 		t.Errorf("carol cancels her order: %d %v %+v", st, err, order)

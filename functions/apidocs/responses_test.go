@@ -96,6 +96,8 @@ func (v *validator) mustCheck(t *testing.T, env *servertest.Env, req servertest.
 	case nil:
 	case string:
 		body = []byte(b)
+	case []byte:
+		body = b
 	default:
 		body, _ = json.Marshal(b)
 	}
@@ -301,11 +303,26 @@ func TestResponsesMatchSpec(t *testing.T) {
 	ok(req("GET", "/users/u1/orders", false, nil), 200)
 	ok(req("GET", "/activities/"+aid+"/orders?status=pending", true, nil), 200)
 	ok(req("GET", "/activities/"+aid+"/stats", true, nil), 200)
-	fail(req("POST", "/orders/"+o1+"/pay", false, obj{"user_id": "u2"}), 403, "forbidden")
-	ok(req("POST", "/orders/"+o1+"/pay", false, obj{"user_id": "u1"}), 200)
-	fail(req("POST", "/orders/"+o1+"/pay", false, obj{"user_id": "u1"}), 409, "already_paid")
+	price := func(id string) int64 {
+		o, err := env.Store.Order(t.Context(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o.Price
+	}
+	unsigned := servertest.Confirmation(o1, "pi_1", price(o1))
+	unsigned.Header = nil
+	fail(unsigned, 401, "missing_signature")
+	fail(servertest.Confirmation(o1, "pi 1", price(o1)), 400, "invalid_payment_ref")
+	fail(servertest.Confirmation(aid+"-0000000000000000", "pi_0", 1), 404, "order_not_found")
+	fail(req("POST", "/orders/"+o1+"/demo-payment", false, obj{"user_id": "u1"}), 404, "demo_payment_off")
+	fail(servertest.Confirmation(o1, "pi_low", price(o1)-1), 409, "amount_mismatch")
+	ok(servertest.Confirmation(o1, "pi_1", price(o1)), 200)
+	ok(servertest.Confirmation(o1, "pi_1", price(o1)), 200)
+	fail(servertest.Confirmation(o1, "pi_2", price(o1)), 409, "already_paid")
+	fail(servertest.Confirmation(o2, "pi_1", price(o2)), 409, "payment_ref_used")
 	ok(req("POST", "/orders/"+o2+"/cancel", false, obj{"user_id": "u2"}), 200)
-	fail(req("POST", "/orders/"+o2+"/pay", false, obj{"user_id": "u2"}), 409, "order_cancelled")
+	fail(servertest.Confirmation(o2, "pi_3", price(o2)), 409, "order_closed")
 	ok(req("POST", "/jobs/expire-orders", true, nil), 200)
 
 	// Operations and docs.

@@ -17,9 +17,7 @@ func TestCancelOrder(t *testing.T) {
 	byAdmin := servertest.MustWin(t, env.Store, a.ID, "carol")
 	byAdminEmpty := servertest.MustWin(t, env.Store, a.ID, "dave")
 	paid := servertest.MustWin(t, env.Store, a.ID, "erin")
-	if _, err := env.Store.PayOrder(ctx, paid.ID, "erin"); err != nil {
-		t.Fatal(err)
-	}
+	servertest.MustPay(t, env.Store, paid.ID)
 	other := servertest.MustWin(t, env.Store, a.ID, "frank")
 	short := servertest.MustActivity(t, env.Store, 5, servertest.PaymentWindow(1))
 	late := servertest.MustWin(t, env.Store, short.ID, "gina")

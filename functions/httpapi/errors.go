@@ -34,6 +34,12 @@ const (
 	CodeNotReady         = "not_ready"
 	CodeNotDurable       = "not_durable"
 	CodeInternal         = "internal"
+	// Payment confirmations: a signature missing, not made with the
+	// webhook secret, or made too long ago (a replay); demo payments off.
+	CodeMissingSignature = "missing_signature"
+	CodeInvalidSignature = "invalid_signature"
+	CodeStaleSignature   = "stale_signature"
+	CodeDemoPaymentOff   = "demo_payment_off"
 )
 
 // Error codes that only this package answers with.
@@ -61,6 +67,10 @@ var statusOf = map[string]int{
 	CodeNotReady:         http.StatusServiceUnavailable,
 	CodeNotDurable:       http.StatusServiceUnavailable,
 	CodeInternal:         http.StatusInternalServerError,
+	CodeMissingSignature: http.StatusUnauthorized,
+	CodeInvalidSignature: http.StatusUnauthorized,
+	CodeStaleSignature:   http.StatusUnauthorized,
+	CodeDemoPaymentOff:   http.StatusNotFound,
 
 	redislib.CodeInvalidID:            http.StatusBadRequest,
 	redislib.CodeInvalidUserID:        http.StatusBadRequest,
@@ -74,6 +84,9 @@ var statusOf = map[string]int{
 	redislib.CodeInvalidPaymentWindow: http.StatusBadRequest,
 	redislib.CodeInvalidShards:        http.StatusBadRequest,
 	redislib.CodeEmptyUpdate:          http.StatusBadRequest,
+	redislib.CodeInvalidPaymentRef:    http.StatusBadRequest,
+	redislib.CodeInvalidAmount:        http.StatusBadRequest,
+	redislib.CodeInvalidCurrency:      http.StatusBadRequest,
 
 	redislib.CodeUnknownProduct:   http.StatusBadRequest,
 	redislib.CodeProductDeleted:   http.StatusBadRequest,
@@ -95,6 +108,9 @@ var statusOf = map[string]int{
 	redislib.CodeOrderExpired:      http.StatusConflict,
 	redislib.CodeOrderCancelled:    http.StatusConflict,
 	redislib.CodeAlreadyPaid:       http.StatusConflict,
+	redislib.CodeOrderClosed:       http.StatusConflict,
+	redislib.CodeAmountMismatch:    http.StatusConflict,
+	redislib.CodePaymentRefUsed:    http.StatusConflict,
 	// redislib.CodeNotOwner is CodeForbidden: 403 above.
 }
 

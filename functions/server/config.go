@@ -30,6 +30,8 @@ type Config struct {
 
 	// User authentication: on unless USER_AUTH=off, with a JWKS URL, a public key or a secret.
 	auth.TokenConfig
+	// Payment confirmations: the webhook secret, its replay window, the shop's currency, demo payments.
+	auth.PaymentConfig
 	// Rate limits of rate-limited routes (purchase), shared by every instance through Redis.
 	auth.RateLimitConfig
 	// Behind a load balancer, the client IP comes from a header set by a trusted proxy.
@@ -45,7 +47,11 @@ type Config struct {
 	telemetry.TracingConfig
 }
 
-// TestConfig returns the defaults with an admin token, for tests.
+// TestWebhookSecret is the payment webhook secret of TestConfig.
+const TestWebhookSecret = "test-payment-webhook-secret-0123456789abcdef"
+
+// TestConfig returns the defaults with an admin token and TestWebhookSecret,
+// for tests.
 func TestConfig(adminToken string) Config {
 	return Config{
 		// A generous request timeout: on a loaded test machine a slow answer is
@@ -57,5 +63,7 @@ func TestConfig(adminToken string) Config {
 		// of it set a key and USER_AUTH back to on.
 		TokenConfig:     auth.TokenConfig{UserAuth: auth.UserAuthOff},
 		RateLimitConfig: auth.RateLimitConfig{RateLimitUserRPS: 5, RateLimitUserBurst: 10, RateLimitReadRPS: 20, RateLimitReadBurst: 40, RateLimitIPBurst: 100},
+		PaymentConfig: auth.PaymentConfig{PaymentWebhookSecret: TestWebhookSecret, PaymentWebhookTolerance: 5 * time.Minute,
+			PaymentCurrency: "USD"},
 	}
 }

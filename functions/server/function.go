@@ -65,6 +65,10 @@ type Route struct {
 	// the round trip of its own store call (purchase does, inside the
 	// purchase script); the gate then applies only the client IP's limit.
 	OwnUserLimit bool
+	// Payment routes confirm payments (signed by the payment service, see
+	// auth.Webhook): the function refuses to start without
+	// PAYMENT_WEBHOOK_SECRET unless PAYMENT_DEMO is set.
+	Payment bool
 	// Handler builds the route's handler from the process's dependencies.
 	Handler func(Deps) fiber.Handler
 }

@@ -77,10 +77,19 @@ func Run(args []string, stdout, stderr io.Writer, fns ...Function) int {
 	if users := userRoutes(fns); users != "" {
 		switch {
 		case cfg.TokenConfig.Off():
-			log.Warn("!!! USER_AUTH=off: user authentication is OFF; anyone can buy, pay, cancel and read as any user on " + users + " (local trials only) !!!")
+			log.Warn("!!! USER_AUTH=off: user authentication is OFF; anyone can buy, cancel and read as any user on " + users + " (local trials only) !!!")
 		case !cfg.TokenConfig.Configured():
 			log.Error(auth.ErrUserAuthNotConfigured.Error() + "; this function serves user routes (" + users + ") and refuses to start")
 			return 2
+		}
+	}
+	if pay := paymentRoutes(fns); pay != "" {
+		if err := cfg.PaymentConfig.RequireWebhookSecret(); err != nil {
+			log.Error(err.Error(), "routes", pay)
+			return 1
+		}
+		if cfg.PaymentDemo {
+			log.Warn("!!! PAYMENT_DEMO is set: POST /orders/:id/demo-payment lets shoppers pay without paying; for local trials only, never in a deployment !!!")
 		}
 	}
 	rdb, err := redislib.NewClient(rcfg)
@@ -341,6 +350,19 @@ func adminRoutes(fns []Function) string {
 	return s
 }
 
+// paymentRoutes lists the routes of fns that confirm payments.
+func paymentRoutes(fns []Function) string {
+	var s []string
+	for _, fn := range fns {
+		for _, r := range fn.Routes {
+			if r.Payment {
+				s = append(s, r.Method+" "+r.Path)
+			}
+		}
+	}
+	return strings.Join(s, ", ")
+}
+
 func writes(fns []Function) bool {
 	for _, fn := range fns {
 		if fn.Writes {
@@ -364,6 +386,8 @@ func routeNotes(r Route) string {
 	switch {
 	case r.Admin:
 		notes = append(notes, "admin")
+	case r.Payment:
+		notes = append(notes, "payment service (signed, see PAYMENT_WEBHOOK_SECRET)")
 	case r.forUser() && r.AdminActsForUser:
 		notes = append(notes, "user (bearer JWT unless USER_AUTH=off) or admin")
 	case r.forUser():

@@ -257,6 +257,8 @@ func TestStorefrontInBrowser(t *testing.T) {
 		// One attempt at once, then one every 20 s: a second click within
 		// the test is over the limit.
 		cfg.RateLimitUserBurst, cfg.RateLimitUserRPS = 1, 0.05
+		// The local trial's demo payment, as scripts/run.sh serves it.
+		cfg.PaymentDemo = true
 	})
 	ctx := context.Background()
 	browser := startBrowser(t)
@@ -328,7 +330,7 @@ func TestStorefrontInBrowser(t *testing.T) {
 	}
 	deadline := alice.wait(t, "the pending order with its deadline", fmt.Sprintf(`(() => {
 		const o = document.querySelector('#order-panel .order[data-order=%q][data-status="pending"]');
-		return o && o.querySelector('button.pay') && o.querySelector('button.cancel') && o.querySelector('.deadline .countdown').textContent;
+		return o && o.querySelector('button.demo-pay').textContent.includes('Demo payment') && o.querySelector('button.cancel') && o.querySelector('.deadline .countdown').textContent;
 	})()`, orderID))
 	if secs := countdownSeconds(t, deadline); secs > 900 || secs < 800 {
 		t.Fatalf("payment deadline countdown %q, want at most, and about, 15 minutes", deadline)
@@ -344,10 +346,11 @@ func TestStorefrontInBrowser(t *testing.T) {
 			!!document.querySelector('#order-panel .order[data-order=%q][data-status="pending"]');
 	})()`, orderID, orderID))
 
-	// Alice pays.
-	alice.do(t, chromedp.Click(chromedp.CSS("#order-panel button.pay")))
+	// Alice pays with the demo payment: a confirmation signed by the server,
+	// handled as one from the payment service.
+	alice.do(t, chromedp.Click(chromedp.CSS("#order-panel button.demo-pay")))
 	alice.wait(t, "the paid order", fmt.Sprintf(`!!document.querySelector('#order-panel .order[data-order=%q][data-status="paid"]')`, orderID))
-	if o, err := s.store.Order(ctx, orderID); err != nil || o.Status != redislib.OrderPaid {
+	if o, err := s.store.Order(ctx, orderID); err != nil || o.Status != redislib.OrderPaid || o.PaymentRef != "demo-"+orderID {
 		t.Fatalf("order after paying on the page: %+v, %v", o, err)
 	}
 

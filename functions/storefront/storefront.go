@@ -1,7 +1,7 @@
 // Package storefront is the function that serves the shop's web page: GET /
 // with its script and style sheet, and GET /time, the server's clock that the
 // page counts down by. The page is a plain client of the public API (it lists
-// and reads activities and products, buys, reads, pays and cancels orders
+// and reads activities and products, buys, reads, pays with the demo payment and cancels orders
 // through their own routes); this function adds no other route.
 //
 // The page, its script and its style are files in web/, embedded in the

@@ -52,3 +52,20 @@ func MustStats(t testing.TB, store *redislib.Store, activityID string) redislib.
 	}
 	return st
 }
+
+// MustPay pays the order through the store as the payment service would: a
+// confirmation of the order's price in USD (the tests' shop currency), with
+// the reference "pay-<order ID>".
+func MustPay(t testing.TB, store *redislib.Store, orderID string) redislib.Order {
+	t.Helper()
+	o, err := store.Order(context.Background(), orderID)
+	if err != nil {
+		t.Fatalf("read order %s: %v", orderID, err)
+	}
+	paid, err := store.ConfirmPayment(context.Background(), redislib.Payment{Ref: "pay-" + orderID, OrderID: orderID,
+		Amount: o.Price, Currency: "USD", ShopCurrency: "USD"})
+	if err != nil {
+		t.Fatalf("pay order %s: %v", orderID, err)
+	}
+	return paid
+}

@@ -9,6 +9,8 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
+
+	"seckill/functions/server"
 )
 
 // composeInfra are the compose services that are not functions.
@@ -44,7 +46,10 @@ func TestComposeMatchesRegistry(t *testing.T) {
 			t.Errorf("compose loads without %s (err %v)", v, err)
 		}
 	}
-	p, err := loadCompose(t, "ADMIN_TOKEN=compose-test-token", "REDIS_PASSWORD=compose-test-redis-password", "REDIS_ADMIN_PASSWORD=compose-test-redis-admin", "USER_JWKS_URL=https://id.example/jwks.json")
+	if _, err := loadCompose(t, "ADMIN_TOKEN=compose-test-token", "REDIS_PASSWORD=compose-test-redis-password", "REDIS_ADMIN_PASSWORD=compose-test-redis-admin", "USER_JWKS_URL=https://id.example/jwks.json"); err == nil || !strings.Contains(err.Error(), "PAYMENT_WEBHOOK_SECRET") {
+		t.Errorf("compose loads without PAYMENT_WEBHOOK_SECRET (err %v): payments could not be confirmed", err)
+	}
+	p, err := loadCompose(t, "ADMIN_TOKEN=compose-test-token", "REDIS_PASSWORD=compose-test-redis-password", "REDIS_ADMIN_PASSWORD=compose-test-redis-admin", "USER_JWKS_URL=https://id.example/jwks.json", "PAYMENT_WEBHOOK_SECRET=compose-test-payment-secret")
 	if err != nil {
 		t.Fatalf("deploy/compose.yaml: %v", err)
 	}
@@ -75,6 +80,7 @@ func TestComposeMatchesRegistry(t *testing.T) {
 			t.Errorf("service %s REDIS_ADDR %v, want redis:6379", name, v)
 		}
 		checkComposeFunctionSecrets(t, name, s)
+		checkPaymentSecret(t, name, s.Environment["PAYMENT_WEBHOOK_SECRET"], "compose-test-payment-secret")
 		for k := range s.Environment {
 			if !slices.Contains(envKeys(t), k) {
 				t.Errorf("service %s: environment variable %s is not read by the functions (see --help)", name, k)
@@ -192,4 +198,18 @@ func mountsOf(s types.ServiceConfig) map[string]string {
 		}
 	}
 	return m
+}
+
+// checkPaymentSecret checks that the function name gets the payment webhook
+// secret (as want) if it confirms payments, and that no other does.
+func checkPaymentSecret(t *testing.T, name string, got *string, want string) {
+	t.Helper()
+	fn, _ := registryFunction(name)
+	pays := slices.ContainsFunc(fn.Routes, func(r server.Route) bool { return r.Payment })
+	switch {
+	case pays && (got == nil || *got != want):
+		t.Errorf("%s confirms payments but PAYMENT_WEBHOOK_SECRET is %v, want %q", name, got, want)
+	case !pays && got != nil:
+		t.Errorf("%s holds PAYMENT_WEBHOOK_SECRET but confirms no payment", name)
+	}
 }

@@ -434,6 +434,11 @@ func checkFunctionContainer(t *testing.T, v k8sVariant, objs map[string]map[stri
 		t.Errorf("%s: REDIS_USERNAME %q, REDIS_PASSWORD %q; want seckill and Secret seckill-redis key REDIS_PASSWORD",
 			where, env["REDIS_USERNAME"], env["REDIS_PASSWORD"])
 	}
+	var paymentSecret *string
+	if v, ok := env["PAYMENT_WEBHOOK_SECRET"]; ok {
+		paymentSecret = &v
+	}
+	checkPaymentSecret(t, name, paymentSecret, "secret:seckill-payment/PAYMENT_WEBHOOK_SECRET")
 	for k, want := range v.redisEnv() {
 		if env[k] != want {
 			t.Errorf("%s: %s %q, want %q", where, k, env[k], want)

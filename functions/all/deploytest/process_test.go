@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"seckill/functions/httpapi"
+	"seckill/functions/server"
 	"seckill/functions/server/servertest"
 	"seckill/redislib/redistest"
 )
@@ -46,6 +47,7 @@ func startBinary(t testing.TB, bin, redisAddr string, env ...string) *proc {
 		"REDIS_USERNAME=" + redistest.FunctionsUser,
 		"REDIS_PASSWORD=" + redistest.FunctionsPassword,
 		"ADMIN_TOKEN=" + servertest.AdminToken,
+		"PAYMENT_WEBHOOK_SECRET=" + server.TestWebhookSecret,
 		"LOG_LEVEL=info",
 		"USER_AUTH=off",
 	}, env...)

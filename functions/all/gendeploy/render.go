@@ -120,6 +120,9 @@ type function struct {
 	Routes        []route
 	Scaling       scaling
 	Schedule      *job
+	// Payment: the function confirms payments and gets the webhook secret
+	// (only it does).
+	Payment bool
 	// Admin: the function serves a route that takes the admin token (an
 	// admin route, or one the admin may call for a user), so it is given
 	// the token; the others are not.
@@ -303,6 +306,7 @@ func newFunction(fn server.Function, s setting) (function, error) {
 			router += "-" + slug(r.Path)
 		}
 		f.Routes = append(f.Routes, route{Method: r.Method, Path: r.Path, Router: router, Rule: rule})
+		f.Payment = f.Payment || r.Payment
 	}
 	if s.Schedule != nil {
 		var posts []server.Route

@@ -4,6 +4,9 @@ package servertest
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -11,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -171,9 +175,23 @@ var (
 	MustCancelled = redistest.MustCancelled
 	MustSoldOut   = redistest.MustSoldOut
 	MustWin       = redistest.MustWin
+	MustPay       = redistest.MustPay
 	MustStats     = redistest.MustStats
 	WaitRedisTime = redistest.WaitRedisTime
 )
 
 // ActivityOption changes the activity MustActivity creates.
 type ActivityOption = redistest.ActivityOption
+
+// Confirmation is the payment service's confirmation of a payment of amount
+// USD cents for the order, signed now with server.TestWebhookSecret as the
+// payment service signs (see auth.Webhook): POST /payments/confirm.
+func Confirmation(orderID, ref string, amount int64) Request {
+	body, _ := json.Marshal(map[string]any{"payment_ref": ref, "order_id": orderID, "amount": amount, "currency": "USD"})
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	mac := hmac.New(sha256.New, []byte(server.TestWebhookSecret))
+	mac.Write([]byte(ts + "."))
+	mac.Write(body)
+	return Request{Method: http.MethodPost, Path: "/payments/confirm", Body: body,
+		Header: map[string]string{"Payment-Signature": "t=" + ts + ",v1=" + hex.EncodeToString(mac.Sum(nil))}}
+}

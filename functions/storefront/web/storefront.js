@@ -317,14 +317,17 @@ const ORDER_WORDS = {
   expired: 'Expired: the payment deadline passed and the unit went back on sale.',
 };
 
-// orderView shows an order with its payment deadline and its Pay and Cancel
-// buttons while it is pending. onChange gets the order after a change.
+// orderView shows an order with its payment deadline and, while it is
+// pending, its Demo payment and Cancel buttons. An order is paid by the
+// payment service's confirmation; the demo payment (served only when the
+// server runs with PAYMENT_DEMO=true, for local trials) sends one signed by
+// the server. onChange gets the order after a change.
 function orderView(o, onChange) {
   const msg = h('p', { class: 'order-msg', role: 'status' });
   const box = h('div', { class: 'order', 'data-order': o.id, 'data-status': o.status });
   const act = async (what) => {
     for (const b of box.querySelectorAll('button')) b.disabled = true;
-    msg.textContent = what === 'pay' ? 'Paying…' : 'Cancelling…';
+    msg.textContent = what === 'demo-payment' ? 'Paying (demo)…' : 'Cancelling…';
     try {
       const changed = await api('POST', `/orders/${encodeURIComponent(o.id)}/${what}`, { user_id: state.user });
       onChange(changed);
@@ -359,7 +362,9 @@ function orderView(o, onChange) {
       clearTimeout(confirming);
       act('cancel');
     });
-    box.append(h('p', { class: 'actions' }, h('button', { class: 'pay', type: 'button', onclick: () => act('pay') }, 'Pay ' + money(o.price)), ' ', cancel));
+    box.append(h('p', { class: 'actions' },
+      h('button', { class: 'demo-pay', type: 'button', title: 'Local trials only: no money moves', onclick: () => act('demo-payment') },
+        'Demo payment: ' + money(o.price)), ' ', cancel));
   } else if (o.paid_at) {
     box.append(h('p', { class: 'muted' }, 'Paid at ' + localTime(Date.parse(o.paid_at))));
   }

@@ -1,9 +1,0 @@
-// Command payorder serves only the payorder function.
-package main
-
-import (
-	"seckill/functions/payorder"
-	"seckill/functions/server"
-)
-
-func main() { server.Main(payorder.Function) }
