@@ -229,6 +229,7 @@ func TestDemoPayment(t *testing.T) {
 func TestRunNeedsWebhookSecret(t *testing.T) {
 	t.Setenv("PORT", "0")
 	t.Setenv("REDIS_ADDR", "127.0.0.1:1")
+	t.Setenv("USER_AUTH", "off") // the demo payment is a user route
 	var out, errOut bytes.Buffer
 	if code := server.Run(nil, &out, &errOut, confirmpayment.Function); code != 1 || !strings.Contains(out.String(), "PAYMENT_WEBHOOK_SECRET is not set") {
 		t.Fatalf("Run without a secret = %d, output %q %q", code, out.String(), errOut.String())
