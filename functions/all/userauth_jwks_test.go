@@ -27,7 +27,7 @@ import (
 // TestUserAuthBlackBox runs the real binary as deployed, with user
 // authentication on and keys from a local identity provider's JWKS, and
 // calls it as a client would: no token is 401, alice acting as bob is 403
-// on every user route (purchase, result, history, an order, pay, cancel),
+// on every user route (purchase, result, history, an order, demo payment, cancel),
 // malformed, expired and wrong-issuer tokens are 401 invalid_token and write
 // nothing, the admin token reads everything, subjects in providers' formats
 // are users, and a key the provider rotates in is accepted without a restart.
@@ -114,7 +114,7 @@ func TestUserAuthBlackBox(t *testing.T) {
 		{"history as bob", "GET", "/users/auth0%7Calice/orders", "", token(bob, nil), 403, "forbidden"},
 		{"alice's order as bob", "GET", "/orders/" + order, "", token(bob, nil), 403, "forbidden"},
 		{"an order without a token", "GET", "/orders/" + order, "", "", 401, "unauthorized"},
-		{"pay alice's order as bob", "POST", "/orders/" + order + "/pay", `{"user_id":"` + alice + `"}`, token(bob, nil), 403, "forbidden"},
+		{"demo-pay alice's order as bob", "POST", "/orders/" + order + "/demo-payment", `{"user_id":"` + alice + `"}`, token(bob, nil), 403, "forbidden"},
 		{"cancel alice's order as bob", "POST", "/orders/" + order + "/cancel", `{"user_id":"` + alice + `"}`, token(bob, nil), 403, "forbidden"},
 		{"malformed token", "POST", purchase, `{"user_id":"` + alice + `"}`, "Bearer not.a.token", 401, "invalid_token"},
 		{"expired token", "POST", purchase, `{"user_id":"` + alice + `"}`, token(alice, jwt.MapClaims{"exp": time.Now().Add(-time.Hour).Unix()}), 401, "invalid_token"},
