@@ -26,7 +26,7 @@ func Handler(store *redislib.Store) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		status := c.Query("status")
 		if status != "" && !redislib.ValidStatus(status) {
-			return httpapi.Fail(httpapi.CodeInvalidStatus, "status must be one of scheduled, running, sold_out, ended, cancelled")
+			return httpapi.Fail(httpapi.CodeInvalidStatus, "status must be one of scheduled, running, paused, sold_out, ended, cancelled")
 		}
 		q, err := httpapi.PageQuery(c)
 		if err != nil {

@@ -59,7 +59,7 @@ func TestListActivitiesErrors(t *testing.T) {
 		wantStatus  int
 		wantCode    string
 	}{
-		{"unknown status", "?status=paused", 400, httpapi.CodeInvalidStatus},
+		{"unknown status", "?status=asleep", 400, httpapi.CodeInvalidStatus},
 		{"status case matters", "?status=Running", 400, httpapi.CodeInvalidStatus},
 		{"limit zero", "?limit=0", 400, redislib.CodeInvalidLimit},
 		{"limit too high", "?limit=101", 400, redislib.CodeInvalidLimit},
