@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -27,6 +28,12 @@ type Function struct {
 	// on its app's /metrics when it has a store. They are read when scraped,
 	// so they cost the requests nothing.
 	Collector func(Deps) prometheus.Collector
+	// Background, when set, is work the function does in every process that
+	// serves it, besides its routes (a job that must run while the sale
+	// runs, such as the draw). Main starts it once the store exists and
+	// cancels ctx on shutdown; it must return when ctx ends. A panic in it
+	// is logged and it is started again a second later.
+	Background func(ctx context.Context, d Deps)
 }
 
 // Route is one HTTP method and path a function serves. Each route says who

@@ -146,6 +146,8 @@ func Run(args []string, stdout, stderr io.Writer, fns ...Function) int {
 		d.TracerProvider = tp
 	}
 	app := NewApp(d, ready, fns...)
+	stopBackground := startBackground(d, fns)
+	defer stopBackground()
 
 	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.Port))
 	if err != nil {
@@ -397,4 +399,21 @@ func routeNotes(r Route) string {
 		notes = append(notes, "rate-limited")
 	}
 	return strings.Join(notes, ", ")
+}
+
+// startBackground starts the Background work of fns and returns what stops
+// it. Work that panics is logged and started again after a second.
+func startBackground(d Deps, fns []Function) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	for _, fn := range fns {
+		if fn.Background == nil {
+			continue
+		}
+		go func() {
+			for telemetry.Run(d.Log, fn.Name+" background", func() { fn.Background(ctx, d) }) && ctx.Err() == nil {
+				time.Sleep(time.Second)
+			}
+		}()
+	}
+	return cancel
 }
