@@ -28,25 +28,14 @@ type drawFixture struct {
 // sells by draw, registration open and draw_at an hour away.
 func mustDrawActivity(t *testing.T, srv backend, s *redislib.Store, stock int64) drawFixture {
 	t.Helper()
-	a := redistest.MustActivity(t, s, stock)
-	seed := make([]byte, draworder.SeedLen)
-	copy(seed, redislib.NewID()+redislib.NewID()+redislib.NewID()+redislib.NewID())
-	now := time.Now()
-	err := srv.AdminClient(t).HSet(ctx, redislib.ActivityKey(a.ID), "admission", "draw",
-		"registration_opens_at", now.Add(-time.Minute).UnixMilli(), "draw_at", now.Add(time.Hour).UnixMilli(),
-		"draw_status", redislib.DrawPending, "seed", hex.EncodeToString(seed)).Err()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return drawFixture{srv: srv, id: a.ID, seed: seed}
+	a := redistest.MustDrawActivity(t, s, srv.AdminClient(t), stock)
+	return drawFixture{srv: srv, id: a.ID, seed: a.Seed}
 }
 
 // closeRegistration moves draw_at to the past: the draw is due.
 func (f drawFixture) closeRegistration(t *testing.T) {
 	t.Helper()
-	if err := f.srv.AdminClient(t).HSet(ctx, redislib.ActivityKey(f.id), "draw_at", time.Now().Add(-time.Second).UnixMilli()).Err(); err != nil {
-		t.Fatal(err)
-	}
+	redistest.CloseRegistration(t, f.srv.AdminClient(t), f.id)
 }
 
 func mustEnter(t *testing.T, s *redislib.Store, id string, users []string) {

@@ -19,6 +19,9 @@ import (
 	"seckill/functions/createactivity"
 	"seckill/functions/createproduct"
 	"seckill/functions/deleteproduct"
+	"seckill/functions/drawentry"
+	"seckill/functions/drawresult"
+	"seckill/functions/enterdraw"
 	"seckill/functions/expireorders"
 	"seckill/functions/getactivity"
 	"seckill/functions/getorder"
@@ -60,6 +63,9 @@ var Functions = []server.Function{
 	activityorders.Function,
 	activitystats.Function,
 	expireorders.Function,
+	enterdraw.Function,
+	drawentry.Function,
+	drawresult.Function,
 	apidocs.Function,
 	storefront.Function,
 }

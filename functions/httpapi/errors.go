@@ -111,6 +111,11 @@ var statusOf = map[string]int{
 	redislib.CodeOrderClosed:       http.StatusConflict,
 	redislib.CodeAmountMismatch:    http.StatusConflict,
 	redislib.CodePaymentRefUsed:    http.StatusConflict,
+
+	redislib.CodeNotDraw:             http.StatusConflict,
+	redislib.CodeRegistrationNotOpen: http.StatusConflict,
+	redislib.CodeRegistrationClosed:  http.StatusConflict,
+	redislib.CodeDrawNotDone:         http.StatusConflict,
 	// redislib.CodeNotOwner is CodeForbidden: 403 above.
 }
 
