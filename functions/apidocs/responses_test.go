@@ -19,6 +19,7 @@ import (
 	"seckill/functions/all"
 	"seckill/functions/server/servertest"
 	"seckill/redislib"
+	"seckill/redislib/redistest"
 )
 
 func init() {
@@ -324,6 +325,31 @@ func TestResponsesMatchSpec(t *testing.T) {
 	ok(req("POST", "/orders/"+o2+"/cancel", false, obj{"user_id": "u2"}), 200)
 	fail(servertest.Confirmation(o2, "pi_3", price(o2)), 409, "order_closed")
 	ok(req("POST", "/jobs/expire-orders", true, nil), 200)
+
+	// Draws: enter, look up, the draw before and after, its entrants.
+	draw := redistest.MustDrawActivity(t, env.Store, env.Redis.AdminClient(t), 1)
+	entries := "/activities/" + draw.ID + "/entries"
+	ok(req("POST", entries, false, obj{"user_id": "d1"}), 200)
+	ok(req("POST", entries, false, obj{"user_id": "d1"}), 200)
+	ok(req("POST", entries, false, obj{"user_id": "d2"}), 200)
+	fail(req("POST", entries, false, obj{"user_id": "a b"}), 400, "invalid_user_id")
+	fail(req("POST", "/activities/"+aid+"/entries", false, obj{"user_id": "d1"}), 409, "not_draw")
+	fail(req("POST", "/activities/nosuch/entries", false, obj{"user_id": "d1"}), 404, "activity_not_found")
+	ok(req("GET", entries+"/d1", false, nil), 200)
+	fail(req("GET", "/activities/"+aid+"/entries/d1", false, nil), 409, "not_draw")
+	ok(req("GET", "/activities/"+draw.ID+"/draw", false, nil), 200)
+	fail(req("GET", "/activities/"+draw.ID+"/draw/entrants", false, nil), 409, "draw_not_done")
+	redistest.CloseRegistration(t, env.Redis.AdminClient(t), draw.ID)
+	fail(req("POST", entries, false, obj{"user_id": "d3"}), 409, "registration_closed")
+	for p, err := env.Store.RunDraw(t.Context(), draw.ID, redislib.DrawOptions{}); !p.Done; p, err = env.Store.RunDraw(t.Context(), draw.ID, redislib.DrawOptions{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	ok(req("GET", "/activities/"+draw.ID+"/draw?limit=1", false, nil), 200)
+	ok(req("GET", "/activities/"+draw.ID+"/draw/entrants?limit=1", false, nil), 200)
+	fail(req("GET", "/activities/"+aid+"/draw", false, nil), 409, "not_draw")
+	fail(req("GET", "/activities/"+draw.ID+"/draw?limit=0", false, nil), 400, "invalid_limit")
 
 	// Operations and docs.
 	ok(servertest.Request{Method: "GET", Path: "/livez"}, 200)
