@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -27,8 +28,8 @@ func drawOrderKey(activityID string) string { return activityTag(activityID) + "
 
 // drawStateKey is a HASH of the draw job's progress: phase (hashing,
 // awarding), scan_cursor (SSCAN cursor over the entries), award_cursor (the
-// next position to award), entries (their number once ranked), started_at
-// and done_at (ms).
+// next position to award), entries (their number once ranked), started_at,
+// ranked_at and done_at (ms).
 func drawStateKey(activityID string) string { return activityTag(activityID) + "draw:state" }
 
 // drawLockKey is a STRING holding the token of the one process running the
@@ -325,4 +326,29 @@ func (s *Store) DrawEntrants(ctx context.Context, activityID string, q PageQuery
 		out.Items = append(out.Items, user)
 	}
 	return out, nil
+}
+
+// DrawTiming is when a draw started, finished ranking its entries and
+// finished its first pass, by Redis time (zero: not yet).
+type DrawTiming struct {
+	Started, Ranked, Done time.Time
+}
+
+// DrawTiming reads the times of an activity's draw.
+func (s *Store) DrawTiming(ctx context.Context, activityID string) (DrawTiming, error) {
+	v, err := s.rdb.HMGet(ctx, drawStateKey(activityID), "started_at", "ranked_at", "done_at").Result()
+	if err != nil {
+		return DrawTiming{}, storeErr(err)
+	}
+	at := func(x any) time.Time {
+		ms, err := strconv.ParseInt(asString(x), 10, 64)
+		if err != nil || ms == 0 {
+			return time.Time{}
+		}
+		return msTime(ms)
+	}
+	if len(v) != 3 {
+		return DrawTiming{}, fmt.Errorf("hmget: unexpected reply %v", v)
+	}
+	return DrawTiming{Started: at(v[0]), Ranked: at(v[1]), Done: at(v[2])}, nil
 }

@@ -7,7 +7,7 @@
 -- draw moves to the awarding phase; otherwise (an entry the scan missed,
 -- which SSCAN does not do for members present throughout) it scans again.
 --
--- KEYS[1] -> the draw's state (HASH: phase scan_cursor award_cursor)
+-- KEYS[1] -> the draw's state (HASH: phase scan_cursor award_cursor entries ranked_at)
 -- KEYS[2] -> the draw's lock (STRING)
 -- KEYS[3] -> the draw order (ZSET, every score 0, ordered by member)
 -- KEYS[4] -> the activity's entries (SET)
@@ -42,7 +42,9 @@ if #batch > 0 then
 end
 local count = redis.call('ZCARD', KEYS[3])
 if ARGV[3] == '0' and count == redis.call('SCARD', KEYS[4]) then
-  redis.call('HSET', KEYS[1], 'phase', 'awarding', 'scan_cursor', '0', 'entries', tostring(count))
+  local t = redis.call('TIME')
+  redis.call('HSET', KEYS[1], 'phase', 'awarding', 'scan_cursor', '0', 'entries', tostring(count), 'ranked_at',
+    tostring(tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)))
   return {2, 'awarding', count}
 end
 redis.call('HSET', KEYS[1], 'scan_cursor', ARGV[3])
