@@ -488,6 +488,7 @@ async function activityView(id) {
   const p = await product(a.product_id).catch(() => null);
   await state.clockReady;
   document.title = (p ? p.name : 'Sale') + ' · Flash sale';
+  if (a.admission === 'draw') return drawView(a, p);
 
   const buy = h('button', { id: 'buy', class: 'buy', type: 'button', disabled: true }, 'Buy now');
   const phase = h('div', { id: 'phase', class: 'phase' });
@@ -612,6 +613,155 @@ async function activityView(id) {
   renderActivity();
   await showHeld(heldRead);
   renderButton();
+  markReady();
+  refresh.schedule();
+}
+
+// ---- the draw page: a sale by lot --------------------------------------------
+
+// drawPhaseOf is a draw's state now: 'before' registration opens, 'open'
+// while it is, 'drawing' from draw_at until the draw is done, 'done'; or the
+// activity's 'cancelled'. Registration is shown open only once the server
+// has it open, and closed as soon as it may be.
+function drawPhaseOf(a, d) {
+  if (a.status === 'cancelled') return 'cancelled';
+  if (d.status === 'done') return 'done';
+  if (latest() >= Date.parse(a.draw_at)) return 'drawing';
+  if (earliest() < Date.parse(a.registration_opens_at)) return 'before';
+  return 'open';
+}
+
+// drawView is the page of an activity that sells by draw: enter while
+// registration is open, "you are in", and after the draw whether the shopper
+// won (with their order) or not, and the seed that lets anyone check it.
+async function drawView(a, p) {
+  const id = encodeURIComponent(a.id);
+  const phase = h('div', { id: 'draw-phase', class: 'phase' });
+  const enter = h('button', { id: 'enter', class: 'buy', type: 'button', disabled: true }, 'Enter the draw');
+  const entry = h('p', { id: 'entry', class: 'entry', role: 'status' });
+  const result = h('div', { id: 'draw-result', class: 'outcome', role: 'status', 'aria-live': 'polite', hidden: true });
+  const orderBox = h('div', { id: 'order-panel' });
+  const proof = h('p', { id: 'draw-proof', class: 'muted proof' });
+  const stock = h('div', { id: 'stock-box' });
+  $('main').replaceChildren(
+    h('p', {}, h('a', { href: '/' }, '← All sales')),
+    h('article', { class: 'sale draw', 'data-activity': a.id },
+      h('h1', { id: 'product-name' }, p ? p.name : 'Product ' + a.product_id),
+      p && p.description ? h('p', { id: 'product-desc', class: 'desc' }, p.description) : '',
+      priceView(a, p), stock,
+      h('p', { class: 'muted' }, 'Sold by draw: enter before the draw; the winners are drawn by lot, not by speed.'),
+      phase, h('p', { class: 'buy-row' }, enter), entry, result, orderBox, proof));
+
+  let d = { status: 'pending' };
+  let entered = false;
+  let held = null; // the purchase result: the draw gives a winner an order
+  let busy = false;
+  let shown = '';
+
+  const renderPhase = () => {
+    const ph = drawPhaseOf(a, d);
+    if (ph === shown) return;
+    shown = ph;
+    phase.dataset.phase = ph;
+    const onElapsed = () => { shown = ''; render(); refresh(); };
+    if (ph === 'before') {
+      phase.replaceChildren('Registration opens in ', countdown(Date.parse(a.registration_opens_at), onElapsed));
+    } else if (ph === 'open') {
+      phase.replaceChildren('Registration closes in ', countdown(Date.parse(a.draw_at), onElapsed, 'latest'),
+        h('span', { class: 'muted' }, ' · the draw at ' + localTime(Date.parse(a.draw_at))));
+    } else if (ph === 'drawing') {
+      phase.replaceChildren('Registration is closed. Drawing lots…');
+    } else if (ph === 'done') {
+      phase.replaceChildren('The draw is done.');
+    } else {
+      phase.replaceChildren('This sale was cancelled.');
+    }
+    tick();
+  };
+
+  const render = () => {
+    stock.replaceChildren(h('p', { class: 'stock' }, h('span', { class: 'units' }, a.stock), ' units · ',
+      h('span', { id: 'entries' }, d.entries || 0), ' entries'));
+    renderPhase();
+    const ph = drawPhaseOf(a, d);
+    enter.hidden = ph !== 'open' && ph !== 'before';
+    enter.disabled = busy || !state.user || entered || ph !== 'open';
+    enter.textContent = entered ? 'You are in' : 'Enter the draw';
+    enter.title = state.user ? '' : (AUTH === 'jwt' ? 'Sign in above to enter' : 'Enter your user ID above to enter');
+    entry.dataset.entered = String(entered);
+    entry.textContent = !state.user ? '' : entered ? 'You are in the draw.'
+      : ph === 'before' || ph === 'open' ? '' : 'You did not enter this draw.';
+    if (held && held.order_id) {
+      result.hidden = false;
+      result.dataset.result = held.won ? 'won' : 'closed';
+      result.className = 'outcome ' + (held.won ? 'outcome-won' : 'outcome-order_closed');
+      result.replaceChildren(...(held.won
+        ? ['You won the draw! Your order is ', h('code', {}, held.order_id), '. Pay before the deadline below.']
+        : OUTCOME_WORDS.order_closed(held.order_id, held.status)));
+    } else if (entered && ph === 'done') {
+      result.hidden = false;
+      result.dataset.result = 'lost';
+      result.className = 'outcome outcome-sold_out';
+      result.replaceChildren('Not drawn this time. If a winner cancels or does not pay, the unit goes to the next entrant in draw order: this page shows it if it is you.');
+    } else {
+      result.hidden = true;
+      delete result.dataset.result;
+    }
+    proof.replaceChildren(...(d.seed
+      ? ['Seed ', h('code', { id: 'draw-seed' }, d.seed), ' (its SHA-256 is the commitment ', h('code', {}, d.seed_hash),
+        '). Anyone can check the draw: ', h('a', { href: `/activities/${id}/draw` }, 'the draw'), ', and go run ./scripts/verifydraw.']
+      : d.seed_hash ? ['Commitment, published before the draw: the SHA-256 of its secret seed is ', h('code', { id: 'draw-seed-hash' }, d.seed_hash), '.'] : []));
+  };
+
+  let shownOrder = '';
+  const showOrder = async () => {
+    if (!held || !held.order_id) {
+      orderBox.replaceChildren();
+      shownOrder = '';
+      return;
+    }
+    const key = held.order_id + ':' + held.status;
+    if (key === shownOrder) return;
+    shownOrder = key;
+    const o = await api('GET', '/orders/' + encodeURIComponent(held.order_id));
+    orderBox.replaceChildren(orderView(o, () => { shownOrder = ''; state.reloadOrders(); refresh(); }));
+    tick();
+  };
+
+  const read = async () => {
+    const reads = [api('GET', `/activities/${id}`), api('GET', `/activities/${id}/draw?limit=1`)];
+    if (state.user) {
+      const u = encodeURIComponent(state.user);
+      reads.push(api('GET', `/activities/${id}/entries/${u}`), api('GET', `/activities/${id}/purchases/${u}`));
+    }
+    const [na, nd, ne, nh] = await Promise.all(reads);
+    a = na;
+    d = nd;
+    entered = !!(ne && ne.entered);
+    held = nh || null;
+    render();
+    await showOrder();
+  };
+
+  enter.addEventListener('click', async () => {
+    if (busy || !state.user) return;
+    busy = true;
+    render();
+    try {
+      const r = await api('POST', `/activities/${id}/entries`, { user_id: state.user });
+      entered = r.entered;
+      notice('');
+    } catch (e) {
+      notice(e.message);
+    } finally {
+      busy = false;
+      render();
+    }
+  });
+
+  state.onUserChange = () => read().catch((e) => notice(e.message));
+  const refresh = poll(POLL_ACTIVITY_MS, read);
+  await read();
   markReady();
   refresh.schedule();
 }
