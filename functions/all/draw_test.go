@@ -135,3 +135,65 @@ func TestDrawSurvivesCrash(t *testing.T) {
 		t.Fatalf("verifydraw said %q, want it to count %s", out, want)
 	}
 }
+
+// Bad input to the draw routes over real HTTP: each is a 4xx with its code
+// and the whole dataset is unchanged (rate-limit buckets aside, which are
+// not business data and not persisted).
+func TestDrawBadInputWritesNothing(t *testing.T) {
+	srv := redistest.Start(t)
+	e := serveWith(t, srv, srv.Config(), nil)
+	c := newClient(e.base, 4)
+	open := redistest.MustActivity(t, e.store, 10)
+	d := redistest.MustDrawActivity(t, e.store, e.admin, 10)
+	closed := redistest.MustDrawActivity(t, e.store, e.admin, 10)
+	redistest.CloseRegistration(t, e.admin, closed.ID)
+	notYet := redistest.MustDrawActivity(t, e.store, e.admin, 10)
+	if err := e.admin.HSet(context.Background(), redislib.ActivityKey(notYet.ID), "registration_opens_at", time.Now().Add(time.Hour).UnixMilli()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	cancelled := redistest.MustDrawActivity(t, e.store, e.admin, 10)
+	if _, err := e.store.CancelActivity(context.Background(), cancelled.ID); err != nil {
+		t.Fatal(err)
+	}
+	enter := func(id, body string) rawRequest {
+		return rawRequest{method: "POST", path: "/activities/" + id + "/entries", body: []byte(body)}
+	}
+	for _, tt := range []struct {
+		name       string
+		req        rawRequest
+		wantStatus int
+		wantCode   string
+	}{
+		{"enter an open-admission activity", enter(open.ID, `{"user_id":"u"}`), 409, "not_draw"},
+		{"enter after draw_at", enter(closed.ID, `{"user_id":"u"}`), 409, "registration_closed"},
+		{"enter before registration opens", enter(notYet.ID, `{"user_id":"u"}`), 409, "registration_not_open"},
+		{"enter a cancelled draw", enter(cancelled.ID, `{"user_id":"u"}`), 409, "activity_cancelled"},
+		{"enter an unknown activity", enter("0123456789abcdef", `{"user_id":"u"}`), 404, "activity_not_found"},
+		{"enter with a bad user", enter(d.ID, `{"user_id":"{act:x}"}`), 400, "invalid_user_id"},
+		{"enter with an extra field", enter(d.ID, `{"user_id":"u","times":2}`), 400, "unknown_field"},
+		{"enter with a number", enter(d.ID, `{"user_id":7}`), 400, "invalid_field_type"},
+		{"enter without a body", enter(d.ID, ``), 400, "empty_body"},
+		{"enter truncated", enter(d.ID, `{"user_id":"u"`), 400, "malformed_json"},
+		{"entry of a bad user", rawRequest{method: "GET", path: "/activities/" + d.ID + "/entries/a%20b"}, 400, "invalid_user_id"},
+		{"the draw of an open activity", rawRequest{method: "GET", path: "/activities/" + open.ID + "/draw"}, 409, "not_draw"},
+		{"entrants before the draw", rawRequest{method: "GET", path: "/activities/" + d.ID + "/draw/entrants"}, 409, "draw_not_done"},
+		{"the draw with a forged cursor", rawRequest{method: "GET", path: "/activities/" + d.ID + "/draw?cursor=forged"}, 400, "invalid_cursor"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			before := keyDump(t, e.admin)
+			status, eb, raw := c.send(t, tt.req)
+			if status != tt.wantStatus || eb.Error.Code != tt.wantCode || eb.Error.Message == "" {
+				t.Fatalf("got %d %.300s, want %d %s", status, raw, tt.wantStatus, tt.wantCode)
+			}
+			after := keyDump(t, e.admin)
+			for _, dump := range []map[string]string{before, after} {
+				for k := range dump {
+					if strings.HasPrefix(k, "sk:{rl:") {
+						delete(dump, k)
+					}
+				}
+			}
+			mustSameDump(t, before, after)
+		})
+	}
+}
