@@ -638,6 +638,7 @@ async function drawView(a, p) {
   const id = encodeURIComponent(a.id);
   const phase = h('div', { id: 'draw-phase', class: 'phase' });
   const enter = h('button', { id: 'enter', class: 'buy', type: 'button', disabled: true }, 'Enter the draw');
+  const enterRow = h('p', { class: 'buy-row' }, enter);
   const entry = h('p', { id: 'entry', class: 'entry', role: 'status' });
   const result = h('div', { id: 'draw-result', class: 'outcome', role: 'status', 'aria-live': 'polite', hidden: true });
   const orderBox = h('div', { id: 'order-panel' });
@@ -650,7 +651,7 @@ async function drawView(a, p) {
       p && p.description ? h('p', { id: 'product-desc', class: 'desc' }, p.description) : '',
       priceView(a, p), stock,
       h('p', { class: 'muted' }, 'Sold by draw: enter before the draw; the winners are drawn by lot, not by speed.'),
-      phase, h('p', { class: 'buy-row' }, enter), entry, result, orderBox, proof));
+      phase, enterRow, entry, result, orderBox, proof));
 
   let d = { status: 'pending' };
   let entered = false;
@@ -680,11 +681,13 @@ async function drawView(a, p) {
   };
 
   const render = () => {
-    stock.replaceChildren(h('p', { class: 'stock' }, h('span', { class: 'units' }, a.stock), ' units · ',
-      h('span', { id: 'entries' }, d.entries || 0), ' entries'));
+    const n = d.entries || 0;
+    stock.replaceChildren(h('p', { class: 'stock' }, h('span', { class: 'units' }, a.stock), a.stock === 1 ? ' unit · ' : ' units · ',
+      h('span', { id: 'entries' }, n), n === 1 ? ' entry' : ' entries'));
     renderPhase();
     const ph = drawPhaseOf(a, d);
-    enter.hidden = ph !== 'open' && ph !== 'before';
+    // The button's row, not the button: a button's display overrides hidden.
+    enterRow.hidden = ph !== 'open' && ph !== 'before';
     enter.disabled = busy || !state.user || entered || ph !== 'open';
     enter.textContent = entered ? 'You are in' : 'Enter the draw';
     enter.title = state.user ? '' : (AUTH === 'jwt' ? 'Sign in above to enter' : 'Enter your user ID above to enter');
@@ -751,6 +754,7 @@ async function drawView(a, p) {
       const r = await api('POST', `/activities/${id}/entries`, { user_id: state.user });
       entered = r.entered;
       notice('');
+      refresh();
     } catch (e) {
       notice(e.message);
     } finally {
