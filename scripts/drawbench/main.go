@@ -73,6 +73,7 @@ func run(addr, user, pass string, entries int, stock int64, conc int) error {
 		return err
 	}
 	fmt.Printf("activity %s: %d entrants, %d units, redis %s\n", id, entries, stock, addr)
+	mem0 := usedMemory(ctx, rdb)
 
 	start := time.Now()
 	var next atomic.Int64
@@ -129,6 +130,10 @@ func run(addr, user, pass string, entries int, stock int64, conc int) error {
 	}
 	fmt.Printf("draw: %s in all; ranking %d entries %s, awarding %d units %s (by Redis time)\n",
 		total.Round(time.Millisecond), d.Entries, tm.Ranked.Sub(tm.Started), d.Awarded, tm.Done.Sub(tm.Ranked))
+	if mem1 := usedMemory(ctx, rdb); mem0 > 0 && mem1 > mem0 {
+		fmt.Printf("memory: %.0f MB for the entries, the draw order and the orders (%.0f bytes per entry)\n",
+			float64(mem1-mem0)/1e6, float64(mem1-mem0)/float64(entries))
+	}
 	if !slow {
 		fmt.Println("slowlog: not readable with this user (CONFIG SET refused)")
 		return nil
@@ -165,6 +170,21 @@ func scriptNames() map[string]string {
 		}
 	}
 	return names
+}
+
+// usedMemory reads INFO memory's used_memory (0 when it cannot).
+func usedMemory(ctx context.Context, rdb redis.UniversalClient) int64 {
+	info, err := rdb.Info(ctx, "memory").Result()
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "used_memory:"); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 // drawActivity creates a product and a running activity of stock units that
