@@ -76,13 +76,6 @@ const (
 	CodeDrawNotDone = "draw_not_done"
 )
 
-// Draw statuses (the activity's draw_status).
-const (
-	DrawPending = "pending"
-	DrawRunning = "running"
-	DrawDone    = "done"
-)
-
 // Replies of entry_add.lua.
 const (
 	entryNotFound  = 0

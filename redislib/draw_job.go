@@ -369,6 +369,10 @@ func (r *drawRun) awardStep(ctx context.Context, st drawState) (bool, error) {
 			done, gap = true, true
 		case OutcomePaused, OutcomeNotStarted:
 			gap = true
+		case OutcomeAdmissionRequired:
+			// The activity's admission changed from draw (before the start):
+			// this draw awards nothing more.
+			done, gap = true, true
 		default:
 			return false, fmt.Errorf("draw purchase for %s: unexpected outcome %q", users[i], res.Outcome)
 		}
@@ -444,9 +448,9 @@ func (r *drawRun) purchaseAll(ctx context.Context, users []string) ([]PurchaseRe
 }
 
 // drawPurchase is the draw's purchase for one entrant: the ordinary purchase
-// script, admitted, without a rate limit.
+// script, admitted by the draw, without a rate limit.
 func (s *Store) drawPurchase(ctx context.Context, activityID, userID string) (PurchaseResult, error) {
-	return s.Purchase(ctx, activityID, userID)
+	return s.PurchaseAdmitted(ctx, activityID, userID, Rate{}, AdmissionDraw)
 }
 
 // DrawsResult is what one run of RunDraws did.

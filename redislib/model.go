@@ -55,6 +55,8 @@ type Activity struct {
 	// PausedAt is when an admin paused the activity; absent while it is not
 	// paused. A paused activity sells nothing until it is resumed.
 	PausedAt *time.Time `json:"paused_at,omitempty"`
+	// AdmissionInfo says how shoppers get the right to buy (admission.go).
+	AdmissionInfo
 }
 
 // Outcome is the answer to one purchase attempt.
@@ -125,6 +127,7 @@ func activityFromHash(h map[string]string, remaining, now int64) Activity {
 		UpdatedAt:     msTime(hashInt(h, "updated_at")),
 	}
 	a.Sold = a.Stock - a.Remaining
+	a.AdmissionInfo = admissionFromHash(h, now)
 	cancelled := hashInt(h, "cancelled_at")
 	if cancelled > 0 {
 		t := msTime(cancelled)

@@ -147,6 +147,8 @@ type NewActivity struct {
 	// Shards is how many stock buckets the stock is split into, 1 to
 	// MaxShards; 0 is taken as 1. See store_shards.go.
 	Shards int
+	// AdmissionSettings say how shoppers get the right to buy (admission.go).
+	AdmissionSettings
 }
 
 // Replies of activity_register.lua.
@@ -196,9 +198,9 @@ func (s *Store) CreateActivity(ctx context.Context, in NewActivity) (Activity, e
 			return Activity{}, err
 		}
 	}
-	created, err := activityCreateScript.Run(ctx, s.pipe, []string{ActivityKey(id), StockKey(id), activityAuditKey(id)},
-		id, in.ProductID, in.Stock, in.Price, in.StartsAt.UnixMilli(), in.EndsAt.UnixMilli(), in.PaymentWindow,
-		n, splitUnits(in.Stock, n, 0), actorOf(ctx)).Int64()
+	args := append([]any{id, in.ProductID, in.Stock, in.Price, in.StartsAt.UnixMilli(), in.EndsAt.UnixMilli(), in.PaymentWindow,
+		n, splitUnits(in.Stock, n, 0), actorOf(ctx), in.modeOrOpen()}, in.admissionArgs()...)
+	created, err := activityCreateScript.Run(ctx, s.pipe, []string{ActivityKey(id), StockKey(id), activityAuditKey(id)}, args...).Int64()
 	if err != nil {
 		return Activity{}, storeErr(err)
 	}
@@ -303,6 +305,16 @@ func (s *Store) Purchase(ctx context.Context, activityID, userID string) (Purcha
 // attempts answered from a sold-out lease cost less than the limit would and
 // are not counted either.
 func (s *Store) PurchaseLimited(ctx context.Context, activityID, userID string, limit Rate) (PurchaseResult, error) {
+	return s.PurchaseAdmitted(ctx, activityID, userID, limit, "")
+}
+
+// PurchaseAdmitted is PurchaseLimited for a user whose admission the caller
+// has verified: admitted is AdmissionQueue for a valid admission token of the
+// waiting room, AdmissionDraw for the draw awarding an entrant, "" for none.
+// In an activity whose admission is queue or draw, an attempt admitted by
+// anything else answers OutcomeAdmissionRequired, checked in the purchase
+// script; open activities ignore admitted.
+func (s *Store) PurchaseAdmitted(ctx context.Context, activityID, userID string, limit Rate, admitted string) (PurchaseResult, error) {
 	if s.soldOut != nil {
 		if res, ok := s.soldOut.answer(activityID, userID); ok {
 			return res, nil
@@ -315,7 +327,7 @@ func (s *Store) PurchaseLimited(ctx context.Context, activityID, userID string, 
 	k := BucketOf(userID, n)
 	orderID := NewOrderID(activityID, k)
 	for range maxRefills {
-		res, soldOut, err := s.purchaseIn(ctx, activityID, k, userID, orderID, limit)
+		res, soldOut, err := s.purchaseIn(ctx, activityID, k, userID, orderID, limit, admitted)
 		if err != nil || !soldOut {
 			return res, err
 		}
@@ -338,7 +350,7 @@ func (s *Store) PurchaseLimited(ctx context.Context, activityID, userID string, 
 
 // purchaseIn runs purchase.lua in bucket k. soldOut is true when the bucket
 // answered sold_out (the caller decides what that means for the activity).
-func (s *Store) purchaseIn(ctx context.Context, activityID string, k int, userID, orderID string, limit Rate) (res PurchaseResult, soldOut bool, err error) {
+func (s *Store) purchaseIn(ctx context.Context, activityID string, k int, userID, orderID string, limit Rate, admitted string) (res PurchaseResult, soldOut bool, err error) {
 	keys := []string{
 		BucketMetaKey(activityID, k), BucketStockKey(activityID, k), BucketBuyersKey(activityID, k),
 		bucketOrderKey(activityID, k, orderID), BucketOrdersKey(activityID, k), BucketPendingKey(activityID, k),
@@ -348,7 +360,7 @@ func (s *Store) purchaseIn(ctx context.Context, activityID string, k int, userID
 	if s.single {
 		keys, history = append(keys, UserOrdersKey(userID)), "1"
 	}
-	reply, err := purchaseScript.Run(ctx, s.pipe, keys, userID, orderID, limit.interval(), limit.Burst, history).Slice()
+	reply, err := purchaseScript.Run(ctx, s.pipe, keys, userID, orderID, limit.interval(), limit.Burst, history, admitted).Slice()
 	if err != nil {
 		return PurchaseResult{}, false, storeErr(err)
 	}
@@ -412,6 +424,8 @@ func (s *Store) purchaseIn(ctx context.Context, activityID string, k int, userID
 		return s.lost(activityID, OutcomeCancelled), false, nil
 	case purchasePaused:
 		return s.lost(activityID, OutcomePaused), false, nil
+	case purchaseAdmissionRequired:
+		return PurchaseResult{Outcome: OutcomeAdmissionRequired}, false, nil
 	case purchaseRateLimited:
 		wait, ok := replyInt(reply, 1)
 		if !ok {

@@ -293,6 +293,9 @@ type ActivityChanges struct {
 	StartsAt      *time.Time
 	EndsAt        *time.Time
 	PaymentWindow *int64 // seconds
+	// AdmissionSettings change the admission mode or its settings; an
+	// empty Admission keeps the mode.
+	AdmissionSettings
 }
 
 // Replies of activity_update.lua.
@@ -306,6 +309,9 @@ const (
 	activityUpdateEndsInPast = 6
 	activityUpdateBelowSold  = 7
 	activityUpdatePinExpired = 8
+	activityUpdateMissing    = 9
+	activityUpdateTimeOrder  = 10
+	activityUpdateOtherMode  = 11
 )
 
 // UpdateActivity changes fields of an activity under the rules of
@@ -341,6 +347,7 @@ func (s *Store) UpdateActivity(ctx context.Context, id string, ch ActivityChange
 	}
 	args := []any{opt(ch.ProductID), optInt(ch.Stock), optInt(ch.Price), optTime(ch.StartsAt), optTime(ch.EndsAt),
 		optInt(ch.PaymentWindow), deadline, actorOf(ctx)}
+	args = append(append(args, ch.optAdmissionArgs()...), DefaultAdmissionTTL)
 	var reply []any
 	for try := 0; ; try++ {
 		reply, err = activityUpdateScript.Run(ctx, s.pipe, []string{ActivityKey(id), StockKey(id), activityAuditKey(id)}, args...).Slice()
@@ -398,6 +405,8 @@ func (s *Store) UpdateActivity(ctx context.Context, id string, ch ActivityChange
 		return Activity{}, Errorf(CodeStockBelowSold, "stock cannot go below the units already sold")
 	case activityUpdatePinExpired:
 		return Activity{}, Errorf(CodeStoreUnavailable, "the change took too long and was not applied, try again")
+	case activityUpdateMissing, activityUpdateTimeOrder, activityUpdateOtherMode:
+		return Activity{}, admissionUpdateError(code, reply)
 	default:
 		return Activity{}, fmt.Errorf("activity_update: unexpected reply %v", reply)
 	}

@@ -101,7 +101,7 @@ const (
 )
 
 // factFields are the activity fields a bucket copies (bucket_sync.lua).
-var factFields = []string{"product_id", "price", "starts_at", "ends_at", "payment_window", "cancelled_at", "paused_at"}
+var factFields = []string{"product_id", "price", "starts_at", "ends_at", "payment_window", "cancelled_at", "paused_at", "admission"}
 
 // BucketOf returns the stock bucket of a user in an activity of n buckets:
 // FNV-1a 32 of the user ID, mod n.
@@ -159,7 +159,7 @@ func (s *Store) createBuckets(ctx context.Context, id string, in NewActivity, n 
 	for k := 1; k < n; k++ {
 		v, err := bucketCreateScript.Run(ctx, s.pipe, []string{BucketMetaKey(id, k), BucketStockKey(id, k)},
 			id, in.ProductID, in.Price, in.StartsAt.UnixMilli(), in.EndsAt.UnixMilli(), in.PaymentWindow,
-			splitUnits(in.Stock, n, k)).Int()
+			splitUnits(in.Stock, n, k), in.modeOrOpen()).Int()
 		if err != nil {
 			return storeErr(err)
 		}
@@ -189,6 +189,9 @@ func (s *Store) syncBuckets(ctx context.Context, activityID string, n int) error
 	args := []any{asString(vals[0])}
 	for i, f := range factFields {
 		v, ok := vals[i+1].(string)
+		if !ok && f == "admission" {
+			v, ok = AdmissionOpen, true // a hash without the field is open
+		}
 		if !ok {
 			return fmt.Errorf("activity %s has no %s", activityID, f)
 		}

@@ -214,13 +214,14 @@ func (ch ProductChanges) Validate() error {
 }
 
 // Validate checks every field of a new activity, in the order product ID,
-// stock, price, times, payment window, shards, and returns the first rule
-// broken.
+// stock, price, times, payment window, shards, admission, and returns the
+// first rule broken.
 // Whether the product exists and the activity ends in the future are the
 // store's to check, atomically with the write (Store.CreateActivity).
 func (in NewActivity) Validate() error {
 	return cmp.Or(checkProductID(in.ProductID), checkStock(in.Stock), checkPrice(in.Price),
-		checkTimeRange(in.StartsAt, in.EndsAt), checkPaymentWindow(in.PaymentWindow), checkShards(in.Shards))
+		checkTimeRange(in.StartsAt, in.EndsAt), checkPaymentWindow(in.PaymentWindow), checkShards(in.Shards),
+		in.checkNewAdmission(in.StartsAt, in.EndsAt))
 }
 
 // Validate checks the fields given (at least one) as on creation, and
@@ -228,14 +229,14 @@ func (in NewActivity) Validate() error {
 // store checks it against the other, stored one (Store.UpdateActivity).
 func (ch ActivityChanges) Validate() error {
 	if ch == (ActivityChanges{}) {
-		return Errorf(CodeEmptyUpdate, "give at least one of product_id, stock, price, starts_at, ends_at, payment_window")
+		return Errorf(CodeEmptyUpdate, "give at least one of product_id, stock, price, starts_at, ends_at, payment_window, admission, queue_opens_at, admit_rate, admission_ttl, registration_opens_at, draw_at")
 	}
 	var times error
 	if ch.StartsAt != nil && ch.EndsAt != nil {
 		times = checkTimeRange(*ch.StartsAt, *ch.EndsAt)
 	}
 	return cmp.Or(ifSet(ch.ProductID, checkProductID), ifSet(ch.Stock, checkStock), ifSet(ch.Price, checkPrice),
-		times, ifSet(ch.PaymentWindow, checkPaymentWindow))
+		times, ifSet(ch.PaymentWindow, checkPaymentWindow), ch.checkAdmission())
 }
 
 func checkProductID(id string) error { return CheckID("product_id", id) }

@@ -168,6 +168,7 @@ PPROF=()
 if [[ "${PROFILE:-}" == 1 ]]; then PPROF_ADDR=127.0.0.1:$(free_port); PPROF=(PPROF_ADDR="$PPROF_ADDR"); KEEP=1; fi
 export ADMIN_TOKEN="bench-$RANDOM$RANDOM"
 export PAYMENT_WEBHOOK_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+export ADMISSION_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 # shellcheck disable=SC2086 # NAME=value pairs
 env USER_AUTH=off ${SERVER_ENV:-} PORT="$APP_PORT" REDIS_ADDR="127.0.0.1:$REDIS_PORT" "${PPROF[@]}" "$TMP/all" >"$TMP/all.log" 2>&1 &
 SERVER_PID=$!

@@ -55,6 +55,7 @@ fi
 export ADMIN_TOKEN PORT REDIS_CLUSTER=true REDIS_ADDR=$REDIS_CLUSTER_ADDRS
 # Local trials: demo payments on, signed with a secret of this run (see scripts/run.sh).
 export PAYMENT_WEBHOOK_SECRET=${PAYMENT_WEBHOOK_SECRET:-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')}
+export ADMISSION_SECRET=${ADMISSION_SECRET:-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')}
 export PAYMENT_DEMO=${PAYMENT_DEMO:-true}
 [ "$PAYMENT_DEMO" = true ] && echo "PAYMENT_DEMO=true: DEMO PAYMENTS ARE ON: any shopper can pay an order without paying (local trials only)"
 echo "ADMIN_TOKEN=$ADMIN_TOKEN"

@@ -38,6 +38,7 @@ NODE_TIMEOUT=${NODE_TIMEOUT:-1000}
 ADMIN_TOKEN=clusterbench
 export ADMIN_TOKEN
 export PAYMENT_WEBHOOK_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+export ADMISSION_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 
 ensure_go
 ensure_redis_server

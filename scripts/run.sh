@@ -87,6 +87,9 @@ if [ -z "${PAYMENT_WEBHOOK_SECRET:-}" ]; then
 fi
 PAYMENT_DEMO=${PAYMENT_DEMO:-true}
 export PAYMENT_WEBHOOK_SECRET PAYMENT_DEMO
+# The waiting room signs its admission tokens with this secret (purchase
+# verifies them in process).
+export ADMISSION_SECRET=${ADMISSION_SECRET:-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')}
 echo "PAYMENT_WEBHOOK_SECRET=$PAYMENT_WEBHOOK_SECRET"
 if [ "$PAYMENT_DEMO" = true ]; then
   echo "PAYMENT_DEMO=true: DEMO PAYMENTS ARE ON: any shopper can pay an order without paying (local trials only)"

@@ -61,6 +61,7 @@ PIDS+=("$REDIS_SERVER_PID")
 APP_PORT=$(free_port)
 export ADMIN_TOKEN="storefront-$RANDOM$RANDOM"
 export PAYMENT_WEBHOOK_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') PAYMENT_DEMO=true
+export ADMISSION_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 USER_AUTH=off PORT=$APP_PORT REDIS_ADDR=127.0.0.1:$REDIS_PORT LOG_LEVEL=${LOG_LEVEL:-info} "$TMP/all" >"$TMP/all.log" 2>&1 &
 PIDS+=($!)
 wait_http_ok "http://127.0.0.1:$APP_PORT/readyz" 30 || die "the server did not get ready: $(tail -n 5 "$TMP/all.log")"

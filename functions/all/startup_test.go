@@ -23,7 +23,7 @@ func runToExit(t *testing.T, bin string, env ...string) (int, string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin)
-	cmd.Env = append(os.Environ(), "PAYMENT_WEBHOOK_SECRET="+server.TestWebhookSecret)
+	cmd.Env = append(os.Environ(), "PAYMENT_WEBHOOK_SECRET="+server.TestWebhookSecret, "ADMISSION_SECRET="+server.TestAdmissionSecret)
 	cmd.Env = append(cmd.Env, env...)
 	out, _ := cmd.CombinedOutput()
 	if ctx.Err() != nil {

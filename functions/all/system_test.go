@@ -307,7 +307,7 @@ func startProcessOn(t *testing.T, bin, redisAddr string, env ...string) *process
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port), "REDIS_ADDR="+redisAddr,
 		"REDIS_USERNAME="+redistest.FunctionsUser, "REDIS_PASSWORD="+redistest.FunctionsPassword,
-		"ADMIN_TOKEN="+servertest.AdminToken, "PAYMENT_WEBHOOK_SECRET="+server.TestWebhookSecret, "LOG_LEVEL=warn", "USER_AUTH=off")
+		"ADMIN_TOKEN="+servertest.AdminToken, "PAYMENT_WEBHOOK_SECRET="+server.TestWebhookSecret, "ADMISSION_SECRET="+server.TestAdmissionSecret, "LOG_LEVEL=warn", "USER_AUTH=off")
 	cmd.Env = append(cmd.Env, env...)
 	p := &process{base: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd, done: make(chan struct{}), logs: &servertest.Logs{}}
 	cmd.Stdout, cmd.Stderr = p.logs, p.logs

@@ -25,10 +25,22 @@ type request struct {
 	StartsAt      *string `json:"starts_at"`
 	EndsAt        *string `json:"ends_at"`
 	PaymentWindow *int64  `json:"payment_window"`
-	Shards        *int    `json:"shards"`
+	// The admission mode and its settings (see redislib.AdmissionSettings).
+	Admission           *string `json:"admission"`
+	QueueOpensAt        *string `json:"queue_opens_at"`
+	AdmitRate           *int64  `json:"admit_rate"`
+	AdmissionTTL        *int64  `json:"admission_ttl"`
+	RegistrationOpensAt *string `json:"registration_opens_at"`
+	DrawAt              *string `json:"draw_at"`
+	Shards              *int    `json:"shards"`
 }
 
-// Handler answers POST /activities with 201 and the new activity.
+// Handler answers POST /activities with 201 and the new activity. Its
+// admission is open unless the request says queue (with queue_opens_at
+// before starts_at and admit_rate; admission_ttl optional) or draw (with
+// registration_opens_at before draw_at, and starts_at <= draw_at < ends_at);
+// a setting of another mode is 400 invalid_admission, a missing one 400
+// missing_field, times out of order 400 invalid_time_range.
 func Handler(store *redislib.Store) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		var req request
@@ -68,6 +80,10 @@ func validate(req request) (in redislib.NewActivity, err error) {
 	in.Shards = 1
 	if req.Shards != nil {
 		in.Shards = *req.Shards
+	}
+	if in.AdmissionSettings, err = redislib.ParseAdmission(req.Admission, req.QueueOpensAt, req.AdmitRate, req.AdmissionTTL,
+		req.RegistrationOpensAt, req.DrawAt); err != nil {
+		return in, err
 	}
 	return in, in.Validate()
 }

@@ -87,6 +87,8 @@ var statusOf = map[string]int{
 	redislib.CodeInvalidPaymentRef:    http.StatusBadRequest,
 	redislib.CodeInvalidAmount:        http.StatusBadRequest,
 	redislib.CodeInvalidCurrency:      http.StatusBadRequest,
+	redislib.CodeInvalidAdmission:     http.StatusBadRequest,
+	redislib.CodeAdmissionRequired:    http.StatusForbidden,
 
 	redislib.CodeUnknownProduct:   http.StatusBadRequest,
 	redislib.CodeProductDeleted:   http.StatusBadRequest,

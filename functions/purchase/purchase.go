@@ -7,6 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"seckill/functions/auth"
 	"seckill/functions/httpapi"
 	"seckill/functions/server"
 	"seckill/functions/telemetry"
@@ -19,31 +20,43 @@ var Function = server.Function{
 	Summary: "attempt to buy one unit of an activity's product",
 	Writes:  true,
 	Routes: []server.Route{{Method: fiber.MethodPost, Path: "/activities/:id/purchase",
-		User: user, RateLimited: true, OwnUserLimit: true,
-		Handler: func(d server.Deps) fiber.Handler { return Handler(d.Store, d.Config.UserRate()) }}},
+		User: user, RateLimited: true, OwnUserLimit: true, Admission: true,
+		Handler: func(d server.Deps) fiber.Handler {
+			adm, err := auth.NewAdmissions(d.Config.AdmissionConfig)
+			if err != nil {
+				// Run refuses to start without the secret; a handler built
+				// without it anyway admits no one to a queue or draw.
+				adm = nil
+			}
+			return Handler(d.Store, d.Config.UserRate(), adm)
+		}}},
 }
 
 // user validates the whole request, so that bad input is refused before the
 // rate limit writes its bucket, and returns the user it acts for.
 func user(c *fiber.Ctx) (string, error) {
-	_, u, err := parse(c)
+	_, u, _, err := parse(c)
 	return u, err
 }
 
-// parse validates a purchase request and returns its activity and user IDs.
-func parse(c *fiber.Ctx) (activityID, userID string, err error) {
+// parse validates a purchase request and returns its activity and user IDs
+// and the admission token, if any.
+func parse(c *fiber.Ctx) (activityID, userID, token string, err error) {
 	if activityID, err = httpapi.PathID(c, "id"); err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
 	if userID, ok := plainUserID(c.Body()); ok {
-		return activityID, userID, nil
+		return activityID, userID, "", nil
 	}
-	userID, err = decodeUserID(c)
-	return activityID, userID, err
+	userID, token, err = decodeRequest(c)
+	return activityID, userID, token, err
 }
 
 type request struct {
 	UserID *string `json:"user_id"`
+	// AdmissionToken is the waiting room's admission of the user to the
+	// activity; required by activities whose admission is queue.
+	AdmissionToken *string `json:"admission_token"`
 }
 
 // Handler answers POST /activities/:id/purchase with 200 and the outcome:
@@ -56,18 +69,41 @@ type request struct {
 // script's round trip: past it the answer is 429 rate_limited. A win and
 // attempts on a sold-out activity answered from memory are not counted (see
 // redislib.Store.PurchaseLimited).
-func Handler(store *redislib.Store, limit redislib.Rate) fiber.Handler {
+//
+// In an activity whose admission is queue, the attempt needs an
+// admission_token that admissions verifies in process (its signature, user,
+// activity and expiry; no Redis round trip); the purchase script refuses an
+// attempt without a valid one with 403 admission_required, whose message
+// says what was wrong. A draw activity sells only through its draw, so
+// every attempt there is admission_required, token or not. A nil admissions verifies no
+// token. Open activities ignore the token.
+func Handler(store *redislib.Store, limit redislib.Rate, admissions *auth.Admissions) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		id, user, err := parse(c)
+		id, user, token, err := parse(c)
 		if err != nil {
 			return err
 		}
-		res, err := store.PurchaseLimited(c.UserContext(), id, user, limit)
+		refused := auth.ErrAdmissionSecretMissing
+		if admissions != nil {
+			refused = admissions.Verify(token, user, id)
+		}
+		admitted := ""
+		if refused == nil {
+			admitted = redislib.AdmissionQueue
+		}
+		res, err := store.PurchaseAdmitted(c.UserContext(), id, user, limit, admitted)
 		if limited := (*redislib.RateLimitedError)(nil); errors.As(err, &limited) {
 			return httpapi.TooManyRequests(c, limited.Wait)
 		}
 		if err != nil {
 			return err
+		}
+		if res.Outcome == redislib.OutcomeAdmissionRequired {
+			telemetry.SetOutcome(c, string(res.Outcome))
+			if redislib.ErrorCode(refused) != redislib.CodeAdmissionRequired {
+				refused = redislib.Errorf(redislib.CodeAdmissionRequired, "this activity needs an admission, and this process cannot verify admission tokens")
+			}
+			return refused
 		}
 		telemetry.SetOutcome(c, string(res.Outcome))
 		// A win is recorded durably by the purchase script (the order and a
@@ -80,12 +116,18 @@ func Handler(store *redislib.Store, limit redislib.Rate) fiber.Handler {
 	}
 }
 
-func decodeUserID(c *fiber.Ctx) (string, error) {
+func decodeRequest(c *fiber.Ctx) (userID, token string, err error) {
 	var req request
 	if err := httpapi.Decode(c, &req); err != nil {
-		return "", err
+		return "", "", err
 	}
-	return httpapi.RequireUserID(req.UserID)
+	if userID, err = httpapi.RequireUserID(req.UserID); err != nil {
+		return "", "", err
+	}
+	if req.AdmissionToken != nil {
+		token = *req.AdmissionToken
+	}
+	return userID, token, nil
 }
 
 // plainUserID returns the user ID of a body that is exactly

@@ -34,6 +34,8 @@ type Config struct {
 	auth.PaymentConfig
 	// Rate limits of rate-limited routes (purchase), shared by every instance through Redis.
 	auth.RateLimitConfig
+	// The secret of the waiting room's admission tokens.
+	auth.AdmissionConfig
 	// Behind a load balancer, the client IP comes from a header set by a trusted proxy.
 	ProxyHeader    string   `envconfig:"PROXY_HEADER" desc:"header holding the client IP, e.g. X-Forwarded-For; honoured only from TRUSTED_PROXIES"`
 	TrustedProxies []string `envconfig:"TRUSTED_PROXIES" desc:"comma-separated IPs or CIDRs of the proxies whose PROXY_HEADER is trusted"`
@@ -50,6 +52,9 @@ type Config struct {
 // TestWebhookSecret is the payment webhook secret of TestConfig.
 const TestWebhookSecret = "test-payment-webhook-secret-0123456789abcdef"
 
+// TestAdmissionSecret is the admission token secret of TestConfig.
+const TestAdmissionSecret = "test-admission-secret-0123456789abcdef0123"
+
 // TestConfig returns the defaults with an admin token and TestWebhookSecret,
 // for tests.
 func TestConfig(adminToken string) Config {
@@ -65,5 +70,6 @@ func TestConfig(adminToken string) Config {
 		RateLimitConfig: auth.RateLimitConfig{RateLimitUserRPS: 5, RateLimitUserBurst: 10, RateLimitReadRPS: 20, RateLimitReadBurst: 40, RateLimitIPBurst: 100},
 		PaymentConfig: auth.PaymentConfig{PaymentWebhookSecret: TestWebhookSecret, PaymentWebhookTolerance: 5 * time.Minute,
 			PaymentCurrency: "USD"},
+		AdmissionConfig: auth.AdmissionConfig{AdmissionSecret: TestAdmissionSecret},
 	}
 }

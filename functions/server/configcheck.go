@@ -33,6 +33,9 @@ func (cfg Config) Check() error {
 	if err := cfg.PaymentConfig.Check(); err != nil {
 		return err
 	}
+	if err := cfg.AdmissionConfig.Check(); err != nil {
+		return err
+	}
 	if cfg.ProxyHeader != "" && len(cfg.TrustedProxies) == 0 {
 		return errors.New("PROXY_HEADER needs TRUSTED_PROXIES: a client IP header from anyone else could be forged")
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,10 +30,11 @@ type Function struct {
 	// so they cost the requests nothing.
 	Collector func(Deps) prometheus.Collector
 	// Background, when set, is work the function does in every process that
-	// serves it, besides its routes (a job that must run while the sale
-	// runs, such as the draw). Main starts it once the store exists and
-	// cancels ctx on shutdown; it must return when ctx ends. A panic in it
-	// is logged and it is started again a second later.
+	// serves it, beside its routes (the waiting room's admissions): Run
+	// starts it with the process's dependencies and cancels ctx on shutdown.
+	// It must return when ctx ends and be safe to run in any number of
+	// processes at once; a panic in it is logged and it is started again
+	// (StartBackground).
 	Background func(ctx context.Context, d Deps)
 }
 
@@ -76,6 +78,9 @@ type Route struct {
 	// auth.Webhook): the function refuses to start without
 	// PAYMENT_WEBHOOK_SECRET unless PAYMENT_DEMO is set.
 	Payment bool
+	// Admission routes issue or verify the waiting room's admission tokens:
+	// the function refuses to start without ADMISSION_SECRET.
+	Admission bool
 	// Handler builds the route's handler from the process's dependencies.
 	Handler func(Deps) fiber.Handler
 }
@@ -119,6 +124,25 @@ func userRoutes(fns []Function) string {
 		}
 	}
 	return strings.Join(s, ", ")
+}
+
+// StartBackground starts the Background work of each of fns with d, until
+// ctx ends. Work that panics is logged and started again a second later.
+func StartBackground(ctx context.Context, d Deps, fns ...Function) {
+	for _, fn := range fns {
+		if fn.Background == nil {
+			continue
+		}
+		work := fn.Background
+		go func() {
+			for telemetry.Run(d.Log, fn.Name+" background", func() { work(ctx, d) }) && ctx.Err() == nil {
+				select {
+				case <-ctx.Done():
+				case <-time.After(time.Second):
+				}
+			}
+		}()
+	}
 }
 
 // Deps are the dependencies a handler factory may take. Only Run builds them

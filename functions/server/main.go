@@ -92,6 +92,12 @@ func Run(args []string, stdout, stderr io.Writer, fns ...Function) int {
 			log.Warn("!!! PAYMENT_DEMO is set: POST /orders/:id/demo-payment lets shoppers pay without paying; for local trials only, never in a deployment !!!")
 		}
 	}
+	if adm := admissionRoutes(fns); adm != "" {
+		if err := cfg.AdmissionConfig.RequireSecret(); err != nil {
+			log.Error(err.Error(), "routes", adm)
+			return 1
+		}
+	}
 	rdb, err := redislib.NewClient(rcfg)
 	if err != nil {
 		log.Error("redis client", "err", err)
@@ -146,8 +152,9 @@ func Run(args []string, stdout, stderr io.Writer, fns ...Function) int {
 		d.TracerProvider = tp
 	}
 	app := NewApp(d, ready, fns...)
-	stopBackground := startBackground(d, fns)
+	bgCtx, stopBackground := context.WithCancel(context.Background())
 	defer stopBackground()
+	StartBackground(bgCtx, d, fns...)
 
 	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.Port))
 	if err != nil {
@@ -365,6 +372,20 @@ func paymentRoutes(fns []Function) string {
 	return strings.Join(s, ", ")
 }
 
+// admissionRoutes lists the routes of fns that issue or verify admission
+// tokens.
+func admissionRoutes(fns []Function) string {
+	var s []string
+	for _, fn := range fns {
+		for _, r := range fn.Routes {
+			if r.Admission {
+				s = append(s, r.Method+" "+r.Path)
+			}
+		}
+	}
+	return strings.Join(s, ", ")
+}
+
 func writes(fns []Function) bool {
 	for _, fn := range fns {
 		if fn.Writes {
@@ -399,21 +420,4 @@ func routeNotes(r Route) string {
 		notes = append(notes, "rate-limited")
 	}
 	return strings.Join(notes, ", ")
-}
-
-// startBackground starts the Background work of fns and returns what stops
-// it. Work that panics is logged and started again after a second.
-func startBackground(d Deps, fns []Function) (stop func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	for _, fn := range fns {
-		if fn.Background == nil {
-			continue
-		}
-		go func() {
-			for telemetry.Run(d.Log, fn.Name+" background", func() { fn.Background(ctx, d) }) && ctx.Err() == nil {
-				time.Sleep(time.Second)
-			}
-		}()
-	}
-	return cancel
 }

@@ -27,6 +27,13 @@ type request struct {
 	StartsAt      *string `json:"starts_at"`
 	EndsAt        *string `json:"ends_at"`
 	PaymentWindow *int64  `json:"payment_window"`
+	// The admission mode and its settings (see redislib.AdmissionSettings).
+	Admission           *string `json:"admission"`
+	QueueOpensAt        *string `json:"queue_opens_at"`
+	AdmitRate           *int64  `json:"admit_rate"`
+	AdmissionTTL        *int64  `json:"admission_ttl"`
+	RegistrationOpensAt *string `json:"registration_opens_at"`
+	DrawAt              *string `json:"draw_at"`
 }
 
 // Handler answers PATCH /activities/:id with 200 and the changed activity.
@@ -39,7 +46,10 @@ type request struct {
 // A new stock below the units sold is 409 stock_below_sold; a new ends_at
 // must be in the future (400 ends_in_past) and after starts_at (400
 // invalid_time_range); a new product must exist and not be deleted (400
-// unknown_product, product_deleted).
+// unknown_product, product_deleted). The admission mode and its settings
+// change only before the start; the activity after the change must keep its
+// mode's rules (400 missing_field, invalid_admission, invalid_time_range), and
+// a change to draw chooses a new seed.
 func Handler(store *redislib.Store) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		id, err := httpapi.PathID(c, "id")
@@ -72,6 +82,10 @@ func validate(req request) (ch redislib.ActivityChanges, err error) {
 		return ch, err
 	}
 	ch.ProductID, ch.Stock, ch.Price, ch.PaymentWindow = req.ProductID, req.Stock, req.Price, req.PaymentWindow
+	if ch.AdmissionSettings, err = redislib.ParseAdmission(req.Admission, req.QueueOpensAt, req.AdmitRate, req.AdmissionTTL,
+		req.RegistrationOpensAt, req.DrawAt); err != nil {
+		return ch, err
+	}
 	return ch, ch.Validate()
 }
 

@@ -6,7 +6,8 @@
 -- KEYS[1] -> the bucket's meta (HASH)
 -- ARGV[1] -> the activity's rev
 -- ARGV[2..] -> field, value pairs: product_id price starts_at ends_at
---              payment_window cancelled_at, as the activity holds them at rev
+--              payment_window cancelled_at paused_at admission, as the
+--              activity holds them at rev
 --
 -- Returns:
 --   0  unknown bucket (nothing written)

@@ -20,6 +20,10 @@
 -- ARGV[3] -> rate-limit emission interval in microseconds (0: no limit)
 -- ARGV[4] -> rate-limit burst
 -- ARGV[5] -> '1' to add the order to KEYS[9], '0' not to
+-- ARGV[6] -> the admission the caller verified for the user: 'queue' (a
+--            valid admission token of the waiting room), 'draw' (the draw
+--            awarding an entrant), or '' (none); read only when the
+--            activity's admission is not open, and it must be that admission
 --
 -- Returns {code, ...}:
 --   {0}                          activity not found
@@ -46,8 +50,10 @@
 --                                order per user per activity: the user may
 --                                not buy here again
 --   {9}                          paused by an admin (activity_pause.lua)
+--   {10}                         admission required: the activity's admission
+--                                is queue or draw and ARGV[6] is not it
 local a = redis.call('HMGET', KEYS[1], 'id', 'product_id', 'price', 'starts_at', 'ends_at', 'cancelled_at',
-  'payment_window', 'hold_until', 'paused_at')
+  'payment_window', 'hold_until', 'paused_at', 'admission')
 if not a[1] then
   return {0}
 end
@@ -110,6 +116,11 @@ if now < tonumber(a[4]) then
 end
 if now >= tonumber(a[5]) then
   return lose({5})
+end
+-- An activity with a waiting room or a draw sells only to admitted users. A
+-- stored admission of open (or none) costs nothing more.
+if a[10] and a[10] ~= 'open' and ARGV[6] ~= a[10] then
+  return lose({10})
 end
 if tonumber(redis.call('GET', KEYS[2])) <= 0 then
   return lose({3})

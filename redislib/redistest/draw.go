@@ -2,7 +2,6 @@ package redistest
 
 import (
 	"context"
-	"encoding/hex"
 	"testing"
 	"time"
 
@@ -19,17 +18,22 @@ type DrawActivity struct {
 }
 
 // MustDrawActivity creates a running activity with the given stock that
-// sells by draw: registration open since a minute, draw_at an hour away.
-// admin is a client that may write the activity's fields.
+// sells by draw (started a minute ago, ending in two hours): registration
+// open since a minute, draw_at an hour away. admin is a client that may read
+// the activity's seed.
 func MustDrawActivity(t testing.TB, store *redislib.Store, admin redis.Cmdable, stock int64) DrawActivity {
 	t.Helper()
-	a := MustActivity(t, store, stock)
-	seed := make([]byte, draworder.SeedLen)
-	copy(seed, redislib.NewID()+redislib.NewID()+redislib.NewID()+redislib.NewID())
 	now := time.Now()
-	err := admin.HSet(context.Background(), redislib.ActivityKey(a.ID), "admission", "draw",
-		"registration_opens_at", now.Add(-time.Minute).UnixMilli(), "draw_at", now.Add(time.Hour).UnixMilli(),
-		"draw_status", redislib.DrawPending, "seed", hex.EncodeToString(seed)).Err()
+	opens, drawAt := now.Add(-time.Minute), now.Add(time.Hour)
+	a := MustActivity(t, store, stock, Window(-time.Minute, 2*time.Hour), func(a *redislib.NewActivity) {
+		a.AdmissionSettings = redislib.AdmissionSettings{Admission: redislib.AdmissionDraw,
+			RegistrationOpensAt: &opens, DrawAt: &drawAt}
+	})
+	v, err := admin.HGet(context.Background(), redislib.ActivityKey(a.ID), "seed").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed, err := draworder.ParseSeed(v)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -68,7 +68,7 @@ func run(addr, user, pass string, entries int, stock int64, conc int) error {
 	}
 	defer rdb.Close()
 	store := redislib.NewStore(rdb)
-	id, err := drawActivity(ctx, store, rdb, stock)
+	id, err := drawActivity(ctx, store, stock)
 	if err != nil {
 		return err
 	}
@@ -189,20 +189,20 @@ func usedMemory(ctx context.Context, rdb redis.UniversalClient) int64 {
 
 // drawActivity creates a product and a running activity of stock units that
 // sells by draw, registration open.
-func drawActivity(ctx context.Context, store *redislib.Store, rdb redis.UniversalClient, stock int64) (string, error) {
+func drawActivity(ctx context.Context, store *redislib.Store, stock int64) (string, error) {
 	p, err := store.CreateProduct(ctx, redislib.NewProduct{Name: "drawbench", Price: 100})
 	if err != nil {
 		return "", err
 	}
+	now := time.Now()
+	opens, drawAt := now.Add(-time.Minute), now.Add(time.Hour)
 	a, err := store.CreateActivity(ctx, redislib.NewActivity{ProductID: p.ID, Stock: stock, Price: 100,
-		StartsAt: time.Now().Add(-time.Minute), EndsAt: time.Now().Add(24 * time.Hour), PaymentWindow: 900})
+		StartsAt: now.Add(-time.Minute), EndsAt: now.Add(24 * time.Hour), PaymentWindow: 900,
+		AdmissionSettings: redislib.AdmissionSettings{Admission: redislib.AdmissionDraw, RegistrationOpensAt: &opens, DrawAt: &drawAt}})
 	if err != nil {
 		return "", err
 	}
-	seed := redislib.NewID() + redislib.NewID() + redislib.NewID() + redislib.NewID()
-	return a.ID, rdb.HSet(ctx, redislib.ActivityKey(a.ID), "admission", "draw",
-		"registration_opens_at", time.Now().Add(-time.Minute).UnixMilli(), "draw_at", time.Now().Add(time.Hour).UnixMilli(),
-		"draw_status", redislib.DrawPending, "seed", seed).Err()
+	return a.ID, nil
 }
 
 // startRedis starts a private durable redis-server on a free port.

@@ -81,7 +81,7 @@ func coldStartOnce(bin, redisAddr string, limit time.Duration) (time.Duration, e
 	}
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port), "REDIS_ADDR="+redisAddr,
-		"ADMIN_TOKEN=coldstart-"+strconv.Itoa(port), "PAYMENT_WEBHOOK_SECRET=coldstart-payment-webhook-secret-0123456789", "LOG_LEVEL=warn", "USER_AUTH=off")
+		"ADMIN_TOKEN=coldstart-"+strconv.Itoa(port), "PAYMENT_WEBHOOK_SECRET=coldstart-payment-webhook-secret-0123456789", "ADMISSION_SECRET=coldstart-admission-secret-0123456789abcdef", "LOG_LEVEL=warn", "USER_AUTH=off")
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	url := "http://127.0.0.1:" + strconv.Itoa(port) + "/readyz"

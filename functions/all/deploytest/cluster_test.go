@@ -232,7 +232,7 @@ func TestKustomizationRedisCluster(t *testing.T) {
 // one-shot creation service running create-cluster.sh on the six nodes once
 // they are healthy.
 func TestComposeClusterMatchesRegistry(t *testing.T) {
-	p, err := loadComposeFile(t, "compose.cluster.yaml", "ADMIN_TOKEN=compose-test-token", "REDIS_PASSWORD=compose-test-redis-password", "REDIS_ADMIN_PASSWORD=compose-test-redis-admin", "PAYMENT_WEBHOOK_SECRET=compose-test-payment-secret")
+	p, err := loadComposeFile(t, "compose.cluster.yaml", "ADMIN_TOKEN=compose-test-token", "REDIS_PASSWORD=compose-test-redis-password", "REDIS_ADMIN_PASSWORD=compose-test-redis-admin", "ADMISSION_SECRET=compose-test-admission-secret", "PAYMENT_WEBHOOK_SECRET=compose-test-payment-secret")
 	if err != nil {
 		t.Fatalf("deploy/compose.cluster.yaml: %v", err)
 	}

@@ -46,10 +46,10 @@ func TestComposeMatchesRegistry(t *testing.T) {
 			t.Errorf("compose loads without %s (err %v)", v, err)
 		}
 	}
-	if _, err := loadCompose(t, "ADMIN_TOKEN=compose-test-token", "REDIS_PASSWORD=compose-test-redis-password", "REDIS_ADMIN_PASSWORD=compose-test-redis-admin", "USER_JWKS_URL=https://id.example/jwks.json"); err == nil || !strings.Contains(err.Error(), "PAYMENT_WEBHOOK_SECRET") {
+	if _, err := loadCompose(t, "ADMIN_TOKEN=compose-test-token", "REDIS_PASSWORD=compose-test-redis-password", "REDIS_ADMIN_PASSWORD=compose-test-redis-admin", "ADMISSION_SECRET=compose-test-admission-secret", "USER_JWKS_URL=https://id.example/jwks.json"); err == nil || !strings.Contains(err.Error(), "PAYMENT_WEBHOOK_SECRET") {
 		t.Errorf("compose loads without PAYMENT_WEBHOOK_SECRET (err %v): payments could not be confirmed", err)
 	}
-	p, err := loadCompose(t, "ADMIN_TOKEN=compose-test-token", "REDIS_PASSWORD=compose-test-redis-password", "REDIS_ADMIN_PASSWORD=compose-test-redis-admin", "USER_JWKS_URL=https://id.example/jwks.json", "PAYMENT_WEBHOOK_SECRET=compose-test-payment-secret")
+	p, err := loadCompose(t, "ADMIN_TOKEN=compose-test-token", "REDIS_PASSWORD=compose-test-redis-password", "REDIS_ADMIN_PASSWORD=compose-test-redis-admin", "ADMISSION_SECRET=compose-test-admission-secret", "USER_JWKS_URL=https://id.example/jwks.json", "PAYMENT_WEBHOOK_SECRET=compose-test-payment-secret")
 	if err != nil {
 		t.Fatalf("deploy/compose.yaml: %v", err)
 	}

@@ -453,7 +453,7 @@ func TestDashboard(t *testing.T) {
 // Without the profile none of them runs.
 func TestComposeObservabilityProfile(t *testing.T) {
 	profiled := []string{"prometheus", "grafana", "redis-exporter"}
-	p, err := loadCompose(t, "ADMIN_TOKEN=compose-test-token", "REDIS_PASSWORD=compose-test-redis-password", "REDIS_ADMIN_PASSWORD=compose-test-redis-admin", "PAYMENT_WEBHOOK_SECRET=compose-test-payment-secret")
+	p, err := loadCompose(t, "ADMIN_TOKEN=compose-test-token", "REDIS_PASSWORD=compose-test-redis-password", "REDIS_ADMIN_PASSWORD=compose-test-redis-admin", "ADMISSION_SECRET=compose-test-admission-secret", "PAYMENT_WEBHOOK_SECRET=compose-test-payment-secret")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -464,7 +464,7 @@ func TestComposeObservabilityProfile(t *testing.T) {
 	}
 	dir := filepath.Join(repoRoot(t), "deploy")
 	opts, err := cli.NewProjectOptions([]string{filepath.Join(dir, "compose.yaml")},
-		cli.WithWorkingDirectory(dir), cli.WithEnv([]string{"ADMIN_TOKEN=compose-test-token", "REDIS_PASSWORD=compose-test-redis-password", "REDIS_ADMIN_PASSWORD=compose-test-redis-admin", "PAYMENT_WEBHOOK_SECRET=compose-test-payment-secret"}),
+		cli.WithWorkingDirectory(dir), cli.WithEnv([]string{"ADMIN_TOKEN=compose-test-token", "REDIS_PASSWORD=compose-test-redis-password", "REDIS_ADMIN_PASSWORD=compose-test-redis-admin", "ADMISSION_SECRET=compose-test-admission-secret", "PAYMENT_WEBHOOK_SECRET=compose-test-payment-secret"}),
 		cli.WithName("seckill"), cli.WithProfiles([]string{"observability"}))
 	if err != nil {
 		t.Fatal(err)

@@ -48,6 +48,7 @@ func startBinary(t testing.TB, bin, redisAddr string, env ...string) *proc {
 		"REDIS_PASSWORD=" + redistest.FunctionsPassword,
 		"ADMIN_TOKEN=" + servertest.AdminToken,
 		"PAYMENT_WEBHOOK_SECRET=" + server.TestWebhookSecret,
+		"ADMISSION_SECRET=" + server.TestAdmissionSecret,
 		"LOG_LEVEL=info",
 		"USER_AUTH=off",
 	}, env...)

@@ -123,6 +123,9 @@ type function struct {
 	// Payment: the function confirms payments and gets the webhook secret
 	// (only it does).
 	Payment bool
+	// Admission: the function issues or verifies the waiting room's
+	// admission tokens and gets their secret.
+	Admission bool
 	// Admin: the function serves a route that takes the admin token (an
 	// admin route, or one the admin may call for a user), so it is given
 	// the token; the others are not.
@@ -307,6 +310,7 @@ func newFunction(fn server.Function, s setting) (function, error) {
 		}
 		f.Routes = append(f.Routes, route{Method: r.Method, Path: r.Path, Router: router, Rule: rule})
 		f.Payment = f.Payment || r.Payment
+		f.Admission = f.Admission || r.Admission
 	}
 	if s.Schedule != nil {
 		var posts []server.Route
