@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -32,6 +33,9 @@ type Store struct {
 	// while its sweeper runs (memory.go).
 	mem      memoryBounds
 	sweeping atomic.Bool
+	// queues are the queue activities this process has put in the
+	// waiting rooms' index (queue.go); dropped once they end.
+	queues sync.Map
 }
 
 // Option configures a Store.

@@ -1,0 +1,336 @@
+package redislib
+
+import (
+	"context"
+	"crypto/rand"
+	_ "embed"
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// The waiting room of an activity whose admission is queue. Shoppers join
+// (queue_place.lua); a background job in every process moves the admission
+// frontier at the activity's admit rate (queue_advance.lua); the first
+// `frontier` places are admitted for admission_ttl seconds, and the HTTP layer
+// gives each admitted user a signed admission token that the purchase
+// function verifies in process. See redislib/README.md, "Waiting room".
+
+var (
+	//go:embed lua/queue_place.lua
+	queuePlaceLua    string
+	queuePlaceScript = redis.NewScript(queuePlaceLua)
+
+	//go:embed lua/queue_advance.lua
+	queueAdvanceLua    string
+	queueAdvanceScript = redis.NewScript(queueAdvanceLua)
+)
+
+// QueueBound is K: the places the frontier passed in the last admission_ttl
+// seconds (the admissions that may still be alive), less the units sold
+// meanwhile, stay at most K times the units remaining.
+const QueueBound = 2
+
+// QueueAdvanceEvery is how often the background job moves the frontiers.
+const QueueAdvanceEvery = 200 * time.Millisecond
+
+// QueueKey is a ZSET of the waiting room's places: user -> place.
+func QueueKey(activityID string) string { return activityTag(activityID) + "queue" }
+
+// queueStateKey is a HASH of the waiting room's state: frontier (places
+// admitted, in thousandths), advanced_at (ms), seq (joins after the start),
+// sold_out (1 while no unit remains).
+func queueStateKey(activityID string) string { return activityTag(activityID) + "queue:state" }
+
+// QueueAdmittedKey is a HASH user -> the time (ms) the frontier passed the
+// user's place, written on the user's first look once admitted.
+func QueueAdmittedKey(activityID string) string { return activityTag(activityID) + "queue:admitted" }
+
+// queueLogKey is a ZSET of the frontier's moves in the last admission_ttl
+// seconds: score = whole frontier, member = "<frontier>:<ms>:<units sold>".
+func queueLogKey(activityID string) string { return activityTag(activityID) + "queue:log" }
+
+// queuesIndexKey is a SET of the IDs of queue activities someone joined,
+// which the background job walks; it drops those that ended.
+func queuesIndexKey() string { return catalogTag + "queues" }
+
+// Queue statuses: where a user stands in a waiting room.
+const (
+	QueueWaiting  = "waiting"
+	QueueAdmitted = "admitted"
+	// QueueExpired: the user's admission is over (its token expired, or the
+	// turn passed while the user was away longer than admission_ttl).
+	QueueExpired = "expired"
+	QueueSoldOut = "sold_out"
+	QueueNotOpen = "not_open"
+)
+
+// Error codes of the waiting room.
+const (
+	// CodeNotQueue: the activity's admission is not queue (409).
+	CodeNotQueue = "not_queue"
+	// CodeNotInQueue: the user has not joined the activity's queue (404).
+	CodeNotInQueue = "not_in_queue"
+)
+
+// QueueStatus is where a user stands in an activity's waiting room.
+type QueueStatus struct {
+	Status string `json:"status"`
+	// Waiting: Position is the user's place in the line (1: next),
+	// Ahead the users before them, EstimatedWaitSeconds the time until
+	// admission at the admit rate (from the start, before it).
+	Position             int64 `json:"position,omitempty"`
+	Ahead                int64 `json:"ahead"`
+	EstimatedWaitSeconds int64 `json:"estimated_wait_seconds,omitempty"`
+	// Admitted, expired: when the admission began and ends.
+	AdmittedAt *time.Time `json:"admitted_at,omitempty"`
+	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
+	// Not open: when joining opens.
+	QueueOpensAt *time.Time `json:"queue_opens_at,omitempty"`
+}
+
+// Replies of queue_place.lua.
+const (
+	queuePlaceNotFound = 0
+	queuePlaceNotQueue = 1
+	queuePlaceNotOpen  = 2
+	queuePlaceNoPlace  = 3
+	queuePlaceWaiting  = 4
+	queuePlaceAdmitted = 5
+	queuePlaceExpired  = 6
+	queuePlaceSoldOut  = 7
+	queuePlaceClosed   = 8
+)
+
+// Replies of queue_advance.lua.
+const (
+	queueAdvanceApplied = 0
+	queueAdvanceGone    = 1
+	queueAdvanceClosed  = 2
+	queueAdvanceEarly   = 3
+)
+
+// preStartPlaceBits is the size of a place drawn before the start: places
+// after the start are 2^52 + a sequence number, and every place stays below
+// 2^53, exact in a ZSET's double score.
+const preStartPlaceBits = 52
+
+// JoinQueue joins userID to the activity's waiting room, in one round trip,
+// and returns where the user stands. A repeat keeps the first place. Before
+// starts_at the place is a uniformly random one (crypto/rand), so joining
+// early or often gains nothing; from starts_at places follow arrival order,
+// behind everyone who joined before. Refused: not_queue (the activity's
+// admission is not queue), activity_ended, activity_cancelled; before
+// queue_opens_at the status is QueueNotOpen and nothing is written.
+func (s *Store) JoinQueue(ctx context.Context, activityID, userID string) (QueueStatus, error) {
+	st, err := s.queuePlace(ctx, activityID, userID, true)
+	if err == nil && st.Status != QueueNotOpen {
+		s.indexQueue(ctx, activityID)
+	}
+	return st, err
+}
+
+// QueueStatusOf returns where userID stands in the activity's waiting room
+// (not_in_queue when the user has not joined). The first look once admitted
+// records the admission's time, so its expiry never moves.
+func (s *Store) QueueStatusOf(ctx context.Context, activityID, userID string) (QueueStatus, error) {
+	return s.queuePlace(ctx, activityID, userID, false)
+}
+
+// prestartPlace draws a uniform place below 2^52 for a join before the start.
+func prestartPlace() int64 {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return int64(binary.BigEndian.Uint64(b[:]) >> (64 - preStartPlaceBits))
+}
+
+func (s *Store) queuePlace(ctx context.Context, activityID, userID string, join bool) (QueueStatus, error) {
+	keys := []string{ActivityKey(activityID), QueueKey(activityID), queueStateKey(activityID), QueueAdmittedKey(activityID),
+		queueLogKey(activityID)}
+	flag := "0"
+	if join {
+		flag = "1"
+	}
+	reply, err := queuePlaceScript.Run(ctx, s.pipe, keys, userID, flag, prestartPlace()).Slice()
+	if err != nil {
+		return QueueStatus{}, storeErr(err)
+	}
+	code, ok := replyInt(reply, 0)
+	if !ok {
+		return QueueStatus{}, fmt.Errorf("queue_place: unexpected reply %v", reply)
+	}
+	ints := func(n int) ([]int64, bool) {
+		if len(reply) != n+1 {
+			return nil, false
+		}
+		out := make([]int64, n)
+		for i := range out {
+			if out[i], ok = replyInt(reply, i+1); !ok {
+				return nil, false
+			}
+		}
+		return out, true
+	}
+	switch code {
+	case queuePlaceNotFound:
+		return QueueStatus{}, Errorf(CodeActivityNotFound, "activity %s not found", activityID)
+	case queuePlaceNotQueue:
+		return QueueStatus{}, Errorf(CodeNotQueue, "activity %s has no waiting room: its admission is not queue", activityID)
+	case queuePlaceNoPlace:
+		return QueueStatus{}, Errorf(CodeNotInQueue, "user %s has not joined the waiting room of activity %s", userID, activityID)
+	case queuePlaceSoldOut:
+		return QueueStatus{Status: QueueSoldOut}, nil
+	case queuePlaceClosed:
+		if len(reply) == 2 && asString(reply[1]) == "cancelled" {
+			return QueueStatus{}, Errorf(CodeActivityCancelled, "activity %s is cancelled", activityID)
+		}
+		if len(reply) == 2 && asString(reply[1]) == "ended" {
+			return QueueStatus{}, Errorf(CodeActivityEnded, "activity %s has ended", activityID)
+		}
+	case queuePlaceNotOpen:
+		if v, ok := ints(1); ok {
+			t := msTime(v[0])
+			return QueueStatus{Status: QueueNotOpen, QueueOpensAt: &t}, nil
+		}
+	case queuePlaceWaiting:
+		if v, ok := ints(4); ok {
+			ahead, rate, starts, now := v[0], max(v[1], 1), v[2], v[3]
+			wait := (ahead + rate - 1) / rate
+			if now < starts {
+				wait += (starts - now + 999) / 1000
+			}
+			return QueueStatus{Status: QueueWaiting, Position: ahead + 1, Ahead: ahead, EstimatedWaitSeconds: wait}, nil
+		}
+	case queuePlaceAdmitted, queuePlaceExpired:
+		if v, ok := ints(2); ok {
+			at, exp := msTime(v[0]), msTime(v[1])
+			st := QueueStatus{Status: QueueAdmitted, ExpiresAt: &exp}
+			if v[0] > 0 {
+				st.AdmittedAt = &at
+			}
+			if code == queuePlaceExpired {
+				st.Status = QueueExpired
+			}
+			return st, nil
+		}
+	}
+	return QueueStatus{}, fmt.Errorf("queue_place: unexpected reply %v", reply)
+}
+
+// indexQueue adds the activity to the index the background job walks, once
+// per process (SADD of a member already there writes nothing).
+func (s *Store) indexQueue(ctx context.Context, activityID string) {
+	if _, known := s.queues.Load(activityID); known {
+		return
+	}
+	if err := s.rdb.SAdd(ctx, queuesIndexKey(), activityID).Err(); err == nil {
+		s.queues.Store(activityID, true)
+	}
+}
+
+// QueueState is the outcome of one move of an activity's frontier.
+type QueueState struct {
+	ActivityID string `json:"activity_id"`
+	// Frontier is the number of places admitted.
+	Frontier int64 `json:"frontier"`
+	SoldOut  bool  `json:"sold_out"`
+	// Done is true when the activity has ended, was cancelled or is no
+	// longer a queue: nothing more to admit.
+	Done bool `json:"done"`
+}
+
+// AdvanceQueue moves the activity's admission frontier (queue_advance.lua)
+// with the units remaining read just before; any number of processes may
+// run it at once.
+func (s *Store) AdvanceQueue(ctx context.Context, activityID string) (QueueState, error) {
+	st := QueueState{ActivityID: activityID}
+	a, err := s.Activity(ctx, activityID)
+	if ErrorCode(err) == CodeActivityNotFound {
+		st.Done = true
+		return st, nil
+	}
+	if err != nil {
+		return st, err
+	}
+	keys := []string{ActivityKey(activityID), QueueKey(activityID), queueStateKey(activityID), queueLogKey(activityID)}
+	reply, err := queueAdvanceScript.Run(ctx, s.pipe, keys, a.Remaining, QueueBound, a.Sold).Slice()
+	if err != nil {
+		return st, storeErr(err)
+	}
+	code, ok := replyInt(reply, 0)
+	if !ok {
+		return st, fmt.Errorf("queue_advance: unexpected reply %v", reply)
+	}
+	switch code {
+	case queueAdvanceApplied:
+		f, ok1 := replyInt(reply, 1)
+		so, ok2 := replyInt(reply, 2)
+		if !ok1 || !ok2 || len(reply) != 3 {
+			return st, fmt.Errorf("queue_advance: unexpected reply %v", reply)
+		}
+		st.Frontier, st.SoldOut = f, so == 1
+		return st, nil
+	case queueAdvanceGone, queueAdvanceClosed:
+		st.Done = true
+		return st, nil
+	case queueAdvanceEarly:
+		return st, nil
+	default:
+		return st, fmt.Errorf("queue_advance: unexpected reply %v", reply)
+	}
+}
+
+// AdvanceQueues moves the frontier of every queue activity someone joined,
+// and drops from the index those with nothing more to admit. It returns the
+// states it reached; the first error stops nothing but is returned.
+func (s *Store) AdvanceQueues(ctx context.Context) ([]QueueState, error) {
+	ids, err := s.rdb.SMembers(ctx, queuesIndexKey()).Result()
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	var out []QueueState
+	var first error
+	for _, id := range ids {
+		if !ValidID(id) {
+			continue
+		}
+		st, err := s.AdvanceQueue(ctx, id)
+		if err != nil {
+			if first == nil {
+				first = err
+			}
+			continue
+		}
+		if st.Done {
+			if err := s.rdb.SRem(ctx, queuesIndexKey(), id).Err(); err != nil && first == nil {
+				first = storeErr(err)
+			}
+			s.queues.Delete(id)
+		}
+		out = append(out, st)
+	}
+	return out, first
+}
+
+// RunQueues moves every queue's frontier each QueueAdvanceEvery until ctx
+// ends; errors are passed to report (nil: ignored) and the next round goes
+// on.
+func (s *Store) RunQueues(ctx context.Context, report func(error)) {
+	tick := time.NewTicker(QueueAdvanceEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		round, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_, err := s.AdvanceQueues(round)
+		cancel()
+		if err != nil && report != nil && ctx.Err() == nil {
+			report(err)
+		}
+	}
+}
