@@ -78,13 +78,13 @@ const (
 
 // Replies of entry_add.lua.
 const (
-	entryNotFound  = 0
 	entryEntered   = 1
 	entryAlready   = 2
 	entryNotDraw   = 3
 	entryCancelled = 4
 	entryNotOpen   = 5
 	entryClosed    = 6
+	entryNotFound  = 7
 )
 
 // EntryResult is the answer to entering a draw.

@@ -66,14 +66,17 @@ func (o DrawOptions) withDefaults() DrawOptions {
 
 // Replies of draw_start.lua, draw_hash.lua and draw_award.lua.
 const (
-	drawStartNotDraw = 0
-	drawStartNotHeld = 1
-	drawStartNotYet  = 2
-	drawStartState   = 3
+	drawStartState   = 1
+	drawStartNotDraw = 2
+	drawStartNotHeld = 3
+	drawStartNotYet  = 4
 
-	drawStepNotHeld = 0
-	drawStepStale   = 1
-	drawStepApplied = 2
+	drawStepApplied = 1
+	drawStepNotHeld = 2
+	drawStepStale   = 3
+
+	drawLockHeld  = 1
+	drawLockOther = 2
 )
 
 // errDrawLockLost ends a run whose lock another process holds now.
@@ -138,17 +141,24 @@ func (s *Store) RunDraw(ctx context.Context, activityID string, opts DrawOptions
 
 // lock takes, renews (ttl > 0) or releases (ttl 0) the draw's lock.
 func (r *drawRun) lock(ctx context.Context, ttl time.Duration) (bool, error) {
-	n, err := drawLockScript.Run(ctx, r.s.pipe, []string{drawLockKey(r.id)}, r.token, ttl.Milliseconds()).Int()
+	reply, err := drawLockScript.Run(ctx, r.s.pipe, []string{drawLockKey(r.id)}, r.token, ttl.Milliseconds()).Slice()
 	if err != nil {
 		return false, storeErr(err)
 	}
-	if n != 0 && n != 1 {
-		return false, fmt.Errorf("draw_lock: unexpected reply %d", n)
+	code, _ := replyInt(reply, 0)
+	switch {
+	case len(reply) != 1:
+		return false, fmt.Errorf("draw_lock: unexpected reply %v", reply)
+	case code == drawLockHeld:
+		if ttl > 0 {
+			r.renewed = time.Now()
+		}
+		return true, nil
+	case code == drawLockOther:
+		return false, nil
+	default:
+		return false, fmt.Errorf("draw_lock: unexpected reply %v", reply)
 	}
-	if n == 1 && ttl > 0 {
-		r.renewed = time.Now()
-	}
-	return n == 1, nil
 }
 
 // renew renews the lock once a third of its TTL has passed.

@@ -17,15 +17,15 @@
 -- ARGV[5..] -> position, user id, position, user id, ... of the entrants who hold a unit
 --
 -- Returns {code, ...}:
---   {0}           the lock is not the caller's (nothing written)
---   {1}           the state moved on (nothing written)
---   {2, winners}  applied; winners is ZCARD of KEYS[3]
+--   {1, winners}  applied; winners is ZCARD of KEYS[3]
+--   {2}           the lock is not the caller's (nothing written)
+--   {3}           the state moved on (nothing written)
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then
-  return {0}
+  return {2}
 end
 local s = redis.call('HMGET', KEYS[1], 'phase', 'award_cursor')
 if s[1] ~= 'awarding' or s[2] ~= ARGV[2] then
-  return {1}
+  return {3}
 end
 for i = 5, #ARGV, 2 do
   redis.call('ZADD', KEYS[3], 'NX', ARGV[i], ARGV[i + 1])
@@ -36,4 +36,4 @@ if ARGV[4] == '1' and redis.call('HGET', KEYS[4], 'draw_status') ~= 'done' then
   redis.call('HSET', KEYS[4], 'draw_status', 'done')
   redis.call('HSET', KEYS[1], 'done_at', tostring(tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)))
 end
-return {2, redis.call('ZCARD', KEYS[3])}
+return {1, redis.call('ZCARD', KEYS[3])}

@@ -17,16 +17,16 @@
 -- ARGV[4..] -> the chunk's members (at most about a thousand)
 --
 -- Returns {code, ...}:
---   {0}               the lock is not the caller's (nothing written)
---   {1}               the state moved on (another phase or cursor: the chunk is
+--   {1, phase, count} applied; phase is 'hashing' or 'awarding'; count is ZCARD
+--   {2}               the lock is not the caller's (nothing written)
+--   {3}               the state moved on (another phase or cursor: the chunk is
 --                     stale; nothing written)
---   {2, phase, count} applied; phase is 'hashing' or 'awarding'; count is ZCARD
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then
-  return {0}
+  return {2}
 end
 local s = redis.call('HMGET', KEYS[1], 'phase', 'scan_cursor')
 if s[1] ~= 'hashing' or s[2] ~= ARGV[2] then
-  return {1}
+  return {3}
 end
 local batch = {}
 for i = 4, #ARGV do
@@ -45,7 +45,7 @@ if ARGV[3] == '0' and count == redis.call('SCARD', KEYS[4]) then
   local t = redis.call('TIME')
   redis.call('HSET', KEYS[1], 'phase', 'awarding', 'scan_cursor', '0', 'entries', tostring(count), 'ranked_at',
     tostring(tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)))
-  return {2, 'awarding', count}
+  return {1, 'awarding', count}
 end
 redis.call('HSET', KEYS[1], 'scan_cursor', ARGV[3])
-return {2, 'hashing', count}
+return {1, 'hashing', count}

@@ -8,18 +8,18 @@
 -- ARGV[1] -> the caller's token
 -- ARGV[2] -> TTL in ms to take or renew the lock for; '0' releases it
 --
--- Returns:
---   1  held by the caller: taken, renewed, or released
---   0  held by another token (nothing written)
+-- Returns {code}:
+--   {1}  held by the caller: taken, renewed, or released
+--   {2}  held by another token (nothing written)
 local holder = redis.call('GET', KEYS[1])
 if holder and holder ~= ARGV[1] then
-  return 0
+  return {2}
 end
 if ARGV[2] == '0' then
   if holder then
     redis.call('DEL', KEYS[1])
   end
-  return 1
+  return {1}
 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return 1
+return {1}

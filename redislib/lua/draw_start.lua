@@ -13,28 +13,28 @@
 -- ARGV[1] -> the caller's lock token
 --
 -- Returns {code, ...}:
---   {0}                           activity not found, or not a draw activity
---   {1}                           the lock is not the caller's (nothing written)
---   {2}                           not yet: TIME < draw_at (nothing written)
---   {3, phase, scan_cursor, award_cursor, now, ends_at, cancelled_at,
+--   {1, phase, scan_cursor, award_cursor, now, ends_at, cancelled_at,
 --       paused_at, hold_until, remaining, entries, shards, draw_status}
 --                                 the draw's state; phase is 'hashing' or
 --                                 'awarding'; remaining is bucket 0's units;
 --                                 entries is how many the order holds once
 --                                 ranked (0 before); draw_status is the
 --                                 activity's ('running' or 'done')
+--   {2}                           activity not found, or not a draw activity
+--   {3}                           the lock is not the caller's (nothing written)
+--   {4}                           not yet: TIME < draw_at (nothing written)
 local a = redis.call('HMGET', KEYS[1], 'id', 'admission', 'draw_at', 'ends_at', 'cancelled_at', 'paused_at',
   'hold_until', 'draw_status')
 if not a[1] or a[2] ~= 'draw' then
-  return {0}
+  return {2}
 end
 if redis.call('GET', KEYS[3]) ~= ARGV[1] then
-  return {1}
+  return {3}
 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if now < tonumber(a[3]) then
-  return {2}
+  return {4}
 end
 local s = redis.call('HMGET', KEYS[2], 'phase', 'scan_cursor', 'award_cursor', 'entries')
 if not s[1] then
@@ -46,6 +46,6 @@ if status == 'pending' then
   status = 'running'
   redis.call('HSET', KEYS[1], 'draw_status', status)
 end
-return {3, s[1], s[2], tonumber(s[3]), now, tonumber(a[4]), tonumber(a[5] or '0'), tonumber(a[6] or '0'),
+return {1, s[1], s[2], tonumber(s[3]), now, tonumber(a[4]), tonumber(a[5] or '0'), tonumber(a[6] or '0'),
   tonumber(a[7] or '0'), tonumber(redis.call('GET', KEYS[4]) or '0'), tonumber(s[4] or '0'),
   tonumber(redis.call('HGET', KEYS[1], 'shards') or '1'), status}

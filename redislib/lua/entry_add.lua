@@ -11,16 +11,16 @@
 -- ARGV[1] -> user id
 --
 -- Returns {code}:
---   {0}  activity not found
 --   {1}  entered: the user was added
 --   {2}  already entered (nothing written)
 --   {3}  not a draw activity: admission is not 'draw'
 --   {4}  cancelled by an admin
 --   {5}  registration not open yet (TIME < registration_opens_at)
 --   {6}  registration closed (TIME >= draw_at)
+--   {7}  activity not found
 local a = redis.call('HMGET', KEYS[1], 'id', 'admission', 'registration_opens_at', 'draw_at', 'cancelled_at')
 if not a[1] then
-  return {0}
+  return {7}
 end
 if a[2] ~= 'draw' then
   return {3}
