@@ -13,6 +13,7 @@ import (
 
 	"seckill/redislib"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 // clusterOnly skips the test in the single pass, saying why: it tests what
@@ -53,7 +54,7 @@ func TestClusterReplicaAcks(t *testing.T) {
 	store := start(t).Store(t)
 	a := redistest.MustActivity(t, store, 3)
 	r, err := store.Purchase(ctx, a.ID, "acked")
-	if err != nil || r.Outcome != redislib.OutcomeWon {
+	if err != nil || r.Outcome != sale.OutcomeWon {
 		t.Fatalf("purchase: %+v, %v", r, err)
 	}
 	// Read the replica of the activity's primary, with no wait of our own.
@@ -72,7 +73,7 @@ func TestClusterReplicaAcks(t *testing.T) {
 	}
 	greedy := redislib.NewStore(rdb, redislib.ReplicaAcks(2, 100*time.Millisecond))
 	_, err = greedy.Purchase(ctx, a.ID, "unconfirmed")
-	mustCode(t, err, redislib.CodeStoreUnavailable)
+	mustCode(t, err, sale.CodeStoreUnavailable)
 	if !strings.Contains(err.Error(), "1 of 2 replicas") {
 		t.Fatalf("error %v does not say how many replicas confirmed", err)
 	}
@@ -181,7 +182,7 @@ func (l *saleLoad) attempt(act, user string) {
 		l.t.Errorf("purchase by %s in %s took %s, past the %s timeout", user, act, took, l.timeout)
 	}
 	if err != nil {
-		if redislib.ErrorCode(err) != redislib.CodeStoreUnavailable {
+		if sale.ErrorCode(err) != sale.CodeStoreUnavailable {
 			l.t.Errorf("purchase by %s in %s: %v, want an outcome or store_unavailable", user, act, err)
 		}
 		l.unavailable.Add(1)
@@ -190,8 +191,8 @@ func (l *saleLoad) attempt(act, user string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch res.Outcome {
-	case redislib.OutcomeWon:
-		if got, ok := redislib.ActivityOfOrder(res.OrderID); !ok || got != act {
+	case sale.OutcomeWon:
+		if got, ok := sale.ActivityOfOrder(res.OrderID); !ok || got != act {
 			l.t.Errorf("%s won order %s in %s", user, res.OrderID, act)
 		}
 		if prev, ok := l.acked[act][user]; ok {
@@ -202,11 +203,11 @@ func (l *saleLoad) attempt(act, user string) {
 			l.lastWin[act] = [2]time.Time{start, start.Add(took)}
 		}
 		l.wins.Add(1)
-	case redislib.OutcomeAlreadyWon:
+	case sale.OutcomeAlreadyWon:
 		if prev, ok := l.acked[act][user]; ok && prev != res.OrderID {
 			l.t.Errorf("%s in %s: already_won with %s, was answered won with %s", user, act, res.OrderID, prev)
 		}
-	case redislib.OutcomeSoldOut:
+	case sale.OutcomeSoldOut:
 	default:
 		l.t.Errorf("purchase by %s in %s: outcome %q", user, act, res.Outcome)
 	}

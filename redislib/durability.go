@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"seckill/redislib/sale"
 	"sort"
 	"strconv"
 	"strings"
@@ -42,7 +43,7 @@ func CheckDurability(ctx context.Context, rdb redis.UniversalClient) error {
 		_ = node.Close()
 		switch {
 		case err == nil:
-		case ErrorCode(err) != "":
+		case sale.ErrorCode(err) != "":
 			return err
 		case errors.Is(err, ErrConfigUnavailable):
 			noConfig = err

@@ -4,14 +4,15 @@ import (
 	"fmt"
 
 	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 // An order ID carries its activity, so the order's key is found from the ID alone.
 func ExampleActivityOfOrder() {
-	activity, ok := redislib.ActivityOfOrder("0d756df65f891aec-73207023d21c46e4")
+	activity, ok := sale.ActivityOfOrder("0d756df65f891aec-73207023d21c46e4")
 	fmt.Println(activity, ok)
 	fmt.Println(redislib.OrderKey(activity, "0d756df65f891aec-73207023d21c46e4"))
-	_, ok = redislib.ActivityOfOrder("not-an-order")
+	_, ok = sale.ActivityOfOrder("not-an-order")
 	fmt.Println(ok)
 	// Output:
 	// 0d756df65f891aec true

@@ -4,9 +4,9 @@ import "time"
 
 // SetMemoryBounds shortens the bounds of what the Store keeps about
 // activities (memory.go), for a test; call it before the Store is used.
-func (s *Store) SetMemoryBounds(every, leaseIdle, shardsPeriod time.Duration, maxLeases, maxShards int64) {
-	s.mem = memoryBounds{every: every, leaseIdle: leaseIdle, shardsPeriod: shardsPeriod}
-	s.shards.max = maxShards
+func (s *Store) SetMemoryBounds(every, leaseIdle, countsPeriod time.Duration, maxLeases, maxShards int64) {
+	s.mem = memoryBounds{every: every, leaseIdle: leaseIdle, countsPeriod: countsPeriod}
+	s.bucketCounts.max = maxShards
 	if s.soldOut != nil {
 		s.soldOut.maxEntries = maxLeases
 	}
@@ -18,5 +18,5 @@ func (s *Store) MemoryCounts() (leases, buyers, shards int64) {
 	if s.soldOut != nil {
 		leases, buyers = s.soldOut.count.Load(), s.soldOut.used.Load()
 	}
-	return leases, buyers, s.shards.Len()
+	return leases, buyers, s.bucketCounts.Len()
 }

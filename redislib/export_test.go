@@ -2,13 +2,14 @@ package redislib
 
 import (
 	"context"
+	"seckill/redislib/sale"
 
 	"github.com/redis/go-redis/v9"
 )
 
 // LeaseAnswer exposes the sold-out leases' answer to the tests: the answer
 // and true when the Store would answer the attempt from memory.
-func (s *Store) LeaseAnswer(activityID, userID string) (PurchaseResult, bool) {
+func (s *Store) LeaseAnswer(activityID, userID string) (sale.PurchaseResult, bool) {
 	return s.soldOut.answer(activityID, userID)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"seckill/redislib/sale"
 	"strconv"
 	"time"
 
@@ -93,14 +94,14 @@ func (s *Store) ExpireOrders(ctx context.Context, opts JobOptions) (ExpireResult
 	var res ExpireResult
 	stopped := false
 	err := s.forEachActivity(ctx, func(ids []string) (bool, error) {
-		buckets, err := s.bucketsOf(ctx, ids)
+		buckets, err := s.bucketRefsOf(ctx, ids)
 		if err != nil {
 			return false, err
 		}
 		// Transfers a crash left half done, and facts a crash left behind,
 		// are completed here too.
 		for _, id := range ids {
-			if n, ok := s.cachedShards(id); ok && n > 1 {
+			if n, ok := s.cachedBucketCount(id); ok && n > 1 {
 				if _, err := s.RecoverTransfers(ctx, id); err != nil {
 					return false, err
 				}
@@ -157,9 +158,9 @@ type bucketRef struct {
 	k  int
 }
 
-// cachedShards returns an activity's number of buckets if shardsOf has read it.
-func (s *Store) cachedShards(activityID string) (int, bool) {
-	v, ok := s.shards.Load(activityID)
+// cachedBucketCount returns an activity's number of buckets if bucketCount has read it.
+func (s *Store) cachedBucketCount(activityID string) (int, bool) {
+	v, ok := s.bucketCounts.Load(activityID)
 	if !ok {
 		return 0, false
 	}
@@ -169,10 +170,10 @@ func (s *Store) cachedShards(activityID string) (int, bool) {
 // bucketsOf returns every bucket of the given activities, reading the
 // number of buckets of those not read before in one pipeline. IDs of
 // activities that do not exist (registered but never written) are left out.
-func (s *Store) bucketsOf(ctx context.Context, ids []string) ([]bucketRef, error) {
+func (s *Store) bucketRefsOf(ctx context.Context, ids []string) ([]bucketRef, error) {
 	var unknown []string
 	for _, id := range ids {
-		if _, ok := s.cachedShards(id); !ok {
+		if _, ok := s.cachedBucketCount(id); !ok {
 			unknown = append(unknown, id)
 		}
 	}
@@ -197,16 +198,16 @@ func (s *Store) bucketsOf(ctx context.Context, ids []string) ([]bucketRef, error
 			}
 			n := 1
 			if raw, ok := v[1].(string); ok {
-				if n, err = strconv.Atoi(raw); err != nil || n < 1 || n > MaxShards {
+				if n, err = strconv.Atoi(raw); err != nil || n < 1 || n > sale.MaxBuckets {
 					return nil, fmt.Errorf("activity %s holds shards %q", id, raw)
 				}
 			}
-			s.shards.Store(id, n)
+			s.bucketCounts.Store(id, n)
 		}
 	}
 	var out []bucketRef
 	for _, id := range ids {
-		if n, ok := s.cachedShards(id); ok {
+		if n, ok := s.cachedBucketCount(id); ok {
 			for k := range n {
 				out = append(out, bucketRef{id: id, k: k})
 			}
@@ -266,7 +267,7 @@ func (s *Store) ProjectUserOrders(ctx context.Context, opts JobOptions) (Project
 			stopped = true
 			return false, nil
 		}
-		buckets, err := s.bucketsOf(ctx, ids)
+		buckets, err := s.bucketRefsOf(ctx, ids)
 		if err != nil {
 			return false, err
 		}
@@ -435,7 +436,7 @@ func (s *Store) applyEvents(ctx context.Context, stream string, msgs []redis.XMe
 		order, _ := m.Values["order_id"].(string)
 		at, _ := m.Values["at"].(string)
 		created, err := strconv.ParseInt(at, 10, 64)
-		if !ValidUserID(user) || order == "" || err != nil {
+		if !sale.ValidUserID(user) || order == "" || err != nil {
 			continue // not an event this product wrote; nothing to apply
 		}
 		adds = append(adds, redis.NewIntCmd(ctx, "zadd", UserOrdersKey(user), created, order))

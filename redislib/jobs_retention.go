@@ -83,7 +83,7 @@ func (s *Store) TrimRetention(ctx context.Context, opts RetentionOptions) (Reten
 		if stop() {
 			return false, nil
 		}
-		buckets, err := s.bucketsOf(ctx, ids)
+		buckets, err := s.bucketRefsOf(ctx, ids)
 		if err != nil {
 			return false, err
 		}
@@ -93,7 +93,7 @@ func (s *Store) TrimRetention(ctx context.Context, opts RetentionOptions) (Reten
 			return false, err
 		}
 		for _, id := range ids {
-			if n, ok := s.cachedShards(id); ok && n > 1 {
+			if n, ok := s.cachedBucketCount(id); ok && n > 1 {
 				if stop() {
 					return false, nil
 				}

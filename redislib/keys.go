@@ -1,6 +1,9 @@
 package redislib
 
-import "strconv"
+import (
+	"seckill/redislib/sale"
+	"strconv"
+)
 
 // Every Redis key the product uses is built here, one function per key.
 //
@@ -96,7 +99,7 @@ func bucketOrderKey(activityID string, k int, orderID string) string {
 // OrderKey is bucketOrderKey of an order of the activity, in the bucket its
 // ID names.
 func OrderKey(activityID, orderID string) string {
-	_, k, _ := OrderBucket(orderID)
+	_, k, _ := sale.OrderBucket(orderID)
 	return bucketOrderKey(activityID, k, orderID)
 }
 

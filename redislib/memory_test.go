@@ -12,6 +12,7 @@ import (
 
 	"seckill/redislib"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 // waitMemory polls until the store keeps nothing about any activity.
@@ -40,15 +41,15 @@ func TestQuietLeaseReleasesBudget(t *testing.T) {
 	first := redistest.MustActivity(t, store, 3)
 	second := redistest.MustActivity(t, store, 3)
 	for i := range 3 {
-		mustPurchaseOutcome(t, store, first.ID, fmt.Sprintf("a%d", i), redislib.OutcomeWon)
-		mustPurchaseOutcome(t, store, second.ID, fmt.Sprintf("b%d", i), redislib.OutcomeWon)
+		mustPurchaseOutcome(t, store, first.ID, fmt.Sprintf("a%d", i), sale.OutcomeWon)
+		mustPurchaseOutcome(t, store, second.ID, fmt.Sprintf("b%d", i), sale.OutcomeWon)
 	}
-	if got := pollLease(t, store, first.ID, "x1"); got.Outcome != redislib.OutcomeSoldOut {
+	if got := pollLease(t, store, first.ID, "x1"); got.Outcome != sale.OutcomeSoldOut {
 		t.Fatalf("first sale from memory: %+v", got)
 	}
 	// The first sale goes quiet; the second one, with as many buyers as the
 	// whole budget, can only be leased once the first lease is dropped.
-	if got := pollLease(t, store, second.ID, "x2"); got.Outcome != redislib.OutcomeSoldOut {
+	if got := pollLease(t, store, second.ID, "x2"); got.Outcome != sale.OutcomeSoldOut {
 		t.Fatalf("second sale from memory: %+v", got)
 	}
 	if _, buyers, _ := store.MemoryCounts(); buyers != 3 {
@@ -59,7 +60,7 @@ func TestQuietLeaseReleasesBudget(t *testing.T) {
 		t.Fatal("answered from a dropped lease")
 	}
 	// A dropped sale is leased again on its next attempts.
-	if got := pollLease(t, store, first.ID, "x0"); got.Outcome != redislib.OutcomeSoldOut {
+	if got := pollLease(t, store, first.ID, "x0"); got.Outcome != sale.OutcomeSoldOut {
 		t.Fatalf("first sale leased again: %+v", got)
 	}
 }
@@ -73,14 +74,14 @@ func TestLeaseEntriesBounded(t *testing.T) {
 	var ids []string
 	for i := range 3 {
 		a := redistest.MustActivity(t, store, 1)
-		mustPurchaseOutcome(t, store, a.ID, "winner", redislib.OutcomeWon)
+		mustPurchaseOutcome(t, store, a.ID, "winner", sale.OutcomeWon)
 		ids = append(ids, a.ID)
 		if i < 2 {
 			pollLease(t, store, a.ID, "bob")
 		}
 	}
 	for range 20 {
-		mustPurchaseOutcome(t, store, ids[2], "bob", redislib.OutcomeSoldOut)
+		mustPurchaseOutcome(t, store, ids[2], "bob", sale.OutcomeSoldOut)
 		time.Sleep(5 * time.Millisecond)
 	}
 	if res, ok := store.LeaseAnswer(ids[2], "bob"); ok {
@@ -98,8 +99,8 @@ func TestShardsCacheBounded(t *testing.T) {
 	store := srv.Store(t, redislib.SoldOutBuyers(0))
 	store.SetMemoryBounds(20*time.Millisecond, time.Second, 100*time.Millisecond, 10, 5)
 	for i := range 8 {
-		a := redistest.MustActivity(t, store, 5, redistest.Shards(1+i%2))
-		mustPurchaseOutcome(t, store, a.ID, "u", redislib.OutcomeWon)
+		a := redistest.MustActivity(t, store, 5, redistest.Buckets(1+i%2))
+		mustPurchaseOutcome(t, store, a.ID, "u", sale.OutcomeWon)
 		if _, _, shards := store.MemoryCounts(); shards > 10 {
 			t.Fatalf("%d bucket counts cached, bound 5 per generation", shards)
 		}
@@ -159,17 +160,17 @@ func TestMemorySoak(t *testing.T) {
 					if i%2 == 1 {
 						ends = 2 * time.Second // ends on its own while the test goes on
 					}
-					a, err := store.CreateActivity(ctx, redislib.NewActivity{ProductID: p.ID, Stock: 1, Price: 999,
-						StartsAt: time.Now().Add(-time.Minute), EndsAt: time.Now().Add(ends), Shards: 1 + int(i%3/2)})
+					a, err := store.CreateActivity(ctx, sale.NewActivity{ProductID: p.ID, Stock: 1, Price: 999,
+						StartsAt: time.Now().Add(-time.Minute), EndsAt: time.Now().Add(ends), Buckets: 1 + int(i%3/2)})
 					if err != nil {
 						t.Errorf("create %d: %v", i, err)
 						return
 					}
-					if r, err := store.Purchase(ctx, a.ID, "winner"); err != nil || r.Outcome != redislib.OutcomeWon {
+					if r, err := store.Purchase(ctx, a.ID, "winner"); err != nil || r.Outcome != sale.OutcomeWon {
 						t.Errorf("win %d: %+v, %v", i, r, err)
 						return
 					}
-					if r, err := store.Purchase(ctx, a.ID, "loser"); err != nil || r.Outcome != redislib.OutcomeSoldOut {
+					if r, err := store.Purchase(ctx, a.ID, "loser"); err != nil || r.Outcome != sale.OutcomeSoldOut {
 						t.Errorf("lose %d: %+v, %v", i, r, err)
 						return
 					}

@@ -12,6 +12,7 @@ import (
 
 	"seckill/redislib"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 // mustHistory returns the IDs in a user's history index, newest first.
@@ -178,13 +179,13 @@ func TestHistoryCompleteAfterRedisKill(t *testing.T) {
 			for u := range next {
 				r, err := s.Purchase(ctx, a.ID, u)
 				if err != nil {
-					if redislib.ErrorCode(err) != redislib.CodeStoreUnavailable {
+					if sale.ErrorCode(err) != sale.CodeStoreUnavailable {
 						t.Errorf("purchase by %s: %v", u, err)
 					}
 					failures.Add(1)
 					continue
 				}
-				if r.Outcome == redislib.OutcomeWon {
+				if r.Outcome == sale.OutcomeWon {
 					acked.Store(u, r.OrderID)
 					if wins.Add(1) == killAfter {
 						killOnce.Do(func() { srv.Kill(); close(killed) })
@@ -218,7 +219,7 @@ func TestHistoryCompleteAfterRedisKill(t *testing.T) {
 		u, id := k.(string), v.(string)
 		n++
 		o, err := s.Order(ctx, id)
-		if err != nil || o.UserID != u || o.Status != redislib.OrderPending {
+		if err != nil || o.UserID != u || o.Status != sale.OrderPending {
 			t.Fatalf("acknowledged order %s of %s after restart: %+v, %v", id, u, o, err)
 		}
 		if h := mustHistory(t, rdb, u); !slices.Equal(h, []string{id}) {
@@ -249,7 +250,7 @@ func TestJobsReachEveryActivity(t *testing.T) {
 	// Reads and seeds keys with commands the functions never run.
 	rdb := be.AdminClient(t)
 	const n = 205 // more than one page (200) of activities
-	var last redislib.Order
+	var last sale.Order
 	want := map[string]string{}
 	for i := range n {
 		a := mustActivity(t, s, 1, 1)

@@ -11,6 +11,7 @@ import (
 
 	"seckill/redislib"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 func TestPurchaseOutcomes(t *testing.T) {
@@ -19,34 +20,34 @@ func TestPurchaseOutcomes(t *testing.T) {
 	running := redistest.MustActivity(t, store, 1)
 	scheduled := redistest.MustActivity(t, store, 1, redistest.Window(time.Hour, 2*time.Hour))
 	ended := redistest.MustActivity(t, store, 1, redistest.Window(-time.Hour, 200*time.Millisecond))
-	mustPollActivityStatus(t, store, ended.ID, redislib.StatusEnded)
+	mustPollActivityStatus(t, store, ended.ID, sale.StatusEnded)
 
 	first, err := store.Purchase(ctx, running.ID, "alice")
-	if err != nil || first.Outcome != redislib.OutcomeWon || first.OrderID == "" {
+	if err != nil || first.Outcome != sale.OutcomeWon || first.OrderID == "" {
 		t.Fatalf("first purchase = %+v, %v; want won with an order", first, err)
 	}
-	if got, ok := redislib.ActivityOfOrder(first.OrderID); !ok || got != running.ID {
+	if got, ok := sale.ActivityOfOrder(first.OrderID); !ok || got != running.ID {
 		t.Fatalf("order %s encodes activity %q, %v; want %s", first.OrderID, got, ok, running.ID)
 	}
 	tests := []struct {
 		name       string
 		activity   string
 		user       string
-		want       redislib.Outcome
+		want       sale.Outcome
 		wantOrder  string
 		wantErrors string
 	}{
-		{name: "repeat by winner", activity: running.ID, user: "alice", want: redislib.OutcomeAlreadyWon, wantOrder: first.OrderID},
-		{name: "sold out", activity: running.ID, user: "bob", want: redislib.OutcomeSoldOut},
-		{name: "not started", activity: scheduled.ID, user: "bob", want: redislib.OutcomeNotStarted},
-		{name: "ended", activity: ended.ID, user: "bob", want: redislib.OutcomeEnded},
-		{name: "unknown activity", activity: "nope", user: "bob", wantErrors: redislib.CodeActivityNotFound},
+		{name: "repeat by winner", activity: running.ID, user: "alice", want: sale.OutcomeAlreadyWon, wantOrder: first.OrderID},
+		{name: "sold out", activity: running.ID, user: "bob", want: sale.OutcomeSoldOut},
+		{name: "not started", activity: scheduled.ID, user: "bob", want: sale.OutcomeNotStarted},
+		{name: "ended", activity: ended.ID, user: "bob", want: sale.OutcomeEnded},
+		{name: "unknown activity", activity: "nope", user: "bob", wantErrors: sale.CodeActivityNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := store.Purchase(ctx, tt.activity, tt.user)
 			if tt.wantErrors != "" {
-				if redislib.ErrorCode(err) != tt.wantErrors {
+				if sale.ErrorCode(err) != tt.wantErrors {
 					t.Fatalf("err = %v, want code %s", err, tt.wantErrors)
 				}
 				return
@@ -82,7 +83,7 @@ func TestPurchaseConcurrent(t *testing.T) {
 
 	type attempt struct {
 		user string
-		res  redislib.PurchaseResult
+		res  sale.PurchaseResult
 	}
 	jobs := make(chan string)
 	results := make(chan attempt, 2*users)
@@ -112,15 +113,15 @@ func TestPurchaseConcurrent(t *testing.T) {
 	wins := 0
 	for r := range results {
 		switch r.res.Outcome {
-		case redislib.OutcomeWon:
+		case sale.OutcomeWon:
 			wins++
 			fallthrough
-		case redislib.OutcomeAlreadyWon:
+		case sale.OutcomeAlreadyWon:
 			if prev, ok := orders[r.user]; ok && prev != r.res.OrderID {
 				t.Errorf("user %s got two orders: %s and %s", r.user, prev, r.res.OrderID)
 			}
 			orders[r.user] = r.res.OrderID
-		case redislib.OutcomeSoldOut:
+		case sale.OutcomeSoldOut:
 		default:
 			t.Errorf("unexpected outcome %q", r.res.Outcome)
 		}
@@ -129,7 +130,7 @@ func TestPurchaseConcurrent(t *testing.T) {
 		t.Fatalf("won answers = %d, winning users = %d; want %d each", wins, len(orders), stock)
 	}
 	got, err := store.Activity(ctx, a.ID)
-	if err != nil || got.Remaining != 0 || got.Sold != stock || got.Status != redislib.StatusSoldOut {
+	if err != nil || got.Remaining != 0 || got.Sold != stock || got.Status != sale.StatusSoldOut {
 		t.Fatalf("activity = %+v, %v; want remaining 0, sold %d, sold_out", got, err, stock)
 	}
 	rdb := store.Client()
@@ -166,7 +167,7 @@ func TestPurchaseSurvivesRedisCrash(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Outcome == redislib.OutcomeWon {
+		if res.Outcome == sale.OutcomeWon {
 			won[user] = res.OrderID
 		}
 	}
@@ -187,7 +188,7 @@ func TestPurchaseSurvivesRedisCrash(t *testing.T) {
 func TestKeysOfOneActivityShareASlot(t *testing.T) {
 	const id = "abc123"
 	keys := []string{redislib.ActivityKey(id), redislib.StockKey(id), redislib.BuyersKey(id),
-		redislib.OrderKey(id, redislib.NewOrderID(id, 0)), redislib.OrdersIndexKey(id), redislib.PendingKey(id), redislib.EventsKey(id)}
+		redislib.OrderKey(id, sale.NewOrderID(id, 0)), redislib.OrdersIndexKey(id), redislib.PendingKey(id), redislib.EventsKey(id)}
 	for _, k := range keys {
 		if tag := hashTag(k); tag != "act:"+id {
 			t.Errorf("key %s has hash tag %q, want act:%s", k, tag, id)
@@ -237,25 +238,25 @@ func mustPollActivityStatus(t *testing.T, store *redislib.Store, id, want string
 func TestPurchaseLimitCountsEveryAnswerButAWin(t *testing.T) {
 	ctx := context.Background()
 	store := start(t).Store(t)
-	limit := redislib.Rate{PerSecond: 0.001, Burst: 2} // only the burst passes within the test
+	limit := sale.Rate{PerSecond: 0.001, Burst: 2} // only the burst passes within the test
 	running := redistest.MustActivity(t, store, 5)
 	scheduled := redistest.MustActivity(t, store, 5, redistest.Window(time.Hour, 2*time.Hour))
 	tests := []struct {
 		name     string
 		activity string
-		want     []redislib.Outcome // "" for rate limited
+		want     []sale.Outcome // "" for rate limited
 	}{
-		{name: "winner", activity: running.ID, want: []redislib.Outcome{
-			redislib.OutcomeWon, redislib.OutcomeAlreadyWon, redislib.OutcomeAlreadyWon, "", ""}},
-		{name: "not started", activity: scheduled.ID, want: []redislib.Outcome{
-			redislib.OutcomeNotStarted, redislib.OutcomeNotStarted, "", ""}},
+		{name: "winner", activity: running.ID, want: []sale.Outcome{
+			sale.OutcomeWon, sale.OutcomeAlreadyWon, sale.OutcomeAlreadyWon, "", ""}},
+		{name: "not started", activity: scheduled.ID, want: []sale.Outcome{
+			sale.OutcomeNotStarted, sale.OutcomeNotStarted, "", ""}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			user := "limited-" + strings.ReplaceAll(tt.name, " ", "-")
 			for i, want := range tt.want {
 				got, err := store.PurchaseLimited(ctx, tt.activity, user, limit)
-				var limited *redislib.RateLimitedError
+				var limited *sale.RateLimitedError
 				switch {
 				case want == "" && !errors.As(err, &limited):
 					t.Fatalf("attempt %d: %+v, %v; want rate limited", i+1, got, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"seckill/redislib/sale"
 	"time"
 )
 
@@ -88,4 +89,13 @@ func rateLimitReply(reply []int64) (bool, time.Duration, error) {
 	default:
 		return false, 0, fmt.Errorf("rate_limit: unexpected reply %v", reply)
 	}
+}
+
+// interval is the GCRA emission interval of r in whole microseconds, or 0
+// when r is off.
+func interval(r sale.Rate) int64 {
+	if r.Off() {
+		return 0
+	}
+	return Limit{Rate: r.PerSecond, Burst: r.Burst}.interval()
 }

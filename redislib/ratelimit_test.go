@@ -12,6 +12,7 @@ import (
 
 	"seckill/redislib"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 func TestRateLimitBurstThenRefuse(t *testing.T) {
@@ -158,7 +159,7 @@ func TestRateLimitStoreUnavailable(t *testing.T) {
 	srv.Kill()
 	l := redislib.Limit{Key: redislib.UserRateLimitKey("dave"), Rate: 1, Burst: 1}
 	for _, limits := range [][]redislib.Limit{{l}, {l, l}} {
-		if _, _, err := store.RateLimit(context.Background(), limits...); redislib.ErrorCode(err) != redislib.CodeStoreUnavailable {
+		if _, _, err := store.RateLimit(context.Background(), limits...); sale.ErrorCode(err) != sale.CodeStoreUnavailable {
 			t.Fatalf("%d limits with Redis down: err = %v, want store_unavailable", len(limits), err)
 		}
 	}

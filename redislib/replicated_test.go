@@ -7,6 +7,7 @@ import (
 
 	"seckill/redislib"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 // TestClusterWinReportedOnlyOnceReplicated: a win whose WAIT timed out (its
@@ -55,7 +56,7 @@ func TestClusterWinReportedOnlyOnceReplicated(t *testing.T) {
 	replica.Pause()
 	t.Cleanup(replica.Resume)
 	_, err = store.Purchase(ctx, a.ID, u)
-	mustCode(t, err, redislib.CodeStoreUnavailable)
+	mustCode(t, err, sale.CodeStoreUnavailable)
 	order := primary.NodeClient(t).HGet(ctx, key, u).Val()
 	if order == "" {
 		t.Fatal("the win whose WAIT timed out is not on the primary")
@@ -63,8 +64,8 @@ func TestClusterWinReportedOnlyOnceReplicated(t *testing.T) {
 	// Another user loses, or gets 503 (every command of a pipeline whose
 	// WAIT timed out does); a loss makes the store try to lease the sold-out
 	// activity, and the lease's own WAIT times out as well.
-	if r, err := store.Purchase(ctx, a.ID, "v"); (err == nil && r.Outcome != redislib.OutcomeSoldOut) ||
-		(err != nil && redislib.ErrorCode(err) != redislib.CodeStoreUnavailable) {
+	if r, err := store.Purchase(ctx, a.ID, "v"); (err == nil && r.Outcome != sale.OutcomeSoldOut) ||
+		(err != nil && sale.ErrorCode(err) != sale.CodeStoreUnavailable) {
 		t.Fatalf("another user while sold out: %+v, %v", r, err)
 	}
 	for i := range 6 {
@@ -73,7 +74,7 @@ func TestClusterWinReportedOnlyOnceReplicated(t *testing.T) {
 		if err == nil {
 			t.Fatalf("retry %d while the replica lacks the win answered %+v, want store_unavailable", i, r)
 		}
-		mustCode(t, err, redislib.CodeStoreUnavailable)
+		mustCode(t, err, sale.CodeStoreUnavailable)
 		if held, err := s.OrderOf(ctx, a.ID, u); err == nil {
 			t.Fatalf("result query %d while the replica lacks the win answered %q, want store_unavailable", i, held)
 		}
@@ -81,12 +82,12 @@ func TestClusterWinReportedOnlyOnceReplicated(t *testing.T) {
 	}
 
 	replica.Resume()
-	var r redislib.PurchaseResult
+	var r sale.PurchaseResult
 	waitFor(t, func() bool {
 		r, err = store.Purchase(ctx, a.ID, u)
 		return err == nil
 	})
-	if r.Outcome != redislib.OutcomeAlreadyWon || r.OrderID != order {
+	if r.Outcome != sale.OutcomeAlreadyWon || r.OrderID != order {
 		t.Fatalf("retry once the replica is back: %+v, want already_won with %s", r, order)
 	}
 	if got := replicaClient.HGet(ctx, key, u).Val(); got != order {
@@ -108,7 +109,7 @@ func TestClusterWinReportedOnlyOnceReplicated(t *testing.T) {
 		r, err = store.Purchase(ctx, a.ID, u)
 		return err == nil
 	})
-	if r.Outcome != redislib.OutcomeAlreadyWon || r.OrderID != order {
+	if r.Outcome != sale.OutcomeAlreadyWon || r.OrderID != order {
 		t.Fatalf("after the failover: %+v, want already_won with %s", r, order)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 // buyAndCancel runs n cycles of a win and its cancellation in the activity,
@@ -151,11 +152,11 @@ func TestTrimInboxes(t *testing.T) {
 	s, be := mustStore(t)
 	// Reads and seeds keys with commands the functions never run.
 	rdb := be.AdminClient(t)
-	p, err := s.CreateProduct(ctx, redislib.NewProduct{Name: "p", Price: 500})
+	p, err := s.CreateProduct(ctx, sale.NewProduct{Name: "p", Price: 500})
 	if err != nil {
 		t.Fatalf("product: %v", err)
 	}
-	a, err := s.CreateActivity(ctx, redislib.NewActivity{ProductID: p.ID, Stock: 30, Price: 999, Shards: 3,
+	a, err := s.CreateActivity(ctx, sale.NewActivity{ProductID: p.ID, Stock: 30, Price: 999, Buckets: 3,
 		StartsAt: time.Now().Add(-time.Minute), EndsAt: time.Now().Add(time.Hour), PaymentWindow: 900})
 	if err != nil {
 		t.Fatalf("activity: %v", err)
@@ -241,12 +242,12 @@ func TestRedisBytesPerOrder(t *testing.T) {
 	rdb := be.AdminClient(t)
 	const n = 2000
 	start := usedMemory(t, rdb)
-	p, err := s.CreateProduct(ctx, redislib.NewProduct{Name: "p", Price: 500})
+	p, err := s.CreateProduct(ctx, sale.NewProduct{Name: "p", Price: 500})
 	if err != nil {
 		t.Fatalf("product: %v", err)
 	}
 	for range n {
-		if _, err := s.CreateActivity(ctx, redislib.NewActivity{ProductID: p.ID, Stock: 100, Price: 999,
+		if _, err := s.CreateActivity(ctx, sale.NewActivity{ProductID: p.ID, Stock: 100, Price: 999,
 			StartsAt: time.Now().Add(-time.Minute), EndsAt: time.Now().Add(time.Hour), PaymentWindow: 900}); err != nil {
 			t.Fatalf("activity: %v", err)
 		}

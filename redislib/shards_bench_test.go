@@ -15,6 +15,7 @@ import (
 
 	"seckill/redislib"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 // BenchmarkShardedSellOut sells one hot activity out with its stock in 1, 3
@@ -47,7 +48,7 @@ func BenchmarkShardedSellOut(b *testing.B) {
 func sellOut(b *testing.B, store *redislib.Store, addrs []string, shards int) {
 	ctx := context.Background()
 	stock := max(int64(b.N/10), 1)
-	a := redistest.MustActivity(b, store, stock, redistest.Shards(shards))
+	a := redistest.MustActivity(b, store, stock, redistest.Buckets(shards))
 	if cluster != nil {
 		where := make([]string, shards)
 		for k := range shards {
@@ -77,7 +78,7 @@ func sellOut(b *testing.B, store *redislib.Store, addrs []string, shards int) {
 				mu.Unlock()
 				continue
 			}
-			if res.Outcome == redislib.OutcomeWon {
+			if res.Outcome == sale.OutcomeWon {
 				wins.Add(1)
 				lastWin.Store(int64(time.Since(start)))
 			}

@@ -3,6 +3,7 @@ package redislib
 import (
 	"context"
 	"fmt"
+	"seckill/redislib/sale"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -107,42 +108,42 @@ func newSoldOutCache(s *Store, maxBuyers int) *soldOutCache {
 // answer returns the answer to an attempt from a valid lease, and false when
 // there is none: the caller then runs the purchase script. A lease past half
 // its life is renewed in the background.
-func (c *soldOutCache) answer(activityID, userID string) (PurchaseResult, bool) {
+func (c *soldOutCache) answer(activityID, userID string) (sale.PurchaseResult, bool) {
 	v, ok := c.entries.Load(activityID)
 	if !ok {
-		return PurchaseResult{}, false
+		return sale.PurchaseResult{}, false
 	}
 	e := v.(*soldOutEntry)
 	snap := e.snap.Load()
 	if snap == nil {
-		return PurchaseResult{}, false
+		return sale.PurchaseResult{}, false
 	}
 	age := time.Since(snap.sentAt)
 	if age >= c.lease {
 		c.renew(activityID, e)
-		return PurchaseResult{}, false
+		return sale.PurchaseResult{}, false
 	}
 	if age >= c.lease/2 {
 		c.renew(activityID, e)
 	}
 	if _, ok := snap.buyers[userID]; ok {
 		// The script reads the order's status: it is not in the lease.
-		return PurchaseResult{}, false
+		return sale.PurchaseResult{}, false
 	}
 	c.hits.Add(1)
 	// The same checks, in the same order, as purchase.lua before it reads the
 	// stock, on Redis time estimated from the read.
 	switch now := snap.redisNow + age.Milliseconds(); {
 	case snap.cancelled:
-		return PurchaseResult{Outcome: OutcomeCancelled}, true
+		return sale.PurchaseResult{Outcome: sale.OutcomeCancelled}, true
 	case snap.paused:
-		return PurchaseResult{Outcome: OutcomePaused}, true
+		return sale.PurchaseResult{Outcome: sale.OutcomePaused}, true
 	case now < snap.startsAt:
-		return PurchaseResult{Outcome: OutcomeNotStarted}, true
+		return sale.PurchaseResult{Outcome: sale.OutcomeNotStarted}, true
 	case now >= snap.endsAt:
-		return PurchaseResult{Outcome: OutcomeEnded}, true
+		return sale.PurchaseResult{Outcome: sale.OutcomeEnded}, true
 	}
-	return PurchaseResult{Outcome: OutcomeSoldOut}, true
+	return sale.PurchaseResult{Outcome: sale.OutcomeSoldOut}, true
 }
 
 // lost is told that the purchase script gave a losing answer: unless a
@@ -190,7 +191,7 @@ func (c *soldOutCache) renew(activityID string, e *soldOutEntry) {
 // so each holds the units that come back to it, and the buyers are the union
 // of every bucket's.
 func (c *soldOutCache) take(ctx context.Context, activityID string, e *soldOutEntry) error {
-	n, ok := c.store.cachedShards(activityID)
+	n, ok := c.store.cachedBucketCount(activityID)
 	if !ok {
 		n = 1
 	}

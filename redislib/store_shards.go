@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"seckill/redislib/sale"
 	"strconv"
 	"strings"
 
@@ -114,11 +115,11 @@ func BucketOf(userID string, n int) int {
 	return int(h.Sum32() % uint32(n))
 }
 
-// shardsOf returns how many stock buckets an activity has. The number never
+// bucketCount returns how many stock buckets an activity has. The number never
 // changes once the activity exists, so it is kept in memory after the first
 // read; an unknown activity is activity_not_found and is not kept.
-func (s *Store) shardsOf(ctx context.Context, activityID string) (int, error) {
-	if v, ok := s.shards.Load(activityID); ok {
+func (s *Store) bucketCount(ctx context.Context, activityID string) (int, error) {
+	if v, ok := s.bucketCounts.Load(activityID); ok {
 		return v.(int), nil
 	}
 	// Through the auto-pipeline: the first attempts of a sale arrive at once.
@@ -131,16 +132,16 @@ func (s *Store) shardsOf(ctx context.Context, activityID string) (int, error) {
 		return 0, fmt.Errorf("hmget: unexpected reply %v", h)
 	}
 	if h[0] == nil {
-		return 0, Errorf(CodeActivityNotFound, "activity %s not found", activityID)
+		return 0, sale.Errorf(sale.CodeActivityNotFound, "activity %s not found", activityID)
 	}
 	n := 1
 	if v, ok := h[1].(string); ok {
 		var err error
-		if n, err = strconv.Atoi(v); err != nil || n < 1 || n > MaxShards {
+		if n, err = strconv.Atoi(v); err != nil || n < 1 || n > sale.MaxBuckets {
 			return 0, fmt.Errorf("activity %s holds shards %q", activityID, v)
 		}
 	}
-	s.shards.Store(activityID, n)
+	s.bucketCounts.Store(activityID, n)
 	return n, nil
 }
 
@@ -155,7 +156,7 @@ func splitUnits(stock int64, n, k int) int64 {
 }
 
 // createBuckets writes buckets 1..n-1 of a new activity, before the activity.
-func (s *Store) createBuckets(ctx context.Context, id string, in NewActivity, n int) error {
+func (s *Store) createBuckets(ctx context.Context, id string, in sale.NewActivity, n int) error {
 	for k := 1; k < n; k++ {
 		v, err := bucketCreateScript.Run(ctx, s.pipe, []string{BucketMetaKey(id, k), BucketStockKey(id, k)},
 			id, in.ProductID, in.Price, in.StartsAt.UnixMilli(), in.EndsAt.UnixMilli(), in.PaymentWindow,
@@ -245,7 +246,7 @@ func parseOutbox(from int, v any) ([]transferEntry, error) {
 // from to bucket to (at most half of from's units when half is true), and
 // returns the recorded transfer, with 0 units when from had none.
 func (s *Store) take(ctx context.Context, activityID string, from, to int, want int64, half bool) (transferEntry, error) {
-	e := transferEntry{id: NewID(), from: from, to: to}
+	e := transferEntry{id: sale.NewID(), from: from, to: to}
 	halfArg := "0"
 	if half {
 		halfArg = "1"
@@ -322,7 +323,7 @@ func (s *Store) transfer(ctx context.Context, activityID string, from, to int, w
 // processes may run it at once. An activity with one bucket has nothing to
 // recover.
 func (s *Store) RecoverTransfers(ctx context.Context, activityID string) (int, error) {
-	n, err := s.shardsOf(ctx, activityID)
+	n, err := s.bucketCount(ctx, activityID)
 	if err != nil || n == 1 {
 		return 0, err
 	}
@@ -419,7 +420,7 @@ func (s *Store) readBuckets(ctx context.Context, activityID string, n int, asks 
 		out[k] = b
 	}
 	if len(out[0].meta) == 0 {
-		return nil, Errorf(CodeActivityNotFound, "activity %s not found", activityID)
+		return nil, sale.Errorf(sale.CodeActivityNotFound, "activity %s not found", activityID)
 	}
 	for k := 1; k < n; k++ {
 		if len(out[k].meta) == 0 {
@@ -496,7 +497,7 @@ func (s *Store) refill(ctx context.Context, activityID string, n, k int) (bool, 
 		}
 		prev = bs
 	}
-	return false, Errorf(CodeStoreUnavailable, "the activity's stock is moving between buckets; try again")
+	return false, sale.Errorf(sale.CodeStoreUnavailable, "the activity's stock is moving between buckets; try again")
 }
 
 // soldOutEverywhere reports whether two reads in a row of every bucket found
@@ -586,7 +587,7 @@ func (s *Store) snapshot(ctx context.Context, activityID string, n int, strict b
 		}
 		prev = bs
 	}
-	return bucketsSnapshot{}, Errorf(CodeStoreUnavailable, "the activity changed during every read; try again")
+	return bucketsSnapshot{}, sale.Errorf(sale.CodeStoreUnavailable, "the activity changed during every read; try again")
 }
 
 // agree reports whether two rounds of reads are close enough for snapshot:
@@ -639,10 +640,10 @@ func sumBuckets(first, second []bucketState, asks [][]string) bucketsSnapshot {
 
 // bucketedActivity reads an activity of n > 1 buckets: its facts, and sold
 // as the sum over the buckets of pending and paid orders.
-func (s *Store) bucketedActivity(ctx context.Context, activityID string, n int) (Activity, error) {
+func (s *Store) bucketedActivity(ctx context.Context, activityID string, n int) (sale.Activity, error) {
 	sum, err := s.snapshot(ctx, activityID, n, false)
 	if err != nil {
-		return Activity{}, err
+		return sale.Activity{}, err
 	}
 	return activityFromHash(sum.meta, hashInt(sum.meta, "stock")-sum.pending-sum.paid, sum.now), nil
 }
@@ -677,7 +678,7 @@ func (s *Store) gather(ctx context.Context, activityID string, n, k int, want in
 
 // syncAll runs syncBuckets when the activity has several buckets.
 func (s *Store) syncAll(ctx context.Context, activityID string) error {
-	n, err := s.shardsOf(ctx, activityID)
+	n, err := s.bucketCount(ctx, activityID)
 	if err != nil || n == 1 {
 		return err
 	}

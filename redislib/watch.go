@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"seckill/redislib/sale"
 	"sort"
 	"strconv"
 	"strings"
@@ -118,7 +119,7 @@ func (w *DurabilityWatch) Check(ctx context.Context) error {
 		err := checkNodeDurability(ctx, node, name)
 		switch {
 		case err == nil:
-		case ErrorCode(err) != "":
+		case sale.ErrorCode(err) != "":
 			return err
 		case errors.Is(err, ErrConfigUnavailable):
 			noConfig = err

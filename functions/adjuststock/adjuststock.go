@@ -7,6 +7,7 @@ import (
 	"seckill/functions/httpapi"
 	"seckill/functions/server"
 	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 // Function changes activity stock (admin).
@@ -40,7 +41,7 @@ func Handler(store *redislib.Store) fiber.Handler {
 		if err := httpapi.Required(httpapi.F("delta", req.Delta)); err != nil {
 			return err
 		}
-		if err := redislib.CheckStockDelta(*req.Delta); err != nil {
+		if err := sale.CheckStockDelta(*req.Delta); err != nil {
 			return err
 		}
 		a, err := store.AdjustStock(c.UserContext(), id, *req.Delta)

@@ -15,6 +15,7 @@ import (
 
 	"seckill/redislib"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 // The AOF records each purchase as the effects of its script wrapped in
@@ -67,7 +68,7 @@ func buyAll(t *testing.T, store *redislib.Store, activityID string, users ...str
 	won := map[string]string{}
 	for _, u := range users {
 		res, err := store.Purchase(context.Background(), activityID, u)
-		if err != nil || res.Outcome != redislib.OutcomeWon {
+		if err != nil || res.Outcome != sale.OutcomeWon {
 			t.Fatalf("purchase by %s: %+v %v", u, res, err)
 		}
 		won[u] = res.OrderID

@@ -10,6 +10,7 @@ import (
 
 	"seckill/redislib"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 // TestClusterFailoverEndToEnd runs the all-in-one binary on a Redis Cluster
@@ -76,11 +77,11 @@ func TestClusterFailoverEndToEnd(t *testing.T) {
 				switch {
 				case a.err != nil:
 					t.Errorf("purchase by %s: %v", user, a.err)
-				case a.status == 503 && a.code == redislib.CodeStoreUnavailable:
+				case a.status == 503 && a.code == sale.CodeStoreUnavailable:
 					unavailable.Add(1)
 				case a.status != 200:
 					t.Errorf("purchase by %s: %d %s, want 200 or 503 store_unavailable", user, a.status, a.code)
-				case a.outcome == redislib.OutcomeWon:
+				case a.outcome == sale.OutcomeWon:
 					mu.Lock()
 					if prev, ok := acked[act][user]; ok {
 						t.Errorf("%s won twice in %s: %s and %s", user, act, prev, a.order)
@@ -95,13 +96,13 @@ func TestClusterFailoverEndToEnd(t *testing.T) {
 						}
 						victimWin.Unlock()
 					}
-				case a.outcome == redislib.OutcomeAlreadyWon:
+				case a.outcome == sale.OutcomeAlreadyWon:
 					mu.Lock()
 					if prev, ok := acked[act][user]; ok && prev != a.order {
 						t.Errorf("%s in %s: already_won with %s, was answered won with %s", user, act, a.order, prev)
 					}
 					mu.Unlock()
-				case a.outcome == redislib.OutcomeSoldOut:
+				case a.outcome == sale.OutcomeSoldOut:
 				default:
 					t.Errorf("purchase by %s: outcome %q", user, a.outcome)
 				}

@@ -21,6 +21,7 @@ import (
 	"seckill/functions/server/servertest"
 	"seckill/redislib"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 // sysEnv is every function served over real HTTP in this process, with its
@@ -57,7 +58,7 @@ type attempt struct {
 	user    string
 	status  int
 	code    string
-	outcome redislib.Outcome
+	outcome sale.Outcome
 	order   string
 	start   time.Time
 	took    time.Duration
@@ -67,7 +68,7 @@ type attempt struct {
 // purchase sends one purchase over HTTP and records the answer.
 func (c *client) purchase(activityID, user string) attempt {
 	var body struct {
-		redislib.PurchaseResult
+		sale.PurchaseResult
 		Error httpapi.ErrorDetail `json:"error"`
 	}
 	start := time.Now()

@@ -13,7 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"seckill/functions/httpapi"
-	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 // bearer returns the token of "Authorization: Bearer <token>": the scheme in
@@ -48,7 +48,7 @@ func AdminAuth(token string) fiber.Handler {
 		if !isAdmin(c, token) {
 			return errUnauthorized
 		}
-		c.SetUserContext(redislib.WithActor(c.UserContext(), actor))
+		c.SetUserContext(sale.WithActor(c.UserContext(), actor))
 		return c.Next()
 	}
 }

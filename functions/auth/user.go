@@ -9,6 +9,7 @@ import (
 
 	"seckill/functions/httpapi"
 	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 // UserSource returns the user a request acts for, validated: UserInBody or
@@ -41,7 +42,7 @@ const userKey = "seckill.user"
 // off, passes.
 func RequireOwner(c *fiber.Ctx, owner string) error {
 	if u := AuthenticatedUser(c); u != "" && u != owner {
-		return httpapi.Fail(httpapi.CodeForbidden, "the token is for another user than the owner")
+		return httpapi.Fail(sale.CodeForbidden, "the token is for another user than the owner")
 	}
 	return nil
 }
@@ -159,7 +160,7 @@ func (g *Gate) For(a Access) fiber.Handler {
 		}
 		if authOn && a.User != nil {
 			if subject != user {
-				return httpapi.Fail(httpapi.CodeForbidden, "the token is for another user than the request's user_id")
+				return httpapi.Fail(sale.CodeForbidden, "the token is for another user than the request's user_id")
 			}
 			c.Locals(userKey, user)
 		}
@@ -203,8 +204,8 @@ func (cfg RateLimitConfig) Check() error {
 
 // UserRate is the per-user rate limit, for a handler that takes it itself
 // (see Access.OwnUserLimit).
-func (cfg RateLimitConfig) UserRate() redislib.Rate {
-	return redislib.Rate{PerSecond: cfg.RateLimitUserRPS, Burst: cfg.RateLimitUserBurst}
+func (cfg RateLimitConfig) UserRate() sale.Rate {
+	return sale.Rate{PerSecond: cfg.RateLimitUserRPS, Burst: cfg.RateLimitUserBurst}
 }
 
 // rateLimit takes the request from the client IP's bucket and the user's

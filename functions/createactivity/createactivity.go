@@ -7,6 +7,7 @@ import (
 	"seckill/functions/httpapi"
 	"seckill/functions/server"
 	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 // Function creates activities (admin).
@@ -25,7 +26,7 @@ type request struct {
 	StartsAt      *string `json:"starts_at"`
 	EndsAt        *string `json:"ends_at"`
 	PaymentWindow *int64  `json:"payment_window"`
-	Shards        *int    `json:"shards"`
+	Buckets       *int    `json:"shards"` // the number of stock buckets
 }
 
 // Handler answers POST /activities with 201 and the new activity.
@@ -52,22 +53,22 @@ func Handler(store *redislib.Store) fiber.Handler {
 }
 
 // validate turns a decoded request into a new activity and checks it (see
-// redislib.NewActivity.Validate).
-func validate(req request) (in redislib.NewActivity, err error) {
-	if in.StartsAt, err = redislib.ParseTime(*req.StartsAt, "starts_at"); err != nil {
+// sale.NewActivity.Validate).
+func validate(req request) (in sale.NewActivity, err error) {
+	if in.StartsAt, err = sale.ParseTime(*req.StartsAt, "starts_at"); err != nil {
 		return in, err
 	}
-	if in.EndsAt, err = redislib.ParseTime(*req.EndsAt, "ends_at"); err != nil {
+	if in.EndsAt, err = sale.ParseTime(*req.EndsAt, "ends_at"); err != nil {
 		return in, err
 	}
 	in.ProductID, in.Stock, in.Price = *req.ProductID, *req.Stock, *req.Price
-	in.PaymentWindow = redislib.DefaultPaymentWindow
+	in.PaymentWindow = sale.DefaultPaymentWindow
 	if req.PaymentWindow != nil {
 		in.PaymentWindow = *req.PaymentWindow
 	}
-	in.Shards = 1
-	if req.Shards != nil {
-		in.Shards = *req.Shards
+	in.Buckets = 1
+	if req.Buckets != nil {
+		in.Buckets = *req.Buckets
 	}
 	return in, in.Validate()
 }

@@ -7,6 +7,7 @@ import (
 	"seckill/functions/createproduct"
 	"seckill/functions/server/servertest"
 	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 func TestCreateProduct(t *testing.T) {
@@ -47,7 +48,7 @@ func TestCreateProduct(t *testing.T) {
 			if tt.wantStatus != 201 {
 				return
 			}
-			var p redislib.Product
+			var p sale.Product
 			resp.Decode(t, &p)
 			stored, err := env.Store.Product(t.Context(), p.ID)
 			if err != nil || stored.Name != p.Name || stored.Price != p.Price || p.CreatedAt.IsZero() {

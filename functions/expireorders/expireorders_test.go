@@ -13,6 +13,7 @@ import (
 	"seckill/functions/expireorders"
 	"seckill/functions/server/servertest"
 	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 func TestExpireOrdersJob(t *testing.T) {
@@ -20,7 +21,7 @@ func TestExpireOrdersJob(t *testing.T) {
 	rdb := env.Store.Client()
 	short := servertest.MustActivity(t, env.Store, 10, servertest.PaymentWindow(1))
 	long := servertest.MustActivity(t, env.Store, 10)
-	var last redislib.Order
+	var last sale.Order
 	for i := range 4 {
 		last = servertest.MustWin(t, env.Store, short.ID, fmt.Sprintf("u%d", i))
 	}
@@ -75,7 +76,7 @@ func TestExpireOrdersJob(t *testing.T) {
 	done, _ = lastSuccess(t, env)
 	env.Redis.Kill()
 	r := env.Do(t, servertest.Request{Method: http.MethodPost, Path: "/jobs/expire-orders", Admin: true})
-	if r.Status != http.StatusServiceUnavailable || r.ErrorCode() != redislib.CodeStoreUnavailable {
+	if r.Status != http.StatusServiceUnavailable || r.ErrorCode() != sale.CodeStoreUnavailable {
 		t.Fatalf("Redis down: %d %s", r.Status, r.Body)
 	}
 	if v, _ := lastSuccess(t, env); !v.Equal(done) {

@@ -11,6 +11,7 @@ import (
 	"seckill/functions/server"
 	"seckill/functions/telemetry"
 	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 // Function takes purchase attempts.
@@ -56,14 +57,14 @@ type request struct {
 // script's round trip: past it the answer is 429 rate_limited. A win and
 // attempts on a sold-out activity answered from memory are not counted (see
 // redislib.Store.PurchaseLimited).
-func Handler(store *redislib.Store, limit redislib.Rate) fiber.Handler {
+func Handler(store *redislib.Store, limit sale.Rate) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		id, user, err := parse(c)
 		if err != nil {
 			return err
 		}
 		res, err := store.PurchaseLimited(c.UserContext(), id, user, limit)
-		if limited := (*redislib.RateLimitedError)(nil); errors.As(err, &limited) {
+		if limited := (*sale.RateLimitedError)(nil); errors.As(err, &limited) {
 			return httpapi.TooManyRequests(c, limited.Wait)
 		}
 		if err != nil {
@@ -99,16 +100,16 @@ func plainUserID(body []byte) (string, bool) {
 		return "", false
 	}
 	user := string(body[len(prefix) : len(body)-len(suffix)])
-	if !redislib.ValidUserID(user) {
+	if !sale.ValidUserID(user) {
 		return "", false
 	}
 	return user, true
 }
 
 // appendResult appends res as JSON, byte for byte what encoding/json writes
-// for redislib.PurchaseResult: outcomes and order IDs are plain ASCII that
+// for sale.PurchaseResult: outcomes and order IDs are plain ASCII that
 // needs no escaping.
-func appendResult(b []byte, res redislib.PurchaseResult) []byte {
+func appendResult(b []byte, res sale.PurchaseResult) []byte {
 	b = append(append(append(b, `{"outcome":"`...), res.Outcome...), '"')
 	if res.OrderID != "" {
 		b = append(append(append(b, `,"order_id":"`...), res.OrderID...), '"')

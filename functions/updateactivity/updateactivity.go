@@ -9,6 +9,7 @@ import (
 	"seckill/functions/httpapi"
 	"seckill/functions/server"
 	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 // Function changes activities (admin).
@@ -63,8 +64,8 @@ func Handler(store *redislib.Store) fiber.Handler {
 }
 
 // validate turns a decoded request into activity changes and checks them
-// (see redislib.ActivityChanges.Validate).
-func validate(req request) (ch redislib.ActivityChanges, err error) {
+// (see sale.ActivityChanges.Validate).
+func validate(req request) (ch sale.ActivityChanges, err error) {
 	if ch.StartsAt, err = optTime(req.StartsAt, "starts_at"); err != nil {
 		return ch, err
 	}
@@ -79,7 +80,7 @@ func optTime(s *string, name string) (*time.Time, error) {
 	if s == nil {
 		return nil, nil
 	}
-	t, err := redislib.ParseTime(*s, name)
+	t, err := sale.ParseTime(*s, name)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"seckill/functions/httpapi"
 	"seckill/functions/server"
 	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 // Function changes products (admin).
@@ -50,8 +51,8 @@ func Handler(store *redislib.Store) fiber.Handler {
 }
 
 // validate turns a decoded request into product changes and checks them
-// (see redislib.ProductChanges.Validate).
-func validate(req request) (redislib.ProductChanges, error) {
-	ch := redislib.ProductChanges{Name: req.Name, Description: req.Description, Price: req.Price}
+// (see sale.ProductChanges.Validate).
+func validate(req request) (sale.ProductChanges, error) {
+	ch := sale.ProductChanges{Name: req.Name, Description: req.Description, Price: req.Price}
 	return ch, ch.Validate()
 }

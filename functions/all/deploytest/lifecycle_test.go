@@ -20,6 +20,7 @@ import (
 	"seckill/functions/server/servertest"
 	"seckill/redislib"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 // pauseWrites holds every write command (the purchase script included) on
@@ -98,7 +99,7 @@ func burst(base, activityID string, users int) (<-chan purchaseAnswer, *atomic.I
 			got, err := sendTraced(client, trace, base+"/activities/"+activityID+"/purchase", `{"user_id":"`+a.User+`"}`)
 			a.Status, a.Err = got.Status, err
 			if err == nil {
-				var res redislib.PurchaseResult
+				var res sale.PurchaseResult
 				if jerr := jsonUnmarshal(got.Body, &res); jerr != nil {
 					a.Err = fmt.Errorf("%d %s: %v", got.Status, got.Body, jerr)
 				}
@@ -212,7 +213,7 @@ func TestSIGTERMDrainsPurchasesInFlight(t *testing.T) {
 			continue
 		}
 		outcomes[a.Outcome]++
-		if a.Outcome == string(redislib.OutcomeWon) {
+		if a.Outcome == string(sale.OutcomeWon) {
 			won[a.User] = a.OrderID
 		}
 	}
@@ -220,7 +221,7 @@ func TestSIGTERMDrainsPurchasesInFlight(t *testing.T) {
 		t.Errorf("%d of %d in-flight purchases failed across SIGTERM, e.g. %v", len(failed), users, failed[:min(5, len(failed))])
 	}
 	t.Logf("outcomes: %v", outcomes)
-	if len(won) != stock || outcomes[string(redislib.OutcomeSoldOut)] != users-stock {
+	if len(won) != stock || outcomes[string(sale.OutcomeSoldOut)] != users-stock {
 		t.Errorf("outcomes %v, want %d won and %d sold_out", outcomes, stock, users-stock)
 	}
 
