@@ -175,7 +175,7 @@ func TestLeaseMalformedReply(t *testing.T) {
 	rdb := srv.Client(t)
 	store, px := proxiedStore(t, srv, "")
 	a := redistest.MustSoldOut(t, store)
-	short, err := rdb.ScriptLoad(ctx, "redis.call('INCR', KEYS[1] .. ':short_replies') return {4, 1}").Result()
+	short, err := rdb.ScriptLoad(ctx, "redis.call('INCR', KEYS[1] .. ':short_replies') return {2, 1}").Result()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,17 +9,6 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Scripts of the retention job; each contract is at the top of its .lua file.
-var (
-	//go:embed lua/events_trim.lua
-	eventsTrimLua    string
-	eventsTrimScript = redis.NewScript(eventsTrimLua)
-
-	//go:embed lua/inbox_trim.lua
-	inboxTrimLua    string
-	inboxTrimScript = redis.NewScript(inboxTrimLua)
-)
-
 // Retention of the structures that grow with every order event and every
 // move of units between buckets (see redislib/README.md, Retention).
 const (

@@ -172,10 +172,10 @@ func purchaseLimitKey(activityID string, k int, userID string) string {
 // bucket. A bucket expires once it is full again, so only clients active in
 // the last few seconds hold one.
 
-// UserRateLimitKey is a STRING: the GCRA bucket of one user (see lua/rate_limit.lua).
-func UserRateLimitKey(userID string) string { return keyPrefix + "{rl:user:" + userID + "}" }
+// userRateLimitKey is a STRING: the GCRA bucket of one user (see lua/rate_limit.lua).
+func userRateLimitKey(userID string) string { return keyPrefix + "{rl:user:" + userID + "}" }
 
-// IPRateLimitKey is a STRING: the GCRA bucket of one client: an IPv4
+// ipRateLimitKey is a STRING: the GCRA bucket of one client: an IPv4
 // address or an IPv6 /64 prefix, in its textual form (IPv6 colons and the
 // slash are fine: they are not braces).
-func IPRateLimitKey(ip string) string { return keyPrefix + "{rl:ip:" + ip + "}" }
+func ipRateLimitKey(ip string) string { return keyPrefix + "{rl:ip:" + ip + "}" }

@@ -54,11 +54,11 @@ const (
 
 // Replies of purchase_lease.lua.
 const (
-	leaseNotFound   = 0
-	leaseNotSoldOut = 1
-	leaseTooMany    = 2
-	leaseSameBuyers = 3
-	leaseNewBuyers  = 4
+	leaseSameBuyers = 1
+	leaseNewBuyers  = 2
+	leaseNotFound   = 3
+	leaseNotSoldOut = 4
+	leaseTooMany    = 5
 )
 
 // DefaultSoldOutBuyers is the default bound on the buyers one process keeps
@@ -221,7 +221,7 @@ func (c *soldOutCache) take(ctx context.Context, activityID string, e *soldOutEn
 			[]string{BucketMetaKey(activityID, k), BucketStockKey(activityID, k), BucketBuyersKey(activityID, k)},
 			c.hold.Milliseconds(), known, max(room, 0))
 		reply, _ := cmds[k].Val().([]any)
-		if code, ok := replyInt(reply, 0); !ok || code < leaseSameBuyers {
+		if code, ok := replyInt(reply, 0); !ok || code != leaseSameBuyers && code != leaseNewBuyers {
 			// No lease: the buckets after this one are not held for nothing.
 			cmds = cmds[:k+1]
 			break
@@ -317,7 +317,7 @@ func (c *soldOutCache) drop(activityID string, e *soldOutEntry, retry time.Time)
 	}
 }
 
-// leaseSnapshot reads the fields common to replies 3 and 4 of purchase_lease.lua.
+// leaseSnapshot reads the fields common to replies 1 and 2 of purchase_lease.lua.
 func leaseSnapshot(reply []any, sentAt time.Time) (*soldOutSnapshot, error) {
 	if len(reply) < 7 {
 		return nil, fmt.Errorf("purchase_lease: unexpected reply %v", reply)

@@ -96,9 +96,11 @@ func (s *Store) Now(ctx context.Context) (time.Time, error) {
 	return msTime(t.UnixMilli()), nil
 }
 
-// product_create.lua replies with the creation time in ms, or this when the
-// product exists.
-const productCreateExists = 0
+// Replies of product_create.lua and activity_create.lua.
+const (
+	createWritten = 1
+	createExists  = 2
+)
 
 // CreateProduct creates a product with a new ID.
 func (s *Store) CreateProduct(ctx context.Context, in sale.NewProduct) (sale.Product, error) {
@@ -106,16 +108,18 @@ func (s *Store) CreateProduct(ctx context.Context, in sale.NewProduct) (sale.Pro
 		return sale.Product{}, err
 	}
 	id := sale.NewID()
-	now, err := productCreateScript.Run(ctx, s.pipe, []string{ProductKey(id), ProductsIndexKey(), productAuditKey(id)},
-		id, in.Name, in.Description, in.Price, sale.ActorOf(ctx)).Int64()
+	reply, code, err := s.decide(ctx, productCreateScript, "product_create", []string{ProductKey(id), ProductsIndexKey(), productAuditKey(id)},
+		id, in.Name, in.Description, in.Price, sale.ActorOf(ctx))
 	if err != nil {
-		return sale.Product{}, storeErr(err)
+		return sale.Product{}, err
 	}
+	now, ok := replyInt(reply, 1)
 	switch {
-	case now == productCreateExists:
+	case code == createWritten && ok:
+	case code == createExists:
 		return sale.Product{}, fmt.Errorf("product id %s already exists", id)
-	case now < 0:
-		return sale.Product{}, fmt.Errorf("product_create: unexpected reply %d", now)
+	default:
+		return sale.Product{}, unexpected("product_create", reply)
 	}
 	t := msTime(now)
 	return sale.Product{ID: id, Name: in.Name, Description: in.Description, Price: in.Price, CreatedAt: t, UpdatedAt: t}, nil
@@ -138,15 +142,11 @@ func (s *Store) Product(ctx context.Context, id string) (sale.Product, error) {
 
 // Replies of activity_register.lua.
 const (
-	activityRegisterRegistered     = 0
-	activityRegisterUnknownProduct = 1
-	activityRegisterProductDeleted = 2
-	activityRegisterEndsInPast     = 3
+	activityRegisterRegistered     = 1
+	activityRegisterUnknownProduct = 2
+	activityRegisterProductDeleted = 3
+	activityRegisterEndsInPast     = 4
 )
-
-// activity_create.lua replies with the creation time in ms, or this when the
-// activity exists.
-const activityCreateExists = 0
 
 // CreateActivity registers an activity with its product (which must exist and
 // not be deleted, and EndsAt must be in the future by Redis time), then writes
@@ -164,11 +164,11 @@ func (s *Store) CreateActivity(ctx context.Context, in sale.NewActivity) (sale.A
 	}
 	n := in.Buckets
 	id := sale.NewID()
-	code, err := activityRegisterScript.Run(ctx, s.pipe,
+	_, code, err := s.decide(ctx, activityRegisterScript, "activity_register",
 		[]string{ProductKey(in.ProductID), productActivitiesKey(in.ProductID), activitiesIndexKey(), productActivityEndsKey(in.ProductID)},
-		id, in.EndsAt.UnixMilli()).Int()
+		id, in.EndsAt.UnixMilli())
 	if err != nil {
-		return sale.Activity{}, storeErr(err)
+		return sale.Activity{}, err
 	}
 	switch code {
 	case activityRegisterRegistered:
@@ -179,24 +179,25 @@ func (s *Store) CreateActivity(ctx context.Context, in sale.NewActivity) (sale.A
 	case activityRegisterEndsInPast:
 		return sale.Activity{}, sale.Errorf(sale.CodeEndsInPast, "ends_at must be in the future")
 	default:
-		return sale.Activity{}, fmt.Errorf("activity_register: unexpected reply %d", code)
+		return sale.Activity{}, fmt.Errorf("activity_register: unexpected reply code %d", code)
 	}
 	if n > 1 {
 		if err := s.createBuckets(ctx, id, in, n); err != nil {
 			return sale.Activity{}, err
 		}
 	}
-	created, err := activityCreateScript.Run(ctx, s.pipe, []string{ActivityKey(id), StockKey(id), activityAuditKey(id)},
+	reply, code, err := s.decide(ctx, activityCreateScript, "activity_create", []string{ActivityKey(id), StockKey(id), activityAuditKey(id)},
 		id, in.ProductID, in.Stock, in.Price, in.StartsAt.UnixMilli(), in.EndsAt.UnixMilli(), in.PaymentWindow,
-		n, splitUnits(in.Stock, n, 0), sale.ActorOf(ctx)).Int64()
+		n, splitUnits(in.Stock, n, 0), sale.ActorOf(ctx))
 	if err != nil {
-		return sale.Activity{}, storeErr(err)
+		return sale.Activity{}, err
 	}
-	switch {
-	case created == activityCreateExists:
+	switch _, ok := replyInt(reply, 1); {
+	case code == createWritten && ok:
+	case code == createExists:
 		return sale.Activity{}, fmt.Errorf("activity id %s already exists", id)
-	case created < 0:
-		return sale.Activity{}, fmt.Errorf("activity_create: unexpected reply %d", created)
+	default:
+		return sale.Activity{}, unexpected("activity_create", reply)
 	}
 	s.bucketCounts.Store(id, n)
 	return s.Activity(ctx, id)
@@ -239,7 +240,6 @@ func (s *Store) Activity(ctx context.Context, id string) (sale.Activity, error) 
 
 // Replies of purchase.lua.
 const (
-	purchaseNotFound    = 0
 	purchaseWon         = 1
 	purchaseAlreadyWon  = 2
 	purchaseSoldOut     = 3
@@ -249,6 +249,7 @@ const (
 	purchaseRateLimited = 7
 	purchaseOrderClosed = 8
 	purchasePaused      = 9
+	purchaseNotFound    = 10
 )
 
 // Purchase makes one purchase attempt for userID in the activity, with no

@@ -50,9 +50,9 @@ func (s *Store) loadProducts(ctx context.Context, ids []string) (map[string]sale
 
 // Replies of product_update.lua.
 const (
-	productUpdateUpdated  = 0
-	productUpdateNotFound = 1
-	productUpdateDeleted  = 2
+	productUpdateUpdated  = 1
+	productUpdateNotFound = 2
+	productUpdateDeleted  = 3
 )
 
 // UpdateProduct changes fields of a live product and returns it as changed.
@@ -100,10 +100,10 @@ func (s *Store) UpdateProduct(ctx context.Context, id string, ch sale.ProductCha
 
 // Replies of product_delete.lua.
 const (
-	productDeleteDeleted        = 0
-	productDeleteNotFound       = 1
-	productDeleteAlreadyDeleted = 2
-	productDeleteInUse          = 3
+	productDeleteDeleted        = 1
+	productDeleteNotFound       = 2
+	productDeleteAlreadyDeleted = 3
+	productDeleteInUse          = 4
 )
 
 // DeleteProduct soft-deletes a product: it leaves the product listing but
@@ -277,15 +277,15 @@ func (s *Store) loadActivities(ctx context.Context, ids []string) (map[string]sa
 
 // Replies of activity_update.lua.
 const (
-	activityUpdateApplied    = 0
-	activityUpdateNotFound   = 1
-	activityUpdateCancelled  = 2
-	activityUpdateEnded      = 3
-	activityUpdateStarted    = 4
-	activityUpdateTimeRange  = 5
-	activityUpdateEndsInPast = 6
-	activityUpdateBelowSold  = 7
-	activityUpdatePinExpired = 8
+	activityUpdateApplied    = 1
+	activityUpdateNotFound   = 2
+	activityUpdateCancelled  = 3
+	activityUpdateEnded      = 4
+	activityUpdateStarted    = 5
+	activityUpdateTimeRange  = 6
+	activityUpdateEndsInPast = 7
+	activityUpdateBelowSold  = 8
+	activityUpdatePinExpired = 9
 )
 
 // UpdateActivity changes fields of an activity under the rules of
@@ -391,9 +391,9 @@ func (s *Store) UpdateActivity(ctx context.Context, id string, ch sale.ActivityC
 
 // Replies of product_claim.lua.
 const (
-	productClaimPinned   = 0
-	productClaimNotFound = 1
-	productClaimDeleted  = 2
+	productClaimPinned   = 1
+	productClaimNotFound = 2
+	productClaimDeleted  = 3
 )
 
 // claimProduct pins productID for a move of the activity and returns the
@@ -426,12 +426,12 @@ func (s *Store) claimProduct(ctx context.Context, productID, activityID, token s
 
 // Replies of activity_stock.lua.
 const (
-	activityStockApplied    = 0
-	activityStockNotFound   = 1
-	activityStockCancelled  = 2
-	activityStockEnded      = 3
-	activityStockBelowSold  = 4
-	activityStockOutOfRange = 5
+	activityStockApplied    = 1
+	activityStockNotFound   = 2
+	activityStockCancelled  = 3
+	activityStockEnded      = 4
+	activityStockBelowSold  = 5
+	activityStockOutOfRange = 6
 )
 
 // AdjustStock adds delta units to the activity's stock (a negative delta
@@ -519,10 +519,10 @@ func (s *Store) AdjustStock(ctx context.Context, id string, delta int64) (sale.A
 
 // Replies of activity_cancel.lua.
 const (
-	activityCancelCancelled        = 0
-	activityCancelNotFound         = 1
-	activityCancelAlreadyCancelled = 2
-	activityCancelEnded            = 3
+	activityCancelCancelled        = 1
+	activityCancelNotFound         = 2
+	activityCancelAlreadyCancelled = 3
+	activityCancelEnded            = 4
 )
 
 // CancelActivity cancels an activity and returns it: no purchase succeeds
@@ -582,11 +582,11 @@ func optTime(p *time.Time) string {
 
 // Replies of activity_pause.lua.
 const (
-	activityPauseApplied   = 0
-	activityPauseNotFound  = 1
-	activityPauseCancelled = 2
-	activityPauseEnded     = 3
-	activityPauseUnchanged = 4
+	activityPauseApplied   = 1
+	activityPauseNotFound  = 2
+	activityPauseCancelled = 3
+	activityPauseEnded     = 4
+	activityPauseUnchanged = 5
 )
 
 // PauseActivity pauses (paused true) or resumes an activity and returns it.

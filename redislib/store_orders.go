@@ -37,12 +37,12 @@ func orderScriptKeys(activityID string, k int, orderID string) []string {
 
 // Replies of payment_confirm.lua.
 const (
-	paymentNotFound      = 0
 	paymentPaid          = 1
 	paymentPaidBefore    = 2
 	paymentRefused       = 3
 	paymentRefOther      = 4
 	paymentUnknownStatus = 5
+	paymentNotFound      = 6
 )
 
 // Replies of payment_claim.lua.
@@ -62,12 +62,12 @@ const (
 // written. The same confirmation again gives the same answer and writes
 // nothing more.
 func (s *Store) ConfirmPayment(ctx context.Context, p sale.Payment) (sale.Order, error) {
-	if err := p.Validate(); err != nil {
-		return sale.Order{}, err
-	}
 	act, k, ok := sale.OrderBucket(p.OrderID)
 	if !ok {
 		return sale.Order{}, sale.Errorf(sale.CodeOrderNotFound, "order %s not found", p.OrderID)
+	}
+	if err := p.Validate(); err != nil {
+		return sale.Order{}, err
 	}
 	keys := append(orderScriptKeys(act, k, p.OrderID), refusedPaymentsKey(act, k))
 	if s.single {
@@ -210,13 +210,13 @@ func (s *Store) CancelOrder(ctx context.Context, orderID, userID string, admin b
 // Replies of order_cancel.lua: done is the cancellation made now; paid,
 // cancelled and expired are the final states that refuse it.
 const (
-	orderTransitionNotFound      = 0
 	orderTransitionDone          = 1
 	orderTransitionNotOwner      = 2
 	orderTransitionPaid          = 3
 	orderTransitionCancelled     = 4
 	orderTransitionExpired       = 5
 	orderTransitionUnknownStatus = 6
+	orderTransitionNotFound      = 7
 )
 
 // orderTransition maps the reply of order_cancel.lua.
@@ -314,8 +314,8 @@ func (s *Store) loadOrders(ctx context.Context, ids []string) (map[string]sale.O
 
 // Replies of order_stats.lua.
 const (
-	orderStatsNotFound = 0
 	orderStatsFound    = 1
+	orderStatsNotFound = 2
 )
 
 // ActivityStats returns an activity's stock and order counters, read in one

@@ -39,54 +39,30 @@ import (
 //   - Readers sum the buckets, reading them in rounds until two rounds agree
 //     (see snapshot).
 
-// Scripts of stock buckets; each contract is at the top of its .lua file.
-// Writes go through the auto-pipeline, like every other write.
-var (
-	//go:embed lua/bucket_create.lua
-	bucketCreateLua    string
-	bucketCreateScript = redis.NewScript(bucketCreateLua)
-
-	//go:embed lua/bucket_sync.lua
-	bucketSyncLua    string
-	bucketSyncScript = redis.NewScript(bucketSyncLua)
-
-	//go:embed lua/bucket_read.lua
-	bucketReadLua    string
-	bucketReadScript = redis.NewScript(bucketReadLua)
-
-	//go:embed lua/transfer_take.lua
-	transferTakeLua    string
-	transferTakeScript = redis.NewScript(transferTakeLua)
-
-	//go:embed lua/transfer_give.lua
-	transferGiveLua    string
-	transferGiveScript = redis.NewScript(transferGiveLua)
-)
-
 // Replies of bucket_create.lua.
 const (
-	bucketCreateExists  = 0
 	bucketCreateWritten = 1
+	bucketCreateExists  = 2
 )
 
 // Replies of bucket_sync.lua.
 const (
-	bucketSyncUnknown  = 0
 	bucketSyncApplied  = 1
 	bucketSyncUpToDate = 2
+	bucketSyncUnknown  = 3
 )
 
 // Replies of transfer_take.lua.
 const (
-	transferTakeEmpty = 0
 	transferTakeTaken = 1
+	transferTakeEmpty = 2
 )
 
 // Replies of transfer_give.lua.
 const (
-	transferGiveUnknown  = 0
 	transferGiveCredited = 1
 	transferGiveRepeated = 2
+	transferGiveUnknown  = 3
 )
 
 const (
@@ -158,18 +134,18 @@ func splitUnits(stock int64, n, k int) int64 {
 // createBuckets writes buckets 1..n-1 of a new activity, before the activity.
 func (s *Store) createBuckets(ctx context.Context, id string, in sale.NewActivity, n int) error {
 	for k := 1; k < n; k++ {
-		v, err := bucketCreateScript.Run(ctx, s.pipe, []string{BucketMetaKey(id, k), BucketStockKey(id, k)},
+		reply, code, err := s.decide(ctx, bucketCreateScript, "bucket_create", []string{BucketMetaKey(id, k), BucketStockKey(id, k)},
 			id, in.ProductID, in.Price, in.StartsAt.UnixMilli(), in.EndsAt.UnixMilli(), in.PaymentWindow,
-			splitUnits(in.Stock, n, k)).Int()
+			splitUnits(in.Stock, n, k))
 		if err != nil {
-			return storeErr(err)
+			return err
 		}
-		switch v {
+		switch code {
 		case bucketCreateWritten:
 		case bucketCreateExists:
 			return fmt.Errorf("bucket %d of activity %s already exists", k, id)
 		default:
-			return fmt.Errorf("bucket_create: unexpected reply %d", v)
+			return unexpected("bucket_create", reply)
 		}
 	}
 	return nil
@@ -196,16 +172,16 @@ func (s *Store) syncBuckets(ctx context.Context, activityID string, n int) error
 		args = append(args, f, v)
 	}
 	for k := 1; k < n; k++ {
-		v, err := bucketSyncScript.Run(ctx, s.pipe, []string{BucketMetaKey(activityID, k)}, args...).Int()
+		reply, code, err := s.decide(ctx, bucketSyncScript, "bucket_sync", []string{BucketMetaKey(activityID, k)}, args...)
 		if err != nil {
-			return storeErr(err)
+			return err
 		}
-		switch v {
+		switch code {
 		case bucketSyncApplied, bucketSyncUpToDate:
 		case bucketSyncUnknown:
 			return fmt.Errorf("bucket_sync: bucket %d of %s does not exist", k, activityID)
 		default:
-			return fmt.Errorf("bucket_sync: unexpected reply %d", v)
+			return unexpected("bucket_sync", reply)
 		}
 	}
 	return nil
@@ -251,36 +227,33 @@ func (s *Store) take(ctx context.Context, activityID string, from, to int, want 
 	if half {
 		halfArg = "1"
 	}
-	reply, err := transferTakeScript.Run(ctx, s.pipe,
+	reply, code, err := s.decide(ctx, transferTakeScript, "transfer_take",
 		[]string{BucketMetaKey(activityID, from), BucketStockKey(activityID, from), outboxKey(activityID, from)},
-		e.id, to, want, halfArg).Slice()
+		e.id, to, want, halfArg)
 	if err != nil {
-		return e, storeErr(err)
-	}
-	code, ok := replyInt(reply, 0)
-	if !ok {
-		return e, fmt.Errorf("transfer_take: unexpected reply %v", reply)
+		return e, err
 	}
 	switch code {
-	case transferTakeEmpty:
-		return e, nil
 	case transferTakeTaken:
+		var ok bool
 		if e.units, ok = replyInt(reply, 1); !ok || e.units < 1 {
-			return e, fmt.Errorf("transfer_take: unexpected reply %v", reply)
+			return e, unexpected("transfer_take", reply)
 		}
 		return e, nil
+	case transferTakeEmpty:
+		return e, nil
 	default:
-		return e, fmt.Errorf("transfer_take: unexpected reply %v", reply)
+		return e, unexpected("transfer_take", reply)
 	}
 }
 
 // give runs the second step of a transfer: it credits the target, once.
 func (s *Store) give(ctx context.Context, activityID string, e transferEntry) error {
-	code, err := transferGiveScript.Run(ctx, s.pipe,
+	reply, code, err := s.decide(ctx, transferGiveScript, "transfer_give",
 		[]string{BucketMetaKey(activityID, e.to), BucketStockKey(activityID, e.to), inboxKey(activityID, e.to)},
-		e.id, e.units).Int()
+		e.id, e.units)
 	if err != nil {
-		return storeErr(err)
+		return err
 	}
 	switch code {
 	case transferGiveCredited, transferGiveRepeated:
@@ -288,7 +261,7 @@ func (s *Store) give(ctx context.Context, activityID string, e transferEntry) er
 	case transferGiveUnknown:
 		return fmt.Errorf("transfer_give: bucket %d of %s does not exist", e.to, activityID)
 	default:
-		return fmt.Errorf("transfer_give: unexpected reply %d", code)
+		return unexpected("transfer_give", reply)
 	}
 }
 

@@ -16,10 +16,11 @@
 -- ARGV[9] -> bucket 0's units (ARGV[3] when shards is 1)
 -- ARGV[10] -> who asks (the audit's actor)
 --
--- Returns the creation time in ms (with a "create" audit entry), or 0 when the
--- activity exists (nothing written).
+-- Returns:
+--   {1, created_at}  written, with a "create" audit entry; created_at in ms
+--   {2}              the activity exists (nothing written)
 if redis.call('EXISTS', KEYS[1]) == 1 then
-  return 0
+  return {2}
 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -35,4 +36,4 @@ redis.call('XADD', KEYS[3], '*', 'at', now, 'actor', ARGV[10], 'action', 'create
   'after', cjson.encode({product_id = ARGV[2], stock = tonumber(ARGV[3]), price = tonumber(ARGV[4]),
     starts_at = tonumber(ARGV[5]), ends_at = tonumber(ARGV[6]), payment_window = tonumber(ARGV[7]),
     shards = tonumber(ARGV[8])}))
-return now
+return {1, now}

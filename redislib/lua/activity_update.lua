@@ -22,29 +22,29 @@
 -- ARGV[8] -> who asks (the audit's actor)
 --
 -- Returns:
---   {0, now}    applied, with an "update" audit entry of the changed fields
+--   {1, now}    applied, with an "update" audit entry of the changed fields
 --               (or nothing to change: nothing written)
---   {1}         unknown activity
---   {2}         cancelled
---   {3}         ended
---   {4, field}  started: field (not ends_at) would change
---   {5}         the resulting starts_at is not before ends_at
---   {6}         the new ends_at is not in the future
---   {7}         the new stock is below the units already sold
---   {8}         the product pin has expired: the move took too long
+--   {2}         unknown activity
+--   {3}         cancelled
+--   {4}         ended
+--   {5, field}  started: field (not ends_at) would change
+--   {6}         the resulting starts_at is not before ends_at
+--   {7}         the new ends_at is not in the future
+--   {8}         the new stock is below the units already sold
+--   {9}         the product pin has expired: the move took too long
 -- Codes 1 to 8 write nothing.
 local a = redis.call('HMGET', KEYS[1], 'id', 'product_id', 'stock', 'price', 'starts_at', 'ends_at',
   'payment_window', 'cancelled_at')
 if not a[1] then
-  return {1}
+  return {2}
 end
 if a[8] ~= '0' then
-  return {2}
+  return {3}
 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if now >= tonumber(a[6]) then
-  return {3}
+  return {4}
 end
 local started = now >= tonumber(a[5])
 
@@ -55,7 +55,7 @@ for i, f in ipairs(fields) do
   local v = ARGV[i]
   if v ~= '' and v ~= a[f[2]] then
     if started and f[1] ~= 'ends_at' then
-      return {4, f[1]}
+      return {5, f[1]}
     end
     changes[#changes + 1] = f[1]
     changes[#changes + 1] = v
@@ -68,26 +68,26 @@ for i, f in ipairs(fields) do
   end
 end
 if #changes == 0 then
-  return {0, now}
+  return {1, now}
 end
 
 local starts = tonumber(changed.starts_at or a[5])
 local ends = tonumber(changed.ends_at or a[6])
 if starts >= ends then
-  return {5}
+  return {6}
 end
 if changed.ends_at and ends <= now then
-  return {6}
+  return {7}
 end
 local delta = 0
 if changed.stock then
   delta = tonumber(changed.stock) - tonumber(a[3])
   if tonumber(redis.call('GET', KEYS[2])) + delta < 0 then
-    return {7}
+    return {8}
   end
 end
 if changed.product_id and now >= tonumber(ARGV[7]) then
-  return {8}
+  return {9}
 end
 
 redis.call('HSET', KEYS[1], 'updated_at', now, unpack(changes))
@@ -101,4 +101,4 @@ if delta ~= 0 then
 end
 redis.call('XADD', KEYS[3], '*', 'at', now, 'actor', ARGV[8], 'action', 'update',
   'before', cjson.encode(before), 'after', cjson.encode(after))
-return {0, now}
+return {1, now}

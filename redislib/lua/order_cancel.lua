@@ -13,7 +13,6 @@
 --            ownership check)
 --
 -- Returns {code, order fields as a flat HGETALL array}:
---   {0}           order not found (nothing written)
 --   {1, fields}   cancelled now: status cancelled, closed_at = now, stock + 1,
 --                 event "cancelled"
 --   {2}           the order belongs to another user (nothing written)
@@ -22,10 +21,11 @@
 --   {5, fields}   expired: either before this call, or now because the window
 --                 has closed (then the unit went back to stock, event "expired")
 --   {6, status}   the order holds an unknown status (nothing written)
+--   {7}           order not found (nothing written)
 local o = redis.call('HMGET', KEYS[3], 'status', 'user_id', 'expires_at', 'activity_id', 'price')
 local status = o[1]
 if not status then
-  return {0}
+  return {7}
 end
 if ARGV[2] ~= '' and o[2] ~= ARGV[2] then
   return {2}

@@ -22,7 +22,6 @@
 -- ARGV[5] -> '1' to add the order to KEYS[9], '0' not to
 --
 -- Returns {code, ...}:
---   {0}                          activity not found
 --   {1, ARGV[2], now}            won: the order was created (pending, or paid when
 --                                the payment window is 0)
 --   {2, existing order id, created_at}
@@ -46,10 +45,11 @@
 --                                order per user per activity: the user may
 --                                not buy here again
 --   {9}                          paused by an admin (activity_pause.lua)
+--   {10}                         activity not found
 local a = redis.call('HMGET', KEYS[1], 'id', 'product_id', 'price', 'starts_at', 'ends_at', 'cancelled_at',
   'payment_window', 'hold_until', 'paused_at')
 if not a[1] then
-  return {0}
+  return {10}
 end
 local t = redis.call('TIME')
 local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
