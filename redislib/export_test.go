@@ -112,3 +112,9 @@ var PurchaseLeaseSHA = purchaseLeaseScript.Hash()
 
 // SoldOutLease is how long a sold-out lease lasts.
 const SoldOutLease = soldOutLease
+
+// The keys of the rate-limit buckets.
+var (
+	UserRateLimitKey = userRateLimitKey
+	IPRateLimitKey   = ipRateLimitKey
+)

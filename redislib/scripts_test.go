@@ -6,6 +6,7 @@ import (
 
 	"seckill/redislib"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 // TestRunPipelinedPartlyCached runs a pipeline of two scripts of which only
@@ -40,11 +41,11 @@ func TestRunPipelinedPartlyCached(t *testing.T) {
 	}
 	// The bucket holds one request: one more passes, the next does not.
 	store := srv.Store(t)
-	l := redislib.Limit{Key: bucket, Rate: 1e-6, Burst: burst}
-	if ok, _, err := store.RateLimit(ctx, l); err != nil || !ok {
+	rate := sale.Rate{PerSecond: 1e-6, Burst: burst}
+	if ok, _, err := store.RateLimit(ctx, "", sale.Rate{}, "partly-cached", rate); err != nil || !ok {
 		t.Fatalf("second request: %v, %v; want allowed", ok, err)
 	}
-	if ok, _, err := store.RateLimit(ctx, l); err != nil || ok {
+	if ok, _, err := store.RateLimit(ctx, "", sale.Rate{}, "partly-cached", rate); err != nil || ok {
 		t.Fatalf("third request: %v, %v; want refused", ok, err)
 	}
 }

@@ -208,19 +208,20 @@ func (cfg RateLimitConfig) UserRate() sale.Rate {
 	return sale.Rate{PerSecond: cfg.RateLimitUserRPS, Burst: cfg.RateLimitUserBurst}
 }
 
-// rateLimit takes the request from the client IP's bucket and the user's
-// bucket, as enabled, in one round trip: 429 rate_limited with Retry-After
+// rateLimit counts the request against the client network's and the user's
+// rate limits, as enabled, in one round trip: 429 rate_limited with Retry-After
 // (whole seconds, at least 1) when either refuses.
 func (g *Gate) rateLimit(c *fiber.Ctx, ipLimit, userLimit bool, user string) error {
 	cfg := g.limits
-	limits := make([]redislib.Limit, 0, 2)
+	var ip, limitedUser string
 	if ipLimit {
-		limits = append(limits, redislib.Limit{Key: redislib.IPRateLimitKey(clientNet(c.IP())), Rate: cfg.RateLimitIPRPS, Burst: cfg.RateLimitIPBurst})
+		ip = clientNet(c.IP())
 	}
 	if userLimit {
-		limits = append(limits, redislib.Limit{Key: redislib.UserRateLimitKey(user), Rate: cfg.RateLimitReadRPS, Burst: cfg.RateLimitReadBurst})
+		limitedUser = user
 	}
-	ok, wait, err := g.store.RateLimit(c.UserContext(), limits...)
+	ok, wait, err := g.store.RateLimit(c.UserContext(), ip, sale.Rate{PerSecond: cfg.RateLimitIPRPS, Burst: cfg.RateLimitIPBurst},
+		limitedUser, sale.Rate{PerSecond: cfg.RateLimitReadRPS, Burst: cfg.RateLimitReadBurst})
 	if err != nil {
 		return err
 	}
