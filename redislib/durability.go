@@ -102,12 +102,12 @@ func checkNodeDurability(ctx context.Context, rdb redis.Cmdable, name string) er
 	return fmt.Errorf("%s is not durable: appendonly=%q appendfsync=%q, want appendonly=yes appendfsync=always", name, got["appendonly"], got["appendfsync"])
 }
 
-// CheckReplicas reports the primaries that have fewer than n replicas
+// checkReplicas reports the primaries that have fewer than n replicas
 // connected: with REDIS_MIN_REPLICA_ACKS n, every write on them answers 503
 // until replicas are back (durability before availability). It returns nil
 // when every primary has n, and a store_unavailable *Error when a node does
 // not answer.
-func CheckReplicas(ctx context.Context, rdb redis.UniversalClient, n int) error {
+func checkReplicas(ctx context.Context, rdb redis.UniversalClient, n int) error {
 	if n <= 0 {
 		return nil
 	}

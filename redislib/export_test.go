@@ -118,3 +118,10 @@ var (
 	UserRateLimitKey = userRateLimitKey
 	IPRateLimitKey   = ipRateLimitKey
 )
+
+// Client returns the store's Redis client, for tests that read or change
+// keys directly.
+func (s *Store) Client() redis.UniversalClient { return s.rdb }
+
+// CheckReplicas is checkReplicas.
+var CheckReplicas = checkReplicas

@@ -79,8 +79,9 @@ func NewStore(rdb redis.UniversalClient, opts ...Option) *Store {
 	return s
 }
 
-// Client returns the underlying Redis client.
-func (s *Store) Client() redis.UniversalClient { return s.rdb }
+// PoolStats returns the statistics of the Redis client's connection pools
+// (on a cluster, summed over its nodes).
+func (s *Store) PoolStats() *redis.PoolStats { return s.rdb.PoolStats() }
 
 // Ping reports whether Redis answers.
 func (s *Store) Ping(ctx context.Context) error { return storeErr(s.rdb.Ping(ctx).Err()) }

@@ -246,5 +246,8 @@ func (dialKick) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Proces
 	return next
 }
 
-// Client returns the client the watch watches.
-func (w *DurabilityWatch) Client() redis.UniversalClient { return w.rdb }
+// CheckReplicas reports the primaries of the watched Redis that have fewer
+// than n replicas connected (see checkReplicas).
+func (w *DurabilityWatch) CheckReplicas(ctx context.Context, n int) error {
+	return checkReplicas(ctx, w.rdb, n)
+}

@@ -98,7 +98,7 @@ func TestCancelKeepsOrders(t *testing.T) {
 	if res.Status != 200 || res.JSON(t)["order_id"] != won.OrderID {
 		t.Fatalf("purchase result after cancel: %d %s", res.Status, res.Body)
 	}
-	order, err := env.Store.Client().HGet(context.Background(), redislib.OrderKey(a.ID, won.OrderID), "status").Result()
+	order, err := env.Redis.Client(t).HGet(context.Background(), redislib.OrderKey(a.ID, won.OrderID), "status").Result()
 	if err != nil || order != "pending" {
 		t.Fatalf("order after cancel: %q %v", order, err)
 	}

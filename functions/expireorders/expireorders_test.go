@@ -18,7 +18,7 @@ import (
 
 func TestExpireOrdersJob(t *testing.T) {
 	env := servertest.New(t, expireorders.Function)
-	rdb := env.Store.Client()
+	rdb := env.Redis.Client(t)
 	short := servertest.MustActivity(t, env.Store, 10, servertest.PaymentWindow(1))
 	long := servertest.MustActivity(t, env.Store, 10)
 	var last sale.Order
@@ -111,7 +111,7 @@ func lastSuccess(t *testing.T, env *servertest.Env) (time.Time, bool) {
 // nothing.
 func TestExpireOrdersJobBoundsStreams(t *testing.T) {
 	env := servertest.New(t, expireorders.Function)
-	rdb := env.Store.Client()
+	rdb := env.Redis.Client(t)
 	a := servertest.MustActivity(t, env.Store, 1)
 	stream := "sk:{act:" + a.ID + "}:events" // redislib/README.md, Key schema
 	for round := range 3 {

@@ -72,7 +72,7 @@ func TestPurchase(t *testing.T) {
 			}
 		})
 	}
-	if n := env.Store.Client().HLen(context.Background(), redislib.BuyersKey(a.ID)).Val(); n != 1 {
+	if n := env.Redis.Client(t).HLen(context.Background(), redislib.BuyersKey(a.ID)).Val(); n != 1 {
 		t.Fatalf("%d buyers, want 1", n)
 	}
 }

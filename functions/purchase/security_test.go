@@ -36,7 +36,7 @@ func TestPurchaseUserAuth(t *testing.T) {
 	app := server.NewApp(d, nil, purchase.Function)
 	a := servertest.MustActivity(t, env.Store, 5)
 	path := "/activities/" + a.ID + "/purchase"
-	rdb := env.Store.Client()
+	rdb := env.Redis.Client(t)
 	before := rdb.DBSize(context.Background()).Val()
 	for _, tt := range []struct {
 		name   string

@@ -215,7 +215,7 @@ func watchDurability(ctx context.Context, w *redislib.DurabilityWatch, cfg Confi
 		case err == nil:
 			log.Info("redis is durable: appendonly yes, appendfsync always", "replica_acks", acks)
 			ctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
-			if err := redislib.CheckReplicas(ctx, w.Client(), acks); err != nil {
+			if err := w.CheckReplicas(ctx, acks); err != nil {
 				log.Warn("redis replicas", "err", err)
 			}
 			cancel()

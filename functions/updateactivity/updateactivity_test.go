@@ -32,7 +32,7 @@ func TestUpdateActivity(t *testing.T) {
 	// start; the rule holds regardless.
 	scheduledWithSold := func() sale.Activity {
 		a := scheduled()
-		rdb := env.Store.Client()
+		rdb := env.Redis.Client(t)
 		rdb.DecrBy(ctx, redislib.StockKey(a.ID), 5)
 		return a
 	}

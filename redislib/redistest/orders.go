@@ -30,7 +30,7 @@ func WaitRedisTime(t testing.TB, store *redislib.Store, at time.Time) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		now, err := store.Client().Time(context.Background()).Result()
+		now, err := store.Now(context.Background())
 		if err != nil {
 			t.Fatalf("TIME: %v", err)
 		}
