@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"seckill/redislib/internal/key"
 	"seckill/redislib/sale"
 	"strconv"
 	"strings"
@@ -26,7 +27,7 @@ func (s *Store) ActivityAudit(ctx context.Context, activityID string, q sale.Pag
 	if _, err := s.Activity(ctx, activityID); err != nil {
 		return sale.Page[sale.AuditEntry]{}, err
 	}
-	return s.auditPage(ctx, activityAuditKey(activityID), q)
+	return s.auditPage(ctx, key.ActivityAudit(activityID), q)
 }
 
 // ProductAudit returns one page of a product's audit trail, newest first.
@@ -38,7 +39,7 @@ func (s *Store) ProductAudit(ctx context.Context, productID string, q sale.PageQ
 	if _, err := s.Product(ctx, productID); err != nil {
 		return sale.Page[sale.AuditEntry]{}, err
 	}
-	return s.auditPage(ctx, productAuditKey(productID), q)
+	return s.auditPage(ctx, key.ProductAudit(productID), q)
 }
 
 // auditPage reads a page of a trail with XREVRANGE. Its cursor is the last

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"seckill/redislib"
+	"seckill/redislib/internal/key"
 	"seckill/redislib/redistest"
 	"seckill/redislib/sale"
 )
@@ -37,7 +37,7 @@ func TestPurchasePipelinedAcrossActivities(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				res, err := store.Purchase(ctx, j.activity, j.user)
+				res, err := store.Purchase(ctx, j.activity, j.user, sale.Rate{})
 				if err != nil {
 					t.Errorf("purchase %+v: %v", j, err)
 					continue
@@ -79,7 +79,7 @@ func TestPurchasePipelinedAcrossActivities(t *testing.T) {
 		if wins[id] != stock {
 			t.Errorf("activity %s: %d won answers, want %d", id, wins[id], stock)
 		}
-		buyers := store.Client().HGetAll(ctx, redislib.BuyersKey(id)).Val()
+		buyers := store.Client().HGetAll(ctx, key.Buyers(id)).Val()
 		if len(buyers) != stock {
 			t.Errorf("activity %s: %d buyers, want %d", id, len(buyers), stock)
 		}
@@ -113,10 +113,10 @@ func TestPurchaseGivesUpWithItsContext(t *testing.T) {
 	a := redistest.MustActivity(t, store, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := store.Purchase(ctx, a.ID, "alice"); sale.ErrorCode(err) != sale.CodeStoreUnavailable {
+	if _, err := store.Purchase(ctx, a.ID, "alice", sale.Rate{}); sale.ErrorCode(err) != sale.CodeStoreUnavailable {
 		t.Fatalf("purchase with an ended context: err = %v, want %s", err, sale.CodeStoreUnavailable)
 	}
-	if n := store.Client().HLen(context.Background(), redislib.BuyersKey(a.ID)).Val(); n != 0 {
+	if n := store.Client().HLen(context.Background(), key.Buyers(a.ID)).Val(); n != 0 {
 		t.Fatalf("buyers = %d, want 0", n)
 	}
 }
@@ -137,7 +137,7 @@ func TestPurchaseRedisDown(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 			defer cancel()
 			start := time.Now()
-			_, err := store.Purchase(ctx, a.ID, fmt.Sprintf("u%d", i))
+			_, err := store.Purchase(ctx, a.ID, fmt.Sprintf("u%d", i), sale.Rate{})
 			if sale.ErrorCode(err) != sale.CodeStoreUnavailable {
 				t.Errorf("purchase with Redis down: err = %v, want %s", err, sale.CodeStoreUnavailable)
 			}

@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"seckill/redislib"
+	"seckill/redislib/internal/key"
 	"seckill/redislib/redistest"
 	"seckill/redislib/sale"
 )
@@ -180,9 +181,9 @@ func TestLeaseMalformedReply(t *testing.T) {
 		t.Fatal(err)
 	}
 	px.Rewrite(t, redislib.PurchaseLeaseSHA, short)
-	store.TakeLease(a.ID)
+	store.AcquireLease(a.ID)
 	waitFor(t, func() bool {
-		return rdb.Get(ctx, redislib.ActivityKey(a.ID)+":short_replies").Val() == "1" && !store.LeaseRenewing(a.ID)
+		return rdb.Get(ctx, key.Activity(a.ID)+":short_replies").Val() == "1" && !store.LeaseRenewing(a.ID)
 	})
 	if res, ok := store.LeaseAnswer(a.ID, "alice"); ok {
 		t.Fatalf("answered %+v from a malformed lease", res)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"seckill/redislib/internal/key"
 	"seckill/redislib/sale"
 	"strconv"
 	"time"
@@ -59,7 +60,7 @@ const activityPage = 200
 // returns false or an error.
 func (s *Store) forEachActivity(ctx context.Context, fn func(ids []string) (bool, error)) error {
 	for start := int64(0); ; start += activityPage {
-		ids, err := s.rdb.ZRange(ctx, activitiesIndexKey(), start, start+activityPage-1).Result()
+		ids, err := s.rdb.ZRange(ctx, key.ActivitiesIndex(), start, start+activityPage-1).Result()
 		if err != nil {
 			return storeErr(err)
 		}
@@ -102,7 +103,7 @@ func (s *Store) ExpireOrders(ctx context.Context, opts JobOptions) (ExpireResult
 		// are completed here too.
 		for _, id := range ids {
 			if n, ok := s.cachedBucketCount(id); ok && n > 1 {
-				if _, err := s.RecoverTransfers(ctx, id); err != nil {
+				if _, err := s.recoverTransfers(ctx, id); err != nil {
 					return false, err
 				}
 			}
@@ -115,7 +116,7 @@ func (s *Store) ExpireOrders(ctx context.Context, opts JobOptions) (ExpireResult
 		due := make([]*redis.StringSliceCmd, len(buckets))
 		_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i, b := range buckets {
-				due[i] = p.ZRangeByScore(ctx, BucketPendingKey(b.id, b.k), &redis.ZRangeBy{Min: "-inf", Max: nowMs, Count: int64(opts.Batch)})
+				due[i] = p.ZRangeByScore(ctx, key.BucketPending(b.id, b.k), &redis.ZRangeBy{Min: "-inf", Max: nowMs, Count: int64(opts.Batch)})
 			}
 			return nil
 		})
@@ -137,7 +138,7 @@ func (s *Store) ExpireOrders(ctx context.Context, opts JobOptions) (ExpireResult
 				if !progress || len(orders) < opts.Batch {
 					break
 				}
-				orders, err = s.rdb.ZRangeByScore(ctx, BucketPendingKey(b.id, b.k), &redis.ZRangeBy{Min: "-inf", Max: nowMs, Count: int64(opts.Batch)}).Result()
+				orders, err = s.rdb.ZRangeByScore(ctx, key.BucketPending(b.id, b.k), &redis.ZRangeBy{Min: "-inf", Max: nowMs, Count: int64(opts.Batch)}).Result()
 				if err != nil {
 					return false, storeErr(err)
 				}
@@ -181,7 +182,7 @@ func (s *Store) bucketRefsOf(ctx context.Context, ids []string) ([]bucketRef, er
 		cmds := make([]*redis.SliceCmd, len(unknown))
 		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i, id := range unknown {
-				cmds[i] = p.HMGet(ctx, ActivityKey(id), "id", "shards")
+				cmds[i] = p.HMGet(ctx, key.Activity(id), "id", "shards")
 			}
 			return nil
 		})
@@ -221,10 +222,10 @@ func (s *Store) bucketRefsOf(ctx context.Context, ids []string) ([]bucketRef, er
 // overdue by Redis time yet), so the caller does not loop on them.
 func (s *Store) expireBatch(ctx context.Context, b bucketRef, orderIDs []string) (expired int, progress bool, err error) {
 	keys := make([]string, 0, 4+len(orderIDs))
-	keys = append(keys, BucketMetaKey(b.id, b.k), BucketStockKey(b.id, b.k), BucketPendingKey(b.id, b.k), eventsKey(b.id, b.k))
+	keys = append(keys, key.BucketMeta(b.id, b.k), key.BucketStock(b.id, b.k), key.BucketPending(b.id, b.k), key.Events(b.id, b.k))
 	args := make([]any, len(orderIDs))
 	for i, id := range orderIDs {
-		keys = append(keys, bucketOrderKey(b.id, b.k, id))
+		keys = append(keys, key.BucketOrder(b.id, b.k, id))
 		args[i] = id
 	}
 	r, err := orderExpireScript.Run(ctx, s.pipe, keys, args...).Int64Slice()
@@ -250,7 +251,7 @@ type ProjectResult struct {
 
 // ProjectUserOrders applies the events streams of every activity (the
 // outbox) to the per-user order histories, through the consumer group
-// "user-index": each "won" event adds its order to UserOrdersKey(user_id)
+// "user-index": each "won" event adds its order to key.UserOrders(user_id)
 // with its creation time as score. Applying an event twice changes nothing,
 // so an event is acknowledged (XACK) only after it is applied, and events a
 // dead consumer left unacknowledged are reclaimed with XAUTOCLAIM after
@@ -357,7 +358,7 @@ func (s *Store) ensureUserIndexGroups(ctx context.Context, buckets []bucketRef) 
 	exists := make([]*redis.IntCmd, len(buckets))
 	failBatch(s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, b := range buckets {
-			exists[i] = p.Exists(ctx, eventsKey(b.id, b.k))
+			exists[i] = p.Exists(ctx, key.Events(b.id, b.k))
 		}
 		return nil
 	}))
@@ -368,7 +369,7 @@ func (s *Store) ensureUserIndexGroups(ctx context.Context, buckets []bucketRef) 
 			return nil, storeErr(err)
 		}
 		if n == 1 {
-			streams = append(streams, eventsKey(b.id, b.k))
+			streams = append(streams, key.Events(b.id, b.k))
 		}
 	}
 	if len(streams) == 0 {
@@ -439,7 +440,7 @@ func (s *Store) applyEvents(ctx context.Context, stream string, msgs []redis.XMe
 		if !sale.ValidUserID(user) || order == "" || err != nil {
 			continue // not an event this product wrote; nothing to apply
 		}
-		adds = append(adds, redis.NewIntCmd(ctx, "zadd", UserOrdersKey(user), created, order))
+		adds = append(adds, redis.NewIntCmd(ctx, "zadd", key.UserOrders(user), created, order))
 	}
 	if err := s.pipe.processEach(ctx, adds); err != nil {
 		return storeErr(err)

@@ -2,8 +2,8 @@ package redislib
 
 import (
 	"context"
-	_ "embed"
 	"fmt"
+	"seckill/redislib/internal/key"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -108,7 +108,7 @@ func (s *Store) trimEvents(ctx context.Context, buckets []bucketRef, horizon tim
 	lens := make([]*redis.IntCmd, len(buckets))
 	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, b := range buckets {
-			lens[i] = p.XLen(ctx, eventsKey(b.id, b.k))
+			lens[i] = p.XLen(ctx, key.Events(b.id, b.k))
 		}
 		return nil
 	}); err != nil {
@@ -117,7 +117,7 @@ func (s *Store) trimEvents(ctx context.Context, buckets []bucketRef, horizon tim
 	var calls []scriptCall
 	for i, b := range buckets {
 		if lens[i].Val() > 0 {
-			calls = append(calls, scriptCall{script: eventsTrimScript, keys: []string{eventsKey(b.id, b.k)},
+			calls = append(calls, scriptCall{script: eventsTrimScript, keys: []string{key.Events(b.id, b.k)},
 				args: []any{horizon.Milliseconds()}})
 		}
 	}
@@ -146,7 +146,7 @@ func (s *Store) trimInboxes(ctx context.Context, activityID string, n int, keep 
 	inboxes := make([]*redis.StringSliceCmd, n)
 	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for k := range n {
-			inboxes[k] = p.HKeys(ctx, inboxKey(activityID, k))
+			inboxes[k] = p.HKeys(ctx, key.Inbox(activityID, k))
 		}
 		return nil
 	}); err != nil {
@@ -180,12 +180,12 @@ func (s *Store) trimInboxes(ctx context.Context, activityID string, n int, keep 
 			}
 			args = append(args, id)
 			if len(args) == maxTrimIDs+1 {
-				calls = append(calls, scriptCall{script: inboxTrimScript, keys: []string{inboxKey(activityID, k)}, args: args})
+				calls = append(calls, scriptCall{script: inboxTrimScript, keys: []string{key.Inbox(activityID, k)}, args: args})
 				args = []any{keep.Milliseconds()}
 			}
 		}
 		if len(args) > 1 {
-			calls = append(calls, scriptCall{script: inboxTrimScript, keys: []string{inboxKey(activityID, k)}, args: args})
+			calls = append(calls, scriptCall{script: inboxTrimScript, keys: []string{key.Inbox(activityID, k)}, args: args})
 		}
 	}
 	cmds, err := s.runEach(ctx, calls)

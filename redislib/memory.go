@@ -10,7 +10,7 @@ import (
 // dropped once the activity goes quiet, so a process that serves sale after
 // sale, for months, holds only the sales of the last moments:
 //
-//   - a sold-out lease (soldout.go) not used for leaseIdle (no attempt was
+//   - a sold-out lease (leases.go) not used for leaseIdle (no attempt was
 //     answered from it or ran the purchase script) is dropped and its buyers
 //     are released from the buyers budget; so is the record of an activity
 //     found not leasable. An ended or cancelled sale stops getting attempts,

@@ -20,12 +20,12 @@ func waitMemory(t *testing.T, store *redislib.Store, within time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
-		leases, buyers, shards := store.MemoryCounts()
-		if leases == 0 && buyers == 0 && shards == 0 {
+		leases, buyers, counts := store.MemoryCounts()
+		if leases == 0 && buyers == 0 && counts == 0 {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after %s the store still keeps %d leases, %d buyers, %d bucket counts", within, leases, buyers, shards)
+			t.Fatalf("after %s the store still keeps %d leases, %d buyers, %d bucket counts", within, leases, buyers, counts)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -92,17 +92,17 @@ func TestLeaseEntriesBounded(t *testing.T) {
 	}
 }
 
-// TestShardsCacheBounded: the cached bucket counts stop growing at their
+// TestBucketCountCacheBounded: the cached bucket counts stop growing at their
 // bound, and quiet entries are dropped.
-func TestShardsCacheBounded(t *testing.T) {
+func TestBucketCountCacheBounded(t *testing.T) {
 	srv := start(t)
 	store := srv.Store(t, redislib.SoldOutBuyers(0))
 	store.SetMemoryBounds(20*time.Millisecond, time.Second, 100*time.Millisecond, 10, 5)
 	for i := range 8 {
 		a := redistest.MustActivity(t, store, 5, redistest.Buckets(1+i%2))
 		mustPurchaseOutcome(t, store, a.ID, "u", sale.OutcomeWon)
-		if _, _, shards := store.MemoryCounts(); shards > 10 {
-			t.Fatalf("%d bucket counts cached, bound 5 per generation", shards)
+		if _, _, counts := store.MemoryCounts(); counts > 10 {
+			t.Fatalf("%d bucket counts cached, bound 5 per generation", counts)
 		}
 	}
 	waitMemory(t, store, 5*time.Second)
@@ -144,11 +144,11 @@ func TestMemorySoak(t *testing.T) {
 	store := srv.Store(t)
 	// The bounds are shortened so that the test runs in seconds; the
 	// sales it runs at once are far fewer than maxLeases.
-	const maxLeases, maxShards = 2000, 2000
-	store.SetMemoryBounds(50*time.Millisecond, 300*time.Millisecond, 300*time.Millisecond, maxLeases, maxShards)
+	const maxLeases, maxCounts = 2000, 2000
+	store.SetMemoryBounds(50*time.Millisecond, 300*time.Millisecond, 300*time.Millisecond, maxLeases, maxCounts)
 	p := redistest.MustProduct(t, store)
 	const sales, workers = 10_000, 8
-	var peakLeases, peakShards, leased atomic.Int64
+	var peakLeases, peakCounts, leased atomic.Int64
 	// sell runs n sales, workers at a time.
 	sell := func(n int64) {
 		var next atomic.Int64
@@ -166,11 +166,11 @@ func TestMemorySoak(t *testing.T) {
 						t.Errorf("create %d: %v", i, err)
 						return
 					}
-					if r, err := store.Purchase(ctx, a.ID, "winner"); err != nil || r.Outcome != sale.OutcomeWon {
+					if r, err := store.Purchase(ctx, a.ID, "winner", sale.Rate{}); err != nil || r.Outcome != sale.OutcomeWon {
 						t.Errorf("win %d: %+v, %v", i, r, err)
 						return
 					}
-					if r, err := store.Purchase(ctx, a.ID, "loser"); err != nil || r.Outcome != sale.OutcomeSoldOut {
+					if r, err := store.Purchase(ctx, a.ID, "loser", sale.Rate{}); err != nil || r.Outcome != sale.OutcomeSoldOut {
 						t.Errorf("lose %d: %+v, %v", i, r, err)
 						return
 					}
@@ -201,12 +201,12 @@ func TestMemorySoak(t *testing.T) {
 	var sampler sync.WaitGroup
 	sampler.Go(func() {
 		for {
-			leases, _, shards := store.MemoryCounts()
+			leases, _, counts := store.MemoryCounts()
 			if leases > peakLeases.Load() {
 				peakLeases.Store(leases)
 			}
-			if shards > peakShards.Load() {
-				peakShards.Store(shards)
+			if counts > peakCounts.Load() {
+				peakCounts.Store(counts)
 			}
 			select {
 			case <-done:
@@ -221,12 +221,12 @@ func TestMemorySoak(t *testing.T) {
 	sampler.Wait()
 	heapEnd, rssEnd := heap(), rss()
 	t.Logf("%d sales, %d leased; peak %d leases and %d bucket counts kept at once; heap %.1f MB -> %.1f MB, RSS %.1f MB -> %.1f MB",
-		sales, leased.Load(), peakLeases.Load(), peakShards.Load(),
+		sales, leased.Load(), peakLeases.Load(), peakCounts.Load(),
 		float64(heapStart)/1e6, float64(heapEnd)/1e6, float64(rssStart)/1e6, float64(rssEnd)/1e6)
 	if leased.Load() < sales/2 {
 		t.Errorf("only %d of %d sales were leased: the soak did not exercise the leases", leased.Load(), sales)
 	}
-	if peakLeases.Load() > maxLeases || peakShards.Load() > 2*maxShards {
-		t.Errorf("peak %d leases, %d bucket counts: over the bounds %d, %d", peakLeases.Load(), peakShards.Load(), maxLeases, 2*maxShards)
+	if peakLeases.Load() > maxLeases || peakCounts.Load() > 2*maxCounts {
+		t.Errorf("peak %d leases, %d bucket counts: over the bounds %d, %d", peakLeases.Load(), peakCounts.Load(), maxLeases, 2*maxCounts)
 	}
 }

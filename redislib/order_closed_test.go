@@ -45,7 +45,7 @@ func TestClosedOrderAnswersOrderClosed(t *testing.T) {
 			{"carol", expired.ID, sale.PurchaseResult{Outcome: sale.OutcomeOrderClosed, OrderID: expired.ID, Status: sale.OrderExpired}, sale.OrderExpired},
 			{"dave", paid.ID, sale.PurchaseResult{Outcome: sale.OutcomeAlreadyWon, OrderID: paid.ID}, sale.OrderPaid},
 		} {
-			if got, err := s.Purchase(ctx, a.ID, tt.user); err != nil || got != tt.want {
+			if got, err := s.Purchase(ctx, a.ID, tt.user, sale.Rate{}); err != nil || got != tt.want {
 				t.Fatalf("%s: %s again: %+v, %v; want %+v", when, tt.user, got, err, tt.want)
 			}
 			o, found, err := s.UserOrder(ctx, a.ID, tt.user)
@@ -100,7 +100,7 @@ func TestLeaseSendsBuyersToScript(t *testing.T) {
 			if _, err := other.CancelOrder(ctx, alice.ID, "alice", false); err != nil {
 				t.Fatalf("cancel: %v", err)
 			}
-			got, err := leaser.Purchase(ctx, a.ID, "alice")
+			got, err := leaser.Purchase(ctx, a.ID, "alice", sale.Rate{})
 			leased("after alice's attempt")
 			want := sale.PurchaseResult{Outcome: sale.OutcomeOrderClosed, OrderID: alice.ID, Status: sale.OrderCancelled}
 			if err != nil || got != want {
@@ -119,7 +119,7 @@ func TestLeaseSendsBuyersToScript(t *testing.T) {
 				time.Sleep(5 * time.Millisecond)
 			}
 			pollLease(t, leaser2, a.ID, "bob")
-			got, err = leaser2.Purchase(ctx, a.ID, "carol")
+			got, err = leaser2.Purchase(ctx, a.ID, "carol", sale.Rate{})
 			if res, ok := leaser2.LeaseAnswer(a.ID, "bob"); !ok || res.Outcome != sale.OutcomeSoldOut {
 				t.Fatalf("after carol's attempt: no lease (%+v, %v): the test needs one", res, ok)
 			}
@@ -177,7 +177,7 @@ func orderClosedRace(t *testing.T, shards int) {
 	logs := make([]*closedRaceUser, users)
 	try := func(u *closedRaceUser, name string, s *redislib.Store) {
 		start := time.Now()
-		res, err := s.Purchase(ctx, a.ID, name)
+		res, err := s.Purchase(ctx, a.ID, name, sale.Rate{})
 		if err != nil {
 			t.Errorf("purchase by %s: %v", name, err)
 			return

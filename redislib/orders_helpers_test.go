@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"seckill/redislib"
+	"seckill/redislib/internal/key"
 	"seckill/redislib/sale"
 )
 
@@ -40,7 +41,7 @@ func mustActivity(t *testing.T, s *redislib.Store, stock, window int64) sale.Act
 // mustWin makes userID win in the activity and returns the order.
 func mustWin(t *testing.T, s *redislib.Store, activityID, userID string) sale.Order {
 	t.Helper()
-	r, err := s.Purchase(ctx, activityID, userID)
+	r, err := s.Purchase(ctx, activityID, userID, sale.Rate{})
 	if err != nil || r.Outcome != sale.OutcomeWon {
 		t.Fatalf("purchase by %s: %+v, %v", userID, r, err)
 	}
@@ -111,7 +112,7 @@ func waitRedisTime(t *testing.T, rdb redis.UniversalClient, at time.Time) {
 // events returns the activity's events as maps, oldest first.
 func events(t *testing.T, rdb redis.UniversalClient, activityID string) []map[string]any {
 	t.Helper()
-	msgs, err := rdb.XRange(ctx, redislib.EventsKey(activityID), "-", "+").Result()
+	msgs, err := rdb.XRange(ctx, key.Events(activityID, 0), "-", "+").Result()
 	if err != nil {
 		t.Fatalf("XRANGE: %v", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"seckill/redislib"
+	"seckill/redislib/internal/key"
 	"seckill/redislib/redistest"
 	"seckill/redislib/sale"
 )
@@ -18,7 +19,7 @@ import (
 // mustHistory returns the IDs in a user's history index, newest first.
 func mustHistory(t *testing.T, rdb redis.UniversalClient, userID string) []string {
 	t.Helper()
-	ids, err := rdb.ZRevRange(ctx, redislib.UserOrdersKey(userID), 0, -1).Result()
+	ids, err := rdb.ZRevRange(ctx, key.UserOrders(userID), 0, -1).Result()
 	if err != nil {
 		t.Fatalf("history of %s: %v", userID, err)
 	}
@@ -46,7 +47,7 @@ func TestProjectorFillsHistoryGaps(t *testing.T) {
 		if len(want[u]) != 1+(1-i%2) || !slices.Contains(want[u], o.ID) {
 			t.Fatalf("history of %s after purchase: %v", u, want[u])
 		}
-		rdb.Del(ctx, redislib.UserOrdersKey(u))
+		rdb.Del(ctx, key.UserOrders(u))
 	}
 
 	r, err := s.ProjectUserOrders(ctx, redislib.JobOptions{Batch: 7})
@@ -59,7 +60,7 @@ func TestProjectorFillsHistoryGaps(t *testing.T) {
 			t.Fatalf("history of %s: %v, want %v", u, got, ids)
 		}
 	}
-	if n, _ := rdb.Exists(ctx, redislib.EventsKey(quiet.ID)).Result(); n != 0 {
+	if n, _ := rdb.Exists(ctx, key.Events(quiet.ID, 0)).Result(); n != 0 {
 		t.Fatalf("the projector created the stream of an activity without events")
 	}
 	if r, err := s.ProjectUserOrders(ctx, redislib.JobOptions{}); err != nil || r.Events != 0 || !r.Complete {
@@ -79,7 +80,7 @@ func TestProjectorFillsHistoryGaps(t *testing.T) {
 	if got := mustHistory(t, rdb, "late"); !slices.Equal(got, before) || len(got) != 1 || got[0] != late.ID {
 		t.Fatalf("history of late: %v (before %v)", got, before)
 	}
-	if score, _ := rdb.ZScore(ctx, redislib.UserOrdersKey("late"), late.ID).Result(); int64(score) != late.CreatedAt.UnixMilli() {
+	if score, _ := rdb.ZScore(ctx, key.UserOrders("late"), late.ID).Result(); int64(score) != late.CreatedAt.UnixMilli() {
 		t.Fatalf("score %v, want created_at %d", score, late.CreatedAt.UnixMilli())
 	}
 }
@@ -94,9 +95,9 @@ func TestProjectorReclaimsStuckEvents(t *testing.T) {
 	for i := range 5 {
 		u := fmt.Sprintf("u%d", i)
 		want[u] = mustWin(t, s, a.ID, u).ID
-		rdb.Del(ctx, redislib.UserOrdersKey(u))
+		rdb.Del(ctx, key.UserOrders(u))
 	}
-	stream := redislib.EventsKey(a.ID)
+	stream := key.Events(a.ID, 0)
 	if err := rdb.XGroupCreate(ctx, stream, redislib.UserIndexGroup, "0").Err(); err != nil {
 		t.Fatalf("create group: %v", err)
 	}
@@ -177,7 +178,7 @@ func TestHistoryCompleteAfterRedisKill(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for u := range next {
-				r, err := s.Purchase(ctx, a.ID, u)
+				r, err := s.Purchase(ctx, a.ID, u, sale.Rate{})
 				if err != nil {
 					if sale.ErrorCode(err) != sale.CodeStoreUnavailable {
 						t.Errorf("purchase by %s: %v", u, err)
@@ -200,7 +201,7 @@ func TestHistoryCompleteAfterRedisKill(t *testing.T) {
 	}
 	srv.Restart()
 
-	buyers, err := rdb.HGetAll(ctx, redislib.BuyersKey(a.ID)).Result()
+	buyers, err := rdb.HGetAll(ctx, key.Buyers(a.ID)).Result()
 	if err != nil {
 		t.Fatalf("buyers: %v", err)
 	}
@@ -236,7 +237,7 @@ func TestHistoryCompleteAfterRedisKill(t *testing.T) {
 	if st.Buyers != int64(len(buyers)) || st.Pending != st.Buyers || st.Stock != stock || int64(n) > st.Buyers {
 		t.Fatalf("stats %+v with %d acknowledged wins and %d buyers", st, n, len(buyers))
 	}
-	if idx, _ := rdb.ZCard(ctx, redislib.OrdersIndexKey(a.ID)).Result(); idx != st.Buyers {
+	if idx, _ := rdb.ZCard(ctx, key.OrdersIndex(a.ID)).Result(); idx != st.Buyers {
 		t.Fatalf("orders index holds %d, buyers %d", idx, st.Buyers)
 	}
 	t.Logf("%d acknowledged wins, %d buyers after restart (%d missing from their history before the projector ran), %d failed attempts, %d events projected",
@@ -257,7 +258,7 @@ func TestJobsReachEveryActivity(t *testing.T) {
 		u := fmt.Sprintf("u%d", i)
 		last = mustWin(t, s, a.ID, u)
 		want[u] = last.ID
-		rdb.Del(ctx, redislib.UserOrdersKey(u))
+		rdb.Del(ctx, key.UserOrders(u))
 	}
 	waitRedisTime(t, rdb, *last.ExpiresAt)
 	if r, err := s.ExpireOrders(ctx, redislib.JobOptions{}); err != nil || r.Expired != n || !r.Complete {

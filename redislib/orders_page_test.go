@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"seckill/redislib"
+	"seckill/redislib/internal/key"
 	"seckill/redislib/sale"
 )
 
@@ -66,7 +67,7 @@ func TestUserOrdersPagesAcrossBoundaries(t *testing.T) {
 		a := mustActivity(t, s, 5, 900)
 		mustWin(t, s, a.ID, "pager")
 	}
-	key := redislib.UserOrdersKey("pager")
+	key := key.UserOrders("pager")
 	want := mustHistory(t, rdb, "pager") // ground truth: ZREVRANGE order
 	late, _ := rdb.ZRangeWithScores(ctx, key, 0, 2).Result()
 	for _, z := range late {
@@ -101,7 +102,7 @@ func TestOrderPagesWithTiedScores(t *testing.T) {
 	for i := range 12 {
 		ids = append(ids, mustWin(t, s, a.ID, fmt.Sprintf("u%d", i)).ID)
 	}
-	key := redislib.OrdersIndexKey(a.ID)
+	key := key.OrdersIndex(a.ID)
 	for _, id := range ids {
 		rdb.ZAdd(ctx, key, redis.Z{Score: 1_000, Member: id})
 	}
@@ -239,7 +240,7 @@ func TestActivityOrdersScanBudget(t *testing.T) {
 		t.Fatalf("pay: %v", err)
 	}
 	for i := 1; i < n; i++ {
-		if r, err := s.Purchase(ctx, a.ID, fmt.Sprintf("u%d", i)); err != nil || r.Outcome != sale.OutcomeWon {
+		if r, err := s.Purchase(ctx, a.ID, fmt.Sprintf("u%d", i), sale.Rate{}); err != nil || r.Outcome != sale.OutcomeWon {
 			t.Fatalf("purchase %d: %+v, %v", i, r, err)
 		}
 	}

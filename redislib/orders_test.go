@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"seckill/redislib"
+	"seckill/redislib/internal/key"
 	"seckill/redislib/sale"
 )
 
@@ -51,7 +52,7 @@ func TestOrderLifecycle(t *testing.T) {
 	if st.Paid != 1 || st.Pending != 0 || st.Remaining != 4 || st.Stock != 5 || st.InitialStock != 5 {
 		t.Fatalf("after pay: %+v", st)
 	}
-	if n, _ := rdb.ZCard(ctx, redislib.PendingKey(a.ID)).Result(); n != 0 {
+	if n, _ := rdb.ZCard(ctx, key.Pending(a.ID)).Result(); n != 0 {
 		t.Fatalf("pending ZSET holds %d after pay", n)
 	}
 	ev := events(t, rdb, a.ID)
@@ -70,7 +71,7 @@ func TestCancelReturnsUnitOnce(t *testing.T) {
 	s, be := mustStore(t)
 	a := mustActivity(t, s, 1, 900)
 	o := mustWin(t, s, a.ID, "alice")
-	if r, _ := s.Purchase(ctx, a.ID, "bob"); r.Outcome != sale.OutcomeSoldOut {
+	if r, _ := s.Purchase(ctx, a.ID, "bob", sale.Rate{}); r.Outcome != sale.OutcomeSoldOut {
 		t.Fatalf("bob before the cancel: %+v", r)
 	}
 	c, err := s.CancelOrder(ctx, o.ID, "alice", false)
@@ -102,7 +103,7 @@ func TestCancelledWinnerCannotWinAgain(t *testing.T) {
 		t.Fatalf("admin cancel: %v", err)
 	}
 	for range 3 {
-		r, err := s.Purchase(ctx, a.ID, "alice")
+		r, err := s.Purchase(ctx, a.ID, "alice", sale.Rate{})
 		want := sale.PurchaseResult{Outcome: sale.OutcomeOrderClosed, OrderID: o.ID, Status: sale.OrderCancelled}
 		if err != nil || r != want {
 			t.Fatalf("alice again: %+v, %v; want %+v", r, err, want)
@@ -163,7 +164,7 @@ func TestOrderUnknownStatus(t *testing.T) {
 	s, _ := mustStore(t)
 	a := mustActivity(t, s, 2, 900)
 	o := mustWin(t, s, a.ID, "alice")
-	key := redislib.OrderKey(a.ID, o.ID)
+	key := key.Order(a.ID, o.ID)
 	if err := s.Client().HSet(ctx, key, "status", "shipped").Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -300,12 +301,12 @@ func TestExpireJobDropsStalePendingEntries(t *testing.T) {
 	if _, err := payOrder(s, o.ID); err != nil {
 		t.Fatalf("pay: %v", err)
 	}
-	rdb.ZAdd(ctx, redislib.PendingKey(a.ID), redisZ(o.ExpiresAt.UnixMilli(), o.ID))
+	rdb.ZAdd(ctx, key.Pending(a.ID), redisZ(o.ExpiresAt.UnixMilli(), o.ID))
 	waitRedisTime(t, rdb, *o.ExpiresAt)
 	if r, err := s.ExpireOrders(ctx, redislib.JobOptions{}); err != nil || r.Expired != 0 {
 		t.Fatalf("expire: %+v, %v", r, err)
 	}
-	if n, _ := rdb.ZCard(ctx, redislib.PendingKey(a.ID)).Result(); n != 0 {
+	if n, _ := rdb.ZCard(ctx, key.Pending(a.ID)).Result(); n != 0 {
 		t.Fatalf("stale entry kept: %d", n)
 	}
 	if st := mustConsistent(t, s, a.ID); st.Paid != 1 || st.Remaining != 4 {

@@ -22,24 +22,24 @@ import (
 // none) and still have a next_cursor: only a null next_cursor ends a walk.
 const maxPageScan = 1000
 
-// IDPage is one page of a ZSET's members.
-type IDPage struct {
+// idPage is one page of a ZSET's members.
+type idPage struct {
 	IDs []string
 	// Next is the cursor of the following page, nil on the last page.
 	Next *string
 }
 
-// PageIDs returns up to q.Limit members of the ZSET at key after q.After,
+// pageIDs returns up to q.Limit members of the ZSET at key after q.After,
 // newest first, with the cursor of the next page.
-func (s *Store) PageIDs(ctx context.Context, key string, q sale.PageQuery) (IDPage, error) {
+func (s *Store) pageIDs(ctx context.Context, key string, q sale.PageQuery) (idPage, error) {
 	if q.Limit < 1 || q.Limit > sale.MaxPageLimit {
-		return IDPage{}, sale.Errorf(sale.CodeInvalidLimit, "limit must be an integer from 1 to %d", sale.MaxPageLimit)
+		return idPage{}, sale.Errorf(sale.CodeInvalidLimit, "limit must be an integer from 1 to %d", sale.MaxPageLimit)
 	}
 	entries, err := s.zpage(ctx, key, q.After, q.Limit+1)
 	if err != nil {
-		return IDPage{}, err
+		return idPage{}, err
 	}
-	var p IDPage
+	var p idPage
 	for i, e := range entries {
 		if i == q.Limit {
 			next := entries[i-1].cursor.String()
@@ -51,24 +51,24 @@ func (s *Store) PageIDs(ctx context.Context, key string, q sale.PageQuery) (IDPa
 	return p, nil
 }
 
-// Loader reads the items of a page by ID. IDs it cannot find (deleted, or not
+// loader reads the items of a page by ID. IDs it cannot find (deleted, or not
 // written yet) are left out of the map and so out of the page.
-type Loader[T any] func(ctx context.Context, ids []string) (map[string]T, error)
+type loader[T any] func(ctx context.Context, ids []string) (map[string]T, error)
 
-// ListPage walks the ZSET at key from q.After, newest first, loading the
+// listPage walks the ZSET at key from q.After, newest first, loading the
 // members with load and keeping those for which keep (nil: all) holds, until
 // q.Limit items are collected, the ZSET ends, or maxPageScan entries have been
 // examined. The next cursor is the position of the last entry examined, so a
 // filter is applied after loading (to a status derived at read time, say) and
 // paging stays exact.
-func ListPage[T any](ctx context.Context, s *Store, key string, q sale.PageQuery, load Loader[T], keep func(T) bool) (sale.Page[T], error) {
+func listPage[T any](ctx context.Context, s *Store, key string, q sale.PageQuery, load loader[T], keep func(T) bool) (sale.Page[T], error) {
 	return listPageKeys(ctx, s, []string{key}, q, load, keep)
 }
 
-// listPageKeys is ListPage over the union of several ZSETs (the order
+// listPageKeys is listPage over the union of several ZSETs (the order
 // indexes of an activity's buckets), merged in (score, member) descending
 // order: a cursor is a position in that order, valid in every one of them.
-func listPageKeys[T any](ctx context.Context, s *Store, keys []string, q sale.PageQuery, load Loader[T], keep func(T) bool) (sale.Page[T], error) {
+func listPageKeys[T any](ctx context.Context, s *Store, keys []string, q sale.PageQuery, load loader[T], keep func(T) bool) (sale.Page[T], error) {
 	if q.Limit < 1 || q.Limit > sale.MaxPageLimit {
 		return sale.Page[T]{}, sale.Errorf(sale.CodeInvalidLimit, "limit must be an integer from 1 to %d", sale.MaxPageLimit)
 	}

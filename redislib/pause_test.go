@@ -31,12 +31,12 @@ func TestPauseActivity(t *testing.T) {
 				t.Fatalf("paused activity: status %q, paused_at %v", paused.Status, paused.PausedAt)
 			}
 			for i := range 20 {
-				r, err := other.Purchase(ctx, a.ID, fmt.Sprintf("bob%d", i))
+				r, err := other.Purchase(ctx, a.ID, fmt.Sprintf("bob%d", i), sale.Rate{})
 				if err != nil || r.Outcome != sale.OutcomePaused {
 					t.Fatalf("purchase while paused: %+v, %v; want paused", r, err)
 				}
 			}
-			if r, err := other.Purchase(ctx, a.ID, "alice"); err != nil || r.Outcome != sale.OutcomeAlreadyWon {
+			if r, err := other.Purchase(ctx, a.ID, "alice", sale.Rate{}); err != nil || r.Outcome != sale.OutcomeAlreadyWon {
 				t.Fatalf("alice while paused: %+v, %v; want already_won", r, err)
 			}
 			if o, err := payOrder(other, alice.ID); err != nil || o.Status != sale.OrderPaid {
@@ -49,7 +49,7 @@ func TestPauseActivity(t *testing.T) {
 			if err != nil || resumed.Status != sale.StatusRunning || resumed.PausedAt != nil {
 				t.Fatalf("resume: %+v, %v", resumed, err)
 			}
-			if r, err := other.Purchase(ctx, a.ID, "carol"); err != nil || r.Outcome != sale.OutcomeWon {
+			if r, err := other.Purchase(ctx, a.ID, "carol", sale.Rate{}); err != nil || r.Outcome != sale.OutcomeWon {
 				t.Fatalf("purchase after resume: %+v, %v; want won", r, err)
 			}
 			if st := mustConsistent(t, admin, a.ID); st.Pending+st.Paid != 2 {
@@ -94,7 +94,7 @@ func TestPauseRacesPurchases(t *testing.T) {
 				default:
 				}
 				startedAfterPause := pausedAt.Load() != 0
-				r, err := buyers[g%2].Purchase(ctx, a.ID, fmt.Sprintf("u%d-%d", g, i))
+				r, err := buyers[g%2].Purchase(ctx, a.ID, fmt.Sprintf("u%d-%d", g, i), sale.Rate{})
 				if err != nil {
 					t.Errorf("purchase: %v", err)
 					return
@@ -145,7 +145,7 @@ func TestPauseReachesSoldOutLease(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatal("no sold-out lease within 5 s")
 		}
-		if r, err := other.Purchase(ctx, a.ID, "bob"); err != nil || r.Outcome != sale.OutcomeSoldOut {
+		if r, err := other.Purchase(ctx, a.ID, "bob", sale.Rate{}); err != nil || r.Outcome != sale.OutcomeSoldOut {
 			t.Fatalf("purchase: %+v, %v", r, err)
 		}
 		time.Sleep(5 * time.Millisecond)
@@ -155,7 +155,7 @@ func TestPauseReachesSoldOutLease(t *testing.T) {
 	}
 	acked := time.Now()
 	for {
-		r, err := other.Purchase(ctx, a.ID, "bob")
+		r, err := other.Purchase(ctx, a.ID, "bob", sale.Rate{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -170,7 +170,7 @@ func TestPauseReachesSoldOutLease(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if r, err := other.Purchase(ctx, a.ID, "alice"); err != nil || r.Outcome != sale.OutcomeAlreadyWon {
+	if r, err := other.Purchase(ctx, a.ID, "alice", sale.Rate{}); err != nil || r.Outcome != sale.OutcomeAlreadyWon {
 		t.Fatalf("alice: %+v, %v", r, err)
 	}
 }

@@ -75,7 +75,7 @@ func benchPurchaseOn(b *testing.B, newStore func(*redistest.Server, testing.TB) 
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
-			res, err := store.Purchase(ctx, id, user(int64(i)))
+			res, err := store.Purchase(ctx, id, user(int64(i)), sale.Rate{})
 			if err != nil || res.Outcome != want {
 				b.Fatalf("attempt %d: %+v, %v; want %s", i, res, err, want)
 			}
@@ -92,7 +92,7 @@ func benchPurchaseOn(b *testing.B, newStore func(*redistest.Server, testing.TB) 
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
 				i := next.Add(1)
-				res, err := store.Purchase(ctx, id, user(i))
+				res, err := store.Purchase(ctx, id, user(i), sale.Rate{})
 				if err != nil || res.Outcome != want {
 					b.Errorf("attempt %d: %+v, %v; want %s", i, res, err, want)
 					return
@@ -104,7 +104,7 @@ func benchPurchaseOn(b *testing.B, newStore func(*redistest.Server, testing.TB) 
 
 func mustPurchaseOutcome(t testing.TB, store *redislib.Store, activityID, user string, want sale.Outcome) sale.PurchaseResult {
 	t.Helper()
-	res, err := store.Purchase(context.Background(), activityID, user)
+	res, err := store.Purchase(context.Background(), activityID, user, sale.Rate{})
 	if err != nil || res.Outcome != want {
 		t.Fatalf("purchase by %s: %+v, %v; want %s", user, res, err, want)
 	}

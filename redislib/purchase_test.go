@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"seckill/redislib"
+	"seckill/redislib/internal/key"
 	"seckill/redislib/redistest"
 	"seckill/redislib/sale"
 )
@@ -22,7 +23,7 @@ func TestPurchaseOutcomes(t *testing.T) {
 	ended := redistest.MustActivity(t, store, 1, redistest.Window(-time.Hour, 200*time.Millisecond))
 	mustPollActivityStatus(t, store, ended.ID, sale.StatusEnded)
 
-	first, err := store.Purchase(ctx, running.ID, "alice")
+	first, err := store.Purchase(ctx, running.ID, "alice", sale.Rate{})
 	if err != nil || first.Outcome != sale.OutcomeWon || first.OrderID == "" {
 		t.Fatalf("first purchase = %+v, %v; want won with an order", first, err)
 	}
@@ -45,7 +46,7 @@ func TestPurchaseOutcomes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := store.Purchase(ctx, tt.activity, tt.user)
+			got, err := store.Purchase(ctx, tt.activity, tt.user, sale.Rate{})
 			if tt.wantErrors != "" {
 				if sale.ErrorCode(err) != tt.wantErrors {
 					t.Fatalf("err = %v, want code %s", err, tt.wantErrors)
@@ -59,14 +60,14 @@ func TestPurchaseOutcomes(t *testing.T) {
 	}
 	// Losing attempts write nothing: still exactly one order, one buyer.
 	rdb := store.Client()
-	if n := rdb.HLen(ctx, redislib.BuyersKey(running.ID)).Val(); n != 1 {
+	if n := rdb.HLen(ctx, key.Buyers(running.ID)).Val(); n != 1 {
 		t.Errorf("buyers = %d, want 1", n)
 	}
-	if n := rdb.ZCard(ctx, redislib.OrdersIndexKey(running.ID)).Val(); n != 1 {
+	if n := rdb.ZCard(ctx, key.OrdersIndex(running.ID)).Val(); n != 1 {
 		t.Errorf("orders = %d, want 1", n)
 	}
 	for _, a := range []string{scheduled.ID, ended.ID} {
-		if n := rdb.HLen(ctx, redislib.BuyersKey(a)).Val(); n != 0 {
+		if n := rdb.HLen(ctx, key.Buyers(a)).Val(); n != 0 {
 			t.Errorf("activity %s has %d buyers, want 0", a, n)
 		}
 	}
@@ -93,7 +94,7 @@ func TestPurchaseConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for u := range jobs {
-				res, err := store.Purchase(ctx, a.ID, u)
+				res, err := store.Purchase(ctx, a.ID, u, sale.Rate{})
 				if err != nil {
 					t.Errorf("purchase %s: %v", u, err)
 					continue
@@ -134,7 +135,7 @@ func TestPurchaseConcurrent(t *testing.T) {
 		t.Fatalf("activity = %+v, %v; want remaining 0, sold %d, sold_out", got, err, stock)
 	}
 	rdb := store.Client()
-	buyers := rdb.HGetAll(ctx, redislib.BuyersKey(a.ID)).Val()
+	buyers := rdb.HGetAll(ctx, key.Buyers(a.ID)).Val()
 	if len(buyers) != stock {
 		t.Fatalf("buyers hash has %d entries, want %d", len(buyers), stock)
 	}
@@ -142,11 +143,11 @@ func TestPurchaseConcurrent(t *testing.T) {
 		if buyers[user] != order {
 			t.Errorf("buyers[%s] = %s, answered %s", user, buyers[user], order)
 		}
-		o := rdb.HGetAll(ctx, redislib.OrderKey(a.ID, order)).Val()
+		o := rdb.HGetAll(ctx, key.Order(a.ID, order)).Val()
 		if o["user_id"] != user || o["status"] != "pending" {
 			t.Errorf("order %s = %v, want pending order of %s", order, o, user)
 		}
-		if rdb.ZScore(ctx, redislib.UserOrdersKey(user), order).Err() != nil {
+		if rdb.ZScore(ctx, key.UserOrders(user), order).Err() != nil {
 			t.Errorf("order %s missing from %s's history", order, user)
 		}
 	}
@@ -163,7 +164,7 @@ func TestPurchaseSurvivesRedisCrash(t *testing.T) {
 	won := map[string]string{}
 	for i := 0; i < 30; i++ {
 		user := fmt.Sprintf("u%d", i)
-		res, err := store.Purchase(ctx, a.ID, user)
+		res, err := store.Purchase(ctx, a.ID, user, sale.Rate{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -187,14 +188,14 @@ func TestPurchaseSurvivesRedisCrash(t *testing.T) {
 
 func TestKeysOfOneActivityShareASlot(t *testing.T) {
 	const id = "abc123"
-	keys := []string{redislib.ActivityKey(id), redislib.StockKey(id), redislib.BuyersKey(id),
-		redislib.OrderKey(id, sale.NewOrderID(id, 0)), redislib.OrdersIndexKey(id), redislib.PendingKey(id), redislib.EventsKey(id)}
+	keys := []string{key.Activity(id), key.Stock(id), key.Buyers(id),
+		key.Order(id, sale.NewOrderID(id, 0)), key.OrdersIndex(id), key.Pending(id), key.Events(id, 0)}
 	for _, k := range keys {
 		if tag := hashTag(k); tag != "act:"+id {
 			t.Errorf("key %s has hash tag %q, want act:%s", k, tag, id)
 		}
 	}
-	catalog := []string{redislib.ProductKey("p"), redislib.ProductsIndexKey(), redislib.ProductActivitiesKey("p"), redislib.ActivitiesIndexKey()}
+	catalog := []string{key.Product("p"), key.ProductsIndex(), key.ProductActivities("p"), key.ActivitiesIndex()}
 	for _, k := range catalog {
 		if tag := hashTag(k); tag != "catalog" {
 			t.Errorf("key %s has hash tag %q, want catalog", k, tag)
@@ -255,7 +256,7 @@ func TestPurchaseLimitCountsEveryAnswerButAWin(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			user := "limited-" + strings.ReplaceAll(tt.name, " ", "-")
 			for i, want := range tt.want {
-				got, err := store.PurchaseLimited(ctx, tt.activity, user, limit)
+				got, err := store.Purchase(ctx, tt.activity, user, limit)
 				var limited *sale.RateLimitedError
 				switch {
 				case want == "" && !errors.As(err, &limited):

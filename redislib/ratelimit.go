@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"seckill/redislib/internal/key"
 	"seckill/redislib/sale"
 	"time"
 )
@@ -24,10 +25,10 @@ type rateBucket struct {
 func (s *Store) RateLimit(ctx context.Context, ip string, ipRate sale.Rate, user string, userRate sale.Rate) (allowed bool, wait time.Duration, err error) {
 	active := make([]rateBucket, 0, 2)
 	if ip != "" && !ipRate.Off() {
-		active = append(active, rateBucket{ipRateLimitKey(ip), ipRate})
+		active = append(active, rateBucket{key.IPRateLimit(ip), ipRate})
 	}
 	if user != "" && !userRate.Off() {
-		active = append(active, rateBucket{userRateLimitKey(user), userRate})
+		active = append(active, rateBucket{key.UserRateLimit(user), userRate})
 	}
 	switch len(active) {
 	case 0:

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"seckill/redislib"
+	"seckill/redislib/internal/key"
 	"seckill/redislib/redistest"
 	"seckill/redislib/sale"
 )
@@ -170,8 +171,8 @@ func TestRateLimitStoreUnavailable(t *testing.T) {
 
 func TestRateLimitKeysHaveTheirOwnTag(t *testing.T) {
 	for key, want := range map[string]string{
-		redislib.UserRateLimitKey("u@x.io"):    "rl:user:u@x.io",
-		redislib.IPRateLimitKey("2001:db8::1"): "rl:ip:2001:db8::1",
+		key.UserRateLimit("u@x.io"):    "rl:user:u@x.io",
+		key.IPRateLimit("2001:db8::1"): "rl:ip:2001:db8::1",
 	} {
 		if tag := hashTag(key); tag != want {
 			t.Errorf("key %s has hash tag %q, want %q", key, tag, want)
@@ -214,9 +215,9 @@ func ipLimit(ip string, perSecond float64, burst int) limit {
 // key is the limit's bucket key.
 func (l limit) key() string {
 	if l.ip != "" {
-		return redislib.IPRateLimitKey(l.ip)
+		return key.IPRateLimit(l.ip)
 	}
-	return redislib.UserRateLimitKey(l.user)
+	return key.UserRateLimit(l.user)
 }
 
 // rateLimit counts one request against limits: at most one of a client

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"seckill/redislib"
+	rk "seckill/redislib/internal/key"
 	"seckill/redislib/redistest"
 	"seckill/redislib/sale"
 )
@@ -36,13 +37,13 @@ func TestClusterWinReportedOnlyOnceReplicated(t *testing.T) {
 	t.Cleanup(func() { _ = rdb2.Close() })
 	other := redislib.NewStore(rdb2, redislib.ReplicaAcks(1, 200*time.Millisecond))
 	a := redistest.MustActivity(t, store, 1)
-	key := redislib.BuyersKey(a.ID)
+	key := rk.Buyers(a.ID)
 	primary := c.PrimaryOf(t, key)
 	// A user whose order history lives on another primary: the history
 	// entry the retry writes there says nothing about this primary's replica.
 	u := ""
 	for i := 0; u == ""; i++ {
-		if id := fmt.Sprintf("u%d", i); c.PrimaryOf(t, redislib.UserOrdersKey(id)) != primary {
+		if id := fmt.Sprintf("u%d", i); c.PrimaryOf(t, rk.UserOrders(id)) != primary {
 			u = id
 		}
 	}
@@ -55,7 +56,7 @@ func TestClusterWinReportedOnlyOnceReplicated(t *testing.T) {
 	}
 	replica.Pause()
 	t.Cleanup(replica.Resume)
-	_, err = store.Purchase(ctx, a.ID, u)
+	_, err = store.Purchase(ctx, a.ID, u, sale.Rate{})
 	mustCode(t, err, sale.CodeStoreUnavailable)
 	order := primary.NodeClient(t).HGet(ctx, key, u).Val()
 	if order == "" {
@@ -64,13 +65,13 @@ func TestClusterWinReportedOnlyOnceReplicated(t *testing.T) {
 	// Another user loses, or gets 503 (every command of a pipeline whose
 	// WAIT timed out does); a loss makes the store try to lease the sold-out
 	// activity, and the lease's own WAIT times out as well.
-	if r, err := store.Purchase(ctx, a.ID, "v"); (err == nil && r.Outcome != sale.OutcomeSoldOut) ||
+	if r, err := store.Purchase(ctx, a.ID, "v", sale.Rate{}); (err == nil && r.Outcome != sale.OutcomeSoldOut) ||
 		(err != nil && sale.ErrorCode(err) != sale.CodeStoreUnavailable) {
 		t.Fatalf("another user while sold out: %+v, %v", r, err)
 	}
 	for i := range 6 {
 		s := []*redislib.Store{other, store}[i%2]
-		r, err := s.Purchase(ctx, a.ID, u)
+		r, err := s.Purchase(ctx, a.ID, u, sale.Rate{})
 		if err == nil {
 			t.Fatalf("retry %d while the replica lacks the win answered %+v, want store_unavailable", i, r)
 		}
@@ -84,7 +85,7 @@ func TestClusterWinReportedOnlyOnceReplicated(t *testing.T) {
 	replica.Resume()
 	var r sale.PurchaseResult
 	waitFor(t, func() bool {
-		r, err = store.Purchase(ctx, a.ID, u)
+		r, err = store.Purchase(ctx, a.ID, u, sale.Rate{})
 		return err == nil
 	})
 	if r.Outcome != sale.OutcomeAlreadyWon || r.OrderID != order {
@@ -106,7 +107,7 @@ func TestClusterWinReportedOnlyOnceReplicated(t *testing.T) {
 	// The killed node comes back as the replica that confirms the mark.
 	primary.Restart(t)
 	waitFor(t, func() bool {
-		r, err = store.Purchase(ctx, a.ID, u)
+		r, err = store.Purchase(ctx, a.ID, u, sale.Rate{})
 		return err == nil
 	})
 	if r.Outcome != sale.OutcomeAlreadyWon || r.OrderID != order {

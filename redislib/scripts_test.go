@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"seckill/redislib"
+	"seckill/redislib/internal/key"
 	"seckill/redislib/redistest"
 	"seckill/redislib/sale"
 )
@@ -24,11 +25,11 @@ func TestRunPipelinedPartlyCached(t *testing.T) {
 	if err := redislib.RateLimitScript.Load(ctx, rdb).Err(); err != nil {
 		t.Fatal(err)
 	}
-	bucket := redislib.UserRateLimitKey("partly-cached")
+	bucket := key.UserRateLimit("partly-cached")
 	const interval, burst = int64(1e12), 2 // µs: the bucket does not refill during the test
 	cmds, err := redislib.RunPipelined(ctx, rdb, []redislib.ScriptCall{
 		redislib.NewScriptCall(redislib.RateLimitScript, []string{bucket}, interval, burst),
-		redislib.NewScriptCall(redislib.ActivityReadScript, []string{redislib.ActivityKey(a.ID), redislib.StockKey(a.ID)}),
+		redislib.NewScriptCall(redislib.ActivityReadScript, []string{key.Activity(a.ID), key.Stock(a.ID)}),
 	})
 	if err != nil {
 		t.Fatal(err)

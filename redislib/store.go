@@ -3,6 +3,7 @@ package redislib
 import (
 	"context"
 	"fmt"
+	"seckill/redislib/internal/key"
 	"seckill/redislib/sale"
 	"strconv"
 	"sync/atomic"
@@ -24,7 +25,7 @@ type Store struct {
 	// write the user's order history (on a cluster it lives in another slot).
 	single bool
 	// soldOut answers attempts on sold-out activities from memory (see
-	// soldout.go); nil when off.
+	// leases.go); nil when off.
 	soldOut *soldOutCache
 	// bucketCounts caches each activity's number of stock buckets, which never
 	// changes (see bucketCount), while the activity is looked up (memory.go).
@@ -62,9 +63,6 @@ func ReplicaAcks(n int, timeout time.Duration) Option {
 	}
 }
 
-// Redirects returns how many MOVED and ASK replies of a Redis Cluster the
-// store has followed (a slot moved, or a primary failed over).
-func (s *Store) Redirects() int64 { return s.pipe.redirects.Load() }
 
 // NewStore returns a Store that uses rdb.
 func NewStore(rdb redis.UniversalClient, opts ...Option) *Store {
@@ -109,7 +107,7 @@ func (s *Store) CreateProduct(ctx context.Context, in sale.NewProduct) (sale.Pro
 		return sale.Product{}, err
 	}
 	id := sale.NewID()
-	reply, code, err := s.decide(ctx, productCreateScript, "product_create", []string{ProductKey(id), ProductsIndexKey(), productAuditKey(id)},
+	reply, code, err := s.decide(ctx, productCreateScript, "product_create", []string{key.Product(id), key.ProductsIndex(), key.ProductAudit(id)},
 		id, in.Name, in.Description, in.Price, sale.ActorOf(ctx))
 	if err != nil {
 		return sale.Product{}, err
@@ -131,7 +129,7 @@ func (s *Store) Product(ctx context.Context, id string) (sale.Product, error) {
 	if err := sale.CheckID("product_id", id); err != nil {
 		return sale.Product{}, err
 	}
-	h, err := s.rdb.HGetAll(ctx, ProductKey(id)).Result()
+	h, err := s.rdb.HGetAll(ctx, key.Product(id)).Result()
 	if err != nil {
 		return sale.Product{}, storeErr(err)
 	}
@@ -166,7 +164,7 @@ func (s *Store) CreateActivity(ctx context.Context, in sale.NewActivity) (sale.A
 	n := in.Buckets
 	id := sale.NewID()
 	_, code, err := s.decide(ctx, activityRegisterScript, "activity_register",
-		[]string{ProductKey(in.ProductID), productActivitiesKey(in.ProductID), activitiesIndexKey(), productActivityEndsKey(in.ProductID)},
+		[]string{key.Product(in.ProductID), key.ProductActivities(in.ProductID), key.ActivitiesIndex(), key.ProductActivityEnds(in.ProductID)},
 		id, in.EndsAt.UnixMilli())
 	if err != nil {
 		return sale.Activity{}, err
@@ -187,7 +185,7 @@ func (s *Store) CreateActivity(ctx context.Context, in sale.NewActivity) (sale.A
 			return sale.Activity{}, err
 		}
 	}
-	reply, code, err := s.decide(ctx, activityCreateScript, "activity_create", []string{ActivityKey(id), StockKey(id), activityAuditKey(id)},
+	reply, code, err := s.decide(ctx, activityCreateScript, "activity_create", []string{key.Activity(id), key.Stock(id), key.ActivityAudit(id)},
 		id, in.ProductID, in.Stock, in.Price, in.StartsAt.UnixMilli(), in.EndsAt.UnixMilli(), in.PaymentWindow,
 		n, splitUnits(in.Stock, n, 0), sale.ActorOf(ctx))
 	if err != nil {
@@ -215,8 +213,8 @@ func (s *Store) Activity(ctx context.Context, id string) (sale.Activity, error) 
 	var stock *redis.StringCmd
 	var now *redis.TimeCmd
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		meta = p.HGetAll(ctx, ActivityKey(id))
-		stock = p.Get(ctx, StockKey(id))
+		meta = p.HGetAll(ctx, key.Activity(id))
+		stock = p.Get(ctx, key.Stock(id))
 		now = p.Time(ctx)
 		return nil
 	})
@@ -253,23 +251,17 @@ const (
 	purchaseNotFound    = 10
 )
 
-// Purchase makes one purchase attempt for userID in the activity, with no
-// rate limit. See PurchaseLimited.
-func (s *Store) Purchase(ctx context.Context, activityID, userID string) (sale.PurchaseResult, error) {
-	return s.PurchaseLimited(ctx, activityID, userID, sale.Rate{})
-}
-
-// PurchaseLimited makes one purchase attempt for userID in the activity.
+// Purchase makes one purchase attempt for userID in the activity.
 // A winner's order is in the user's order history before it returns, so an
 // acknowledged win is always in the history.
 //
 // limit is the user's rate limit in this activity, shared by every process
-// through Redis and taken in the purchase script's own round trip: past it,
+// through Redis and counted in the purchase script's own round trip: past it,
 // the error is a *RateLimitedError. A win is not counted (a user wins once;
 // every later attempt answers already_won or order_closed and is), and
 // attempts answered from a sold-out lease cost less than the limit would and
 // are not counted either.
-func (s *Store) PurchaseLimited(ctx context.Context, activityID, userID string, limit sale.Rate) (sale.PurchaseResult, error) {
+func (s *Store) Purchase(ctx context.Context, activityID, userID string, limit sale.Rate) (sale.PurchaseResult, error) {
 	if err := sale.CheckID("activity_id", activityID); err != nil {
 		return sale.PurchaseResult{}, err
 	}
@@ -285,7 +277,7 @@ func (s *Store) PurchaseLimited(ctx context.Context, activityID, userID string, 
 	if err != nil {
 		return sale.PurchaseResult{}, err
 	}
-	k := BucketOf(userID, n)
+	k := bucketOf(userID, n)
 	orderID := sale.NewOrderID(activityID, k)
 	for range maxRefills {
 		res, soldOut, err := s.purchaseIn(ctx, activityID, k, userID, orderID, limit)
@@ -296,7 +288,7 @@ func (s *Store) PurchaseLimited(ctx context.Context, activityID, userID string, 
 			return s.lost(activityID, sale.OutcomeSoldOut), nil
 		}
 		// The user's bucket is empty; another may not be. The rate limit was
-		// taken by the first try.
+		// counted by the first try.
 		limit = sale.Rate{}
 		more, err := s.refill(ctx, activityID, n, k)
 		if err != nil {
@@ -313,13 +305,13 @@ func (s *Store) PurchaseLimited(ctx context.Context, activityID, userID string, 
 // answered sold_out (the caller decides what that means for the activity).
 func (s *Store) purchaseIn(ctx context.Context, activityID string, k int, userID, orderID string, limit sale.Rate) (res sale.PurchaseResult, soldOut bool, err error) {
 	keys := []string{
-		BucketMetaKey(activityID, k), BucketStockKey(activityID, k), BucketBuyersKey(activityID, k),
-		bucketOrderKey(activityID, k, orderID), BucketOrdersKey(activityID, k), BucketPendingKey(activityID, k),
-		eventsKey(activityID, k), purchaseLimitKey(activityID, k, userID),
+		key.BucketMeta(activityID, k), key.BucketStock(activityID, k), key.BucketBuyers(activityID, k),
+		key.BucketOrder(activityID, k, orderID), key.BucketOrders(activityID, k), key.BucketPending(activityID, k),
+		key.Events(activityID, k), key.PurchaseLimit(activityID, k, userID),
 	}
 	history := "0"
 	if s.single {
-		keys, history = append(keys, UserOrdersKey(userID)), "1"
+		keys, history = append(keys, key.UserOrders(userID)), "1"
 	}
 	reply, err := purchaseScript.Run(ctx, s.pipe, keys, userID, orderID, interval(limit), limit.Burst, history).Slice()
 	if err != nil {
@@ -405,7 +397,7 @@ func (s *Store) addToHistory(ctx context.Context, userID, orderID string, create
 	if s.single {
 		return nil
 	}
-	return storeErr(s.pipe.Process(ctx, redis.NewIntCmd(ctx, "zadd", UserOrdersKey(userID), created, orderID)))
+	return storeErr(s.pipe.Process(ctx, redis.NewIntCmd(ctx, "zadd", key.UserOrders(userID), created, orderID)))
 }
 
 // lost returns a losing outcome from the purchase script, and lets the
@@ -432,8 +424,8 @@ func (s *Store) OrderOf(ctx context.Context, activityID, userID string) (string,
 	if err != nil {
 		return "", err
 	}
-	k := BucketOf(userID, n)
-	held, err := s.rdb.HGet(ctx, BucketBuyersKey(activityID, k), userID).Result()
+	k := bucketOf(userID, n)
+	held, err := s.rdb.HGet(ctx, key.BucketBuyers(activityID, k), userID).Result()
 	if err != nil && err != redis.Nil {
 		return "", storeErr(err)
 	}

@@ -3,6 +3,7 @@ package redislib
 import (
 	"context"
 	"fmt"
+	"seckill/redislib/internal/key"
 	"seckill/redislib/sale"
 	"strconv"
 	"time"
@@ -24,7 +25,7 @@ const (
 
 // ListProducts returns one page of the live (not deleted) products, newest first.
 func (s *Store) ListProducts(ctx context.Context, q sale.PageQuery) (sale.Page[sale.Product], error) {
-	return ListPage(ctx, s, ProductsIndexKey(), q, s.loadProducts, func(p sale.Product) bool { return !p.Deleted })
+	return listPage(ctx, s, key.ProductsIndex(), q, s.loadProducts, func(p sale.Product) bool { return !p.Deleted })
 }
 
 // loadProducts reads products by ID; unknown IDs are left out.
@@ -32,7 +33,7 @@ func (s *Store) loadProducts(ctx context.Context, ids []string) (map[string]sale
 	cmds := make([]*redis.MapStringStringCmd, len(ids))
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, id := range ids {
-			cmds[i] = p.HGetAll(ctx, ProductKey(id))
+			cmds[i] = p.HGetAll(ctx, key.Product(id))
 		}
 		return nil
 	})
@@ -73,7 +74,7 @@ func (s *Store) UpdateProduct(ctx context.Context, id string, ch sale.ProductCha
 	if ch.Price != nil {
 		args = append(args, "price", *ch.Price)
 	}
-	reply, err := productUpdateScript.Run(ctx, s.pipe, []string{ProductKey(id), productAuditKey(id)}, args...).Slice()
+	reply, err := productUpdateScript.Run(ctx, s.pipe, []string{key.Product(id), key.ProductAudit(id)}, args...).Slice()
 	if err != nil {
 		return sale.Product{}, storeErr(err)
 	}
@@ -129,9 +130,9 @@ func (s *Store) DeleteProduct(ctx context.Context, id string) (sale.Product, err
 	var members *redis.StringSliceCmd
 	var now *redis.TimeCmd
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		prod = p.HGetAll(ctx, ProductKey(id))
-		members = p.SMembers(ctx, productActivitiesKey(id))
-		ends = p.HGetAll(ctx, productActivityEndsKey(id))
+		prod = p.HGetAll(ctx, key.Product(id))
+		members = p.SMembers(ctx, key.ProductActivities(id))
+		ends = p.HGetAll(ctx, key.ProductActivityEnds(id))
 		now = p.Time(ctx)
 		return nil
 	})
@@ -152,7 +153,7 @@ func (s *Store) DeleteProduct(ctx context.Context, id string) (sale.Product, err
 	if busy != "" {
 		return sale.Product{}, sale.Errorf(sale.CodeProductInUse, "product %s has activity %s, which is neither ended nor cancelled", id, busy)
 	}
-	keys := []string{ProductKey(id), ProductsIndexKey(), productActivitiesKey(id), productPinsKey(id), productAuditKey(id)}
+	keys := []string{key.Product(id), key.ProductsIndex(), key.ProductActivities(id), key.ProductPins(id), key.ProductAudit(id)}
 	reply, err := productDeleteScript.Run(ctx, s.pipe, keys, len(members.Val()), snapshot-pinClockSkew.Milliseconds(),
 		sale.ActorOf(ctx)).Slice()
 	if err != nil {
@@ -214,7 +215,7 @@ func (s *Store) ListActivities(ctx context.Context, status string, q sale.PageQu
 	if status != "" {
 		keep = func(a sale.Activity) bool { return a.Status == status }
 	}
-	return ListPage(ctx, s, activitiesIndexKey(), q, s.loadActivities, keep)
+	return listPage(ctx, s, key.ActivitiesIndex(), q, s.loadActivities, keep)
 }
 
 // loadActivities reads activities by ID, each with its stock and the Redis
@@ -227,7 +228,7 @@ func (s *Store) loadActivities(ctx context.Context, ids []string) (map[string]sa
 	}
 	calls := make([]scriptCall, len(ids))
 	for i, id := range ids {
-		calls[i] = scriptCall{script: activityReadScript, keys: []string{ActivityKey(id), StockKey(id)}}
+		calls[i] = scriptCall{script: activityReadScript, keys: []string{key.Activity(id), key.Stock(id)}}
 	}
 	cmds, err := runPipelined(ctx, s.rdb, calls)
 	if err != nil {
@@ -317,7 +318,7 @@ func (s *Store) UpdateActivity(ctx context.Context, id string, ch sale.ActivityC
 			}
 			// The pin only matters until the update below has run; it expires
 			// on its own if this removal fails.
-			defer s.rdb.ZRem(context.WithoutCancel(ctx), productPinsKey(*ch.ProductID), token)
+			defer s.rdb.ZRem(context.WithoutCancel(ctx), key.ProductPins(*ch.ProductID), token)
 			deadline = strconv.FormatInt(d, 10)
 		}
 	}
@@ -329,11 +330,11 @@ func (s *Store) UpdateActivity(ctx context.Context, id string, ch sale.ActivityC
 		optInt(ch.PaymentWindow), deadline, sale.ActorOf(ctx)}
 	var reply []any
 	for try := 0; ; try++ {
-		reply, err = activityUpdateScript.Run(ctx, s.pipe, []string{ActivityKey(id), StockKey(id), activityAuditKey(id)}, args...).Slice()
+		reply, err = activityUpdateScript.Run(ctx, s.pipe, []string{key.Activity(id), key.Stock(id), key.ActivityAudit(id)}, args...).Slice()
 		if err != nil {
 			return sale.Activity{}, storeErr(err)
 		}
-		// A smaller stock is taken from bucket 0: with several buckets, the
+		// A smaller stock is removed from bucket 0: with several buckets, the
 		// units are first gathered there from the others.
 		if code, _ := replyInt(reply, 0); code != activityUpdateBelowSold || n == 1 || try == 3 {
 			break
@@ -399,7 +400,7 @@ const (
 // claimProduct pins productID for a move of the activity and returns the
 // pin's deadline (ms).
 func (s *Store) claimProduct(ctx context.Context, productID, activityID, token string) (int64, error) {
-	keys := []string{ProductKey(productID), productActivitiesKey(productID), productPinsKey(productID)}
+	keys := []string{key.Product(productID), key.ProductActivities(productID), key.ProductPins(productID)}
 	reply, err := productClaimScript.Run(ctx, s.pipe, keys, activityID, token, pinLifetime.Milliseconds()).Slice()
 	if err != nil {
 		return 0, storeErr(err)
@@ -439,7 +440,7 @@ const (
 // offered and remaining stock move together; the result never goes below
 // the units already sold (stock_below_sold) and stays within 1..MaxStock
 // (stock_out_of_range). Ended and cancelled activities do not change. With
-// several buckets, units are added to bucket 0 (the others take from it when
+// several buckets, units are added to bucket 0 (the others refill from it when
 // they run out) and removed from it, after gathering them there.
 func (s *Store) AdjustStock(ctx context.Context, id string, delta int64) (sale.Activity, error) {
 	if err := sale.CheckID("activity_id", id); err != nil {
@@ -454,7 +455,7 @@ func (s *Store) AdjustStock(ctx context.Context, id string, delta int64) (sale.A
 	}
 	var reply []any
 	for try := 0; ; try++ {
-		reply, err = activityStockScript.Run(ctx, s.pipe, []string{ActivityKey(id), StockKey(id), activityAuditKey(id)},
+		reply, err = activityStockScript.Run(ctx, s.pipe, []string{key.Activity(id), key.Stock(id), key.ActivityAudit(id)},
 			delta, sale.MaxStock, sale.ActorOf(ctx)).Slice()
 		if err != nil {
 			return sale.Activity{}, storeErr(err)
@@ -534,7 +535,7 @@ func (s *Store) CancelActivity(ctx context.Context, id string) (sale.Activity, e
 	if err := sale.CheckID("activity_id", id); err != nil {
 		return sale.Activity{}, err
 	}
-	reply, err := activityCancelScript.Run(ctx, s.pipe, []string{ActivityKey(id), activityAuditKey(id)}, sale.ActorOf(ctx)).Slice()
+	reply, err := activityCancelScript.Run(ctx, s.pipe, []string{key.Activity(id), key.ActivityAudit(id)}, sale.ActorOf(ctx)).Slice()
 	if err != nil {
 		return sale.Activity{}, storeErr(err)
 	}
@@ -605,7 +606,7 @@ func (s *Store) PauseActivity(ctx context.Context, id string, paused bool) (sale
 	if paused {
 		flag = "1"
 	}
-	reply, err := activityPauseScript.Run(ctx, s.pipe, []string{ActivityKey(id), activityAuditKey(id)}, flag, sale.ActorOf(ctx)).Slice()
+	reply, err := activityPauseScript.Run(ctx, s.pipe, []string{key.Activity(id), key.ActivityAudit(id)}, flag, sale.ActorOf(ctx)).Slice()
 	if err != nil {
 		return sale.Activity{}, storeErr(err)
 	}

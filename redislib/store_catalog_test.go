@@ -13,7 +13,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"seckill/redislib"
+	"seckill/redislib/internal/key"
 	"seckill/redislib/redistest"
 	"seckill/redislib/sale"
 )
@@ -29,7 +29,7 @@ func mustState(t *testing.T, srv backend, id string) activityState {
 	t.Helper()
 	ctx := context.Background()
 	rdb := srv.Client(t)
-	meta, err := rdb.HGetAll(ctx, redislib.ActivityKey(id)).Result()
+	meta, err := rdb.HGetAll(ctx, key.Activity(id)).Result()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,23 +47,23 @@ func mustState(t *testing.T, srv backend, id string) activityState {
 	// The sum over the activity's buckets, with the units moving between two.
 	st := activityState{stock: num(meta["stock"]), initial: num(meta["initial_stock"]), buyers: map[string]string{}}
 	for k := range int(shards) {
-		bm, err := rdb.HGetAll(ctx, redislib.BucketMetaKey(id, k)).Result()
+		bm, err := rdb.HGetAll(ctx, key.BucketMeta(id, k)).Result()
 		if err != nil {
 			t.Fatal(err)
 		}
-		remaining, err := rdb.Get(ctx, redislib.BucketStockKey(id, k)).Result()
+		remaining, err := rdb.Get(ctx, key.BucketStock(id, k)).Result()
 		if err != nil {
 			t.Fatal(err)
 		}
-		buyers, err := rdb.HGetAll(ctx, redislib.BucketBuyersKey(id, k)).Result()
+		buyers, err := rdb.HGetAll(ctx, key.BucketBuyers(id, k)).Result()
 		if err != nil {
 			t.Fatal(err)
 		}
-		orders, err := rdb.ZCard(ctx, redislib.BucketOrdersKey(id, k)).Result()
+		orders, err := rdb.ZCard(ctx, key.BucketOrders(id, k)).Result()
 		if err != nil {
 			t.Fatal(err)
 		}
-		outbox, err := rdb.HGetAll(ctx, redislib.OutboxKey(id, k)).Result()
+		outbox, err := rdb.HGetAll(ctx, key.Outbox(id, k)).Result()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -71,7 +71,7 @@ func mustState(t *testing.T, srv backend, id string) activityState {
 			st.remaining += num(strings.Split(rec, ":")[1])
 		}
 		st.remaining += num(remaining)
-		pending, err := rdb.ZCard(ctx, redislib.BucketPendingKey(id, k)).Result()
+		pending, err := rdb.ZCard(ctx, key.BucketPending(id, k)).Result()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -107,7 +107,7 @@ func TestAdjustStockRacesPurchases(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			res, err := store.Purchase(ctx, a.ID, user)
+			res, err := store.Purchase(ctx, a.ID, user, sale.Rate{})
 			if err != nil {
 				t.Errorf("purchase: %v", err)
 				return
@@ -237,7 +237,7 @@ func TestCancelRacesPurchases(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			res, err := store.Purchase(ctx, a.ID, fmt.Sprintf("user%d", i))
+			res, err := store.Purchase(ctx, a.ID, fmt.Sprintf("user%d", i), sale.Rate{})
 			if err != nil {
 				t.Errorf("purchase: %v", err)
 				return
@@ -284,7 +284,7 @@ func TestCancelRacesPurchases(t *testing.T) {
 		}
 	}
 	for _, id := range wins {
-		created, err := rdb.HGet(ctx, redislib.OrderKey(a.ID, id), "created_at").Int64()
+		created, err := rdb.HGet(ctx, key.Order(a.ID, id), "created_at").Int64()
 		if err != nil {
 			t.Fatalf("order %s: %v", id, err)
 		}
@@ -295,7 +295,7 @@ func TestCancelRacesPurchases(t *testing.T) {
 	if final.Sold != int64(len(wins)) {
 		t.Errorf("sold %d, winners %d", final.Sold, len(wins))
 	}
-	res, err := store.Purchase(ctx, a.ID, "late-user")
+	res, err := store.Purchase(ctx, a.ID, "late-user", sale.Rate{})
 	if err != nil || res.Outcome != sale.OutcomeCancelled {
 		t.Fatalf("purchase after cancel: %+v, %v", res, err)
 	}
@@ -586,14 +586,14 @@ func TestDeleteProductInUse(t *testing.T) {
 		{"cancelled", func() string { return productOf(redistest.MustCancelled(t, store, 3)) }, ""},
 		{"registered, not written, ends later", func() string {
 			p := redistest.MustProduct(t, store)
-			rdb.SAdd(ctx, redislib.ProductActivitiesKey(p.ID), "orphan1")
-			rdb.HSet(ctx, redislib.ProductActivityEndsKey(p.ID), "orphan1", time.Now().Add(time.Hour).UnixMilli())
+			rdb.SAdd(ctx, key.ProductActivities(p.ID), "orphan1")
+			rdb.HSet(ctx, key.ProductActivityEnds(p.ID), "orphan1", time.Now().Add(time.Hour).UnixMilli())
 			return p.ID
 		}, sale.CodeProductInUse},
 		{"registered, not written, ended", func() string {
 			p := redistest.MustProduct(t, store)
-			rdb.SAdd(ctx, redislib.ProductActivitiesKey(p.ID), "orphan2")
-			rdb.HSet(ctx, redislib.ProductActivityEndsKey(p.ID), "orphan2", time.Now().Add(-time.Second).UnixMilli())
+			rdb.SAdd(ctx, key.ProductActivities(p.ID), "orphan2")
+			rdb.HSet(ctx, key.ProductActivityEnds(p.ID), "orphan2", time.Now().Add(-time.Second).UnixMilli())
 			return p.ID
 		}, ""},
 		{"activity moved away", func() string {
@@ -606,7 +606,7 @@ func TestDeleteProductInUse(t *testing.T) {
 		}, ""},
 		{"move in flight (pinned)", func() string {
 			p := redistest.MustProduct(t, store)
-			rdb.ZAdd(ctx, redislib.ProductPinsKey(p.ID), redisZ(time.Now().Add(5*time.Second).UnixMilli(), "pin"))
+			rdb.ZAdd(ctx, key.ProductPins(p.ID), redisZ(time.Now().Add(5*time.Second).UnixMilli(), "pin"))
 			return p.ID
 		}, sale.CodeProductInUse},
 	}
@@ -618,7 +618,7 @@ func TestDeleteProductInUse(t *testing.T) {
 				t.Fatalf("delete: %v, want code %q", err, tt.wantCode)
 			}
 			p, _ := store.Product(ctx, id)
-			inIndex := rdb.ZScore(ctx, redislib.ProductsIndexKey(), id).Err() == nil
+			inIndex := rdb.ZScore(ctx, key.ProductsIndex(), id).Err() == nil
 			if tt.wantCode == "" {
 				if !got.Deleted || !p.Deleted || inIndex {
 					t.Fatalf("answer deleted %v, stored deleted %v, still listed %v", got.Deleted, p.Deleted, inIndex)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"seckill/redislib/internal/key"
 	"seckill/redislib/sale"
 	"strconv"
 
@@ -29,10 +30,10 @@ func (s *Store) Order(ctx context.Context, orderID string) (sale.Order, error) {
 }
 
 // orderScriptKeys are the keys of order_cancel.lua: those of the order's
-// bucket k. payment_confirm.lua takes them too, then its own.
+// bucket k. payment_confirm.lua receives them too, then its own.
 func orderScriptKeys(activityID string, k int, orderID string) []string {
-	return []string{BucketMetaKey(activityID, k), BucketStockKey(activityID, k), bucketOrderKey(activityID, k, orderID),
-		BucketPendingKey(activityID, k), eventsKey(activityID, k)}
+	return []string{key.BucketMeta(activityID, k), key.BucketStock(activityID, k), key.BucketOrder(activityID, k, orderID),
+		key.BucketPending(activityID, k), key.Events(activityID, k)}
 }
 
 // Replies of payment_confirm.lua.
@@ -69,13 +70,13 @@ func (s *Store) ConfirmPayment(ctx context.Context, p sale.Payment) (sale.Order,
 	if err := p.Validate(); err != nil {
 		return sale.Order{}, err
 	}
-	keys := append(orderScriptKeys(act, k, p.OrderID), refusedPaymentsKey(act, k))
+	keys := append(orderScriptKeys(act, k, p.OrderID), key.RefusedPayments(act, k))
 	if s.single {
-		keys = append(keys, paymentRefKey(p.Ref))
+		keys = append(keys, key.PaymentRef(p.Ref))
 	} else {
 		// An order is never deleted, so one seen here exists when the
 		// script runs; a reference is claimed only for an existing order.
-		n, err := s.rdb.Exists(ctx, bucketOrderKey(act, k, p.OrderID)).Result()
+		n, err := s.rdb.Exists(ctx, key.BucketOrder(act, k, p.OrderID)).Result()
 		if err != nil {
 			return sale.Order{}, storeErr(err)
 		}
@@ -125,7 +126,7 @@ func (s *Store) ConfirmPayment(ctx context.Context, p sale.Payment) (sale.Order,
 // claimPaymentRef claims p's reference for its order on a cluster, where
 // payment_confirm.lua cannot reach the reference's key.
 func (s *Store) claimPaymentRef(ctx context.Context, p sale.Payment) error {
-	reply, err := paymentClaimScript.Run(ctx, s.pipe, []string{paymentRefKey(p.Ref)}, p.OrderID).Slice()
+	reply, err := paymentClaimScript.Run(ctx, s.pipe, []string{key.PaymentRef(p.Ref)}, p.OrderID).Slice()
 	if err != nil {
 		return storeErr(err)
 	}
@@ -173,7 +174,7 @@ func (s *Store) RefusedPayments(ctx context.Context, activityID string) ([]sale.
 	}
 	var out []sale.RefusedPayment
 	for k := range n {
-		h, err := s.rdb.HGetAll(ctx, refusedPaymentsKey(activityID, k)).Result()
+		h, err := s.rdb.HGetAll(ctx, key.RefusedPayments(activityID, k)).Result()
 		if err != nil {
 			return nil, storeErr(err)
 		}
@@ -256,7 +257,7 @@ func (s *Store) UserOrders(ctx context.Context, userID string, q sale.PageQuery)
 	if err := sale.CheckUserID(userID); err != nil {
 		return sale.Page[sale.Order]{}, err
 	}
-	return ListPage(ctx, s, UserOrdersKey(userID), q, s.loadOrders, nil)
+	return listPage(ctx, s, key.UserOrders(userID), q, s.loadOrders, nil)
 }
 
 // ActivityOrders lists an activity's orders, newest first, across all its
@@ -279,7 +280,7 @@ func (s *Store) ActivityOrders(ctx context.Context, activityID, status string, q
 	}
 	keys := make([]string, n)
 	for k := range n {
-		keys[k] = BucketOrdersKey(activityID, k)
+		keys[k] = key.BucketOrders(activityID, k)
 	}
 	return listPageKeys(ctx, s, keys, q, s.loadOrders, keep)
 }
@@ -294,7 +295,7 @@ func (s *Store) loadOrders(ctx context.Context, ids []string) (map[string]sale.O
 		now = p.Time(ctx)
 		for i, id := range ids {
 			if act, k, ok := sale.OrderBucket(id); ok {
-				cmds[i] = p.HGetAll(ctx, bucketOrderKey(act, k, id))
+				cmds[i] = p.HGetAll(ctx, key.BucketOrder(act, k, id))
 			}
 		}
 		return nil
@@ -331,7 +332,7 @@ func (s *Store) ActivityStats(ctx context.Context, activityID string) (sale.Acti
 	if n > 1 {
 		return s.bucketedStats(ctx, activityID, n)
 	}
-	keys := []string{ActivityKey(activityID), StockKey(activityID), BuyersKey(activityID), BucketPendingKey(activityID, 0)}
+	keys := []string{key.Activity(activityID), key.Stock(activityID), key.Buyers(activityID), key.BucketPending(activityID, 0)}
 	r, err := orderStatsScript.Run(ctx, s.rdb, keys).Int64Slice()
 	if err != nil {
 		return sale.ActivityStats{}, storeErr(err)

@@ -7,7 +7,6 @@ import (
 
 	"seckill/functions/activitystats"
 	"seckill/functions/server/servertest"
-	"seckill/redislib"
 	"seckill/redislib/redistest"
 	"seckill/redislib/sale"
 )
@@ -64,7 +63,7 @@ func TestActivityStats(t *testing.T) {
 	}
 
 	// A stock key out of line with the counters is reported, not hidden.
-	env.Redis.Client(t).IncrBy(ctx, redislib.StockKey(a.ID), 1)
+	env.Redis.Client(t).IncrBy(ctx, redistest.StockKey(a.ID), 1)
 	if got := env.Do(t, servertest.Request{Method: http.MethodGet, Path: path, Admin: true}).JSON(t); got["consistent"] != false {
 		t.Fatalf("inconsistent stock reported as %v", got)
 	}

@@ -19,7 +19,7 @@ func TestAdjustStock(t *testing.T) {
 	sold3 := func() sale.Activity {
 		a := running()
 		for _, u := range []string{"u1", "u2", "u3"} {
-			if _, err := env.Store.Purchase(context.Background(), a.ID, u); err != nil {
+			if _, err := env.Store.Purchase(context.Background(), a.ID, u, sale.Rate{}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -67,7 +67,7 @@ func buyAll(t *testing.T, store *redislib.Store, activityID string, users ...str
 	t.Helper()
 	won := map[string]string{}
 	for _, u := range users {
-		res, err := store.Purchase(context.Background(), activityID, u)
+		res, err := store.Purchase(context.Background(), activityID, u, sale.Rate{})
 		if err != nil || res.Outcome != sale.OutcomeWon {
 			t.Fatalf("purchase by %s: %+v %v", u, res, err)
 		}
@@ -189,7 +189,7 @@ func TestTruncatedAOF(t *testing.T) {
 			t.Logf("Redis said:\n%s", grepLines(log, "AOF", "truncat", "MULTI"))
 			ta.mustHold(t, ta.won)
 			last := ta.users[len(ta.users)-1]
-			if n := ta.srv.Client(t).Exists(context.Background(), redislib.UserOrdersKey(last)).Val(); n != 0 {
+			if n := ta.srv.Client(t).Exists(context.Background(), redistest.UserOrdersKey(last)).Val(); n != 0 {
 				t.Errorf("the torn history write of %s survived", last)
 			}
 			for u, o := range buyAll(t, ta.store, ta.act, usersN("v", 5)...) {

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"seckill/redislib"
 	"seckill/redislib/redistest"
 	"seckill/redislib/sale"
 )
@@ -39,7 +38,7 @@ func TestClusterFailoverEndToEnd(t *testing.T) {
 	for len(primaries) < 2 || len(acts) < 4 {
 		a := cl.mustActivity(t, stock)
 		acts = append(acts, a.ID)
-		primaries[c.PrimaryOf(t, redislib.ActivityKey(a.ID))] = true
+		primaries[c.PrimaryOf(t, redistest.ActivityKey(a.ID))] = true
 	}
 
 	var mu sync.Mutex
@@ -119,9 +118,9 @@ func TestClusterFailoverEndToEnd(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	victim := c.KillPrimaryOf(t, redislib.ActivityKey(acts[0]))
+	victim := c.KillPrimaryOf(t, redistest.ActivityKey(acts[0]))
 	killedAt := time.Now()
-	promoted, took := c.WaitPromoted(t, redislib.ActivityKey(acts[0]), victim)
+	promoted, took := c.WaitPromoted(t, redistest.ActivityKey(acts[0]), victim)
 	t.Logf("SIGKILL %s: replica %s promoted in %s", victim.Addr, promoted.Addr, took)
 	promotedAt := time.Now()
 	victim.Restart(t)
@@ -163,7 +162,7 @@ func TestClusterFailoverEndToEnd(t *testing.T) {
 			if held[user] != order {
 				t.Errorf("%s: acknowledged win of %s (%s) reads %q", act, user, order, held[user])
 			}
-			if err := rdb.ZScore(ctx, redislib.UserOrdersKey(user), order).Err(); err != nil {
+			if err := rdb.ZScore(ctx, redistest.UserOrdersKey(user), order).Err(); err != nil {
 				t.Errorf("%s: acknowledged order %s missing from %s's history: %v", act, order, user, err)
 			}
 		}

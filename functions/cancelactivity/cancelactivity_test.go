@@ -11,7 +11,7 @@ import (
 	"seckill/functions/purchase"
 	"seckill/functions/purchaseresult"
 	"seckill/functions/server/servertest"
-	"seckill/redislib"
+	"seckill/redislib/redistest"
 	"seckill/redislib/sale"
 )
 
@@ -79,7 +79,7 @@ func TestCancelActivity(t *testing.T) {
 func TestCancelKeepsOrders(t *testing.T) {
 	env := servertest.New(t, cancelactivity.Function, purchase.Function, purchaseresult.Function)
 	a := servertest.MustActivity(t, env.Store, 10)
-	won, err := env.Store.Purchase(context.Background(), a.ID, "early")
+	won, err := env.Store.Purchase(context.Background(), a.ID, "early", sale.Rate{})
 	if err != nil || won.Outcome != sale.OutcomeWon {
 		t.Fatalf("purchase: %+v %v", won, err)
 	}
@@ -98,7 +98,7 @@ func TestCancelKeepsOrders(t *testing.T) {
 	if res.Status != 200 || res.JSON(t)["order_id"] != won.OrderID {
 		t.Fatalf("purchase result after cancel: %d %s", res.Status, res.Body)
 	}
-	order, err := env.Redis.Client(t).HGet(context.Background(), redislib.OrderKey(a.ID, won.OrderID), "status").Result()
+	order, err := env.Redis.Client(t).HGet(context.Background(), redistest.OrderKey(a.ID, won.OrderID), "status").Result()
 	if err != nil || order != "pending" {
 		t.Fatalf("order after cancel: %q %v", order, err)
 	}

@@ -6,7 +6,7 @@ import (
 
 	"seckill/functions/createproduct"
 	"seckill/functions/server/servertest"
-	"seckill/redislib"
+	"seckill/redislib/redistest"
 	"seckill/redislib/sale"
 )
 
@@ -57,7 +57,7 @@ func TestCreateProduct(t *testing.T) {
 		})
 	}
 	// Two products were created; every rejected request wrote nothing.
-	if n := env.Redis.Client(t).ZCard(t.Context(), redislib.ProductsIndexKey()).Val(); n != 2 {
+	if n := env.Redis.Client(t).ZCard(t.Context(), redistest.ProductsIndexKey()).Val(); n != 2 {
 		t.Fatalf("products index has %d entries, want 2", n)
 	}
 }

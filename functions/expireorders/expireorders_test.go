@@ -12,7 +12,7 @@ import (
 
 	"seckill/functions/expireorders"
 	"seckill/functions/server/servertest"
-	"seckill/redislib"
+	"seckill/redislib/redistest"
 	"seckill/redislib/sale"
 )
 
@@ -27,7 +27,7 @@ func TestExpireOrdersJob(t *testing.T) {
 	}
 	lost := servertest.MustWin(t, env.Store, long.ID, "u0")
 	// A win whose purchase call died before it reached the user's history.
-	rdb.ZRem(t.Context(), redislib.UserOrdersKey("u0"), lost.ID)
+	rdb.ZRem(t.Context(), redistest.UserOrdersKey("u0"), lost.ID)
 	servertest.WaitRedisTime(t, env.Store, *last.ExpiresAt)
 	if v, ok := lastSuccess(t, env); ok {
 		t.Fatalf("last success %v before any run", v)
@@ -57,7 +57,7 @@ func TestExpireOrdersJob(t *testing.T) {
 	if st := servertest.MustStats(t, env.Store, short.ID); st.Expired != 4 || st.Pending != 0 || st.Remaining != 10 || !st.Consistent {
 		t.Fatalf("stats: %+v", st)
 	}
-	if n, _ := rdb.ZScore(t.Context(), redislib.UserOrdersKey("u0"), lost.ID).Result(); int64(n) != lost.CreatedAt.UnixMilli() {
+	if n, _ := rdb.ZScore(t.Context(), redistest.UserOrdersKey("u0"), lost.ID).Result(); int64(n) != lost.CreatedAt.UnixMilli() {
 		t.Fatalf("the lost win is not back in the history (score %v)", n)
 	}
 

@@ -56,14 +56,14 @@ type request struct {
 // limit is each user's rate limit per activity, taken inside the purchase
 // script's round trip: past it the answer is 429 rate_limited. A win and
 // attempts on a sold-out activity answered from memory are not counted (see
-// redislib.Store.PurchaseLimited).
+// redislib.Store.Purchase).
 func Handler(store *redislib.Store, limit sale.Rate) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		id, user, err := parse(c)
 		if err != nil {
 			return err
 		}
-		res, err := store.PurchaseLimited(c.UserContext(), id, user, limit)
+		res, err := store.Purchase(c.UserContext(), id, user, limit)
 		if limited := (*sale.RateLimitedError)(nil); errors.As(err, &limited) {
 			return httpapi.TooManyRequests(c, limited.Wait)
 		}

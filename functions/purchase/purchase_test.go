@@ -9,7 +9,7 @@ import (
 
 	"seckill/functions/purchase"
 	"seckill/functions/server/servertest"
-	"seckill/redislib"
+	"seckill/redislib/redistest"
 	"seckill/redislib/sale"
 )
 
@@ -72,7 +72,7 @@ func TestPurchase(t *testing.T) {
 			}
 		})
 	}
-	if n := env.Redis.Client(t).HLen(context.Background(), redislib.BuyersKey(a.ID)).Val(); n != 1 {
+	if n := env.Redis.Client(t).HLen(context.Background(), redistest.BuyersKey(a.ID)).Val(); n != 1 {
 		t.Fatalf("%d buyers, want 1", n)
 	}
 }

@@ -27,13 +27,14 @@ var shared = map[string][]string{
 // code (tests aside) may import: the domain, redislib/sale, knows neither
 // the store nor Redis.
 var store = map[string][]string{
-	"redislib":           {"redislib/sale"},
-	"redislib/sale":      {},
-	"redislib/redistest": {"redislib", "redislib/sale"},
+	"redislib":              {"redislib/internal/key", "redislib/sale"},
+	"redislib/internal/key": {"redislib/sale"},
+	"redislib/sale":         {},
+	"redislib/redistest":    {"redislib", "redislib/internal/key", "redislib/sale"},
 }
 
 // noRedis are the packages that must not import a Redis client.
-var noRedis = []string{"redislib/sale", "functions/httpapi"}
+var noRedis = []string{"redislib/sale", "redislib/internal/key", "functions/httpapi"}
 
 // TestImportsFlowOneWay reads the imports of the shared packages and of
 // redislib: no shared package imports a function or a shared package beside

@@ -11,7 +11,7 @@ import (
 	"seckill/functions/httpapi"
 	"seckill/functions/server/servertest"
 	"seckill/functions/updateactivity"
-	"seckill/redislib"
+	"seckill/redislib/redistest"
 	"seckill/redislib/sale"
 )
 
@@ -33,7 +33,7 @@ func TestUpdateActivity(t *testing.T) {
 	scheduledWithSold := func() sale.Activity {
 		a := scheduled()
 		rdb := env.Redis.Client(t)
-		rdb.DecrBy(ctx, redislib.StockKey(a.ID), 5)
+		rdb.DecrBy(ctx, redistest.StockKey(a.ID), 5)
 		return a
 	}
 	type check func(t *testing.T, before, got sale.Activity)

@@ -9,7 +9,7 @@ import (
 	"seckill/functions/server"
 	"seckill/functions/server/servertest"
 	"seckill/functions/userorders"
-	"seckill/redislib"
+	"seckill/redislib/redistest"
 	"seckill/redislib/sale"
 )
 
@@ -29,7 +29,7 @@ func TestUserOrders(t *testing.T) {
 		a := servertest.MustActivity(t, env.Store, 3)
 		want = append([]string{servertest.MustWin(t, env.Store, a.ID, "alice").ID}, want...)
 	}
-	got, err := env.Redis.Client(t).ZRevRange(t.Context(), redislib.UserOrdersKey("alice"), 0, -1).Result()
+	got, err := env.Redis.Client(t).ZRevRange(t.Context(), redistest.UserOrdersKey("alice"), 0, -1).Result()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,7 +38,7 @@ func MustCancelled(t testing.TB, store *redislib.Store, stock int64) sale.Activi
 func MustSoldOut(t testing.TB, store *redislib.Store) sale.Activity {
 	t.Helper()
 	a := MustActivity(t, store, 1)
-	res, err := store.Purchase(context.Background(), a.ID, "buyer-of-last-unit")
+	res, err := store.Purchase(context.Background(), a.ID, "buyer-of-last-unit", sale.Rate{})
 	if err != nil || res.Outcome != sale.OutcomeWon {
 		t.Fatalf("purchase: %+v, %v", res, err)
 	}

@@ -13,7 +13,7 @@ import (
 // returns the order.
 func MustWin(t testing.TB, store *redislib.Store, activityID, userID string) sale.Order {
 	t.Helper()
-	r, err := store.Purchase(context.Background(), activityID, userID)
+	r, err := store.Purchase(context.Background(), activityID, userID, sale.Rate{})
 	if err != nil || r.Outcome != sale.OutcomeWon {
 		t.Fatalf("purchase by %s: %+v, %v", userID, r, err)
 	}

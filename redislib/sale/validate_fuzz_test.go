@@ -7,7 +7,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"seckill/redislib"
+	"seckill/redislib/internal/key"
 	"seckill/redislib/sale"
 )
 
@@ -28,7 +28,7 @@ func FuzzUserID(f *testing.F) {
 			mustRule(t, err, sale.CodeInvalidUserID, s)
 			return
 		}
-		key := redislib.UserOrdersKey(s)
+		key := key.UserOrders(s)
 		if open, end := strings.IndexByte(key, '{'), strings.IndexByte(key, '}'); key[open+1:end] != "user:"+s {
 			t.Fatalf("key %s of user %q has hash tag %q", key, s, key[open+1:end])
 		}

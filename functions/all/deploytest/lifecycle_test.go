@@ -18,7 +18,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"seckill/functions/server/servertest"
-	"seckill/redislib"
 	"seckill/redislib/redistest"
 	"seckill/redislib/sale"
 )
@@ -240,14 +239,14 @@ func TestSIGTERMDrainsPurchasesInFlight(t *testing.T) {
 		if err != nil || held != orderID {
 			t.Errorf("%s won %s, Redis holds %q (%v)", user, orderID, held, err)
 		}
-		if n, err := rdb.Exists(ctx, redislib.OrderKey(act.ID, orderID)).Result(); err != nil || n != 1 {
+		if n, err := rdb.Exists(ctx, redistest.OrderKey(act.ID, orderID)).Result(); err != nil || n != 1 {
 			t.Errorf("order %s of %s is not in Redis (%v)", orderID, user, err)
 		}
 	}
-	if n, _ := rdb.HLen(ctx, redislib.BuyersKey(act.ID)).Result(); n != int64(stock) {
+	if n, _ := rdb.HLen(ctx, redistest.BuyersKey(act.ID)).Result(); n != int64(stock) {
 		t.Errorf("%d buyers in Redis, want %d", n, stock)
 	}
-	if left, _ := rdb.Get(ctx, redislib.StockKey(act.ID)).Int64(); left != 0 {
+	if left, _ := rdb.Get(ctx, redistest.StockKey(act.ID)).Int64(); left != 0 {
 		t.Errorf("remaining stock %d, want 0", left)
 	}
 }

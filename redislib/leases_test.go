@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"seckill/redislib"
+	"seckill/redislib/internal/key"
 	"seckill/redislib/redistest"
 	"seckill/redislib/sale"
 )
@@ -30,7 +31,7 @@ func pollLease(t *testing.T, store *redislib.Store, activityID, userID string) s
 		// Ask Redis once more: a sold_out reply starts the lease. A probe that
 		// won a unit that came back is a buyer from then on, whose answers
 		// start nothing: the next probe is someone else.
-		res, err := store.Purchase(ctx, activityID, probe)
+		res, err := store.Purchase(ctx, activityID, probe, sale.Rate{})
 		if err != nil {
 			t.Fatalf("probe: %v", err)
 		}
@@ -66,7 +67,7 @@ func TestLeaseAgreesWithScript(t *testing.T) {
 			t.Fatalf("winner's order: %v", err)
 		}
 		if status == sale.OrderExpired {
-			rdb.HSet(ctx, redislib.OrderKey(id, order), "expires_at", past)
+			rdb.HSet(ctx, key.Order(id, order), "expires_at", past)
 			return
 		}
 		if _, err := script.CancelOrder(ctx, order, "winner", false); err != nil {
@@ -82,15 +83,15 @@ func TestLeaseAgreesWithScript(t *testing.T) {
 		{name: "sold out", user: "bob", want: sale.OutcomeSoldOut},
 		{name: "winner", user: "winner", want: sale.OutcomeAlreadyWon},
 		{name: "cancelled", user: "bob", want: sale.OutcomeCancelled,
-			change: func(id string) { rdb.HSet(ctx, redislib.ActivityKey(id), "cancelled_at", past) }},
+			change: func(id string) { rdb.HSet(ctx, key.Activity(id), "cancelled_at", past) }},
 		{name: "winner of a cancelled activity", user: "winner", want: sale.OutcomeAlreadyWon,
-			change: func(id string) { rdb.HSet(ctx, redislib.ActivityKey(id), "cancelled_at", past) }},
+			change: func(id string) { rdb.HSet(ctx, key.Activity(id), "cancelled_at", past) }},
 		{name: "ended", user: "bob", want: sale.OutcomeEnded,
-			change: func(id string) { rdb.HSet(ctx, redislib.ActivityKey(id), "ends_at", past) }},
+			change: func(id string) { rdb.HSet(ctx, key.Activity(id), "ends_at", past) }},
 		{name: "not started", user: "bob", want: sale.OutcomeNotStarted,
-			change: func(id string) { rdb.HSet(ctx, redislib.ActivityKey(id), "starts_at", future) }},
+			change: func(id string) { rdb.HSet(ctx, key.Activity(id), "starts_at", future) }},
 		{name: "stock below zero", user: "bob", want: sale.OutcomeSoldOut,
-			change: func(id string) { rdb.Set(ctx, redislib.StockKey(id), -2, 0) }},
+			change: func(id string) { rdb.Set(ctx, key.Stock(id), -2, 0) }},
 		{name: "winner whose order was cancelled", user: "winner", want: sale.OutcomeOrderClosed,
 			change: func(id string) { closeOrder(id, sale.OrderCancelled) }},
 		{name: "winner whose order expired", user: "winner", want: sale.OutcomeOrderClosed,
@@ -102,7 +103,7 @@ func TestLeaseAgreesWithScript(t *testing.T) {
 			if tt.change != nil {
 				tt.change(a.ID)
 			}
-			fromScript, err := script.Purchase(ctx, a.ID, tt.user)
+			fromScript, err := script.Purchase(ctx, a.ID, tt.user, sale.Rate{})
 			if err != nil || fromScript.Outcome != tt.want {
 				t.Fatalf("script: %+v, %v; want %s", fromScript, err, tt.want)
 			}
@@ -118,7 +119,7 @@ func TestLeaseAgreesWithScript(t *testing.T) {
 			if got, ok := fresh.LeaseAnswer(a.ID, tt.user); ok {
 				t.Fatalf("a buyer answered from memory: %+v", got)
 			}
-			if got, err := fresh.Purchase(ctx, a.ID, tt.user); err != nil || got != fromScript {
+			if got, err := fresh.Purchase(ctx, a.ID, tt.user, sale.Rate{}); err != nil || got != fromScript {
 				t.Fatalf("under a lease %+v, %v; script %+v", got, err, fromScript)
 			}
 		})
@@ -151,7 +152,7 @@ func TestLeaseHoldsReturnedUnits(t *testing.T) {
 	// ends: the leaser may still be answering from memory.
 	var soldOut int
 	for {
-		res, err := other.Purchase(ctx, a.ID, "bob")
+		res, err := other.Purchase(ctx, a.ID, "bob", sale.Rate{})
 		if err != nil {
 			t.Fatalf("bob: %v", err)
 		}
@@ -172,7 +173,7 @@ func TestLeaseHoldsReturnedUnits(t *testing.T) {
 	}
 	// From now on both stores tell bob already_won.
 	for _, s := range []*redislib.Store{leaser, other} {
-		if res, err := s.Purchase(ctx, a.ID, "bob"); err != nil || res.Outcome != sale.OutcomeAlreadyWon {
+		if res, err := s.Purchase(ctx, a.ID, "bob", sale.Rate{}); err != nil || res.Outcome != sale.OutcomeAlreadyWon {
 			t.Fatalf("bob after winning: %+v, %v", res, err)
 		}
 	}
@@ -264,7 +265,7 @@ func leaseRace(t *testing.T, shards int) {
 					s = stores[1-(w+len(user))%2]
 				}
 				start := time.Now()
-				res, err := s.Purchase(ctx, a.ID, user)
+				res, err := s.Purchase(ctx, a.ID, user, sale.Rate{})
 				end := time.Now()
 				if err != nil {
 					t.Errorf("purchase by %s: %v", user, err)
@@ -286,7 +287,7 @@ func leaseRace(t *testing.T, shards int) {
 				// that reloads would: the moment a stale answer is likeliest.
 				for _, s := range stores {
 					start := time.Now()
-					res, err := s.Purchase(ctx, a.ID, user)
+					res, err := s.Purchase(ctx, a.ID, user, sale.Rate{})
 					if err != nil {
 						t.Errorf("purchase by %s: %v", user, err)
 						continue
@@ -388,7 +389,7 @@ func leaseRace(t *testing.T, shards int) {
 	// Every unit that came back is sold again: new users buy until the
 	// activity is sold out and its stock is 0.
 	for i := 0; ; i++ {
-		res, err := admin.Purchase(ctx, a.ID, fmt.Sprintf("late%04d", i))
+		res, err := admin.Purchase(ctx, a.ID, fmt.Sprintf("late%04d", i), sale.Rate{})
 		if err != nil {
 			t.Fatalf("late purchase: %v", err)
 		}

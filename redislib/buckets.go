@@ -2,10 +2,10 @@ package redislib
 
 import (
 	"context"
-	_ "embed"
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"seckill/redislib/internal/key"
 	"seckill/redislib/sale"
 	"strconv"
 	"strings"
@@ -35,7 +35,7 @@ import (
 //     script), give (the target's stock and inbox, one script; a second give
 //     is a no-op), then the outbox entry is deleted. Anyone may complete an
 //     outbox entry at any time, so a crash at any step loses and doubles
-//     nothing (RecoverTransfers).
+//     nothing (recoverTransfers).
 //   - Readers sum the buckets, reading them in rounds until two rounds agree
 //     (see snapshot).
 
@@ -80,9 +80,9 @@ const (
 // factFields are the activity fields a bucket copies (bucket_sync.lua).
 var factFields = []string{"product_id", "price", "starts_at", "ends_at", "payment_window", "cancelled_at", "paused_at"}
 
-// BucketOf returns the stock bucket of a user in an activity of n buckets:
+// bucketOf returns the stock bucket of a user in an activity of n buckets:
 // FNV-1a 32 of the user ID, mod n.
-func BucketOf(userID string, n int) int {
+func bucketOf(userID string, n int) int {
 	if n <= 1 {
 		return 0
 	}
@@ -99,7 +99,7 @@ func (s *Store) bucketCount(ctx context.Context, activityID string) (int, error)
 		return v.(int), nil
 	}
 	// Through the auto-pipeline: the first attempts of a sale arrive at once.
-	cmd := redis.NewSliceCmd(ctx, "hmget", ActivityKey(activityID), "id", "shards")
+	cmd := redis.NewSliceCmd(ctx, "hmget", key.Activity(activityID), "id", "shards")
 	if err := s.pipe.Process(ctx, cmd); err != nil {
 		return 0, storeErr(err)
 	}
@@ -134,7 +134,7 @@ func splitUnits(stock int64, n, k int) int64 {
 // createBuckets writes buckets 1..n-1 of a new activity, before the activity.
 func (s *Store) createBuckets(ctx context.Context, id string, in sale.NewActivity, n int) error {
 	for k := 1; k < n; k++ {
-		reply, code, err := s.decide(ctx, bucketCreateScript, "bucket_create", []string{BucketMetaKey(id, k), BucketStockKey(id, k)},
+		reply, code, err := s.decide(ctx, bucketCreateScript, "bucket_create", []string{key.BucketMeta(id, k), key.BucketStock(id, k)},
 			id, in.ProductID, in.Price, in.StartsAt.UnixMilli(), in.EndsAt.UnixMilli(), in.PaymentWindow,
 			splitUnits(in.Stock, n, k))
 		if err != nil {
@@ -156,7 +156,7 @@ func (s *Store) createBuckets(ctx context.Context, id string, in sale.NewActivit
 // the expiry job run it when they find a bucket behind (after a crash in the
 // middle of a change).
 func (s *Store) syncBuckets(ctx context.Context, activityID string, n int) error {
-	vals, err := s.rdb.HMGet(ctx, ActivityKey(activityID), append([]string{"rev"}, factFields...)...).Result()
+	vals, err := s.rdb.HMGet(ctx, key.Activity(activityID), append([]string{"rev"}, factFields...)...).Result()
 	if err != nil {
 		return storeErr(err)
 	}
@@ -172,7 +172,7 @@ func (s *Store) syncBuckets(ctx context.Context, activityID string, n int) error
 		args = append(args, f, v)
 	}
 	for k := 1; k < n; k++ {
-		reply, code, err := s.decide(ctx, bucketSyncScript, "bucket_sync", []string{BucketMetaKey(activityID, k)}, args...)
+		reply, code, err := s.decide(ctx, bucketSyncScript, "bucket_sync", []string{key.BucketMeta(activityID, k)}, args...)
 		if err != nil {
 			return err
 		}
@@ -228,7 +228,7 @@ func (s *Store) take(ctx context.Context, activityID string, from, to int, want 
 		halfArg = "1"
 	}
 	reply, code, err := s.decide(ctx, transferTakeScript, "transfer_take",
-		[]string{BucketMetaKey(activityID, from), BucketStockKey(activityID, from), outboxKey(activityID, from)},
+		[]string{key.BucketMeta(activityID, from), key.BucketStock(activityID, from), key.Outbox(activityID, from)},
 		e.id, to, want, halfArg)
 	if err != nil {
 		return e, err
@@ -250,7 +250,7 @@ func (s *Store) take(ctx context.Context, activityID string, from, to int, want 
 // give runs the second step of a transfer: it credits the target, once.
 func (s *Store) give(ctx context.Context, activityID string, e transferEntry) error {
 	reply, code, err := s.decide(ctx, transferGiveScript, "transfer_give",
-		[]string{BucketMetaKey(activityID, e.to), BucketStockKey(activityID, e.to), inboxKey(activityID, e.to)},
+		[]string{key.BucketMeta(activityID, e.to), key.BucketStock(activityID, e.to), key.Inbox(activityID, e.to)},
 		e.id, e.units)
 	if err != nil {
 		return err
@@ -271,12 +271,12 @@ func (s *Store) complete(ctx context.Context, activityID string, e transferEntry
 	if err := s.give(ctx, activityID, e); err != nil {
 		return err
 	}
-	return storeErr(s.pipe.Process(ctx, redis.NewIntCmd(ctx, "hdel", outboxKey(activityID, e.from), e.id)))
+	return storeErr(s.pipe.Process(ctx, redis.NewIntCmd(ctx, "hdel", key.Outbox(activityID, e.from), e.id)))
 }
 
 // transfer moves up to want units from bucket from to bucket to and returns
 // how many moved. An error after the take leaves the transfer in from's
-// outbox, where RecoverTransfers (or any refill) completes it.
+// outbox, where recoverTransfers (or any refill) completes it.
 func (s *Store) transfer(ctx context.Context, activityID string, from, to int, want int64, half bool) (int64, error) {
 	e, err := s.take(ctx, activityID, from, to, want, half)
 	if err != nil || e.units == 0 {
@@ -288,14 +288,14 @@ func (s *Store) transfer(ctx context.Context, activityID string, from, to int, w
 	return e.units, nil
 }
 
-// RecoverTransfers completes every transfer of units between the
+// recoverTransfers completes every transfer of units between the
 // activity's buckets that was taken but is not known to be complete (a
 // process died between the steps, or is still running them: completing a
 // transfer twice is harmless), and brings every bucket's copy of the facts
 // up to date. It returns how many transfers it completed. Any number of
 // processes may run it at once. An activity with one bucket has nothing to
 // recover.
-func (s *Store) RecoverTransfers(ctx context.Context, activityID string) (int, error) {
+func (s *Store) recoverTransfers(ctx context.Context, activityID string) (int, error) {
 	n, err := s.bucketCount(ctx, activityID)
 	if err != nil || n == 1 {
 		return 0, err
@@ -356,8 +356,8 @@ func (s *Store) readBuckets(ctx context.Context, activityID string, n int, asks 
 			}
 		}
 		calls[k] = scriptCall{script: bucketReadScript, args: args, keys: []string{
-			BucketMetaKey(activityID, k), BucketStockKey(activityID, k), outboxKey(activityID, k),
-			BucketBuyersKey(activityID, k), BucketPendingKey(activityID, k), inboxKey(activityID, k)}}
+			key.BucketMeta(activityID, k), key.BucketStock(activityID, k), key.Outbox(activityID, k),
+			key.BucketBuyers(activityID, k), key.BucketPending(activityID, k), key.Inbox(activityID, k)}}
 	}
 	cmds, err := runPipelined(ctx, s.rdb, calls)
 	if err != nil {
@@ -432,7 +432,7 @@ func (s *Store) refill(ctx context.Context, activityID string, n, k int) (bool, 
 			return false, err
 		}
 		// A hold is set only once the whole activity was sold out (see
-		// soldout.go): units that came back since are not sold before it ends.
+		// leases.go): units that came back since are not sold before it ends.
 		if bs[k].now < bs[k].int("hold_until") {
 			return false, nil
 		}
@@ -664,8 +664,8 @@ func (s *Store) gatherForCut(ctx context.Context, activityID string, n int, newS
 	var stock *redis.StringCmd
 	var left *redis.StringCmd
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		stock = p.HGet(ctx, ActivityKey(activityID), "stock")
-		left = p.Get(ctx, StockKey(activityID))
+		stock = p.HGet(ctx, key.Activity(activityID), "stock")
+		left = p.Get(ctx, key.Stock(activityID))
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {

@@ -3,6 +3,7 @@ package redislib
 import (
 	"context"
 	"fmt"
+	"seckill/redislib/internal/key"
 	"seckill/redislib/sale"
 	"strconv"
 	"sync"
@@ -14,7 +15,7 @@ import (
 
 // Once an activity is sold out, nearly every purchase attempt loses: in a
 // flash sale that is 99% of the traffic. A process that has seen an activity
-// sold out takes a lease on it (lua/purchase_lease.lua) and answers attempts
+// sold out acquires a lease on it (lua/purchase_lease.lua) and answers attempts
 // from memory for as long as the lease runs: for everyone but a buyer, what
 // the purchase script would answer (sold_out, or cancelled, not_started or
 // ended from the activity's fields). A buyer's attempt runs the script: their
@@ -147,7 +148,7 @@ func (c *soldOutCache) answer(activityID, userID string) (sale.PurchaseResult, b
 }
 
 // lost is told that the purchase script gave a losing answer: unless a
-// lease is held, being taken, or was refused moments ago, it tries to take
+// lease is held, being acquired, or was refused moments ago, it tries to acquire
 // one in the background (which succeeds only if the activity is sold out).
 func (c *soldOutCache) lost(activityID string) {
 	e := c.entry(activityID)
@@ -163,7 +164,7 @@ func (c *soldOutCache) lost(activityID string) {
 	c.renew(activityID, e)
 }
 
-// renew takes or renews the lease of one activity in the background, unless a
+// renew acquires or renews the lease of one activity in the background, unless a
 // renewal is already in flight.
 func (c *soldOutCache) renew(activityID string, e *soldOutEntry) {
 	if !e.renewing.CompareAndSwap(false, true) {
@@ -181,16 +182,16 @@ func (c *soldOutCache) renew(activityID string, e *soldOutEntry) {
 		}()
 		ctx, cancel := context.WithTimeout(context.Background(), c.lease)
 		defer cancel()
-		ok = c.take(ctx, activityID, e) == nil
+		ok = c.acquire(ctx, activityID, e) == nil
 	})
 }
 
-// take runs one lease read and installs its snapshot. An activity of
+// acquire runs one lease read and installs its snapshot. An activity of
 // several buckets is leased only when it is sold out as a whole (two reads of
 // every bucket in a row, see soldOutEverywhere); then every bucket is leased,
 // so each holds the units that come back to it, and the buyers are the union
 // of every bucket's.
-func (c *soldOutCache) take(ctx context.Context, activityID string, e *soldOutEntry) error {
+func (c *soldOutCache) acquire(ctx context.Context, activityID string, e *soldOutEntry) error {
 	n, ok := c.store.cachedBucketCount(activityID)
 	if !ok {
 		n = 1
@@ -218,7 +219,7 @@ func (c *soldOutCache) take(ctx context.Context, activityID string, e *soldOutEn
 			known = old.counts[k]
 		}
 		cmds[k] = purchaseLeaseScript.Run(ctx, c.store.pipe,
-			[]string{BucketMetaKey(activityID, k), BucketStockKey(activityID, k), BucketBuyersKey(activityID, k)},
+			[]string{key.BucketMeta(activityID, k), key.BucketStock(activityID, k), key.BucketBuyers(activityID, k)},
 			c.hold.Milliseconds(), known, max(room, 0))
 		reply, _ := cmds[k].Val().([]any)
 		if code, ok := replyInt(reply, 0); !ok || code != leaseSameBuyers && code != leaseNewBuyers {
@@ -309,7 +310,7 @@ func (c *soldOutCache) take(ctx context.Context, activityID string, e *soldOutEn
 }
 
 // drop forgets the activity's lease (attempts then run the script) and waits
-// until retry before taking another.
+// until retry before acquiring another.
 func (c *soldOutCache) drop(activityID string, e *soldOutEntry, retry time.Time) {
 	e.retryAt.Store(retry.UnixNano())
 	if old := e.snap.Swap(nil); old != nil {

@@ -9,13 +9,14 @@ import (
 	"time"
 
 	"seckill/redislib"
+	"seckill/redislib/internal/key"
 	"seckill/redislib/redistest"
 	"seckill/redislib/sale"
 )
 
-// shardStore returns a store on the Redis of this pass (a private
+// bucketStore returns a store on the Redis of this pass (a private
 // redis-server, or the shared cluster) for a test of stock buckets.
-func shardStore(t *testing.T) *redislib.Store {
+func bucketStore(t *testing.T) *redislib.Store {
 	t.Helper()
 	return start(t).Store(t)
 }
@@ -25,7 +26,7 @@ func bucketUnits(t *testing.T, store *redislib.Store, activityID string, n int) 
 	t.Helper()
 	out := make([]int64, n)
 	for k := range n {
-		v, err := store.Client().Get(context.Background(), redislib.BucketStockKey(activityID, k)).Int64()
+		v, err := store.Client().Get(context.Background(), key.BucketStock(activityID, k)).Int64()
 		if err != nil {
 			t.Fatalf("stock of bucket %d: %v", k, err)
 		}
@@ -91,11 +92,11 @@ func TestOrderBucket(t *testing.T) {
 	}
 }
 
-// TestShardedLayout: the stock is split evenly over buckets under their own
+// TestBucketedLayout: the stock is split evenly over buckets under their own
 // hash tags; one bucket keeps the layout of an unsplit activity.
-func TestShardedLayout(t *testing.T) {
+func TestBucketedLayout(t *testing.T) {
 	ctx := context.Background()
-	store := shardStore(t)
+	store := bucketStore(t)
 	a := redistest.MustActivity(t, store, 62, redistest.Buckets(6))
 	if a.Buckets != 6 || a.Stock != 62 || a.Remaining != 62 || a.Sold != 0 || a.Status != sale.StatusRunning {
 		t.Fatalf("created %+v", a)
@@ -103,22 +104,22 @@ func TestShardedLayout(t *testing.T) {
 	if got := bucketUnits(t, store, a.ID, 6); fmt.Sprint(got) != "[11 11 10 10 10 10]" {
 		t.Fatalf("bucket units %v, want 62 split as [11 11 10 10 10 10]", got)
 	}
-	if key := redislib.BucketStockKey(a.ID, 3); key != "sk:{act:"+a.ID+":s3}:stock" {
+	if key := key.BucketStock(a.ID, 3); key != "sk:{act:"+a.ID+":s3}:stock" {
 		t.Fatalf("bucket 3 stock key %s", key)
 	}
 	one := redistest.MustActivity(t, store, 5)
 	if one.Buckets != 1 {
-		t.Fatalf("default shards %d", one.Buckets)
+		t.Fatalf("default buckets %d", one.Buckets)
 	}
-	if n, _ := store.Client().HExists(ctx, redislib.ActivityKey(one.ID), "shards").Result(); n {
+	if n, _ := store.Client().HExists(ctx, key.Activity(one.ID), "shards").Result(); n {
 		t.Fatal("an activity of one bucket has a shards field")
 	}
-	if n := store.Client().Exists(ctx, redislib.BucketMetaKey(one.ID, 1)).Val(); n != 0 {
+	if n := store.Client().Exists(ctx, key.BucketMeta(one.ID, 1)).Val(); n != 0 {
 		t.Fatal("an activity of one bucket has a bucket 1")
 	}
 	if _, err := store.CreateActivity(ctx, sale.NewActivity{ProductID: a.ProductID, Stock: 1, Price: 1,
 		StartsAt: time.Now(), EndsAt: time.Now().Add(time.Hour), Buckets: 65}); sale.ErrorCode(err) != sale.CodeInvalidShards {
-		t.Fatalf("65 shards: %v", err)
+		t.Fatalf("65 buckets: %v", err)
 	}
 }
 
@@ -145,7 +146,7 @@ func racePurchases(t *testing.T, store *redislib.Store, activityID string, users
 			defer wg.Done()
 			for u := range jobs {
 				start := time.Now()
-				r, err := store.Purchase(context.Background(), activityID, u)
+				r, err := store.Purchase(context.Background(), activityID, u, sale.Rate{})
 				res.mu.Lock()
 				switch {
 				case err != nil:
@@ -230,10 +231,10 @@ func mustExactSale(t *testing.T, store *redislib.Store, a sale.Activity, res *ra
 	}
 }
 
-// TestShardedPurchaseRace: 6000 users, two attempts each, race for 60 units
+// TestBucketedPurchaseRace: 6000 users, two attempts each, race for 60 units
 // in 6 buckets: exactly 60 win, one order each, and the buckets add up.
-func TestShardedPurchaseRace(t *testing.T) {
-	store := shardStore(t)
+func TestBucketedPurchaseRace(t *testing.T) {
+	store := bucketStore(t)
 	a := redistest.MustActivity(t, store, 60, redistest.Buckets(6))
 	users := make([]string, 6000)
 	for i := range users {
@@ -250,11 +251,11 @@ func TestShardedPurchaseRace(t *testing.T) {
 	}
 }
 
-// TestShardedSkew: 4000 users who all map to bucket 2 of 6 buy the whole
+// TestBucketedSkew: 4000 users who all map to bucket 2 of 6 buy the whole
 // stock: the other buckets' units move to theirs, and no attempt is told
 // sold_out while a unit is left anywhere.
-func TestShardedSkew(t *testing.T) {
-	store := shardStore(t)
+func TestBucketedSkew(t *testing.T) {
+	store := bucketStore(t)
 	a := redistest.MustActivity(t, store, 60, redistest.Buckets(6))
 	users := usersInBucket("skew-", 2, 6, 4000)
 	res := racePurchases(t, store, a.ID, users, 1, 64)
@@ -268,12 +269,12 @@ func TestShardedSkew(t *testing.T) {
 	}
 }
 
-// TestShardedReturnedUnitsResold: units that come back (a cancellation, an
+// TestBucketedReturnedUnitsResold: units that come back (a cancellation, an
 // expired payment window) are sold again, exactly, from whichever bucket
 // they returned to.
-func TestShardedReturnedUnitsResold(t *testing.T) {
+func TestBucketedReturnedUnitsResold(t *testing.T) {
 	ctx := context.Background()
-	store := shardStore(t)
+	store := bucketStore(t)
 	a := redistest.MustActivity(t, store, 12, redistest.Buckets(3), redistest.PaymentWindow(1))
 	first := make([]string, 24)
 	for i := range first {
@@ -308,7 +309,7 @@ func TestShardedReturnedUnitsResold(t *testing.T) {
 		t.Fatalf("stats after returns: %+v", st)
 	}
 	// Units that come back after a sell-out are held up to 1.25 s (the
-	// sold-out leases, soldout.go): new users race in waves until none is left.
+	// sold-out leases, leases.go): new users race in waves until none is left.
 	resold := 0
 	deadline := time.Now().Add(20 * time.Second)
 	for wave := 0; ; wave++ {
@@ -334,18 +335,18 @@ func TestShardedReturnedUnitsResold(t *testing.T) {
 	}
 	// Earlier winners keep their one order: already_won, never a second win.
 	for _, u := range paid {
-		if r, err := store.Purchase(ctx, a.ID, u); err != nil || r.Outcome != sale.OutcomeAlreadyWon || r.OrderID != res.orders[u] {
+		if r, err := store.Purchase(ctx, a.ID, u, sale.Rate{}); err != nil || r.Outcome != sale.OutcomeAlreadyWon || r.OrderID != res.orders[u] {
 			t.Fatalf("repeat by %s: %+v, %v", u, r, err)
 		}
 	}
 }
 
-// TestShardedTransferSteps stops a transfer after each of its steps and
+// TestBucketedTransferSteps stops a transfer after each of its steps and
 // checks that the stats count the units in flight once, and that recovery
 // completes each transfer exactly once.
-func TestShardedTransferSteps(t *testing.T) {
+func TestBucketedTransferSteps(t *testing.T) {
 	ctx := context.Background()
-	store := shardStore(t)
+	store := bucketStore(t)
 	a := redistest.MustActivity(t, store, 30, redistest.Buckets(3))
 
 	// Take only: the units are in flight.
@@ -422,11 +423,11 @@ func TestShardedTransferSteps(t *testing.T) {
 	}
 }
 
-// TestShardedOrders: pay, cancel and reads work per bucket from the order ID
+// TestBucketedOrders: pay, cancel and reads work per bucket from the order ID
 // alone; the activity's order listing merges its buckets exactly.
-func TestShardedOrders(t *testing.T) {
+func TestBucketedOrders(t *testing.T) {
 	ctx := context.Background()
-	store := shardStore(t)
+	store := bucketStore(t)
 	a := redistest.MustActivity(t, store, 40, redistest.Buckets(4))
 	users := make([]string, 40)
 	for i := range users {
@@ -487,12 +488,12 @@ func TestShardedOrders(t *testing.T) {
 	}
 }
 
-// TestShardedFacts: cancellation and changes reach every bucket, a bucket
+// TestBucketedFacts: cancellation and changes reach every bucket, a bucket
 // left behind (a crash in the middle of a change) is brought up to date by
 // the next read, and a stock cut gathers units from every bucket.
-func TestShardedFacts(t *testing.T) {
+func TestBucketedFacts(t *testing.T) {
 	ctx := context.Background()
-	store := shardStore(t)
+	store := bucketStore(t)
 	a := redistest.MustActivity(t, store, 30, redistest.Buckets(3))
 
 	// Remove 25 of the 30 units: bucket 0 holds 10, the rest is gathered.
@@ -515,7 +516,7 @@ func TestShardedFacts(t *testing.T) {
 		t.Fatal(err)
 	}
 	for k := 1; k < 3; k++ {
-		v, _ := store.Client().HGet(ctx, redislib.BucketMetaKey(a.ID, k), "ends_at").Int64()
+		v, _ := store.Client().HGet(ctx, key.BucketMeta(a.ID, k), "ends_at").Int64()
 		if v != ends.UnixMilli() {
 			t.Fatalf("bucket %d ends_at %d, want %d", k, v, ends.UnixMilli())
 		}
@@ -525,7 +526,7 @@ func TestShardedFacts(t *testing.T) {
 	if _, err := store.CancelActivity(ctx, a.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := store.Client().HSet(ctx, redislib.BucketMetaKey(a.ID, 2), "cancelled_at", 0, "rev", 0).Err(); err != nil {
+	if err := store.Client().HSet(ctx, key.BucketMeta(a.ID, 2), "cancelled_at", 0, "rev", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := store.Activity(ctx, a.ID); err != nil || got.Status != sale.StatusCancelled {
@@ -533,16 +534,16 @@ func TestShardedFacts(t *testing.T) {
 	}
 	for k := range 3 {
 		u := usersInBucket("fact-", k, 3, 1)[0]
-		if r, err := store.Purchase(ctx, a.ID, u); err != nil || r.Outcome != sale.OutcomeCancelled {
+		if r, err := store.Purchase(ctx, a.ID, u, sale.Rate{}); err != nil || r.Outcome != sale.OutcomeCancelled {
 			t.Fatalf("purchase in bucket %d: %+v, %v", k, r, err)
 		}
 	}
 }
 
-// TestShardedCrash SIGKILLs Redis while purchases, transfers and recoveries
+// TestBucketedCrash SIGKILLs Redis while purchases, transfers and recoveries
 // run, restarts it from its AOF, recovers, and checks that no unit was lost
 // or doubled and every acknowledged win survived.
-func TestShardedCrash(t *testing.T) {
+func TestBucketedCrash(t *testing.T) {
 	singleOnly(t, "SIGKILLs its redis-server")
 	ctx := context.Background()
 	srv := redistest.Start(t)
@@ -612,7 +613,7 @@ func startBucketLoad(t *testing.T, store *redislib.Store, activityID, prefix str
 				default:
 				}
 				c, cancel := context.WithTimeout(ctx, callTimeout)
-				r, err := store.Purchase(c, activityID, u)
+				r, err := store.Purchase(c, activityID, u, sale.Rate{})
 				cancel()
 				if err == nil && r.Outcome == sale.OutcomeWon {
 					l.mu.Lock()
@@ -668,13 +669,13 @@ func snapshot(mu *sync.Mutex, m map[string]string) map[string]string {
 	return out
 }
 
-// TestShardedReadsDuringSale reads the activity and its stats while buyers
+// TestBucketedReadsDuringSale reads the activity and its stats while buyers
 // (most of them in one bucket, so units keep moving) race cancellations: no
 // read ever shows more sold than the stock or a negative remaining, and the
 // stats always add up, units in flight included.
-func TestShardedReadsDuringSale(t *testing.T) {
+func TestBucketedReadsDuringSale(t *testing.T) {
 	ctx := context.Background()
-	store := shardStore(t)
+	store := bucketStore(t)
 	a := redistest.MustActivity(t, store, 40, redistest.Buckets(4))
 	users := usersInBucket("reads-", 0, 4, 300)
 	done := make(chan struct{})
@@ -740,11 +741,11 @@ func TestShardedReadsDuringSale(t *testing.T) {
 	t.Logf("%d reads, %d answered 503 after %d rounds; %d wins", reads.Load(), unavailable.Load(), 16, res.wins)
 }
 
-// TestShardedProjector: the projector reads every bucket's events, so a
+// TestBucketedProjector: the projector reads every bucket's events, so a
 // history entry lost after a win in any bucket comes back.
-func TestShardedProjector(t *testing.T) {
+func TestBucketedProjector(t *testing.T) {
 	ctx := context.Background()
-	store := shardStore(t)
+	store := bucketStore(t)
 	a := redistest.MustActivity(t, store, 30, redistest.Buckets(5))
 	users := make([]string, 30)
 	for i := range users {
@@ -755,7 +756,7 @@ func TestShardedProjector(t *testing.T) {
 	for u, o := range res.orders {
 		_, k, _ := sale.OrderBucket(o)
 		buckets[k] = true
-		if err := store.Client().Del(ctx, redislib.UserOrdersKey(u)).Err(); err != nil {
+		if err := store.Client().Del(ctx, key.UserOrders(u)).Err(); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -768,18 +769,18 @@ func TestShardedProjector(t *testing.T) {
 		t.Fatalf("project: %+v, %v", r, err)
 	}
 	for u, o := range res.orders {
-		ids, err := store.Client().ZRange(ctx, redislib.UserOrdersKey(u), 0, -1).Result()
+		ids, err := store.Client().ZRange(ctx, key.UserOrders(u), 0, -1).Result()
 		if err != nil || len(ids) != 1 || ids[0] != o {
 			t.Fatalf("history of %s: %v, %v; want [%s]", u, ids, err, o)
 		}
 	}
 }
 
-// TestShardedClusterFailover SIGKILLs the primary of the hot bucket on a
+// TestBucketedClusterFailover SIGKILLs the primary of the hot bucket on a
 // cluster of its own while purchases and transfers run; its replica takes
 // over. Every acknowledged win survives (writes wait for a replica), and
 // after recovery no unit is lost or doubled and the rest sells exactly.
-func TestShardedClusterFailover(t *testing.T) {
+func TestBucketedClusterFailover(t *testing.T) {
 	if current != "cluster" {
 		t.Skip("a cluster test; it runs in the cluster pass, on a cluster of its own")
 	}
@@ -789,7 +790,7 @@ func TestShardedClusterFailover(t *testing.T) {
 	a := redistest.MustActivity(t, store, 600, redistest.Buckets(6))
 
 	load := startBucketLoad(t, store, a.ID, "failover", 2*time.Second, 30*time.Second)
-	hot := redislib.BucketStockKey(a.ID, 1)
+	hot := key.BucketStock(a.ID, 1)
 	killed := c.KillPrimaryOf(t, hot)
 	promoted, took := c.WaitPromoted(t, hot, killed)
 	load.halt()
