@@ -63,7 +63,6 @@ func ReplicaAcks(n int, timeout time.Duration) Option {
 	}
 }
 
-
 // NewStore returns a Store that uses rdb.
 func NewStore(rdb redis.UniversalClient, opts ...Option) *Store {
 	_, single := rdb.(*redis.Client)
