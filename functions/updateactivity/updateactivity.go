@@ -42,25 +42,7 @@ type request struct {
 // invalid_time_range); a new product must exist and not be deleted (400
 // unknown_product, product_deleted).
 func Handler(store *redislib.Store) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		id, err := httpapi.PathID(c, "id")
-		if err != nil {
-			return err
-		}
-		var req request
-		if err := httpapi.Decode(c, &req); err != nil {
-			return err
-		}
-		ch, err := validate(req)
-		if err != nil {
-			return err
-		}
-		a, err := store.UpdateActivity(c.UserContext(), id, ch)
-		if err != nil {
-			return err
-		}
-		return c.JSON(a)
-	}
+	return httpapi.Change(validate, store.UpdateActivity)
 }
 
 // validate turns a decoded request into activity changes and checks them

@@ -29,25 +29,7 @@ type request struct {
 // fields given (at least one) are validated as on creation; a deleted
 // product is read-only (409 product_is_deleted).
 func Handler(store *redislib.Store) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		id, err := httpapi.PathID(c, "id")
-		if err != nil {
-			return err
-		}
-		var req request
-		if err := httpapi.Decode(c, &req); err != nil {
-			return err
-		}
-		ch, err := validate(req)
-		if err != nil {
-			return err
-		}
-		p, err := store.UpdateProduct(c.UserContext(), id, ch)
-		if err != nil {
-			return err
-		}
-		return c.JSON(p)
-	}
+	return httpapi.Change(validate, store.UpdateProduct)
 }
 
 // validate turns a decoded request into product changes and checks them
