@@ -18,6 +18,14 @@
 # The loadtest original scenario also runs on a second server with user
 # authentication on (HS256 and RS256 tokens, signed per user before the load),
 # beside the open mode; AUTH=0 skips it.
+# Then a pinned run (PIN=1, the default with 2 CPUs or more; PIN=0 skips it):
+# the same scenarios and drivers with the system under test on CPU
+# PIN_SUT_CPU (0) and the load generator on CPU PIN_LOAD_CPU (1), with
+# taskset: a fresh Redis and server on one CPU against loadtest and wrk -t1
+# on the other, and PostgreSQL restarted on one CPU against pgbench -j 1 on
+# the other. It takes the difference between the load generators' own costs
+# out of the comparison; its rows stand beside the unpinned ones, each
+# compared with PostgreSQL pinned.
 # The server is started with no configuration but its port, Redis address,
 # admin token and USER_AUTH=off (the open mode): what it measures is the
 # shipped defaults. To measure a change from them: SERVER_ENV ("NAME=value ...") adds to the server's environment,
@@ -31,6 +39,9 @@ WRITES_USERS=${WRITES_USERS:-20000}
 PG_CLIENTS=${PG_CLIENTS:-4 8 16 32 64}
 WRK_SECONDS=${WRK_SECONDS:-15}
 VERIFY_LOSERS=${VERIFY_LOSERS:-all}
+PIN=${PIN:-1}
+PIN_SUT_CPU=${PIN_SUT_CPU:-0}
+PIN_LOAD_CPU=${PIN_LOAD_CPU:-1}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
 . "$ROOT/scripts/lib.sh"
@@ -57,6 +68,10 @@ command -v wrk >/dev/null || apt_install wrk
 command -v redis-benchmark >/dev/null || apt_install redis-tools
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
 [[ -x "$PG_BIN/initdb" && -x "$PG_BIN/pgbench" ]] || die "PostgreSQL not found under /usr/lib/postgresql/*/bin: apt-get install postgresql (or set PG_BIN)"
+if [[ "$PIN" == 1 ]]; then
+  command -v taskset >/dev/null || apt_install util-linux
+  if (( $(nproc) < 2 )); then log "one CPU: no pinned run"; PIN=0; fi
+fi
 
 TMP=$(mktemp -d /tmp/seckill-bench.XXXXXX)
 chmod 755 "$TMP"
@@ -82,6 +97,32 @@ as_pg() {
 
 # cpu_ticks prints the user + system CPU time of process $1 in clock ticks.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# The pinned run's command prefixes and names. LOADGEN runs a load generator
+# (empty: unpinned), RUN prefixes the names of this system's results
+# ("pinned-"), WRK_THREADS is wrk's -t, PG_RUN prefixes PostgreSQL's results
+# and PGBENCH_THREADS is pgbench's -j.
+LOADGEN=()
+RUN=
+WRK_THREADS=2
+PG_RUN=
+PGBENCH_THREADS=2
+# pin_sut pid: every thread of process pid on PIN_SUT_CPU (threads and
+# children it starts later inherit it).
+pin_sut() { taskset -a -p -c "$PIN_SUT_CPU" "$1" >/dev/null || die "taskset could not pin process $1"; }
+# check_pinned pid cpu: every thread of process pid may run on cpu only.
+check_pinned() {
+  local t
+  for t in /proc/"$1"/task/*; do
+    [[ $(sed -n 's/^Cpus_allowed_list:\s*//p' "$t/status") == "$2" ]] || die "process $1 (thread ${t##*/}) is not pinned to CPU $2"
+  done
+}
+# server_cpu_s file pid ticks_before: adds to a loadtest summary the CPU
+# seconds process pid (the server) used since ticks_before.
+server_cpu_s() {
+  jq --argjson ticks $(( $(cpu_ticks "$2") - $3 )) --argjson hz "$(getconf CLK_TCK)" '. + {server_cpu_s: ($ticks / $hz)}' "$1" >"$1.tmp"
+  mv "$1.tmp" "$1"
+}
 
 # pgbench runs every client with the same number of transactions, so the
 # total must be a multiple of every client count: round the users up.
@@ -139,20 +180,22 @@ log "warm-up"
 
 # ---- driver 1: the project's load tester ----
 loadtest() { # scenario, then extra flags
-  local scenario=$1; shift
-  log "loadtest: scenario $scenario"
+  local scenario=$1 ticks; shift
+  log "loadtest: scenario $scenario${RUN:+ (${RUN%-})}"
   redis-cli -p "$REDIS_PORT" config resetstat >/dev/null
   redis-cli -p "$REDIS_PORT" slowlog reset >/dev/null
   local prof=
   if [[ -n "${PPROF_ADDR:-}" ]]; then
-    curl -fsS -o "$TMP/cpu-$scenario.pprof" "http://$PPROF_ADDR/debug/pprof/profile?seconds=5" &
+    curl -fsS -o "$TMP/cpu-$RUN$scenario.pprof" "http://$PPROF_ADDR/debug/pprof/profile?seconds=5" &
     prof=$!
   fi
-  "$TMP/loadtest" --url "$URL" --scenario "$scenario" -c "$CONNS" --verify-losers "$VERIFY_LOSERS" \
-    --timeout 10m --json-file "$TMP/$scenario.json" "$@" >&2 || true
-  [[ -s "$TMP/$scenario.json" ]] || die "loadtest $scenario wrote no summary (see above)"
-  redis-cli -p "$REDIS_PORT" info commandstats >"$TMP/redis-$scenario.commandstats"
-  redis-cli -p "$REDIS_PORT" slowlog get 20 >"$TMP/redis-$scenario.slowlog"
+  ticks=$(cpu_ticks "$SERVER_PID")
+  "${LOADGEN[@]}" "$TMP/loadtest" --url "$URL" --scenario "$scenario" -c "$CONNS" --verify-losers "$VERIFY_LOSERS" \
+    --timeout 10m --json-file "$TMP/$RUN$scenario.json" "$@" >&2 || true
+  [[ -s "$TMP/$RUN$scenario.json" ]] || die "loadtest $RUN$scenario wrote no summary (see above)"
+  server_cpu_s "$TMP/$RUN$scenario.json" "$SERVER_PID" "$ticks"
+  redis-cli -p "$REDIS_PORT" info commandstats >"$TMP/redis-$RUN$scenario.commandstats"
+  redis-cli -p "$REDIS_PORT" slowlog get 20 >"$TMP/redis-$RUN$scenario.slowlog"
   if [[ -n "$prof" ]]; then wait "$prof" || log "no CPU profile for $scenario"; fi
 }
 # evalsha_line scenario: what the purchase script cost Redis in that scenario.
@@ -175,7 +218,7 @@ if [[ $(aof_stat aof_rewrites) == "$aof_rewrites" ]]; then AOF_BYTES=$(( ($(aof_
 # open mode above: HS256 (USER_JWT_SECRET) and RS256 (USER_JWT_PUBLIC_KEY).
 # auth_loadtest name "server env" "loadtest flags"
 auth_loadtest() {
-  local name=$1 port pid
+  local name=$1 port pid ticks
   port=$(free_port)
   # shellcheck disable=SC2086 # NAME=value pairs
   env ${SERVER_ENV:-} USER_AUTH=on $2 PORT="$port" REDIS_ADDR="127.0.0.1:$REDIS_PORT" "$TMP/all" >"$TMP/all-auth-$name.log" 2>&1 &
@@ -183,10 +226,12 @@ auth_loadtest() {
   PIDS+=("$pid")
   wait_http_ok "http://127.0.0.1:$port/readyz" 30 || die "the $name server did not get ready: $(tail -n 5 "$TMP/all-auth-$name.log")"
   log "loadtest: scenario original, user authentication $name"
+  ticks=$(cpu_ticks "$pid")
   # shellcheck disable=SC2086 # flags
   "$TMP/loadtest" --url "http://127.0.0.1:$port" --scenario original --stock "$STOCK" --users "$ORIG_USERS" -c "$CONNS" \
     --verify-losers "$VERIFY_LOSERS" --timeout 10m --json-file "$TMP/auth-$name.json" $3 >&2 || true
   [[ -s "$TMP/auth-$name.json" ]] || die "loadtest with $name tokens wrote no summary (see above)"
+  server_cpu_s "$TMP/auth-$name.json" "$pid" "$ticks"
   kill "$pid"
   wait "$pid" 2>/dev/null || true
 }
@@ -209,9 +254,9 @@ new_activity() { # stock -> activity id
 # run_wrk name url mode users pid -> $TMP/wrk-name.json (wrk's summary, plus the CPU of pid per request)
 run_wrk() {
   local name=$1 url=$2 mode=$3 users=$4 pid=$5 before after
-  log "wrk: $name ($mode users, $CONNS connections, ${WRK_SECONDS}s)"
+  log "wrk: $name ($mode users, $WRK_THREADS threads, $CONNS connections, ${WRK_SECONDS}s)"
   before=$(cpu_ticks "$pid")
-  WRK_MODE=$mode WRK_USERS=$users wrk -t2 -c"$CONNS" -d"${WRK_SECONDS}s" --timeout 10s \
+  WRK_MODE=$mode WRK_USERS=$users "${LOADGEN[@]}" wrk -t"$WRK_THREADS" -c"$CONNS" -d"${WRK_SECONDS}s" --timeout 10s \
     -s "$ROOT/scripts/bench/wrk_purchase.lua" "$url" >"$TMP/wrk-$name.out" 2>&1 || die "wrk $name failed: $(cat "$TMP/wrk-$name.out")"
   after=$(cpu_ticks "$pid")
   sed -n 's/^WRK_JSON //p' "$TMP/wrk-$name.out" | jq --argjson ticks $((after - before)) --argjson hz "$(getconf CLK_TCK)" \
@@ -225,7 +270,7 @@ check_wrk() {
   local sold remaining errors requests
   sold=$(jq .sold <<<"$a") remaining=$(jq .remaining <<<"$a")
   errors=$(jq '[.errors[]] | add' "$TMP/wrk-$name.json") requests=$(jq .requests "$TMP/wrk-$name.json")
-  if [[ "$name" == original ]]; then
+  if [[ "${name#pinned-}" == original ]]; then
     # 100 x STOCK users drawn at random: the stock sells out exactly.
     [[ "$sold" == "$stock" && "$remaining" == 0 ]] || ok=FAIL
   else
@@ -317,6 +362,43 @@ rm -f "$TMP/fsync.test"
 kill "$SERVER_PID" 2>/dev/null || true
 redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
 
+# ---- this system pinned: Redis and the server on one CPU, the load generator on the other ----
+# A fresh Redis and server (the same settings), both on PIN_SUT_CPU; loadtest
+# and wrk (one thread) on PIN_LOAD_CPU; the same scenarios as above.
+if [[ "$PIN" == 1 ]]; then
+  log "pinned run: Redis and the server on CPU $PIN_SUT_CPU, the load generators on CPU $PIN_LOAD_CPU"
+  REDIS_PORT=$(free_port)
+  start_durable_redis "$TMP/redis-pinned" "$REDIS_PORT" || die "no Redis for the pinned run"
+  REDIS_PID=$REDIS_SERVER_PID
+  PIDS+=("$REDIS_PID")
+  pin_sut "$REDIS_PID"
+  check_pinned "$REDIS_PID" "$PIN_SUT_CPU"
+  apply_redis_config
+  APP_PORT=$(free_port)
+  if [[ "${PROFILE:-}" == 1 ]]; then PPROF_ADDR=127.0.0.1:$(free_port); PPROF=(PPROF_ADDR="$PPROF_ADDR"); fi
+  # shellcheck disable=SC2086 # NAME=value pairs
+  taskset -c "$PIN_SUT_CPU" env USER_AUTH=off ${SERVER_ENV:-} PORT="$APP_PORT" REDIS_ADDR="127.0.0.1:$REDIS_PORT" "${PPROF[@]}" \
+    "$TMP/all" >"$TMP/all-pinned.log" 2>&1 &
+  SERVER_PID=$!
+  PIDS+=("$SERVER_PID")
+  URL=http://127.0.0.1:$APP_PORT
+  wait_http_ok "$URL/readyz" 30 || die "the pinned server did not get ready: $(tail -n 5 "$TMP/all-pinned.log")"
+  check_pinned "$SERVER_PID" "$PIN_SUT_CPU"
+  LOADGEN=(taskset -c "$PIN_LOAD_CPU") RUN=pinned- WRK_THREADS=1
+  "${LOADGEN[@]}" "$TMP/loadtest" --url "$URL" --stock 20 --quiet --verify-losers 0 >/dev/null
+  loadtest original --stock "$STOCK" --users "$ORIG_USERS"
+  loadtest writes-only --users "$WRITES_USERS"
+  ACT=$(new_activity "$STOCK")
+  run_wrk pinned-original "$URL/activities/$ACT/purchase" random $((100 * STOCK)) "$SERVER_PID"
+  check_wrk pinned-original "$ACT" "$STOCK"
+  ACT=$(new_activity 10000000)
+  run_wrk pinned-writes-only "$URL/activities/$ACT/purchase" unique 0 "$SERVER_PID"
+  check_wrk pinned-writes-only "$ACT" 10000000
+  LOADGEN=() RUN='' WRK_THREADS=2
+  kill "$SERVER_PID" 2>/dev/null || true
+  redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+fi
+
 # ---- the baseline: PostgreSQL, synchronous_commit=on, fsync on ----
 # Tuned as a DBA would for this load without giving up durability: enough
 # shared buffers for the whole data set, WAL large enough that no checkpoint
@@ -343,13 +425,13 @@ PSQL[-1]=bench
 PG_ACT=0
 pgbench_run() { # name clients stock users per_user
   local name=$1 clients=$2 stock=$3 users=$4 per=$5
-  local reqs=$((users * per)) act=$((++PG_ACT)) tag=$1-$2
+  local reqs=$((users * per)) act=$((++PG_ACT)) tag=$PG_RUN$1-$2
   (( reqs % clients == 0 )) || die "pgbench $tag: $reqs requests is not a multiple of $clients clients"
   "${PSQL[@]}" -c "INSERT INTO activity VALUES ($act, $stock, $stock, 100, 900); SELECT setval('request_seq', 0, false)" >/dev/null
   "${PSQL[@]}" -c "VACUUM ANALYZE" -c "CHECKPOINT" >/dev/null
-  log "pgbench: scenario $name ($users users x $per requests, stock $stock, $clients clients)"
+  log "pgbench: scenario $name ($users users x $per requests, stock $stock, $clients clients${PG_RUN:+, ${PG_RUN%-}})"
   mkdir -p "$TMP/pgbench"
-  "$PG_BIN/pgbench" -n -M prepared -h 127.0.0.1 -p "$PG_PORT" -U bench -c "$clients" -j 2 -t $((reqs / clients)) \
+  "${LOADGEN[@]}" "$PG_BIN/pgbench" -n -M prepared -h 127.0.0.1 -p "$PG_PORT" -U bench -c "$clients" -j "$PGBENCH_THREADS" -t $((reqs / clients)) \
     -D activity="$act" -D per_user="$per" -f "$ROOT/scripts/bench/purchase.pgbench" \
     -l --log-prefix="$TMP/pgbench/$tag-log" bench >"$TMP/pgbench/$tag.out" 2>&1 \
     || die "pgbench $tag failed: $(tail -n 20 "$TMP/pgbench/$tag.out")"
@@ -374,15 +456,33 @@ for c in $PG_CLIENTS; do
   pgbench_run writes-only "$c" "$WRITES_USERS" "$WRITES_USERS" 1
 done
 
+# ---- PostgreSQL pinned: the server on one CPU, pgbench on the other ----
+# PostgreSQL is restarted under taskset, so the postmaster and every process
+# it forks (background workers, one backend per client) share PIN_SUT_CPU;
+# pgbench runs one thread on PIN_LOAD_CPU.
+if [[ "$PIN" == 1 ]]; then
+  log "PostgreSQL pinned: restarted on CPU $PIN_SUT_CPU, pgbench on CPU $PIN_LOAD_CPU"
+  as_pg "$PG_BIN/pg_ctl" -D "$TMP/pg/data" -m fast -w stop >/dev/null || die "PostgreSQL did not stop"
+  as_pg taskset -c "$PIN_SUT_CPU" "$PG_BIN/pg_ctl" -D "$TMP/pg/data" -l "$TMP/pg/server.log" -w -o "$PG_OPTS" start >/dev/null \
+    || die "PostgreSQL did not start pinned: $(tail -n 20 "$TMP/pg/server.log")"
+  check_pinned "$(head -n 1 "$TMP/pg/data/postmaster.pid")" "$PIN_SUT_CPU"
+  LOADGEN=(taskset -c "$PIN_LOAD_CPU") PG_RUN=pinned- PGBENCH_THREADS=1
+  for c in $PG_CLIENTS; do
+    pgbench_run original "$c" "$STOCK" "$ORIG_USERS" 2
+    pgbench_run writes-only "$c" "$WRITES_USERS" "$WRITES_USERS" 1
+  done
+  LOADGEN=() PG_RUN='' PGBENCH_THREADS=2
+fi
+
 # ---- the table ----
 pg_all() { jq -s 'sort_by(.clients)' "$TMP"/pg-"$1"-*.json; }
 pg_at() { jq -s --argjson c "$2" '.[] | select(.clients == $c)' "$TMP"/pg-"$1"-*.json; }
 pg_best() { jq -s 'max_by(.tps)' "$TMP"/pg-"$1"-*.json; }
-# row scenario driver rps p99_ms errors check target64 targetbest
+# row scenario driver rps p99_ms errors check target64 targetbest [PostgreSQL runs: scenario, or pinned-scenario]
 row() {
-  local s=$1 at64 best
-  at64=$(pg_at "$s" "$CONNS" | jq .tps)
-  best=$(pg_best "$s")
+  local s=$1 pg=${9:-$1} at64 best
+  at64=$(pg_at "$pg" "$CONNS" | jq .tps)
+  best=$(pg_best "$pg")
   jq -r -n --arg s "$s" --arg d "$2" --argjson rps "$3" --argjson p99 "$4" --arg err "$5" --arg ok "$6" \
     --argjson at64 "${at64:-null}" --argjson best "$best" --arg t64 "$7" --arg tbest "$8" '
     def x(a; b): if b == null then "-" else ((a / b * 10 | floor) / 10 | tostring) + "x" end;
@@ -390,14 +490,28 @@ row() {
      (if $at64 == null then "-" else ($at64|floor|tostring) end), x($rps; $at64), $t64,
      ($best.tps|floor|tostring) + " (" + ($best.clients|tostring) + ")", x($rps; $best.tps), $tbest] | @tsv'
 }
-loadtest_row() { # scenario targets...
-  local f=$TMP/$1.json
-  row "$1" loadtest "$(jq .throughput_rps "$f")" "$(jq .latency_ms.p99 "$f")" "$(jq .http_errors "$f")" \
-    "$(jq -r 'if .ok then "PASS" else "FAIL" end' "$f")" "$2" "$3"
+loadtest_row() { # scenario target64 targetbest [pinned-]
+  local f=$TMP/${4:-}$1.json
+  row "$1" "loadtest${4:+ pinned}" "$(jq .throughput_rps "$f")" "$(jq .latency_ms.p99 "$f")" "$(jq .http_errors "$f")" \
+    "$(jq -r 'if .ok then "PASS" else "FAIL" end' "$f")" "$2" "$3" "${4:-}$1"
 }
-wrk_row() {
-  local f=$TMP/wrk-$1.json
-  row "$1" wrk "$(jq .rps "$f")" "$(jq '.p99_us / 1000' "$f")" "$(jq '[.errors[]] | add' "$f")" "$(jq -r .check "$f")" "$2" "$3"
+wrk_row() { # scenario target64 targetbest [pinned-]
+  local f=$TMP/wrk-${4:-}$1.json
+  row "$1" "wrk${4:+ pinned}" "$(jq .rps "$f")" "$(jq '.p99_us / 1000' "$f")" "$(jq '[.errors[]] | add' "$f")" "$(jq -r .check "$f")" \
+    "$2" "$3" "${4:-}$1"
+}
+# auth_cpu_lines: what user authentication adds to a request's CPU, from the
+# loadtest original runs, measured and derived.
+auth_cpu_lines() {
+  jq -r -s --argjson cpus "$(nproc)" '
+    def us: . * 10 | round / 10 | tostring + " us";
+    def per_req: .server_cpu_s / (.requests + .result_queries) * 1e6;
+    .[0] as $open | .[1:] as $auth |
+    "user authentication, server CPU per request (loadtest original: user+system time of the server process over its purchase requests and result queries; USER_TOKEN_CACHE as configured): open " + ($open | per_req | us)
+      + ($auth | map("; " + .name + " " + (per_req | us) + " (+" + ((per_req - ($open | per_req)) | us) + ")") | join("")),
+    "user authentication, derived from the throughputs at saturation (\($cpus) CPUs x (1 / auth req/s - 1 / open req/s), the load generator share included; assumes every CPU busy in both runs): "
+      + ($auth | map(.name + " +" + (($cpus * 1e6 * (1 / .throughput_rps - 1 / $open.throughput_rps)) | us) + " per request") | join(", "))
+  ' "$TMP/original.json" <(jq '. + {name: "HS256"}' "$TMP/auth-HS256.json") <(jq '. + {name: "RS256"}' "$TMP/auth-RS256.json")
 }
 {
   echo
@@ -420,13 +534,28 @@ wrk_row() {
       done
     fi
     wrk_row original ">= 2x" ">= 1x"
+    if [[ "$PIN" == 1 ]]; then
+      loadtest_row original "" ">= 2x" pinned-
+      wrk_row original "" ">= 2x" pinned-
+    fi
     loadtest_row writes-only "" ">= 4x"
     wrk_row writes-only "" ">= 4x"
+    if [[ "$PIN" == 1 ]]; then
+      loadtest_row writes-only "" ">= 3x" pinned-
+      wrk_row writes-only "" ">= 3x" pinned-
+    fi
   } | column -t -s $'\t'
+  if [[ "$PIN" == 1 ]]; then
+    echo "pinned: the system under test on CPU $PIN_SUT_CPU (Redis and the server; PostgreSQL), the load generator on CPU $PIN_LOAD_CPU (loadtest, wrk -t1; pgbench -j 1); the PG columns of a pinned row are PostgreSQL pinned"
+  fi
   echo
   echo "PostgreSQL (tps, p99 ms, checks) by clients:"
-  for s in original writes-only; do
-    pg_all "$s" | jq -r --arg s "$s" '"  \($s): " + (map("\(.clients) clients \(.tps|floor) tps, p99 \(.p99_ms) ms, \(.check)") | join("; "))'
+  pg_runs=(original writes-only)
+  if [[ "$PIN" == 1 ]]; then pg_runs+=(pinned-original pinned-writes-only); fi
+  for s in "${pg_runs[@]}"; do
+    label=$s
+    if [[ "$s" == pinned-* ]]; then label="${s#pinned-}, pinned"; fi
+    pg_all "$s" | jq -r --arg s "$label" '"  \($s): " + (map("\(.clients) clients \(.tps|floor) tps, p99 \(.p99_ms) ms, \(.check)") | join("; "))'
   done
   echo
   jq -r --slurpfile w "$TMP/wrk-original.json" '"ceiling: a bare Fiber handler answering from a Go map, same wrk load: \(.rps|floor) req/s, p99 \(.p99_us/1000) ms; the server reaches \((($w[0].rps / .rps * 100)|floor))% of it on the sold-out path"' "$TMP/wrk-ceiling.json"
@@ -439,6 +568,10 @@ wrk_row() {
   echo "Redis's own write rate (redis-benchmark SET, appendfsync always, $CONNS clients): ${REDIS_SET} req/s one per round trip, ${REDIS_SET_P16} req/s 16 pipelined"
   echo "disk: fdatasync of one 8 kB write takes ${FSYNC_US:-?} us (pg_test_fsync)"
   echo "Redis time in the purchase script (INFO commandstats): $(evalsha_line original); $(evalsha_line writes-only)"
+  if [[ "$PIN" == 1 ]]; then
+    echo "pinned: server CPU per request (wrk): $(jq '.cpu_us_per_request * 10 | floor / 10' "$TMP/wrk-pinned-original.json") us on the sold-out path, $(jq '.cpu_us_per_request * 10 | floor / 10' "$TMP/wrk-pinned-writes-only.json") us on the win path; Redis time in the purchase script: $(evalsha_line pinned-original); $(evalsha_line pinned-writes-only)"
+  fi
+  if [[ "${AUTH:-1}" == 1 ]]; then auth_cpu_lines; fi
   jq -r '"cold start (purchase binary, process start to first 200 on /readyz, \(.runs) runs): median \(.median_ms) ms, max \(.max_ms) ms (target < \(.target_ms) ms)"' <<<"$COLD"
-  echo "Note: the load generators run on the same machine as the systems they measure and share its CPUs; every figure is one run's."
+  echo "Note: the load generators run on the same machine as the systems they measure and share its CPUs (in the pinned rows, one CPU each); every figure is one run's."
 }

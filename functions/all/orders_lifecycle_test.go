@@ -64,7 +64,7 @@ func TestOrderLifecycleOverHTTP(t *testing.T) {
 		t.Fatalf("bob after cancelling: %v", r)
 	}
 	// The unit bob gave back is held while a process may still answer
-	// sold_out from memory (see redislib/README.md): carol gets it once the
+	// sold_out from memory (see redislib/purchase.md): carol gets it once the
 	// hold ends.
 	var carol string
 	mustPoll(t, func() bool {

@@ -78,9 +78,10 @@ func signed(t *testing.T, method jwt.SigningMethod, key any, kid string, claims 
 
 // TestUserAuthJWKSRotation verifies tokens against a local JWKS that rotates
 // its key during the test: the new key's tokens are accepted at once, without
-// a restart, and the retired key's are refused; tokens signed by anyone
-// else, with another algorithm, expired or for another issuer or audience
-// are 401 invalid_token, and a refused request writes nothing.
+// a restart, and the retired key's are refused, even one accepted and cached
+// before; tokens signed by anyone else, with another algorithm, expired or
+// for another issuer or audience are 401 invalid_token, and a refused
+// request writes nothing.
 func TestUserAuthJWKSRotation(t *testing.T) {
 	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -105,8 +106,11 @@ func TestUserAuthJWKSRotation(t *testing.T) {
 		return servertest.Do(t, app, servertest.Request{Method: "GET", Path: "/users/auth0%7Cabc", Header: bearer(tok)})
 	}
 	const user = "auth0|abc"
-	if r := get(signed(t, jwt.SigningMethodRS256, rsaKey, "k1", claims(user))); r.Status != 200 || r.JSON(t)["user"] != user {
-		t.Fatalf("token of the published RSA key: %d %s", r.Status, r.Body)
+	k1Token := signed(t, jwt.SigningMethodRS256, rsaKey, "k1", claims(user))
+	for range 2 { // the second from the cache of verified tokens
+		if r := get(k1Token); r.Status != 200 || r.JSON(t)["user"] != user {
+			t.Fatalf("token of the published RSA key: %d %s", r.Status, r.Body)
+		}
 	}
 
 	// The provider rotates: k1 is retired, k2 (EC) signs from now on.
@@ -125,6 +129,7 @@ func TestUserAuthJWKSRotation(t *testing.T) {
 		name, tok string
 	}{
 		{"retired key", signed(t, jwt.SigningMethodRS256, rsaKey, "k1", claims(user))},
+		{"retired key, the token accepted and cached before", k1Token},
 		{"forged with the current kid", signed(t, jwt.SigningMethodES256, forger, "k2", claims(user))},
 		{"HMAC with the current kid", signed(t, jwt.SigningMethodHS256, []byte(secret), "k2", claims(user))},
 		{"expired", signed(t, jwt.SigningMethodES256, ecKey, "k2", jwt.MapClaims{"sub": user, "iss": iss, "aud": aud, "exp": time.Now().Add(-time.Hour).Unix()})},

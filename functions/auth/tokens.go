@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -29,6 +30,7 @@ type TokenConfig struct {
 	UserJWTPublicKey string        `envconfig:"USER_JWT_PUBLIC_KEY" desc:"PEM public key (RSA: RS256, EC: ES256/384/512, Ed25519: EdDSA) of user tokens, or the path of a PEM file; instead of USER_JWKS_URL"`
 	UserJWTIssuer    string        `envconfig:"USER_JWT_ISSUER" desc:"when set, user tokens must carry this iss"`
 	UserJWTAudience  string        `envconfig:"USER_JWT_AUDIENCE" desc:"when set, user tokens must carry this aud"`
+	UserTokenCache   int           `envconfig:"USER_TOKEN_CACHE" default:"50000" desc:"most verified user tokens remembered (about 250 bytes each), so that a buyer's next requests with the same token skip the signature check; an entry is used until the token's exp, for at most a minute, and never after a JWKS refresh; 0: off"`
 }
 
 // UserAuthOff is the value of USER_AUTH that turns user authentication off.
@@ -75,6 +77,9 @@ func (cfg TokenConfig) Check() error {
 	if cfg.UserJWKSRefresh < 0 {
 		return errors.New("USER_JWKS_REFRESH must be positive")
 	}
+	if cfg.UserTokenCache < 0 {
+		return errors.New("USER_TOKEN_CACHE must be 0 (off) or positive")
+	}
 	if cfg.UserJWKSURL != "" {
 		return checkJWKSURL(cfg.UserJWKSURL)
 	}
@@ -103,12 +108,16 @@ func checkJWKSURL(s string) error {
 
 // userTokens verifies user JWTs: the signature with the configured key or
 // the JWKS key named by the token's kid, an allowed algorithm only, an
-// expiry (required), and the issuer and audience when configured.
+// expiry (required), and the issuer and audience when configured. With a
+// cache, a token that verified is taken from it until its exp, for at most
+// tokenCacheMaxAge, and only while the keys are those it verified with.
 type userTokens struct {
-	static any                // the key of USER_JWT_SECRET or USER_JWT_PUBLIC_KEY
-	jwks   keyfunc.Keyfunc    // the keys of USER_JWKS_URL
-	stop   context.CancelFunc // ends the JWKS refresh
-	parser *jwt.Parser
+	keyfunc func(ctx context.Context) jwt.Keyfunc // the configured key, or the JWKS key of the token's kid
+	keys    *keyGenerations                       // the keys of USER_JWKS_URL; nil with a static key
+	stop    context.CancelFunc                    // ends the JWKS refresh
+	parser  *jwt.Parser
+	cache   *tokenCache // nil: every token is verified
+	now     func() time.Time
 }
 
 // minUserJWTSecret is the shortest HS256 secret accepted, in bytes (256 bits,
@@ -137,20 +146,22 @@ func newUserTokens(cfg TokenConfig, log *slog.Logger) (*userTokens, error) {
 	if !cfg.Configured() {
 		return nil, nil
 	}
-	opts := []jwt.ParserOption{jwt.WithExpirationRequired(), jwt.WithLeeway(30 * time.Second)}
+	u := &userTokens{stop: func() {}, now: time.Now, cache: newTokenCache(cfg.UserTokenCache, tokenCacheMaxAge)}
+	opts := []jwt.ParserOption{jwt.WithExpirationRequired(), jwt.WithLeeway(30 * time.Second),
+		jwt.WithTimeFunc(func() time.Time { return u.now() })}
 	if cfg.UserJWTIssuer != "" {
 		opts = append(opts, jwt.WithIssuer(cfg.UserJWTIssuer))
 	}
 	if cfg.UserJWTAudience != "" {
 		opts = append(opts, jwt.WithAudience(cfg.UserJWTAudience))
 	}
-	u := &userTokens{stop: func() {}}
 	if cfg.UserJWKSURL == "" {
 		sk, err := staticKey(cfg)
 		if err != nil {
 			return nil, err
 		}
-		u.static = sk.key
+		kf := func(*jwt.Token) (any, error) { return sk.key, nil }
+		u.keyfunc = func(context.Context) jwt.Keyfunc { return kf }
 		u.parser = jwt.NewParser(append(opts, jwt.WithValidMethods([]string{sk.alg}))...)
 		return u, nil
 	}
@@ -159,6 +170,7 @@ func newUserTokens(cfg TokenConfig, log *slog.Logger) (*userTokens, error) {
 		refresh = 15 * time.Minute
 	}
 	ctx, stop := context.WithCancel(context.Background())
+	u.keys = newKeyGenerations()
 	store, err := jwkset.NewStorageFromHTTP(cfg.UserJWKSURL, jwkset.HTTPClientStorageOptions{
 		Ctx:                       ctx,
 		HTTPTimeout:               jwksFetchTimeout,
@@ -167,7 +179,8 @@ func newUserTokens(cfg TokenConfig, log *slog.Logger) (*userTokens, error) {
 		RefreshErrorHandler: func(_ context.Context, err error) {
 			log.Warn("user authentication: fetching USER_JWKS_URL failed; the keys fetched before stay in use", "url", cfg.UserJWKSURL, "err", err)
 		},
-		Client: &http.Client{Timeout: jwksFetchTimeout},
+		Client:  &http.Client{Timeout: jwksFetchTimeout},
+		Storage: u.keys,
 	})
 	if err != nil {
 		stop()
@@ -184,10 +197,12 @@ func newUserTokens(cfg TokenConfig, log *slog.Logger) (*userTokens, error) {
 		stop()
 		return nil, fmt.Errorf("USER_JWKS_URL: %w", err)
 	}
-	if u.jwks, err = keyfunc.New(keyfunc.Options{Ctx: ctx, Storage: client}); err != nil {
+	jwks, err := keyfunc.New(keyfunc.Options{Ctx: ctx, Storage: client})
+	if err != nil {
 		stop()
 		return nil, fmt.Errorf("USER_JWKS_URL: %w", err)
 	}
+	u.keyfunc = jwks.KeyfuncCtx
 	u.stop = stop
 	u.parser = jwt.NewParser(append(opts, jwt.WithValidMethods(jwksAlgs))...)
 	return u, nil
@@ -260,21 +275,51 @@ func parsePublicKey(s string) (any, string, error) {
 // errNoSubject is the answer for a verified token without a subject.
 var errNoSubject = errors.New("token has no subject")
 
-// subject verifies a token and returns its subject. ctx bounds the one JWKS
-// fetch that a token with an unknown kid may cause.
+// subject verifies a token, or finds it in the cache, and returns its
+// subject. ctx bounds the one JWKS fetch that a token with an unknown kid
+// may cause.
 func (u *userTokens) subject(ctx context.Context, token string) (string, error) {
-	var claims jwt.RegisteredClaims
-	kf := func(*jwt.Token) (any, error) { return u.static, nil }
-	if u.jwks != nil {
-		kf = u.jwks.KeyfuncCtx(ctx)
+	if u.cache == nil {
+		sub, _, err := u.verify(ctx, token)
+		return sub, err
 	}
-	if _, err := u.parser.ParseWithClaims(token, &claims, kf); err != nil {
+	var buf [1024]byte // the token's bytes on the stack, for tokens of up to 1 kB
+	key := tokenKey(sha256.Sum256(append(buf[:0], token...)))
+	// The generation and the time are read before verifying: keys replaced
+	// while the token is verified leave its entry with the older generation,
+	// unusable.
+	gen := u.generation()
+	now := u.now()
+	if sub, ok := u.cache.get(&key, gen, now); ok {
+		return sub, nil
+	}
+	sub, exp, err := u.verify(ctx, token)
+	if err != nil {
 		return "", err
 	}
-	if claims.Subject == "" {
-		return "", errNoSubject
+	u.cache.put(&key, sub, exp, gen, now)
+	return sub, nil
+}
+
+// generation returns the generation of the JWKS's keys (0 with a static key,
+// which never changes).
+func (u *userTokens) generation() uint64 {
+	if u.keys == nil {
+		return 0
 	}
-	return claims.Subject, nil
+	return u.keys.gen.Load()
+}
+
+// verify checks a token and returns its subject and expiry.
+func (u *userTokens) verify(ctx context.Context, token string) (string, time.Time, error) {
+	var claims jwt.RegisteredClaims
+	if _, err := u.parser.ParseWithClaims(token, &claims, u.keyfunc(ctx)); err != nil {
+		return "", time.Time{}, err
+	}
+	if claims.Subject == "" {
+		return "", time.Time{}, errNoSubject
+	}
+	return claims.Subject, claims.ExpiresAt.Time, nil
 }
 
 // tokenProblem describes why a token was refused without echoing it.

@@ -61,7 +61,7 @@ func TestConfig(adminToken string) Config {
 		SoldOutBuyers: redislib.DefaultSoldOutBuyers,
 		// User authentication off, as tests of everything else need; tests
 		// of it set a key and USER_AUTH back to on.
-		TokenConfig:     auth.TokenConfig{UserAuth: auth.UserAuthOff},
+		TokenConfig:     auth.TokenConfig{UserAuth: auth.UserAuthOff, UserTokenCache: auth.DefaultUserTokenCache},
 		RateLimitConfig: auth.RateLimitConfig{RateLimitUserRPS: 5, RateLimitUserBurst: 10, RateLimitReadRPS: 20, RateLimitReadBurst: 40, RateLimitIPBurst: 100},
 		PaymentConfig: auth.PaymentConfig{PaymentWebhookSecret: TestWebhookSecret, PaymentWebhookTolerance: 5 * time.Minute,
 			PaymentCurrency: "USD"},

@@ -236,7 +236,7 @@ type k8sVariant struct {
 	Cluster bool // Redis Cluster, not one Redis
 }
 
-// k8sVariants are every kustomization a user applies; deploy/README.md
+// k8sVariants are every kustomization a user applies; deploy/k8s/README.md
 // documents each.
 var k8sVariants = []k8sVariant{
 	{Dir: "deploy/k8s"},

@@ -82,7 +82,7 @@ var (
 )
 
 // knativeTarget is the Knative revisions' target concurrency per pod: the
-// in-flight requests at which the autoscaler adds pods. See deploy/README.md
+// in-flight requests at which the autoscaler adds pods. See deploy/k8s/README.md
 // (Knative) for how it follows from the measured cost of a request.
 const knativeTarget = 50
 
