@@ -2,11 +2,13 @@ package redislib
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"seckill/redislib/internal/key"
 	"seckill/redislib/sale"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -14,8 +16,9 @@ import (
 )
 
 // The audit trail of each activity and product (see sale.AuditEntry) is a
-// STREAM (activityAuditKey, productAuditKey), appended by the script that
-// makes the change. It is kept for as long as the activity or product: one
+// STREAM (key.ActivityAudit, key.ProductAudit; an activity's admin order
+// cancellations go to key.BucketAudit of the order's bucket), appended by the
+// script that makes the change. It is kept for as long as the activity or product: one
 // entry per admin action, a few hundred bytes each.
 
 // ActivityAudit returns one page of an activity's audit trail, newest first.
@@ -27,7 +30,15 @@ func (s *Store) ActivityAudit(ctx context.Context, activityID string, q sale.Pag
 	if _, err := s.Activity(ctx, activityID); err != nil {
 		return sale.Page[sale.AuditEntry]{}, err
 	}
-	return s.auditPage(ctx, key.ActivityAudit(activityID), q)
+	n, err := s.bucketCount(ctx, activityID)
+	if err != nil {
+		return sale.Page[sale.AuditEntry]{}, err
+	}
+	trails := make([]string, n)
+	for k := range trails {
+		trails[k] = key.BucketAudit(activityID, k)
+	}
+	return s.auditPage(ctx, trails, q)
 }
 
 // ProductAudit returns one page of a product's audit trail, newest first.
@@ -39,33 +50,76 @@ func (s *Store) ProductAudit(ctx context.Context, productID string, q sale.PageQ
 	if _, err := s.Product(ctx, productID); err != nil {
 		return sale.Page[sale.AuditEntry]{}, err
 	}
-	return s.auditPage(ctx, key.ProductAudit(productID), q)
+	return s.auditPage(ctx, []string{key.ProductAudit(productID)}, q)
 }
 
-// auditPage reads a page of a trail with XREVRANGE. Its cursor is the last
-// entry's stream ID (as a Cursor whose score is the ID's milliseconds), and
-// the next page starts strictly before it.
-func (s *Store) auditPage(ctx context.Context, key string, q sale.PageQuery) (sale.Page[sale.AuditEntry], error) {
-	end := "+"
+// auditPage reads a page of a trail kept in one or more streams (an
+// activity's admin actions, and its admin order cancellations in each stock
+// bucket's slot), merged newest first: by stream ID, then by stream index.
+// The cursor is the last entry's place, "<stream ID>/<index>" (as a Cursor
+// whose score is the ID's milliseconds), and the next page starts strictly
+// after it in that order.
+func (s *Store) auditPage(ctx context.Context, trails []string, q sale.PageQuery) (sale.Page[sale.AuditEntry], error) {
+	type place struct {
+		ms, seq int64
+		k       int
+	}
+	var after *place
 	if q.After != nil {
-		if _, _, ok := parseStreamID(q.After.Member); !ok {
+		id, ks, _ := strings.Cut(q.After.Member, "/")
+		ms, seq, ok := parseStreamID(id)
+		k, err := strconv.Atoi(ks)
+		if !ok || err != nil || k < 0 || k >= len(trails) {
 			return sale.Page[sale.AuditEntry]{}, sale.Errorf(sale.CodeInvalidCursor, "cursor is not a next_cursor returned by this listing")
 		}
-		end = "(" + q.After.Member
+		after = &place{ms, seq, k}
 	}
-	msgs, err := s.rdb.XRevRangeN(ctx, key, end, "-", int64(q.Limit)+1).Result()
+	cmds := make([]*redis.XMessageSliceCmd, len(trails))
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for k, trail := range trails {
+			end := "+"
+			if after != nil {
+				// Stream k's entries that come after the cursor: those with an
+				// ID below its ID, and for a stream before its stream in the
+				// order (a lower index), the cursor's ID itself too.
+				end = strconv.FormatInt(after.ms, 10) + "-" + strconv.FormatInt(after.seq, 10)
+				if k >= after.k {
+					end = "(" + end
+				}
+			}
+			cmds[k] = p.XRevRangeN(ctx, trail, end, "-", int64(q.Limit)+1)
+		}
+		return nil
+	})
 	if err != nil {
 		return sale.Page[sale.AuditEntry]{}, storeErr(err)
 	}
+	type entry struct {
+		place
+		msg redis.XMessage
+	}
+	var merged []entry
+	for k, cmd := range cmds {
+		for _, m := range cmd.Val() {
+			ms, seq, ok := parseStreamID(m.ID)
+			if !ok {
+				return sale.Page[sale.AuditEntry]{}, fmt.Errorf("audit entry: bad stream ID %q", m.ID)
+			}
+			merged = append(merged, entry{place{ms, seq, k}, m})
+		}
+	}
+	slices.SortFunc(merged, func(a, b entry) int {
+		return -cmp.Or(cmp.Compare(a.ms, b.ms), cmp.Compare(a.seq, b.seq), cmp.Compare(a.k, b.k))
+	})
 	page := sale.Page[sale.AuditEntry]{Items: []sale.AuditEntry{}}
-	for i, m := range msgs {
+	for i, m := range merged {
 		if i == q.Limit {
-			ms, _, _ := parseStreamID(msgs[i-1].ID)
-			next := sale.Cursor{Score: strconv.FormatInt(ms, 10), Member: msgs[i-1].ID}.String()
+			last := merged[i-1]
+			next := sale.Cursor{Score: strconv.FormatInt(last.ms, 10), Member: last.msg.ID + "/" + strconv.Itoa(last.k)}.String()
 			page.NextCursor = &next
 			break
 		}
-		e, err := auditEntry(m)
+		e, err := auditEntry(m.msg)
 		if err != nil {
 			return sale.Page[sale.AuditEntry]{}, err
 		}

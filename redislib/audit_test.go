@@ -2,9 +2,11 @@ package redislib_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
+	"seckill/redislib/redistest"
 	"seckill/redislib/sale"
 )
 
@@ -132,4 +134,73 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// An admin's cancellation of an order is in the activity's trail, whichever
+// stock bucket holds the order (each bucket records its own in its slot, and
+// the trail merges them newest first, page by page); a user's own
+// cancellation and a repeated one are not.
+func TestAuditAdminOrderCancels(t *testing.T) {
+	t.Parallel()
+	s, _ := mustStore(t)
+	as := sale.WithActor(ctx, "admin-token:0123456789ab")
+	a := redistest.MustActivity(t, s, 40, redistest.Buckets(4))
+	byBucket := map[int]string{}
+	var userOrder sale.Order
+	for i := 0; len(byBucket) < 4 || userOrder.ID == ""; i++ {
+		if i > 1000 {
+			t.Fatalf("orders reached only buckets %v", byBucket)
+		}
+		o := mustWin(t, s, a.ID, fmt.Sprintf("u%d", i))
+		_, k, _ := sale.OrderBucket(o.ID)
+		if _, seen := byBucket[k]; !seen {
+			byBucket[k] = o.ID
+		} else if userOrder.ID == "" {
+			userOrder = o
+		}
+	}
+	if _, err := s.CancelOrder(ctx, userOrder.ID, userOrder.UserID, false); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{}
+	for k := range 4 {
+		id := byBucket[k]
+		want[id] = true
+		for range 2 { // the second cancel changes nothing
+			if _, err := s.CancelOrder(as, id, "", true); err != nil && sale.ErrorCode(err) != sale.CodeOrderCancelled {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	var all []sale.AuditEntry
+	q := sale.PageQuery{Limit: 1}
+	for pages := 0; ; pages++ {
+		page, err := s.ActivityAudit(ctx, a.ID, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, page.Items...)
+		if page.NextCursor == nil {
+			break
+		}
+		if pages > 10 {
+			t.Fatal("audit pages do not end")
+		}
+		q = mustPageQuery(t, *page.NextCursor, 1)
+	}
+	if len(all) != 5 || all[4].Action != sale.AuditCreate {
+		t.Fatalf("trail %s, want 4 order cancellations and the creation", mustJSON(t, all))
+	}
+	for i, e := range all[:4] {
+		id, _ := e.After["order_id"].(string)
+		if e.Action != sale.AuditCancelOrder || e.Actor != "admin-token:0123456789ab" || !want[id] ||
+			e.Before["status"] != sale.OrderPending || e.After["status"] != sale.OrderCancelled {
+			t.Errorf("entry %d: %s", i, mustJSON(t, e))
+		}
+		delete(want, id)
+		if i > 0 && e.At.After(all[i-1].At) {
+			t.Errorf("entry %d is newer than entry %d", i, i-1)
+		}
+	}
 }

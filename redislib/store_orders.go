@@ -193,6 +193,8 @@ func (s *Store) RefusedPayments(ctx context.Context, activityID string) ([]sale.
 // admin is false, userID must own the order; when admin is true, userID may
 // be empty, and if it is not it must still own the order. A cancel after the
 // window has closed expires the order instead and fails with order_expired.
+// An admin's cancellation is recorded in the activity's audit trail, under the
+// actor ctx names (sale.WithActor).
 func (s *Store) CancelOrder(ctx context.Context, orderID, userID string, admin bool) (sale.Order, error) {
 	if userID == "" && !admin {
 		return sale.Order{}, fmt.Errorf("CancelOrder: a user's cancellation needs the user ID")
@@ -201,7 +203,12 @@ func (s *Store) CancelOrder(ctx context.Context, orderID, userID string, admin b
 	if !ok {
 		return sale.Order{}, sale.Errorf(sale.CodeOrderNotFound, "order %s not found", orderID)
 	}
-	reply, err := orderCancelScript.Run(ctx, s.pipe, orderScriptKeys(act, k, orderID), orderID, userID).Slice()
+	actor := ""
+	if admin {
+		actor = sale.ActorOf(ctx)
+	}
+	keys := append(orderScriptKeys(act, k, orderID), key.BucketAudit(act, k))
+	reply, err := orderCancelScript.Run(ctx, s.pipe, keys, orderID, userID, actor).Slice()
 	if err != nil {
 		return sale.Order{}, storeErr(err)
 	}

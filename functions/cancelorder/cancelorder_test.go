@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"testing"
 
+	"seckill/functions/auth"
 	"seckill/functions/cancelorder"
 	"seckill/functions/server/servertest"
 	"seckill/redislib/sale"
@@ -81,6 +82,22 @@ func TestCancelOrder(t *testing.T) {
 	}
 	if st := servertest.MustStats(t, env.Store, short.ID); st.Expired != 1 || st.Cancelled != 0 || st.Remaining != 5 {
 		t.Fatalf("stats of the short window: %+v", st)
+	}
+
+	// The two admin cancellations made, and only those, are in the trail,
+	// under the admin token's actor.
+	trail, err := env.Store.ActivityAudit(ctx, a.ID, sale.PageQuery{Limit: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancelled := map[any]bool{}
+	for _, e := range trail.Items {
+		if e.Action == sale.AuditCancelOrder && e.Actor == auth.AdminActor(servertest.AdminToken) {
+			cancelled[e.After["order_id"]] = true
+		}
+	}
+	if len(cancelled) != 2 || !cancelled[byAdmin.ID] || !cancelled[byAdminEmpty.ID] {
+		t.Fatalf("admin cancellations in the audit trail: %v", cancelled)
 	}
 
 	env.Redis.Kill()

@@ -21,6 +21,9 @@ const (
 	AuditPause  = "pause"
 	AuditResume = "resume"
 	AuditDelete = "delete"
+	// AuditCancelOrder is an admin's cancellation of one order of the
+	// activity; its before and after name the order, its user and status.
+	AuditCancelOrder = "cancel_order"
 )
 
 // AuditEntry is one admin action.

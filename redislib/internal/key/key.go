@@ -38,6 +38,11 @@ func ActivitiesIndex() string { return catalogTag + "activities" }
 // audit.go), in the activity's slot so each action and its entry are one script.
 func ActivityAudit(activityID string) string { return activityTag(activityID) + "audit" }
 
+// BucketAudit is a STREAM of the admin actions on the orders of bucket k
+// (admin cancellations), in the bucket's slot so that order_cancel.lua records
+// them in the same script as the change; bucket 0's is ActivityAudit.
+func BucketAudit(activityID string, k int) string { return bucketTag(activityID, k) + "audit" }
+
 // ProductAudit is a STREAM of the admin actions on one product.
 func ProductAudit(productID string) string { return catalogTag + "product:" + productID + ":audit" }
 
