@@ -141,7 +141,6 @@ func mustJSON(t *testing.T, v any) string {
 // the trail merges them newest first, page by page); a user's own
 // cancellation and a repeated one are not.
 func TestAuditAdminOrderCancels(t *testing.T) {
-	t.Parallel()
 	s, _ := mustStore(t)
 	as := sale.WithActor(ctx, "admin-token:0123456789ab")
 	a := redistest.MustActivity(t, s, 40, redistest.Buckets(4))
