@@ -2,7 +2,6 @@ package redislib
 
 import (
 	"context"
-	_ "embed"
 	"fmt"
 	"strconv"
 	"time"
@@ -10,6 +9,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"seckill/redislib/draworder"
+	"seckill/redislib/internal/key"
+	"seckill/redislib/sale"
 )
 
 // A draw activity (admission "draw") sells by lot instead of by speed: users
@@ -18,63 +19,6 @@ import (
 // order of package draworder and awards the first stock entrants, each
 // through the ordinary purchase script. The keys below are in the activity's
 // slot {act:ID}.
-
-// drawEntriesKey is a SET of the user IDs entered in an activity's draw.
-func drawEntriesKey(activityID string) string { return activityTag(activityID) + "entries" }
-
-// drawOrderKey is a ZSET of every entry as "<key>:<user id>", all scored 0:
-// Redis orders it by member, which is the draw order (see draworder).
-func drawOrderKey(activityID string) string { return activityTag(activityID) + "draw:order" }
-
-// drawStateKey is a HASH of the draw job's progress: phase (hashing,
-// awarding), scan_cursor (SSCAN cursor over the entries), award_cursor (the
-// next position to award), entries (their number once ranked), started_at,
-// ranked_at and done_at (ms).
-func drawStateKey(activityID string) string { return activityTag(activityID) + "draw:state" }
-
-// drawLockKey is a STRING holding the token of the one process running the
-// activity's draw, with a TTL (see lua/draw_lock.lua).
-func drawLockKey(activityID string) string { return activityTag(activityID) + "draw:lock" }
-
-// drawWinnersKey is a ZSET of the entrants the draw gave a unit, scored by
-// their position in the draw order.
-func drawWinnersKey(activityID string) string { return activityTag(activityID) + "draw:winners" }
-
-var (
-	//go:embed lua/entry_add.lua
-	entryAddLua    string
-	entryAddScript = redis.NewScript(entryAddLua)
-
-	//go:embed lua/draw_lock.lua
-	drawLockLua    string
-	drawLockScript = redis.NewScript(drawLockLua)
-
-	//go:embed lua/draw_start.lua
-	drawStartLua    string
-	drawStartScript = redis.NewScript(drawStartLua)
-
-	//go:embed lua/draw_hash.lua
-	drawHashLua    string
-	drawHashScript = redis.NewScript(drawHashLua)
-
-	//go:embed lua/draw_award.lua
-	drawAwardLua    string
-	drawAwardScript = redis.NewScript(drawAwardLua)
-)
-
-// Error codes of draws.
-const (
-	// CodeNotDraw refuses an entry, or a draw read, on an activity whose
-	// admission is not "draw".
-	CodeNotDraw = "not_draw"
-	// CodeRegistrationNotOpen refuses an entry before registration_opens_at.
-	CodeRegistrationNotOpen = "registration_not_open"
-	// CodeRegistrationClosed refuses an entry from draw_at on.
-	CodeRegistrationClosed = "registration_closed"
-	// CodeDrawNotDone refuses the list of entrants before the draw is done:
-	// it is published with the seed.
-	CodeDrawNotDone = "draw_not_done"
-)
 
 // Replies of entry_add.lua.
 const (
@@ -99,7 +43,7 @@ type EntryResult struct {
 // script, one round trip. Refusals (not a draw, cancelled, before or after
 // registration) write nothing.
 func (s *Store) EnterDraw(ctx context.Context, activityID, userID string) (EntryResult, error) {
-	code, err := entryAddScript.Run(ctx, s.pipe, []string{ActivityKey(activityID), drawEntriesKey(activityID)},
+	code, err := entryAddScript.Run(ctx, s.pipe, []string{key.Activity(activityID), key.DrawEntries(activityID)},
 		userID).Int64Slice()
 	if err != nil {
 		return EntryResult{}, storeErr(err)
@@ -109,19 +53,19 @@ func (s *Store) EnterDraw(ctx context.Context, activityID, userID string) (Entry
 	}
 	switch code[0] {
 	case entryNotFound:
-		return EntryResult{}, Errorf(CodeActivityNotFound, "activity %s not found", activityID)
+		return EntryResult{}, sale.Errorf(sale.CodeActivityNotFound, "activity %s not found", activityID)
 	case entryEntered:
 		return EntryResult{Entered: true}, nil
 	case entryAlready:
 		return EntryResult{Entered: true, Already: true}, nil
 	case entryNotDraw:
-		return EntryResult{}, Errorf(CodeNotDraw, "activity %s does not sell by draw", activityID)
+		return EntryResult{}, sale.Errorf(sale.CodeNotDraw, "activity %s does not sell by draw", activityID)
 	case entryCancelled:
-		return EntryResult{}, Errorf(CodeActivityCancelled, "activity %s is cancelled", activityID)
+		return EntryResult{}, sale.Errorf(sale.CodeActivityCancelled, "activity %s is cancelled", activityID)
 	case entryNotOpen:
-		return EntryResult{}, Errorf(CodeRegistrationNotOpen, "registration for the draw is not open yet")
+		return EntryResult{}, sale.Errorf(sale.CodeRegistrationNotOpen, "registration for the draw is not open yet")
 	case entryClosed:
-		return EntryResult{}, Errorf(CodeRegistrationClosed, "registration for the draw is closed")
+		return EntryResult{}, sale.Errorf(sale.CodeRegistrationClosed, "registration for the draw is closed")
 	default:
 		return EntryResult{}, fmt.Errorf("entry_add: unexpected reply %v", code)
 	}
@@ -134,8 +78,8 @@ func (s *Store) Entered(ctx context.Context, activityID, userID string) (bool, e
 	var meta *redis.SliceCmd
 	var in *redis.BoolCmd
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		meta = p.HMGet(ctx, ActivityKey(activityID), "id", "admission")
-		in = p.SIsMember(ctx, drawEntriesKey(activityID), userID)
+		meta = p.HMGet(ctx, key.Activity(activityID), "id", "admission")
+		in = p.SIsMember(ctx, key.DrawEntries(activityID), userID)
 		return nil
 	})
 	if err != nil {
@@ -154,10 +98,10 @@ func drawActivity(activityID string, v []any) error {
 		return fmt.Errorf("hmget: unexpected reply %v", v)
 	}
 	if v[0] == nil {
-		return Errorf(CodeActivityNotFound, "activity %s not found", activityID)
+		return sale.Errorf(sale.CodeActivityNotFound, "activity %s not found", activityID)
 	}
 	if asString(v[1]) != "draw" {
-		return Errorf(CodeNotDraw, "activity %s does not sell by draw", activityID)
+		return sale.Errorf(sale.CodeNotDraw, "activity %s does not sell by draw", activityID)
 	}
 	return nil
 }
@@ -201,9 +145,9 @@ func (s *Store) drawSummary(ctx context.Context, activityID string, more func(p 
 	var entries, awarded *redis.IntCmd
 	var now *redis.TimeCmd
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		meta = p.HMGet(ctx, ActivityKey(activityID), "id", "admission", "draw_status", "seed", "registration_opens_at")
-		entries = p.SCard(ctx, drawEntriesKey(activityID))
-		awarded = p.ZCard(ctx, drawWinnersKey(activityID))
+		meta = p.HMGet(ctx, key.Activity(activityID), "id", "admission", "draw_status", "seed", "registration_opens_at")
+		entries = p.SCard(ctx, key.DrawEntries(activityID))
+		awarded = p.ZCard(ctx, key.DrawWinners(activityID))
 		now = p.Time(ctx)
 		if more != nil {
 			more(p)
@@ -219,7 +163,7 @@ func (s *Store) drawSummary(ctx context.Context, activityID string, more func(p 
 	}
 	d := DrawSummary{ActivityID: activityID, Status: asString(v[2]), Entries: entries.Val(), Awarded: awarded.Val()}
 	if d.Status == "" {
-		d.Status = DrawPending
+		d.Status = sale.DrawPending
 	}
 	seed, err := parseStoredSeed(asString(v[3]))
 	if err != nil {
@@ -229,7 +173,7 @@ func (s *Store) drawSummary(ctx context.Context, activityID string, more func(p 
 	if seed != nil && now.Val().UnixMilli() >= opens {
 		d.SeedHash = draworder.SeedHash(seed)
 	}
-	if seed != nil && d.Status == DrawDone {
+	if seed != nil && d.Status == sale.DrawDone {
 		d.Seed = fmt.Sprintf("%x", seed)
 	}
 	return d, nil
@@ -250,17 +194,17 @@ func parseStoredSeed(v string) ([]byte, error) {
 
 // Draw returns the draw's summary and one page of its winners in draw order
 // (ascending position), after the cursor of q.
-func (s *Store) Draw(ctx context.Context, activityID string, q PageQuery) (DrawPage, error) {
-	if q.Limit < 1 || q.Limit > maxPageLimit {
-		return DrawPage{}, Errorf(CodeInvalidLimit, "limit must be an integer from 1 to %d", maxPageLimit)
+func (s *Store) Draw(ctx context.Context, activityID string, q sale.PageQuery) (DrawPage, error) {
+	if q.Limit < 1 || q.Limit > sale.MaxPageLimit {
+		return DrawPage{}, sale.Errorf(sale.CodeInvalidLimit, "limit must be an integer from 1 to %d", sale.MaxPageLimit)
 	}
 	min := "-inf"
 	if q.After != nil {
-		min = "(" + q.After.score
+		min = "(" + q.After.Score
 	}
 	var page *redis.ZSliceCmd
 	sum, err := s.drawSummary(ctx, activityID, func(p redis.Pipeliner) {
-		page = p.ZRangeArgsWithScores(ctx, redis.ZRangeArgs{Key: drawWinnersKey(activityID), Start: min, Stop: "+inf",
+		page = p.ZRangeArgsWithScores(ctx, redis.ZRangeArgs{Key: key.DrawWinners(activityID), Start: min, Stop: "+inf",
 			ByScore: true, Count: int64(q.Limit + 1)})
 	})
 	if err != nil {
@@ -272,7 +216,7 @@ func (s *Store) Draw(ctx context.Context, activityID string, q PageQuery) (DrawP
 		user, _ := z.Member.(string)
 		if i == q.Limit {
 			prev := zs[i-1]
-			next := Cursor{score: strconv.FormatInt(int64(prev.Score), 10), member: asString(prev.Member)}.String()
+			next := sale.Cursor{Score: strconv.FormatInt(int64(prev.Score), 10), Member: asString(prev.Member)}.String()
 			d.NextCursor = &next
 			break
 		}
@@ -285,36 +229,36 @@ func (s *Store) Draw(ctx context.Context, activityID string, q PageQuery) (DrawP
 // order, once the draw is done (before, draw_not_done: the list is published
 // with the seed, so that anyone can recompute the order). The cursor is the
 // last entry's member of the draw order.
-func (s *Store) DrawEntrants(ctx context.Context, activityID string, q PageQuery) (Page[string], error) {
-	if q.Limit < 1 || q.Limit > maxPageLimit {
-		return Page[string]{}, Errorf(CodeInvalidLimit, "limit must be an integer from 1 to %d", maxPageLimit)
+func (s *Store) DrawEntrants(ctx context.Context, activityID string, q sale.PageQuery) (sale.Page[string], error) {
+	if q.Limit < 1 || q.Limit > sale.MaxPageLimit {
+		return sale.Page[string]{}, sale.Errorf(sale.CodeInvalidLimit, "limit must be an integer from 1 to %d", sale.MaxPageLimit)
 	}
 	min := "-"
 	if q.After != nil {
-		min = "(" + q.After.member
+		min = "(" + q.After.Member
 	}
 	var page *redis.StringSliceCmd
 	sum, err := s.drawSummary(ctx, activityID, func(p redis.Pipeliner) {
-		page = p.ZRangeArgs(ctx, redis.ZRangeArgs{Key: drawOrderKey(activityID), Start: min, Stop: "+",
+		page = p.ZRangeArgs(ctx, redis.ZRangeArgs{Key: key.DrawOrder(activityID), Start: min, Stop: "+",
 			ByLex: true, Count: int64(q.Limit + 1)})
 	})
 	if err != nil {
-		return Page[string]{}, err
+		return sale.Page[string]{}, err
 	}
-	if sum.Status != DrawDone {
-		return Page[string]{}, Errorf(CodeDrawNotDone, "the entrants are published once the draw is done")
+	if sum.Status != sale.DrawDone {
+		return sale.Page[string]{}, sale.Errorf(sale.CodeDrawNotDone, "the entrants are published once the draw is done")
 	}
-	out := Page[string]{Items: []string{}}
+	out := sale.Page[string]{Items: []string{}}
 	members := page.Val()
 	for i, m := range members {
 		if i == q.Limit {
-			next := Cursor{score: "0", member: members[i-1]}.String()
+			next := sale.Cursor{Score: "0", Member: members[i-1]}.String()
 			out.NextCursor = &next
 			break
 		}
 		user, ok := draworder.UserOf(m)
 		if !ok {
-			return Page[string]{}, fmt.Errorf("draw order of %s holds %q", activityID, m)
+			return sale.Page[string]{}, fmt.Errorf("draw order of %s holds %q", activityID, m)
 		}
 		out.Items = append(out.Items, user)
 	}
@@ -329,7 +273,7 @@ type DrawTiming struct {
 
 // DrawTiming reads the times of an activity's draw.
 func (s *Store) DrawTiming(ctx context.Context, activityID string) (DrawTiming, error) {
-	v, err := s.rdb.HMGet(ctx, drawStateKey(activityID), "started_at", "ranked_at", "done_at").Result()
+	v, err := s.rdb.HMGet(ctx, key.DrawState(activityID), "started_at", "ranked_at", "done_at").Result()
 	if err != nil {
 		return DrawTiming{}, storeErr(err)
 	}

@@ -11,6 +11,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"seckill/redislib/draworder"
+	"seckill/redislib/internal/key"
+	"seckill/redislib/sale"
 )
 
 // The draw job runs in every instance; a lock per activity (draw_lock.lua)
@@ -114,7 +116,7 @@ type drawRun struct {
 // entrants wait. It returns Busy when another process holds the draw.
 func (s *Store) RunDraw(ctx context.Context, activityID string, opts DrawOptions) (DrawProgress, error) {
 	opts = opts.withDefaults()
-	r := &drawRun{s: s, id: activityID, token: NewID() + NewID(), opts: opts}
+	r := &drawRun{s: s, id: activityID, token: sale.NewID() + sale.NewID(), opts: opts}
 	release := func() {
 		// Released on the way out so that the next run starts at once (also
 		// after a failed take, which may have taken it); a release that fails
@@ -141,7 +143,7 @@ func (s *Store) RunDraw(ctx context.Context, activityID string, opts DrawOptions
 
 // lock takes, renews (ttl > 0) or releases (ttl 0) the draw's lock.
 func (r *drawRun) lock(ctx context.Context, ttl time.Duration) (bool, error) {
-	reply, err := drawLockScript.Run(ctx, r.s.pipe, []string{drawLockKey(r.id)}, r.token, ttl.Milliseconds()).Slice()
+	reply, err := drawLockScript.Run(ctx, r.s.pipe, []string{key.DrawLock(r.id)}, r.token, ttl.Milliseconds()).Slice()
 	if err != nil {
 		return false, storeErr(err)
 	}
@@ -188,7 +190,7 @@ type drawState struct {
 
 func (r *drawRun) start(ctx context.Context) (drawState, bool, error) {
 	reply, err := drawStartScript.Run(ctx, r.s.pipe,
-		[]string{ActivityKey(r.id), drawStateKey(r.id), drawLockKey(r.id), StockKey(r.id)}, r.token).Slice()
+		[]string{key.Activity(r.id), key.DrawState(r.id), key.DrawLock(r.id), key.Stock(r.id)}, r.token).Slice()
 	if err != nil {
 		return drawState{}, false, storeErr(err)
 	}
@@ -198,7 +200,7 @@ func (r *drawRun) start(ctx context.Context) (drawState, bool, error) {
 	}
 	switch code {
 	case drawStartNotDraw:
-		return drawState{}, false, Errorf(CodeNotDraw, "activity %s does not sell by draw", r.id)
+		return drawState{}, false, sale.Errorf(sale.CodeNotDraw, "activity %s does not sell by draw", r.id)
 	case drawStartNotHeld:
 		return drawState{}, false, errDrawLockLost
 	case drawStartNotYet:
@@ -258,7 +260,7 @@ func (r *drawRun) run(ctx context.Context) error {
 // hashStep ranks one chunk of entries.
 func (r *drawRun) hashStep(ctx context.Context, st drawState) error {
 	if r.seed == nil {
-		v, err := r.s.rdb.HGet(ctx, ActivityKey(r.id), "seed").Result()
+		v, err := r.s.rdb.HGet(ctx, key.Activity(r.id), "seed").Result()
 		if err != nil && err != redis.Nil {
 			return storeErr(err)
 		}
@@ -275,7 +277,7 @@ func (r *drawRun) hashStep(ctx context.Context, st drawState) error {
 	if err != nil {
 		return fmt.Errorf("draw state of %s: scan cursor %q", r.id, st.scanCursor)
 	}
-	users, next, err := r.s.rdb.SScan(ctx, drawEntriesKey(r.id), cursor, "", int64(r.opts.Chunk)).Result()
+	users, next, err := r.s.rdb.SScan(ctx, key.DrawEntries(r.id), cursor, "", int64(r.opts.Chunk)).Result()
 	if err != nil {
 		return storeErr(err)
 	}
@@ -285,7 +287,7 @@ func (r *drawRun) hashStep(ctx context.Context, st drawState) error {
 		args = append(args, draworder.Member(r.seed, u))
 	}
 	reply, err := drawHashScript.Run(ctx, r.s.pipe,
-		[]string{drawStateKey(r.id), drawLockKey(r.id), drawOrderKey(r.id), drawEntriesKey(r.id)}, args...).Slice()
+		[]string{key.DrawState(r.id), key.DrawLock(r.id), key.DrawOrder(r.id), key.DrawEntries(r.id)}, args...).Slice()
 	if err != nil {
 		return storeErr(err)
 	}
@@ -311,7 +313,7 @@ func (r *drawRun) awardStep(ctx context.Context, st drawState) (bool, error) {
 	over := st.awardCursor >= st.entries || st.cancelledAt != 0 || st.now >= st.endsAt ||
 		st.shards <= 1 && st.remaining <= 0
 	switch {
-	case over && st.status == DrawDone:
+	case over && st.status == sale.DrawDone:
 		// Nothing to award until units come back: nothing to write.
 		r.progress.Done = true
 		return false, nil
@@ -330,7 +332,7 @@ func (r *drawRun) awardStep(ctx context.Context, st drawState) (bool, error) {
 	} else {
 		n = 1
 	}
-	members, err := r.s.rdb.ZRange(ctx, drawOrderKey(r.id), st.awardCursor, st.awardCursor+n-1).Result()
+	members, err := r.s.rdb.ZRange(ctx, key.DrawOrder(r.id), st.awardCursor, st.awardCursor+n-1).Result()
 	if err != nil {
 		return false, storeErr(err)
 	}
@@ -362,24 +364,24 @@ func (r *drawRun) awardStep(ctx context.Context, st drawState) (bool, error) {
 			continue
 		}
 		switch res.Outcome {
-		case OutcomeWon, OutcomeAlreadyWon, OutcomeOrderClosed:
+		case sale.OutcomeWon, sale.OutcomeAlreadyWon, sale.OutcomeOrderClosed:
 			winners = append(winners, pos, users[i])
-			if res.Outcome == OutcomeWon {
+			if res.Outcome == sale.OutcomeWon {
 				r.progress.Awarded++
 			}
 			if !gap {
 				next = pos + 1
 			}
-		case OutcomeSoldOut:
+		case sale.OutcomeSoldOut:
 			if !gap {
 				done = true
 			}
 			gap = true
-		case OutcomeEnded, OutcomeCancelled:
+		case sale.OutcomeEnded, sale.OutcomeCancelled:
 			done, gap = true, true
-		case OutcomePaused, OutcomeNotStarted:
+		case sale.OutcomePaused, sale.OutcomeNotStarted:
 			gap = true
-		case OutcomeAdmissionRequired:
+		case sale.OutcomeAdmissionRequired:
 			// The activity's admission changed from draw (before the start):
 			// this draw awards nothing more.
 			done, gap = true, true
@@ -390,9 +392,9 @@ func (r *drawRun) awardStep(ctx context.Context, st drawState) (bool, error) {
 	if next >= st.entries {
 		done = true
 	}
-	if next == st.awardCursor && len(winners) == 0 && (!done || st.status == DrawDone) {
+	if next == st.awardCursor && len(winners) == 0 && (!done || st.status == sale.DrawDone) {
 		// Nothing changed (the waitlist found no unit): nothing to write.
-		r.progress.Done = st.status == DrawDone
+		r.progress.Done = st.status == sale.DrawDone
 		return false, firstErr
 	}
 	if err := r.record(ctx, st.awardCursor, next, done, winners); err != nil {
@@ -414,7 +416,7 @@ func (r *drawRun) record(ctx context.Context, from, next int64, done bool, winne
 	}
 	args := append([]any{r.token, from, next, flag}, winners...)
 	reply, err := drawAwardScript.Run(ctx, r.s.pipe,
-		[]string{drawStateKey(r.id), drawLockKey(r.id), drawWinnersKey(r.id), ActivityKey(r.id)}, args...).Slice()
+		[]string{key.DrawState(r.id), key.DrawLock(r.id), key.DrawWinners(r.id), key.Activity(r.id)}, args...).Slice()
 	if err != nil {
 		return storeErr(err)
 	}
@@ -435,8 +437,8 @@ func (r *drawRun) record(ctx context.Context, from, next int64, done bool, winne
 
 // purchaseAll makes the purchases of users at once, at most
 // opts.Concurrency in flight.
-func (r *drawRun) purchaseAll(ctx context.Context, users []string) ([]PurchaseResult, []error) {
-	results, errs := make([]PurchaseResult, len(users)), make([]error, len(users))
+func (r *drawRun) purchaseAll(ctx context.Context, users []string) ([]sale.PurchaseResult, []error) {
+	results, errs := make([]sale.PurchaseResult, len(users)), make([]error, len(users))
 	sem := make(chan struct{}, r.opts.Concurrency)
 	var wg sync.WaitGroup
 	for i, u := range users {
@@ -459,8 +461,8 @@ func (r *drawRun) purchaseAll(ctx context.Context, users []string) ([]PurchaseRe
 
 // drawPurchase is the draw's purchase for one entrant: the ordinary purchase
 // script, admitted by the draw, without a rate limit.
-func (s *Store) drawPurchase(ctx context.Context, activityID, userID string) (PurchaseResult, error) {
-	return s.PurchaseAdmitted(ctx, activityID, userID, Rate{}, AdmissionDraw)
+func (s *Store) drawPurchase(ctx context.Context, activityID, userID string) (sale.PurchaseResult, error) {
+	return s.PurchaseAdmitted(ctx, activityID, userID, sale.Rate{}, sale.AdmissionDraw)
 }
 
 // DrawsResult is what one run of RunDraws did.
@@ -515,9 +517,9 @@ func (s *Store) dueDraws(ctx context.Context, ids []string) ([]string, error) {
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		now = p.Time(ctx)
 		for i, id := range ids {
-			metas[i] = p.HMGet(ctx, ActivityKey(id), "admission", "draw_at", "ends_at", "cancelled_at", "draw_status", "shards")
-			stocks[i] = p.Get(ctx, StockKey(id))
-			states[i] = p.HMGet(ctx, drawStateKey(id), "award_cursor", "entries")
+			metas[i] = p.HMGet(ctx, key.Activity(id), "admission", "draw_at", "ends_at", "cancelled_at", "draw_status", "shards")
+			stocks[i] = p.Get(ctx, key.Stock(id))
+			states[i] = p.HMGet(ctx, key.DrawState(id), "award_cursor", "entries")
 		}
 		return nil
 	})
@@ -533,10 +535,10 @@ func (s *Store) dueDraws(ctx context.Context, ids []string) ([]string, error) {
 		}
 		num := func(v any) int64 { n, _ := strconv.ParseInt(asString(v), 10, 64); return n }
 		drawAt, endsAt, cancelled, status := num(m[1]), num(m[2]), num(m[3]), asString(m[4])
-		if t < drawAt || status == DrawDone && (cancelled != 0 || t >= endsAt) {
+		if t < drawAt || status == sale.DrawDone && (cancelled != 0 || t >= endsAt) {
 			continue
 		}
-		if status == DrawDone && num(m[5]) <= 1 {
+		if status == sale.DrawDone && num(m[5]) <= 1 {
 			remaining, _ := strconv.ParseInt(stocks[i].Val(), 10, 64)
 			st := states[i].Val()
 			if remaining <= 0 || len(st) == 2 && num(st[0]) >= num(st[1]) {

@@ -15,6 +15,7 @@ import (
 	"seckill/redislib"
 	"seckill/redislib/draworder"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 // drawFixture is a draw activity of a test and its seed.
@@ -62,7 +63,7 @@ func allWinners(t *testing.T, s *redislib.Store, id string) (redislib.DrawSummar
 	var sum redislib.DrawSummary
 	cursor := ""
 	for {
-		q, err := redislib.ParsePageQuery(cursor, "7")
+		q, err := pageQuery(cursor, 7)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,7 +101,7 @@ func checkDraw(t *testing.T, s *redislib.Store, f drawFixture, entrants []string
 	t.Helper()
 	order := draworder.Order(f.seed, entrants)
 	sum, winners := allWinners(t, s, f.id)
-	if sum.Status != redislib.DrawDone || sum.Seed != hex.EncodeToString(f.seed) || sum.SeedHash != draworder.SeedHash(f.seed) {
+	if sum.Status != sale.DrawDone || sum.Seed != hex.EncodeToString(f.seed) || sum.SeedHash != draworder.SeedHash(f.seed) {
 		t.Fatalf("summary %+v", sum)
 	}
 	if int(sum.Entries) != len(order) || int(sum.Awarded) != want || len(winners) != want {
@@ -122,7 +123,7 @@ func checkDraw(t *testing.T, s *redislib.Store, f drawFixture, entrants []string
 	var got []string
 	cursor := ""
 	for {
-		q, _ := redislib.ParsePageQuery(cursor, "13")
+		q, _ := pageQuery(cursor, 13)
 		p, err := s.DrawEntrants(ctx, f.id, q)
 		if err != nil {
 			t.Fatalf("entrants: %v", err)
@@ -162,15 +163,15 @@ func TestEnterDraw(t *testing.T) {
 		name, id, code string
 		before         func()
 	}{
-		{"unknown activity", "0123456789abcdef", redislib.CodeActivityNotFound, nil},
-		{"open activity", open.ID, redislib.CodeNotDraw, nil},
-		{"not open yet", f.id, redislib.CodeRegistrationNotOpen, func() {
-			admin.HSet(ctx, redislib.ActivityKey(f.id), "registration_opens_at", time.Now().Add(time.Hour).UnixMilli())
+		{"unknown activity", "0123456789abcdef", sale.CodeActivityNotFound, nil},
+		{"open activity", open.ID, sale.CodeNotDraw, nil},
+		{"not open yet", f.id, sale.CodeRegistrationNotOpen, func() {
+			admin.HSet(ctx, redistest.ActivityKey(f.id), "registration_opens_at", time.Now().Add(time.Hour).UnixMilli())
 		}},
-		{"closed", f.id, redislib.CodeRegistrationClosed, func() {
-			admin.HSet(ctx, redislib.ActivityKey(f.id), "registration_opens_at", 0, "draw_at", time.Now().Add(-time.Millisecond).UnixMilli())
+		{"closed", f.id, sale.CodeRegistrationClosed, func() {
+			admin.HSet(ctx, redistest.ActivityKey(f.id), "registration_opens_at", 0, "draw_at", time.Now().Add(-time.Millisecond).UnixMilli())
 		}},
-		{"cancelled", f.id, redislib.CodeActivityCancelled, func() {
+		{"cancelled", f.id, sale.CodeActivityCancelled, func() {
 			if _, err := s.CancelActivity(ctx, f.id); err != nil {
 				t.Fatal(err)
 			}
@@ -179,7 +180,7 @@ func TestEnterDraw(t *testing.T) {
 		if c.before != nil {
 			c.before()
 		}
-		if _, err := s.EnterDraw(ctx, c.id, "carol"); redislib.ErrorCode(err) != c.code {
+		if _, err := s.EnterDraw(ctx, c.id, "carol"); sale.ErrorCode(err) != c.code {
 			t.Fatalf("%s: %v, want %s", c.name, err, c.code)
 		}
 	}
@@ -190,10 +191,10 @@ func TestEnterDraw(t *testing.T) {
 	if n, err := srv.Client(t).SCard(ctx, "sk:{act:"+f.id+"}:entries").Result(); err != nil || n != 1 {
 		t.Fatalf("entries %d, %v; want 1", n, err)
 	}
-	if _, err := s.Entered(ctx, open.ID, "alice"); redislib.ErrorCode(err) != redislib.CodeNotDraw {
+	if _, err := s.Entered(ctx, open.ID, "alice"); sale.ErrorCode(err) != sale.CodeNotDraw {
 		t.Fatalf("entered on an open activity: %v", err)
 	}
-	if _, err := s.DrawEntrants(ctx, f.id, redislib.PageQuery{Limit: 10}); redislib.ErrorCode(err) != redislib.CodeDrawNotDone {
+	if _, err := s.DrawEntrants(ctx, f.id, sale.PageQuery{Limit: 10}); sale.ErrorCode(err) != sale.CodeDrawNotDone {
 		t.Fatalf("entrants before the draw: %v", err)
 	}
 }
@@ -263,7 +264,7 @@ func TestDrawAwardsFirstInOrder(t *testing.T) {
 			if p, err := s.RunDraw(ctx, f.id, redislib.DrawOptions{}); err != nil || p.Phase != "" {
 				t.Fatalf("run before draw_at: %+v, %v", p, err)
 			}
-			if sum, _ := allWinners(t, s, f.id); sum.Seed != "" || sum.Status != redislib.DrawPending {
+			if sum, _ := allWinners(t, s, f.id); sum.Seed != "" || sum.Status != sale.DrawPending {
 				t.Fatalf("before the draw: %+v", sum)
 			}
 			f.closeRegistration(t)
@@ -303,7 +304,7 @@ func TestDrawResumesAndRunsOnce(t *testing.T) {
 					cut++
 				}
 				mu.Unlock()
-				if err != nil && !errors.Is(err, context.DeadlineExceeded) && redislib.ErrorCode(err) != redislib.CodeStoreUnavailable {
+				if err != nil && !errors.Is(err, context.DeadlineExceeded) && sale.ErrorCode(err) != sale.CodeStoreUnavailable {
 					t.Errorf("run: %v", err)
 					return
 				}
@@ -414,4 +415,17 @@ func checkFair(t *testing.T, wins []int, draws int, p float64) {
 		t.Errorf("chi-square %.2f over 9 degrees of freedom: wins %v", chi, wins)
 	}
 	t.Logf("wins %v of %d draws, chi-square %.2f", wins, draws, chi)
+}
+
+// pageQuery is the page of limit items after cursor ("" for the first).
+func pageQuery(cursor string, limit int) (sale.PageQuery, error) {
+	q := sale.PageQuery{Limit: limit}
+	if cursor != "" {
+		c, err := sale.ParseCursor(cursor)
+		if err != nil {
+			return q, err
+		}
+		q.After = &c
+	}
+	return q, nil
 }

@@ -3,12 +3,12 @@ package redislib
 import (
 	"context"
 	"crypto/rand"
-	_ "embed"
 	"encoding/binary"
 	"fmt"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"seckill/redislib/internal/key"
+	"seckill/redislib/sale"
 )
 
 // The waiting room of an activity whose admission is queue. Shoppers join
@@ -18,16 +18,6 @@ import (
 // gives each admitted user a signed admission token that the purchase
 // function verifies in process. See redislib/README.md, "Waiting room".
 
-var (
-	//go:embed lua/queue_place.lua
-	queuePlaceLua    string
-	queuePlaceScript = redis.NewScript(queuePlaceLua)
-
-	//go:embed lua/queue_advance.lua
-	queueAdvanceLua    string
-	queueAdvanceScript = redis.NewScript(queueAdvanceLua)
-)
-
 // QueueBound is K: the places the frontier passed in the last admission_ttl
 // seconds (the admissions that may still be alive), less the units sold
 // meanwhile, stay at most K times the units remaining.
@@ -35,26 +25,6 @@ const QueueBound = 2
 
 // QueueAdvanceEvery is how often the background job moves the frontiers.
 const QueueAdvanceEvery = 200 * time.Millisecond
-
-// QueueKey is a ZSET of the waiting room's places: user -> place.
-func QueueKey(activityID string) string { return activityTag(activityID) + "queue" }
-
-// queueStateKey is a HASH of the waiting room's state: frontier (places
-// admitted, in thousandths), advanced_at (ms), seq (joins after the start),
-// sold_out (1 while no unit remains).
-func queueStateKey(activityID string) string { return activityTag(activityID) + "queue:state" }
-
-// QueueAdmittedKey is a HASH user -> the time (ms) the frontier passed the
-// user's place, written on the user's first look once admitted.
-func QueueAdmittedKey(activityID string) string { return activityTag(activityID) + "queue:admitted" }
-
-// queueLogKey is a ZSET of the frontier's moves in the last admission_ttl
-// seconds: score = whole frontier, member = "<frontier>:<ms>:<units sold>".
-func queueLogKey(activityID string) string { return activityTag(activityID) + "queue:log" }
-
-// queuesIndexKey is a SET of the IDs of queue activities someone joined,
-// which the background job walks; it drops those that ended.
-func queuesIndexKey() string { return catalogTag + "queues" }
 
 // Queue statuses: where a user stands in a waiting room.
 const (
@@ -147,8 +117,8 @@ func prestartPlace() int64 {
 }
 
 func (s *Store) queuePlace(ctx context.Context, activityID, userID string, join bool) (QueueStatus, error) {
-	keys := []string{ActivityKey(activityID), QueueKey(activityID), queueStateKey(activityID), QueueAdmittedKey(activityID),
-		queueLogKey(activityID)}
+	keys := []string{key.Activity(activityID), key.Queue(activityID), key.QueueState(activityID), key.QueueAdmitted(activityID),
+		key.QueueLog(activityID)}
 	flag := "0"
 	if join {
 		flag = "1"
@@ -175,19 +145,19 @@ func (s *Store) queuePlace(ctx context.Context, activityID, userID string, join 
 	}
 	switch code {
 	case queuePlaceNotFound:
-		return QueueStatus{}, Errorf(CodeActivityNotFound, "activity %s not found", activityID)
+		return QueueStatus{}, sale.Errorf(sale.CodeActivityNotFound, "activity %s not found", activityID)
 	case queuePlaceNotQueue:
-		return QueueStatus{}, Errorf(CodeNotQueue, "activity %s has no waiting room: its admission is not queue", activityID)
+		return QueueStatus{}, sale.Errorf(CodeNotQueue, "activity %s has no waiting room: its admission is not queue", activityID)
 	case queuePlaceNoPlace:
-		return QueueStatus{}, Errorf(CodeNotInQueue, "user %s has not joined the waiting room of activity %s", userID, activityID)
+		return QueueStatus{}, sale.Errorf(CodeNotInQueue, "user %s has not joined the waiting room of activity %s", userID, activityID)
 	case queuePlaceSoldOut:
 		return QueueStatus{Status: QueueSoldOut}, nil
 	case queuePlaceClosed:
 		if len(reply) == 2 && asString(reply[1]) == "cancelled" {
-			return QueueStatus{}, Errorf(CodeActivityCancelled, "activity %s is cancelled", activityID)
+			return QueueStatus{}, sale.Errorf(sale.CodeActivityCancelled, "activity %s is cancelled", activityID)
 		}
 		if len(reply) == 2 && asString(reply[1]) == "ended" {
-			return QueueStatus{}, Errorf(CodeActivityEnded, "activity %s has ended", activityID)
+			return QueueStatus{}, sale.Errorf(sale.CodeActivityEnded, "activity %s has ended", activityID)
 		}
 	case queuePlaceNotOpen:
 		if v, ok := ints(1); ok {
@@ -225,7 +195,7 @@ func (s *Store) indexQueue(ctx context.Context, activityID string) {
 	if _, known := s.queues.Load(activityID); known {
 		return
 	}
-	if err := s.rdb.SAdd(ctx, queuesIndexKey(), activityID).Err(); err == nil {
+	if err := s.rdb.SAdd(ctx, key.QueuesIndex(), activityID).Err(); err == nil {
 		s.queues.Store(activityID, true)
 	}
 }
@@ -247,14 +217,14 @@ type QueueState struct {
 func (s *Store) AdvanceQueue(ctx context.Context, activityID string) (QueueState, error) {
 	st := QueueState{ActivityID: activityID}
 	a, err := s.Activity(ctx, activityID)
-	if ErrorCode(err) == CodeActivityNotFound {
+	if sale.ErrorCode(err) == sale.CodeActivityNotFound {
 		st.Done = true
 		return st, nil
 	}
 	if err != nil {
 		return st, err
 	}
-	keys := []string{ActivityKey(activityID), QueueKey(activityID), queueStateKey(activityID), queueLogKey(activityID)}
+	keys := []string{key.Activity(activityID), key.Queue(activityID), key.QueueState(activityID), key.QueueLog(activityID)}
 	reply, err := queueAdvanceScript.Run(ctx, s.pipe, keys, a.Remaining, QueueBound, a.Sold).Slice()
 	if err != nil {
 		return st, storeErr(err)
@@ -286,14 +256,14 @@ func (s *Store) AdvanceQueue(ctx context.Context, activityID string) (QueueState
 // and drops from the index those with nothing more to admit. It returns the
 // states it reached; the first error stops nothing but is returned.
 func (s *Store) AdvanceQueues(ctx context.Context) ([]QueueState, error) {
-	ids, err := s.rdb.SMembers(ctx, queuesIndexKey()).Result()
+	ids, err := s.rdb.SMembers(ctx, key.QueuesIndex()).Result()
 	if err != nil {
 		return nil, storeErr(err)
 	}
 	var out []QueueState
 	var first error
 	for _, id := range ids {
-		if !ValidID(id) {
+		if !sale.ValidID(id) {
 			continue
 		}
 		st, err := s.AdvanceQueue(ctx, id)
@@ -304,7 +274,7 @@ func (s *Store) AdvanceQueues(ctx context.Context) ([]QueueState, error) {
 			continue
 		}
 		if st.Done {
-			if err := s.rdb.SRem(ctx, queuesIndexKey(), id).Err(); err != nil && first == nil {
+			if err := s.rdb.SRem(ctx, key.QueuesIndex(), id).Err(); err != nil && first == nil {
 				first = storeErr(err)
 			}
 			s.queues.Delete(id)

@@ -9,11 +9,12 @@ import (
 
 	"seckill/redislib"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 // queueActivity creates a queue activity of stock units that starts in
 // startsIn, its queue open since a minute ago, admitting rate per second.
-func queueActivity(t *testing.T, store *redislib.Store, stock int64, startsIn time.Duration, rate int64, opts ...redistest.ActivityOption) redislib.Activity {
+func queueActivity(t *testing.T, store *redislib.Store, stock int64, startsIn time.Duration, rate int64, opts ...redistest.ActivityOption) sale.Activity {
 	t.Helper()
 	opts = append([]redistest.ActivityOption{redistest.Window(startsIn, time.Hour), redistest.Queue(min(startsIn, 0)-time.Minute, rate)}, opts...)
 	return redistest.MustActivity(t, store, stock, opts...)
@@ -36,10 +37,10 @@ func TestQueueJoinRefusals(t *testing.T) {
 		name, activity, want string
 	}{
 		{"open activity", open.ID, redislib.CodeNotQueue},
-		{"unknown activity", "nosuch", redislib.CodeActivityNotFound},
-		{"cancelled", cancelled.ID, redislib.CodeActivityCancelled},
+		{"unknown activity", "nosuch", sale.CodeActivityNotFound},
+		{"cancelled", cancelled.ID, sale.CodeActivityCancelled},
 	} {
-		if _, err := store.JoinQueue(ctx, tt.activity, "alice"); redislib.ErrorCode(err) != tt.want {
+		if _, err := store.JoinQueue(ctx, tt.activity, "alice"); sale.ErrorCode(err) != tt.want {
 			t.Errorf("%s: %v, want %s", tt.name, err, tt.want)
 		}
 	}
@@ -52,7 +53,7 @@ func TestQueueJoinRefusals(t *testing.T) {
 			t.Fatalf("a refused join wrote the queue of %s", id)
 		}
 	}
-	if _, err := store.QueueStatusOf(ctx, queue.ID, "bob"); redislib.ErrorCode(err) != redislib.CodeNotInQueue {
+	if _, err := store.QueueStatusOf(ctx, queue.ID, "bob"); sale.ErrorCode(err) != redislib.CodeNotInQueue {
 		t.Fatalf("status of a user not in the queue: %v, want not_in_queue", err)
 	}
 	first, err := store.JoinQueue(ctx, queue.ID, "bob")
@@ -110,7 +111,7 @@ func TestQueueAdmission(t *testing.T) {
 		switch s.Status {
 		case redislib.QueueAdmitted:
 			admittedUser = user
-			if s.ExpiresAt.Sub(*s.AdmittedAt) != redislib.DefaultAdmissionTTL*time.Second {
+			if s.ExpiresAt.Sub(*s.AdmittedAt) != sale.DefaultAdmissionTTL*time.Second {
 				t.Fatalf("%s admitted %v until %v", user, s.AdmittedAt, s.ExpiresAt)
 			}
 		case redislib.QueueWaiting:
@@ -132,7 +133,7 @@ func TestQueueAdmission(t *testing.T) {
 	for i := range users {
 		user := fmt.Sprintf("u%02d", i)
 		if s, _ := store.QueueStatusOf(ctx, a.ID, user); s.Status == redislib.QueueAdmitted {
-			if _, err := store.PurchaseAdmitted(ctx, a.ID, user, redislib.Rate{}, redislib.AdmissionQueue); err != nil {
+			if _, err := store.PurchaseAdmitted(ctx, a.ID, user, sale.Rate{}, sale.AdmissionQueue); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -170,7 +171,7 @@ func TestQueueAdmissionExpires(t *testing.T) {
 	store, rdb := b.Store(t), b.AdminClient(t)
 	a := queueActivity(t, store, 100, -time.Second, 1000)
 	// One second, below the API's minimum, so that the test is short.
-	rdb.HSet(ctx, redislib.ActivityKey(a.ID), "admission_ttl", 1)
+	rdb.HSet(ctx, redistest.ActivityKey(a.ID), "admission_ttl", 1)
 	for _, u := range []string{"seen", "away"} {
 		if _, err := store.JoinQueue(ctx, a.ID, u); err != nil {
 			t.Fatal(err)

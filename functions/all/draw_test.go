@@ -12,9 +12,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"seckill/redislib"
 	"seckill/redislib/draworder"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 // The all-in-one binary runs a draw of 60,000 entries for 5,000 units; the
@@ -53,7 +53,7 @@ func TestDrawSurvivesCrash(t *testing.T) {
 
 	state := func() (map[string]string, int64) {
 		st, _ := admin.HGetAll(ctx, "sk:{act:"+d.ID+"}:draw:state").Result()
-		buyers, _ := admin.HLen(ctx, redislib.BuyersKey(d.ID)).Result()
+		buyers, _ := admin.HLen(ctx, redistest.BuyersKey(d.ID)).Result()
 		return st, buyers
 	}
 	// crashWhen starts the server, waits until cond holds of the draw's
@@ -87,11 +87,11 @@ func TestDrawSurvivesCrash(t *testing.T) {
 	server := startServer(t, bin, srv)
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		status, err := admin.HGet(ctx, redislib.ActivityKey(d.ID), "draw_status").Result()
+		status, err := admin.HGet(ctx, redistest.ActivityKey(d.ID), "draw_status").Result()
 		if err != nil && err != redis.Nil {
 			t.Fatal(err)
 		}
-		if status == redislib.DrawDone {
+		if status == sale.DrawDone {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -114,7 +114,7 @@ func TestDrawSurvivesCrash(t *testing.T) {
 			t.Fatalf("winner %d: %v at %v, want %s", i, w.Member, w.Score, order[i])
 		}
 	}
-	held := holdings(t, store.Client(), d.ID)
+	held := holdings(t, admin, d.ID)
 	if len(held) != stock {
 		t.Fatalf("%d users hold an order, want %d", len(held), stock)
 	}
@@ -148,7 +148,7 @@ func TestDrawBadInputWritesNothing(t *testing.T) {
 	closed := redistest.MustDrawActivity(t, e.store, e.admin, 10)
 	redistest.CloseRegistration(t, e.admin, closed.ID)
 	notYet := redistest.MustDrawActivity(t, e.store, e.admin, 10)
-	if err := e.admin.HSet(context.Background(), redislib.ActivityKey(notYet.ID), "registration_opens_at", time.Now().Add(time.Hour).UnixMilli()).Err(); err != nil {
+	if err := e.admin.HSet(context.Background(), redistest.ActivityKey(notYet.ID), "registration_opens_at", time.Now().Add(time.Hour).UnixMilli()).Err(); err != nil {
 		t.Fatal(err)
 	}
 	cancelled := redistest.MustDrawActivity(t, e.store, e.admin, 10)

@@ -9,6 +9,7 @@ import (
 	"seckill/functions/server/servertest"
 	"seckill/redislib"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 func TestEnterDraw(t *testing.T) {
@@ -19,7 +20,7 @@ func TestEnterDraw(t *testing.T) {
 	closed := redistest.MustDrawActivity(t, env.Store, admin, 2)
 	redistest.CloseRegistration(t, admin, closed.ID)
 	notYet := redistest.MustDrawActivity(t, env.Store, admin, 2)
-	admin.HSet(context.Background(), redislib.ActivityKey(notYet.ID), "registration_opens_at", time.Now().Add(time.Hour).UnixMilli())
+	admin.HSet(context.Background(), redistest.ActivityKey(notYet.ID), "registration_opens_at", time.Now().Add(time.Hour).UnixMilli())
 	entry := func(id string) string { return "/activities/" + id + "/entries" }
 	tests := []struct {
 		name        string
@@ -89,11 +90,11 @@ func TestRunJob(t *testing.T) {
 	defer func() { cancel(); <-done }()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		p, err := env.Store.Draw(context.Background(), d.ID, redislib.PageQuery{Limit: 10})
+		p, err := env.Store.Draw(context.Background(), d.ID, sale.PageQuery{Limit: 10})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p.Status == redislib.DrawDone && len(p.Winners) == 1 {
+		if p.Status == sale.DrawDone && len(p.Winners) == 1 {
 			return
 		}
 		if time.Now().After(deadline) {

@@ -37,7 +37,7 @@ func TestDrawInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	closes := now.Add(4 * time.Second)
-	if err := admin.HSet(ctx, redislib.ActivityKey(d.ID), "draw_at", closes.UnixMilli()).Err(); err != nil {
+	if err := admin.HSet(ctx, redistest.ActivityKey(d.ID), "draw_at", closes.UnixMilli()).Err(); err != nil {
 		t.Fatal(err)
 	}
 	url := s.base + "/?activity=" + d.ID

@@ -9,6 +9,7 @@ import (
 
 	"seckill/redislib"
 	"seckill/redislib/draworder"
+	"seckill/redislib/sale"
 )
 
 // DrawActivity is an activity that sells by draw, and its seed.
@@ -25,11 +26,11 @@ func MustDrawActivity(t testing.TB, store *redislib.Store, admin redis.Cmdable, 
 	t.Helper()
 	now := time.Now()
 	opens, drawAt := now.Add(-time.Minute), now.Add(time.Hour)
-	a := MustActivity(t, store, stock, Window(-time.Minute, 2*time.Hour), func(a *redislib.NewActivity) {
-		a.AdmissionSettings = redislib.AdmissionSettings{Admission: redislib.AdmissionDraw,
+	a := MustActivity(t, store, stock, Window(-time.Minute, 2*time.Hour), func(a *sale.NewActivity) {
+		a.AdmissionSettings = sale.AdmissionSettings{Admission: sale.AdmissionDraw,
 			RegistrationOpensAt: &opens, DrawAt: &drawAt}
 	})
-	v, err := admin.HGet(context.Background(), redislib.ActivityKey(a.ID), "seed").Result()
+	v, err := admin.HGet(context.Background(), ActivityKey(a.ID), "seed").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +46,7 @@ func MustDrawActivity(t testing.TB, store *redislib.Store, admin redis.Cmdable, 
 // after the activity started.
 func CloseRegistration(t testing.TB, admin redis.Cmdable, activityID string) {
 	t.Helper()
-	err := admin.HSet(context.Background(), redislib.ActivityKey(activityID), "draw_at", time.Now().Add(-time.Second).UnixMilli()).Err()
+	err := admin.HSet(context.Background(), ActivityKey(activityID), "draw_at", time.Now().Add(-time.Second).UnixMilli()).Err()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,6 +36,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"seckill/redislib"
+	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 func main() {
@@ -106,7 +108,7 @@ func run(addr, user, pass string, entries int, stock int64, conc int) error {
 
 	slow := rdb.ConfigSet(ctx, "slowlog-log-slower-than", "1000").Err() == nil &&
 		rdb.ConfigSet(ctx, "slowlog-max-len", "1024").Err() == nil && rdb.Do(ctx, "slowlog", "reset").Err() == nil
-	if err := rdb.HSet(ctx, redislib.ActivityKey(id), "draw_at", time.Now().Add(-time.Second).UnixMilli()).Err(); err != nil {
+	if err := rdb.HSet(ctx, redistest.ActivityKey(id), "draw_at", time.Now().Add(-time.Second).UnixMilli()).Err(); err != nil {
 		return err
 	}
 	start = time.Now()
@@ -124,7 +126,7 @@ func run(addr, user, pass string, entries int, stock int64, conc int) error {
 	if err != nil {
 		return err
 	}
-	d, err := store.Draw(ctx, id, redislib.PageQuery{Limit: 1})
+	d, err := store.Draw(ctx, id, sale.PageQuery{Limit: 1})
 	if err != nil {
 		return err
 	}
@@ -190,15 +192,15 @@ func usedMemory(ctx context.Context, rdb redis.UniversalClient) int64 {
 // drawActivity creates a product and a running activity of stock units that
 // sells by draw, registration open.
 func drawActivity(ctx context.Context, store *redislib.Store, stock int64) (string, error) {
-	p, err := store.CreateProduct(ctx, redislib.NewProduct{Name: "drawbench", Price: 100})
+	p, err := store.CreateProduct(ctx, sale.NewProduct{Name: "drawbench", Price: 100})
 	if err != nil {
 		return "", err
 	}
 	now := time.Now()
 	opens, drawAt := now.Add(-time.Minute), now.Add(time.Hour)
-	a, err := store.CreateActivity(ctx, redislib.NewActivity{ProductID: p.ID, Stock: stock, Price: 100,
+	a, err := store.CreateActivity(ctx, sale.NewActivity{ProductID: p.ID, Stock: stock, Price: 100,
 		StartsAt: now.Add(-time.Minute), EndsAt: now.Add(24 * time.Hour), PaymentWindow: 900,
-		AdmissionSettings: redislib.AdmissionSettings{Admission: redislib.AdmissionDraw, RegistrationOpensAt: &opens, DrawAt: &drawAt}})
+		AdmissionSettings: sale.AdmissionSettings{Admission: sale.AdmissionDraw, RegistrationOpensAt: &opens, DrawAt: &drawAt}})
 	if err != nil {
 		return "", err
 	}
