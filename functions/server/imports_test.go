@@ -27,14 +27,15 @@ var shared = map[string][]string{
 // code (tests aside) may import: the domain, redislib/sale, knows neither
 // the store nor Redis.
 var store = map[string][]string{
-	"redislib":              {"redislib/internal/key", "redislib/sale"},
+	"redislib":              {"redislib/draworder", "redislib/internal/key", "redislib/sale"},
 	"redislib/internal/key": {"redislib/sale"},
 	"redislib/sale":         {},
-	"redislib/redistest":    {"redislib", "redislib/internal/key", "redislib/sale"},
+	"redislib/draworder":    {},
+	"redislib/redistest":    {"redislib", "redislib/draworder", "redislib/internal/key", "redislib/sale"},
 }
 
 // noRedis are the packages that must not import a Redis client.
-var noRedis = []string{"redislib/sale", "redislib/internal/key", "functions/httpapi"}
+var noRedis = []string{"redislib/sale", "redislib/internal/key", "redislib/draworder", "functions/httpapi"}
 
 // TestImportsFlowOneWay reads the imports of the shared packages and of
 // redislib: no shared package imports a function or a shared package beside
