@@ -315,8 +315,8 @@ func (s *Store) AdvanceQueues(ctx context.Context) ([]QueueState, error) {
 }
 
 // RunQueues moves every queue's frontier each QueueAdvanceEvery until ctx
-// ends; errors are passed to report (nil: ignored) and the next round goes
-// on.
+// ends; each round's outcome (nil or its first error) is passed to report
+// (nil: ignored), and the next round goes on.
 func (s *Store) RunQueues(ctx context.Context, report func(error)) {
 	tick := time.NewTicker(QueueAdvanceEvery)
 	defer tick.Stop()
@@ -329,7 +329,7 @@ func (s *Store) RunQueues(ctx context.Context, report func(error)) {
 		round, cancel := context.WithTimeout(ctx, 5*time.Second)
 		_, err := s.AdvanceQueues(round)
 		cancel()
-		if err != nil && report != nil && ctx.Err() == nil {
+		if report != nil && ctx.Err() == nil {
 			report(err)
 		}
 	}

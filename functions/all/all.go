@@ -23,11 +23,13 @@ import (
 	"seckill/functions/getactivity"
 	"seckill/functions/getorder"
 	"seckill/functions/getproduct"
+	"seckill/functions/joinqueue"
 	"seckill/functions/listactivities"
 	"seckill/functions/listproducts"
 	"seckill/functions/pauseactivity"
 	"seckill/functions/purchase"
 	"seckill/functions/purchaseresult"
+	"seckill/functions/queuestatus"
 	"seckill/functions/server"
 	"seckill/functions/storefront"
 	"seckill/functions/updateactivity"
@@ -43,6 +45,8 @@ var Functions = []server.Function{
 	getactivity.Function,
 	purchase.Function,
 	purchaseresult.Function,
+	joinqueue.Function,
+	queuestatus.Function,
 	listproducts.Function,
 	updateproduct.Function,
 	deleteproduct.Function,

@@ -89,6 +89,8 @@ var statusOf = map[string]int{
 	redislib.CodeInvalidCurrency:      http.StatusBadRequest,
 	redislib.CodeInvalidAdmission:     http.StatusBadRequest,
 	redislib.CodeAdmissionRequired:    http.StatusForbidden,
+	redislib.CodeNotQueue:             http.StatusConflict,
+	redislib.CodeNotInQueue:           http.StatusNotFound,
 
 	redislib.CodeUnknownProduct:   http.StatusBadRequest,
 	redislib.CodeProductDeleted:   http.StatusBadRequest,
