@@ -14,7 +14,6 @@ import (
 )
 
 func TestAdmissionRules(t *testing.T) {
-	t.Parallel()
 	start := time.Now().Add(time.Hour)
 	end := start.Add(2 * time.Hour)
 	at := func(d time.Duration) *time.Time { v := start.Add(d); return &v }
@@ -71,7 +70,6 @@ func TestAdmissionRules(t *testing.T) {
 }
 
 func TestCreateAdmissionModes(t *testing.T) {
-	t.Parallel()
 	ctx := context.Background()
 	b := start(t)
 	store, rdb := b.Store(t), b.AdminClient(t)
@@ -113,7 +111,6 @@ func TestCreateAdmissionModes(t *testing.T) {
 }
 
 func TestUpdateAdmissionUntilStart(t *testing.T) {
-	t.Parallel()
 	ctx := context.Background()
 	b := start(t)
 	store, rdb := b.Store(t), b.AdminClient(t)
@@ -171,7 +168,6 @@ func TestUpdateAdmissionUntilStart(t *testing.T) {
 // attempts buy, in every stock bucket; a refused attempt writes nothing;
 // open activities ignore the admission.
 func TestPurchaseNeedsAdmission(t *testing.T) {
-	t.Parallel()
 	ctx := context.Background()
 	b := start(t)
 	store, rdb := b.Store(t), b.AdminClient(t)
@@ -217,7 +213,6 @@ func TestPurchaseNeedsAdmission(t *testing.T) {
 // queue activity of two buckets sell exactly the stock, to admitted users
 // only.
 func TestAdmittedPurchasesRace(t *testing.T) {
-	t.Parallel()
 	ctx := context.Background()
 	store := start(t).Store(t)
 	const stock, users = 40, 200

@@ -20,7 +20,6 @@ func queueActivity(t *testing.T, store *redislib.Store, stock int64, startsIn ti
 }
 
 func TestQueueJoinRefusals(t *testing.T) {
-	t.Parallel()
 	ctx := context.Background()
 	b := start(t)
 	store, rdb := b.Store(t), b.AdminClient(t)
@@ -75,7 +74,6 @@ func TestQueueJoinRefusals(t *testing.T) {
 // expiry; the rest wait in order; sold out tells every waiting user at once;
 // units that come back admit more.
 func TestQueueAdmission(t *testing.T) {
-	t.Parallel()
 	ctx := context.Background()
 	b := start(t)
 	store, rdb := b.Store(t), b.AdminClient(t)
@@ -164,7 +162,6 @@ func TestQueueAdmission(t *testing.T) {
 // frontier passed the place; a turn passed longer ago than that, never
 // looked at, is over too.
 func TestQueueAdmissionExpires(t *testing.T) {
-	t.Parallel()
 	ctx := context.Background()
 	b := start(t)
 	store, rdb := b.Store(t), b.AdminClient(t)
@@ -205,7 +202,6 @@ func TestQueueAdmissionExpires(t *testing.T) {
 // and after the start: one place per user, pre-start places below 2^52,
 // post-start places 2^52 + 1..n with no gap and no repeat.
 func TestQueueJoinRace(t *testing.T) {
-	t.Parallel()
 	ctx := context.Background()
 	b := start(t)
 	store, rdb := b.Store(t), b.AdminClient(t)
@@ -251,7 +247,6 @@ func TestQueueJoinRace(t *testing.T) {
 // TestQueueAdvanceRace: moves of the frontier from two processes at once
 // sum to exactly one admission per place, capped at K x remaining.
 func TestQueueAdvanceRace(t *testing.T) {
-	t.Parallel()
 	ctx := context.Background()
 	b := start(t)
 	stores := []*redislib.Store{b.Store(t), b.Store(t)}
