@@ -9,65 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"seckill/redislib"
+	"seckill/redislib/internal/key"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
-
-func TestAdmissionRules(t *testing.T) {
-	start := time.Now().Add(time.Hour)
-	end := start.Add(2 * time.Hour)
-	at := func(d time.Duration) *time.Time { v := start.Add(d); return &v }
-	n := func(v int64) *int64 { return &v }
-	base := func(s redislib.AdmissionSettings) redislib.NewActivity {
-		return redislib.NewActivity{ProductID: "p1", Stock: 10, Price: 100, StartsAt: start, EndsAt: end, PaymentWindow: 60, Shards: 1,
-			AdmissionSettings: s}
-	}
-	tests := []struct {
-		name string
-		in   redislib.AdmissionSettings
-		want string
-	}{
-		{"open by default", redislib.AdmissionSettings{}, ""},
-		{"open", redislib.AdmissionSettings{Admission: "open"}, ""},
-		{"unknown mode", redislib.AdmissionSettings{Admission: "lottery"}, redislib.CodeInvalidAdmission},
-		{"open with a queue setting", redislib.AdmissionSettings{Admission: "open", AdmitRate: n(5)}, redislib.CodeInvalidAdmission},
-		{"no mode with a draw setting", redislib.AdmissionSettings{DrawAt: at(time.Minute)}, redislib.CodeInvalidAdmission},
-		{"queue", redislib.AdmissionSettings{Admission: "queue", QueueOpensAt: at(-time.Minute), AdmitRate: n(5)}, ""},
-		{"queue with ttl", redislib.AdmissionSettings{Admission: "queue", QueueOpensAt: at(-time.Minute), AdmitRate: n(5), AdmissionTTL: n(10)}, ""},
-		{"queue without opening", redislib.AdmissionSettings{Admission: "queue", AdmitRate: n(5)}, redislib.CodeMissingSetting},
-		{"queue without rate", redislib.AdmissionSettings{Admission: "queue", QueueOpensAt: at(-time.Minute)}, redislib.CodeMissingSetting},
-		{"queue opening at start", redislib.AdmissionSettings{Admission: "queue", QueueOpensAt: at(0), AdmitRate: n(5)}, redislib.CodeInvalidTimeRange},
-		{"queue rate 0", redislib.AdmissionSettings{Admission: "queue", QueueOpensAt: at(-time.Minute), AdmitRate: n(0)}, redislib.CodeInvalidAdmission},
-		{"queue ttl too short", redislib.AdmissionSettings{Admission: "queue", QueueOpensAt: at(-time.Minute), AdmitRate: n(1), AdmissionTTL: n(9)}, redislib.CodeInvalidAdmission},
-		{"queue ttl too long", redislib.AdmissionSettings{Admission: "queue", QueueOpensAt: at(-time.Minute), AdmitRate: n(1), AdmissionTTL: n(3601)}, redislib.CodeInvalidAdmission},
-		{"queue with a draw setting", redislib.AdmissionSettings{Admission: "queue", QueueOpensAt: at(-time.Minute), AdmitRate: n(5), DrawAt: at(time.Minute)}, redislib.CodeInvalidAdmission},
-		{"draw", redislib.AdmissionSettings{Admission: "draw", RegistrationOpensAt: at(-time.Hour), DrawAt: at(0)}, ""},
-		{"draw without draw_at", redislib.AdmissionSettings{Admission: "draw", RegistrationOpensAt: at(-time.Hour)}, redislib.CodeMissingSetting},
-		{"draw without registration", redislib.AdmissionSettings{Admission: "draw", DrawAt: at(0)}, redislib.CodeMissingSetting},
-		{"draw registration after draw", redislib.AdmissionSettings{Admission: "draw", RegistrationOpensAt: at(time.Minute), DrawAt: at(0)}, redislib.CodeInvalidTimeRange},
-		{"draw before start", redislib.AdmissionSettings{Admission: "draw", RegistrationOpensAt: at(-time.Hour), DrawAt: at(-time.Minute)}, redislib.CodeInvalidTimeRange},
-		{"draw at the end", redislib.AdmissionSettings{Admission: "draw", RegistrationOpensAt: at(-time.Hour), DrawAt: at(2 * time.Hour)}, redislib.CodeInvalidTimeRange},
-		{"draw with a queue setting", redislib.AdmissionSettings{Admission: "draw", RegistrationOpensAt: at(-time.Hour), DrawAt: at(0), AdmitRate: n(1)}, redislib.CodeInvalidAdmission},
-	}
-	for _, tt := range tests {
-		mustRule(t, base(tt.in).Validate(), tt.want, tt.name)
-	}
-	// A change is checked on its own; its fit with the stored activity is
-	// the update script's to check.
-	for _, tt := range []struct {
-		name string
-		ch   redislib.ActivityChanges
-		want string
-	}{
-		{"mode alone", redislib.ActivityChanges{AdmissionSettings: redislib.AdmissionSettings{Admission: "draw"}}, ""},
-		{"rate alone", redislib.ActivityChanges{AdmissionSettings: redislib.AdmissionSettings{AdmitRate: n(3)}}, ""},
-		{"bad rate", redislib.ActivityChanges{AdmissionSettings: redislib.AdmissionSettings{AdmitRate: n(-1)}}, redislib.CodeInvalidAdmission},
-		{"two modes' settings", redislib.ActivityChanges{AdmissionSettings: redislib.AdmissionSettings{AdmitRate: n(3), DrawAt: at(0)}}, redislib.CodeInvalidAdmission},
-		{"bad mode", redislib.ActivityChanges{AdmissionSettings: redislib.AdmissionSettings{Admission: "x"}}, redislib.CodeInvalidAdmission},
-	} {
-		mustRule(t, tt.ch.Validate(), tt.want, tt.name)
-	}
-}
 
 func TestCreateAdmissionModes(t *testing.T) {
 	ctx := context.Background()
@@ -75,33 +20,33 @@ func TestCreateAdmissionModes(t *testing.T) {
 	store, rdb := b.Store(t), b.AdminClient(t)
 
 	open := redistest.MustActivity(t, store, 5)
-	if open.Admission != redislib.AdmissionOpen || open.QueueOpensAt != nil || open.SeedHash != "" {
+	if open.Admission != sale.AdmissionOpen || open.QueueOpensAt != nil || open.SeedHash != "" {
 		t.Fatalf("open activity = %+v", open.AdmissionInfo)
 	}
 	queue := redistest.MustActivity(t, store, 5, redistest.Window(time.Hour, 2*time.Hour), redistest.Queue(time.Minute, 7))
-	if queue.Admission != redislib.AdmissionQueue || queue.QueueOpensAt == nil || queue.AdmitRate != 7 ||
-		queue.AdmissionTTL != redislib.DefaultAdmissionTTL || queue.DrawAt != nil {
+	if queue.Admission != sale.AdmissionQueue || queue.QueueOpensAt == nil || queue.AdmitRate != 7 ||
+		queue.AdmissionTTL != sale.DefaultAdmissionTTL || queue.DrawAt != nil {
 		t.Fatalf("queue activity = %+v", queue.AdmissionInfo)
 	}
 
 	// The commitment is public once registration opens, the seed only once
 	// the draw is done.
 	later := redistest.MustActivity(t, store, 5, redistest.Window(time.Hour, 2*time.Hour), redistest.Draw(time.Minute, 90*time.Minute))
-	if later.Admission != redislib.AdmissionDraw || later.SeedHash != "" || later.Seed != "" || later.DrawStatus != redislib.DrawPending {
+	if later.Admission != sale.AdmissionDraw || later.SeedHash != "" || later.Seed != "" || later.DrawStatus != sale.DrawPending {
 		t.Fatalf("draw before registration = %+v", later.AdmissionInfo)
 	}
 	draw := redistest.MustActivity(t, store, 5, redistest.Window(time.Hour, 2*time.Hour), redistest.Draw(-time.Minute, 90*time.Minute))
-	seed, err := rdb.HGet(ctx, redislib.ActivityKey(draw.ID), "seed").Result()
+	seed, err := rdb.HGet(ctx, key.Activity(draw.ID), "seed").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
 	raw, err := hex.DecodeString(seed)
 	sum := sha256.Sum256(raw)
-	if err != nil || len(raw) != redislib.SeedBytes || draw.SeedHash != hex.EncodeToString(sum[:]) || draw.Seed != "" {
+	if err != nil || len(raw) != sale.SeedBytes || draw.SeedHash != hex.EncodeToString(sum[:]) || draw.Seed != "" {
 		t.Fatalf("draw = %+v with stored seed %q: want seed_hash = SHA-256 of 32 seed bytes, seed hidden", draw.AdmissionInfo, seed)
 	}
 	// The seed stays out of the audit trail.
-	entries, err := store.ActivityAudit(ctx, draw.ID, redislib.PageQuery{Limit: 10})
+	entries, err := store.ActivityAudit(ctx, draw.ID, sale.PageQuery{Limit: 10})
 	if err != nil || len(entries.Items) != 1 {
 		t.Fatalf("audit = %+v, %v", entries, err)
 	}
@@ -116,50 +61,50 @@ func TestUpdateAdmissionUntilStart(t *testing.T) {
 	store, rdb := b.Store(t), b.AdminClient(t)
 	n := func(v int64) *int64 { return &v }
 	at := func(d time.Duration) *time.Time { v := time.Now().Add(d); return &v }
-	a := redistest.MustActivity(t, store, 8, redistest.Window(time.Hour, 3*time.Hour), redistest.Shards(3))
-	update := func(s redislib.AdmissionSettings, ends *time.Time) (redislib.Activity, error) {
-		return store.UpdateActivity(ctx, a.ID, redislib.ActivityChanges{AdmissionSettings: s, EndsAt: ends})
+	a := redistest.MustActivity(t, store, 8, redistest.Window(time.Hour, 3*time.Hour), redistest.Buckets(3))
+	update := func(s sale.AdmissionSettings, ends *time.Time) (sale.Activity, error) {
+		return store.UpdateActivity(ctx, a.ID, sale.ActivityChanges{AdmissionSettings: s, EndsAt: ends})
 	}
 
-	if _, err := update(redislib.AdmissionSettings{Admission: "queue", AdmitRate: n(4)}, nil); redislib.ErrorCode(err) != redislib.CodeMissingSetting {
+	if _, err := update(sale.AdmissionSettings{Admission: "queue", AdmitRate: n(4)}, nil); sale.ErrorCode(err) != sale.CodeMissingSetting {
 		t.Fatalf("queue without queue_opens_at: %v, want missing_field", err)
 	}
-	if _, err := update(redislib.AdmissionSettings{Admission: "queue", AdmitRate: n(4), QueueOpensAt: at(2 * time.Hour)}, nil); redislib.ErrorCode(err) != redislib.CodeInvalidTimeRange {
+	if _, err := update(sale.AdmissionSettings{Admission: "queue", AdmitRate: n(4), QueueOpensAt: at(2 * time.Hour)}, nil); sale.ErrorCode(err) != sale.CodeInvalidTimeRange {
 		t.Fatalf("queue opening after the start: %v, want invalid_time_range", err)
 	}
-	if _, err := update(redislib.AdmissionSettings{AdmitRate: n(4)}, nil); redislib.ErrorCode(err) != redislib.CodeInvalidAdmission {
+	if _, err := update(sale.AdmissionSettings{AdmitRate: n(4)}, nil); sale.ErrorCode(err) != sale.CodeInvalidAdmission {
 		t.Fatalf("admit_rate on an open activity: %v, want invalid_admission", err)
 	}
-	got, err := update(redislib.AdmissionSettings{Admission: "queue", AdmitRate: n(4), QueueOpensAt: at(time.Minute)}, nil)
-	if err != nil || got.Admission != "queue" || got.AdmitRate != 4 || got.AdmissionTTL != redislib.DefaultAdmissionTTL {
+	got, err := update(sale.AdmissionSettings{Admission: "queue", AdmitRate: n(4), QueueOpensAt: at(time.Minute)}, nil)
+	if err != nil || got.Admission != "queue" || got.AdmitRate != 4 || got.AdmissionTTL != sale.DefaultAdmissionTTL {
 		t.Fatalf("to queue: %+v, %v", got.AdmissionInfo, err)
 	}
-	if got, err = update(redislib.AdmissionSettings{AdmissionTTL: n(30)}, nil); err != nil || got.AdmissionTTL != 30 || got.AdmitRate != 4 {
+	if got, err = update(sale.AdmissionSettings{AdmissionTTL: n(30)}, nil); err != nil || got.AdmissionTTL != 30 || got.AdmitRate != 4 {
 		t.Fatalf("ttl: %+v, %v", got.AdmissionInfo, err)
 	}
-	if _, err := update(redislib.AdmissionSettings{Admission: "draw", RegistrationOpensAt: at(-time.Minute)}, nil); redislib.ErrorCode(err) != redislib.CodeMissingSetting {
+	if _, err := update(sale.AdmissionSettings{Admission: "draw", RegistrationOpensAt: at(-time.Minute)}, nil); sale.ErrorCode(err) != sale.CodeMissingSetting {
 		t.Fatalf("to draw without draw_at: %v, want missing_field (the queue's settings do not carry over)", err)
 	}
-	got, err = update(redislib.AdmissionSettings{Admission: "draw", RegistrationOpensAt: at(-time.Minute), DrawAt: at(2 * time.Hour)}, nil)
+	got, err = update(sale.AdmissionSettings{Admission: "draw", RegistrationOpensAt: at(-time.Minute), DrawAt: at(2 * time.Hour)}, nil)
 	if err != nil || got.Admission != "draw" || got.AdmitRate != 0 || got.QueueOpensAt != nil || got.SeedHash == "" {
 		t.Fatalf("to draw: %+v, %v", got.AdmissionInfo, err)
 	}
-	if left, _ := rdb.HExists(ctx, redislib.ActivityKey(a.ID), "admit_rate").Result(); left {
+	if left, _ := rdb.HExists(ctx, key.Activity(a.ID), "admit_rate").Result(); left {
 		t.Fatal("the queue's settings are still stored after the switch to draw")
 	}
-	if _, err := update(redislib.AdmissionSettings{}, at(90*time.Minute)); redislib.ErrorCode(err) != redislib.CodeInvalidTimeRange {
+	if _, err := update(sale.AdmissionSettings{}, at(90*time.Minute)); sale.ErrorCode(err) != sale.CodeInvalidTimeRange {
 		t.Fatalf("ends_at before draw_at: %v, want invalid_time_range", err)
 	}
 	// Every stock bucket learns the mode.
 	for k := 1; k < 3; k++ {
-		if m, _ := rdb.HGet(ctx, redislib.BucketMetaKey(a.ID, k), "admission").Result(); m != "draw" {
+		if m, _ := rdb.HGet(ctx, key.BucketMeta(a.ID, k), "admission").Result(); m != "draw" {
 			t.Fatalf("bucket %d admission = %q, want draw", k, m)
 		}
 	}
 
 	running := redistest.MustActivity(t, store, 1, redistest.Queue(-2*time.Minute, 5))
-	_, err = store.UpdateActivity(ctx, running.ID, redislib.ActivityChanges{AdmissionSettings: redislib.AdmissionSettings{Admission: "open"}})
-	if redislib.ErrorCode(err) != redislib.CodeActivityStarted {
+	_, err = store.UpdateActivity(ctx, running.ID, sale.ActivityChanges{AdmissionSettings: sale.AdmissionSettings{Admission: "open"}})
+	if sale.ErrorCode(err) != sale.CodeActivityStarted {
 		t.Fatalf("mode change after the start: %v, want activity_started", err)
 	}
 }
@@ -172,16 +117,16 @@ func TestPurchaseNeedsAdmission(t *testing.T) {
 	b := start(t)
 	store, rdb := b.Store(t), b.AdminClient(t)
 	open := redistest.MustActivity(t, store, 5)
-	queue := redistest.MustActivity(t, store, 5, redistest.Queue(-2*time.Minute, 5), redistest.Shards(2))
+	queue := redistest.MustActivity(t, store, 5, redistest.Queue(-2*time.Minute, 5), redistest.Buckets(2))
 	draw := redistest.MustActivity(t, store, 5, redistest.Window(-time.Minute, time.Hour), redistest.Draw(-time.Hour, 0))
 
-	if res, err := store.Purchase(ctx, open.ID, "u1"); err != nil || res.Outcome != redislib.OutcomeWon {
+	if res, err := store.Purchase(ctx, open.ID, "u1", sale.Rate{}); err != nil || res.Outcome != sale.OutcomeWon {
 		t.Fatalf("open, not admitted: %+v, %v", res, err)
 	}
-	for id, mode := range map[string]string{queue.ID: redislib.AdmissionQueue, draw.ID: redislib.AdmissionDraw} {
+	for id, mode := range map[string]string{queue.ID: sale.AdmissionQueue, draw.ID: sale.AdmissionDraw} {
 		for i := range 4 { // users in both buckets of the queue
 			user := fmt.Sprintf("u%d", i)
-			if res, err := store.Purchase(ctx, id, user); err != nil || res.Outcome != redislib.OutcomeAdmissionRequired {
+			if res, err := store.Purchase(ctx, id, user, sale.Rate{}); err != nil || res.Outcome != sale.OutcomeAdmissionRequired {
 				t.Fatalf("%s, %s not admitted: %+v, %v", id, user, res, err)
 			}
 		}
@@ -189,22 +134,22 @@ func TestPurchaseNeedsAdmission(t *testing.T) {
 		if err != nil || a.Sold != 0 {
 			t.Fatalf("after refused attempts: %+v, %v; want nothing sold", a, err)
 		}
-		other := redislib.AdmissionDraw
+		other := sale.AdmissionDraw
 		if mode == other {
-			other = redislib.AdmissionQueue
+			other = sale.AdmissionQueue
 		}
-		if res, err := store.PurchaseAdmitted(ctx, id, "u1", redislib.Rate{}, other); err != nil || res.Outcome != redislib.OutcomeAdmissionRequired {
+		if res, err := store.PurchaseAdmitted(ctx, id, "u1", sale.Rate{}, other); err != nil || res.Outcome != sale.OutcomeAdmissionRequired {
 			t.Fatalf("%s, admitted by %s: %+v, %v; want admission_required", id, other, res, err)
 		}
-		if res, err := store.PurchaseAdmitted(ctx, id, "u1", redislib.Rate{}, mode); err != nil || res.Outcome != redislib.OutcomeWon {
+		if res, err := store.PurchaseAdmitted(ctx, id, "u1", sale.Rate{}, mode); err != nil || res.Outcome != sale.OutcomeWon {
 			t.Fatalf("%s, admitted: %+v, %v", id, res, err)
 		}
 		// A winner's repeat needs no admission to learn it holds a unit.
-		if res, err := store.Purchase(ctx, id, "u1"); err != nil || res.Outcome != redislib.OutcomeAlreadyWon {
+		if res, err := store.Purchase(ctx, id, "u1", sale.Rate{}); err != nil || res.Outcome != sale.OutcomeAlreadyWon {
 			t.Fatalf("%s, winner's repeat: %+v, %v", id, res, err)
 		}
 	}
-	if n, _ := rdb.HLen(ctx, redislib.BucketBuyersKey(draw.ID, 0)).Result(); n != 1 {
+	if n, _ := rdb.HLen(ctx, key.BucketBuyers(draw.ID, 0)).Result(); n != 1 {
 		t.Fatalf("draw buyers = %d, want 1", n)
 	}
 }
@@ -216,7 +161,7 @@ func TestAdmittedPurchasesRace(t *testing.T) {
 	ctx := context.Background()
 	store := start(t).Store(t)
 	const stock, users = 40, 200
-	a := redistest.MustActivity(t, store, stock, redistest.Queue(-2*time.Minute, 5), redistest.Shards(2))
+	a := redistest.MustActivity(t, store, stock, redistest.Queue(-2*time.Minute, 5), redistest.Buckets(2))
 	var mu sync.Mutex
 	won := map[string]bool{}
 	var wg sync.WaitGroup
@@ -228,21 +173,21 @@ func TestAdmittedPurchasesRace(t *testing.T) {
 			admitted := i%2 == 0
 			by := ""
 			if admitted {
-				by = redislib.AdmissionQueue
+				by = sale.AdmissionQueue
 			}
-			res, err := store.PurchaseAdmitted(ctx, a.ID, user, redislib.Rate{}, by)
+			res, err := store.PurchaseAdmitted(ctx, a.ID, user, sale.Rate{}, by)
 			if err != nil {
 				t.Errorf("%s: %v", user, err)
 				return
 			}
 			switch {
-			case !admitted && res.Outcome != redislib.OutcomeAdmissionRequired:
+			case !admitted && res.Outcome != sale.OutcomeAdmissionRequired:
 				t.Errorf("%s not admitted: %s, want admission_required", user, res.Outcome)
-			case admitted && res.Outcome == redislib.OutcomeWon:
+			case admitted && res.Outcome == sale.OutcomeWon:
 				mu.Lock()
 				won[user] = true
 				mu.Unlock()
-			case admitted && res.Outcome != redislib.OutcomeSoldOut:
+			case admitted && res.Outcome != sale.OutcomeSoldOut:
 				t.Errorf("%s admitted: %s", user, res.Outcome)
 			}
 		}()

@@ -2,125 +2,126 @@ package redislib
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"seckill/redislib/internal/key"
+	"seckill/redislib/sale"
+	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
-// Every admin action on an activity or a product is recorded in an audit
-// trail: a STREAM per activity (activityAuditKey) and per product
-// (productAuditKey), written by the same script as the change itself, so an
-// action is recorded if and only if it was applied. An entry holds who acted
-// (the actor the caller names), when (Redis TIME), what (the action) and the
-// values of the changed fields before and after, as JSON objects. Requests
-// that change nothing (a repeated cancel, a pause of a paused activity, a
-// refused change) write no entry.
-//
-// The trail is kept for as long as the activity or product: it is one entry
-// per admin action, a few hundred bytes each.
-
-// Audit actions.
-const (
-	AuditCreate = "create"
-	AuditUpdate = "update"
-	AuditStock  = "stock"
-	AuditCancel = "cancel"
-	AuditPause  = "pause"
-	AuditResume = "resume"
-	AuditDelete = "delete"
-)
-
-// AuditEntry is one admin action.
-type AuditEntry struct {
-	// ID is the entry's position in the trail (a Redis stream ID).
-	ID     string    `json:"id"`
-	At     time.Time `json:"at"`
-	Actor  string    `json:"actor"`
-	Action string    `json:"action"`
-	// Before and After are the changed fields' values, as a JSON object each
-	// (empty objects for a creation's Before).
-	Before map[string]any `json:"before"`
-	After  map[string]any `json:"after"`
-}
-
-// UnattributedActor is the actor recorded for a change whose context names
-// none (see WithActor): a caller of the store other than an admin request.
-const UnattributedActor = "unattributed"
-
-type actorKey struct{}
-
-// WithActor returns a context whose admin actions are recorded in the audit
-// trail as done by actor: 1 to 128 printable ASCII characters (anything else
-// is recorded as UnattributedActor). The HTTP layer names the admin behind
-// each admin request this way, so every store method records its actor
-// without taking it as an argument.
-func WithActor(ctx context.Context, actor string) context.Context {
-	return context.WithValue(ctx, actorKey{}, actor)
-}
-
-// actorOf returns the actor WithActor put in ctx, or UnattributedActor.
-func actorOf(ctx context.Context) string {
-	actor, _ := ctx.Value(actorKey{}).(string)
-	if actor == "" || len(actor) > 128 {
-		return UnattributedActor
-	}
-	for i := 0; i < len(actor); i++ {
-		if actor[i] < 0x21 || actor[i] > 0x7e {
-			return UnattributedActor
-		}
-	}
-	return actor
-}
+// The audit trail of each activity and product (see sale.AuditEntry) is a
+// STREAM (key.ActivityAudit, key.ProductAudit; an activity's admin order
+// cancellations go to key.BucketAudit of the order's bucket), appended by the
+// script that makes the change. It is kept for as long as the activity or product: one
+// entry per admin action, a few hundred bytes each.
 
 // ActivityAudit returns one page of an activity's audit trail, newest first.
 // An unknown activity is activity_not_found.
-func (s *Store) ActivityAudit(ctx context.Context, activityID string, q PageQuery) (Page[AuditEntry], error) {
-	if _, err := s.Activity(ctx, activityID); err != nil {
-		return Page[AuditEntry]{}, err
+func (s *Store) ActivityAudit(ctx context.Context, activityID string, q sale.PageQuery) (sale.Page[sale.AuditEntry], error) {
+	if err := sale.CheckID("activity_id", activityID); err != nil {
+		return sale.Page[sale.AuditEntry]{}, err
 	}
-	return s.auditPage(ctx, activityAuditKey(activityID), q)
+	if _, err := s.Activity(ctx, activityID); err != nil {
+		return sale.Page[sale.AuditEntry]{}, err
+	}
+	n, err := s.bucketCount(ctx, activityID)
+	if err != nil {
+		return sale.Page[sale.AuditEntry]{}, err
+	}
+	trails := make([]string, n)
+	for k := range trails {
+		trails[k] = key.BucketAudit(activityID, k)
+	}
+	return s.auditPage(ctx, trails, q)
 }
 
 // ProductAudit returns one page of a product's audit trail, newest first.
 // An unknown product is product_not_found.
-func (s *Store) ProductAudit(ctx context.Context, productID string, q PageQuery) (Page[AuditEntry], error) {
-	if _, err := s.Product(ctx, productID); err != nil {
-		return Page[AuditEntry]{}, err
+func (s *Store) ProductAudit(ctx context.Context, productID string, q sale.PageQuery) (sale.Page[sale.AuditEntry], error) {
+	if err := sale.CheckID("product_id", productID); err != nil {
+		return sale.Page[sale.AuditEntry]{}, err
 	}
-	return s.auditPage(ctx, productAuditKey(productID), q)
+	if _, err := s.Product(ctx, productID); err != nil {
+		return sale.Page[sale.AuditEntry]{}, err
+	}
+	return s.auditPage(ctx, []string{key.ProductAudit(productID)}, q)
 }
 
-// auditPage reads a page of a trail with XREVRANGE. Its cursor is the last
-// entry's stream ID (as a Cursor whose score is the ID's milliseconds), and
-// the next page starts strictly before it.
-func (s *Store) auditPage(ctx context.Context, key string, q PageQuery) (Page[AuditEntry], error) {
-	end := "+"
+// auditPage reads a page of a trail kept in one or more streams (an
+// activity's admin actions, and its admin order cancellations in each stock
+// bucket's slot), merged newest first: by stream ID, then by stream index.
+// The cursor is the last entry's place, "<stream ID>/<index>" (as a Cursor
+// whose score is the ID's milliseconds), and the next page starts strictly
+// after it in that order.
+func (s *Store) auditPage(ctx context.Context, trails []string, q sale.PageQuery) (sale.Page[sale.AuditEntry], error) {
+	type place struct {
+		ms, seq int64
+		k       int
+	}
+	var after *place
 	if q.After != nil {
-		if _, _, ok := parseStreamID(q.After.member); !ok {
-			return Page[AuditEntry]{}, Errorf(CodeInvalidCursor, "cursor is not a next_cursor returned by this listing")
+		id, ks, _ := strings.Cut(q.After.Member, "/")
+		ms, seq, ok := parseStreamID(id)
+		k, err := strconv.Atoi(ks)
+		if !ok || err != nil || k < 0 || k >= len(trails) {
+			return sale.Page[sale.AuditEntry]{}, sale.Errorf(sale.CodeInvalidCursor, "cursor is not a next_cursor returned by this listing")
 		}
-		end = "(" + q.After.member
+		after = &place{ms, seq, k}
 	}
-	msgs, err := s.rdb.XRevRangeN(ctx, key, end, "-", int64(q.Limit)+1).Result()
+	cmds := make([]*redis.XMessageSliceCmd, len(trails))
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for k, trail := range trails {
+			end := "+"
+			if after != nil {
+				// Stream k's entries that come after the cursor: those with an
+				// ID below its ID, and for a stream before its stream in the
+				// order (a lower index), the cursor's ID itself too.
+				end = strconv.FormatInt(after.ms, 10) + "-" + strconv.FormatInt(after.seq, 10)
+				if k >= after.k {
+					end = "(" + end
+				}
+			}
+			cmds[k] = p.XRevRangeN(ctx, trail, end, "-", int64(q.Limit)+1)
+		}
+		return nil
+	})
 	if err != nil {
-		return Page[AuditEntry]{}, storeErr(err)
+		return sale.Page[sale.AuditEntry]{}, storeErr(err)
 	}
-	page := Page[AuditEntry]{Items: []AuditEntry{}}
-	for i, m := range msgs {
+	type entry struct {
+		place
+		msg redis.XMessage
+	}
+	var merged []entry
+	for k, cmd := range cmds {
+		for _, m := range cmd.Val() {
+			ms, seq, ok := parseStreamID(m.ID)
+			if !ok {
+				return sale.Page[sale.AuditEntry]{}, fmt.Errorf("audit entry: bad stream ID %q", m.ID)
+			}
+			merged = append(merged, entry{place{ms, seq, k}, m})
+		}
+	}
+	slices.SortFunc(merged, func(a, b entry) int {
+		return -cmp.Or(cmp.Compare(a.ms, b.ms), cmp.Compare(a.seq, b.seq), cmp.Compare(a.k, b.k))
+	})
+	page := sale.Page[sale.AuditEntry]{Items: []sale.AuditEntry{}}
+	for i, m := range merged {
 		if i == q.Limit {
-			ms, _, _ := parseStreamID(msgs[i-1].ID)
-			next := Cursor{score: strconv.FormatInt(ms, 10), member: msgs[i-1].ID}.String()
+			last := merged[i-1]
+			next := sale.Cursor{Score: strconv.FormatInt(last.ms, 10), Member: last.msg.ID + "/" + strconv.Itoa(last.k)}.String()
 			page.NextCursor = &next
 			break
 		}
-		e, err := auditEntry(m)
+		e, err := auditEntry(m.msg)
 		if err != nil {
-			return Page[AuditEntry]{}, err
+			return sale.Page[sale.AuditEntry]{}, err
 		}
 		page.Items = append(page.Items, e)
 	}
@@ -138,18 +139,18 @@ func parseStreamID(id string) (ms, seq int64, ok bool) {
 	return ms, seq, err1 == nil && err2 == nil && ms >= 0 && seq >= 0
 }
 
-func auditEntry(m redis.XMessage) (AuditEntry, error) {
+func auditEntry(m redis.XMessage) (sale.AuditEntry, error) {
 	str := func(k string) string { v, _ := m.Values[k].(string); return v }
 	at, err := strconv.ParseInt(str("at"), 10, 64)
 	if err != nil {
-		return AuditEntry{}, fmt.Errorf("audit entry %s: bad at %q", m.ID, str("at"))
+		return sale.AuditEntry{}, fmt.Errorf("audit entry %s: bad at %q", m.ID, str("at"))
 	}
-	e := AuditEntry{ID: m.ID, At: msTime(at), Actor: str("actor"), Action: str("action")}
+	e := sale.AuditEntry{ID: m.ID, At: msTime(at), Actor: str("actor"), Action: str("action")}
 	if e.Before, err = jsonObject(str("before")); err == nil {
 		e.After, err = jsonObject(str("after"))
 	}
 	if err != nil {
-		return AuditEntry{}, fmt.Errorf("audit entry %s: %w", m.ID, err)
+		return sale.AuditEntry{}, fmt.Errorf("audit entry %s: %w", m.ID, err)
 	}
 	return e, nil
 }

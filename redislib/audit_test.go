@@ -2,10 +2,12 @@ package redislib_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
-	"seckill/redislib"
+	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 // Every admin action that changes an activity or a product is in its audit
@@ -13,22 +15,22 @@ import (
 // values before and after; actions that change nothing are not.
 func TestAuditTrail(t *testing.T) {
 	s, _ := mustStore(t)
-	as := redislib.WithActor(ctx, "admin-token:0123456789ab")
-	p, err := s.CreateProduct(as, redislib.NewProduct{Name: "Phone", Price: 500})
+	as := sale.WithActor(ctx, "admin-token:0123456789ab")
+	p, err := s.CreateProduct(as, sale.NewProduct{Name: "Phone", Price: 500})
 	if err != nil {
 		t.Fatal(err)
 	}
 	before := time.Now().Add(-time.Minute)
-	a, err := s.CreateActivity(as, redislib.NewActivity{ProductID: p.ID, Stock: 10, Price: 999,
+	a, err := s.CreateActivity(as, sale.NewActivity{ProductID: p.ID, Stock: 10, Price: 999,
 		StartsAt: time.Now().Add(time.Hour), EndsAt: time.Now().Add(2 * time.Hour), PaymentWindow: 60})
 	if err != nil {
 		t.Fatal(err)
 	}
 	price := int64(1299)
-	if _, err := s.UpdateActivity(as, a.ID, redislib.ActivityChanges{Price: &price}); err != nil {
+	if _, err := s.UpdateActivity(as, a.ID, sale.ActivityChanges{Price: &price}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.UpdateActivity(as, a.ID, redislib.ActivityChanges{Price: &price}); err != nil { // no change
+	if _, err := s.UpdateActivity(as, a.ID, sale.ActivityChanges{Price: &price}); err != nil { // no change
 		t.Fatal(err)
 	}
 	if _, err := s.AdjustStock(as, a.ID, 5); err != nil {
@@ -50,8 +52,8 @@ func TestAuditTrail(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var all []redislib.AuditEntry
-	q := redislib.PageQuery{Limit: 2}
+	var all []sale.AuditEntry
+	q := sale.PageQuery{Limit: 2}
 	for pages := 0; ; pages++ {
 		page, err := s.ActivityAudit(ctx, a.ID, q)
 		if err != nil {
@@ -64,17 +66,15 @@ func TestAuditTrail(t *testing.T) {
 		if pages > 10 {
 			t.Fatal("audit pages do not end")
 		}
-		if q, err = redislib.ParsePageQuery(*page.NextCursor, "2"); err != nil {
-			t.Fatal(err)
-		}
+		q = mustPageQuery(t, *page.NextCursor, 2)
 	}
 	want := []struct{ action, actor, before, after string }{
-		{redislib.AuditCancel, "admin-token:0123456789ab", `{"cancelled_at":0}`, ""},
-		{redislib.AuditResume, redislib.UnattributedActor, "", `{"paused_at":0}`},
-		{redislib.AuditPause, "admin-token:0123456789ab", `{"paused_at":0}`, ""},
-		{redislib.AuditStock, "admin-token:0123456789ab", `{"remaining":10,"stock":10}`, `{"remaining":15,"stock":15}`},
-		{redislib.AuditUpdate, "admin-token:0123456789ab", `{"price":999}`, `{"price":1299}`},
-		{redislib.AuditCreate, "admin-token:0123456789ab", `{}`, ""},
+		{sale.AuditCancel, "admin-token:0123456789ab", `{"cancelled_at":0}`, ""},
+		{sale.AuditResume, sale.UnattributedActor, "", `{"paused_at":0}`},
+		{sale.AuditPause, "admin-token:0123456789ab", `{"paused_at":0}`, ""},
+		{sale.AuditStock, "admin-token:0123456789ab", `{"remaining":10,"stock":10}`, `{"remaining":15,"stock":15}`},
+		{sale.AuditUpdate, "admin-token:0123456789ab", `{"price":999}`, `{"price":1299}`},
+		{sale.AuditCreate, "admin-token:0123456789ab", `{}`, ""},
 	}
 	if len(all) != len(want) {
 		t.Fatalf("got %d entries, want %d: %+v", len(all), len(want), all)
@@ -102,13 +102,13 @@ func TestAuditTrail(t *testing.T) {
 	}
 
 	name := "Phone 2"
-	if _, err := s.UpdateProduct(as, p.ID, redislib.ProductChanges{Name: &name}); err != nil {
+	if _, err := s.UpdateProduct(as, p.ID, sale.ProductChanges{Name: &name}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.DeleteProduct(as, p.ID); err != nil {
 		t.Fatal(err)
 	}
-	page, err := s.ProductAudit(ctx, p.ID, redislib.PageQuery{Limit: 10})
+	page, err := s.ProductAudit(ctx, p.ID, sale.PageQuery{Limit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,8 +123,8 @@ func TestAuditTrail(t *testing.T) {
 		t.Errorf("product update before %s", got)
 	}
 
-	_, err = s.ActivityAudit(ctx, "0123456789abcdef", redislib.PageQuery{Limit: 10})
-	mustCode(t, err, redislib.CodeActivityNotFound)
+	_, err = s.ActivityAudit(ctx, "0123456789abcdef", sale.PageQuery{Limit: 10})
+	mustCode(t, err, sale.CodeActivityNotFound)
 }
 
 func mustJSON(t *testing.T, v any) string {
@@ -134,4 +134,72 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// An admin's cancellation of an order is in the activity's trail, whichever
+// stock bucket holds the order (each bucket records its own in its slot, and
+// the trail merges them newest first, page by page); a user's own
+// cancellation and a repeated one are not.
+func TestAuditAdminOrderCancels(t *testing.T) {
+	s, _ := mustStore(t)
+	as := sale.WithActor(ctx, "admin-token:0123456789ab")
+	a := redistest.MustActivity(t, s, 40, redistest.Buckets(4))
+	byBucket := map[int]string{}
+	var userOrder sale.Order
+	for i := 0; len(byBucket) < 4 || userOrder.ID == ""; i++ {
+		if i > 1000 {
+			t.Fatalf("orders reached only buckets %v", byBucket)
+		}
+		o := mustWin(t, s, a.ID, fmt.Sprintf("u%d", i))
+		_, k, _ := sale.OrderBucket(o.ID)
+		if _, seen := byBucket[k]; !seen {
+			byBucket[k] = o.ID
+		} else if userOrder.ID == "" {
+			userOrder = o
+		}
+	}
+	if _, err := s.CancelOrder(ctx, userOrder.ID, userOrder.UserID, false); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{}
+	for k := range 4 {
+		id := byBucket[k]
+		want[id] = true
+		for range 2 { // the second cancel changes nothing
+			if _, err := s.CancelOrder(as, id, "", true); err != nil && sale.ErrorCode(err) != sale.CodeOrderCancelled {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	var all []sale.AuditEntry
+	q := sale.PageQuery{Limit: 1}
+	for pages := 0; ; pages++ {
+		page, err := s.ActivityAudit(ctx, a.ID, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, page.Items...)
+		if page.NextCursor == nil {
+			break
+		}
+		if pages > 10 {
+			t.Fatal("audit pages do not end")
+		}
+		q = mustPageQuery(t, *page.NextCursor, 1)
+	}
+	if len(all) != 5 || all[4].Action != sale.AuditCreate {
+		t.Fatalf("trail %s, want 4 order cancellations and the creation", mustJSON(t, all))
+	}
+	for i, e := range all[:4] {
+		id, _ := e.After["order_id"].(string)
+		if e.Action != sale.AuditCancelOrder || e.Actor != "admin-token:0123456789ab" || !want[id] ||
+			e.Before["status"] != sale.OrderPending || e.After["status"] != sale.OrderCancelled {
+			t.Errorf("entry %d: %s", i, mustJSON(t, e))
+		}
+		delete(want, id)
+		if i > 0 && e.At.After(all[i-1].At) {
+			t.Errorf("entry %d is newer than entry %d", i, i-1)
+		}
+	}
 }

@@ -7,8 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"seckill/redislib"
+	"seckill/redislib/internal/key"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 // TestPurchasePipelinedAcrossActivities races attempts on several activities
@@ -26,7 +27,7 @@ func TestPurchasePipelinedAcrossActivities(t *testing.T) {
 	type job struct{ activity, user string }
 	type answer struct {
 		job
-		res redislib.PurchaseResult
+		res sale.PurchaseResult
 	}
 	jobs := make(chan job)
 	answers := make(chan answer, 2*activities*users)
@@ -36,7 +37,7 @@ func TestPurchasePipelinedAcrossActivities(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				res, err := store.Purchase(ctx, j.activity, j.user)
+				res, err := store.Purchase(ctx, j.activity, j.user, sale.Rate{})
 				if err != nil {
 					t.Errorf("purchase %+v: %v", j, err)
 					continue
@@ -58,18 +59,18 @@ func TestPurchasePipelinedAcrossActivities(t *testing.T) {
 	held := map[job]string{}
 	for a := range answers {
 		switch a.res.Outcome {
-		case redislib.OutcomeWon, redislib.OutcomeAlreadyWon:
-			if a.res.Outcome == redislib.OutcomeWon {
+		case sale.OutcomeWon, sale.OutcomeAlreadyWon:
+			if a.res.Outcome == sale.OutcomeWon {
 				wins[a.activity]++
 			}
-			if got, ok := redislib.ActivityOfOrder(a.res.OrderID); !ok || got != a.activity {
+			if got, ok := sale.ActivityOfOrder(a.res.OrderID); !ok || got != a.activity {
 				t.Errorf("%s in %s got order %s of activity %q", a.user, a.activity, a.res.OrderID, got)
 			}
 			if prev, ok := held[a.job]; ok && prev != a.res.OrderID {
 				t.Errorf("%s in %s got orders %s and %s", a.user, a.activity, prev, a.res.OrderID)
 			}
 			held[a.job] = a.res.OrderID
-		case redislib.OutcomeSoldOut:
+		case sale.OutcomeSoldOut:
 		default:
 			t.Errorf("%+v: unexpected outcome", a)
 		}
@@ -78,7 +79,7 @@ func TestPurchasePipelinedAcrossActivities(t *testing.T) {
 		if wins[id] != stock {
 			t.Errorf("activity %s: %d won answers, want %d", id, wins[id], stock)
 		}
-		buyers := store.Client().HGetAll(ctx, redislib.BuyersKey(id)).Val()
+		buyers := store.Client().HGetAll(ctx, key.Buyers(id)).Val()
 		if len(buyers) != stock {
 			t.Errorf("activity %s: %d buyers, want %d", id, len(buyers), stock)
 		}
@@ -97,12 +98,12 @@ func TestPurchaseAfterScriptCacheFlush(t *testing.T) {
 	b := start(t)
 	store := b.Store(t)
 	a := redistest.MustActivity(t, store, 2)
-	mustPurchaseOutcome(t, store, a.ID, "first", redislib.OutcomeWon)
+	mustPurchaseOutcome(t, store, a.ID, "first", sale.OutcomeWon)
 	if err := b.AdminClient(t).ScriptFlush(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
-	mustPurchaseOutcome(t, store, a.ID, "second", redislib.OutcomeWon)
-	mustPurchaseOutcome(t, store, a.ID, "third", redislib.OutcomeSoldOut)
+	mustPurchaseOutcome(t, store, a.ID, "second", sale.OutcomeWon)
+	mustPurchaseOutcome(t, store, a.ID, "third", sale.OutcomeSoldOut)
 }
 
 // TestPurchaseGivesUpWithItsContext checks an attempt whose context has ended
@@ -112,10 +113,10 @@ func TestPurchaseGivesUpWithItsContext(t *testing.T) {
 	a := redistest.MustActivity(t, store, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := store.Purchase(ctx, a.ID, "alice"); redislib.ErrorCode(err) != redislib.CodeStoreUnavailable {
-		t.Fatalf("purchase with an ended context: err = %v, want %s", err, redislib.CodeStoreUnavailable)
+	if _, err := store.Purchase(ctx, a.ID, "alice", sale.Rate{}); sale.ErrorCode(err) != sale.CodeStoreUnavailable {
+		t.Fatalf("purchase with an ended context: err = %v, want %s", err, sale.CodeStoreUnavailable)
 	}
-	if n := store.Client().HLen(context.Background(), redislib.BuyersKey(a.ID)).Val(); n != 0 {
+	if n := store.Client().HLen(context.Background(), key.Buyers(a.ID)).Val(); n != 0 {
 		t.Fatalf("buyers = %d, want 0", n)
 	}
 }
@@ -136,9 +137,9 @@ func TestPurchaseRedisDown(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 			defer cancel()
 			start := time.Now()
-			_, err := store.Purchase(ctx, a.ID, fmt.Sprintf("u%d", i))
-			if redislib.ErrorCode(err) != redislib.CodeStoreUnavailable {
-				t.Errorf("purchase with Redis down: err = %v, want %s", err, redislib.CodeStoreUnavailable)
+			_, err := store.Purchase(ctx, a.ID, fmt.Sprintf("u%d", i), sale.Rate{})
+			if sale.ErrorCode(err) != sale.CodeStoreUnavailable {
+				t.Errorf("purchase with Redis down: err = %v, want %s", err, sale.CodeStoreUnavailable)
 			}
 			if d := time.Since(start); d > 5*time.Second {
 				t.Errorf("purchase with Redis down took %s", d)
@@ -147,5 +148,5 @@ func TestPurchaseRedisDown(t *testing.T) {
 	}
 	wg.Wait()
 	srv.Restart()
-	mustPurchaseOutcome(t, store, a.ID, "after-restart", redislib.OutcomeWon)
+	mustPurchaseOutcome(t, store, a.ID, "after-restart", sale.OutcomeWon)
 }

@@ -12,7 +12,9 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"seckill/redislib"
+	"seckill/redislib/internal/key"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 // clusterOnly skips the test in the single pass, saying why: it tests what
@@ -52,14 +54,14 @@ func TestClusterReplicaAcks(t *testing.T) {
 	clusterOnly(t)
 	store := start(t).Store(t)
 	a := redistest.MustActivity(t, store, 3)
-	r, err := store.Purchase(ctx, a.ID, "acked")
-	if err != nil || r.Outcome != redislib.OutcomeWon {
+	r, err := store.Purchase(ctx, a.ID, "acked", sale.Rate{})
+	if err != nil || r.Outcome != sale.OutcomeWon {
 		t.Fatalf("purchase: %+v, %v", r, err)
 	}
 	// Read the replica of the activity's primary, with no wait of our own.
-	primary := cluster.PrimaryOf(t, redislib.BuyersKey(a.ID))
+	primary := cluster.PrimaryOf(t, key.Buyers(a.ID))
 	replica := replicaOf(t, primary)
-	if got := replica.HGet(ctx, redislib.BuyersKey(a.ID), "acked").Val(); got != r.OrderID {
+	if got := replica.HGet(ctx, key.Buyers(a.ID), "acked").Val(); got != r.OrderID {
 		t.Fatalf("replica %s holds buyer %q right after the ack, want %s", replica.Options().Addr, got, r.OrderID)
 	}
 
@@ -71,8 +73,8 @@ func TestClusterReplicaAcks(t *testing.T) {
 		t.Fatalf("CheckReplicas(2) on one replica per primary: %v", err)
 	}
 	greedy := redislib.NewStore(rdb, redislib.ReplicaAcks(2, 100*time.Millisecond))
-	_, err = greedy.Purchase(ctx, a.ID, "unconfirmed")
-	mustCode(t, err, redislib.CodeStoreUnavailable)
+	_, err = greedy.Purchase(ctx, a.ID, "unconfirmed", sale.Rate{})
+	mustCode(t, err, sale.CodeStoreUnavailable)
 	if !strings.Contains(err.Error(), "1 of 2 replicas") {
 		t.Fatalf("error %v does not say how many replicas confirmed", err)
 	}
@@ -168,7 +170,7 @@ func (l *saleLoad) attempt(act, user string) {
 	ctx, cancel := context.WithTimeout(context.Background(), l.timeout)
 	defer cancel()
 	start := time.Now()
-	res, err := l.store.Purchase(ctx, act, user)
+	res, err := l.store.Purchase(ctx, act, user, sale.Rate{})
 	took := time.Since(start)
 	for {
 		old := l.slowest.Load()
@@ -181,7 +183,7 @@ func (l *saleLoad) attempt(act, user string) {
 		l.t.Errorf("purchase by %s in %s took %s, past the %s timeout", user, act, took, l.timeout)
 	}
 	if err != nil {
-		if redislib.ErrorCode(err) != redislib.CodeStoreUnavailable {
+		if sale.ErrorCode(err) != sale.CodeStoreUnavailable {
 			l.t.Errorf("purchase by %s in %s: %v, want an outcome or store_unavailable", user, act, err)
 		}
 		l.unavailable.Add(1)
@@ -190,8 +192,8 @@ func (l *saleLoad) attempt(act, user string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch res.Outcome {
-	case redislib.OutcomeWon:
-		if got, ok := redislib.ActivityOfOrder(res.OrderID); !ok || got != act {
+	case sale.OutcomeWon:
+		if got, ok := sale.ActivityOfOrder(res.OrderID); !ok || got != act {
 			l.t.Errorf("%s won order %s in %s", user, res.OrderID, act)
 		}
 		if prev, ok := l.acked[act][user]; ok {
@@ -202,11 +204,11 @@ func (l *saleLoad) attempt(act, user string) {
 			l.lastWin[act] = [2]time.Time{start, start.Add(took)}
 		}
 		l.wins.Add(1)
-	case redislib.OutcomeAlreadyWon:
+	case sale.OutcomeAlreadyWon:
 		if prev, ok := l.acked[act][user]; ok && prev != res.OrderID {
 			l.t.Errorf("%s in %s: already_won with %s, was answered won with %s", user, act, res.OrderID, prev)
 		}
-	case redislib.OutcomeSoldOut:
+	case sale.OutcomeSoldOut:
 	default:
 		l.t.Errorf("purchase by %s in %s: outcome %q", user, act, res.Outcome)
 	}
@@ -228,7 +230,7 @@ func (l *saleLoad) verify(stock int64) {
 	t.Helper()
 	rdb := l.store.Client()
 	for _, act := range l.acts {
-		buyers, err := rdb.HGetAll(ctx, redislib.BuyersKey(act)).Result()
+		buyers, err := rdb.HGetAll(ctx, key.Buyers(act)).Result()
 		if err != nil {
 			t.Fatalf("buyers of %s: %v", act, err)
 		}
@@ -236,7 +238,7 @@ func (l *saleLoad) verify(stock int64) {
 			if buyers[user] != order {
 				t.Errorf("%s: acknowledged win of %s (%s) reads %q", act, user, order, buyers[user])
 			}
-			if err := rdb.ZScore(ctx, redislib.UserOrdersKey(user), order).Err(); err != nil {
+			if err := rdb.ZScore(ctx, key.UserOrders(user), order).Err(); err != nil {
 				t.Errorf("%s: acknowledged order %s missing from %s's history: %v", act, order, user, err)
 			}
 		}
@@ -244,13 +246,13 @@ func (l *saleLoad) verify(stock int64) {
 		if st.Buyers != int64(len(buyers)) || st.Stock != stock || st.Stock-st.Remaining != st.Buyers {
 			t.Errorf("%s: stats %+v with %d buyers: oversold or counted wrong", act, st, len(buyers))
 		}
-		ids, err := rdb.ZRange(ctx, redislib.OrdersIndexKey(act), 0, -1).Result()
+		ids, err := rdb.ZRange(ctx, key.OrdersIndex(act), 0, -1).Result()
 		if err != nil {
 			t.Fatal(err)
 		}
 		per := map[string]int{}
 		for _, id := range ids {
-			per[rdb.HGet(ctx, redislib.OrderKey(act, id), "user_id").Val()]++
+			per[rdb.HGet(ctx, key.Order(act, id), "user_id").Val()]++
 		}
 		for user, n := range per {
 			if n != 1 {
@@ -272,9 +274,9 @@ func activitiesOnTwoPrimaries(t *testing.T, c *redistest.Cluster, store *redisli
 	for len(on) < 2 || len(ids) < 4 {
 		a := redistest.MustActivity(t, store, stock)
 		ids = append(ids, a.ID)
-		on[c.PrimaryOf(t, redislib.ActivityKey(a.ID))] = true
+		on[c.PrimaryOf(t, key.Activity(a.ID))] = true
 	}
-	return ids, c.PrimaryOf(t, redislib.ActivityKey(ids[0]))
+	return ids, c.PrimaryOf(t, key.Activity(ids[0]))
 }
 
 // TestClusterFailoverUnderLoad: purchases run on activities spread over the
@@ -303,7 +305,7 @@ func TestClusterFailoverUnderLoad(t *testing.T) {
 	waitFor(t, func() bool { return load.wins.Load() >= 200 })
 	victim.Kill()
 	killedAt := time.Now()
-	promoted, took := c.WaitPromoted(t, redislib.ActivityKey(acts[0]), victim)
+	promoted, took := c.WaitPromoted(t, key.Activity(acts[0]), victim)
 	t.Logf("SIGKILL %s: replica %s promoted in %s", victim.Addr, promoted.Addr, took)
 	promotedAt := time.Now()
 	victim.Restart(t) // back as a replica of the promoted node
@@ -347,7 +349,7 @@ func TestClusterReshardUnderLoad(t *testing.T) {
 	load := newSaleLoad(t, store, []string{a.ID}, 5*time.Second)
 	stop := load.run(16)
 	waitFor(t, func() bool { return load.wins.Load() >= 30 })
-	key := redislib.ActivityKey(a.ID)
+	key := key.Activity(a.ID)
 	from := c.PrimaryOf(t, key)
 	var to *redistest.Node
 	primaries, _ := c.Roles(t)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"seckill/redislib/sale"
 	"sort"
 	"strconv"
 	"strings"
@@ -42,7 +43,7 @@ func CheckDurability(ctx context.Context, rdb redis.UniversalClient) error {
 		_ = node.Close()
 		switch {
 		case err == nil:
-		case ErrorCode(err) != "":
+		case sale.ErrorCode(err) != "":
 			return err
 		case errors.Is(err, ErrConfigUnavailable):
 			noConfig = err
@@ -101,12 +102,12 @@ func checkNodeDurability(ctx context.Context, rdb redis.Cmdable, name string) er
 	return fmt.Errorf("%s is not durable: appendonly=%q appendfsync=%q, want appendonly=yes appendfsync=always", name, got["appendonly"], got["appendfsync"])
 }
 
-// CheckReplicas reports the primaries that have fewer than n replicas
+// checkReplicas reports the primaries that have fewer than n replicas
 // connected: with REDIS_MIN_REPLICA_ACKS n, every write on them answers 503
 // until replicas are back (durability before availability). It returns nil
 // when every primary has n, and a store_unavailable *Error when a node does
 // not answer.
-func CheckReplicas(ctx context.Context, rdb redis.UniversalClient, n int) error {
+func checkReplicas(ctx context.Context, rdb redis.UniversalClient, n int) error {
 	if n <= 0 {
 		return nil
 	}

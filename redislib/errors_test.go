@@ -8,6 +8,7 @@ import (
 
 	"seckill/redislib"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 // TestUnreachableStoreIsUnavailable: wrong credentials and an unverifiable
@@ -25,10 +26,10 @@ func TestUnreachableStoreIsUnavailable(t *testing.T) {
 		cfg  redislib.Config
 		want string
 	}{
-		{"no password", redislib.Config{Addr: pw.Addr}, redislib.CodeStoreUnavailable},
-		{"wrong password", redislib.Config{Addr: pw.Addr, Password: "wrong"}, redislib.CodeStoreUnavailable},
-		{"plain text to a TLS port", redislib.Config{Addr: tlsSrv.Addr}, redislib.CodeStoreUnavailable},
-		{"TLS without the CA", redislib.Config{Addr: tlsSrv.Addr, TLS: true}, redislib.CodeStoreUnavailable},
+		{"no password", redislib.Config{Addr: pw.Addr}, sale.CodeStoreUnavailable},
+		{"wrong password", redislib.Config{Addr: pw.Addr, Password: "wrong"}, sale.CodeStoreUnavailable},
+		{"plain text to a TLS port", redislib.Config{Addr: tlsSrv.Addr}, sale.CodeStoreUnavailable},
+		{"TLS without the CA", redislib.Config{Addr: tlsSrv.Addr, TLS: true}, sale.CodeStoreUnavailable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -38,7 +39,7 @@ func TestUnreachableStoreIsUnavailable(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer rdb.Close()
-			if err := redislib.NewStore(rdb).Ping(ctx); redislib.ErrorCode(err) != tt.want {
+			if err := redislib.NewStore(rdb).Ping(ctx); sale.ErrorCode(err) != tt.want {
 				t.Fatalf("Ping: %v, want code %q", err, tt.want)
 			}
 		})

@@ -2,13 +2,14 @@ package redislib
 
 import (
 	"context"
+	"seckill/redislib/sale"
 
 	"github.com/redis/go-redis/v9"
 )
 
 // LeaseAnswer exposes the sold-out leases' answer to the tests: the answer
 // and true when the Store would answer the attempt from memory.
-func (s *Store) LeaseAnswer(activityID, userID string) (PurchaseResult, bool) {
+func (s *Store) LeaseAnswer(activityID, userID string) (sale.PurchaseResult, bool) {
 	return s.soldOut.answer(activityID, userID)
 }
 
@@ -46,18 +47,6 @@ func NewScriptCall(script *redis.Script, keys []string, args ...any) ScriptCall 
 	return scriptCall{script: script, keys: keys, args: args}
 }
 
-// Names of keys, limits and groups the tests read Redis with.
-var (
-	ActivitiesIndexKey     = activitiesIndexKey
-	EventsKey              = func(id string) string { return eventsKey(id, 0) }
-	BucketEventsKey        = eventsKey
-	OutboxKey              = outboxKey
-	InboxKey               = inboxKey
-	ProductActivitiesKey   = productActivitiesKey
-	ProductActivityEndsKey = productActivityEndsKey
-	ProductPinsKey         = productPinsKey
-)
-
 const (
 	MaxPageScan    = maxPageScan
 	UserIndexGroup = userIndexGroup
@@ -90,9 +79,9 @@ var (
 // bucketed activity's stock starts with.
 var BucketReadSHA = bucketReadScript.Hash()
 
-// TakeLease starts, in the background, the sold-out lease of an activity, as
+// AcquireLease starts, in the background, acquiring the sold-out lease of an activity, as
 // a losing purchase answer does.
-func (s *Store) TakeLease(activityID string) { s.soldOut.lost(activityID) }
+func (s *Store) AcquireLease(activityID string) { s.soldOut.lost(activityID) }
 
 // LeaseRenewing reports whether a lease read of the activity is in flight.
 func (s *Store) LeaseRenewing(activityID string) bool {
@@ -111,3 +100,32 @@ var PurchaseLeaseSHA = purchaseLeaseScript.Hash()
 
 // SoldOutLease is how long a sold-out lease lasts.
 const SoldOutLease = soldOutLease
+
+// Client returns the store's Redis client, for tests that read or change
+// keys directly.
+func (s *Store) Client() redis.UniversalClient { return s.rdb }
+
+// CheckReplicas is checkReplicas.
+var CheckReplicas = checkReplicas
+
+// Redirects returns how many MOVED and ASK replies of a Redis Cluster the
+// store has followed (a slot moved, or a primary failed over).
+func (s *Store) Redirects() int64 { return s.pipe.redirects.Load() }
+
+// PageIDs is pageIDs.
+func (s *Store) PageIDs(ctx context.Context, key string, q sale.PageQuery) (idPage, error) {
+	return s.pageIDs(ctx, key, q)
+}
+
+// ListPage is listPage.
+func ListPage[T any](ctx context.Context, s *Store, key string, q sale.PageQuery, load func(ctx context.Context, ids []string) (map[string]T, error), keep func(T) bool) (sale.Page[T], error) {
+	return listPage(ctx, s, key, q, load, keep)
+}
+
+// RecoverTransfers is recoverTransfers.
+func (s *Store) RecoverTransfers(ctx context.Context, activityID string) (int, error) {
+	return s.recoverTransfers(ctx, activityID)
+}
+
+// BucketOf is bucketOf.
+var BucketOf = bucketOf

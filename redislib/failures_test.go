@@ -10,7 +10,9 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"seckill/redislib"
+	"seckill/redislib/internal/key"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 // Tests of store failures met in the middle of an operation, of error kinds,
@@ -47,14 +49,14 @@ func TestGatherFailureIsStoreError(t *testing.T) {
 		}, nil},
 		{"UpdateActivity", func(s *redislib.Store, id string) error {
 			stock := int64(3)
-			_, err := s.UpdateActivity(ctx, id, redislib.ActivityChanges{Stock: &stock})
+			_, err := s.UpdateActivity(ctx, id, sale.ActivityChanges{Stock: &stock})
 			return err
 		}, []redistest.ActivityOption{redistest.Window(time.Hour, 2*time.Hour)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			store, px := proxiedStore(t, srv, "")
-			a := redistest.MustActivity(t, store, 10, append(tt.opts, redistest.Shards(2))...)
+			a := redistest.MustActivity(t, store, 10, append(tt.opts, redistest.Buckets(2))...)
 			var cut atomic.Bool
 			px.On(redislib.BucketReadSHA, func() redistest.Action {
 				cut.Store(true)
@@ -64,7 +66,7 @@ func TestGatherFailureIsStoreError(t *testing.T) {
 			if !cut.Load() {
 				t.Fatal("the change never read the buckets")
 			}
-			if code := redislib.ErrorCode(err); code != redislib.CodeStoreUnavailable {
+			if code := sale.ErrorCode(err); code != sale.CodeStoreUnavailable {
 				t.Fatalf("Redis failed during the gather: %v (code %q), want store_unavailable", err, code)
 			}
 			// Nothing was cut: the next try, with Redis well, applies it.
@@ -100,7 +102,7 @@ func TestProjectionFailedReadIsNotComplete(t *testing.T) {
 	if err == nil || r.Complete {
 		t.Fatalf("project with the read refused: %+v, %v; want an error and complete false", r, err)
 	}
-	if code := redislib.ErrorCode(err); code != redislib.CodeStoreUnavailable {
+	if code := sale.ErrorCode(err); code != sale.CodeStoreUnavailable {
 		t.Fatalf("project: %v (code %q), want store_unavailable", err, code)
 	}
 	if err := admin.ConfigSet(ctx, "requirepass", "right").Err(); err != nil {
@@ -157,8 +159,8 @@ func TestErrorKindsExact(t *testing.T) {
 		if got := redislib.ErrorKind(tt.err); got != tt.kind {
 			t.Errorf("kind of %v: %q, want %q", tt.err, got, tt.kind)
 		}
-		code := redislib.ErrorCode(redislib.StoreErr(tt.err))
-		if got := code == redislib.CodeStoreUnavailable; got != tt.unavailable {
+		code := sale.ErrorCode(redislib.StoreErr(tt.err))
+		if got := code == sale.CodeStoreUnavailable; got != tt.unavailable {
 			t.Errorf("%v: classed %q; store_unavailable: %v, want %v", tt.err, code, got, tt.unavailable)
 		}
 	}
@@ -174,14 +176,14 @@ func TestLeaseMalformedReply(t *testing.T) {
 	rdb := srv.Client(t)
 	store, px := proxiedStore(t, srv, "")
 	a := redistest.MustSoldOut(t, store)
-	short, err := rdb.ScriptLoad(ctx, "redis.call('INCR', KEYS[1] .. ':short_replies') return {4, 1}").Result()
+	short, err := rdb.ScriptLoad(ctx, "redis.call('INCR', KEYS[1] .. ':short_replies') return {2, 1}").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
 	px.Rewrite(t, redislib.PurchaseLeaseSHA, short)
-	store.TakeLease(a.ID)
+	store.AcquireLease(a.ID)
 	waitFor(t, func() bool {
-		return rdb.Get(ctx, redislib.ActivityKey(a.ID)+":short_replies").Val() == "1" && !store.LeaseRenewing(a.ID)
+		return rdb.Get(ctx, key.Activity(a.ID)+":short_replies").Val() == "1" && !store.LeaseRenewing(a.ID)
 	})
 	if res, ok := store.LeaseAnswer(a.ID, "alice"); ok {
 		t.Fatalf("answered %+v from a malformed lease", res)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"seckill/redislib/internal/key"
+	"seckill/redislib/sale"
 	"strconv"
 	"time"
 
@@ -58,7 +60,7 @@ const activityPage = 200
 // returns false or an error.
 func (s *Store) forEachActivity(ctx context.Context, fn func(ids []string) (bool, error)) error {
 	for start := int64(0); ; start += activityPage {
-		ids, err := s.rdb.ZRange(ctx, activitiesIndexKey(), start, start+activityPage-1).Result()
+		ids, err := s.rdb.ZRange(ctx, key.ActivitiesIndex(), start, start+activityPage-1).Result()
 		if err != nil {
 			return storeErr(err)
 		}
@@ -93,15 +95,15 @@ func (s *Store) ExpireOrders(ctx context.Context, opts JobOptions) (ExpireResult
 	var res ExpireResult
 	stopped := false
 	err := s.forEachActivity(ctx, func(ids []string) (bool, error) {
-		buckets, err := s.bucketsOf(ctx, ids)
+		buckets, err := s.bucketRefsOf(ctx, ids)
 		if err != nil {
 			return false, err
 		}
 		// Transfers a crash left half done, and facts a crash left behind,
 		// are completed here too.
 		for _, id := range ids {
-			if n, ok := s.cachedShards(id); ok && n > 1 {
-				if _, err := s.RecoverTransfers(ctx, id); err != nil {
+			if n, ok := s.cachedBucketCount(id); ok && n > 1 {
+				if _, err := s.recoverTransfers(ctx, id); err != nil {
 					return false, err
 				}
 			}
@@ -114,7 +116,7 @@ func (s *Store) ExpireOrders(ctx context.Context, opts JobOptions) (ExpireResult
 		due := make([]*redis.StringSliceCmd, len(buckets))
 		_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i, b := range buckets {
-				due[i] = p.ZRangeByScore(ctx, BucketPendingKey(b.id, b.k), &redis.ZRangeBy{Min: "-inf", Max: nowMs, Count: int64(opts.Batch)})
+				due[i] = p.ZRangeByScore(ctx, key.BucketPending(b.id, b.k), &redis.ZRangeBy{Min: "-inf", Max: nowMs, Count: int64(opts.Batch)})
 			}
 			return nil
 		})
@@ -136,7 +138,7 @@ func (s *Store) ExpireOrders(ctx context.Context, opts JobOptions) (ExpireResult
 				if !progress || len(orders) < opts.Batch {
 					break
 				}
-				orders, err = s.rdb.ZRangeByScore(ctx, BucketPendingKey(b.id, b.k), &redis.ZRangeBy{Min: "-inf", Max: nowMs, Count: int64(opts.Batch)}).Result()
+				orders, err = s.rdb.ZRangeByScore(ctx, key.BucketPending(b.id, b.k), &redis.ZRangeBy{Min: "-inf", Max: nowMs, Count: int64(opts.Batch)}).Result()
 				if err != nil {
 					return false, storeErr(err)
 				}
@@ -157,9 +159,9 @@ type bucketRef struct {
 	k  int
 }
 
-// cachedShards returns an activity's number of buckets if shardsOf has read it.
-func (s *Store) cachedShards(activityID string) (int, bool) {
-	v, ok := s.shards.Load(activityID)
+// cachedBucketCount returns an activity's number of buckets if bucketCount has read it.
+func (s *Store) cachedBucketCount(activityID string) (int, bool) {
+	v, ok := s.bucketCounts.Load(activityID)
 	if !ok {
 		return 0, false
 	}
@@ -169,10 +171,10 @@ func (s *Store) cachedShards(activityID string) (int, bool) {
 // bucketsOf returns every bucket of the given activities, reading the
 // number of buckets of those not read before in one pipeline. IDs of
 // activities that do not exist (registered but never written) are left out.
-func (s *Store) bucketsOf(ctx context.Context, ids []string) ([]bucketRef, error) {
+func (s *Store) bucketRefsOf(ctx context.Context, ids []string) ([]bucketRef, error) {
 	var unknown []string
 	for _, id := range ids {
-		if _, ok := s.cachedShards(id); !ok {
+		if _, ok := s.cachedBucketCount(id); !ok {
 			unknown = append(unknown, id)
 		}
 	}
@@ -180,7 +182,7 @@ func (s *Store) bucketsOf(ctx context.Context, ids []string) ([]bucketRef, error
 		cmds := make([]*redis.SliceCmd, len(unknown))
 		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i, id := range unknown {
-				cmds[i] = p.HMGet(ctx, ActivityKey(id), "id", "shards")
+				cmds[i] = p.HMGet(ctx, key.Activity(id), "id", "shards")
 			}
 			return nil
 		})
@@ -197,16 +199,16 @@ func (s *Store) bucketsOf(ctx context.Context, ids []string) ([]bucketRef, error
 			}
 			n := 1
 			if raw, ok := v[1].(string); ok {
-				if n, err = strconv.Atoi(raw); err != nil || n < 1 || n > MaxShards {
+				if n, err = strconv.Atoi(raw); err != nil || n < 1 || n > sale.MaxBuckets {
 					return nil, fmt.Errorf("activity %s holds shards %q", id, raw)
 				}
 			}
-			s.shards.Store(id, n)
+			s.bucketCounts.Store(id, n)
 		}
 	}
 	var out []bucketRef
 	for _, id := range ids {
-		if n, ok := s.cachedShards(id); ok {
+		if n, ok := s.cachedBucketCount(id); ok {
 			for k := range n {
 				out = append(out, bucketRef{id: id, k: k})
 			}
@@ -220,10 +222,10 @@ func (s *Store) bucketsOf(ctx context.Context, ids []string) ([]bucketRef, error
 // overdue by Redis time yet), so the caller does not loop on them.
 func (s *Store) expireBatch(ctx context.Context, b bucketRef, orderIDs []string) (expired int, progress bool, err error) {
 	keys := make([]string, 0, 4+len(orderIDs))
-	keys = append(keys, BucketMetaKey(b.id, b.k), BucketStockKey(b.id, b.k), BucketPendingKey(b.id, b.k), eventsKey(b.id, b.k))
+	keys = append(keys, key.BucketMeta(b.id, b.k), key.BucketStock(b.id, b.k), key.BucketPending(b.id, b.k), key.Events(b.id, b.k))
 	args := make([]any, len(orderIDs))
 	for i, id := range orderIDs {
-		keys = append(keys, bucketOrderKey(b.id, b.k, id))
+		keys = append(keys, key.BucketOrder(b.id, b.k, id))
 		args[i] = id
 	}
 	r, err := orderExpireScript.Run(ctx, s.pipe, keys, args...).Int64Slice()
@@ -249,7 +251,7 @@ type ProjectResult struct {
 
 // ProjectUserOrders applies the events streams of every activity (the
 // outbox) to the per-user order histories, through the consumer group
-// "user-index": each "won" event adds its order to UserOrdersKey(user_id)
+// "user-index": each "won" event adds its order to key.UserOrders(user_id)
 // with its creation time as score. Applying an event twice changes nothing,
 // so an event is acknowledged (XACK) only after it is applied, and events a
 // dead consumer left unacknowledged are reclaimed with XAUTOCLAIM after
@@ -266,7 +268,7 @@ func (s *Store) ProjectUserOrders(ctx context.Context, opts JobOptions) (Project
 			stopped = true
 			return false, nil
 		}
-		buckets, err := s.bucketsOf(ctx, ids)
+		buckets, err := s.bucketRefsOf(ctx, ids)
 		if err != nil {
 			return false, err
 		}
@@ -356,7 +358,7 @@ func (s *Store) ensureUserIndexGroups(ctx context.Context, buckets []bucketRef) 
 	exists := make([]*redis.IntCmd, len(buckets))
 	failBatch(s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, b := range buckets {
-			exists[i] = p.Exists(ctx, eventsKey(b.id, b.k))
+			exists[i] = p.Exists(ctx, key.Events(b.id, b.k))
 		}
 		return nil
 	}))
@@ -367,7 +369,7 @@ func (s *Store) ensureUserIndexGroups(ctx context.Context, buckets []bucketRef) 
 			return nil, storeErr(err)
 		}
 		if n == 1 {
-			streams = append(streams, eventsKey(b.id, b.k))
+			streams = append(streams, key.Events(b.id, b.k))
 		}
 	}
 	if len(streams) == 0 {
@@ -435,10 +437,10 @@ func (s *Store) applyEvents(ctx context.Context, stream string, msgs []redis.XMe
 		order, _ := m.Values["order_id"].(string)
 		at, _ := m.Values["at"].(string)
 		created, err := strconv.ParseInt(at, 10, 64)
-		if !ValidUserID(user) || order == "" || err != nil {
+		if !sale.ValidUserID(user) || order == "" || err != nil {
 			continue // not an event this product wrote; nothing to apply
 		}
-		adds = append(adds, redis.NewIntCmd(ctx, "zadd", UserOrdersKey(user), created, order))
+		adds = append(adds, redis.NewIntCmd(ctx, "zadd", key.UserOrders(user), created, order))
 	}
 	if err := s.pipe.processEach(ctx, adds); err != nil {
 		return storeErr(err)

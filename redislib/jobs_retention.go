@@ -2,22 +2,11 @@ package redislib
 
 import (
 	"context"
-	_ "embed"
 	"fmt"
+	"seckill/redislib/internal/key"
 	"time"
 
 	"github.com/redis/go-redis/v9"
-)
-
-// Scripts of the retention job; each contract is at the top of its .lua file.
-var (
-	//go:embed lua/events_trim.lua
-	eventsTrimLua    string
-	eventsTrimScript = redis.NewScript(eventsTrimLua)
-
-	//go:embed lua/inbox_trim.lua
-	inboxTrimLua    string
-	inboxTrimScript = redis.NewScript(inboxTrimLua)
 )
 
 // Retention of the structures that grow with every order event and every
@@ -83,7 +72,7 @@ func (s *Store) TrimRetention(ctx context.Context, opts RetentionOptions) (Reten
 		if stop() {
 			return false, nil
 		}
-		buckets, err := s.bucketsOf(ctx, ids)
+		buckets, err := s.bucketRefsOf(ctx, ids)
 		if err != nil {
 			return false, err
 		}
@@ -93,7 +82,7 @@ func (s *Store) TrimRetention(ctx context.Context, opts RetentionOptions) (Reten
 			return false, err
 		}
 		for _, id := range ids {
-			if n, ok := s.cachedShards(id); ok && n > 1 {
+			if n, ok := s.cachedBucketCount(id); ok && n > 1 {
 				if stop() {
 					return false, nil
 				}
@@ -119,7 +108,7 @@ func (s *Store) trimEvents(ctx context.Context, buckets []bucketRef, horizon tim
 	lens := make([]*redis.IntCmd, len(buckets))
 	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, b := range buckets {
-			lens[i] = p.XLen(ctx, eventsKey(b.id, b.k))
+			lens[i] = p.XLen(ctx, key.Events(b.id, b.k))
 		}
 		return nil
 	}); err != nil {
@@ -128,7 +117,7 @@ func (s *Store) trimEvents(ctx context.Context, buckets []bucketRef, horizon tim
 	var calls []scriptCall
 	for i, b := range buckets {
 		if lens[i].Val() > 0 {
-			calls = append(calls, scriptCall{script: eventsTrimScript, keys: []string{eventsKey(b.id, b.k)},
+			calls = append(calls, scriptCall{script: eventsTrimScript, keys: []string{key.Events(b.id, b.k)},
 				args: []any{horizon.Milliseconds()}})
 		}
 	}
@@ -157,7 +146,7 @@ func (s *Store) trimInboxes(ctx context.Context, activityID string, n int, keep 
 	inboxes := make([]*redis.StringSliceCmd, n)
 	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for k := range n {
-			inboxes[k] = p.HKeys(ctx, inboxKey(activityID, k))
+			inboxes[k] = p.HKeys(ctx, key.Inbox(activityID, k))
 		}
 		return nil
 	}); err != nil {
@@ -191,12 +180,12 @@ func (s *Store) trimInboxes(ctx context.Context, activityID string, n int, keep 
 			}
 			args = append(args, id)
 			if len(args) == maxTrimIDs+1 {
-				calls = append(calls, scriptCall{script: inboxTrimScript, keys: []string{inboxKey(activityID, k)}, args: args})
+				calls = append(calls, scriptCall{script: inboxTrimScript, keys: []string{key.Inbox(activityID, k)}, args: args})
 				args = []any{keep.Milliseconds()}
 			}
 		}
 		if len(args) > 1 {
-			calls = append(calls, scriptCall{script: inboxTrimScript, keys: []string{inboxKey(activityID, k)}, args: args})
+			calls = append(calls, scriptCall{script: inboxTrimScript, keys: []string{key.Inbox(activityID, k)}, args: args})
 		}
 	}
 	cmds, err := s.runEach(ctx, calls)

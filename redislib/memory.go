@@ -10,16 +10,16 @@ import (
 // dropped once the activity goes quiet, so a process that serves sale after
 // sale, for months, holds only the sales of the last moments:
 //
-//   - a sold-out lease (soldout.go) not used for leaseIdle (no attempt was
+//   - a sold-out lease (leases.go) not used for leaseIdle (no attempt was
 //     answered from it or ran the purchase script) is dropped and its buyers
 //     are released from the buyers budget; so is the record of an activity
 //     found not leasable. An ended or cancelled sale stops getting attempts,
 //     so its lease goes the same way. At most maxLeaseEntries activities are
 //     tracked; past that, attempts on other activities run the script.
-//   - the number of stock buckets of an activity (shardsCache), which never
+//   - the number of stock buckets of an activity (bucketCountCache), which never
 //     changes, is kept while the activity is looked up and dropped one to
-//     two shardsPeriod after its last lookup, or sooner when more than
-//     maxCachedShards activities are looked up in one period: at most twice
+//     two countsPeriod after its last lookup, or sooner when more than
+//     maxCachedBucketCounts activities are looked up in one period: at most twice
 //     that many are kept.
 //
 // A sweeper goroutine does the dropping. It runs only while there is
@@ -27,16 +27,16 @@ import (
 // both are empty, so an idle Store holds no goroutine. A panic in a sweep is
 // logged and the sweeper carries on at its next tick.
 const (
-	sweepEvery      = soldOutLease
-	leaseIdle       = 5 * time.Second
-	maxLeaseEntries = 10_000
-	shardsPeriod    = time.Minute
-	maxCachedShards = 50_000
+	sweepEvery            = soldOutLease
+	leaseIdle             = 5 * time.Second
+	maxLeaseEntries       = 10_000
+	countsPeriod          = time.Minute
+	maxCachedBucketCounts = 50_000
 )
 
 // memoryBounds are the bounds above, held by the Store (the tests shorten them).
 type memoryBounds struct {
-	every, leaseIdle, shardsPeriod time.Duration
+	every, leaseIdle, countsPeriod time.Duration
 }
 
 // wakeSweeper starts the sweeper unless it runs.
@@ -61,10 +61,10 @@ func (s *Store) wakeSweeper() {
 func (s *Store) sweepLoop() {
 	t := time.NewTicker(s.mem.every)
 	defer t.Stop()
-	rotateAt := time.Now().Add(s.mem.shardsPeriod)
+	rotateAt := time.Now().Add(s.mem.countsPeriod)
 	for now := range t.C {
 		if s.sweepOnce(now, now.After(rotateAt)) {
-			rotateAt = now.Add(s.mem.shardsPeriod)
+			rotateAt = now.Add(s.mem.countsPeriod)
 		}
 		if s.memoryEmpty() {
 			s.sweeping.Store(false)
@@ -90,7 +90,7 @@ func (s *Store) sweepOnce(now time.Time, rotate bool) (rotated bool) {
 		s.soldOut.sweep(now, s.mem.leaseIdle)
 	}
 	if rotate {
-		s.shards.rotate()
+		s.bucketCounts.rotate()
 		return true
 	}
 	return false
@@ -98,7 +98,7 @@ func (s *Store) sweepOnce(now time.Time, rotate bool) (rotated bool) {
 
 // memoryEmpty reports whether the Store keeps nothing about any activity.
 func (s *Store) memoryEmpty() bool {
-	return (s.soldOut == nil || s.soldOut.count.Load() == 0) && s.shards.Len() == 0
+	return (s.soldOut == nil || s.soldOut.count.Load() == 0) && s.bucketCounts.Len() == 0
 }
 
 // entry returns the lease record of an activity, adding one when there is
@@ -147,14 +147,14 @@ func (c *soldOutCache) sweep(now time.Time, idle time.Duration) {
 	})
 }
 
-// shardsCache keeps each activity's number of stock buckets in two
+// bucketCountCache keeps each activity's number of stock buckets in two
 // generations: lookups hit the current one, or the previous one and copy the
 // entry forward; each rotation drops the previous generation. A generation
 // holds at most max entries: a full one is rotated at once, so an entry just
 // stored is always found, and the hot activities move forward on their next
 // lookup. It has the Load and Store of the sync.Map it stands for.
-type shardsCache struct {
-	cur, prev atomic.Pointer[shardsGen]
+type bucketCountCache struct {
+	cur, prev atomic.Pointer[countsGen]
 	max       int64
 	// added is called when an entry is added (it wakes the sweeper).
 	added func()
@@ -162,19 +162,19 @@ type shardsCache struct {
 	rotating sync.Mutex
 }
 
-type shardsGen struct {
+type countsGen struct {
 	m sync.Map // activity ID -> int
 	n atomic.Int64
 }
 
-func newShardsCache(max int64, added func()) *shardsCache {
-	c := &shardsCache{max: max, added: added}
-	c.cur.Store(new(shardsGen))
+func newBucketCountCache(max int64, added func()) *bucketCountCache {
+	c := &bucketCountCache{max: max, added: added}
+	c.cur.Store(new(countsGen))
 	return c
 }
 
 // Load returns the activity's number of buckets (an int) if it is cached.
-func (c *shardsCache) Load(activityID string) (any, bool) {
+func (c *bucketCountCache) Load(activityID string) (any, bool) {
 	if v, ok := c.cur.Load().m.Load(activityID); ok {
 		return v, true
 	}
@@ -188,7 +188,7 @@ func (c *shardsCache) Load(activityID string) (any, bool) {
 }
 
 // Store caches the activity's number of buckets.
-func (c *shardsCache) Store(activityID string, n int) {
+func (c *bucketCountCache) Store(activityID string, n int) {
 	if c.max <= 0 {
 		return
 	}
@@ -206,21 +206,21 @@ func (c *shardsCache) Store(activityID string, n int) {
 }
 
 // rotate drops the previous generation and starts a new one.
-func (c *shardsCache) rotate() { c.rotateFrom(c.cur.Load()) }
+func (c *bucketCountCache) rotate() { c.rotateFrom(c.cur.Load()) }
 
 // rotateFrom rotates unless g is no longer the current generation (another
 // caller rotated it meanwhile).
-func (c *shardsCache) rotateFrom(g *shardsGen) {
+func (c *bucketCountCache) rotateFrom(g *countsGen) {
 	c.rotating.Lock()
 	defer c.rotating.Unlock()
 	if c.cur.Load() == g {
 		c.prev.Store(g)
-		c.cur.Store(new(shardsGen))
+		c.cur.Store(new(countsGen))
 	}
 }
 
 // Len returns how many entries both generations hold.
-func (c *shardsCache) Len() int64 {
+func (c *bucketCountCache) Len() int64 {
 	n := c.cur.Load().n.Load()
 	if p := c.prev.Load(); p != nil {
 		n += p.n.Load()

@@ -12,6 +12,7 @@ import (
 
 	"seckill/redislib"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 // waitMemory polls until the store keeps nothing about any activity.
@@ -19,12 +20,12 @@ func waitMemory(t *testing.T, store *redislib.Store, within time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
-		leases, buyers, shards := store.MemoryCounts()
-		if leases == 0 && buyers == 0 && shards == 0 {
+		leases, buyers, counts := store.MemoryCounts()
+		if leases == 0 && buyers == 0 && counts == 0 {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after %s the store still keeps %d leases, %d buyers, %d bucket counts", within, leases, buyers, shards)
+			t.Fatalf("after %s the store still keeps %d leases, %d buyers, %d bucket counts", within, leases, buyers, counts)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -40,15 +41,15 @@ func TestQuietLeaseReleasesBudget(t *testing.T) {
 	first := redistest.MustActivity(t, store, 3)
 	second := redistest.MustActivity(t, store, 3)
 	for i := range 3 {
-		mustPurchaseOutcome(t, store, first.ID, fmt.Sprintf("a%d", i), redislib.OutcomeWon)
-		mustPurchaseOutcome(t, store, second.ID, fmt.Sprintf("b%d", i), redislib.OutcomeWon)
+		mustPurchaseOutcome(t, store, first.ID, fmt.Sprintf("a%d", i), sale.OutcomeWon)
+		mustPurchaseOutcome(t, store, second.ID, fmt.Sprintf("b%d", i), sale.OutcomeWon)
 	}
-	if got := pollLease(t, store, first.ID, "x1"); got.Outcome != redislib.OutcomeSoldOut {
+	if got := pollLease(t, store, first.ID, "x1"); got.Outcome != sale.OutcomeSoldOut {
 		t.Fatalf("first sale from memory: %+v", got)
 	}
 	// The first sale goes quiet; the second one, with as many buyers as the
 	// whole budget, can only be leased once the first lease is dropped.
-	if got := pollLease(t, store, second.ID, "x2"); got.Outcome != redislib.OutcomeSoldOut {
+	if got := pollLease(t, store, second.ID, "x2"); got.Outcome != sale.OutcomeSoldOut {
 		t.Fatalf("second sale from memory: %+v", got)
 	}
 	if _, buyers, _ := store.MemoryCounts(); buyers != 3 {
@@ -59,7 +60,7 @@ func TestQuietLeaseReleasesBudget(t *testing.T) {
 		t.Fatal("answered from a dropped lease")
 	}
 	// A dropped sale is leased again on its next attempts.
-	if got := pollLease(t, store, first.ID, "x0"); got.Outcome != redislib.OutcomeSoldOut {
+	if got := pollLease(t, store, first.ID, "x0"); got.Outcome != sale.OutcomeSoldOut {
 		t.Fatalf("first sale leased again: %+v", got)
 	}
 }
@@ -73,14 +74,14 @@ func TestLeaseEntriesBounded(t *testing.T) {
 	var ids []string
 	for i := range 3 {
 		a := redistest.MustActivity(t, store, 1)
-		mustPurchaseOutcome(t, store, a.ID, "winner", redislib.OutcomeWon)
+		mustPurchaseOutcome(t, store, a.ID, "winner", sale.OutcomeWon)
 		ids = append(ids, a.ID)
 		if i < 2 {
 			pollLease(t, store, a.ID, "bob")
 		}
 	}
 	for range 20 {
-		mustPurchaseOutcome(t, store, ids[2], "bob", redislib.OutcomeSoldOut)
+		mustPurchaseOutcome(t, store, ids[2], "bob", sale.OutcomeSoldOut)
 		time.Sleep(5 * time.Millisecond)
 	}
 	if res, ok := store.LeaseAnswer(ids[2], "bob"); ok {
@@ -91,17 +92,17 @@ func TestLeaseEntriesBounded(t *testing.T) {
 	}
 }
 
-// TestShardsCacheBounded: the cached bucket counts stop growing at their
+// TestBucketCountCacheBounded: the cached bucket counts stop growing at their
 // bound, and quiet entries are dropped.
-func TestShardsCacheBounded(t *testing.T) {
+func TestBucketCountCacheBounded(t *testing.T) {
 	srv := start(t)
 	store := srv.Store(t, redislib.SoldOutBuyers(0))
 	store.SetMemoryBounds(20*time.Millisecond, time.Second, 100*time.Millisecond, 10, 5)
 	for i := range 8 {
-		a := redistest.MustActivity(t, store, 5, redistest.Shards(1+i%2))
-		mustPurchaseOutcome(t, store, a.ID, "u", redislib.OutcomeWon)
-		if _, _, shards := store.MemoryCounts(); shards > 10 {
-			t.Fatalf("%d bucket counts cached, bound 5 per generation", shards)
+		a := redistest.MustActivity(t, store, 5, redistest.Buckets(1+i%2))
+		mustPurchaseOutcome(t, store, a.ID, "u", sale.OutcomeWon)
+		if _, _, counts := store.MemoryCounts(); counts > 10 {
+			t.Fatalf("%d bucket counts cached, bound 5 per generation", counts)
 		}
 	}
 	waitMemory(t, store, 5*time.Second)
@@ -143,11 +144,11 @@ func TestMemorySoak(t *testing.T) {
 	store := srv.Store(t)
 	// The bounds are shortened so that the test runs in seconds; the
 	// sales it runs at once are far fewer than maxLeases.
-	const maxLeases, maxShards = 2000, 2000
-	store.SetMemoryBounds(50*time.Millisecond, 300*time.Millisecond, 300*time.Millisecond, maxLeases, maxShards)
+	const maxLeases, maxCounts = 2000, 2000
+	store.SetMemoryBounds(50*time.Millisecond, 300*time.Millisecond, 300*time.Millisecond, maxLeases, maxCounts)
 	p := redistest.MustProduct(t, store)
 	const sales, workers = 10_000, 8
-	var peakLeases, peakShards, leased atomic.Int64
+	var peakLeases, peakCounts, leased atomic.Int64
 	// sell runs n sales, workers at a time.
 	sell := func(n int64) {
 		var next atomic.Int64
@@ -159,17 +160,17 @@ func TestMemorySoak(t *testing.T) {
 					if i%2 == 1 {
 						ends = 2 * time.Second // ends on its own while the test goes on
 					}
-					a, err := store.CreateActivity(ctx, redislib.NewActivity{ProductID: p.ID, Stock: 1, Price: 999,
-						StartsAt: time.Now().Add(-time.Minute), EndsAt: time.Now().Add(ends), Shards: 1 + int(i%3/2)})
+					a, err := store.CreateActivity(ctx, sale.NewActivity{ProductID: p.ID, Stock: 1, Price: 999,
+						StartsAt: time.Now().Add(-time.Minute), EndsAt: time.Now().Add(ends), Buckets: 1 + int(i%3/2)})
 					if err != nil {
 						t.Errorf("create %d: %v", i, err)
 						return
 					}
-					if r, err := store.Purchase(ctx, a.ID, "winner"); err != nil || r.Outcome != redislib.OutcomeWon {
+					if r, err := store.Purchase(ctx, a.ID, "winner", sale.Rate{}); err != nil || r.Outcome != sale.OutcomeWon {
 						t.Errorf("win %d: %+v, %v", i, r, err)
 						return
 					}
-					if r, err := store.Purchase(ctx, a.ID, "loser"); err != nil || r.Outcome != redislib.OutcomeSoldOut {
+					if r, err := store.Purchase(ctx, a.ID, "loser", sale.Rate{}); err != nil || r.Outcome != sale.OutcomeSoldOut {
 						t.Errorf("lose %d: %+v, %v", i, r, err)
 						return
 					}
@@ -200,12 +201,12 @@ func TestMemorySoak(t *testing.T) {
 	var sampler sync.WaitGroup
 	sampler.Go(func() {
 		for {
-			leases, _, shards := store.MemoryCounts()
+			leases, _, counts := store.MemoryCounts()
 			if leases > peakLeases.Load() {
 				peakLeases.Store(leases)
 			}
-			if shards > peakShards.Load() {
-				peakShards.Store(shards)
+			if counts > peakCounts.Load() {
+				peakCounts.Store(counts)
 			}
 			select {
 			case <-done:
@@ -220,12 +221,12 @@ func TestMemorySoak(t *testing.T) {
 	sampler.Wait()
 	heapEnd, rssEnd := heap(), rss()
 	t.Logf("%d sales, %d leased; peak %d leases and %d bucket counts kept at once; heap %.1f MB -> %.1f MB, RSS %.1f MB -> %.1f MB",
-		sales, leased.Load(), peakLeases.Load(), peakShards.Load(),
+		sales, leased.Load(), peakLeases.Load(), peakCounts.Load(),
 		float64(heapStart)/1e6, float64(heapEnd)/1e6, float64(rssStart)/1e6, float64(rssEnd)/1e6)
 	if leased.Load() < sales/2 {
 		t.Errorf("only %d of %d sales were leased: the soak did not exercise the leases", leased.Load(), sales)
 	}
-	if peakLeases.Load() > maxLeases || peakShards.Load() > 2*maxShards {
-		t.Errorf("peak %d leases, %d bucket counts: over the bounds %d, %d", peakLeases.Load(), peakShards.Load(), maxLeases, 2*maxShards)
+	if peakLeases.Load() > maxLeases || peakCounts.Load() > 2*maxCounts {
+		t.Errorf("peak %d leases, %d bucket counts: over the bounds %d, %d", peakLeases.Load(), peakCounts.Load(), maxLeases, 2*maxCounts)
 	}
 }

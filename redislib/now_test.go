@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"seckill/redislib"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 // TestNowIsRedisTime checks Now against Redis TIME read around it, and that
@@ -37,7 +37,7 @@ func TestNowIsRedisTime(t *testing.T) {
 	}
 
 	srv.Kill()
-	if _, err := store.Now(ctx); redislib.ErrorCode(err) != redislib.CodeStoreUnavailable {
+	if _, err := store.Now(ctx); sale.ErrorCode(err) != sale.CodeStoreUnavailable {
 		t.Fatalf("Now with Redis down: %v, want store_unavailable", err)
 	}
 }

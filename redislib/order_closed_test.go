@@ -10,6 +10,7 @@ import (
 
 	"seckill/redislib"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 // One order per user per activity: a user whose order was cancelled or
@@ -37,14 +38,14 @@ func TestClosedOrderAnswersOrderClosed(t *testing.T) {
 		for _, tt := range []struct {
 			user   string
 			order  string
-			want   redislib.PurchaseResult
+			want   sale.PurchaseResult
 			status string
 		}{
-			{"alice", cancelled.ID, redislib.PurchaseResult{Outcome: redislib.OutcomeOrderClosed, OrderID: cancelled.ID, Status: redislib.OrderCancelled}, redislib.OrderCancelled},
-			{"carol", expired.ID, redislib.PurchaseResult{Outcome: redislib.OutcomeOrderClosed, OrderID: expired.ID, Status: redislib.OrderExpired}, redislib.OrderExpired},
-			{"dave", paid.ID, redislib.PurchaseResult{Outcome: redislib.OutcomeAlreadyWon, OrderID: paid.ID}, redislib.OrderPaid},
+			{"alice", cancelled.ID, sale.PurchaseResult{Outcome: sale.OutcomeOrderClosed, OrderID: cancelled.ID, Status: sale.OrderCancelled}, sale.OrderCancelled},
+			{"carol", expired.ID, sale.PurchaseResult{Outcome: sale.OutcomeOrderClosed, OrderID: expired.ID, Status: sale.OrderExpired}, sale.OrderExpired},
+			{"dave", paid.ID, sale.PurchaseResult{Outcome: sale.OutcomeAlreadyWon, OrderID: paid.ID}, sale.OrderPaid},
 		} {
-			if got, err := s.Purchase(ctx, a.ID, tt.user); err != nil || got != tt.want {
+			if got, err := s.Purchase(ctx, a.ID, tt.user, sale.Rate{}); err != nil || got != tt.want {
 				t.Fatalf("%s: %s again: %+v, %v; want %+v", when, tt.user, got, err, tt.want)
 			}
 			o, found, err := s.UserOrder(ctx, a.ID, tt.user)
@@ -79,13 +80,13 @@ func TestLeaseSendsBuyersToScript(t *testing.T) {
 			leaser := srv.Store(t)
 			other := srv.Store(t, redislib.SoldOutBuyers(0))
 			rdb := srv.Client(t)
-			a := redistest.MustActivity(t, other, 2, redistest.PaymentWindow(2), redistest.Shards(shards))
+			a := redistest.MustActivity(t, other, 2, redistest.PaymentWindow(2), redistest.Buckets(shards))
 			alice := mustWin(t, other, a.ID, "alice")
 			carol := mustWin(t, other, a.ID, "carol")
 			pollLease(t, leaser, a.ID, "bob")
 			leased := func(when string) {
 				t.Helper()
-				if res, ok := leaser.LeaseAnswer(a.ID, "bob"); !ok || res.Outcome != redislib.OutcomeSoldOut {
+				if res, ok := leaser.LeaseAnswer(a.ID, "bob"); !ok || res.Outcome != sale.OutcomeSoldOut {
 					t.Fatalf("%s: no lease (%+v, %v): the test needs one", when, res, ok)
 				}
 			}
@@ -99,9 +100,9 @@ func TestLeaseSendsBuyersToScript(t *testing.T) {
 			if _, err := other.CancelOrder(ctx, alice.ID, "alice", false); err != nil {
 				t.Fatalf("cancel: %v", err)
 			}
-			got, err := leaser.Purchase(ctx, a.ID, "alice")
+			got, err := leaser.Purchase(ctx, a.ID, "alice", sale.Rate{})
 			leased("after alice's attempt")
-			want := redislib.PurchaseResult{Outcome: redislib.OutcomeOrderClosed, OrderID: alice.ID, Status: redislib.OrderCancelled}
+			want := sale.PurchaseResult{Outcome: sale.OutcomeOrderClosed, OrderID: alice.ID, Status: sale.OrderCancelled}
 			if err != nil || got != want {
 				t.Fatalf("alice under the lease: %+v, %v; want %+v", got, err, want)
 			}
@@ -118,11 +119,11 @@ func TestLeaseSendsBuyersToScript(t *testing.T) {
 				time.Sleep(5 * time.Millisecond)
 			}
 			pollLease(t, leaser2, a.ID, "bob")
-			got, err = leaser2.Purchase(ctx, a.ID, "carol")
-			if res, ok := leaser2.LeaseAnswer(a.ID, "bob"); !ok || res.Outcome != redislib.OutcomeSoldOut {
+			got, err = leaser2.Purchase(ctx, a.ID, "carol", sale.Rate{})
+			if res, ok := leaser2.LeaseAnswer(a.ID, "bob"); !ok || res.Outcome != sale.OutcomeSoldOut {
 				t.Fatalf("after carol's attempt: no lease (%+v, %v): the test needs one", res, ok)
 			}
-			want = redislib.PurchaseResult{Outcome: redislib.OutcomeOrderClosed, OrderID: carol.ID, Status: redislib.OrderExpired}
+			want = sale.PurchaseResult{Outcome: sale.OutcomeOrderClosed, OrderID: carol.ID, Status: sale.OrderExpired}
 			if err != nil || got != want {
 				t.Fatalf("carol under the lease: %+v, %v; want %+v", got, err, want)
 			}
@@ -145,7 +146,7 @@ func (u *closedRaceUser) add(at attempt) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	u.attempts = append(u.attempts, at)
-	if at.res.Outcome == redislib.OutcomeWon && u.won == nil {
+	if at.res.Outcome == sale.OutcomeWon && u.won == nil {
 		u.won = &at
 	}
 }
@@ -171,12 +172,12 @@ func orderClosedRace(t *testing.T, shards int) {
 	srv := start(t)
 	stores := []*redislib.Store{srv.Store(t), srv.Store(t)}
 	admin := srv.Store(t, redislib.SoldOutBuyers(0))
-	a := redistest.MustActivity(t, admin, stock, redistest.PaymentWindow(1), redistest.Shards(shards))
+	a := redistest.MustActivity(t, admin, stock, redistest.PaymentWindow(1), redistest.Buckets(shards))
 
 	logs := make([]*closedRaceUser, users)
 	try := func(u *closedRaceUser, name string, s *redislib.Store) {
 		start := time.Now()
-		res, err := s.Purchase(ctx, a.ID, name)
+		res, err := s.Purchase(ctx, a.ID, name, sale.Rate{})
 		if err != nil {
 			t.Errorf("purchase by %s: %v", name, err)
 			return
@@ -204,12 +205,12 @@ func orderClosedRace(t *testing.T, shards int) {
 					switch fates.Add(1) % 3 {
 					case 0:
 						_, err := payOrder(admin, won.res.OrderID)
-						switch redislib.ErrorCode(err) {
+						switch sale.ErrorCode(err) {
 						case "":
 							u.mu.Lock()
 							u.paid = true
 							u.mu.Unlock()
-						case redislib.CodeOrderClosed: // too late: it expired
+						case sale.CodeOrderClosed: // too late: it expired
 						default:
 							t.Errorf("pay %s: %v", won.res.OrderID, err)
 						}
@@ -223,12 +224,12 @@ func orderClosedRace(t *testing.T, shards int) {
 							start := time.Now()
 							_, err := admin.CancelOrder(ctx, won.res.OrderID, name, false)
 							end := time.Now()
-							switch redislib.ErrorCode(err) {
+							switch sale.ErrorCode(err) {
 							case "":
 								u.mu.Lock()
 								u.cancelled, u.cancelStart, u.cancelEnd = true, start, end
 								u.mu.Unlock()
-							case redislib.CodeOrderExpired: // too late: it expired
+							case sale.CodeOrderExpired: // too late: it expired
 							default:
 								t.Errorf("cancel %s: %v", won.res.OrderID, err)
 							}
@@ -253,7 +254,7 @@ func orderClosedRace(t *testing.T, shards int) {
 	<-jobDone
 
 	// Every window closes, then every winner asks once more on each store.
-	orders := map[string]redislib.Order{}
+	orders := map[string]sale.Order{}
 	var last time.Time
 	for i, u := range logs {
 		if u.won == nil {
@@ -291,7 +292,7 @@ func orderClosedRace(t *testing.T, shards int) {
 		name := fmt.Sprintf("user%03d", i)
 		if u.won == nil {
 			for _, at := range u.attempts {
-				if at.res.Outcome != redislib.OutcomeSoldOut {
+				if at.res.Outcome != sale.OutcomeSoldOut {
 					t.Errorf("%s never won, was told %+v", name, at.res)
 				}
 			}
@@ -307,38 +308,38 @@ func orderClosedRace(t *testing.T, shards int) {
 		switch {
 		case u.paid:
 			pays++
-			status = redislib.OrderPaid
+			status = sale.OrderPaid
 		case u.cancelled:
 			cancels++
-			closeFrom, closeAt, status = u.cancelStart, u.cancelEnd, redislib.OrderCancelled
+			closeFrom, closeAt, status = u.cancelStart, u.cancelEnd, sale.OrderCancelled
 		default:
-			closeFrom, closeAt, status = *o.ExpiresAt, *o.ExpiresAt, redislib.OrderExpired
+			closeFrom, closeAt, status = *o.ExpiresAt, *o.ExpiresAt, sale.OrderExpired
 		}
 		if got, found, err := admin.UserOrder(ctx, a.ID, name); err != nil || !found || got.ID != o.ID || got.Status != status {
 			t.Errorf("UserOrder(%s) = %+v, %v, %v; want %s %s", name, got, found, err, o.ID, status)
 		}
-		closed := status != redislib.OrderPaid
+		closed := status != sale.OrderPaid
 		for _, at := range u.attempts {
 			res := at.res
 			switch res.Outcome {
-			case redislib.OutcomeWon:
+			case sale.OutcomeWon:
 				if res.OrderID != w.res.OrderID {
 					t.Errorf("%s won twice: %s and %s", name, w.res.OrderID, res.OrderID)
 				}
 				continue
-			case redislib.OutcomeAlreadyWon:
+			case sale.OutcomeAlreadyWon:
 				heldAnswers++
 				if res.OrderID != o.ID || at.end.Before(w.start) || (closed && at.start.After(closeAt)) {
 					t.Errorf("%s told %+v at %s; won %s at %s, closed (%s) at %s", name, res, at.start.Format(time.StampMicro),
 						o.ID, w.end.Format(time.StampMicro), status, closeAt.Format(time.StampMicro))
 				}
-			case redislib.OutcomeOrderClosed:
+			case sale.OutcomeOrderClosed:
 				closedAnswers++
 				if !closed || res.OrderID != o.ID || res.Status != status || at.end.Before(closeFrom) {
 					t.Errorf("%s told %+v at %s-%s; order %s %s, closed from %s", name, res, at.start.Format(time.StampMicro),
 						at.end.Format(time.StampMicro), o.ID, status, closeFrom.Format(time.StampMicro))
 				}
-			case redislib.OutcomeSoldOut:
+			case sale.OutcomeSoldOut:
 				if !at.end.Before(w.start) {
 					t.Errorf("%s told sold_out at %s after winning %s at %s", name, at.start.Format(time.StampMicro),
 						o.ID, w.end.Format(time.StampMicro))

@@ -9,6 +9,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"seckill/redislib"
+	"seckill/redislib/internal/key"
+	"seckill/redislib/sale"
 )
 
 var ctx = context.Background()
@@ -22,13 +24,13 @@ func mustStore(t *testing.T) (*redislib.Store, backend) {
 
 // mustActivity creates a product and a running activity with the given stock
 // and payment window (seconds).
-func mustActivity(t *testing.T, s *redislib.Store, stock, window int64) redislib.Activity {
+func mustActivity(t *testing.T, s *redislib.Store, stock, window int64) sale.Activity {
 	t.Helper()
-	p, err := s.CreateProduct(ctx, redislib.NewProduct{Name: "p", Price: 500})
+	p, err := s.CreateProduct(ctx, sale.NewProduct{Name: "p", Price: 500})
 	if err != nil {
 		t.Fatalf("create product: %v", err)
 	}
-	a, err := s.CreateActivity(ctx, redislib.NewActivity{ProductID: p.ID, Stock: stock, Price: 999,
+	a, err := s.CreateActivity(ctx, sale.NewActivity{ProductID: p.ID, Stock: stock, Price: 999,
 		StartsAt: time.Now().Add(-time.Minute), EndsAt: time.Now().Add(time.Hour), PaymentWindow: window})
 	if err != nil {
 		t.Fatalf("create activity: %v", err)
@@ -37,10 +39,10 @@ func mustActivity(t *testing.T, s *redislib.Store, stock, window int64) redislib
 }
 
 // mustWin makes userID win in the activity and returns the order.
-func mustWin(t *testing.T, s *redislib.Store, activityID, userID string) redislib.Order {
+func mustWin(t *testing.T, s *redislib.Store, activityID, userID string) sale.Order {
 	t.Helper()
-	r, err := s.Purchase(ctx, activityID, userID)
-	if err != nil || r.Outcome != redislib.OutcomeWon {
+	r, err := s.Purchase(ctx, activityID, userID, sale.Rate{})
+	if err != nil || r.Outcome != sale.OutcomeWon {
 		t.Fatalf("purchase by %s: %+v, %v", userID, r, err)
 	}
 	o, err := s.Order(ctx, r.OrderID)
@@ -51,7 +53,7 @@ func mustWin(t *testing.T, s *redislib.Store, activityID, userID string) redisli
 }
 
 // mustStats reads the activity's stats.
-func mustStats(t *testing.T, s *redislib.Store, activityID string) redislib.ActivityStats {
+func mustStats(t *testing.T, s *redislib.Store, activityID string) sale.ActivityStats {
 	t.Helper()
 	st, err := s.ActivityStats(ctx, activityID)
 	if err != nil {
@@ -62,7 +64,7 @@ func mustStats(t *testing.T, s *redislib.Store, activityID string) redislib.Acti
 
 // mustConsistent checks the activity's invariants: the stock identity, one
 // order per buyer, and that every buyer's order is counted in one status.
-func mustConsistent(t *testing.T, s *redislib.Store, activityID string) redislib.ActivityStats {
+func mustConsistent(t *testing.T, s *redislib.Store, activityID string) sale.ActivityStats {
 	t.Helper()
 	st := mustStats(t, s, activityID)
 	if !st.Consistent || st.Remaining+st.Pending+st.Paid != st.Stock {
@@ -80,7 +82,7 @@ func mustConsistent(t *testing.T, s *redislib.Store, activityID string) redislib
 // mustCode checks that err carries the store error code want.
 func mustCode(t *testing.T, err error, want string) {
 	t.Helper()
-	if got := redislib.ErrorCode(err); got != want {
+	if got := sale.ErrorCode(err); got != want {
 		t.Fatalf("error code %q (%v), want %q", got, err, want)
 	}
 }
@@ -110,7 +112,7 @@ func waitRedisTime(t *testing.T, rdb redis.UniversalClient, at time.Time) {
 // events returns the activity's events as maps, oldest first.
 func events(t *testing.T, rdb redis.UniversalClient, activityID string) []map[string]any {
 	t.Helper()
-	msgs, err := rdb.XRange(ctx, redislib.EventsKey(activityID), "-", "+").Result()
+	msgs, err := rdb.XRange(ctx, key.Events(activityID, 0), "-", "+").Result()
 	if err != nil {
 		t.Fatalf("XRANGE: %v", err)
 	}
@@ -134,15 +136,15 @@ func eventTypesByOrder(t *testing.T, rdb redis.UniversalClient, activityID strin
 
 // payOrder confirms a payment of the order's price, as the payment service
 // would, with a reference of its own.
-func payOrder(s *redislib.Store, orderID string) (redislib.Order, error) {
+func payOrder(s *redislib.Store, orderID string) (sale.Order, error) {
 	return payOrderRef(s, orderID, "pay-"+orderID)
 }
 
 // payOrderRef confirms a payment of the order's price with the reference ref.
-func payOrderRef(s *redislib.Store, orderID, ref string) (redislib.Order, error) {
+func payOrderRef(s *redislib.Store, orderID, ref string) (sale.Order, error) {
 	var price int64
 	if o, err := s.Order(ctx, orderID); err == nil {
 		price = o.Price
 	}
-	return s.ConfirmPayment(ctx, redislib.Payment{Ref: ref, OrderID: orderID, Amount: price, Currency: "USD", ShopCurrency: "USD"})
+	return s.ConfirmPayment(ctx, sale.Payment{Ref: ref, OrderID: orderID, Amount: price, Currency: "USD", ShopCurrency: "USD"})
 }

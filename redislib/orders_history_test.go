@@ -11,13 +11,15 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"seckill/redislib"
+	"seckill/redislib/internal/key"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 // mustHistory returns the IDs in a user's history index, newest first.
 func mustHistory(t *testing.T, rdb redis.UniversalClient, userID string) []string {
 	t.Helper()
-	ids, err := rdb.ZRevRange(ctx, redislib.UserOrdersKey(userID), 0, -1).Result()
+	ids, err := rdb.ZRevRange(ctx, key.UserOrders(userID), 0, -1).Result()
 	if err != nil {
 		t.Fatalf("history of %s: %v", userID, err)
 	}
@@ -45,7 +47,7 @@ func TestProjectorFillsHistoryGaps(t *testing.T) {
 		if len(want[u]) != 1+(1-i%2) || !slices.Contains(want[u], o.ID) {
 			t.Fatalf("history of %s after purchase: %v", u, want[u])
 		}
-		rdb.Del(ctx, redislib.UserOrdersKey(u))
+		rdb.Del(ctx, key.UserOrders(u))
 	}
 
 	r, err := s.ProjectUserOrders(ctx, redislib.JobOptions{Batch: 7})
@@ -58,7 +60,7 @@ func TestProjectorFillsHistoryGaps(t *testing.T) {
 			t.Fatalf("history of %s: %v, want %v", u, got, ids)
 		}
 	}
-	if n, _ := rdb.Exists(ctx, redislib.EventsKey(quiet.ID)).Result(); n != 0 {
+	if n, _ := rdb.Exists(ctx, key.Events(quiet.ID, 0)).Result(); n != 0 {
 		t.Fatalf("the projector created the stream of an activity without events")
 	}
 	if r, err := s.ProjectUserOrders(ctx, redislib.JobOptions{}); err != nil || r.Events != 0 || !r.Complete {
@@ -78,7 +80,7 @@ func TestProjectorFillsHistoryGaps(t *testing.T) {
 	if got := mustHistory(t, rdb, "late"); !slices.Equal(got, before) || len(got) != 1 || got[0] != late.ID {
 		t.Fatalf("history of late: %v (before %v)", got, before)
 	}
-	if score, _ := rdb.ZScore(ctx, redislib.UserOrdersKey("late"), late.ID).Result(); int64(score) != late.CreatedAt.UnixMilli() {
+	if score, _ := rdb.ZScore(ctx, key.UserOrders("late"), late.ID).Result(); int64(score) != late.CreatedAt.UnixMilli() {
 		t.Fatalf("score %v, want created_at %d", score, late.CreatedAt.UnixMilli())
 	}
 }
@@ -93,9 +95,9 @@ func TestProjectorReclaimsStuckEvents(t *testing.T) {
 	for i := range 5 {
 		u := fmt.Sprintf("u%d", i)
 		want[u] = mustWin(t, s, a.ID, u).ID
-		rdb.Del(ctx, redislib.UserOrdersKey(u))
+		rdb.Del(ctx, key.UserOrders(u))
 	}
-	stream := redislib.EventsKey(a.ID)
+	stream := key.Events(a.ID, 0)
 	if err := rdb.XGroupCreate(ctx, stream, redislib.UserIndexGroup, "0").Err(); err != nil {
 		t.Fatalf("create group: %v", err)
 	}
@@ -176,15 +178,15 @@ func TestHistoryCompleteAfterRedisKill(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for u := range next {
-				r, err := s.Purchase(ctx, a.ID, u)
+				r, err := s.Purchase(ctx, a.ID, u, sale.Rate{})
 				if err != nil {
-					if redislib.ErrorCode(err) != redislib.CodeStoreUnavailable {
+					if sale.ErrorCode(err) != sale.CodeStoreUnavailable {
 						t.Errorf("purchase by %s: %v", u, err)
 					}
 					failures.Add(1)
 					continue
 				}
-				if r.Outcome == redislib.OutcomeWon {
+				if r.Outcome == sale.OutcomeWon {
 					acked.Store(u, r.OrderID)
 					if wins.Add(1) == killAfter {
 						killOnce.Do(func() { srv.Kill(); close(killed) })
@@ -199,7 +201,7 @@ func TestHistoryCompleteAfterRedisKill(t *testing.T) {
 	}
 	srv.Restart()
 
-	buyers, err := rdb.HGetAll(ctx, redislib.BuyersKey(a.ID)).Result()
+	buyers, err := rdb.HGetAll(ctx, key.Buyers(a.ID)).Result()
 	if err != nil {
 		t.Fatalf("buyers: %v", err)
 	}
@@ -218,7 +220,7 @@ func TestHistoryCompleteAfterRedisKill(t *testing.T) {
 		u, id := k.(string), v.(string)
 		n++
 		o, err := s.Order(ctx, id)
-		if err != nil || o.UserID != u || o.Status != redislib.OrderPending {
+		if err != nil || o.UserID != u || o.Status != sale.OrderPending {
 			t.Fatalf("acknowledged order %s of %s after restart: %+v, %v", id, u, o, err)
 		}
 		if h := mustHistory(t, rdb, u); !slices.Equal(h, []string{id}) {
@@ -235,7 +237,7 @@ func TestHistoryCompleteAfterRedisKill(t *testing.T) {
 	if st.Buyers != int64(len(buyers)) || st.Pending != st.Buyers || st.Stock != stock || int64(n) > st.Buyers {
 		t.Fatalf("stats %+v with %d acknowledged wins and %d buyers", st, n, len(buyers))
 	}
-	if idx, _ := rdb.ZCard(ctx, redislib.OrdersIndexKey(a.ID)).Result(); idx != st.Buyers {
+	if idx, _ := rdb.ZCard(ctx, key.OrdersIndex(a.ID)).Result(); idx != st.Buyers {
 		t.Fatalf("orders index holds %d, buyers %d", idx, st.Buyers)
 	}
 	t.Logf("%d acknowledged wins, %d buyers after restart (%d missing from their history before the projector ran), %d failed attempts, %d events projected",
@@ -249,14 +251,14 @@ func TestJobsReachEveryActivity(t *testing.T) {
 	// Reads and seeds keys with commands the functions never run.
 	rdb := be.AdminClient(t)
 	const n = 205 // more than one page (200) of activities
-	var last redislib.Order
+	var last sale.Order
 	want := map[string]string{}
 	for i := range n {
 		a := mustActivity(t, s, 1, 1)
 		u := fmt.Sprintf("u%d", i)
 		last = mustWin(t, s, a.ID, u)
 		want[u] = last.ID
-		rdb.Del(ctx, redislib.UserOrdersKey(u))
+		rdb.Del(ctx, key.UserOrders(u))
 	}
 	waitRedisTime(t, rdb, *last.ExpiresAt)
 	if r, err := s.ExpireOrders(ctx, redislib.JobOptions{}); err != nil || r.Expired != n || !r.Complete {

@@ -4,27 +4,32 @@ import (
 	"encoding/base64"
 	"fmt"
 	"slices"
-	"strconv"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
 
 	"seckill/redislib"
+	"seckill/redislib/internal/key"
+	"seckill/redislib/sale"
 )
 
 // mustPageQuery is the page query of a request with this cursor and limit.
-func mustPageQuery(t *testing.T, cursor string, limit int) redislib.PageQuery {
+func mustPageQuery(t *testing.T, cursor string, limit int) sale.PageQuery {
 	t.Helper()
-	q, err := redislib.ParsePageQuery(cursor, strconv.Itoa(limit))
-	if err != nil {
-		t.Fatalf("page query (%q, %d): %v", cursor, limit, err)
+	q := sale.PageQuery{Limit: limit}
+	if cursor != "" {
+		c, err := sale.ParseCursor(cursor)
+		if err != nil {
+			t.Fatalf("page query (%q, %d): %v", cursor, limit, err)
+		}
+		q.After = &c
 	}
 	return q
 }
 
 // mustPages follows a listing from the first page to the last, calling
 // between after each page, and returns the IDs in listing order.
-func mustPages(t *testing.T, list func(cursor string) (redislib.Page[redislib.Order], error), between func(page int)) (ids []string, sizes []int) {
+func mustPages(t *testing.T, list func(cursor string) (sale.Page[sale.Order], error), between func(page int)) (ids []string, sizes []int) {
 	t.Helper()
 	cursor := ""
 	for page := 0; ; page++ {
@@ -62,14 +67,14 @@ func TestUserOrdersPagesAcrossBoundaries(t *testing.T) {
 		a := mustActivity(t, s, 5, 900)
 		mustWin(t, s, a.ID, "pager")
 	}
-	key := redislib.UserOrdersKey("pager")
+	key := key.UserOrders("pager")
 	want := mustHistory(t, rdb, "pager") // ground truth: ZREVRANGE order
 	late, _ := rdb.ZRangeWithScores(ctx, key, 0, 2).Result()
 	for _, z := range late {
 		rdb.ZRem(ctx, key, z.Member)
 	}
 
-	list := func(cursor string) (redislib.Page[redislib.Order], error) {
+	list := func(cursor string) (sale.Page[sale.Order], error) {
 		return s.UserOrders(ctx, "pager", mustPageQuery(t, cursor, 7))
 	}
 	got, sizes := mustPages(t, list, func(page int) {
@@ -97,14 +102,14 @@ func TestOrderPagesWithTiedScores(t *testing.T) {
 	for i := range 12 {
 		ids = append(ids, mustWin(t, s, a.ID, fmt.Sprintf("u%d", i)).ID)
 	}
-	key := redislib.OrdersIndexKey(a.ID)
+	key := key.OrdersIndex(a.ID)
 	for _, id := range ids {
 		rdb.ZAdd(ctx, key, redis.Z{Score: 1_000, Member: id})
 	}
 	slices.Sort(ids)
 	slices.Reverse(ids) // ties list in member order, descending
 
-	list := func(cursor string) (redislib.Page[redislib.Order], error) {
+	list := func(cursor string) (sale.Page[sale.Order], error) {
 		return s.ActivityOrders(ctx, a.ID, "", mustPageQuery(t, cursor, 5))
 	}
 	got, sizes := mustPages(t, list, nil)
@@ -157,7 +162,7 @@ func TestOrderPageLimitBoundary(t *testing.T) {
 		t.Fatalf("empty history: %+v, %v", p, err)
 	}
 	for _, limit := range []int{0, -1, 101} {
-		if _, err := s.UserOrders(ctx, "u1", redislib.PageQuery{Limit: limit}); err == nil {
+		if _, err := s.UserOrders(ctx, "u1", sale.PageQuery{Limit: limit}); err == nil {
 			t.Fatalf("limit %d accepted", limit)
 		}
 	}
@@ -179,7 +184,7 @@ func TestOrderCursorOfMissingOrder(t *testing.T) {
 func TestActivityOrdersByStatus(t *testing.T) {
 	s, _ := mustStore(t)
 	a := mustActivity(t, s, 20, 1)
-	var last redislib.Order
+	var last sale.Order
 	want := map[string][]string{}
 	for i := range 10 {
 		o := mustWin(t, s, a.ID, fmt.Sprintf("u%d", i))
@@ -189,20 +194,20 @@ func TestActivityOrdersByStatus(t *testing.T) {
 			if _, err := payOrder(s, o.ID); err != nil {
 				t.Fatalf("pay: %v", err)
 			}
-			want[redislib.OrderPaid] = append(want[redislib.OrderPaid], o.ID)
+			want[sale.OrderPaid] = append(want[sale.OrderPaid], o.ID)
 		case i < 5:
 			if _, err := s.CancelOrder(ctx, o.ID, "", true); err != nil {
 				t.Fatalf("cancel: %v", err)
 			}
-			want[redislib.OrderCancelled] = append(want[redislib.OrderCancelled], o.ID)
+			want[sale.OrderCancelled] = append(want[sale.OrderCancelled], o.ID)
 		default:
-			want[redislib.OrderExpired] = append(want[redislib.OrderExpired], o.ID)
+			want[sale.OrderExpired] = append(want[sale.OrderExpired], o.ID)
 		}
 	}
 	waitRedisTime(t, s.Client(), *last.ExpiresAt)
 	check := func(when string) {
-		for _, status := range []string{redislib.OrderPending, redislib.OrderPaid, redislib.OrderCancelled, redislib.OrderExpired} {
-			list := func(cursor string) (redislib.Page[redislib.Order], error) {
+		for _, status := range []string{sale.OrderPending, sale.OrderPaid, sale.OrderCancelled, sale.OrderExpired} {
+			list := func(cursor string) (sale.Page[sale.Order], error) {
 				return s.ActivityOrders(ctx, a.ID, status, mustPageQuery(t, cursor, 2))
 			}
 			got, _ := mustPages(t, list, nil)
@@ -235,18 +240,18 @@ func TestActivityOrdersScanBudget(t *testing.T) {
 		t.Fatalf("pay: %v", err)
 	}
 	for i := 1; i < n; i++ {
-		if r, err := s.Purchase(ctx, a.ID, fmt.Sprintf("u%d", i)); err != nil || r.Outcome != redislib.OutcomeWon {
+		if r, err := s.Purchase(ctx, a.ID, fmt.Sprintf("u%d", i), sale.Rate{}); err != nil || r.Outcome != sale.OutcomeWon {
 			t.Fatalf("purchase %d: %+v, %v", i, r, err)
 		}
 	}
-	list := func(cursor string) (redislib.Page[redislib.Order], error) {
-		return s.ActivityOrders(ctx, a.ID, redislib.OrderPaid, mustPageQuery(t, cursor, 20))
+	list := func(cursor string) (sale.Page[sale.Order], error) {
+		return s.ActivityOrders(ctx, a.ID, sale.OrderPaid, mustPageQuery(t, cursor, 20))
 	}
 	got, sizes := mustPages(t, list, nil)
 	if !slices.Equal(got, []string{oldest.ID}) || !slices.Equal(sizes, []int{0, 1}) {
 		t.Fatalf("paid orders %v in pages of sizes %v", got, sizes)
 	}
-	all, _ := mustPages(t, func(c string) (redislib.Page[redislib.Order], error) {
+	all, _ := mustPages(t, func(c string) (sale.Page[sale.Order], error) {
 		return s.ActivityOrders(ctx, a.ID, "", mustPageQuery(t, c, 100))
 	}, nil)
 	slices.Sort(all)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 // runExpirers runs ExpireOrders in a loop on several goroutines until stop
@@ -51,7 +52,7 @@ func runExpirers(t *testing.T, s *redislib.Store, workers int, stop <-chan struc
 // spread returns the moment at which attempt i of n is made: from 300 ms
 // before the order's window closes to 300 ms after, by the local clock
 // corrected for Redis's (the same host in tests).
-func spread(o redislib.Order, skew time.Duration, i, n int) time.Time {
+func spread(o sale.Order, skew time.Duration, i, n int) time.Time {
 	off := -300*time.Millisecond + time.Duration(i)*600*time.Millisecond/time.Duration(n-1)
 	return o.ExpiresAt.Add(off - skew)
 }
@@ -65,7 +66,7 @@ func TestPayExpireRace(t *testing.T) {
 	rdb := be.AdminClient(t) // reads and seeds keys with commands the functions never run
 	const n, stock = 60, 70
 	a := mustActivity(t, s, stock, 1)
-	orders := make([]redislib.Order, n)
+	orders := make([]sale.Order, n)
 	for i := range orders {
 		orders[i] = mustWin(t, s, a.ID, fmt.Sprintf("user-%d", i))
 	}
@@ -94,7 +95,7 @@ func TestPayExpireRace(t *testing.T) {
 	byOrder := eventTypesByOrder(t, rdb, a.ID)
 	for i, o := range orders {
 		r := results[i]
-		codes := []string{redislib.ErrorCode(r[0]), redislib.ErrorCode(r[1])}
+		codes := []string{sale.ErrorCode(r[0]), sale.ErrorCode(r[1])}
 		slices.Sort(codes)
 		got, err := s.Order(ctx, o.ID)
 		if err != nil {
@@ -103,14 +104,14 @@ func TestPayExpireRace(t *testing.T) {
 		switch {
 		case slices.Equal(codes, []string{"", ""}):
 			paid++
-			if got.Status != redislib.OrderPaid || !got.PaidAt.Before(*got.ExpiresAt) {
+			if got.Status != sale.OrderPaid || !got.PaidAt.Before(*got.ExpiresAt) {
 				t.Fatalf("order %d answered paid but is %+v", i, got)
 			}
 			if !slices.Equal(byOrder[o.ID], []string{"won", "paid"}) {
 				t.Fatalf("events of paid order %d: %v", i, byOrder[o.ID])
 			}
-		case slices.Equal(codes, []string{redislib.CodeOrderClosed, redislib.CodeOrderClosed}):
-			if got.Status != redislib.OrderExpired || got.ClosedAt == nil || got.ClosedAt.Before(*got.ExpiresAt) {
+		case slices.Equal(codes, []string{sale.CodeOrderClosed, sale.CodeOrderClosed}):
+			if got.Status != sale.OrderExpired || got.ClosedAt == nil || got.ClosedAt.Before(*got.ExpiresAt) {
 				t.Fatalf("order %d answered expired but is %+v", i, got)
 			}
 			if !slices.Equal(byOrder[o.ID], []string{"won", "expired", "payment_refused"}) {
@@ -144,7 +145,7 @@ func TestCancelExpireRace(t *testing.T) {
 	rdb := be.AdminClient(t) // reads and seeds keys with commands the functions never run
 	const n, stock = 60, 60
 	a := mustActivity(t, s, stock, 1)
-	orders := make([]redislib.Order, n)
+	orders := make([]sale.Order, n)
 	for i := range orders {
 		orders[i] = mustWin(t, s, a.ID, fmt.Sprintf("user-%d", i))
 	}
@@ -176,17 +177,17 @@ func TestCancelExpireRace(t *testing.T) {
 	cancelled := 0
 	byOrder := eventTypesByOrder(t, rdb, a.ID)
 	for i, o := range orders {
-		codes := []string{redislib.ErrorCode(results[i][0]), redislib.ErrorCode(results[i][1])}
+		codes := []string{sale.ErrorCode(results[i][0]), sale.ErrorCode(results[i][1])}
 		slices.Sort(codes)
 		got, _ := s.Order(ctx, o.ID)
 		switch {
-		case slices.Equal(codes, []string{"", redislib.CodeOrderCancelled}):
+		case slices.Equal(codes, []string{"", sale.CodeOrderCancelled}):
 			cancelled++
-			if got.Status != redislib.OrderCancelled || !slices.Equal(byOrder[o.ID], []string{"won", "cancelled"}) {
+			if got.Status != sale.OrderCancelled || !slices.Equal(byOrder[o.ID], []string{"won", "cancelled"}) {
 				t.Fatalf("order %d answered cancelled but is %+v with events %v", i, got, byOrder[o.ID])
 			}
-		case slices.Equal(codes, []string{redislib.CodeOrderExpired, redislib.CodeOrderExpired}):
-			if got.Status != redislib.OrderExpired || !slices.Equal(byOrder[o.ID], []string{"won", "expired"}) {
+		case slices.Equal(codes, []string{sale.CodeOrderExpired, sale.CodeOrderExpired}):
+			if got.Status != sale.OrderExpired || !slices.Equal(byOrder[o.ID], []string{"won", "expired"}) {
 				t.Fatalf("order %d answered expired but is %+v with events %v", i, got, byOrder[o.ID])
 			}
 		default:
@@ -212,12 +213,12 @@ func TestConcurrentTransitionsOnOneOrder(t *testing.T) {
 	s, be := mustStore(t)
 	const n, per, stock = 20, 9, 30
 	a := mustActivity(t, s, stock, 900)
-	orders := make([]redislib.Order, n)
+	orders := make([]sale.Order, n)
 	for i := range orders {
 		orders[i] = mustWin(t, s, a.ID, fmt.Sprintf("user-%d", i))
 	}
 	start := make(chan struct{})
-	results := make([][per]redislib.Order, n)
+	results := make([][per]sale.Order, n)
 	errs := make([][per]error, n)
 	var wg sync.WaitGroup
 	for i, o := range orders {
@@ -248,31 +249,31 @@ func TestConcurrentTransitionsOnOneOrder(t *testing.T) {
 		}
 		cancels := 0
 		for j := range per {
-			code := redislib.ErrorCode(errs[i][j])
+			code := sale.ErrorCode(errs[i][j])
 			switch {
-			case j%3 == 0 && got.Status == redislib.OrderPaid:
-				if errs[i][j] != nil || results[i][j].Status != redislib.OrderPaid {
+			case j%3 == 0 && got.Status == sale.OrderPaid:
+				if errs[i][j] != nil || results[i][j].Status != sale.OrderPaid {
 					t.Fatalf("order %d is paid, a confirmation got %+v, %v", i, results[i][j], errs[i][j])
 				}
-			case j%3 == 0 && got.Status == redislib.OrderCancelled:
-				if code != redislib.CodeOrderClosed {
+			case j%3 == 0 && got.Status == sale.OrderCancelled:
+				if code != sale.CodeOrderClosed {
 					t.Fatalf("order %d is cancelled, a confirmation got %v", i, errs[i][j])
 				}
-			case got.Status == redislib.OrderPaid:
-				if code != redislib.CodeAlreadyPaid {
+			case got.Status == sale.OrderPaid:
+				if code != sale.CodeAlreadyPaid {
 					t.Fatalf("order %d is paid, a cancellation got %v", i, errs[i][j])
 				}
-			case got.Status == redislib.OrderCancelled && errs[i][j] == nil:
+			case got.Status == sale.OrderCancelled && errs[i][j] == nil:
 				cancels++
-			case got.Status == redislib.OrderCancelled:
-				if code != redislib.CodeOrderCancelled {
+			case got.Status == sale.OrderCancelled:
+				if code != sale.CodeOrderCancelled {
 					t.Fatalf("order %d is cancelled, a cancellation got %v", i, errs[i][j])
 				}
 			default:
 				t.Fatalf("order %d ends %s", i, got.Status)
 			}
 		}
-		if got.Status == redislib.OrderPaid {
+		if got.Status == sale.OrderPaid {
 			paid++
 		} else if cancels != 1 {
 			t.Fatalf("order %d: %d cancellations succeeded", i, cancels)

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"seckill/redislib"
+	"seckill/redislib/internal/key"
+	"seckill/redislib/sale"
 )
 
 func TestOrderLifecycle(t *testing.T) {
@@ -15,7 +17,7 @@ func TestOrderLifecycle(t *testing.T) {
 	a := mustActivity(t, s, 5, 900)
 	o := mustWin(t, s, a.ID, "alice")
 
-	if o.Status != redislib.OrderPending || o.UserID != "alice" || o.ActivityID != a.ID || o.ProductID != a.ProductID || o.Price != 999 {
+	if o.Status != sale.OrderPending || o.UserID != "alice" || o.ActivityID != a.ID || o.ProductID != a.ProductID || o.Price != 999 {
 		t.Fatalf("new order: %+v", o)
 	}
 	if o.ExpiresAt == nil || o.ExpiresAt.Sub(o.CreatedAt) != 900*time.Second || o.PaidAt != nil || o.ClosedAt != nil {
@@ -26,31 +28,31 @@ func TestOrderLifecycle(t *testing.T) {
 	}
 
 	_, err := s.CancelOrder(ctx, o.ID, "mallory", false)
-	mustCode(t, err, redislib.CodeNotOwner)
+	mustCode(t, err, sale.CodeForbidden)
 
 	paid, err := payOrder(s, o.ID)
 	if err != nil {
 		t.Fatalf("pay: %v", err)
 	}
-	if paid.Status != redislib.OrderPaid || paid.PaidAt == nil || paid.ClosedAt != nil || paid.ID != o.ID || paid.PaymentRef != "pay-"+o.ID {
+	if paid.Status != sale.OrderPaid || paid.PaidAt == nil || paid.ClosedAt != nil || paid.ID != o.ID || paid.PaymentRef != "pay-"+o.ID {
 		t.Fatalf("paid order: %+v", paid)
 	}
-	if got, _ := s.Order(ctx, o.ID); got.Status != redislib.OrderPaid || !got.PaidAt.Equal(*paid.PaidAt) {
+	if got, _ := s.Order(ctx, o.ID); got.Status != sale.OrderPaid || !got.PaidAt.Equal(*paid.PaidAt) {
 		t.Fatalf("read after pay: %+v", got)
 	}
-	if again, err := payOrder(s, o.ID); err != nil || again.Status != redislib.OrderPaid || !again.PaidAt.Equal(*paid.PaidAt) {
+	if again, err := payOrder(s, o.ID); err != nil || again.Status != sale.OrderPaid || !again.PaidAt.Equal(*paid.PaidAt) {
 		t.Fatalf("the same payment again: %+v, %v", again, err)
 	}
 	_, err = s.CancelOrder(ctx, o.ID, "alice", false)
-	mustCode(t, err, redislib.CodeAlreadyPaid)
+	mustCode(t, err, sale.CodeAlreadyPaid)
 	_, err = s.CancelOrder(ctx, o.ID, "", true)
-	mustCode(t, err, redislib.CodeAlreadyPaid)
+	mustCode(t, err, sale.CodeAlreadyPaid)
 
 	st := mustConsistent(t, s, a.ID)
 	if st.Paid != 1 || st.Pending != 0 || st.Remaining != 4 || st.Stock != 5 || st.InitialStock != 5 {
 		t.Fatalf("after pay: %+v", st)
 	}
-	if n, _ := rdb.ZCard(ctx, redislib.PendingKey(a.ID)).Result(); n != 0 {
+	if n, _ := rdb.ZCard(ctx, key.Pending(a.ID)).Result(); n != 0 {
 		t.Fatalf("pending ZSET holds %d after pay", n)
 	}
 	ev := events(t, rdb, a.ID)
@@ -60,7 +62,7 @@ func TestOrderLifecycle(t *testing.T) {
 		t.Fatalf("events: %v", ev)
 	}
 	page, err := s.UserOrders(ctx, "alice", mustPageQuery(t, "", 20))
-	if err != nil || len(page.Items) != 1 || page.Items[0].ID != o.ID || page.Items[0].Status != redislib.OrderPaid || page.NextCursor != nil {
+	if err != nil || len(page.Items) != 1 || page.Items[0].ID != o.ID || page.Items[0].Status != sale.OrderPaid || page.NextCursor != nil {
 		t.Fatalf("alice's history: %+v, %v", page, err)
 	}
 }
@@ -69,19 +71,19 @@ func TestCancelReturnsUnitOnce(t *testing.T) {
 	s, be := mustStore(t)
 	a := mustActivity(t, s, 1, 900)
 	o := mustWin(t, s, a.ID, "alice")
-	if r, _ := s.Purchase(ctx, a.ID, "bob"); r.Outcome != redislib.OutcomeSoldOut {
+	if r, _ := s.Purchase(ctx, a.ID, "bob", sale.Rate{}); r.Outcome != sale.OutcomeSoldOut {
 		t.Fatalf("bob before the cancel: %+v", r)
 	}
 	c, err := s.CancelOrder(ctx, o.ID, "alice", false)
-	if err != nil || c.Status != redislib.OrderCancelled || c.ClosedAt == nil || c.PaidAt != nil {
+	if err != nil || c.Status != sale.OrderCancelled || c.ClosedAt == nil || c.PaidAt != nil {
 		t.Fatalf("cancel: %+v, %v", c, err)
 	}
 	for _, admin := range []bool{false, true} {
 		_, err = s.CancelOrder(ctx, o.ID, "alice", admin)
-		mustCode(t, err, redislib.CodeOrderCancelled)
+		mustCode(t, err, sale.CodeOrderCancelled)
 	}
 	_, err = payOrder(s, o.ID)
-	mustCode(t, err, redislib.CodeOrderClosed)
+	mustCode(t, err, sale.CodeOrderClosed)
 	if st := mustConsistent(t, s, a.ID); st.Remaining != 1 || st.Cancelled != 1 || st.Pending != 0 {
 		t.Fatalf("after cancel: %+v", st)
 	}
@@ -101,8 +103,8 @@ func TestCancelledWinnerCannotWinAgain(t *testing.T) {
 		t.Fatalf("admin cancel: %v", err)
 	}
 	for range 3 {
-		r, err := s.Purchase(ctx, a.ID, "alice")
-		want := redislib.PurchaseResult{Outcome: redislib.OutcomeOrderClosed, OrderID: o.ID, Status: redislib.OrderCancelled}
+		r, err := s.Purchase(ctx, a.ID, "alice", sale.Rate{})
+		want := sale.PurchaseResult{Outcome: sale.OutcomeOrderClosed, OrderID: o.ID, Status: sale.OrderCancelled}
 		if err != nil || r != want {
 			t.Fatalf("alice again: %+v, %v; want %+v", r, err, want)
 		}
@@ -120,13 +122,13 @@ func TestPaymentWindowZeroIsPaidAtOnce(t *testing.T) {
 	s, _ := mustStore(t)
 	a := mustActivity(t, s, 3, 0)
 	o := mustWin(t, s, a.ID, "alice")
-	if o.Status != redislib.OrderPaid || o.ExpiresAt != nil || o.PaidAt == nil || !o.PaidAt.Equal(o.CreatedAt) {
+	if o.Status != sale.OrderPaid || o.ExpiresAt != nil || o.PaidAt == nil || !o.PaidAt.Equal(o.CreatedAt) {
 		t.Fatalf("order: %+v", o)
 	}
 	_, err := payOrder(s, o.ID)
-	mustCode(t, err, redislib.CodeAlreadyPaid)
+	mustCode(t, err, sale.CodeAlreadyPaid)
 	_, err = s.CancelOrder(ctx, o.ID, "alice", false)
-	mustCode(t, err, redislib.CodeAlreadyPaid)
+	mustCode(t, err, sale.CodeAlreadyPaid)
 	if r, err := s.ExpireOrders(ctx, redislib.JobOptions{}); err != nil || r.Expired != 0 || !r.Complete {
 		t.Fatalf("expire: %+v, %v", r, err)
 	}
@@ -140,16 +142,16 @@ func TestOrderNotFound(t *testing.T) {
 	a := mustActivity(t, s, 1, 900)
 	for _, id := range []string{a.ID + "-0123456789abcdef", "nope-0123456789abcdef", "malformed", a.ID} {
 		_, err := s.Order(ctx, id)
-		mustCode(t, err, redislib.CodeOrderNotFound)
+		mustCode(t, err, sale.CodeOrderNotFound)
 		_, err = payOrder(s, id)
-		mustCode(t, err, redislib.CodeOrderNotFound)
+		mustCode(t, err, sale.CodeOrderNotFound)
 		_, err = s.CancelOrder(ctx, id, "", true)
-		mustCode(t, err, redislib.CodeOrderNotFound)
+		mustCode(t, err, sale.CodeOrderNotFound)
 	}
 	_, err := s.ActivityStats(ctx, "nope")
-	mustCode(t, err, redislib.CodeActivityNotFound)
+	mustCode(t, err, sale.CodeActivityNotFound)
 	_, err = s.ActivityOrders(ctx, "nope", "", mustPageQuery(t, "", 20))
-	mustCode(t, err, redislib.CodeActivityNotFound)
+	mustCode(t, err, sale.CodeActivityNotFound)
 	if st := mustConsistent(t, s, a.ID); st.Remaining != 1 || st.Buyers != 0 {
 		t.Fatalf("something was written: %+v", st)
 	}
@@ -162,14 +164,14 @@ func TestOrderUnknownStatus(t *testing.T) {
 	s, _ := mustStore(t)
 	a := mustActivity(t, s, 2, 900)
 	o := mustWin(t, s, a.ID, "alice")
-	key := redislib.OrderKey(a.ID, o.ID)
+	key := key.Order(a.ID, o.ID)
 	if err := s.Client().HSet(ctx, key, "status", "shipped").Err(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := payOrder(s, o.ID); err == nil || redislib.ErrorCode(err) != "" {
+	if _, err := payOrder(s, o.ID); err == nil || sale.ErrorCode(err) != "" {
 		t.Fatalf("pay an order with an unknown status: err = %v, want an internal error", err)
 	}
-	if _, err := s.CancelOrder(ctx, o.ID, "alice", false); err == nil || redislib.ErrorCode(err) != "" {
+	if _, err := s.CancelOrder(ctx, o.ID, "alice", false); err == nil || sale.ErrorCode(err) != "" {
 		t.Fatalf("cancel an order with an unknown status: err = %v, want an internal error", err)
 	}
 	if got := s.Client().HGet(ctx, key, "status").Val(); got != "shipped" {
@@ -190,7 +192,7 @@ func TestLazyExpiry(t *testing.T) {
 
 	// Reads already say expired; the unit is still held until it is recorded.
 	got, err := s.Order(ctx, reader.ID)
-	if err != nil || got.Status != redislib.OrderExpired || got.ClosedAt != nil {
+	if err != nil || got.Status != sale.OrderExpired || got.ClosedAt != nil {
 		t.Fatalf("overdue order reads: %+v, %v", got, err)
 	}
 	if st := mustConsistent(t, s, a.ID); st.Overdue != 3 || st.Pending != 3 || st.Remaining != 2 {
@@ -198,14 +200,14 @@ func TestLazyExpiry(t *testing.T) {
 	}
 
 	_, err = payOrder(s, late.ID)
-	mustCode(t, err, redislib.CodeOrderClosed)
+	mustCode(t, err, sale.CodeOrderClosed)
 	_, err = s.CancelOrder(ctx, quitter.ID, "late-canceller", false)
-	mustCode(t, err, redislib.CodeOrderExpired)
+	mustCode(t, err, sale.CodeOrderExpired)
 	for i := range 3 { // repeated attempts change nothing more
 		_, err = payOrder(s, late.ID)
-		mustCode(t, err, redislib.CodeOrderClosed)
+		mustCode(t, err, sale.CodeOrderClosed)
 		_, err = s.CancelOrder(ctx, quitter.ID, "", true)
-		mustCode(t, err, redislib.CodeOrderExpired)
+		mustCode(t, err, sale.CodeOrderExpired)
 		if st := mustConsistent(t, s, a.ID); st.Expired != 2 || st.Pending != 1 || st.Overdue != 1 || st.Remaining != 4 || st.Cancelled != 0 {
 			t.Fatalf("attempt %d: %+v", i, st)
 		}
@@ -213,7 +215,7 @@ func TestLazyExpiry(t *testing.T) {
 	wantEvents := map[string][]string{late.ID: {"won", "expired", "payment_refused"}, quitter.ID: {"won", "expired"}}
 	for id, want := range wantEvents {
 		o, _ := s.Order(ctx, id)
-		if o.Status != redislib.OrderExpired || o.ClosedAt == nil || o.ClosedAt.Before(*o.ExpiresAt) {
+		if o.Status != sale.OrderExpired || o.ClosedAt == nil || o.ClosedAt.Before(*o.ExpiresAt) {
 			t.Fatalf("expired order: %+v", o)
 		}
 		if types := eventTypesByOrder(t, rdb, a.ID)[id]; !slices.Equal(types, want) {
@@ -236,7 +238,7 @@ func TestExpireJob(t *testing.T) {
 	short2 := mustActivity(t, s, 40, 1)
 	long := mustActivity(t, s, 10, 900)
 	instant := mustActivity(t, s, 10, 0)
-	var last redislib.Order
+	var last sale.Order
 	for i := range 23 {
 		mustWin(t, s, short1.ID, fmt.Sprintf("u%d", i))
 		last = mustWin(t, s, short2.ID, fmt.Sprintf("u%d", i)) // the last to expire
@@ -299,12 +301,12 @@ func TestExpireJobDropsStalePendingEntries(t *testing.T) {
 	if _, err := payOrder(s, o.ID); err != nil {
 		t.Fatalf("pay: %v", err)
 	}
-	rdb.ZAdd(ctx, redislib.PendingKey(a.ID), redisZ(o.ExpiresAt.UnixMilli(), o.ID))
+	rdb.ZAdd(ctx, key.Pending(a.ID), redisZ(o.ExpiresAt.UnixMilli(), o.ID))
 	waitRedisTime(t, rdb, *o.ExpiresAt)
 	if r, err := s.ExpireOrders(ctx, redislib.JobOptions{}); err != nil || r.Expired != 0 {
 		t.Fatalf("expire: %+v, %v", r, err)
 	}
-	if n, _ := rdb.ZCard(ctx, redislib.PendingKey(a.ID)).Result(); n != 0 {
+	if n, _ := rdb.ZCard(ctx, key.Pending(a.ID)).Result(); n != 0 {
 		t.Fatalf("stale entry kept: %d", n)
 	}
 	if st := mustConsistent(t, s, a.ID); st.Paid != 1 || st.Remaining != 4 {

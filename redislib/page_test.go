@@ -2,7 +2,6 @@ package redislib_test
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -12,47 +11,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"seckill/redislib"
+	"seckill/redislib/sale"
 )
-
-func TestParsePageQuery(t *testing.T) {
-	first, err := redislib.ParsePageQuery("", "")
-	if err != nil || first.Limit != redislib.DefaultPageLimit || first.After != nil {
-		t.Fatalf("defaults: %+v, %v", first, err)
-	}
-	valid := base64.RawURLEncoding.EncodeToString([]byte("1700000000000:abc"))
-	tests := []struct {
-		name, cursor, limit string
-		wantCode            string
-		wantLimit           int
-	}{
-		{name: "limit 1", limit: "1", wantLimit: 1},
-		{name: "limit 100", limit: "100", wantLimit: 100},
-		{name: "valid cursor", cursor: valid, wantLimit: 20},
-		{name: "limit 0", limit: "0", wantCode: redislib.CodeInvalidLimit},
-		{name: "limit 101", limit: "101", wantCode: redislib.CodeInvalidLimit},
-		{name: "limit negative", limit: "-5", wantCode: redislib.CodeInvalidLimit},
-		{name: "limit text", limit: "ten", wantCode: redislib.CodeInvalidLimit},
-		{name: "limit fraction", limit: "1.5", wantCode: redislib.CodeInvalidLimit},
-		{name: "cursor not base64", cursor: "!!!", wantCode: redislib.CodeInvalidCursor},
-		{name: "cursor without member", cursor: base64.RawURLEncoding.EncodeToString([]byte("17:")), wantCode: redislib.CodeInvalidCursor},
-		{name: "cursor without separator", cursor: base64.RawURLEncoding.EncodeToString([]byte("17abc")), wantCode: redislib.CodeInvalidCursor},
-		{name: "cursor score not a number", cursor: base64.RawURLEncoding.EncodeToString([]byte("x:abc")), wantCode: redislib.CodeInvalidCursor},
-		{name: "cursor score infinite", cursor: base64.RawURLEncoding.EncodeToString([]byte("inf:abc")), wantCode: redislib.CodeInvalidCursor},
-		{name: "cursor member with control char", cursor: base64.RawURLEncoding.EncodeToString([]byte("1:a\x01")), wantCode: redislib.CodeInvalidCursor},
-		{name: "cursor too long", cursor: base64.RawURLEncoding.EncodeToString(make([]byte, 600)), wantCode: redislib.CodeInvalidCursor},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			q, err := redislib.ParsePageQuery(tt.cursor, tt.limit)
-			if got := redislib.ErrorCode(err); got != tt.wantCode {
-				t.Fatalf("code %q, want %q (err %v)", got, tt.wantCode, err)
-			}
-			if tt.wantCode == "" && q.Limit != tt.wantLimit {
-				t.Fatalf("limit %d, want %d", q.Limit, tt.wantLimit)
-			}
-		})
-	}
-}
 
 // mustZAdd adds members with the given scores to key.
 func mustZAdd(t *testing.T, rdb redis.UniversalClient, key string, zs ...redis.Z) {
@@ -67,7 +27,7 @@ func mustZAdd(t *testing.T, rdb redis.UniversalClient, key string, zs ...redis.Z
 func mustWalk(t *testing.T, store *redislib.Store, key string, limit int, between func(page int)) []string {
 	t.Helper()
 	var all []string
-	q := redislib.PageQuery{Limit: limit}
+	q := sale.PageQuery{Limit: limit}
 	for page := 0; ; page++ {
 		p, err := store.PageIDs(context.Background(), key, q)
 		if err != nil {
@@ -86,10 +46,7 @@ func mustWalk(t *testing.T, store *redislib.Store, key string, limit int, betwee
 		if between != nil {
 			between(page)
 		}
-		q, err = redislib.ParsePageQuery(*p.Next, fmt.Sprint(limit))
-		if err != nil {
-			t.Fatalf("next cursor %q does not parse: %v", *p.Next, err)
-		}
+		q = mustPageQuery(t, *p.Next, limit)
 	}
 }
 
@@ -122,11 +79,11 @@ func TestPageIDsWalksEveryMemberOnce(t *testing.T) {
 		}
 	}
 	// The last page ends exactly at the last member: no empty page after it.
-	p, err := store.PageIDs(context.Background(), key, redislib.PageQuery{Limit: 57})
+	p, err := store.PageIDs(context.Background(), key, sale.PageQuery{Limit: 57})
 	if err != nil || len(p.IDs) != 57 || p.Next != nil {
 		t.Fatalf("one full page: %d members, next %v, err %v", len(p.IDs), p.Next, err)
 	}
-	empty, err := store.PageIDs(context.Background(), "sk:{test}:page:none", redislib.PageQuery{Limit: 10})
+	empty, err := store.PageIDs(context.Background(), "sk:{test}:page:none", sale.PageQuery{Limit: 10})
 	if err != nil || len(empty.IDs) != 0 || empty.Next != nil {
 		t.Fatalf("empty ZSET: %+v, %v", empty, err)
 	}
@@ -150,7 +107,7 @@ func TestPageIDsCursorMemberRemoved(t *testing.T) {
 			mustZAdd(t, rdb, key, zs...)
 			want := zrevAll(t, rdb, key)
 			var removed string
-			q := redislib.PageQuery{Limit: limit}
+			q := sale.PageQuery{Limit: limit}
 			var got []string
 			for page := 0; ; page++ {
 				p, err := store.PageIDs(ctx, key, q)
@@ -165,7 +122,7 @@ func TestPageIDsCursorMemberRemoved(t *testing.T) {
 					removed = p.IDs[len(p.IDs)-1]
 					rdb.ZRem(ctx, key, removed)
 				}
-				q, _ = redislib.ParsePageQuery(*p.Next, fmt.Sprint(limit))
+				q = mustPageQuery(t, *p.Next, limit)
 			}
 			if !slices.Equal(got, want) {
 				t.Fatalf("limit %d, removed %q after page %d: walked %v, want %v", limit, removed, removeAfterPage, got, want)
@@ -254,7 +211,7 @@ func TestListPageFilterScansInBoundedSteps(t *testing.T) {
 	}
 	for _, limit := range []int{1, 3, 100} {
 		var got []string
-		q := redislib.PageQuery{Limit: limit}
+		q := sale.PageQuery{Limit: limit}
 		pages := 0
 		for {
 			p, err := redislib.ListPage(ctx, store, key, q, load, match)
@@ -269,10 +226,7 @@ func TestListPageFilterScansInBoundedSteps(t *testing.T) {
 			if p.NextCursor == nil {
 				break
 			}
-			q, err = redislib.ParsePageQuery(*p.NextCursor, fmt.Sprint(limit))
-			if err != nil {
-				t.Fatal(err)
-			}
+			q = mustPageQuery(t, *p.NextCursor, limit)
 		}
 		if !slices.Equal(got, want) {
 			t.Fatalf("limit %d: got %d matches, want %d", limit, len(got), len(want))
@@ -293,7 +247,7 @@ func TestListPageFilterScansInBoundedSteps(t *testing.T) {
 		}
 		return out, nil
 	}
-	p, err := redislib.ListPage(ctx, store, key, redislib.PageQuery{Limit: 5}, sparse, nil)
+	p, err := redislib.ListPage(ctx, store, key, sale.PageQuery{Limit: 5}, sparse, nil)
 	if err != nil || !slices.Equal(p.Items, want[:5]) || p.NextCursor == nil {
 		t.Fatalf("unfiltered page over missing items: %+v, %v; want %v", p, err, want[:5])
 	}

@@ -9,6 +9,7 @@ import (
 
 	"seckill/redislib"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 // A paused activity sells nothing and answers "paused"; a buyer still gets
@@ -19,36 +20,36 @@ func TestPauseActivity(t *testing.T) {
 		t.Run(fmt.Sprintf("shards=%d", shards), func(t *testing.T) {
 			srv := start(t)
 			admin, other := srv.Store(t), srv.Store(t)
-			a := redistest.MustActivity(t, admin, 10, redistest.Shards(shards))
+			a := redistest.MustActivity(t, admin, 10, redistest.Buckets(shards))
 			alice := mustWin(t, other, a.ID, "alice")
 
 			paused, err := admin.PauseActivity(ctx, a.ID, true)
 			if err != nil {
 				t.Fatalf("pause: %v", err)
 			}
-			if paused.Status != redislib.StatusPaused || paused.PausedAt == nil {
+			if paused.Status != sale.StatusPaused || paused.PausedAt == nil {
 				t.Fatalf("paused activity: status %q, paused_at %v", paused.Status, paused.PausedAt)
 			}
 			for i := range 20 {
-				r, err := other.Purchase(ctx, a.ID, fmt.Sprintf("bob%d", i))
-				if err != nil || r.Outcome != redislib.OutcomePaused {
+				r, err := other.Purchase(ctx, a.ID, fmt.Sprintf("bob%d", i), sale.Rate{})
+				if err != nil || r.Outcome != sale.OutcomePaused {
 					t.Fatalf("purchase while paused: %+v, %v; want paused", r, err)
 				}
 			}
-			if r, err := other.Purchase(ctx, a.ID, "alice"); err != nil || r.Outcome != redislib.OutcomeAlreadyWon {
+			if r, err := other.Purchase(ctx, a.ID, "alice", sale.Rate{}); err != nil || r.Outcome != sale.OutcomeAlreadyWon {
 				t.Fatalf("alice while paused: %+v, %v; want already_won", r, err)
 			}
-			if o, err := payOrder(other, alice.ID); err != nil || o.Status != redislib.OrderPaid {
+			if o, err := payOrder(other, alice.ID); err != nil || o.Status != sale.OrderPaid {
 				t.Fatalf("pay while paused: %+v, %v", o, err)
 			}
 			if again, err := admin.PauseActivity(ctx, a.ID, true); err != nil || !again.PausedAt.Equal(*paused.PausedAt) {
 				t.Fatalf("pause again: %+v, %v; want the first pause kept", again, err)
 			}
 			resumed, err := admin.PauseActivity(ctx, a.ID, false)
-			if err != nil || resumed.Status != redislib.StatusRunning || resumed.PausedAt != nil {
+			if err != nil || resumed.Status != sale.StatusRunning || resumed.PausedAt != nil {
 				t.Fatalf("resume: %+v, %v", resumed, err)
 			}
-			if r, err := other.Purchase(ctx, a.ID, "carol"); err != nil || r.Outcome != redislib.OutcomeWon {
+			if r, err := other.Purchase(ctx, a.ID, "carol", sale.Rate{}); err != nil || r.Outcome != sale.OutcomeWon {
 				t.Fatalf("purchase after resume: %+v, %v; want won", r, err)
 			}
 			if st := mustConsistent(t, admin, a.ID); st.Pending+st.Paid != 2 {
@@ -61,13 +62,13 @@ func TestPauseActivity(t *testing.T) {
 func TestPauseRefusals(t *testing.T) {
 	s, _ := mustStore(t)
 	_, err := s.PauseActivity(ctx, "0123456789abcdef", true)
-	mustCode(t, err, redislib.CodeActivityNotFound)
+	mustCode(t, err, sale.CodeActivityNotFound)
 	a := mustActivity(t, s, 5, 900)
 	if _, err := s.CancelActivity(ctx, a.ID); err != nil {
 		t.Fatal(err)
 	}
 	_, err = s.PauseActivity(ctx, a.ID, true)
-	mustCode(t, err, redislib.CodeActivityCancelled)
+	mustCode(t, err, sale.CodeActivityCancelled)
 }
 
 // Pause is exact: while buyers race on two Stores, no purchase that starts
@@ -76,7 +77,7 @@ func TestPauseRacesPurchases(t *testing.T) {
 	srv := start(t)
 	admin := srv.Store(t)
 	buyers := []*redislib.Store{srv.Store(t), srv.Store(t)}
-	a := redistest.MustActivity(t, admin, 100_000, redistest.Shards(2))
+	a := redistest.MustActivity(t, admin, 100_000, redistest.Buckets(2))
 
 	var pausedAt atomic.Int64 // UnixNano when PauseActivity returned; 0 before
 	var wins, lateWins atomic.Int64
@@ -93,12 +94,12 @@ func TestPauseRacesPurchases(t *testing.T) {
 				default:
 				}
 				startedAfterPause := pausedAt.Load() != 0
-				r, err := buyers[g%2].Purchase(ctx, a.ID, fmt.Sprintf("u%d-%d", g, i))
+				r, err := buyers[g%2].Purchase(ctx, a.ID, fmt.Sprintf("u%d-%d", g, i), sale.Rate{})
 				if err != nil {
 					t.Errorf("purchase: %v", err)
 					return
 				}
-				if r.Outcome == redislib.OutcomeWon {
+				if r.Outcome == sale.OutcomeWon {
 					wins.Add(1)
 					if startedAfterPause {
 						lateWins.Add(1)
@@ -144,7 +145,7 @@ func TestPauseReachesSoldOutLease(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatal("no sold-out lease within 5 s")
 		}
-		if r, err := other.Purchase(ctx, a.ID, "bob"); err != nil || r.Outcome != redislib.OutcomeSoldOut {
+		if r, err := other.Purchase(ctx, a.ID, "bob", sale.Rate{}); err != nil || r.Outcome != sale.OutcomeSoldOut {
 			t.Fatalf("purchase: %+v, %v", r, err)
 		}
 		time.Sleep(5 * time.Millisecond)
@@ -154,14 +155,14 @@ func TestPauseReachesSoldOutLease(t *testing.T) {
 	}
 	acked := time.Now()
 	for {
-		r, err := other.Purchase(ctx, a.ID, "bob")
+		r, err := other.Purchase(ctx, a.ID, "bob", sale.Rate{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r.Outcome == redislib.OutcomePaused {
+		if r.Outcome == sale.OutcomePaused {
 			break
 		}
-		if r.Outcome != redislib.OutcomeSoldOut {
+		if r.Outcome != sale.OutcomeSoldOut {
 			t.Fatalf("purchase while pausing: %+v", r)
 		}
 		if time.Since(acked) > redislib.SoldOutLease {
@@ -169,7 +170,7 @@ func TestPauseReachesSoldOutLease(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if r, err := other.Purchase(ctx, a.ID, "alice"); err != nil || r.Outcome != redislib.OutcomeAlreadyWon {
+	if r, err := other.Purchase(ctx, a.ID, "alice", sale.Rate{}); err != nil || r.Outcome != sale.OutcomeAlreadyWon {
 		t.Fatalf("alice: %+v, %v", r, err)
 	}
 }

@@ -7,11 +7,12 @@ import (
 	"testing"
 
 	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 // usd is a confirmation of amount cents in the shop's currency.
-func usd(ref, orderID string, amount int64) redislib.Payment {
-	return redislib.Payment{Ref: ref, OrderID: orderID, Amount: amount, Currency: "USD", ShopCurrency: "USD"}
+func usd(ref, orderID string, amount int64) sale.Payment {
+	return sale.Payment{Ref: ref, OrderID: orderID, Amount: amount, Currency: "USD", ShopCurrency: "USD"}
 }
 
 func TestConfirmPayment(t *testing.T) {
@@ -27,51 +28,51 @@ func TestConfirmPayment(t *testing.T) {
 	}
 
 	paid, err := s.ConfirmPayment(ctx, usd("pi_alice", alice.ID, 999))
-	if err != nil || paid.Status != redislib.OrderPaid || paid.PaymentRef != "pi_alice" || paid.PaidAt == nil {
+	if err != nil || paid.Status != sale.OrderPaid || paid.PaymentRef != "pi_alice" || paid.PaidAt == nil {
 		t.Fatalf("confirm: %+v, %v", paid, err)
 	}
 	eventsBefore := len(events(t, rdb, a.ID))
 	steps := []struct {
 		name string
-		p    redislib.Payment
+		p    sale.Payment
 		want string // error code; "" is paid
 	}{
 		{"the same confirmation again", usd("pi_alice", alice.ID, 999), ""},
-		{"the same reference for another order", usd("pi_alice", bob.ID, 999), redislib.CodePaymentRefUsed},
-		{"an unknown order", usd("pi_x", a.ID+"-0123456789abcdef", 999), redislib.CodeOrderNotFound},
-		{"an order ID of no activity", usd("pi_y", "nope-0123456789abcdef", 999), redislib.CodeOrderNotFound},
+		{"the same reference for another order", usd("pi_alice", bob.ID, 999), sale.CodePaymentRefUsed},
+		{"an unknown order", usd("pi_x", a.ID+"-0123456789abcdef", 999), sale.CodeOrderNotFound},
+		{"an order ID of no activity", usd("pi_y", "nope-0123456789abcdef", 999), sale.CodeOrderNotFound},
 	}
 	for _, st := range steps {
 		o, err := s.ConfirmPayment(ctx, st.p)
-		if redislib.ErrorCode(err) != st.want || (st.want == "" && (err != nil || !o.PaidAt.Equal(*paid.PaidAt))) {
+		if sale.ErrorCode(err) != st.want || (st.want == "" && (err != nil || !o.PaidAt.Equal(*paid.PaidAt))) {
 			t.Fatalf("%s: %+v, %v; want %q", st.name, o, err, st.want)
 		}
 	}
 	if n := len(events(t, rdb, a.ID)); n != eventsBefore {
 		t.Fatalf("%d events after answers that write nothing, want %d", n, eventsBefore)
 	}
-	if got, _ := s.Order(ctx, bob.ID); got.Status != redislib.OrderPending {
+	if got, _ := s.Order(ctx, bob.ID); got.Status != sale.OrderPending {
 		t.Fatalf("bob's order: %+v", got)
 	}
 
 	// Refusals: each recorded once, the order left as it is.
 	refusals := []struct {
 		name   string
-		p      redislib.Payment
+		p      sale.Payment
 		code   string
 		reason string
 		status string
 	}{
-		{"a second payment of a paid order", usd("pi_alice_2", alice.ID, 999), redislib.CodeAlreadyPaid, redislib.RefusedAlreadyPaid, redislib.OrderPaid},
-		{"too little", usd("pi_bob_low", bob.ID, 998), redislib.CodeAmountMismatch, redislib.RefusedAmountMismatch, redislib.OrderPending},
-		{"another currency", redislib.Payment{Ref: "pi_bob_eur", OrderID: bob.ID, Amount: 999, Currency: "EUR", ShopCurrency: "USD"},
-			redislib.CodeAmountMismatch, redislib.RefusedAmountMismatch, redislib.OrderPending},
-		{"a cancelled order", usd("pi_dave", dave.ID, 999), redislib.CodeOrderClosed, redislib.RefusedCancelled, redislib.OrderCancelled},
+		{"a second payment of a paid order", usd("pi_alice_2", alice.ID, 999), sale.CodeAlreadyPaid, sale.RefusedAlreadyPaid, sale.OrderPaid},
+		{"too little", usd("pi_bob_low", bob.ID, 998), sale.CodeAmountMismatch, sale.RefusedAmountMismatch, sale.OrderPending},
+		{"another currency", sale.Payment{Ref: "pi_bob_eur", OrderID: bob.ID, Amount: 999, Currency: "EUR", ShopCurrency: "USD"},
+			sale.CodeAmountMismatch, sale.RefusedAmountMismatch, sale.OrderPending},
+		{"a cancelled order", usd("pi_dave", dave.ID, 999), sale.CodeOrderClosed, sale.RefusedCancelled, sale.OrderCancelled},
 	}
 	for _, r := range refusals {
 		for try := range 2 {
 			o, err := s.ConfirmPayment(ctx, r.p)
-			if redislib.ErrorCode(err) != r.code || o.Status != r.status {
+			if sale.ErrorCode(err) != r.code || o.Status != r.status {
 				t.Fatalf("%s (try %d): %+v, %v; want %s", r.name, try, o, err, r.code)
 			}
 		}
@@ -80,7 +81,7 @@ func TestConfirmPayment(t *testing.T) {
 	if err != nil || len(refused) != len(refusals) {
 		t.Fatalf("refused payments: %+v, %v", refused, err)
 	}
-	byRef := map[string]redislib.RefusedPayment{}
+	byRef := map[string]sale.RefusedPayment{}
 	for _, r := range refused {
 		byRef[r.PaymentRef] = r
 	}
@@ -103,16 +104,16 @@ func TestConfirmPayment(t *testing.T) {
 	}
 	// A refused reference stays that order's.
 	_, err = s.ConfirmPayment(ctx, usd("pi_dave", carol.ID, 999))
-	mustCode(t, err, redislib.CodePaymentRefUsed)
+	mustCode(t, err, sale.CodePaymentRefUsed)
 
 	// A reference sent with an unknown order is still free.
 	erin := mustWin(t, s, a.ID, "erin")
-	if o, err := s.ConfirmPayment(ctx, usd("pi_x", erin.ID, 999)); err != nil || o.Status != redislib.OrderPaid {
+	if o, err := s.ConfirmPayment(ctx, usd("pi_x", erin.ID, 999)); err != nil || o.Status != sale.OrderPaid {
 		t.Fatalf("erin: %+v, %v", o, err)
 	}
 
 	// Bob pays right after all.
-	if o, err := s.ConfirmPayment(ctx, usd("pi_bob", bob.ID, 999)); err != nil || o.Status != redislib.OrderPaid {
+	if o, err := s.ConfirmPayment(ctx, usd("pi_bob", bob.ID, 999)); err != nil || o.Status != sale.OrderPaid {
 		t.Fatalf("bob: %+v, %v", o, err)
 	}
 	if st := mustConsistent(t, s, a.ID); st.Paid != 3 || st.Pending != 1 || st.Cancelled != 1 {
@@ -129,15 +130,15 @@ func TestConfirmPaymentExpired(t *testing.T) {
 	waitRedisTime(t, s.Client(), *o.ExpiresAt)
 	for range 2 {
 		got, err := s.ConfirmPayment(ctx, usd("pi_late", o.ID, 999))
-		mustCode(t, err, redislib.CodeOrderClosed)
-		if got.Status != redislib.OrderExpired || got.ClosedAt == nil {
+		mustCode(t, err, sale.CodeOrderClosed)
+		if got.Status != sale.OrderExpired || got.ClosedAt == nil {
 			t.Fatalf("order: %+v", got)
 		}
 	}
 	if st := mustConsistent(t, s, a.ID); st.Expired != 1 || st.Remaining != 3 {
 		t.Fatalf("stats: %+v", st)
 	}
-	if r, err := s.RefusedPayments(ctx, a.ID); err != nil || len(r) != 1 || r[0].Reason != redislib.RefusedExpired {
+	if r, err := s.RefusedPayments(ctx, a.ID); err != nil || len(r) != 1 || r[0].Reason != sale.RefusedExpired {
 		t.Fatalf("refused: %+v, %v", r, err)
 	}
 }
@@ -159,7 +160,7 @@ func TestConfirmPaymentSameRefTwoStores(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				got, err := stores[j%2].ConfirmPayment(ctx, usd("pi_"+o.ID, o.ID, 999))
-				if err == nil && (got.Status != redislib.OrderPaid || got.PaymentRef != "pi_"+o.ID) {
+				if err == nil && (got.Status != sale.OrderPaid || got.PaymentRef != "pi_"+o.ID) {
 					err = fmt.Errorf("answered %+v", got)
 				}
 				errs <- err
@@ -191,7 +192,7 @@ func TestConfirmPaymentOneRefTwoOrders(t *testing.T) {
 	const rounds = 20
 	for i := range rounds {
 		a1, a2 := mustActivity(t, stores[0], 1, 900), mustActivity(t, stores[0], 1, 900)
-		o := []redislib.Order{mustWin(t, stores[0], a1.ID, "u"), mustWin(t, stores[0], a2.ID, "u")}
+		o := []sale.Order{mustWin(t, stores[0], a1.ID, "u"), mustWin(t, stores[0], a2.ID, "u")}
 		ref := fmt.Sprintf("pi_shared_%d", i)
 		var errs [2]error
 		var wg sync.WaitGroup
@@ -203,13 +204,13 @@ func TestConfirmPaymentOneRefTwoOrders(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		codes := []string{redislib.ErrorCode(errs[0]), redislib.ErrorCode(errs[1])}
+		codes := []string{sale.ErrorCode(errs[0]), sale.ErrorCode(errs[1])}
 		slices.Sort(codes)
-		if !slices.Equal(codes, []string{"", redislib.CodePaymentRefUsed}) {
+		if !slices.Equal(codes, []string{"", sale.CodePaymentRefUsed}) {
 			t.Fatalf("round %d: answers %v, %v", i, errs[0], errs[1])
 		}
 		paid := 0
-		for j, a := range []redislib.Activity{a1, a2} {
+		for j, a := range []sale.Activity{a1, a2} {
 			st := mustConsistent(t, stores[0], a.ID)
 			paid += int(st.Paid)
 			if (errs[j] == nil) != (st.Paid == 1) {
@@ -225,21 +226,21 @@ func TestConfirmPaymentOneRefTwoOrders(t *testing.T) {
 func TestPaymentValidate(t *testing.T) {
 	const order = "abc-0123456789abcdef"
 	tests := []struct {
-		p    redislib.Payment
+		p    sale.Payment
 		want string
 	}{
-		{redislib.Payment{Ref: "pi_3NxYz.1:2-a", OrderID: order, Amount: 0, Currency: "USD"}, ""},
-		{redislib.Payment{Ref: "", OrderID: order, Currency: "USD"}, redislib.CodeInvalidPaymentRef},
-		{redislib.Payment{Ref: "a{b}", OrderID: order, Currency: "USD"}, redislib.CodeInvalidPaymentRef},
-		{redislib.Payment{Ref: string(make([]byte, 129)), OrderID: order, Currency: "USD"}, redislib.CodeInvalidPaymentRef},
-		{redislib.Payment{Ref: "r", OrderID: "nope", Currency: "USD"}, redislib.CodeInvalidID},
-		{redislib.Payment{Ref: "r", OrderID: order, Amount: -1, Currency: "USD"}, redislib.CodeInvalidAmount},
-		{redislib.Payment{Ref: "r", OrderID: order, Amount: redislib.MaxPrice + 1, Currency: "USD"}, redislib.CodeInvalidAmount},
-		{redislib.Payment{Ref: "r", OrderID: order, Currency: "usd"}, redislib.CodeInvalidCurrency},
-		{redislib.Payment{Ref: "r", OrderID: order, Currency: ""}, redislib.CodeInvalidCurrency},
+		{sale.Payment{Ref: "pi_3NxYz.1:2-a", OrderID: order, Amount: 0, Currency: "USD"}, ""},
+		{sale.Payment{Ref: "", OrderID: order, Currency: "USD"}, sale.CodeInvalidPaymentRef},
+		{sale.Payment{Ref: "a{b}", OrderID: order, Currency: "USD"}, sale.CodeInvalidPaymentRef},
+		{sale.Payment{Ref: string(make([]byte, 129)), OrderID: order, Currency: "USD"}, sale.CodeInvalidPaymentRef},
+		{sale.Payment{Ref: "r", OrderID: "nope", Currency: "USD"}, sale.CodeInvalidID},
+		{sale.Payment{Ref: "r", OrderID: order, Amount: -1, Currency: "USD"}, sale.CodeInvalidAmount},
+		{sale.Payment{Ref: "r", OrderID: order, Amount: sale.MaxPrice + 1, Currency: "USD"}, sale.CodeInvalidAmount},
+		{sale.Payment{Ref: "r", OrderID: order, Currency: "usd"}, sale.CodeInvalidCurrency},
+		{sale.Payment{Ref: "r", OrderID: order, Currency: ""}, sale.CodeInvalidCurrency},
 	}
 	for _, tc := range tests {
-		if got := redislib.ErrorCode(tc.p.Validate()); got != tc.want {
+		if got := sale.ErrorCode(tc.p.Validate()); got != tc.want {
 			t.Errorf("%+v: %q, want %q", tc.p, got, tc.want)
 		}
 	}

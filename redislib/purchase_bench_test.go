@@ -8,6 +8,7 @@ import (
 
 	"seckill/redislib"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 // The purchase paths, each through Store.Purchase on a private durable Redis
@@ -25,36 +26,36 @@ func BenchmarkPurchaseWon(b *testing.B) {
 	benchPurchase(b, func(b *testing.B, store *redislib.Store) (string, func(i int64) string) {
 		a := redistest.MustActivity(b, store, int64(b.N)+1)
 		return a.ID, func(i int64) string { return "w" + strconv.FormatInt(i, 10) }
-	}, redislib.OutcomeWon)
+	}, sale.OutcomeWon)
 }
 
 func BenchmarkPurchaseSoldOut(b *testing.B) {
 	benchPurchase(b, func(b *testing.B, store *redislib.Store) (string, func(i int64) string) {
 		a := redistest.MustActivity(b, store, 1)
-		mustPurchaseOutcome(b, store, a.ID, "winner", redislib.OutcomeWon)
+		mustPurchaseOutcome(b, store, a.ID, "winner", sale.OutcomeWon)
 		return a.ID, func(i int64) string { return "l" + strconv.FormatInt(i, 10) }
-	}, redislib.OutcomeSoldOut)
+	}, sale.OutcomeSoldOut)
 }
 
 func BenchmarkPurchaseSoldOutScript(b *testing.B) {
 	benchPurchaseOn(b, scriptOnly, func(b *testing.B, store *redislib.Store) (string, func(i int64) string) {
 		a := redistest.MustActivity(b, store, 1)
-		mustPurchaseOutcome(b, store, a.ID, "winner", redislib.OutcomeWon)
+		mustPurchaseOutcome(b, store, a.ID, "winner", sale.OutcomeWon)
 		return a.ID, func(i int64) string { return "l" + strconv.FormatInt(i, 10) }
-	}, redislib.OutcomeSoldOut)
+	}, sale.OutcomeSoldOut)
 }
 
 func BenchmarkPurchaseAlreadyWon(b *testing.B) {
 	benchPurchase(b, func(b *testing.B, store *redislib.Store) (string, func(i int64) string) {
 		a := redistest.MustActivity(b, store, 1)
-		mustPurchaseOutcome(b, store, a.ID, "winner", redislib.OutcomeWon)
+		mustPurchaseOutcome(b, store, a.ID, "winner", sale.OutcomeWon)
 		return a.ID, func(int64) string { return "winner" }
-	}, redislib.OutcomeAlreadyWon)
+	}, sale.OutcomeAlreadyWon)
 }
 
 // benchPurchase runs the attempts setup prepares (an activity and the user of
 // attempt i) and fails unless every one of them has the outcome want.
-func benchPurchase(b *testing.B, setup func(*testing.B, *redislib.Store) (string, func(int64) string), want redislib.Outcome) {
+func benchPurchase(b *testing.B, setup func(*testing.B, *redislib.Store) (string, func(int64) string), want sale.Outcome) {
 	benchPurchaseOn(b, (*redistest.Server).Store, setup, want)
 }
 
@@ -65,7 +66,7 @@ func scriptOnly(srv *redistest.Server, b testing.TB) *redislib.Store {
 }
 
 func benchPurchaseOn(b *testing.B, newStore func(*redistest.Server, testing.TB) *redislib.Store,
-	setup func(*testing.B, *redislib.Store) (string, func(int64) string), want redislib.Outcome) {
+	setup func(*testing.B, *redislib.Store) (string, func(int64) string), want sale.Outcome) {
 	srv := redistest.Start(b)
 	b.Run("Serial", func(b *testing.B) {
 		store := newStore(srv, b)
@@ -74,7 +75,7 @@ func benchPurchaseOn(b *testing.B, newStore func(*redistest.Server, testing.TB) 
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
-			res, err := store.Purchase(ctx, id, user(int64(i)))
+			res, err := store.Purchase(ctx, id, user(int64(i)), sale.Rate{})
 			if err != nil || res.Outcome != want {
 				b.Fatalf("attempt %d: %+v, %v; want %s", i, res, err, want)
 			}
@@ -91,7 +92,7 @@ func benchPurchaseOn(b *testing.B, newStore func(*redistest.Server, testing.TB) 
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
 				i := next.Add(1)
-				res, err := store.Purchase(ctx, id, user(i))
+				res, err := store.Purchase(ctx, id, user(i), sale.Rate{})
 				if err != nil || res.Outcome != want {
 					b.Errorf("attempt %d: %+v, %v; want %s", i, res, err, want)
 					return
@@ -101,9 +102,9 @@ func benchPurchaseOn(b *testing.B, newStore func(*redistest.Server, testing.TB) 
 	})
 }
 
-func mustPurchaseOutcome(t testing.TB, store *redislib.Store, activityID, user string, want redislib.Outcome) redislib.PurchaseResult {
+func mustPurchaseOutcome(t testing.TB, store *redislib.Store, activityID, user string, want sale.Outcome) sale.PurchaseResult {
 	t.Helper()
-	res, err := store.Purchase(context.Background(), activityID, user)
+	res, err := store.Purchase(context.Background(), activityID, user, sale.Rate{})
 	if err != nil || res.Outcome != want {
 		t.Fatalf("purchase by %s: %+v, %v; want %s", user, res, err, want)
 	}

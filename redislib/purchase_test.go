@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"seckill/redislib"
+	"seckill/redislib/internal/key"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 func TestPurchaseOutcomes(t *testing.T) {
@@ -19,34 +21,34 @@ func TestPurchaseOutcomes(t *testing.T) {
 	running := redistest.MustActivity(t, store, 1)
 	scheduled := redistest.MustActivity(t, store, 1, redistest.Window(time.Hour, 2*time.Hour))
 	ended := redistest.MustActivity(t, store, 1, redistest.Window(-time.Hour, 200*time.Millisecond))
-	mustPollActivityStatus(t, store, ended.ID, redislib.StatusEnded)
+	mustPollActivityStatus(t, store, ended.ID, sale.StatusEnded)
 
-	first, err := store.Purchase(ctx, running.ID, "alice")
-	if err != nil || first.Outcome != redislib.OutcomeWon || first.OrderID == "" {
+	first, err := store.Purchase(ctx, running.ID, "alice", sale.Rate{})
+	if err != nil || first.Outcome != sale.OutcomeWon || first.OrderID == "" {
 		t.Fatalf("first purchase = %+v, %v; want won with an order", first, err)
 	}
-	if got, ok := redislib.ActivityOfOrder(first.OrderID); !ok || got != running.ID {
+	if got, ok := sale.ActivityOfOrder(first.OrderID); !ok || got != running.ID {
 		t.Fatalf("order %s encodes activity %q, %v; want %s", first.OrderID, got, ok, running.ID)
 	}
 	tests := []struct {
 		name       string
 		activity   string
 		user       string
-		want       redislib.Outcome
+		want       sale.Outcome
 		wantOrder  string
 		wantErrors string
 	}{
-		{name: "repeat by winner", activity: running.ID, user: "alice", want: redislib.OutcomeAlreadyWon, wantOrder: first.OrderID},
-		{name: "sold out", activity: running.ID, user: "bob", want: redislib.OutcomeSoldOut},
-		{name: "not started", activity: scheduled.ID, user: "bob", want: redislib.OutcomeNotStarted},
-		{name: "ended", activity: ended.ID, user: "bob", want: redislib.OutcomeEnded},
-		{name: "unknown activity", activity: "nope", user: "bob", wantErrors: redislib.CodeActivityNotFound},
+		{name: "repeat by winner", activity: running.ID, user: "alice", want: sale.OutcomeAlreadyWon, wantOrder: first.OrderID},
+		{name: "sold out", activity: running.ID, user: "bob", want: sale.OutcomeSoldOut},
+		{name: "not started", activity: scheduled.ID, user: "bob", want: sale.OutcomeNotStarted},
+		{name: "ended", activity: ended.ID, user: "bob", want: sale.OutcomeEnded},
+		{name: "unknown activity", activity: "nope", user: "bob", wantErrors: sale.CodeActivityNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := store.Purchase(ctx, tt.activity, tt.user)
+			got, err := store.Purchase(ctx, tt.activity, tt.user, sale.Rate{})
 			if tt.wantErrors != "" {
-				if redislib.ErrorCode(err) != tt.wantErrors {
+				if sale.ErrorCode(err) != tt.wantErrors {
 					t.Fatalf("err = %v, want code %s", err, tt.wantErrors)
 				}
 				return
@@ -58,14 +60,14 @@ func TestPurchaseOutcomes(t *testing.T) {
 	}
 	// Losing attempts write nothing: still exactly one order, one buyer.
 	rdb := store.Client()
-	if n := rdb.HLen(ctx, redislib.BuyersKey(running.ID)).Val(); n != 1 {
+	if n := rdb.HLen(ctx, key.Buyers(running.ID)).Val(); n != 1 {
 		t.Errorf("buyers = %d, want 1", n)
 	}
-	if n := rdb.ZCard(ctx, redislib.OrdersIndexKey(running.ID)).Val(); n != 1 {
+	if n := rdb.ZCard(ctx, key.OrdersIndex(running.ID)).Val(); n != 1 {
 		t.Errorf("orders = %d, want 1", n)
 	}
 	for _, a := range []string{scheduled.ID, ended.ID} {
-		if n := rdb.HLen(ctx, redislib.BuyersKey(a)).Val(); n != 0 {
+		if n := rdb.HLen(ctx, key.Buyers(a)).Val(); n != 0 {
 			t.Errorf("activity %s has %d buyers, want 0", a, n)
 		}
 	}
@@ -82,7 +84,7 @@ func TestPurchaseConcurrent(t *testing.T) {
 
 	type attempt struct {
 		user string
-		res  redislib.PurchaseResult
+		res  sale.PurchaseResult
 	}
 	jobs := make(chan string)
 	results := make(chan attempt, 2*users)
@@ -92,7 +94,7 @@ func TestPurchaseConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for u := range jobs {
-				res, err := store.Purchase(ctx, a.ID, u)
+				res, err := store.Purchase(ctx, a.ID, u, sale.Rate{})
 				if err != nil {
 					t.Errorf("purchase %s: %v", u, err)
 					continue
@@ -112,15 +114,15 @@ func TestPurchaseConcurrent(t *testing.T) {
 	wins := 0
 	for r := range results {
 		switch r.res.Outcome {
-		case redislib.OutcomeWon:
+		case sale.OutcomeWon:
 			wins++
 			fallthrough
-		case redislib.OutcomeAlreadyWon:
+		case sale.OutcomeAlreadyWon:
 			if prev, ok := orders[r.user]; ok && prev != r.res.OrderID {
 				t.Errorf("user %s got two orders: %s and %s", r.user, prev, r.res.OrderID)
 			}
 			orders[r.user] = r.res.OrderID
-		case redislib.OutcomeSoldOut:
+		case sale.OutcomeSoldOut:
 		default:
 			t.Errorf("unexpected outcome %q", r.res.Outcome)
 		}
@@ -129,11 +131,11 @@ func TestPurchaseConcurrent(t *testing.T) {
 		t.Fatalf("won answers = %d, winning users = %d; want %d each", wins, len(orders), stock)
 	}
 	got, err := store.Activity(ctx, a.ID)
-	if err != nil || got.Remaining != 0 || got.Sold != stock || got.Status != redislib.StatusSoldOut {
+	if err != nil || got.Remaining != 0 || got.Sold != stock || got.Status != sale.StatusSoldOut {
 		t.Fatalf("activity = %+v, %v; want remaining 0, sold %d, sold_out", got, err, stock)
 	}
 	rdb := store.Client()
-	buyers := rdb.HGetAll(ctx, redislib.BuyersKey(a.ID)).Val()
+	buyers := rdb.HGetAll(ctx, key.Buyers(a.ID)).Val()
 	if len(buyers) != stock {
 		t.Fatalf("buyers hash has %d entries, want %d", len(buyers), stock)
 	}
@@ -141,11 +143,11 @@ func TestPurchaseConcurrent(t *testing.T) {
 		if buyers[user] != order {
 			t.Errorf("buyers[%s] = %s, answered %s", user, buyers[user], order)
 		}
-		o := rdb.HGetAll(ctx, redislib.OrderKey(a.ID, order)).Val()
+		o := rdb.HGetAll(ctx, key.Order(a.ID, order)).Val()
 		if o["user_id"] != user || o["status"] != "pending" {
 			t.Errorf("order %s = %v, want pending order of %s", order, o, user)
 		}
-		if rdb.ZScore(ctx, redislib.UserOrdersKey(user), order).Err() != nil {
+		if rdb.ZScore(ctx, key.UserOrders(user), order).Err() != nil {
 			t.Errorf("order %s missing from %s's history", order, user)
 		}
 	}
@@ -162,11 +164,11 @@ func TestPurchaseSurvivesRedisCrash(t *testing.T) {
 	won := map[string]string{}
 	for i := 0; i < 30; i++ {
 		user := fmt.Sprintf("u%d", i)
-		res, err := store.Purchase(ctx, a.ID, user)
+		res, err := store.Purchase(ctx, a.ID, user, sale.Rate{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Outcome == redislib.OutcomeWon {
+		if res.Outcome == sale.OutcomeWon {
 			won[user] = res.OrderID
 		}
 	}
@@ -186,14 +188,14 @@ func TestPurchaseSurvivesRedisCrash(t *testing.T) {
 
 func TestKeysOfOneActivityShareASlot(t *testing.T) {
 	const id = "abc123"
-	keys := []string{redislib.ActivityKey(id), redislib.StockKey(id), redislib.BuyersKey(id),
-		redislib.OrderKey(id, redislib.NewOrderID(id, 0)), redislib.OrdersIndexKey(id), redislib.PendingKey(id), redislib.EventsKey(id)}
+	keys := []string{key.Activity(id), key.Stock(id), key.Buyers(id),
+		key.Order(id, sale.NewOrderID(id, 0)), key.OrdersIndex(id), key.Pending(id), key.Events(id, 0)}
 	for _, k := range keys {
 		if tag := hashTag(k); tag != "act:"+id {
 			t.Errorf("key %s has hash tag %q, want act:%s", k, tag, id)
 		}
 	}
-	catalog := []string{redislib.ProductKey("p"), redislib.ProductsIndexKey(), redislib.ProductActivitiesKey("p"), redislib.ActivitiesIndexKey()}
+	catalog := []string{key.Product("p"), key.ProductsIndex(), key.ProductActivities("p"), key.ActivitiesIndex()}
 	for _, k := range catalog {
 		if tag := hashTag(k); tag != "catalog" {
 			t.Errorf("key %s has hash tag %q, want catalog", k, tag)
@@ -237,25 +239,25 @@ func mustPollActivityStatus(t *testing.T, store *redislib.Store, id, want string
 func TestPurchaseLimitCountsEveryAnswerButAWin(t *testing.T) {
 	ctx := context.Background()
 	store := start(t).Store(t)
-	limit := redislib.Rate{PerSecond: 0.001, Burst: 2} // only the burst passes within the test
+	limit := sale.Rate{PerSecond: 0.001, Burst: 2} // only the burst passes within the test
 	running := redistest.MustActivity(t, store, 5)
 	scheduled := redistest.MustActivity(t, store, 5, redistest.Window(time.Hour, 2*time.Hour))
 	tests := []struct {
 		name     string
 		activity string
-		want     []redislib.Outcome // "" for rate limited
+		want     []sale.Outcome // "" for rate limited
 	}{
-		{name: "winner", activity: running.ID, want: []redislib.Outcome{
-			redislib.OutcomeWon, redislib.OutcomeAlreadyWon, redislib.OutcomeAlreadyWon, "", ""}},
-		{name: "not started", activity: scheduled.ID, want: []redislib.Outcome{
-			redislib.OutcomeNotStarted, redislib.OutcomeNotStarted, "", ""}},
+		{name: "winner", activity: running.ID, want: []sale.Outcome{
+			sale.OutcomeWon, sale.OutcomeAlreadyWon, sale.OutcomeAlreadyWon, "", ""}},
+		{name: "not started", activity: scheduled.ID, want: []sale.Outcome{
+			sale.OutcomeNotStarted, sale.OutcomeNotStarted, "", ""}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			user := "limited-" + strings.ReplaceAll(tt.name, " ", "-")
 			for i, want := range tt.want {
-				got, err := store.PurchaseLimited(ctx, tt.activity, user, limit)
-				var limited *redislib.RateLimitedError
+				got, err := store.Purchase(ctx, tt.activity, user, limit)
+				var limited *sale.RateLimitedError
 				switch {
 				case want == "" && !errors.As(err, &limited):
 					t.Fatalf("attempt %d: %+v, %v; want rate limited", i+1, got, err)

@@ -3,12 +3,11 @@ package redislib
 import (
 	"context"
 	"crypto/rand"
-	_ "embed"
 	"encoding/binary"
 	"fmt"
+	"seckill/redislib/internal/key"
+	"seckill/redislib/sale"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // The waiting room of an activity whose admission is queue. Shoppers join
@@ -18,16 +17,6 @@ import (
 // gives each admitted user a signed admission token that the purchase
 // function verifies in process. See redislib/README.md, "Waiting room".
 
-var (
-	//go:embed lua/queue_place.lua
-	queuePlaceLua    string
-	queuePlaceScript = redis.NewScript(queuePlaceLua)
-
-	//go:embed lua/queue_advance.lua
-	queueAdvanceLua    string
-	queueAdvanceScript = redis.NewScript(queueAdvanceLua)
-)
-
 // QueueBound is K: the places the frontier passed in the last admission_ttl
 // seconds (the admissions that may still be alive), less the units sold
 // meanwhile, stay at most K times the units remaining.
@@ -36,80 +25,25 @@ const QueueBound = 2
 // QueueAdvanceEvery is how often the background job moves the frontiers.
 const QueueAdvanceEvery = 200 * time.Millisecond
 
-// QueueKey is a ZSET of the waiting room's places: user -> place.
-func QueueKey(activityID string) string { return activityTag(activityID) + "queue" }
-
-// queueStateKey is a HASH of the waiting room's state: frontier (places
-// admitted, in thousandths), advanced_at (ms), seq (joins after the start),
-// sold_out (1 while no unit remains).
-func queueStateKey(activityID string) string { return activityTag(activityID) + "queue:state" }
-
-// QueueAdmittedKey is a HASH user -> the time (ms) the frontier passed the
-// user's place, written on the user's first look once admitted.
-func QueueAdmittedKey(activityID string) string { return activityTag(activityID) + "queue:admitted" }
-
-// queueLogKey is a ZSET of the frontier's moves in the last admission_ttl
-// seconds: score = whole frontier, member = "<frontier>:<ms>:<units sold>".
-func queueLogKey(activityID string) string { return activityTag(activityID) + "queue:log" }
-
-// queuesIndexKey is a SET of the IDs of queue activities someone joined,
-// which the background job walks; it drops those that ended.
-func queuesIndexKey() string { return catalogTag + "queues" }
-
-// Queue statuses: where a user stands in a waiting room.
-const (
-	QueueWaiting  = "waiting"
-	QueueAdmitted = "admitted"
-	// QueueExpired: the user's admission is over (its token expired, or the
-	// turn passed while the user was away longer than admission_ttl).
-	QueueExpired = "expired"
-	QueueSoldOut = "sold_out"
-	QueueNotOpen = "not_open"
-)
-
-// Error codes of the waiting room.
-const (
-	// CodeNotQueue: the activity's admission is not queue (409).
-	CodeNotQueue = "not_queue"
-	// CodeNotInQueue: the user has not joined the activity's queue (404).
-	CodeNotInQueue = "not_in_queue"
-)
-
-// QueueStatus is where a user stands in an activity's waiting room.
-type QueueStatus struct {
-	Status string `json:"status"`
-	// Waiting: Position is the user's place in the line (1: next),
-	// Ahead the users before them, EstimatedWaitSeconds the time until
-	// admission at the admit rate (from the start, before it).
-	Position             int64 `json:"position,omitempty"`
-	Ahead                int64 `json:"ahead"`
-	EstimatedWaitSeconds int64 `json:"estimated_wait_seconds,omitempty"`
-	// Admitted, expired: when the admission began and ends.
-	AdmittedAt *time.Time `json:"admitted_at,omitempty"`
-	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
-	// Not open: when joining opens.
-	QueueOpensAt *time.Time `json:"queue_opens_at,omitempty"`
-}
-
 // Replies of queue_place.lua.
 const (
-	queuePlaceNotFound = 0
-	queuePlaceNotQueue = 1
-	queuePlaceNotOpen  = 2
-	queuePlaceNoPlace  = 3
-	queuePlaceWaiting  = 4
-	queuePlaceAdmitted = 5
-	queuePlaceExpired  = 6
-	queuePlaceSoldOut  = 7
+	queuePlaceWaiting  = 1
+	queuePlaceAdmitted = 2
+	queuePlaceExpired  = 3
+	queuePlaceSoldOut  = 4
+	queuePlaceNotOpen  = 5
+	queuePlaceNoPlace  = 6
+	queuePlaceNotQueue = 7
 	queuePlaceClosed   = 8
+	queuePlaceNotFound = 9
 )
 
 // Replies of queue_advance.lua.
 const (
-	queueAdvanceApplied = 0
-	queueAdvanceGone    = 1
-	queueAdvanceClosed  = 2
-	queueAdvanceEarly   = 3
+	queueAdvanceApplied = 1
+	queueAdvanceGone    = 2
+	queueAdvanceClosed  = 3
+	queueAdvanceEarly   = 4
 )
 
 // preStartPlaceBits is the size of a place drawn before the start: places
@@ -123,10 +57,10 @@ const preStartPlaceBits = 52
 // early or often gains nothing; from starts_at places follow arrival order,
 // behind everyone who joined before. Refused: not_queue (the activity's
 // admission is not queue), activity_ended, activity_cancelled; before
-// queue_opens_at the status is QueueNotOpen and nothing is written.
-func (s *Store) JoinQueue(ctx context.Context, activityID, userID string) (QueueStatus, error) {
+// queue_opens_at the status is sale.QueueNotOpen and nothing is written.
+func (s *Store) JoinQueue(ctx context.Context, activityID, userID string) (sale.QueueStatus, error) {
 	st, err := s.queuePlace(ctx, activityID, userID, true)
-	if err == nil && st.Status != QueueNotOpen {
+	if err == nil && st.Status != sale.QueueNotOpen {
 		s.indexQueue(ctx, activityID)
 	}
 	return st, err
@@ -135,7 +69,7 @@ func (s *Store) JoinQueue(ctx context.Context, activityID, userID string) (Queue
 // QueueStatusOf returns where userID stands in the activity's waiting room
 // (not_in_queue when the user has not joined). The first look once admitted
 // records the admission's time, so its expiry never moves.
-func (s *Store) QueueStatusOf(ctx context.Context, activityID, userID string) (QueueStatus, error) {
+func (s *Store) QueueStatusOf(ctx context.Context, activityID, userID string) (sale.QueueStatus, error) {
 	return s.queuePlace(ctx, activityID, userID, false)
 }
 
@@ -146,20 +80,20 @@ func prestartPlace() int64 {
 	return int64(binary.BigEndian.Uint64(b[:]) >> (64 - preStartPlaceBits))
 }
 
-func (s *Store) queuePlace(ctx context.Context, activityID, userID string, join bool) (QueueStatus, error) {
-	keys := []string{ActivityKey(activityID), QueueKey(activityID), queueStateKey(activityID), QueueAdmittedKey(activityID),
-		queueLogKey(activityID)}
+func (s *Store) queuePlace(ctx context.Context, activityID, userID string, join bool) (sale.QueueStatus, error) {
+	keys := []string{key.Activity(activityID), key.Queue(activityID), key.QueueState(activityID), key.QueueAdmitted(activityID),
+		key.QueueLog(activityID)}
 	flag := "0"
 	if join {
 		flag = "1"
 	}
 	reply, err := queuePlaceScript.Run(ctx, s.pipe, keys, userID, flag, prestartPlace()).Slice()
 	if err != nil {
-		return QueueStatus{}, storeErr(err)
+		return sale.QueueStatus{}, storeErr(err)
 	}
 	code, ok := replyInt(reply, 0)
 	if !ok {
-		return QueueStatus{}, fmt.Errorf("queue_place: unexpected reply %v", reply)
+		return sale.QueueStatus{}, fmt.Errorf("queue_place: unexpected reply %v", reply)
 	}
 	ints := func(n int) ([]int64, bool) {
 		if len(reply) != n+1 {
@@ -175,24 +109,24 @@ func (s *Store) queuePlace(ctx context.Context, activityID, userID string, join 
 	}
 	switch code {
 	case queuePlaceNotFound:
-		return QueueStatus{}, Errorf(CodeActivityNotFound, "activity %s not found", activityID)
+		return sale.QueueStatus{}, sale.Errorf(sale.CodeActivityNotFound, "activity %s not found", activityID)
 	case queuePlaceNotQueue:
-		return QueueStatus{}, Errorf(CodeNotQueue, "activity %s has no waiting room: its admission is not queue", activityID)
+		return sale.QueueStatus{}, sale.Errorf(sale.CodeNotQueue, "activity %s has no waiting room: its admission is not queue", activityID)
 	case queuePlaceNoPlace:
-		return QueueStatus{}, Errorf(CodeNotInQueue, "user %s has not joined the waiting room of activity %s", userID, activityID)
+		return sale.QueueStatus{}, sale.Errorf(sale.CodeNotInQueue, "user %s has not joined the waiting room of activity %s", userID, activityID)
 	case queuePlaceSoldOut:
-		return QueueStatus{Status: QueueSoldOut}, nil
+		return sale.QueueStatus{Status: sale.QueueSoldOut}, nil
 	case queuePlaceClosed:
 		if len(reply) == 2 && asString(reply[1]) == "cancelled" {
-			return QueueStatus{}, Errorf(CodeActivityCancelled, "activity %s is cancelled", activityID)
+			return sale.QueueStatus{}, sale.Errorf(sale.CodeActivityCancelled, "activity %s is cancelled", activityID)
 		}
 		if len(reply) == 2 && asString(reply[1]) == "ended" {
-			return QueueStatus{}, Errorf(CodeActivityEnded, "activity %s has ended", activityID)
+			return sale.QueueStatus{}, sale.Errorf(sale.CodeActivityEnded, "activity %s has ended", activityID)
 		}
 	case queuePlaceNotOpen:
 		if v, ok := ints(1); ok {
 			t := msTime(v[0])
-			return QueueStatus{Status: QueueNotOpen, QueueOpensAt: &t}, nil
+			return sale.QueueStatus{Status: sale.QueueNotOpen, QueueOpensAt: &t}, nil
 		}
 	case queuePlaceWaiting:
 		if v, ok := ints(4); ok {
@@ -201,22 +135,22 @@ func (s *Store) queuePlace(ctx context.Context, activityID, userID string, join 
 			if now < starts {
 				wait += (starts - now + 999) / 1000
 			}
-			return QueueStatus{Status: QueueWaiting, Position: ahead + 1, Ahead: ahead, EstimatedWaitSeconds: wait}, nil
+			return sale.QueueStatus{Status: sale.QueueWaiting, Position: ahead + 1, Ahead: ahead, EstimatedWaitSeconds: wait}, nil
 		}
 	case queuePlaceAdmitted, queuePlaceExpired:
 		if v, ok := ints(2); ok {
 			at, exp := msTime(v[0]), msTime(v[1])
-			st := QueueStatus{Status: QueueAdmitted, ExpiresAt: &exp}
+			st := sale.QueueStatus{Status: sale.QueueAdmitted, ExpiresAt: &exp}
 			if v[0] > 0 {
 				st.AdmittedAt = &at
 			}
 			if code == queuePlaceExpired {
-				st.Status = QueueExpired
+				st.Status = sale.QueueExpired
 			}
 			return st, nil
 		}
 	}
-	return QueueStatus{}, fmt.Errorf("queue_place: unexpected reply %v", reply)
+	return sale.QueueStatus{}, fmt.Errorf("queue_place: unexpected reply %v", reply)
 }
 
 // indexQueue adds the activity to the index the background job walks, once
@@ -225,7 +159,7 @@ func (s *Store) indexQueue(ctx context.Context, activityID string) {
 	if _, known := s.queues.Load(activityID); known {
 		return
 	}
-	if err := s.rdb.SAdd(ctx, queuesIndexKey(), activityID).Err(); err == nil {
+	if err := s.rdb.SAdd(ctx, key.QueuesIndex(), activityID).Err(); err == nil {
 		s.queues.Store(activityID, true)
 	}
 }
@@ -247,14 +181,14 @@ type QueueState struct {
 func (s *Store) AdvanceQueue(ctx context.Context, activityID string) (QueueState, error) {
 	st := QueueState{ActivityID: activityID}
 	a, err := s.Activity(ctx, activityID)
-	if ErrorCode(err) == CodeActivityNotFound {
+	if sale.ErrorCode(err) == sale.CodeActivityNotFound {
 		st.Done = true
 		return st, nil
 	}
 	if err != nil {
 		return st, err
 	}
-	keys := []string{ActivityKey(activityID), QueueKey(activityID), queueStateKey(activityID), queueLogKey(activityID)}
+	keys := []string{key.Activity(activityID), key.Queue(activityID), key.QueueState(activityID), key.QueueLog(activityID)}
 	reply, err := queueAdvanceScript.Run(ctx, s.pipe, keys, a.Remaining, QueueBound, a.Sold).Slice()
 	if err != nil {
 		return st, storeErr(err)
@@ -286,14 +220,14 @@ func (s *Store) AdvanceQueue(ctx context.Context, activityID string) (QueueState
 // and drops from the index those with nothing more to admit. It returns the
 // states it reached; the first error stops nothing but is returned.
 func (s *Store) AdvanceQueues(ctx context.Context) ([]QueueState, error) {
-	ids, err := s.rdb.SMembers(ctx, queuesIndexKey()).Result()
+	ids, err := s.rdb.SMembers(ctx, key.QueuesIndex()).Result()
 	if err != nil {
 		return nil, storeErr(err)
 	}
 	var out []QueueState
 	var first error
 	for _, id := range ids {
-		if !ValidID(id) {
+		if !sale.ValidID(id) {
 			continue
 		}
 		st, err := s.AdvanceQueue(ctx, id)
@@ -304,7 +238,7 @@ func (s *Store) AdvanceQueues(ctx context.Context) ([]QueueState, error) {
 			continue
 		}
 		if st.Done {
-			if err := s.rdb.SRem(ctx, queuesIndexKey(), id).Err(); err != nil && first == nil {
+			if err := s.rdb.SRem(ctx, key.QueuesIndex(), id).Err(); err != nil && first == nil {
 				first = storeErr(err)
 			}
 			s.queues.Delete(id)

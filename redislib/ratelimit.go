@@ -4,34 +4,31 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"seckill/redislib/internal/key"
+	"seckill/redislib/sale"
 	"time"
 )
 
-// Limit is one rate-limit bucket: Rate requests per second on average, with
-// up to Burst at once. Key is the bucket's key (UserRateLimitKey,
-// IPRateLimitKey).
-type Limit struct {
-	Key   string
-	Rate  float64
-	Burst int
+// rateBucket is one GCRA bucket: its key and its rate.
+type rateBucket struct {
+	key  string
+	rate sale.Rate
 }
 
-// interval is the bucket's emission interval in whole microseconds (>= 1).
-func (l Limit) interval() int64 {
-	return max(1, int64(math.Round(1e6/l.Rate)))
-}
-
-// RateLimit takes one request from every bucket in limits, in one round trip,
-// and reports whether all of them allowed it. When one refused, wait is how
-// long until it would allow one more (the longest such wait). A request
-// refused by one bucket still counts against the others that allowed it.
-// Limits with a Rate or Burst of zero or less are skipped.
-func (s *Store) RateLimit(ctx context.Context, limits ...Limit) (allowed bool, wait time.Duration, err error) {
-	active := limits[:0:0]
-	for _, l := range limits {
-		if l.Rate > 0 && l.Burst > 0 {
-			active = append(active, l)
-		}
+// RateLimit counts one request against the rate limit of the client
+// network ip (at ipRate) and that of user (at userRate), in one round
+// trip, and reports whether both allowed it. When one refused, wait is how
+// long until it would allow one more (the longer such wait). A request
+// refused by one still counts against the other if that one allowed it. An
+// empty ip or user, or a rate that is off, is skipped. ip is an IPv4
+// address or an IPv6 /64 prefix, in its textual form.
+func (s *Store) RateLimit(ctx context.Context, ip string, ipRate sale.Rate, user string, userRate sale.Rate) (allowed bool, wait time.Duration, err error) {
+	active := make([]rateBucket, 0, 2)
+	if ip != "" && !ipRate.Off() {
+		active = append(active, rateBucket{key.IPRateLimit(ip), ipRate})
+	}
+	if user != "" && !userRate.Off() {
+		active = append(active, rateBucket{key.UserRateLimit(user), userRate})
 	}
 	switch len(active) {
 	case 0:
@@ -39,15 +36,16 @@ func (s *Store) RateLimit(ctx context.Context, limits ...Limit) (allowed bool, w
 	case 1:
 		// Through the auto-pipeline, like the purchase it guards: concurrent
 		// requests share the round trip.
-		reply, err := rateLimitScript.Run(ctx, s.pipe, []string{active[0].Key}, active[0].interval(), active[0].Burst).Int64Slice()
+		b := active[0]
+		reply, err := rateLimitScript.Run(ctx, s.pipe, []string{b.key}, interval(b.rate), b.rate.Burst).Int64Slice()
 		if err != nil {
 			return false, 0, storeErr(err)
 		}
 		return rateLimitReply(reply)
 	}
 	calls := make([]scriptCall, len(active))
-	for i, l := range active {
-		calls[i] = scriptCall{script: rateLimitScript, keys: []string{l.Key}, args: []any{l.interval(), l.Burst}}
+	for i, b := range active {
+		calls[i] = scriptCall{script: rateLimitScript, keys: []string{b.key}, args: []any{interval(b.rate), b.rate.Burst}}
 	}
 	cmds, err := runPipelined(ctx, s.rdb, calls)
 	if err != nil {
@@ -71,8 +69,8 @@ func (s *Store) RateLimit(ctx context.Context, limits ...Limit) (allowed bool, w
 
 // Replies of rate_limit.lua: {code, wait}.
 const (
-	rateLimitRefused = 0
 	rateLimitAllowed = 1
+	rateLimitRefused = 2
 )
 
 // rateLimitReply reads one reply of rate_limit.lua.
@@ -88,4 +86,13 @@ func rateLimitReply(reply []int64) (bool, time.Duration, error) {
 	default:
 		return false, 0, fmt.Errorf("rate_limit: unexpected reply %v", reply)
 	}
+}
+
+// interval is the GCRA emission interval of r in whole microseconds (at
+// least 1), or 0 when r is off.
+func interval(r sale.Rate) int64 {
+	if r.Off() {
+		return 0
+	}
+	return max(1, int64(math.Round(1e6/r.PerSecond)))
 }

@@ -2,6 +2,7 @@ package redislib
 
 import (
 	"context"
+	"seckill/redislib/internal/key"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -27,6 +28,6 @@ func (s *Store) confirmReplicated(ctx context.Context, activityID string, k int)
 	if s.pipe.acks == 0 {
 		return nil
 	}
-	mark := redis.NewStatusCmd(ctx, "set", bucketSyncKey(activityID, k), "1", "px", syncMarkTTL)
+	mark := redis.NewStatusCmd(ctx, "set", key.BucketSync(activityID, k), "1", "px", syncMarkTTL)
 	return storeErr(s.pipe.Process(ctx, mark))
 }

@@ -6,7 +6,9 @@ import (
 	"time"
 
 	"seckill/redislib"
+	rk "seckill/redislib/internal/key"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 // TestClusterWinReportedOnlyOnceReplicated: a win whose WAIT timed out (its
@@ -35,13 +37,13 @@ func TestClusterWinReportedOnlyOnceReplicated(t *testing.T) {
 	t.Cleanup(func() { _ = rdb2.Close() })
 	other := redislib.NewStore(rdb2, redislib.ReplicaAcks(1, 200*time.Millisecond))
 	a := redistest.MustActivity(t, store, 1)
-	key := redislib.BuyersKey(a.ID)
+	key := rk.Buyers(a.ID)
 	primary := c.PrimaryOf(t, key)
 	// A user whose order history lives on another primary: the history
 	// entry the retry writes there says nothing about this primary's replica.
 	u := ""
 	for i := 0; u == ""; i++ {
-		if id := fmt.Sprintf("u%d", i); c.PrimaryOf(t, redislib.UserOrdersKey(id)) != primary {
+		if id := fmt.Sprintf("u%d", i); c.PrimaryOf(t, rk.UserOrders(id)) != primary {
 			u = id
 		}
 	}
@@ -54,8 +56,8 @@ func TestClusterWinReportedOnlyOnceReplicated(t *testing.T) {
 	}
 	replica.Pause()
 	t.Cleanup(replica.Resume)
-	_, err = store.Purchase(ctx, a.ID, u)
-	mustCode(t, err, redislib.CodeStoreUnavailable)
+	_, err = store.Purchase(ctx, a.ID, u, sale.Rate{})
+	mustCode(t, err, sale.CodeStoreUnavailable)
 	order := primary.NodeClient(t).HGet(ctx, key, u).Val()
 	if order == "" {
 		t.Fatal("the win whose WAIT timed out is not on the primary")
@@ -63,17 +65,17 @@ func TestClusterWinReportedOnlyOnceReplicated(t *testing.T) {
 	// Another user loses, or gets 503 (every command of a pipeline whose
 	// WAIT timed out does); a loss makes the store try to lease the sold-out
 	// activity, and the lease's own WAIT times out as well.
-	if r, err := store.Purchase(ctx, a.ID, "v"); (err == nil && r.Outcome != redislib.OutcomeSoldOut) ||
-		(err != nil && redislib.ErrorCode(err) != redislib.CodeStoreUnavailable) {
+	if r, err := store.Purchase(ctx, a.ID, "v", sale.Rate{}); (err == nil && r.Outcome != sale.OutcomeSoldOut) ||
+		(err != nil && sale.ErrorCode(err) != sale.CodeStoreUnavailable) {
 		t.Fatalf("another user while sold out: %+v, %v", r, err)
 	}
 	for i := range 6 {
 		s := []*redislib.Store{other, store}[i%2]
-		r, err := s.Purchase(ctx, a.ID, u)
+		r, err := s.Purchase(ctx, a.ID, u, sale.Rate{})
 		if err == nil {
 			t.Fatalf("retry %d while the replica lacks the win answered %+v, want store_unavailable", i, r)
 		}
-		mustCode(t, err, redislib.CodeStoreUnavailable)
+		mustCode(t, err, sale.CodeStoreUnavailable)
 		if held, err := s.OrderOf(ctx, a.ID, u); err == nil {
 			t.Fatalf("result query %d while the replica lacks the win answered %q, want store_unavailable", i, held)
 		}
@@ -81,12 +83,12 @@ func TestClusterWinReportedOnlyOnceReplicated(t *testing.T) {
 	}
 
 	replica.Resume()
-	var r redislib.PurchaseResult
+	var r sale.PurchaseResult
 	waitFor(t, func() bool {
-		r, err = store.Purchase(ctx, a.ID, u)
+		r, err = store.Purchase(ctx, a.ID, u, sale.Rate{})
 		return err == nil
 	})
-	if r.Outcome != redislib.OutcomeAlreadyWon || r.OrderID != order {
+	if r.Outcome != sale.OutcomeAlreadyWon || r.OrderID != order {
 		t.Fatalf("retry once the replica is back: %+v, want already_won with %s", r, order)
 	}
 	if got := replicaClient.HGet(ctx, key, u).Val(); got != order {
@@ -105,10 +107,10 @@ func TestClusterWinReportedOnlyOnceReplicated(t *testing.T) {
 	// The killed node comes back as the replica that confirms the mark.
 	primary.Restart(t)
 	waitFor(t, func() bool {
-		r, err = store.Purchase(ctx, a.ID, u)
+		r, err = store.Purchase(ctx, a.ID, u, sale.Rate{})
 		return err == nil
 	})
-	if r.Outcome != redislib.OutcomeAlreadyWon || r.OrderID != order {
+	if r.Outcome != sale.OutcomeAlreadyWon || r.OrderID != order {
 		t.Fatalf("after the failover: %+v, want already_won with %s", r, order)
 	}
 }

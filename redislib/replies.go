@@ -1,6 +1,12 @@
 package redislib
 
-import "strconv"
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/redis/go-redis/v9"
+)
 
 // Script replies arrive as untyped values. These helpers read them with
 // checked type assertions, so a malformed reply is never taken for a valid
@@ -44,4 +50,24 @@ func flatHash(v any) (map[string]string, bool) {
 		h[k] = val
 	}
 	return h, true
+}
+
+// decide runs a script that decides (see lua/README.md: it replies
+// {code, ...}, code 1 when it applied the change) through the auto-pipeline
+// and returns its reply and code; a reply without a code is an error.
+func (s *Store) decide(ctx context.Context, script *redis.Script, name string, keys []string, args ...any) ([]any, int64, error) {
+	reply, err := script.Run(ctx, s.pipe, keys, args...).Slice()
+	if err != nil {
+		return nil, 0, storeErr(err)
+	}
+	code, ok := replyInt(reply, 0)
+	if !ok {
+		return nil, 0, unexpected(name, reply)
+	}
+	return reply, code, nil
+}
+
+// unexpected is the error of a reply a script's contract does not allow.
+func unexpected(script string, reply any) error {
+	return fmt.Errorf("%s: unexpected reply %v", script, reply)
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"seckill/redislib"
+	"seckill/redislib/internal/key"
+	"seckill/redislib/sale"
 )
 
 // buyAndCancel runs n cycles of a win and its cancellation in the activity,
@@ -51,7 +53,7 @@ func TestTrimEventsAcknowledged(t *testing.T) {
 	// Reads and seeds keys with commands the functions never run.
 	rdb := be.AdminClient(t)
 	a := mustActivity(t, s, 1, 900)
-	stream := redislib.EventsKey(a.ID)
+	stream := key.Events(a.ID, 0)
 	buyAndCancel(t, s, a.ID, "u", 20)
 	if n := xlen(t, rdb, stream); n != 40 {
 		t.Fatalf("%d events after 20 cycles, want 40", n)
@@ -114,7 +116,7 @@ func TestTrimEventsAcknowledged(t *testing.T) {
 	}
 	// The projector carries on after a trim: a new win reaches the history.
 	o := mustWin(t, s, a.ID, "late")
-	rdb.Del(ctx, redislib.UserOrdersKey("late"))
+	rdb.Del(ctx, key.UserOrders("late"))
 	if _, err := s.ProjectUserOrders(ctx, redislib.JobOptions{}); err != nil {
 		t.Fatalf("project: %v", err)
 	}
@@ -130,7 +132,7 @@ func TestTrimEventsHorizon(t *testing.T) {
 	// Reads and seeds keys with commands the functions never run.
 	rdb := be.AdminClient(t)
 	a := mustActivity(t, s, 1, 900)
-	stream := redislib.EventsKey(a.ID)
+	stream := key.Events(a.ID, 0)
 	buyAndCancel(t, s, a.ID, "u", 5)
 	if err := rdb.XGroupCreate(ctx, stream, "stalled", "0").Err(); err != nil {
 		t.Fatalf("create group: %v", err)
@@ -151,11 +153,11 @@ func TestTrimInboxes(t *testing.T) {
 	s, be := mustStore(t)
 	// Reads and seeds keys with commands the functions never run.
 	rdb := be.AdminClient(t)
-	p, err := s.CreateProduct(ctx, redislib.NewProduct{Name: "p", Price: 500})
+	p, err := s.CreateProduct(ctx, sale.NewProduct{Name: "p", Price: 500})
 	if err != nil {
 		t.Fatalf("product: %v", err)
 	}
-	a, err := s.CreateActivity(ctx, redislib.NewActivity{ProductID: p.ID, Stock: 30, Price: 999, Shards: 3,
+	a, err := s.CreateActivity(ctx, sale.NewActivity{ProductID: p.ID, Stock: 30, Price: 999, Buckets: 3,
 		StartsAt: time.Now().Add(-time.Minute), EndsAt: time.Now().Add(time.Hour), PaymentWindow: 900})
 	if err != nil {
 		t.Fatalf("activity: %v", err)
@@ -175,7 +177,7 @@ func TestTrimInboxes(t *testing.T) {
 	}
 	inboxes := func() (n int64) {
 		for k := range 3 {
-			n += rdb.HLen(ctx, redislib.InboxKey(a.ID, k)).Val()
+			n += rdb.HLen(ctx, key.Inbox(a.ID, k)).Val()
 		}
 		return n
 	}
@@ -241,12 +243,12 @@ func TestRedisBytesPerOrder(t *testing.T) {
 	rdb := be.AdminClient(t)
 	const n = 2000
 	start := usedMemory(t, rdb)
-	p, err := s.CreateProduct(ctx, redislib.NewProduct{Name: "p", Price: 500})
+	p, err := s.CreateProduct(ctx, sale.NewProduct{Name: "p", Price: 500})
 	if err != nil {
 		t.Fatalf("product: %v", err)
 	}
 	for range n {
-		if _, err := s.CreateActivity(ctx, redislib.NewActivity{ProductID: p.ID, Stock: 100, Price: 999,
+		if _, err := s.CreateActivity(ctx, sale.NewActivity{ProductID: p.ID, Stock: 100, Price: 999,
 			StartsAt: time.Now().Add(-time.Minute), EndsAt: time.Now().Add(time.Hour), PaymentWindow: 900}); err != nil {
 			t.Fatalf("activity: %v", err)
 		}
@@ -278,7 +280,7 @@ func TestRedisBytesPerOrder(t *testing.T) {
 		per(won-base), per(wonTrimmed-base))
 	t.Logf("bytes per cancelled order (2 events): %d; after the job: %d",
 		per(cycled-wonTrimmed), per(cycledTrimmed-wonTrimmed))
-	if xlen(t, rdb, redislib.EventsKey(a.ID)) != 0 || xlen(t, rdb, redislib.EventsKey(b.ID)) != 0 {
+	if xlen(t, rdb, key.Events(a.ID, 0)) != 0 || xlen(t, rdb, key.Events(b.ID, 0)) != 0 {
 		t.Fatal("events left after the job")
 	}
 	if got := per(cycledTrimmed - wonTrimmed); got > 1024 {

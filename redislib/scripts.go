@@ -2,40 +2,59 @@ package redislib
 
 import (
 	"context"
-	_ "embed"
+	"embed"
 
 	"github.com/redis/go-redis/v9"
 )
 
-// Each script is one atomic operation; its contract (KEYS, ARGV, replies) is
-// documented at the top of its .lua file. Run executes EVALSHA and falls back
-// to EVAL when the server's script cache is empty (after a restart).
-var (
-	//go:embed lua/product_create.lua
-	productCreateLua    string
-	productCreateScript = redis.NewScript(productCreateLua)
+// The scripts, one per atomic operation, embedded once. Each contract
+// (KEYS, ARGV, replies) is documented at the top of its .lua file, and
+// lua/README.md holds the rules they all keep. Script.Run executes EVALSHA
+// and falls back to EVAL when the server's script cache is empty (after a
+// restart).
+//
+//go:embed lua/*.lua
+var luaFiles embed.FS
 
-	//go:embed lua/activity_register.lua
-	activityRegisterLua    string
-	activityRegisterScript = redis.NewScript(activityRegisterLua)
-
-	//go:embed lua/activity_create.lua
-	activityCreateLua    string
-	activityCreateScript = redis.NewScript(activityCreateLua)
-
-	//go:embed lua/purchase.lua
-	purchaseLua    string
-	purchaseScript = redis.NewScript(purchaseLua)
-
-	//go:embed lua/purchase_lease.lua
-	purchaseLeaseLua    string
-	purchaseLeaseScript = redis.NewScript(purchaseLeaseLua)
-)
+// script returns the script of lua/<name>.lua.
+func script(name string) *redis.Script {
+	src, err := luaFiles.ReadFile("lua/" + name + ".lua")
+	if err != nil {
+		panic(err) // a name without a file: every test fails at once
+	}
+	return redis.NewScript(string(src))
+}
 
 var (
-	//go:embed lua/rate_limit.lua
-	rateLimitLua    string
-	rateLimitScript = redis.NewScript(rateLimitLua)
+	activityCancelScript   = script("activity_cancel")
+	activityCreateScript   = script("activity_create")
+	activityPauseScript    = script("activity_pause")
+	activityReadScript     = script("activity_read")
+	activityRegisterScript = script("activity_register")
+	activityStockScript    = script("activity_stock")
+	activityUpdateScript   = script("activity_update")
+	bucketCreateScript     = script("bucket_create")
+	bucketReadScript       = script("bucket_read")
+	bucketSyncScript       = script("bucket_sync")
+	eventsTrimScript       = script("events_trim")
+	inboxTrimScript        = script("inbox_trim")
+	orderCancelScript      = script("order_cancel")
+	orderExpireScript      = script("order_expire")
+	orderStatsScript       = script("order_stats")
+	paymentClaimScript     = script("payment_claim")
+	paymentConfirmScript   = script("payment_confirm")
+	productClaimScript     = script("product_claim")
+	productCreateScript    = script("product_create")
+	productDeleteScript    = script("product_delete")
+	productUpdateScript    = script("product_update")
+	purchaseScript         = script("purchase")
+	purchaseLeaseScript    = script("purchase_lease")
+	queueAdvanceScript     = script("queue_advance")
+	queuePlaceScript       = script("queue_place")
+	rateLimitScript        = script("rate_limit")
+	transferGiveScript     = script("transfer_give")
+	transferTakeScript     = script("transfer_take")
+	zpageScript            = script("zpage")
 )
 
 // scriptCall is one run of a script in a pipeline.

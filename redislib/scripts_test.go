@@ -5,7 +5,9 @@ import (
 	"testing"
 
 	"seckill/redislib"
+	"seckill/redislib/internal/key"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 // TestRunPipelinedPartlyCached runs a pipeline of two scripts of which only
@@ -23,11 +25,11 @@ func TestRunPipelinedPartlyCached(t *testing.T) {
 	if err := redislib.RateLimitScript.Load(ctx, rdb).Err(); err != nil {
 		t.Fatal(err)
 	}
-	bucket := redislib.UserRateLimitKey("partly-cached")
+	bucket := key.UserRateLimit("partly-cached")
 	const interval, burst = int64(1e12), 2 // µs: the bucket does not refill during the test
 	cmds, err := redislib.RunPipelined(ctx, rdb, []redislib.ScriptCall{
 		redislib.NewScriptCall(redislib.RateLimitScript, []string{bucket}, interval, burst),
-		redislib.NewScriptCall(redislib.ActivityReadScript, []string{redislib.ActivityKey(a.ID), redislib.StockKey(a.ID)}),
+		redislib.NewScriptCall(redislib.ActivityReadScript, []string{key.Activity(a.ID), key.Stock(a.ID)}),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -40,11 +42,11 @@ func TestRunPipelinedPartlyCached(t *testing.T) {
 	}
 	// The bucket holds one request: one more passes, the next does not.
 	store := srv.Store(t)
-	l := redislib.Limit{Key: bucket, Rate: 1e-6, Burst: burst}
-	if ok, _, err := store.RateLimit(ctx, l); err != nil || !ok {
+	rate := sale.Rate{PerSecond: 1e-6, Burst: burst}
+	if ok, _, err := store.RateLimit(ctx, "", sale.Rate{}, "partly-cached", rate); err != nil || !ok {
 		t.Fatalf("second request: %v, %v; want allowed", ok, err)
 	}
-	if ok, _, err := store.RateLimit(ctx, l); err != nil || ok {
+	if ok, _, err := store.RateLimit(ctx, "", sale.Rate{}, "partly-cached", rate); err != nil || ok {
 		t.Fatalf("third request: %v, %v; want refused", ok, err)
 	}
 }

@@ -3,6 +3,8 @@ package redislib
 import (
 	"context"
 	"fmt"
+	"seckill/redislib/internal/key"
+	"seckill/redislib/sale"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -24,11 +26,11 @@ type Store struct {
 	// write the user's order history (on a cluster it lives in another slot).
 	single bool
 	// soldOut answers attempts on sold-out activities from memory (see
-	// soldout.go); nil when off.
+	// leases.go); nil when off.
 	soldOut *soldOutCache
-	// shards caches each activity's number of stock buckets, which never
-	// changes (see shardsOf), while the activity is looked up (memory.go).
-	shards *shardsCache
+	// bucketCounts caches each activity's number of stock buckets, which never
+	// changes (see bucketCount), while the activity is looked up (memory.go).
+	bucketCounts *bucketCountCache
 	// mem bounds what the Store keeps about activities; sweeping is true
 	// while its sweeper runs (memory.go).
 	mem      memoryBounds
@@ -65,16 +67,12 @@ func ReplicaAcks(n int, timeout time.Duration) Option {
 	}
 }
 
-// Redirects returns how many MOVED and ASK replies of a Redis Cluster the
-// store has followed (a slot moved, or a primary failed over).
-func (s *Store) Redirects() int64 { return s.pipe.redirects.Load() }
-
 // NewStore returns a Store that uses rdb.
 func NewStore(rdb redis.UniversalClient, opts ...Option) *Store {
 	_, single := rdb.(*redis.Client)
 	s := &Store{rdb: rdb, pipe: newAutoPipe(rdb), single: single,
-		mem: memoryBounds{every: sweepEvery, leaseIdle: leaseIdle, shardsPeriod: shardsPeriod}}
-	s.shards = newShardsCache(maxCachedShards, s.wakeSweeper)
+		mem: memoryBounds{every: sweepEvery, leaseIdle: leaseIdle, countsPeriod: countsPeriod}}
+	s.bucketCounts = newBucketCountCache(maxCachedBucketCounts, s.wakeSweeper)
 	s.soldOut = newSoldOutCache(s, DefaultSoldOutBuyers)
 	for _, opt := range opts {
 		opt(s)
@@ -82,8 +80,9 @@ func NewStore(rdb redis.UniversalClient, opts ...Option) *Store {
 	return s
 }
 
-// Client returns the underlying Redis client.
-func (s *Store) Client() redis.UniversalClient { return s.rdb }
+// PoolStats returns the statistics of the Redis client's connection pools
+// (on a cluster, summed over its nodes).
+func (s *Store) PoolStats() *redis.PoolStats { return s.rdb.PoolStats() }
 
 // Ping reports whether Redis answers.
 func (s *Store) Ping(ctx context.Context) error { return storeErr(s.rdb.Ping(ctx).Err()) }
@@ -99,73 +98,57 @@ func (s *Store) Now(ctx context.Context) (time.Time, error) {
 	return msTime(t.UnixMilli()), nil
 }
 
-// NewProduct is what a product is created from.
-type NewProduct struct {
-	Name        string
-	Description string
-	Price       int64
-}
-
-// product_create.lua replies with the creation time in ms, or this when the
-// product exists.
-const productCreateExists = 0
+// Replies of product_create.lua and activity_create.lua.
+const (
+	createWritten = 1
+	createExists  = 2
+)
 
 // CreateProduct creates a product with a new ID.
-func (s *Store) CreateProduct(ctx context.Context, in NewProduct) (Product, error) {
-	id := NewID()
-	now, err := productCreateScript.Run(ctx, s.pipe, []string{ProductKey(id), ProductsIndexKey(), productAuditKey(id)},
-		id, in.Name, in.Description, in.Price, actorOf(ctx)).Int64()
-	if err != nil {
-		return Product{}, storeErr(err)
+func (s *Store) CreateProduct(ctx context.Context, in sale.NewProduct) (sale.Product, error) {
+	if err := in.Validate(); err != nil {
+		return sale.Product{}, err
 	}
+	id := sale.NewID()
+	reply, code, err := s.decide(ctx, productCreateScript, "product_create", []string{key.Product(id), key.ProductsIndex(), key.ProductAudit(id)},
+		id, in.Name, in.Description, in.Price, sale.ActorOf(ctx))
+	if err != nil {
+		return sale.Product{}, err
+	}
+	now, ok := replyInt(reply, 1)
 	switch {
-	case now == productCreateExists:
-		return Product{}, fmt.Errorf("product id %s already exists", id)
-	case now < 0:
-		return Product{}, fmt.Errorf("product_create: unexpected reply %d", now)
+	case code == createWritten && ok:
+	case code == createExists:
+		return sale.Product{}, fmt.Errorf("product id %s already exists", id)
+	default:
+		return sale.Product{}, unexpected("product_create", reply)
 	}
 	t := msTime(now)
-	return Product{ID: id, Name: in.Name, Description: in.Description, Price: in.Price, CreatedAt: t, UpdatedAt: t}, nil
+	return sale.Product{ID: id, Name: in.Name, Description: in.Description, Price: in.Price, CreatedAt: t, UpdatedAt: t}, nil
 }
 
 // Product returns the product with the given ID, deleted or not.
-func (s *Store) Product(ctx context.Context, id string) (Product, error) {
-	h, err := s.rdb.HGetAll(ctx, ProductKey(id)).Result()
+func (s *Store) Product(ctx context.Context, id string) (sale.Product, error) {
+	if err := sale.CheckID("product_id", id); err != nil {
+		return sale.Product{}, err
+	}
+	h, err := s.rdb.HGetAll(ctx, key.Product(id)).Result()
 	if err != nil {
-		return Product{}, storeErr(err)
+		return sale.Product{}, storeErr(err)
 	}
 	if len(h) == 0 {
-		return Product{}, Errorf(CodeProductNotFound, "product %s not found", id)
+		return sale.Product{}, sale.Errorf(sale.CodeProductNotFound, "product %s not found", id)
 	}
 	return productFromHash(h), nil
 }
 
-// NewActivity is what an activity is created from.
-type NewActivity struct {
-	ProductID     string
-	Stock         int64
-	Price         int64
-	StartsAt      time.Time
-	EndsAt        time.Time
-	PaymentWindow int64 // seconds
-	// Shards is how many stock buckets the stock is split into, 1 to
-	// MaxShards; 0 is taken as 1. See store_shards.go.
-	Shards int
-	// AdmissionSettings say how shoppers get the right to buy (admission.go).
-	AdmissionSettings
-}
-
 // Replies of activity_register.lua.
 const (
-	activityRegisterRegistered     = 0
-	activityRegisterUnknownProduct = 1
-	activityRegisterProductDeleted = 2
-	activityRegisterEndsInPast     = 3
+	activityRegisterRegistered     = 1
+	activityRegisterUnknownProduct = 2
+	activityRegisterProductDeleted = 3
+	activityRegisterEndsInPast     = 4
 )
-
-// activity_create.lua replies with the creation time in ms, or this when the
-// activity exists.
-const activityCreateExists = 0
 
 // CreateActivity registers an activity with its product (which must exist and
 // not be deleted, and EndsAt must be in the future by Redis time), then writes
@@ -174,68 +157,75 @@ const activityCreateExists = 0
 // An activity of more than one bucket has its buckets 1..N-1 written before
 // the activity itself, so all exist once it does; a crash in between leaves
 // buckets no activity refers to, and no 201.
-func (s *Store) CreateActivity(ctx context.Context, in NewActivity) (Activity, error) {
-	n := max(in.Shards, 1)
-	if n > MaxShards {
-		return Activity{}, checkShards(n)
+func (s *Store) CreateActivity(ctx context.Context, in sale.NewActivity) (sale.Activity, error) {
+	if in.Buckets == 0 {
+		in.Buckets = 1
 	}
-	id := NewID()
-	code, err := activityRegisterScript.Run(ctx, s.pipe,
-		[]string{ProductKey(in.ProductID), productActivitiesKey(in.ProductID), activitiesIndexKey(), productActivityEndsKey(in.ProductID)},
-		id, in.EndsAt.UnixMilli()).Int()
+	if err := in.Validate(); err != nil {
+		return sale.Activity{}, err
+	}
+	n := in.Buckets
+	id := sale.NewID()
+	_, code, err := s.decide(ctx, activityRegisterScript, "activity_register",
+		[]string{key.Product(in.ProductID), key.ProductActivities(in.ProductID), key.ActivitiesIndex(), key.ProductActivityEnds(in.ProductID)},
+		id, in.EndsAt.UnixMilli())
 	if err != nil {
-		return Activity{}, storeErr(err)
+		return sale.Activity{}, err
 	}
 	switch code {
 	case activityRegisterRegistered:
 	case activityRegisterUnknownProduct:
-		return Activity{}, Errorf(CodeUnknownProduct, "product %s does not exist", in.ProductID)
+		return sale.Activity{}, sale.Errorf(sale.CodeUnknownProduct, "product %s does not exist", in.ProductID)
 	case activityRegisterProductDeleted:
-		return Activity{}, Errorf(CodeProductDeleted, "product %s is deleted", in.ProductID)
+		return sale.Activity{}, sale.Errorf(sale.CodeProductDeleted, "product %s is deleted", in.ProductID)
 	case activityRegisterEndsInPast:
-		return Activity{}, Errorf(CodeEndsInPast, "ends_at must be in the future")
+		return sale.Activity{}, sale.Errorf(sale.CodeEndsInPast, "ends_at must be in the future")
 	default:
-		return Activity{}, fmt.Errorf("activity_register: unexpected reply %d", code)
+		return sale.Activity{}, fmt.Errorf("activity_register: unexpected reply code %d", code)
 	}
 	if n > 1 {
 		if err := s.createBuckets(ctx, id, in, n); err != nil {
-			return Activity{}, err
+			return sale.Activity{}, err
 		}
 	}
 	args := append([]any{id, in.ProductID, in.Stock, in.Price, in.StartsAt.UnixMilli(), in.EndsAt.UnixMilli(), in.PaymentWindow,
-		n, splitUnits(in.Stock, n, 0), actorOf(ctx), in.modeOrOpen()}, in.admissionArgs()...)
-	created, err := activityCreateScript.Run(ctx, s.pipe, []string{ActivityKey(id), StockKey(id), activityAuditKey(id)}, args...).Int64()
+		n, splitUnits(in.Stock, n, 0), sale.ActorOf(ctx), in.ModeOrOpen()}, admissionArgs(in.AdmissionSettings)...)
+	reply, code, err := s.decide(ctx, activityCreateScript, "activity_create", []string{key.Activity(id), key.Stock(id), key.ActivityAudit(id)}, args...)
 	if err != nil {
-		return Activity{}, storeErr(err)
+		return sale.Activity{}, err
 	}
-	switch {
-	case created == activityCreateExists:
-		return Activity{}, fmt.Errorf("activity id %s already exists", id)
-	case created < 0:
-		return Activity{}, fmt.Errorf("activity_create: unexpected reply %d", created)
+	switch _, ok := replyInt(reply, 1); {
+	case code == createWritten && ok:
+	case code == createExists:
+		return sale.Activity{}, fmt.Errorf("activity id %s already exists", id)
+	default:
+		return sale.Activity{}, unexpected("activity_create", reply)
 	}
-	s.shards.Store(id, n)
+	s.bucketCounts.Store(id, n)
 	return s.Activity(ctx, id)
 }
 
 // Activity returns the activity with the given ID, its status derived from
 // Redis time and stock in the same atomic read (for an activity of several
 // buckets, in rounds: see snapshot).
-func (s *Store) Activity(ctx context.Context, id string) (Activity, error) {
+func (s *Store) Activity(ctx context.Context, id string) (sale.Activity, error) {
+	if err := sale.CheckID("activity_id", id); err != nil {
+		return sale.Activity{}, err
+	}
 	var meta *redis.MapStringStringCmd
 	var stock *redis.StringCmd
 	var now *redis.TimeCmd
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		meta = p.HGetAll(ctx, ActivityKey(id))
-		stock = p.Get(ctx, StockKey(id))
+		meta = p.HGetAll(ctx, key.Activity(id))
+		stock = p.Get(ctx, key.Stock(id))
 		now = p.Time(ctx)
 		return nil
 	})
 	if err != nil && err != redis.Nil {
-		return Activity{}, storeErr(err)
+		return sale.Activity{}, storeErr(err)
 	}
 	if len(meta.Val()) == 0 {
-		return Activity{}, Errorf(CodeActivityNotFound, "activity %s not found", id)
+		return sale.Activity{}, sale.Errorf(sale.CodeActivityNotFound, "activity %s not found", id)
 	}
 	if n := hashInt(meta.Val(), "shards"); n > 1 {
 		return s.bucketedActivity(ctx, id, int(n))
@@ -244,43 +234,14 @@ func (s *Store) Activity(ctx context.Context, id string) (Activity, error) {
 	var remaining int64
 	if stock.Err() == nil {
 		if remaining, err = strconv.ParseInt(stock.Val(), 10, 64); err != nil {
-			return Activity{}, fmt.Errorf("activity %s holds stock %q", id, stock.Val())
+			return sale.Activity{}, fmt.Errorf("activity %s holds stock %q", id, stock.Val())
 		}
 	}
 	return activityFromHash(meta.Val(), remaining, now.Val().UnixMilli()), nil
 }
 
-// Rate is a rate limit without its bucket: PerSecond attempts per second on
-// average, with up to Burst at once. A PerSecond or Burst of zero or less
-// means no limit.
-type Rate struct {
-	PerSecond float64
-	Burst     int
-}
-
-// interval is the GCRA emission interval in whole microseconds, or 0 when
-// the limit is off.
-func (r Rate) interval() int64 {
-	if r.PerSecond <= 0 || r.Burst <= 0 {
-		return 0
-	}
-	return Limit{Rate: r.PerSecond, Burst: r.Burst}.interval()
-}
-
-// RateLimitedError is returned when an attempt was refused by its rate
-// limit. Nothing else was read or written.
-type RateLimitedError struct {
-	// Wait is how long until the limit allows one more attempt.
-	Wait time.Duration
-}
-
-func (e *RateLimitedError) Error() string {
-	return fmt.Sprintf("rate limited: retry in %s", e.Wait)
-}
-
 // Replies of purchase.lua.
 const (
-	purchaseNotFound    = 0
 	purchaseWon         = 1
 	purchaseAlreadyWon  = 2
 	purchaseSoldOut     = 3
@@ -290,154 +251,155 @@ const (
 	purchaseRateLimited = 7
 	purchaseOrderClosed = 8
 	purchasePaused      = 9
+	purchaseNotFound    = 10
 )
 
-// Purchase makes one purchase attempt for userID in the activity, with no
-// rate limit. See PurchaseLimited.
-func (s *Store) Purchase(ctx context.Context, activityID, userID string) (PurchaseResult, error) {
-	return s.PurchaseLimited(ctx, activityID, userID, Rate{})
-}
-
-// PurchaseLimited makes one purchase attempt for userID in the activity.
+// Purchase makes one purchase attempt for userID in the activity.
 // A winner's order is in the user's order history before it returns, so an
 // acknowledged win is always in the history.
 //
 // limit is the user's rate limit in this activity, shared by every process
-// through Redis and taken in the purchase script's own round trip: past it,
+// through Redis and counted in the purchase script's own round trip: past it,
 // the error is a *RateLimitedError. A win is not counted (a user wins once;
 // every later attempt answers already_won or order_closed and is), and
 // attempts answered from a sold-out lease cost less than the limit would and
 // are not counted either.
-func (s *Store) PurchaseLimited(ctx context.Context, activityID, userID string, limit Rate) (PurchaseResult, error) {
+func (s *Store) Purchase(ctx context.Context, activityID, userID string, limit sale.Rate) (sale.PurchaseResult, error) {
 	return s.PurchaseAdmitted(ctx, activityID, userID, limit, "")
 }
 
-// PurchaseAdmitted is PurchaseLimited for a user whose admission the caller
-// has verified: admitted is AdmissionQueue for a valid admission token of the
-// waiting room, AdmissionDraw for the draw awarding an entrant, "" for none.
-// In an activity whose admission is queue or draw, an attempt admitted by
-// anything else answers OutcomeAdmissionRequired, checked in the purchase
-// script; open activities ignore admitted.
-func (s *Store) PurchaseAdmitted(ctx context.Context, activityID, userID string, limit Rate, admitted string) (PurchaseResult, error) {
+// PurchaseAdmitted is Purchase for a user whose admission the caller has
+// verified: admitted is sale.AdmissionQueue for a valid admission token of
+// the waiting room, sale.AdmissionDraw for the draw awarding an entrant, ""
+// for none. In an activity whose admission is queue or draw, an attempt
+// admitted by anything else answers sale.OutcomeAdmissionRequired, checked in
+// the purchase script; open activities ignore admitted.
+func (s *Store) PurchaseAdmitted(ctx context.Context, activityID, userID string, limit sale.Rate, admitted string) (sale.PurchaseResult, error) {
+	if err := sale.CheckID("activity_id", activityID); err != nil {
+		return sale.PurchaseResult{}, err
+	}
+	if err := sale.CheckUserID(userID); err != nil {
+		return sale.PurchaseResult{}, err
+	}
 	if s.soldOut != nil {
 		if res, ok := s.soldOut.answer(activityID, userID); ok {
 			return res, nil
 		}
 	}
-	n, err := s.shardsOf(ctx, activityID)
+	n, err := s.bucketCount(ctx, activityID)
 	if err != nil {
-		return PurchaseResult{}, err
+		return sale.PurchaseResult{}, err
 	}
-	k := BucketOf(userID, n)
-	orderID := NewOrderID(activityID, k)
+	k := bucketOf(userID, n)
+	orderID := sale.NewOrderID(activityID, k)
 	for range maxRefills {
 		res, soldOut, err := s.purchaseIn(ctx, activityID, k, userID, orderID, limit, admitted)
 		if err != nil || !soldOut {
 			return res, err
 		}
 		if n == 1 {
-			return s.lost(activityID, OutcomeSoldOut), nil
+			return s.lost(activityID, sale.OutcomeSoldOut), nil
 		}
 		// The user's bucket is empty; another may not be. The rate limit was
-		// taken by the first try.
-		limit = Rate{}
+		// counted by the first try.
+		limit = sale.Rate{}
 		more, err := s.refill(ctx, activityID, n, k)
 		if err != nil {
-			return PurchaseResult{}, err
+			return sale.PurchaseResult{}, err
 		}
 		if !more {
-			return s.lost(activityID, OutcomeSoldOut), nil
+			return s.lost(activityID, sale.OutcomeSoldOut), nil
 		}
 	}
-	return PurchaseResult{}, Errorf(CodeStoreUnavailable, "the last units are moving between buckets; try again")
+	return sale.PurchaseResult{}, sale.Errorf(sale.CodeStoreUnavailable, "the last units are moving between buckets; try again")
 }
 
 // purchaseIn runs purchase.lua in bucket k. soldOut is true when the bucket
 // answered sold_out (the caller decides what that means for the activity).
-func (s *Store) purchaseIn(ctx context.Context, activityID string, k int, userID, orderID string, limit Rate, admitted string) (res PurchaseResult, soldOut bool, err error) {
+func (s *Store) purchaseIn(ctx context.Context, activityID string, k int, userID, orderID string, limit sale.Rate, admitted string) (res sale.PurchaseResult, soldOut bool, err error) {
 	keys := []string{
-		BucketMetaKey(activityID, k), BucketStockKey(activityID, k), BucketBuyersKey(activityID, k),
-		bucketOrderKey(activityID, k, orderID), BucketOrdersKey(activityID, k), BucketPendingKey(activityID, k),
-		eventsKey(activityID, k), purchaseLimitKey(activityID, k, userID),
+		key.BucketMeta(activityID, k), key.BucketStock(activityID, k), key.BucketBuyers(activityID, k),
+		key.BucketOrder(activityID, k, orderID), key.BucketOrders(activityID, k), key.BucketPending(activityID, k),
+		key.Events(activityID, k), key.PurchaseLimit(activityID, k, userID),
 	}
 	history := "0"
 	if s.single {
-		keys, history = append(keys, UserOrdersKey(userID)), "1"
+		keys, history = append(keys, key.UserOrders(userID)), "1"
 	}
-	reply, err := purchaseScript.Run(ctx, s.pipe, keys, userID, orderID, limit.interval(), limit.Burst, history, admitted).Slice()
+	reply, err := purchaseScript.Run(ctx, s.pipe, keys, userID, orderID, interval(limit), limit.Burst, history, admitted).Slice()
 	if err != nil {
-		return PurchaseResult{}, false, storeErr(err)
+		return sale.PurchaseResult{}, false, storeErr(err)
 	}
 	code, ok := replyInt(reply, 0)
 	if !ok {
-		return PurchaseResult{}, false, fmt.Errorf("purchase: unexpected reply %v", reply)
+		return sale.PurchaseResult{}, false, fmt.Errorf("purchase: unexpected reply %v", reply)
 	}
 	switch code {
 	case purchaseNotFound:
-		return PurchaseResult{}, false, Errorf(CodeActivityNotFound, "activity %s not found", activityID)
+		return sale.PurchaseResult{}, false, sale.Errorf(sale.CodeActivityNotFound, "activity %s not found", activityID)
 	case purchaseWon:
 		created, ok := replyInt(reply, 2)
 		if !ok {
-			return PurchaseResult{}, false, fmt.Errorf("purchase: unexpected reply %v", reply)
+			return sale.PurchaseResult{}, false, fmt.Errorf("purchase: unexpected reply %v", reply)
 		}
 		if err := s.addToHistory(ctx, userID, orderID, created); err != nil {
-			return PurchaseResult{}, false, err
+			return sale.PurchaseResult{}, false, err
 		}
-		return PurchaseResult{Outcome: OutcomeWon, OrderID: orderID}, false, nil
+		return sale.PurchaseResult{Outcome: sale.OutcomeWon, OrderID: orderID}, false, nil
 	case purchaseAlreadyWon:
 		if len(reply) != 3 {
-			return PurchaseResult{}, false, fmt.Errorf("purchase: unexpected reply %v", reply)
+			return sale.PurchaseResult{}, false, fmt.Errorf("purchase: unexpected reply %v", reply)
 		}
 		created, ok := replyInt(reply, 2)
 		held := asString(reply[1])
 		if held == "" || !ok {
-			return PurchaseResult{}, false, fmt.Errorf("purchase: unexpected reply %v", reply)
+			return sale.PurchaseResult{}, false, fmt.Errorf("purchase: unexpected reply %v", reply)
 		}
 		// The win may have been answered 503 before its history entry was
 		// written (on a cluster it is a second write, on another node).
 		if err := s.addToHistory(ctx, userID, held, created); err != nil {
-			return PurchaseResult{}, false, err
+			return sale.PurchaseResult{}, false, err
 		}
 		// Nor may it be on the replicas yet (its WAIT timed out).
 		if err := s.confirmReplicated(ctx, activityID, k); err != nil {
-			return PurchaseResult{}, false, err
+			return sale.PurchaseResult{}, false, err
 		}
-		return PurchaseResult{Outcome: OutcomeAlreadyWon, OrderID: held}, false, nil
+		return sale.PurchaseResult{Outcome: sale.OutcomeAlreadyWon, OrderID: held}, false, nil
 	case purchaseOrderClosed:
 		if len(reply) != 4 {
-			return PurchaseResult{}, false, fmt.Errorf("purchase: unexpected reply %v", reply)
+			return sale.PurchaseResult{}, false, fmt.Errorf("purchase: unexpected reply %v", reply)
 		}
 		created, ok := replyInt(reply, 2)
 		held, status := asString(reply[1]), asString(reply[3])
-		if held == "" || !ok || (status != OrderCancelled && status != OrderExpired) {
-			return PurchaseResult{}, false, fmt.Errorf("purchase: unexpected reply %v", reply)
+		if held == "" || !ok || (status != sale.OrderCancelled && status != sale.OrderExpired) {
+			return sale.PurchaseResult{}, false, fmt.Errorf("purchase: unexpected reply %v", reply)
 		}
 		// As for already_won: the closed order's win may have been answered
 		// 503 before its history entry was written.
 		if err := s.addToHistory(ctx, userID, held, created); err != nil {
-			return PurchaseResult{}, false, err
+			return sale.PurchaseResult{}, false, err
 		}
-		return PurchaseResult{Outcome: OutcomeOrderClosed, OrderID: held, Status: status}, false, nil
+		return sale.PurchaseResult{Outcome: sale.OutcomeOrderClosed, OrderID: held, Status: status}, false, nil
 	case purchaseSoldOut:
-		return PurchaseResult{}, true, nil
+		return sale.PurchaseResult{}, true, nil
 	case purchaseNotStarted:
-		return s.lost(activityID, OutcomeNotStarted), false, nil
+		return s.lost(activityID, sale.OutcomeNotStarted), false, nil
 	case purchaseEnded:
-		return s.lost(activityID, OutcomeEnded), false, nil
+		return s.lost(activityID, sale.OutcomeEnded), false, nil
 	case purchaseCancelled:
-		return s.lost(activityID, OutcomeCancelled), false, nil
+		return s.lost(activityID, sale.OutcomeCancelled), false, nil
 	case purchasePaused:
-		return s.lost(activityID, OutcomePaused), false, nil
+		return s.lost(activityID, sale.OutcomePaused), false, nil
 	case purchaseAdmissionRequired:
-		return PurchaseResult{Outcome: OutcomeAdmissionRequired}, false, nil
+		return sale.PurchaseResult{Outcome: sale.OutcomeAdmissionRequired}, false, nil
 	case purchaseRateLimited:
 		wait, ok := replyInt(reply, 1)
 		if !ok {
-			return PurchaseResult{}, false, fmt.Errorf("purchase: unexpected reply %v", reply)
+			return sale.PurchaseResult{}, false, fmt.Errorf("purchase: unexpected reply %v", reply)
 		}
-		return PurchaseResult{}, false, &RateLimitedError{Wait: time.Duration(wait) * time.Microsecond}
+		return sale.PurchaseResult{}, false, &sale.RateLimitedError{Wait: time.Duration(wait) * time.Microsecond}
 	default:
-		return PurchaseResult{}, false, fmt.Errorf("purchase: unexpected reply %v", reply)
+		return sale.PurchaseResult{}, false, fmt.Errorf("purchase: unexpected reply %v", reply)
 	}
 }
 
@@ -450,29 +412,35 @@ func (s *Store) addToHistory(ctx context.Context, userID, orderID string, create
 	if s.single {
 		return nil
 	}
-	return storeErr(s.pipe.Process(ctx, redis.NewIntCmd(ctx, "zadd", UserOrdersKey(userID), created, orderID)))
+	return storeErr(s.pipe.Process(ctx, redis.NewIntCmd(ctx, "zadd", key.UserOrders(userID), created, orderID)))
 }
 
 // lost returns a losing outcome from the purchase script, and lets the
 // sold-out leases know: if the activity is sold out too, later attempts may
 // be answered from memory.
-func (s *Store) lost(activityID string, outcome Outcome) PurchaseResult {
+func (s *Store) lost(activityID string, outcome sale.Outcome) sale.PurchaseResult {
 	if s.soldOut != nil {
 		s.soldOut.lost(activityID)
 	}
-	return PurchaseResult{Outcome: outcome}
+	return sale.PurchaseResult{Outcome: outcome}
 }
 
 // OrderOf returns the ID of userID's order in the activity, or "" when the
 // user has not won there. With replica acks, a win is returned only once the
 // replicas hold it (see confirmReplicated).
 func (s *Store) OrderOf(ctx context.Context, activityID, userID string) (string, error) {
-	n, err := s.shardsOf(ctx, activityID)
+	if err := sale.CheckID("activity_id", activityID); err != nil {
+		return "", err
+	}
+	if err := sale.CheckUserID(userID); err != nil {
+		return "", err
+	}
+	n, err := s.bucketCount(ctx, activityID)
 	if err != nil {
 		return "", err
 	}
-	k := BucketOf(userID, n)
-	held, err := s.rdb.HGet(ctx, BucketBuyersKey(activityID, k), userID).Result()
+	k := bucketOf(userID, n)
+	held, err := s.rdb.HGet(ctx, key.BucketBuyers(activityID, k), userID).Result()
 	if err != nil && err != redis.Nil {
 		return "", storeErr(err)
 	}

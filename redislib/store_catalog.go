@@ -3,15 +3,13 @@ package redislib
 import (
 	"context"
 	"fmt"
+	"seckill/redislib/internal/key"
+	"seckill/redislib/sale"
 	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
-
-// MaxStock is the most units an activity may offer, at creation and after
-// any stock change.
-const MaxStock = 10_000_000
 
 const (
 	// pinLifetime is how long a move of an activity to another product may
@@ -26,23 +24,23 @@ const (
 )
 
 // ListProducts returns one page of the live (not deleted) products, newest first.
-func (s *Store) ListProducts(ctx context.Context, q PageQuery) (Page[Product], error) {
-	return ListPage(ctx, s, ProductsIndexKey(), q, s.loadProducts, func(p Product) bool { return !p.Deleted })
+func (s *Store) ListProducts(ctx context.Context, q sale.PageQuery) (sale.Page[sale.Product], error) {
+	return listPage(ctx, s, key.ProductsIndex(), q, s.loadProducts, func(p sale.Product) bool { return !p.Deleted })
 }
 
 // loadProducts reads products by ID; unknown IDs are left out.
-func (s *Store) loadProducts(ctx context.Context, ids []string) (map[string]Product, error) {
+func (s *Store) loadProducts(ctx context.Context, ids []string) (map[string]sale.Product, error) {
 	cmds := make([]*redis.MapStringStringCmd, len(ids))
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, id := range ids {
-			cmds[i] = p.HGetAll(ctx, ProductKey(id))
+			cmds[i] = p.HGetAll(ctx, key.Product(id))
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, storeErr(err)
 	}
-	out := make(map[string]Product, len(ids))
+	out := make(map[string]sale.Product, len(ids))
 	for i, id := range ids {
 		if h := cmds[i].Val(); len(h) > 0 {
 			out[id] = productFromHash(h)
@@ -51,23 +49,22 @@ func (s *Store) loadProducts(ctx context.Context, ids []string) (map[string]Prod
 	return out, nil
 }
 
-// ProductChanges are the fields of a product to change; nil fields are kept.
-type ProductChanges struct {
-	Name        *string
-	Description *string
-	Price       *int64
-}
-
 // Replies of product_update.lua.
 const (
-	productUpdateUpdated  = 0
-	productUpdateNotFound = 1
-	productUpdateDeleted  = 2
+	productUpdateUpdated  = 1
+	productUpdateNotFound = 2
+	productUpdateDeleted  = 3
 )
 
 // UpdateProduct changes fields of a live product and returns it as changed.
-func (s *Store) UpdateProduct(ctx context.Context, id string, ch ProductChanges) (Product, error) {
-	args := []any{actorOf(ctx)}
+func (s *Store) UpdateProduct(ctx context.Context, id string, ch sale.ProductChanges) (sale.Product, error) {
+	if err := sale.CheckID("product_id", id); err != nil {
+		return sale.Product{}, err
+	}
+	if err := ch.Validate(); err != nil {
+		return sale.Product{}, err
+	}
+	args := []any{sale.ActorOf(ctx)}
 	if ch.Name != nil {
 		args = append(args, "name", *ch.Name)
 	}
@@ -77,13 +74,13 @@ func (s *Store) UpdateProduct(ctx context.Context, id string, ch ProductChanges)
 	if ch.Price != nil {
 		args = append(args, "price", *ch.Price)
 	}
-	reply, err := productUpdateScript.Run(ctx, s.pipe, []string{ProductKey(id), productAuditKey(id)}, args...).Slice()
+	reply, err := productUpdateScript.Run(ctx, s.pipe, []string{key.Product(id), key.ProductAudit(id)}, args...).Slice()
 	if err != nil {
-		return Product{}, storeErr(err)
+		return sale.Product{}, storeErr(err)
 	}
 	code, ok := replyInt(reply, 0)
 	if !ok {
-		return Product{}, fmt.Errorf("product_update: unexpected reply %v", reply)
+		return sale.Product{}, fmt.Errorf("product_update: unexpected reply %v", reply)
 	}
 	switch code {
 	case productUpdateUpdated:
@@ -92,22 +89,22 @@ func (s *Store) UpdateProduct(ctx context.Context, id string, ch ProductChanges)
 				return productFromHash(h), nil
 			}
 		}
-		return Product{}, fmt.Errorf("product_update: unexpected reply %v", reply)
+		return sale.Product{}, fmt.Errorf("product_update: unexpected reply %v", reply)
 	case productUpdateNotFound:
-		return Product{}, Errorf(CodeProductNotFound, "product %s not found", id)
+		return sale.Product{}, sale.Errorf(sale.CodeProductNotFound, "product %s not found", id)
 	case productUpdateDeleted:
-		return Product{}, Errorf(CodeProductIsDeleted, "product %s is deleted and can no longer change", id)
+		return sale.Product{}, sale.Errorf(sale.CodeProductIsDeleted, "product %s is deleted and can no longer change", id)
 	default:
-		return Product{}, fmt.Errorf("product_update: unexpected reply %v", reply)
+		return sale.Product{}, fmt.Errorf("product_update: unexpected reply %v", reply)
 	}
 }
 
 // Replies of product_delete.lua.
 const (
-	productDeleteDeleted        = 0
-	productDeleteNotFound       = 1
-	productDeleteAlreadyDeleted = 2
-	productDeleteInUse          = 3
+	productDeleteDeleted        = 1
+	productDeleteNotFound       = 2
+	productDeleteAlreadyDeleted = 3
+	productDeleteInUse          = 4
 )
 
 // DeleteProduct soft-deletes a product: it leaves the product listing but
@@ -125,22 +122,25 @@ const (
 // product's activities (a snapshot), reads each activity in its own slot, and
 // then product_delete.lua deletes the product only if no activity was
 // registered and no move to the product began since the snapshot.
-func (s *Store) DeleteProduct(ctx context.Context, id string) (Product, error) {
+func (s *Store) DeleteProduct(ctx context.Context, id string) (sale.Product, error) {
+	if err := sale.CheckID("product_id", id); err != nil {
+		return sale.Product{}, err
+	}
 	var prod, ends *redis.MapStringStringCmd
 	var members *redis.StringSliceCmd
 	var now *redis.TimeCmd
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		prod = p.HGetAll(ctx, ProductKey(id))
-		members = p.SMembers(ctx, productActivitiesKey(id))
-		ends = p.HGetAll(ctx, productActivityEndsKey(id))
+		prod = p.HGetAll(ctx, key.Product(id))
+		members = p.SMembers(ctx, key.ProductActivities(id))
+		ends = p.HGetAll(ctx, key.ProductActivityEnds(id))
 		now = p.Time(ctx)
 		return nil
 	})
 	if err != nil {
-		return Product{}, storeErr(err)
+		return sale.Product{}, storeErr(err)
 	}
 	if len(prod.Val()) == 0 {
-		return Product{}, Errorf(CodeProductNotFound, "product %s not found", id)
+		return sale.Product{}, sale.Errorf(sale.CodeProductNotFound, "product %s not found", id)
 	}
 	if p := productFromHash(prod.Val()); p.Deleted {
 		return p, nil
@@ -148,30 +148,30 @@ func (s *Store) DeleteProduct(ctx context.Context, id string) (Product, error) {
 	snapshot := now.Val().UnixMilli()
 	busy, err := s.activityInUse(ctx, id, members.Val(), ends.Val(), snapshot)
 	if err != nil {
-		return Product{}, err
+		return sale.Product{}, err
 	}
 	if busy != "" {
-		return Product{}, Errorf(CodeProductInUse, "product %s has activity %s, which is neither ended nor cancelled", id, busy)
+		return sale.Product{}, sale.Errorf(sale.CodeProductInUse, "product %s has activity %s, which is neither ended nor cancelled", id, busy)
 	}
-	keys := []string{ProductKey(id), ProductsIndexKey(), productActivitiesKey(id), productPinsKey(id), productAuditKey(id)}
+	keys := []string{key.Product(id), key.ProductsIndex(), key.ProductActivities(id), key.ProductPins(id), key.ProductAudit(id)}
 	reply, err := productDeleteScript.Run(ctx, s.pipe, keys, len(members.Val()), snapshot-pinClockSkew.Milliseconds(),
-		actorOf(ctx)).Slice()
+		sale.ActorOf(ctx)).Slice()
 	if err != nil {
-		return Product{}, storeErr(err)
+		return sale.Product{}, storeErr(err)
 	}
 	code, ok := replyInt(reply, 0)
 	if !ok {
-		return Product{}, fmt.Errorf("product_delete: unexpected reply %v", reply)
+		return sale.Product{}, fmt.Errorf("product_delete: unexpected reply %v", reply)
 	}
 	switch code {
 	case productDeleteDeleted, productDeleteAlreadyDeleted:
 		return s.Product(ctx, id)
 	case productDeleteNotFound:
-		return Product{}, Errorf(CodeProductNotFound, "product %s not found", id)
+		return sale.Product{}, sale.Errorf(sale.CodeProductNotFound, "product %s not found", id)
 	case productDeleteInUse:
-		return Product{}, Errorf(CodeProductInUse, "product %s got a new activity while it was being deleted", id)
+		return sale.Product{}, sale.Errorf(sale.CodeProductInUse, "product %s got a new activity while it was being deleted", id)
 	default:
-		return Product{}, fmt.Errorf("product_delete: unexpected reply %v", reply)
+		return sale.Product{}, fmt.Errorf("product_delete: unexpected reply %v", reply)
 	}
 }
 
@@ -200,7 +200,7 @@ func (s *Store) activityInUse(ctx context.Context, productID string, ids []strin
 				continue
 			}
 			// An activity moved to another product no longer uses this one.
-			if a.ProductID == productID && a.Status != StatusEnded && a.Status != StatusCancelled {
+			if a.ProductID == productID && a.Status != sale.StatusEnded && a.Status != sale.StatusCancelled {
 				return aid, nil
 			}
 		}
@@ -210,40 +210,31 @@ func (s *Store) activityInUse(ctx context.Context, productID string, ids []strin
 
 // ListActivities returns one page of activities, newest first; status, when
 // not empty, keeps only those with that status, derived at read time.
-func (s *Store) ListActivities(ctx context.Context, status string, q PageQuery) (Page[Activity], error) {
-	var keep func(Activity) bool
+func (s *Store) ListActivities(ctx context.Context, status string, q sale.PageQuery) (sale.Page[sale.Activity], error) {
+	var keep func(sale.Activity) bool
 	if status != "" {
-		keep = func(a Activity) bool { return a.Status == status }
+		keep = func(a sale.Activity) bool { return a.Status == status }
 	}
-	return ListPage(ctx, s, activitiesIndexKey(), q, s.loadActivities, keep)
-}
-
-// ValidStatus reports whether s is an activity status.
-func ValidStatus(s string) bool {
-	switch s {
-	case StatusScheduled, StatusRunning, StatusSoldOut, StatusEnded, StatusCancelled, StatusPaused:
-		return true
-	}
-	return false
+	return listPage(ctx, s, key.ActivitiesIndex(), q, s.loadActivities, keep)
 }
 
 // loadActivities reads activities by ID, each with its stock and the Redis
 // time in one atomic script (in its own slot), in one pipeline; an activity
 // of several buckets is then read as Activity reads it. Unknown IDs,
 // and activities registered but not written yet, are left out.
-func (s *Store) loadActivities(ctx context.Context, ids []string) (map[string]Activity, error) {
+func (s *Store) loadActivities(ctx context.Context, ids []string) (map[string]sale.Activity, error) {
 	if len(ids) == 0 {
-		return map[string]Activity{}, nil
+		return map[string]sale.Activity{}, nil
 	}
 	calls := make([]scriptCall, len(ids))
 	for i, id := range ids {
-		calls[i] = scriptCall{script: activityReadScript, keys: []string{ActivityKey(id), StockKey(id)}}
+		calls[i] = scriptCall{script: activityReadScript, keys: []string{key.Activity(id), key.Stock(id)}}
 	}
 	cmds, err := runPipelined(ctx, s.rdb, calls)
 	if err != nil {
 		return nil, storeErr(err)
 	}
-	out := make(map[string]Activity, len(ids))
+	out := make(map[string]sale.Activity, len(ids))
 	for i, id := range ids {
 		reply, err := cmds[i].Slice()
 		if err != nil {
@@ -285,33 +276,20 @@ func (s *Store) loadActivities(ctx context.Context, ids []string) (map[string]Ac
 	return out, nil
 }
 
-// ActivityChanges are the fields of an activity to change; nil fields are kept.
-type ActivityChanges struct {
-	ProductID     *string
-	Stock         *int64
-	Price         *int64
-	StartsAt      *time.Time
-	EndsAt        *time.Time
-	PaymentWindow *int64 // seconds
-	// AdmissionSettings change the admission mode or its settings; an
-	// empty Admission keeps the mode.
-	AdmissionSettings
-}
-
 // Replies of activity_update.lua.
 const (
-	activityUpdateApplied    = 0
-	activityUpdateNotFound   = 1
-	activityUpdateCancelled  = 2
-	activityUpdateEnded      = 3
-	activityUpdateStarted    = 4
-	activityUpdateTimeRange  = 5
-	activityUpdateEndsInPast = 6
-	activityUpdateBelowSold  = 7
-	activityUpdatePinExpired = 8
-	activityUpdateMissing    = 9
-	activityUpdateTimeOrder  = 10
-	activityUpdateOtherMode  = 11
+	activityUpdateApplied    = 1
+	activityUpdateNotFound   = 2
+	activityUpdateCancelled  = 3
+	activityUpdateEnded      = 4
+	activityUpdateStarted    = 5
+	activityUpdateTimeRange  = 6
+	activityUpdateEndsInPast = 7
+	activityUpdateBelowSold  = 8
+	activityUpdatePinExpired = 9
+	activityUpdateMissing    = 10
+	activityUpdateTimeOrder  = 11
+	activityUpdateOtherMode  = 12
 )
 
 // UpdateActivity changes fields of an activity under the rules of
@@ -320,41 +298,47 @@ const (
 // remaining stock moves by the same amount, and never below what is sold.
 // Moving the activity to another product claims that product first (it must
 // exist and not be deleted), so the product cannot be deleted meanwhile.
-func (s *Store) UpdateActivity(ctx context.Context, id string, ch ActivityChanges) (Activity, error) {
+func (s *Store) UpdateActivity(ctx context.Context, id string, ch sale.ActivityChanges) (sale.Activity, error) {
+	if err := sale.CheckID("activity_id", id); err != nil {
+		return sale.Activity{}, err
+	}
+	if err := ch.Validate(); err != nil {
+		return sale.Activity{}, err
+	}
 	deadline := ""
 	if ch.ProductID != nil {
 		cur, err := s.Activity(ctx, id)
 		if err != nil {
-			return Activity{}, err
+			return sale.Activity{}, err
 		}
 		if cur.ProductID == *ch.ProductID {
 			ch.ProductID = nil
 		} else {
-			token := NewID()
+			token := sale.NewID()
 			d, err := s.claimProduct(ctx, *ch.ProductID, id, token)
 			if err != nil {
-				return Activity{}, err
+				return sale.Activity{}, err
 			}
 			// The pin only matters until the update below has run; it expires
 			// on its own if this removal fails.
-			defer s.rdb.ZRem(context.WithoutCancel(ctx), productPinsKey(*ch.ProductID), token)
+			defer s.rdb.ZRem(context.WithoutCancel(ctx), key.ProductPins(*ch.ProductID), token)
 			deadline = strconv.FormatInt(d, 10)
 		}
 	}
-	n, err := s.shardsOf(ctx, id)
+	n, err := s.bucketCount(ctx, id)
 	if err != nil {
-		return Activity{}, err
+		return sale.Activity{}, err
 	}
 	args := []any{opt(ch.ProductID), optInt(ch.Stock), optInt(ch.Price), optTime(ch.StartsAt), optTime(ch.EndsAt),
-		optInt(ch.PaymentWindow), deadline, actorOf(ctx)}
-	args = append(append(args, ch.optAdmissionArgs()...), DefaultAdmissionTTL)
+		optInt(ch.PaymentWindow), deadline, sale.ActorOf(ctx)}
+	args = append(append(args, optAdmissionArgs(ch.AdmissionSettings)...), sale.DefaultAdmissionTTL)
 	var reply []any
 	for try := 0; ; try++ {
-		reply, err = activityUpdateScript.Run(ctx, s.pipe, []string{ActivityKey(id), StockKey(id), activityAuditKey(id)}, args...).Slice()
+		reply, err = activityUpdateScript.Run(ctx, s.pipe, []string{key.Activity(id), key.Stock(id), key.ActivityAudit(id)}, args...).Slice()
 		if err != nil {
-			return Activity{}, storeErr(err)
+			return sale.Activity{}, storeErr(err)
 		}
-		// A smaller stock is taken from bucket 0: with several buckets, the
+		// A smaller stock is removed from bucket 0: with several buckets, the
 		// units are first gathered there from the others.
 		if code, _ := replyInt(reply, 0); code != activityUpdateBelowSold || n == 1 || try == 3 {
 			break
@@ -363,7 +347,7 @@ func (s *Store) UpdateActivity(ctx context.Context, id string, ch ActivityChange
 		// stock is below what is sold.
 		moved, err := s.gatherForCut(ctx, id, n, *ch.Stock)
 		if err != nil {
-			return Activity{}, err
+			return sale.Activity{}, err
 		}
 		if moved == 0 {
 			break
@@ -371,58 +355,58 @@ func (s *Store) UpdateActivity(ctx context.Context, id string, ch ActivityChange
 	}
 	code, ok := replyInt(reply, 0)
 	if !ok {
-		return Activity{}, fmt.Errorf("activity_update: unexpected reply %v", reply)
+		return sale.Activity{}, fmt.Errorf("activity_update: unexpected reply %v", reply)
 	}
 	switch code {
 	case activityUpdateApplied:
 		if n > 1 {
 			if err := s.syncBuckets(ctx, id, n); err != nil {
-				return Activity{}, err
+				return sale.Activity{}, err
 			}
 		}
 		return s.Activity(ctx, id)
 	case activityUpdateNotFound:
-		return Activity{}, Errorf(CodeActivityNotFound, "activity %s not found", id)
+		return sale.Activity{}, sale.Errorf(sale.CodeActivityNotFound, "activity %s not found", id)
 	case activityUpdateCancelled:
-		return Activity{}, Errorf(CodeActivityCancelled, "activity %s is cancelled and can no longer change", id)
+		return sale.Activity{}, sale.Errorf(sale.CodeActivityCancelled, "activity %s is cancelled and can no longer change", id)
 	case activityUpdateEnded:
-		return Activity{}, Errorf(CodeActivityEnded, "activity %s has ended and can no longer change", id)
+		return sale.Activity{}, sale.Errorf(sale.CodeActivityEnded, "activity %s has ended and can no longer change", id)
 	case activityUpdateStarted:
 		field, ok := "", len(reply) == 2
 		if ok {
 			field, ok = reply[1].(string)
 		}
 		if !ok {
-			return Activity{}, fmt.Errorf("activity_update: unexpected reply %v", reply)
+			return sale.Activity{}, fmt.Errorf("activity_update: unexpected reply %v", reply)
 		}
-		return Activity{}, Errorf(CodeActivityStarted,
+		return sale.Activity{}, sale.Errorf(sale.CodeActivityStarted,
 			"activity %s has started: only ends_at may change now, not %s (stock changes through POST /activities/%s/stock)", id, field, id)
 	case activityUpdateTimeRange:
-		return Activity{}, Errorf(CodeInvalidTimeRange, "starts_at must be before ends_at")
+		return sale.Activity{}, sale.Errorf(sale.CodeInvalidTimeRange, "starts_at must be before ends_at")
 	case activityUpdateEndsInPast:
-		return Activity{}, Errorf(CodeEndsInPast, "ends_at must be in the future")
+		return sale.Activity{}, sale.Errorf(sale.CodeEndsInPast, "ends_at must be in the future")
 	case activityUpdateBelowSold:
-		return Activity{}, Errorf(CodeStockBelowSold, "stock cannot go below the units already sold")
+		return sale.Activity{}, sale.Errorf(sale.CodeStockBelowSold, "stock cannot go below the units already sold")
 	case activityUpdatePinExpired:
-		return Activity{}, Errorf(CodeStoreUnavailable, "the change took too long and was not applied, try again")
+		return sale.Activity{}, sale.Errorf(sale.CodeStoreUnavailable, "the change took too long and was not applied, try again")
 	case activityUpdateMissing, activityUpdateTimeOrder, activityUpdateOtherMode:
-		return Activity{}, admissionUpdateError(code, reply)
+		return sale.Activity{}, admissionUpdateError(code, reply)
 	default:
-		return Activity{}, fmt.Errorf("activity_update: unexpected reply %v", reply)
+		return sale.Activity{}, fmt.Errorf("activity_update: unexpected reply %v", reply)
 	}
 }
 
 // Replies of product_claim.lua.
 const (
-	productClaimPinned   = 0
-	productClaimNotFound = 1
-	productClaimDeleted  = 2
+	productClaimPinned   = 1
+	productClaimNotFound = 2
+	productClaimDeleted  = 3
 )
 
 // claimProduct pins productID for a move of the activity and returns the
 // pin's deadline (ms).
 func (s *Store) claimProduct(ctx context.Context, productID, activityID, token string) (int64, error) {
-	keys := []string{ProductKey(productID), productActivitiesKey(productID), productPinsKey(productID)}
+	keys := []string{key.Product(productID), key.ProductActivities(productID), key.ProductPins(productID)}
 	reply, err := productClaimScript.Run(ctx, s.pipe, keys, activityID, token, pinLifetime.Milliseconds()).Slice()
 	if err != nil {
 		return 0, storeErr(err)
@@ -439,9 +423,9 @@ func (s *Store) claimProduct(ctx context.Context, productID, activityID, token s
 		}
 		return deadline, nil
 	case productClaimNotFound:
-		return 0, Errorf(CodeUnknownProduct, "product %s does not exist", productID)
+		return 0, sale.Errorf(sale.CodeUnknownProduct, "product %s does not exist", productID)
 	case productClaimDeleted:
-		return 0, Errorf(CodeProductDeleted, "product %s is deleted", productID)
+		return 0, sale.Errorf(sale.CodeProductDeleted, "product %s is deleted", productID)
 	default:
 		return 0, fmt.Errorf("product_claim: unexpected reply %v", reply)
 	}
@@ -449,12 +433,12 @@ func (s *Store) claimProduct(ctx context.Context, productID, activityID, token s
 
 // Replies of activity_stock.lua.
 const (
-	activityStockApplied    = 0
-	activityStockNotFound   = 1
-	activityStockCancelled  = 2
-	activityStockEnded      = 3
-	activityStockBelowSold  = 4
-	activityStockOutOfRange = 5
+	activityStockApplied    = 1
+	activityStockNotFound   = 2
+	activityStockCancelled  = 3
+	activityStockEnded      = 4
+	activityStockBelowSold  = 5
+	activityStockOutOfRange = 6
 )
 
 // AdjustStock adds delta units to the activity's stock (a negative delta
@@ -462,19 +446,25 @@ const (
 // offered and remaining stock move together; the result never goes below
 // the units already sold (stock_below_sold) and stays within 1..MaxStock
 // (stock_out_of_range). Ended and cancelled activities do not change. With
-// several buckets, units are added to bucket 0 (the others take from it when
+// several buckets, units are added to bucket 0 (the others refill from it when
 // they run out) and removed from it, after gathering them there.
-func (s *Store) AdjustStock(ctx context.Context, id string, delta int64) (Activity, error) {
-	n, err := s.shardsOf(ctx, id)
+func (s *Store) AdjustStock(ctx context.Context, id string, delta int64) (sale.Activity, error) {
+	if err := sale.CheckID("activity_id", id); err != nil {
+		return sale.Activity{}, err
+	}
+	if err := sale.CheckStockDelta(delta); err != nil {
+		return sale.Activity{}, err
+	}
+	n, err := s.bucketCount(ctx, id)
 	if err != nil {
-		return Activity{}, err
+		return sale.Activity{}, err
 	}
 	var reply []any
 	for try := 0; ; try++ {
-		reply, err = activityStockScript.Run(ctx, s.pipe, []string{ActivityKey(id), StockKey(id), activityAuditKey(id)},
-			delta, MaxStock, actorOf(ctx)).Slice()
+		reply, err = activityStockScript.Run(ctx, s.pipe, []string{key.Activity(id), key.Stock(id), key.ActivityAudit(id)},
+			delta, sale.MaxStock, sale.ActorOf(ctx)).Slice()
 		if err != nil {
-			return Activity{}, storeErr(err)
+			return sale.Activity{}, storeErr(err)
 		}
 		// Units are added to and removed from bucket 0: with several
 		// buckets, units to remove are first gathered there from the others.
@@ -484,11 +474,11 @@ func (s *Store) AdjustStock(ctx context.Context, id string, delta int64) (Activi
 		}
 		left, ok := replyInt(reply, 2)
 		if !ok {
-			return Activity{}, fmt.Errorf("activity_stock: unexpected reply %v", reply)
+			return sale.Activity{}, fmt.Errorf("activity_stock: unexpected reply %v", reply)
 		}
 		moved, err := s.gather(ctx, id, n, 0, -delta-left)
 		if err != nil {
-			return Activity{}, err
+			return sale.Activity{}, err
 		}
 		if moved == 0 {
 			break
@@ -496,50 +486,50 @@ func (s *Store) AdjustStock(ctx context.Context, id string, delta int64) (Activi
 	}
 	code, ok := replyInt(reply, 0)
 	if !ok {
-		return Activity{}, fmt.Errorf("activity_stock: unexpected reply %v", reply)
+		return sale.Activity{}, fmt.Errorf("activity_stock: unexpected reply %v", reply)
 	}
 	switch code {
 	case activityStockApplied:
 		return s.Activity(ctx, id)
 	case activityStockNotFound:
-		return Activity{}, Errorf(CodeActivityNotFound, "activity %s not found", id)
+		return sale.Activity{}, sale.Errorf(sale.CodeActivityNotFound, "activity %s not found", id)
 	case activityStockCancelled:
-		return Activity{}, Errorf(CodeActivityCancelled, "activity %s is cancelled; its stock no longer changes", id)
+		return sale.Activity{}, sale.Errorf(sale.CodeActivityCancelled, "activity %s is cancelled; its stock no longer changes", id)
 	case activityStockEnded:
-		return Activity{}, Errorf(CodeActivityEnded, "activity %s has ended; its stock no longer changes", id)
+		return sale.Activity{}, sale.Errorf(sale.CodeActivityEnded, "activity %s has ended; its stock no longer changes", id)
 	case activityStockBelowSold:
 		stock, ok1 := replyInt(reply, 1)
 		remaining, ok2 := replyInt(reply, 2)
 		if !ok1 || !ok2 {
-			return Activity{}, fmt.Errorf("activity_stock: unexpected reply %v", reply)
+			return sale.Activity{}, fmt.Errorf("activity_stock: unexpected reply %v", reply)
 		}
 		if n > 1 {
 			// The reply counts bucket 0 only.
 			a, err := s.Activity(ctx, id)
 			if err != nil {
-				return Activity{}, err
+				return sale.Activity{}, err
 			}
 			stock, remaining = a.Stock, a.Remaining
 		}
-		return Activity{}, Errorf(CodeStockBelowSold,
+		return sale.Activity{}, sale.Errorf(sale.CodeStockBelowSold,
 			"only %d of the %d units are unsold; the stock cannot go below the %d sold", remaining, stock, stock-remaining)
 	case activityStockOutOfRange:
 		stock, ok := replyInt(reply, 1)
 		if !ok {
-			return Activity{}, fmt.Errorf("activity_stock: unexpected reply %v", reply)
+			return sale.Activity{}, fmt.Errorf("activity_stock: unexpected reply %v", reply)
 		}
-		return Activity{}, Errorf(CodeStockOutOfRange, "the stock is %d and must stay from 1 to %d", stock, MaxStock)
+		return sale.Activity{}, sale.Errorf(sale.CodeStockOutOfRange, "the stock is %d and must stay from 1 to %d", stock, sale.MaxStock)
 	default:
-		return Activity{}, fmt.Errorf("activity_stock: unexpected reply %v", reply)
+		return sale.Activity{}, fmt.Errorf("activity_stock: unexpected reply %v", reply)
 	}
 }
 
 // Replies of activity_cancel.lua.
 const (
-	activityCancelCancelled        = 0
-	activityCancelNotFound         = 1
-	activityCancelAlreadyCancelled = 2
-	activityCancelEnded            = 3
+	activityCancelCancelled        = 1
+	activityCancelNotFound         = 2
+	activityCancelAlreadyCancelled = 3
+	activityCancelEnded            = 4
 )
 
 // CancelActivity cancels an activity and returns it: no purchase succeeds
@@ -547,29 +537,32 @@ const (
 // a cancelled activity is not an error: it changes nothing and answers the
 // activity with its first cancellation time, so a retried request is safe.
 // An ended activity cannot be cancelled (activity_ended).
-func (s *Store) CancelActivity(ctx context.Context, id string) (Activity, error) {
-	reply, err := activityCancelScript.Run(ctx, s.pipe, []string{ActivityKey(id), activityAuditKey(id)}, actorOf(ctx)).Slice()
+func (s *Store) CancelActivity(ctx context.Context, id string) (sale.Activity, error) {
+	if err := sale.CheckID("activity_id", id); err != nil {
+		return sale.Activity{}, err
+	}
+	reply, err := activityCancelScript.Run(ctx, s.pipe, []string{key.Activity(id), key.ActivityAudit(id)}, sale.ActorOf(ctx)).Slice()
 	if err != nil {
-		return Activity{}, storeErr(err)
+		return sale.Activity{}, storeErr(err)
 	}
 	code, ok := replyInt(reply, 0)
 	if !ok {
-		return Activity{}, fmt.Errorf("activity_cancel: unexpected reply %v", reply)
+		return sale.Activity{}, fmt.Errorf("activity_cancel: unexpected reply %v", reply)
 	}
 	switch code {
 	case activityCancelCancelled, activityCancelAlreadyCancelled:
 		// Every bucket learns of the cancellation before it is answered; a
 		// repeated cancel completes one that a crash interrupted.
 		if err := s.syncAll(ctx, id); err != nil {
-			return Activity{}, err
+			return sale.Activity{}, err
 		}
 		return s.Activity(ctx, id)
 	case activityCancelNotFound:
-		return Activity{}, Errorf(CodeActivityNotFound, "activity %s not found", id)
+		return sale.Activity{}, sale.Errorf(sale.CodeActivityNotFound, "activity %s not found", id)
 	case activityCancelEnded:
-		return Activity{}, Errorf(CodeActivityEnded, "activity %s has already ended", id)
+		return sale.Activity{}, sale.Errorf(sale.CodeActivityEnded, "activity %s has already ended", id)
 	default:
-		return Activity{}, fmt.Errorf("activity_cancel: unexpected reply %v", reply)
+		return sale.Activity{}, fmt.Errorf("activity_cancel: unexpected reply %v", reply)
 	}
 }
 
@@ -596,11 +589,11 @@ func optTime(p *time.Time) string {
 
 // Replies of activity_pause.lua.
 const (
-	activityPauseApplied   = 0
-	activityPauseNotFound  = 1
-	activityPauseCancelled = 2
-	activityPauseEnded     = 3
-	activityPauseUnchanged = 4
+	activityPauseApplied   = 1
+	activityPauseNotFound  = 2
+	activityPauseCancelled = 3
+	activityPauseEnded     = 4
+	activityPauseUnchanged = 5
 )
 
 // PauseActivity pauses (paused true) or resumes an activity and returns it.
@@ -611,33 +604,36 @@ const (
 // answers "paused" within soldOutLease. Pausing a paused activity (or resuming
 // a running one) changes nothing and is not an error, so a retried request is
 // safe. Cancelled and ended activities do not change.
-func (s *Store) PauseActivity(ctx context.Context, id string, paused bool) (Activity, error) {
+func (s *Store) PauseActivity(ctx context.Context, id string, paused bool) (sale.Activity, error) {
+	if err := sale.CheckID("activity_id", id); err != nil {
+		return sale.Activity{}, err
+	}
 	flag := "0"
 	if paused {
 		flag = "1"
 	}
-	reply, err := activityPauseScript.Run(ctx, s.pipe, []string{ActivityKey(id), activityAuditKey(id)}, flag, actorOf(ctx)).Slice()
+	reply, err := activityPauseScript.Run(ctx, s.pipe, []string{key.Activity(id), key.ActivityAudit(id)}, flag, sale.ActorOf(ctx)).Slice()
 	if err != nil {
-		return Activity{}, storeErr(err)
+		return sale.Activity{}, storeErr(err)
 	}
 	code, ok := replyInt(reply, 0)
 	if !ok {
-		return Activity{}, fmt.Errorf("activity_pause: unexpected reply %v", reply)
+		return sale.Activity{}, fmt.Errorf("activity_pause: unexpected reply %v", reply)
 	}
 	switch code {
 	case activityPauseApplied, activityPauseUnchanged:
 		// A repeated request completes a sync that a crash interrupted.
 		if err := s.syncAll(ctx, id); err != nil {
-			return Activity{}, err
+			return sale.Activity{}, err
 		}
 		return s.Activity(ctx, id)
 	case activityPauseNotFound:
-		return Activity{}, Errorf(CodeActivityNotFound, "activity %s not found", id)
+		return sale.Activity{}, sale.Errorf(sale.CodeActivityNotFound, "activity %s not found", id)
 	case activityPauseCancelled:
-		return Activity{}, Errorf(CodeActivityCancelled, "activity %s is cancelled and can no longer change", id)
+		return sale.Activity{}, sale.Errorf(sale.CodeActivityCancelled, "activity %s is cancelled and can no longer change", id)
 	case activityPauseEnded:
-		return Activity{}, Errorf(CodeActivityEnded, "activity %s has ended and can no longer change", id)
+		return sale.Activity{}, sale.Errorf(sale.CodeActivityEnded, "activity %s has ended and can no longer change", id)
 	default:
-		return Activity{}, fmt.Errorf("activity_pause: unexpected reply %v", reply)
+		return sale.Activity{}, fmt.Errorf("activity_pause: unexpected reply %v", reply)
 	}
 }

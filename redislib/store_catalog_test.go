@@ -13,8 +13,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"seckill/redislib"
+	"seckill/redislib/internal/key"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 // activityState is the raw state of an activity read straight from Redis.
@@ -28,7 +29,7 @@ func mustState(t *testing.T, srv backend, id string) activityState {
 	t.Helper()
 	ctx := context.Background()
 	rdb := srv.Client(t)
-	meta, err := rdb.HGetAll(ctx, redislib.ActivityKey(id)).Result()
+	meta, err := rdb.HGetAll(ctx, key.Activity(id)).Result()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,23 +47,23 @@ func mustState(t *testing.T, srv backend, id string) activityState {
 	// The sum over the activity's buckets, with the units moving between two.
 	st := activityState{stock: num(meta["stock"]), initial: num(meta["initial_stock"]), buyers: map[string]string{}}
 	for k := range int(shards) {
-		bm, err := rdb.HGetAll(ctx, redislib.BucketMetaKey(id, k)).Result()
+		bm, err := rdb.HGetAll(ctx, key.BucketMeta(id, k)).Result()
 		if err != nil {
 			t.Fatal(err)
 		}
-		remaining, err := rdb.Get(ctx, redislib.BucketStockKey(id, k)).Result()
+		remaining, err := rdb.Get(ctx, key.BucketStock(id, k)).Result()
 		if err != nil {
 			t.Fatal(err)
 		}
-		buyers, err := rdb.HGetAll(ctx, redislib.BucketBuyersKey(id, k)).Result()
+		buyers, err := rdb.HGetAll(ctx, key.BucketBuyers(id, k)).Result()
 		if err != nil {
 			t.Fatal(err)
 		}
-		orders, err := rdb.ZCard(ctx, redislib.BucketOrdersKey(id, k)).Result()
+		orders, err := rdb.ZCard(ctx, key.BucketOrders(id, k)).Result()
 		if err != nil {
 			t.Fatal(err)
 		}
-		outbox, err := rdb.HGetAll(ctx, redislib.OutboxKey(id, k)).Result()
+		outbox, err := rdb.HGetAll(ctx, key.Outbox(id, k)).Result()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -70,7 +71,7 @@ func mustState(t *testing.T, srv backend, id string) activityState {
 			st.remaining += num(strings.Split(rec, ":")[1])
 		}
 		st.remaining += num(remaining)
-		pending, err := rdb.ZCard(ctx, redislib.BucketPendingKey(id, k)).Result()
+		pending, err := rdb.ZCard(ctx, key.BucketPending(id, k)).Result()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -106,7 +107,7 @@ func TestAdjustStockRacesPurchases(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			res, err := store.Purchase(ctx, a.ID, user)
+			res, err := store.Purchase(ctx, a.ID, user, sale.Rate{})
 			if err != nil {
 				t.Errorf("purchase: %v", err)
 				return
@@ -114,12 +115,12 @@ func TestAdjustStockRacesPurchases(t *testing.T) {
 			mu.Lock()
 			defer mu.Unlock()
 			switch res.Outcome {
-			case redislib.OutcomeWon:
+			case sale.OutcomeWon:
 				if prev, ok := wins[user]; ok {
 					t.Errorf("user %s won twice: %s and %s", user, prev, res.OrderID)
 				}
 				wins[user] = res.OrderID
-			case redislib.OutcomeAlreadyWon, redislib.OutcomeSoldOut:
+			case sale.OutcomeAlreadyWon, sale.OutcomeSoldOut:
 			default:
 				t.Errorf("purchase outcome %s", res.Outcome)
 			}
@@ -136,7 +137,7 @@ func TestAdjustStockRacesPurchases(t *testing.T) {
 					delta = -60 // often more than is unsold
 				}
 				_, err := store.AdjustStock(ctx, a.ID, delta)
-				switch redislib.ErrorCode(err) {
+				switch sale.ErrorCode(err) {
 				case "":
 					if err != nil {
 						t.Errorf("adjust %d: %v", delta, err)
@@ -144,7 +145,7 @@ func TestAdjustStockRacesPurchases(t *testing.T) {
 					}
 					applied.Add(delta)
 					changes.Add(1)
-				case redislib.CodeStockBelowSold, redislib.CodeStockOutOfRange:
+				case sale.CodeStockBelowSold, sale.CodeStockOutOfRange:
 					belowSold.Add(1)
 				default:
 					t.Errorf("adjust %d: %v", delta, err)
@@ -196,13 +197,13 @@ func TestAdjustStockConcurrentRemovals(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			_, err := store.AdjustStock(context.Background(), a.ID, -1)
-			switch redislib.ErrorCode(err) {
+			switch sale.ErrorCode(err) {
 			case "":
 				if err != nil {
 					t.Errorf("adjust: %v", err)
 				}
 				ok.Add(1)
-			case redislib.CodeStockOutOfRange:
+			case sale.CodeStockOutOfRange:
 				refused.Add(1)
 			default:
 				t.Errorf("adjust: %v", err)
@@ -236,17 +237,17 @@ func TestCancelRacesPurchases(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			res, err := store.Purchase(ctx, a.ID, fmt.Sprintf("user%d", i))
+			res, err := store.Purchase(ctx, a.ID, fmt.Sprintf("user%d", i), sale.Rate{})
 			if err != nil {
 				t.Errorf("purchase: %v", err)
 				return
 			}
 			switch res.Outcome {
-			case redislib.OutcomeWon:
+			case sale.OutcomeWon:
 				mu.Lock()
 				wins = append(wins, res.OrderID)
 				mu.Unlock()
-			case redislib.OutcomeCancelled:
+			case sale.OutcomeCancelled:
 			default:
 				t.Errorf("purchase outcome %s", res.Outcome)
 			}
@@ -257,7 +258,7 @@ func TestCancelRacesPurchases(t *testing.T) {
 				defer wg.Done()
 				<-start
 				c, err := store.CancelActivity(ctx, a.ID)
-				if err != nil || c.CancelledAt == nil || c.Status != redislib.StatusCancelled {
+				if err != nil || c.CancelledAt == nil || c.Status != sale.StatusCancelled {
 					t.Errorf("cancel: %+v, %v", c, err)
 					return
 				}
@@ -283,7 +284,7 @@ func TestCancelRacesPurchases(t *testing.T) {
 		}
 	}
 	for _, id := range wins {
-		created, err := rdb.HGet(ctx, redislib.OrderKey(a.ID, id), "created_at").Int64()
+		created, err := rdb.HGet(ctx, key.Order(a.ID, id), "created_at").Int64()
 		if err != nil {
 			t.Fatalf("order %s: %v", id, err)
 		}
@@ -294,11 +295,11 @@ func TestCancelRacesPurchases(t *testing.T) {
 	if final.Sold != int64(len(wins)) {
 		t.Errorf("sold %d, winners %d", final.Sold, len(wins))
 	}
-	res, err := store.Purchase(ctx, a.ID, "late-user")
-	if err != nil || res.Outcome != redislib.OutcomeCancelled {
+	res, err := store.Purchase(ctx, a.ID, "late-user", sale.Rate{})
+	if err != nil || res.Outcome != sale.OutcomeCancelled {
 		t.Fatalf("purchase after cancel: %+v, %v", res, err)
 	}
-	if _, err := store.AdjustStock(ctx, a.ID, 1); redislib.ErrorCode(err) != redislib.CodeActivityCancelled {
+	if _, err := store.AdjustStock(ctx, a.ID, 1); sale.ErrorCode(err) != sale.CodeActivityCancelled {
 		t.Fatalf("stock change after cancel: %v", err)
 	}
 }
@@ -324,16 +325,16 @@ func TestUpdateActivityRacesCancel(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			_, err := store.UpdateActivity(ctx, a.ID, redislib.ActivityChanges{EndsAt: &ends})
+			_, err := store.UpdateActivity(ctx, a.ID, sale.ActivityChanges{EndsAt: &ends})
 			mu.Lock()
 			defer mu.Unlock()
-			switch redislib.ErrorCode(err) {
+			switch sale.ErrorCode(err) {
 			case "":
 				if err != nil {
 					t.Errorf("update: %v", err)
 				}
 				accepted[ends.UnixMilli()] = true
-			case redislib.CodeActivityCancelled:
+			case sale.CodeActivityCancelled:
 				refused[ends.UnixMilli()] = true
 			default:
 				t.Errorf("update: %v", err)
@@ -357,7 +358,7 @@ func TestUpdateActivityRacesCancel(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := final.EndsAt.UnixMilli()
-	if len(accepted)+len(refused) != 200 || final.Status != redislib.StatusCancelled {
+	if len(accepted)+len(refused) != 200 || final.Status != sale.StatusCancelled {
 		t.Fatalf("accepted %d + refused %d != 200, status %s", len(accepted), len(refused), final.Status)
 	}
 	if len(accepted) > 0 && !accepted[got] {
@@ -386,7 +387,7 @@ func TestUpdateProductConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			name, price := fmt.Sprintf("name %d", i), int64(i)
-			got, err := store.UpdateProduct(ctx, p.ID, redislib.ProductChanges{Name: &name, Price: &price})
+			got, err := store.UpdateProduct(ctx, p.ID, sale.ProductChanges{Name: &name, Price: &price})
 			if err != nil {
 				t.Errorf("update: %v", err)
 				return
@@ -437,9 +438,9 @@ func TestDeleteProductRacesCreateActivity(t *testing.T) {
 				if round%2 == 1 {
 					jitter(3000)
 				}
-				a, err := store.CreateActivity(ctx, redislib.NewActivity{ProductID: p.ID, Stock: 5, Price: 1,
+				a, err := store.CreateActivity(ctx, sale.NewActivity{ProductID: p.ID, Stock: 5, Price: 1,
 					StartsAt: time.Now(), EndsAt: time.Now().Add(time.Hour), PaymentWindow: 60})
-				switch redislib.ErrorCode(err) {
+				switch sale.ErrorCode(err) {
 				case "":
 					if err != nil {
 						t.Errorf("create: %v", err)
@@ -448,7 +449,7 @@ func TestDeleteProductRacesCreateActivity(t *testing.T) {
 					mu.Lock()
 					acts = append(acts, a.ID)
 					mu.Unlock()
-				case redislib.CodeProductDeleted:
+				case sale.CodeProductDeleted:
 				default:
 					t.Errorf("create: %v", err)
 				}
@@ -460,7 +461,7 @@ func TestDeleteProductRacesCreateActivity(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		switch code := redislib.ErrorCode(delErr); {
+		switch code := sale.ErrorCode(delErr); {
 		case delErr == nil:
 			deleted.Add(1)
 			if len(acts) > 0 {
@@ -469,7 +470,7 @@ func TestDeleteProductRacesCreateActivity(t *testing.T) {
 			if !final.Deleted {
 				t.Fatalf("round %d: delete answered ok, product not deleted", round)
 			}
-		case code == redislib.CodeProductInUse:
+		case code == sale.CodeProductInUse:
 			inUse.Add(1)
 			if final.Deleted {
 				t.Fatalf("round %d: delete answered in use, product deleted", round)
@@ -494,7 +495,7 @@ func TestDeleteProductRacesMove(t *testing.T) {
 	var deleted, inUse, moved atomic.Int64
 	for round := range 40 {
 		target := redistest.MustProduct(t, store)
-		var acts []redislib.Activity
+		var acts []sale.Activity
 		for range 3 {
 			acts = append(acts, redistest.MustScheduled(t, store, 5))
 		}
@@ -518,14 +519,14 @@ func TestDeleteProductRacesMove(t *testing.T) {
 				if round%2 == 1 {
 					jitter(3000)
 				}
-				_, err := store.UpdateActivity(ctx, a.ID, redislib.ActivityChanges{ProductID: &target.ID})
-				switch redislib.ErrorCode(err) {
+				_, err := store.UpdateActivity(ctx, a.ID, sale.ActivityChanges{ProductID: &target.ID})
+				switch sale.ErrorCode(err) {
 				case "":
 					if err != nil {
 						t.Errorf("move: %v", err)
 					}
 					moved.Add(1)
-				case redislib.CodeProductDeleted:
+				case sale.CodeProductDeleted:
 				default:
 					t.Errorf("move: %v", err)
 				}
@@ -553,7 +554,7 @@ func TestDeleteProductRacesMove(t *testing.T) {
 			if onTarget > 0 || !final.Deleted {
 				t.Fatalf("round %d: product deleted (%v) with %d activities moved onto it", round, final.Deleted, onTarget)
 			}
-		case redislib.ErrorCode(delErr) == redislib.CodeProductInUse:
+		case sale.ErrorCode(delErr) == sale.CodeProductInUse:
 			inUse.Add(1)
 		default:
 			t.Fatalf("round %d: delete: %v", round, delErr)
@@ -571,53 +572,53 @@ func TestDeleteProductInUse(t *testing.T) {
 	store := srv.Store(t)
 	rdb := srv.Client(t)
 	ctx := context.Background()
-	productOf := func(a redislib.Activity) string { return a.ProductID }
+	productOf := func(a sale.Activity) string { return a.ProductID }
 	tests := []struct {
 		name     string
 		product  func() string
 		wantCode string
 	}{
 		{"no activity", func() string { return redistest.MustProduct(t, store).ID }, ""},
-		{"scheduled", func() string { return productOf(redistest.MustScheduled(t, store, 3)) }, redislib.CodeProductInUse},
-		{"running", func() string { return productOf(redistest.MustActivity(t, store, 3)) }, redislib.CodeProductInUse},
-		{"sold out", func() string { return productOf(redistest.MustSoldOut(t, store)) }, redislib.CodeProductInUse},
+		{"scheduled", func() string { return productOf(redistest.MustScheduled(t, store, 3)) }, sale.CodeProductInUse},
+		{"running", func() string { return productOf(redistest.MustActivity(t, store, 3)) }, sale.CodeProductInUse},
+		{"sold out", func() string { return productOf(redistest.MustSoldOut(t, store)) }, sale.CodeProductInUse},
 		{"ended", func() string { return productOf(redistest.MustEnded(t, store, 3)) }, ""},
 		{"cancelled", func() string { return productOf(redistest.MustCancelled(t, store, 3)) }, ""},
 		{"registered, not written, ends later", func() string {
 			p := redistest.MustProduct(t, store)
-			rdb.SAdd(ctx, redislib.ProductActivitiesKey(p.ID), "orphan1")
-			rdb.HSet(ctx, redislib.ProductActivityEndsKey(p.ID), "orphan1", time.Now().Add(time.Hour).UnixMilli())
+			rdb.SAdd(ctx, key.ProductActivities(p.ID), "orphan1")
+			rdb.HSet(ctx, key.ProductActivityEnds(p.ID), "orphan1", time.Now().Add(time.Hour).UnixMilli())
 			return p.ID
-		}, redislib.CodeProductInUse},
+		}, sale.CodeProductInUse},
 		{"registered, not written, ended", func() string {
 			p := redistest.MustProduct(t, store)
-			rdb.SAdd(ctx, redislib.ProductActivitiesKey(p.ID), "orphan2")
-			rdb.HSet(ctx, redislib.ProductActivityEndsKey(p.ID), "orphan2", time.Now().Add(-time.Second).UnixMilli())
+			rdb.SAdd(ctx, key.ProductActivities(p.ID), "orphan2")
+			rdb.HSet(ctx, key.ProductActivityEnds(p.ID), "orphan2", time.Now().Add(-time.Second).UnixMilli())
 			return p.ID
 		}, ""},
 		{"activity moved away", func() string {
 			a := redistest.MustScheduled(t, store, 3)
 			other := redistest.MustProduct(t, store)
-			if _, err := store.UpdateActivity(ctx, a.ID, redislib.ActivityChanges{ProductID: &other.ID}); err != nil {
+			if _, err := store.UpdateActivity(ctx, a.ID, sale.ActivityChanges{ProductID: &other.ID}); err != nil {
 				t.Fatal(err)
 			}
 			return a.ProductID
 		}, ""},
 		{"move in flight (pinned)", func() string {
 			p := redistest.MustProduct(t, store)
-			rdb.ZAdd(ctx, redislib.ProductPinsKey(p.ID), redisZ(time.Now().Add(5*time.Second).UnixMilli(), "pin"))
+			rdb.ZAdd(ctx, key.ProductPins(p.ID), redisZ(time.Now().Add(5*time.Second).UnixMilli(), "pin"))
 			return p.ID
-		}, redislib.CodeProductInUse},
+		}, sale.CodeProductInUse},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			id := tt.product()
 			got, err := store.DeleteProduct(ctx, id)
-			if code := redislib.ErrorCode(err); code != tt.wantCode || (code == "" && err != nil) {
+			if code := sale.ErrorCode(err); code != tt.wantCode || (code == "" && err != nil) {
 				t.Fatalf("delete: %v, want code %q", err, tt.wantCode)
 			}
 			p, _ := store.Product(ctx, id)
-			inIndex := rdb.ZScore(ctx, redislib.ProductsIndexKey(), id).Err() == nil
+			inIndex := rdb.ZScore(ctx, key.ProductsIndex(), id).Err() == nil
 			if tt.wantCode == "" {
 				if !got.Deleted || !p.Deleted || inIndex {
 					t.Fatalf("answer deleted %v, stored deleted %v, still listed %v", got.Deleted, p.Deleted, inIndex)
@@ -652,8 +653,8 @@ func TestListAfterScriptFlush(t *testing.T) {
 	if err := srv.AdminClient(t).ScriptFlush(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
-	page, err := store.ListActivities(ctx, "", redislib.PageQuery{Limit: 10})
-	if err != nil || len(page.Items) != 1 || page.Items[0].ID != a.ID || page.Items[0].Status != redislib.StatusRunning {
+	page, err := store.ListActivities(ctx, "", sale.PageQuery{Limit: 10})
+	if err != nil || len(page.Items) != 1 || page.Items[0].ID != a.ID || page.Items[0].Status != sale.StatusRunning {
 		t.Fatalf("list after script flush: %+v, %v", page, err)
 	}
 }
@@ -670,8 +671,8 @@ func TestDeleteProductAfterScriptFlush(t *testing.T) {
 	if err := srv.AdminClient(t).ScriptFlush(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.DeleteProduct(ctx, busy.ProductID); redislib.ErrorCode(err) != redislib.CodeProductInUse {
-		t.Fatalf("delete a product with a running activity after script flush: err = %v, want %s", err, redislib.CodeProductInUse)
+	if _, err := store.DeleteProduct(ctx, busy.ProductID); sale.ErrorCode(err) != sale.CodeProductInUse {
+		t.Fatalf("delete a product with a running activity after script flush: err = %v, want %s", err, sale.CodeProductInUse)
 	}
 	if err := srv.AdminClient(t).ScriptFlush(ctx).Err(); err != nil {
 		t.Fatal(err)
@@ -691,7 +692,7 @@ func TestCatalogChangesSurviveCrash(t *testing.T) {
 	ctx := context.Background()
 	p := redistest.MustProduct(t, store)
 	name := "renamed"
-	if _, err := store.UpdateProduct(ctx, p.ID, redislib.ProductChanges{Name: &name}); err != nil {
+	if _, err := store.UpdateProduct(ctx, p.ID, sale.ProductChanges{Name: &name}); err != nil {
 		t.Fatal(err)
 	}
 	gone := redistest.MustProduct(t, store)
@@ -713,7 +714,7 @@ func TestCatalogChangesSurviveCrash(t *testing.T) {
 	}
 	s := redistest.MustScheduled(t, store, 10)
 	ends := s.EndsAt.Add(time.Hour).Truncate(time.Millisecond)
-	if _, err := store.UpdateActivity(ctx, s.ID, redislib.ActivityChanges{EndsAt: &ends}); err != nil {
+	if _, err := store.UpdateActivity(ctx, s.ID, sale.ActivityChanges{EndsAt: &ends}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -728,13 +729,13 @@ func TestCatalogChangesSurviveCrash(t *testing.T) {
 	if got, err := store.Activity(ctx, a.ID); err != nil || got.Stock != 10+applied || got.Remaining != 10+applied {
 		t.Fatalf("stock after restart: %+v, %v", got, err)
 	}
-	if got, err := store.Activity(ctx, c.ID); err != nil || got.Status != redislib.StatusCancelled || !got.CancelledAt.Equal(*cancelled.CancelledAt) {
+	if got, err := store.Activity(ctx, c.ID); err != nil || got.Status != sale.StatusCancelled || !got.CancelledAt.Equal(*cancelled.CancelledAt) {
 		t.Fatalf("cancel after restart: %+v, %v", got, err)
 	}
 	if got, err := store.Activity(ctx, s.ID); err != nil || !got.EndsAt.Equal(ends) {
 		t.Fatalf("update after restart: %+v, %v", got, err)
 	}
-	page, err := store.ListProducts(ctx, redislib.PageQuery{Limit: 10})
+	page, err := store.ListProducts(ctx, sale.PageQuery{Limit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"seckill/redislib/internal/key"
+	"seckill/redislib/sale"
 	"strconv"
 
 	"github.com/redis/go-redis/v9"
@@ -11,37 +13,37 @@ import (
 
 // Order returns the order with the given ID. A pending order whose payment
 // window has closed by Redis time reads as expired.
-func (s *Store) Order(ctx context.Context, orderID string) (Order, error) {
-	act, ok := ActivityOfOrder(orderID)
+func (s *Store) Order(ctx context.Context, orderID string) (sale.Order, error) {
+	act, ok := sale.ActivityOfOrder(orderID)
 	if !ok {
-		return Order{}, Errorf(CodeOrderNotFound, "order %s not found", orderID)
+		return sale.Order{}, sale.Errorf(sale.CodeOrderNotFound, "order %s not found", orderID)
 	}
 	orders, err := s.loadOrders(ctx, []string{orderID})
 	if err != nil {
-		return Order{}, err
+		return sale.Order{}, err
 	}
 	o, found := orders[orderID]
 	if !found || o.ActivityID != act {
-		return Order{}, Errorf(CodeOrderNotFound, "order %s not found", orderID)
+		return sale.Order{}, sale.Errorf(sale.CodeOrderNotFound, "order %s not found", orderID)
 	}
 	return o, nil
 }
 
 // orderScriptKeys are the keys of order_cancel.lua: those of the order's
-// bucket k. payment_confirm.lua takes them too, then its own.
+// bucket k. payment_confirm.lua receives them too, then its own.
 func orderScriptKeys(activityID string, k int, orderID string) []string {
-	return []string{BucketMetaKey(activityID, k), BucketStockKey(activityID, k), bucketOrderKey(activityID, k, orderID),
-		BucketPendingKey(activityID, k), eventsKey(activityID, k)}
+	return []string{key.BucketMeta(activityID, k), key.BucketStock(activityID, k), key.BucketOrder(activityID, k, orderID),
+		key.BucketPending(activityID, k), key.Events(activityID, k)}
 }
 
 // Replies of payment_confirm.lua.
 const (
-	paymentNotFound      = 0
 	paymentPaid          = 1
 	paymentPaidBefore    = 2
 	paymentRefused       = 3
 	paymentRefOther      = 4
 	paymentUnknownStatus = 5
+	paymentNotFound      = 6
 )
 
 // Replies of payment_claim.lua.
@@ -60,40 +62,43 @@ const (
 // for one order only: for another it is payment_ref_used and nothing is
 // written. The same confirmation again gives the same answer and writes
 // nothing more.
-func (s *Store) ConfirmPayment(ctx context.Context, p Payment) (Order, error) {
-	act, k, ok := OrderBucket(p.OrderID)
+func (s *Store) ConfirmPayment(ctx context.Context, p sale.Payment) (sale.Order, error) {
+	act, k, ok := sale.OrderBucket(p.OrderID)
 	if !ok {
-		return Order{}, Errorf(CodeOrderNotFound, "order %s not found", p.OrderID)
+		return sale.Order{}, sale.Errorf(sale.CodeOrderNotFound, "order %s not found", p.OrderID)
 	}
-	keys := append(orderScriptKeys(act, k, p.OrderID), refusedPaymentsKey(act, k))
+	if err := p.Validate(); err != nil {
+		return sale.Order{}, err
+	}
+	keys := append(orderScriptKeys(act, k, p.OrderID), key.RefusedPayments(act, k))
 	if s.single {
-		keys = append(keys, paymentRefKey(p.Ref))
+		keys = append(keys, key.PaymentRef(p.Ref))
 	} else {
 		// An order is never deleted, so one seen here exists when the
 		// script runs; a reference is claimed only for an existing order.
-		n, err := s.rdb.Exists(ctx, bucketOrderKey(act, k, p.OrderID)).Result()
+		n, err := s.rdb.Exists(ctx, key.BucketOrder(act, k, p.OrderID)).Result()
 		if err != nil {
-			return Order{}, storeErr(err)
+			return sale.Order{}, storeErr(err)
 		}
 		if n == 0 {
-			return Order{}, Errorf(CodeOrderNotFound, "order %s not found", p.OrderID)
+			return sale.Order{}, sale.Errorf(sale.CodeOrderNotFound, "order %s not found", p.OrderID)
 		}
 		if err := s.claimPaymentRef(ctx, p); err != nil {
-			return Order{}, err
+			return sale.Order{}, err
 		}
 	}
 	reply, err := paymentConfirmScript.Run(ctx, s.pipe, keys, p.OrderID, p.Ref,
 		strconv.FormatInt(p.Amount, 10), p.Currency, p.ShopCurrency).Slice()
 	if err != nil {
-		return Order{}, storeErr(err)
+		return sale.Order{}, storeErr(err)
 	}
 	code, ok := replyInt(reply, 0)
 	if !ok {
-		return Order{}, fmt.Errorf("payment_confirm: unexpected reply %v", reply)
+		return sale.Order{}, fmt.Errorf("payment_confirm: unexpected reply %v", reply)
 	}
 	switch code {
 	case paymentNotFound:
-		return Order{}, Errorf(CodeOrderNotFound, "order %s not found", p.OrderID)
+		return sale.Order{}, sale.Errorf(sale.CodeOrderNotFound, "order %s not found", p.OrderID)
 	case paymentPaid, paymentPaidBefore:
 		if len(reply) == 2 {
 			if h, ok := flatHash(reply[1]); ok {
@@ -108,20 +113,20 @@ func (s *Store) ConfirmPayment(ctx context.Context, p Payment) (Order, error) {
 		}
 	case paymentRefOther:
 		if len(reply) == 2 {
-			return Order{}, refUsed(p, asString(reply[1]))
+			return sale.Order{}, refUsed(p, asString(reply[1]))
 		}
 	case paymentUnknownStatus:
 		// Data this product did not write: an internal error, never the caller's.
-		return Order{}, fmt.Errorf("payment_confirm: order %s holds an unknown status: reply %v", p.OrderID, reply)
+		return sale.Order{}, fmt.Errorf("payment_confirm: order %s holds an unknown status: reply %v", p.OrderID, reply)
 	default:
 	}
-	return Order{}, fmt.Errorf("payment_confirm: unexpected reply %v", reply)
+	return sale.Order{}, fmt.Errorf("payment_confirm: unexpected reply %v", reply)
 }
 
 // claimPaymentRef claims p's reference for its order on a cluster, where
 // payment_confirm.lua cannot reach the reference's key.
-func (s *Store) claimPaymentRef(ctx context.Context, p Payment) error {
-	reply, err := paymentClaimScript.Run(ctx, s.pipe, []string{paymentRefKey(p.Ref)}, p.OrderID).Slice()
+func (s *Store) claimPaymentRef(ctx context.Context, p sale.Payment) error {
+	reply, err := paymentClaimScript.Run(ctx, s.pipe, []string{key.PaymentRef(p.Ref)}, p.OrderID).Slice()
 	if err != nil {
 		return storeErr(err)
 	}
@@ -137,21 +142,21 @@ func (s *Store) claimPaymentRef(ctx context.Context, p Payment) error {
 }
 
 // refUsed is the error of a reference that belongs to another order.
-func refUsed(p Payment, owner string) error {
-	return Errorf(CodePaymentRefUsed, "payment %s is recorded for order %s, not %s; nothing was written", p.Ref, owner, p.OrderID)
+func refUsed(p sale.Payment, owner string) error {
+	return sale.Errorf(sale.CodePaymentRefUsed, "payment %s is recorded for order %s, not %s; nothing was written", p.Ref, owner, p.OrderID)
 }
 
 // refusal is the error of a payment refused for the given reason of
 // payment_confirm.lua, and recorded for a refund.
-func refusal(p Payment, reason string) error {
+func refusal(p sale.Payment, reason string) error {
 	const refund = "; the payment is recorded for a refund"
 	switch reason {
-	case RefusedCancelled, RefusedExpired:
-		return Errorf(CodeOrderClosed, "order %s is %s%s", p.OrderID, reason, refund)
-	case RefusedAlreadyPaid:
-		return Errorf(CodeAlreadyPaid, "order %s is paid by another payment%s", p.OrderID, refund)
-	case RefusedAmountMismatch:
-		return Errorf(CodeAmountMismatch, "payment %s is not the price of order %s in the shop's currency%s", p.Ref, p.OrderID, refund)
+	case sale.RefusedCancelled, sale.RefusedExpired:
+		return sale.Errorf(sale.CodeOrderClosed, "order %s is %s%s", p.OrderID, reason, refund)
+	case sale.RefusedAlreadyPaid:
+		return sale.Errorf(sale.CodeAlreadyPaid, "order %s is paid by another payment%s", p.OrderID, refund)
+	case sale.RefusedAmountMismatch:
+		return sale.Errorf(sale.CodeAmountMismatch, "payment %s is not the price of order %s in the shop's currency%s", p.Ref, p.OrderID, refund)
 	default:
 		return fmt.Errorf("payment_confirm: unexpected refusal %q", reason)
 	}
@@ -159,19 +164,22 @@ func refusal(p Payment, reason string) error {
 
 // RefusedPayments returns the payments refused for an activity's orders,
 // which the shop owes back, in no particular order.
-func (s *Store) RefusedPayments(ctx context.Context, activityID string) ([]RefusedPayment, error) {
-	n, err := s.shardsOf(ctx, activityID)
+func (s *Store) RefusedPayments(ctx context.Context, activityID string) ([]sale.RefusedPayment, error) {
+	if err := sale.CheckID("activity_id", activityID); err != nil {
+		return nil, err
+	}
+	n, err := s.bucketCount(ctx, activityID)
 	if err != nil {
 		return nil, err
 	}
-	var out []RefusedPayment
+	var out []sale.RefusedPayment
 	for k := range n {
-		h, err := s.rdb.HGetAll(ctx, refusedPaymentsKey(activityID, k)).Result()
+		h, err := s.rdb.HGetAll(ctx, key.RefusedPayments(activityID, k)).Result()
 		if err != nil {
 			return nil, storeErr(err)
 		}
 		for _, v := range h {
-			var r RefusedPayment
+			var r sale.RefusedPayment
 			if err := json.Unmarshal([]byte(v), &r); err != nil {
 				return nil, fmt.Errorf("refused payment of activity %s: %w", activityID, err)
 			}
@@ -185,17 +193,24 @@ func (s *Store) RefusedPayments(ctx context.Context, activityID string) ([]Refus
 // admin is false, userID must own the order; when admin is true, userID may
 // be empty, and if it is not it must still own the order. A cancel after the
 // window has closed expires the order instead and fails with order_expired.
-func (s *Store) CancelOrder(ctx context.Context, orderID, userID string, admin bool) (Order, error) {
+// An admin's cancellation is recorded in the activity's audit trail, under the
+// actor ctx names (sale.WithActor).
+func (s *Store) CancelOrder(ctx context.Context, orderID, userID string, admin bool) (sale.Order, error) {
 	if userID == "" && !admin {
-		return Order{}, fmt.Errorf("CancelOrder: a user's cancellation needs the user ID")
+		return sale.Order{}, fmt.Errorf("CancelOrder: a user's cancellation needs the user ID")
 	}
-	act, k, ok := OrderBucket(orderID)
+	act, k, ok := sale.OrderBucket(orderID)
 	if !ok {
-		return Order{}, Errorf(CodeOrderNotFound, "order %s not found", orderID)
+		return sale.Order{}, sale.Errorf(sale.CodeOrderNotFound, "order %s not found", orderID)
 	}
-	reply, err := orderCancelScript.Run(ctx, s.pipe, orderScriptKeys(act, k, orderID), orderID, userID).Slice()
+	actor := ""
+	if admin {
+		actor = sale.ActorOf(ctx)
+	}
+	keys := append(orderScriptKeys(act, k, orderID), key.BucketAudit(act, k))
+	reply, err := orderCancelScript.Run(ctx, s.pipe, keys, orderID, userID, actor).Slice()
 	if err != nil {
-		return Order{}, storeErr(err)
+		return sale.Order{}, storeErr(err)
 	}
 	return orderTransition("order_cancel", orderID, reply)
 }
@@ -203,70 +218,76 @@ func (s *Store) CancelOrder(ctx context.Context, orderID, userID string, admin b
 // Replies of order_cancel.lua: done is the cancellation made now; paid,
 // cancelled and expired are the final states that refuse it.
 const (
-	orderTransitionNotFound      = 0
 	orderTransitionDone          = 1
 	orderTransitionNotOwner      = 2
 	orderTransitionPaid          = 3
 	orderTransitionCancelled     = 4
 	orderTransitionExpired       = 5
 	orderTransitionUnknownStatus = 6
+	orderTransitionNotFound      = 7
 )
 
 // orderTransition maps the reply of order_cancel.lua.
-func orderTransition(script, orderID string, reply []any) (Order, error) {
+func orderTransition(script, orderID string, reply []any) (sale.Order, error) {
 	code, ok := replyInt(reply, 0)
 	if !ok {
-		return Order{}, fmt.Errorf("%s: unexpected reply %v", script, reply)
+		return sale.Order{}, fmt.Errorf("%s: unexpected reply %v", script, reply)
 	}
 	switch code {
 	case orderTransitionNotFound:
-		return Order{}, Errorf(CodeOrderNotFound, "order %s not found", orderID)
+		return sale.Order{}, sale.Errorf(sale.CodeOrderNotFound, "order %s not found", orderID)
 	case orderTransitionDone:
 		if len(reply) == 2 {
 			if h, ok := flatHash(reply[1]); ok {
 				return orderFromHash(h, 0), nil
 			}
 		}
-		return Order{}, fmt.Errorf("%s: unexpected reply %v", script, reply)
+		return sale.Order{}, fmt.Errorf("%s: unexpected reply %v", script, reply)
 	case orderTransitionNotOwner:
-		return Order{}, Errorf(CodeNotOwner, "order %s belongs to another user", orderID)
+		return sale.Order{}, sale.Errorf(sale.CodeForbidden, "order %s belongs to another user", orderID)
 	case orderTransitionPaid:
-		return Order{}, Errorf(CodeAlreadyPaid, "order %s is already paid", orderID)
+		return sale.Order{}, sale.Errorf(sale.CodeAlreadyPaid, "order %s is already paid", orderID)
 	case orderTransitionCancelled:
-		return Order{}, Errorf(CodeOrderCancelled, "order %s is cancelled", orderID)
+		return sale.Order{}, sale.Errorf(sale.CodeOrderCancelled, "order %s is cancelled", orderID)
 	case orderTransitionExpired:
-		return Order{}, Errorf(CodeOrderExpired, "the payment window of order %s has closed; its unit went back to stock", orderID)
+		return sale.Order{}, sale.Errorf(sale.CodeOrderExpired, "the payment window of order %s has closed; its unit went back to stock", orderID)
 	case orderTransitionUnknownStatus:
 		// Data this product did not write: an internal error, never the client's.
-		return Order{}, fmt.Errorf("%s: order %s holds an unknown status: reply %v", script, orderID, reply)
+		return sale.Order{}, fmt.Errorf("%s: order %s holds an unknown status: reply %v", script, orderID, reply)
 	default:
-		return Order{}, fmt.Errorf("%s: unexpected reply %v", script, reply)
+		return sale.Order{}, fmt.Errorf("%s: unexpected reply %v", script, reply)
 	}
 }
 
 // UserOrders lists userID's orders across all activities, newest first.
-func (s *Store) UserOrders(ctx context.Context, userID string, q PageQuery) (Page[Order], error) {
-	return ListPage(ctx, s, UserOrdersKey(userID), q, s.loadOrders, nil)
+func (s *Store) UserOrders(ctx context.Context, userID string, q sale.PageQuery) (sale.Page[sale.Order], error) {
+	if err := sale.CheckUserID(userID); err != nil {
+		return sale.Page[sale.Order]{}, err
+	}
+	return listPage(ctx, s, key.UserOrders(userID), q, s.loadOrders, nil)
 }
 
 // ActivityOrders lists an activity's orders, newest first, across all its
 // buckets; status, when not empty, keeps only orders in that status (as they
 // read now, see Order).
-func (s *Store) ActivityOrders(ctx context.Context, activityID, status string, q PageQuery) (Page[Order], error) {
-	if status != "" && !ValidOrderStatus(status) {
-		return Page[Order]{}, fmt.Errorf("unknown order status %q", status)
+func (s *Store) ActivityOrders(ctx context.Context, activityID, status string, q sale.PageQuery) (sale.Page[sale.Order], error) {
+	if err := sale.CheckID("activity_id", activityID); err != nil {
+		return sale.Page[sale.Order]{}, err
 	}
-	n, err := s.shardsOf(ctx, activityID)
+	if status != "" && !sale.ValidOrderStatus(status) {
+		return sale.Page[sale.Order]{}, fmt.Errorf("unknown order status %q", status)
+	}
+	n, err := s.bucketCount(ctx, activityID)
 	if err != nil {
-		return Page[Order]{}, err
+		return sale.Page[sale.Order]{}, err
 	}
-	var keep func(Order) bool
+	var keep func(sale.Order) bool
 	if status != "" {
-		keep = func(o Order) bool { return o.Status == status }
+		keep = func(o sale.Order) bool { return o.Status == status }
 	}
 	keys := make([]string, n)
 	for k := range n {
-		keys[k] = BucketOrdersKey(activityID, k)
+		keys[k] = key.BucketOrders(activityID, k)
 	}
 	return listPageKeys(ctx, s, keys, q, s.loadOrders, keep)
 }
@@ -274,14 +295,14 @@ func (s *Store) ActivityOrders(ctx context.Context, activityID, status string, q
 // loadOrders reads the named orders in one pipeline, with the Redis time that
 // decides whether a pending order reads as expired. IDs whose order hash is
 // missing, or that are not order IDs, are left out.
-func (s *Store) loadOrders(ctx context.Context, ids []string) (map[string]Order, error) {
+func (s *Store) loadOrders(ctx context.Context, ids []string) (map[string]sale.Order, error) {
 	cmds := make([]*redis.MapStringStringCmd, len(ids))
 	var now *redis.TimeCmd
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		now = p.Time(ctx)
 		for i, id := range ids {
-			if act, k, ok := OrderBucket(id); ok {
-				cmds[i] = p.HGetAll(ctx, bucketOrderKey(act, k, id))
+			if act, k, ok := sale.OrderBucket(id); ok {
+				cmds[i] = p.HGetAll(ctx, key.BucketOrder(act, k, id))
 			}
 		}
 		return nil
@@ -290,7 +311,7 @@ func (s *Store) loadOrders(ctx context.Context, ids []string) (map[string]Order,
 		return nil, storeErr(err)
 	}
 	ms := now.Val().UnixMilli()
-	orders := make(map[string]Order, len(ids))
+	orders := make(map[string]sale.Order, len(ids))
 	for i, c := range cmds {
 		if c != nil && len(c.Val()) > 0 {
 			orders[ids[i]] = orderFromHash(c.Val(), ms)
@@ -301,33 +322,36 @@ func (s *Store) loadOrders(ctx context.Context, ids []string) (map[string]Order,
 
 // Replies of order_stats.lua.
 const (
-	orderStatsNotFound = 0
 	orderStatsFound    = 1
+	orderStatsNotFound = 2
 )
 
 // ActivityStats returns an activity's stock and order counters, read in one
 // atomic step.
-func (s *Store) ActivityStats(ctx context.Context, activityID string) (ActivityStats, error) {
-	n, err := s.shardsOf(ctx, activityID)
+func (s *Store) ActivityStats(ctx context.Context, activityID string) (sale.ActivityStats, error) {
+	if err := sale.CheckID("activity_id", activityID); err != nil {
+		return sale.ActivityStats{}, err
+	}
+	n, err := s.bucketCount(ctx, activityID)
 	if err != nil {
-		return ActivityStats{}, err
+		return sale.ActivityStats{}, err
 	}
 	if n > 1 {
 		return s.bucketedStats(ctx, activityID, n)
 	}
-	keys := []string{ActivityKey(activityID), StockKey(activityID), BuyersKey(activityID), BucketPendingKey(activityID, 0)}
+	keys := []string{key.Activity(activityID), key.Stock(activityID), key.Buyers(activityID), key.BucketPending(activityID, 0)}
 	r, err := orderStatsScript.Run(ctx, s.rdb, keys).Int64Slice()
 	if err != nil {
-		return ActivityStats{}, storeErr(err)
+		return sale.ActivityStats{}, storeErr(err)
 	}
 	switch {
 	case len(r) == 1 && r[0] == orderStatsNotFound:
-		return ActivityStats{}, Errorf(CodeActivityNotFound, "activity %s not found", activityID)
+		return sale.ActivityStats{}, sale.Errorf(sale.CodeActivityNotFound, "activity %s not found", activityID)
 	case len(r) == 10 && r[0] == orderStatsFound:
 	default:
-		return ActivityStats{}, fmt.Errorf("order_stats: unexpected reply %v", r)
+		return sale.ActivityStats{}, fmt.Errorf("order_stats: unexpected reply %v", r)
 	}
-	st := ActivityStats{ActivityID: activityID, Shards: 1, Stock: r[1], InitialStock: r[2], Remaining: r[3],
+	st := sale.ActivityStats{ActivityID: activityID, Buckets: 1, Stock: r[1], InitialStock: r[2], Remaining: r[3],
 		Pending: r[4], Paid: r[5], Cancelled: r[6], Expired: r[7], Buyers: r[8], Overdue: r[9]}
 	st.Consistent = st.Remaining+st.Pending+st.Paid == st.Stock
 	return st, nil
@@ -335,12 +359,12 @@ func (s *Store) ActivityStats(ctx context.Context, activityID string) (ActivityS
 
 // bucketedStats sums the stats of an activity's n > 1 buckets, read in
 // rounds until no unit moved between two of them (see snapshot).
-func (s *Store) bucketedStats(ctx context.Context, activityID string, n int) (ActivityStats, error) {
+func (s *Store) bucketedStats(ctx context.Context, activityID string, n int) (sale.ActivityStats, error) {
 	sum, err := s.snapshot(ctx, activityID, n, true)
 	if err != nil {
-		return ActivityStats{}, err
+		return sale.ActivityStats{}, err
 	}
-	st := ActivityStats{ActivityID: activityID, Shards: n, Stock: hashInt(sum.meta, "stock"),
+	st := sale.ActivityStats{ActivityID: activityID, Buckets: n, Stock: hashInt(sum.meta, "stock"),
 		InitialStock: hashInt(sum.meta, "initial_stock"), Remaining: sum.remaining + sum.inTransfer,
 		InTransfer: sum.inTransfer, Pending: sum.pending, Paid: sum.paid, Cancelled: sum.cancelled,
 		Expired: sum.expired, Buyers: sum.buyers, Overdue: sum.overdue}
@@ -353,14 +377,14 @@ func (s *Store) bucketedStats(ctx context.Context, activityID string, n int) (Ac
 // the user has not won there. The user holds a unit while the order is
 // pending or paid; a cancelled or expired order stays theirs (one order per
 // user per activity) but holds nothing.
-func (s *Store) UserOrder(ctx context.Context, activityID, userID string) (Order, bool, error) {
+func (s *Store) UserOrder(ctx context.Context, activityID, userID string) (sale.Order, bool, error) {
 	id, err := s.OrderOf(ctx, activityID, userID)
 	if err != nil || id == "" {
-		return Order{}, false, err
+		return sale.Order{}, false, err
 	}
 	o, err := s.Order(ctx, id)
 	if err != nil {
-		return Order{}, false, err
+		return sale.Order{}, false, err
 	}
 	return o, true, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"seckill/redislib/sale"
 	"sort"
 	"strconv"
 	"strings"
@@ -118,7 +119,7 @@ func (w *DurabilityWatch) Check(ctx context.Context) error {
 		err := checkNodeDurability(ctx, node, name)
 		switch {
 		case err == nil:
-		case ErrorCode(err) != "":
+		case sale.ErrorCode(err) != "":
 			return err
 		case errors.Is(err, ErrConfigUnavailable):
 			noConfig = err
@@ -245,5 +246,8 @@ func (dialKick) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Proces
 	return next
 }
 
-// Client returns the client the watch watches.
-func (w *DurabilityWatch) Client() redis.UniversalClient { return w.rdb }
+// CheckReplicas reports the primaries of the watched Redis that have fewer
+// than n replicas connected (see checkReplicas).
+func (w *DurabilityWatch) CheckReplicas(ctx context.Context, n int) error {
+	return checkReplicas(ctx, w.rdb, n)
+}

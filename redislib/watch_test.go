@@ -7,6 +7,7 @@ import (
 
 	"seckill/redislib"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 // TestDurabilityWatch: the watch reports nothing durable before its first
@@ -67,7 +68,7 @@ func TestDurabilityWatch(t *testing.T) {
 	}
 
 	srv.Kill()
-	mustCode(t, w.Check(ctx), redislib.CodeStoreUnavailable)
+	mustCode(t, w.Check(ctx), sale.CodeStoreUnavailable)
 	if !w.Durable() {
 		t.Fatal("a check that got no answer changed the verdict")
 	}

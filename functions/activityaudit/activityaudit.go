@@ -9,7 +9,7 @@ import (
 
 	"seckill/functions/httpapi"
 	"seckill/functions/server"
-	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 // Function reads the audit trails of activities and products (admin).
@@ -25,7 +25,7 @@ var Function = server.Function{
 }
 
 // Trail reads one page of the audit trail of the activity or product id.
-type Trail func(ctx context.Context, id string, q redislib.PageQuery) (redislib.Page[redislib.AuditEntry], error)
+type Trail func(ctx context.Context, id string, q sale.PageQuery) (sale.Page[sale.AuditEntry], error)
 
 // Handler answers GET /activities/:id/audit or /products/:id/audit
 // ?limit=&cursor= with {"items": [entries], "next_cursor": str|null}, newest

@@ -7,6 +7,7 @@ import (
 	"seckill/functions/httpapi"
 	"seckill/functions/server"
 	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 // Function lists an activity's orders, for admins.
@@ -28,7 +29,7 @@ func Handler(store *redislib.Store) fiber.Handler {
 			return err
 		}
 		status := c.Query("status")
-		if status != "" && !redislib.ValidOrderStatus(status) {
+		if status != "" && !sale.ValidOrderStatus(status) {
 			return httpapi.Fail(httpapi.CodeInvalidStatus, "status must be pending, paid, cancelled or expired")
 		}
 		q, err := httpapi.PageQuery(c)

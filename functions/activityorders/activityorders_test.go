@@ -7,12 +7,12 @@ import (
 
 	"seckill/functions/activityorders"
 	"seckill/functions/server/servertest"
-	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 type page struct {
-	Items      []redislib.Order `json:"items"`
-	NextCursor *string          `json:"next_cursor"`
+	Items      []sale.Order `json:"items"`
+	NextCursor *string      `json:"next_cursor"`
 }
 
 func TestActivityOrders(t *testing.T) {
@@ -41,8 +41,8 @@ func TestActivityOrders(t *testing.T) {
 		{"unknown status", base + "?status=shipped", true, nil, http.StatusBadRequest, "invalid_status", 0},
 		{"limit 0", base + "?limit=0", true, nil, http.StatusBadRequest, "invalid_limit", 0},
 		{"limit 1000", base + "?limit=1000", true, nil, http.StatusBadRequest, "invalid_limit", 0},
-		{"bad cursor", base + "?cursor=%21", true, nil, http.StatusBadRequest, redislib.CodeInvalidCursor, 0},
-		{"unknown activity", "/activities/nope/orders", true, nil, http.StatusNotFound, redislib.CodeActivityNotFound, 0},
+		{"bad cursor", base + "?cursor=%21", true, nil, http.StatusBadRequest, sale.CodeInvalidCursor, 0},
+		{"unknown activity", "/activities/nope/orders", true, nil, http.StatusNotFound, sale.CodeActivityNotFound, 0},
 		{"bad activity id", "/activities/a-b/orders", true, nil, http.StatusBadRequest, "invalid_id", 0},
 		{"no token", base, false, nil, http.StatusUnauthorized, "unauthorized", 0},
 		{"wrong token", base, false, map[string]string{"Authorization": "Bearer wrong"}, http.StatusUnauthorized, "unauthorized", 0},
@@ -70,7 +70,7 @@ func TestActivityOrders(t *testing.T) {
 		var p page
 		env.Do(t, servertest.Request{Method: http.MethodGet, Path: path, Admin: true}).Decode(t, &p)
 		for _, o := range p.Items {
-			if o.Status != redislib.OrderPending || seen[o.ID] {
+			if o.Status != sale.OrderPending || seen[o.ID] {
 				t.Fatalf("listed %+v (seen before: %v)", o, seen[o.ID])
 			}
 			seen[o.ID] = true
@@ -86,7 +86,7 @@ func TestActivityOrders(t *testing.T) {
 
 	env.Redis.Kill()
 	r := env.Do(t, servertest.Request{Method: http.MethodGet, Path: base, Admin: true})
-	if r.Status != http.StatusServiceUnavailable || r.ErrorCode() != redislib.CodeStoreUnavailable {
+	if r.Status != http.StatusServiceUnavailable || r.ErrorCode() != sale.CodeStoreUnavailable {
 		t.Fatalf("Redis down: %d %s", r.Status, r.Body)
 	}
 }

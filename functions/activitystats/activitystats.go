@@ -29,15 +29,5 @@ var Function = server.Function{
 // units, the order counters, the number of buyers and whether
 // remaining + pending + paid == stock, all read in one atomic step.
 func Handler(store *redislib.Store) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		id, err := httpapi.PathID(c, "id")
-		if err != nil {
-			return err
-		}
-		st, err := store.ActivityStats(c.UserContext(), id)
-		if err != nil {
-			return err
-		}
-		return c.JSON(st)
-	}
+	return httpapi.ByID(store.ActivityStats)
 }

@@ -7,8 +7,8 @@ import (
 
 	"seckill/functions/activitystats"
 	"seckill/functions/server/servertest"
-	"seckill/redislib"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 func TestActivityStats(t *testing.T) {
@@ -36,7 +36,7 @@ func TestActivityStats(t *testing.T) {
 		wantCode   string
 	}{
 		{"stats", path, true, nil, http.StatusOK, ""},
-		{"unknown activity", "/activities/nope/stats", true, nil, http.StatusNotFound, redislib.CodeActivityNotFound},
+		{"unknown activity", "/activities/nope/stats", true, nil, http.StatusNotFound, sale.CodeActivityNotFound},
 		{"bad activity id", "/activities/a.b/stats", true, nil, http.StatusBadRequest, "invalid_id"},
 		{"no token", path, false, nil, http.StatusUnauthorized, "unauthorized"},
 		{"wrong token", path, false, map[string]string{"Authorization": "Bearer " + servertest.AdminToken + "x"}, http.StatusUnauthorized, "unauthorized"},
@@ -63,13 +63,13 @@ func TestActivityStats(t *testing.T) {
 	}
 
 	// A stock key out of line with the counters is reported, not hidden.
-	env.Store.Client().IncrBy(ctx, redislib.StockKey(a.ID), 1)
+	env.Redis.Client(t).IncrBy(ctx, redistest.StockKey(a.ID), 1)
 	if got := env.Do(t, servertest.Request{Method: http.MethodGet, Path: path, Admin: true}).JSON(t); got["consistent"] != false {
 		t.Fatalf("inconsistent stock reported as %v", got)
 	}
 
 	// Four buckets: the counters are the sums over them.
-	b := servertest.MustActivity(t, env.Store, 12, redistest.Shards(4))
+	b := servertest.MustActivity(t, env.Store, 12, redistest.Buckets(4))
 	for i := range 7 {
 		o := servertest.MustWin(t, env.Store, b.ID, fmt.Sprintf("user-%d", i))
 		if i < 2 {
@@ -92,7 +92,7 @@ func TestActivityStats(t *testing.T) {
 
 	env.Redis.Kill()
 	r := env.Do(t, servertest.Request{Method: http.MethodGet, Path: path, Admin: true})
-	if r.Status != http.StatusServiceUnavailable || r.ErrorCode() != redislib.CodeStoreUnavailable {
+	if r.Status != http.StatusServiceUnavailable || r.ErrorCode() != sale.CodeStoreUnavailable {
 		t.Fatalf("Redis down: %d %s", r.Status, r.Body)
 	}
 }

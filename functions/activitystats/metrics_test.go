@@ -11,7 +11,7 @@ import (
 	"seckill/functions/activitystats"
 	"seckill/functions/server"
 	"seckill/functions/server/servertest"
-	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 // sales scrapes /metrics of app and returns the units left and sold it
@@ -58,7 +58,7 @@ func TestMetricsUnitsLeftAndSold(t *testing.T) {
 			t.Errorf("activity %s: left %v sold %v, want %v", id, left[id], sold[id], w)
 		}
 	}
-	for _, a := range []redislib.Activity{scheduled, ended} {
+	for _, a := range []sale.Activity{scheduled, ended} {
 		if _, ok := left[a.ID]; ok {
 			t.Errorf("%s activity %s exported", a.Status, a.ID)
 		}

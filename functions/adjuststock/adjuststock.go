@@ -7,6 +7,7 @@ import (
 	"seckill/functions/httpapi"
 	"seckill/functions/server"
 	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 // Function changes activity stock (admin).
@@ -28,25 +29,14 @@ type request struct {
 // fewer than -delta units are unsold, 409 stock_out_of_range when the stock
 // would leave 1..10,000,000, 409 activity_ended / activity_cancelled.
 func Handler(store *redislib.Store) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		id, err := httpapi.PathID(c, "id")
-		if err != nil {
-			return err
-		}
-		var req request
-		if err := httpapi.Decode(c, &req); err != nil {
-			return err
-		}
-		if err := httpapi.Required(httpapi.F("delta", req.Delta)); err != nil {
-			return err
-		}
-		if err := redislib.CheckStockDelta(*req.Delta); err != nil {
-			return err
-		}
-		a, err := store.AdjustStock(c.UserContext(), id, *req.Delta)
-		if err != nil {
-			return err
-		}
-		return c.JSON(a)
+	return httpapi.Change(validate, store.AdjustStock)
+}
+
+// validate reads the stock change of a decoded request and checks it (see
+// sale.CheckStockDelta).
+func validate(req request) (int64, error) {
+	if err := httpapi.Required(httpapi.F("delta", req.Delta)); err != nil {
+		return 0, err
 	}
+	return *req.Delta, sale.CheckStockDelta(*req.Delta)
 }

@@ -15,6 +15,7 @@ import (
 
 	"seckill/redislib"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 // The AOF records each purchase as the effects of its script wrapped in
@@ -66,8 +67,8 @@ func buyAll(t *testing.T, store *redislib.Store, activityID string, users ...str
 	t.Helper()
 	won := map[string]string{}
 	for _, u := range users {
-		res, err := store.Purchase(context.Background(), activityID, u)
-		if err != nil || res.Outcome != redislib.OutcomeWon {
+		res, err := store.Purchase(context.Background(), activityID, u, sale.Rate{})
+		if err != nil || res.Outcome != sale.OutcomeWon {
 			t.Fatalf("purchase by %s: %+v %v", u, res, err)
 		}
 		won[u] = res.OrderID
@@ -140,7 +141,7 @@ type clusterLike struct{ *redis.Client }
 // order and nobody else holds one.
 func (ta *tornAOF) mustHold(t *testing.T, want map[string]string) {
 	t.Helper()
-	holds := holdings(t, ta.store.Client(), ta.act)
+	holds := holdings(t, ta.srv.Client(t), ta.act)
 	for u, order := range want {
 		if holds[u] != order {
 			t.Errorf("%s: holds %q, want %s", u, holds[u], order)
@@ -188,7 +189,7 @@ func TestTruncatedAOF(t *testing.T) {
 			t.Logf("Redis said:\n%s", grepLines(log, "AOF", "truncat", "MULTI"))
 			ta.mustHold(t, ta.won)
 			last := ta.users[len(ta.users)-1]
-			if n := ta.store.Client().Exists(context.Background(), redislib.UserOrdersKey(last)).Val(); n != 0 {
+			if n := ta.srv.Client(t).Exists(context.Background(), redistest.UserOrdersKey(last)).Val(); n != 0 {
 				t.Errorf("the torn history write of %s survived", last)
 			}
 			for u, o := range buyAll(t, ta.store, ta.act, usersN("v", 5)...) {
@@ -232,7 +233,7 @@ func TestTruncatedAOFInsideTransaction(t *testing.T) {
 	// Acknowledged writes after the first restart, then another restart.
 	after := buyAll(t, ta.store, ta.act, last, "late")
 	ta.restart(t)
-	holds, err := checkHoldings(ta.store.Client(), ta.act)
+	holds, err := checkHoldings(ta.srv.Client(t), ta.act)
 	lost := []string{}
 	for u, o := range after {
 		if err == nil && holds[u] != o {

@@ -18,6 +18,7 @@ import (
 	"seckill/functions/server"
 	"seckill/functions/server/servertest"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 // rawRequest is a request sent exactly as given.
@@ -86,7 +87,7 @@ func TestBadInput(t *testing.T) {
 	product := redistest.MustProduct(t, e.store)
 	act := redistest.MustActivity(t, e.store, 10)
 	purchase := "/activities/" + act.ID + "/purchase"
-	order, err := e.store.Purchase(context.Background(), act.ID, "owner")
+	order, err := e.store.Purchase(context.Background(), act.ID, "owner", sale.Rate{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"seckill/redislib"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 // TestClusterFailoverEndToEnd runs the all-in-one binary on a Redis Cluster
@@ -38,7 +38,7 @@ func TestClusterFailoverEndToEnd(t *testing.T) {
 	for len(primaries) < 2 || len(acts) < 4 {
 		a := cl.mustActivity(t, stock)
 		acts = append(acts, a.ID)
-		primaries[c.PrimaryOf(t, redislib.ActivityKey(a.ID))] = true
+		primaries[c.PrimaryOf(t, redistest.ActivityKey(a.ID))] = true
 	}
 
 	var mu sync.Mutex
@@ -76,11 +76,11 @@ func TestClusterFailoverEndToEnd(t *testing.T) {
 				switch {
 				case a.err != nil:
 					t.Errorf("purchase by %s: %v", user, a.err)
-				case a.status == 503 && a.code == redislib.CodeStoreUnavailable:
+				case a.status == 503 && a.code == sale.CodeStoreUnavailable:
 					unavailable.Add(1)
 				case a.status != 200:
 					t.Errorf("purchase by %s: %d %s, want 200 or 503 store_unavailable", user, a.status, a.code)
-				case a.outcome == redislib.OutcomeWon:
+				case a.outcome == sale.OutcomeWon:
 					mu.Lock()
 					if prev, ok := acked[act][user]; ok {
 						t.Errorf("%s won twice in %s: %s and %s", user, act, prev, a.order)
@@ -95,13 +95,13 @@ func TestClusterFailoverEndToEnd(t *testing.T) {
 						}
 						victimWin.Unlock()
 					}
-				case a.outcome == redislib.OutcomeAlreadyWon:
+				case a.outcome == sale.OutcomeAlreadyWon:
 					mu.Lock()
 					if prev, ok := acked[act][user]; ok && prev != a.order {
 						t.Errorf("%s in %s: already_won with %s, was answered won with %s", user, act, a.order, prev)
 					}
 					mu.Unlock()
-				case a.outcome == redislib.OutcomeSoldOut:
+				case a.outcome == sale.OutcomeSoldOut:
 				default:
 					t.Errorf("purchase by %s: outcome %q", user, a.outcome)
 				}
@@ -118,9 +118,9 @@ func TestClusterFailoverEndToEnd(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	victim := c.KillPrimaryOf(t, redislib.ActivityKey(acts[0]))
+	victim := c.KillPrimaryOf(t, redistest.ActivityKey(acts[0]))
 	killedAt := time.Now()
-	promoted, took := c.WaitPromoted(t, redislib.ActivityKey(acts[0]), victim)
+	promoted, took := c.WaitPromoted(t, redistest.ActivityKey(acts[0]), victim)
 	t.Logf("SIGKILL %s: replica %s promoted in %s", victim.Addr, promoted.Addr, took)
 	promotedAt := time.Now()
 	victim.Restart(t)
@@ -162,7 +162,7 @@ func TestClusterFailoverEndToEnd(t *testing.T) {
 			if held[user] != order {
 				t.Errorf("%s: acknowledged win of %s (%s) reads %q", act, user, order, held[user])
 			}
-			if err := rdb.ZScore(ctx, redislib.UserOrdersKey(user), order).Err(); err != nil {
+			if err := rdb.ZScore(ctx, redistest.UserOrdersKey(user), order).Err(); err != nil {
 				t.Errorf("%s: acknowledged order %s missing from %s's history: %v", act, order, user, err)
 			}
 		}

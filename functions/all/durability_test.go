@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"seckill/functions/httpapi"
-	"seckill/redislib"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 // TestDurabilityLostUnderLoad is the demonstration of a Redis that stops
@@ -70,7 +70,7 @@ func TestDurabilityLostUnderLoad(t *testing.T) {
 		}
 		return n
 	}
-	mustPoll(t, func() bool { return count(func(at attempt) bool { return at.outcome == redislib.OutcomeWon }) >= 100 },
+	mustPoll(t, func() bool { return count(func(at attempt) bool { return at.outcome == sale.OutcomeWon }) >= 100 },
 		"100 wins before the switch")
 
 	if err := admin.ConfigSet(context.Background(), "appendfsync", "no").Err(); err != nil {
@@ -107,7 +107,7 @@ func TestDurabilityLostUnderLoad(t *testing.T) {
 		t.Errorf("POST /products while not durable: %d %s, Retry-After %q; want 503 not_durable with Retry-After",
 			resp.StatusCode, body, resp.Header.Get("Retry-After"))
 	}
-	var got redislib.Activity
+	var got sale.Activity
 	if st, err := c.do("GET", "/activities/"+a.ID, nil, false, &got); err != nil || st != http.StatusOK {
 		t.Errorf("GET activity while not durable: %d %v, want 200", st, err)
 	}
@@ -130,7 +130,7 @@ func TestDurabilityLostUnderLoad(t *testing.T) {
 	}, "/readyz answers 200 after appendfsync always")
 	restored := time.Now()
 	mustPoll(t, func() bool {
-		return count(func(at attempt) bool { return at.start.After(restored) && at.outcome == redislib.OutcomeWon }) >= 50
+		return count(func(at attempt) bool { return at.start.After(restored) && at.outcome == sale.OutcomeWon }) >= 50
 	}, "50 wins after the switch back")
 	stopLoad()
 
@@ -142,7 +142,7 @@ func TestDurabilityLostUnderLoad(t *testing.T) {
 		switch {
 		case at.start.After(observed) && at.start.Before(switchedBack) && at.code != httpapi.CodeNotDurable:
 			t.Errorf("%s sent after not durable was seen was answered %s, want 503 not_durable", at.user, kindOf(at))
-		case at.outcome == redislib.OutcomeWon && held[at.user] != at.order:
+		case at.outcome == sale.OutcomeWon && held[at.user] != at.order:
 			t.Errorf("%s was answered won with %s; Redis holds %q", at.user, at.order, held[at.user])
 		}
 	}
@@ -160,7 +160,7 @@ func TestReadinessThroughRedisBlip(t *testing.T) {
 	c := newClient(p.base, 4)
 	a := c.mustActivity(t, 10)
 	srv.Kill()
-	if at := c.purchase(a.ID, "blip"); at.status != http.StatusServiceUnavailable || at.code != redislib.CodeStoreUnavailable {
+	if at := c.purchase(a.ID, "blip"); at.status != http.StatusServiceUnavailable || at.code != sale.CodeStoreUnavailable {
 		t.Fatalf("purchase with Redis down: %s, want 503 store_unavailable", kindOf(at))
 	}
 	for _, path := range []string{"/readyz", "/livez"} {
@@ -169,7 +169,7 @@ func TestReadinessThroughRedisBlip(t *testing.T) {
 		}
 	}
 	srv.Restart()
-	mustPoll(t, func() bool { return c.purchase(a.ID, "blip").outcome == redislib.OutcomeWon }, "purchase wins once Redis is back")
+	mustPoll(t, func() bool { return c.purchase(a.ID, "blip").outcome == sale.OutcomeWon }, "purchase wins once Redis is back")
 }
 
 // metricsText returns the server's /metrics.

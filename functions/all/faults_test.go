@@ -13,8 +13,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"seckill/functions/server"
-	"seckill/redislib"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 // burst runs purchase attempts with distinct users on workers connections
@@ -131,7 +131,7 @@ func TestRedisKilledDuringBurst(t *testing.T) {
 	holds := holdings(t, e.rdb, a.ID)
 	won := 0
 	for _, at := range attempts {
-		if at.outcome == redislib.OutcomeWon {
+		if at.outcome == sale.OutcomeWon {
 			won++
 			if holds[at.user] != at.order {
 				t.Errorf("%s was answered won with %s; after the crash holds %q", at.user, at.order, holds[at.user])
@@ -149,10 +149,10 @@ func TestRedisKilledDuringBurst(t *testing.T) {
 		switch held := holds[at.user]; {
 		case held != "":
 			heldAfter503++
-			if again.outcome != redislib.OutcomeAlreadyWon || again.order != held {
+			if again.outcome != sale.OutcomeAlreadyWon || again.order != held {
 				t.Errorf("%s holds %s but asking again answered %s %q", at.user, held, kindOf(again), again.order)
 			}
-		case again.outcome != redislib.OutcomeWon:
+		case again.outcome != sale.OutcomeWon:
 			t.Errorf("%s holds nothing, stock remains, but asking again answered %s", at.user, kindOf(again))
 		}
 	}
@@ -219,7 +219,7 @@ func TestRedisDownAnswersPromptly(t *testing.T) {
 			close(sampling)
 			limit := e.cfg.RequestTimeout + time.Second
 			for _, at := range answers {
-				if at.status != http.StatusServiceUnavailable || at.code != redislib.CodeStoreUnavailable || at.took > limit {
+				if at.status != http.StatusServiceUnavailable || at.code != sale.CodeStoreUnavailable || at.took > limit {
 					t.Errorf("%s: %s after %v, want 503 store_unavailable within %v", at.user, kindOf(at), at.took, limit)
 				}
 			}
@@ -245,7 +245,7 @@ func TestRedisDownAnswersPromptly(t *testing.T) {
 				for try := 0; again.status == http.StatusServiceUnavailable && try < 50; try++ {
 					again = c.purchase(a.ID, at.user)
 				}
-				if again.outcome != redislib.OutcomeWon && again.outcome != redislib.OutcomeAlreadyWon {
+				if again.outcome != sale.OutcomeWon && again.outcome != sale.OutcomeAlreadyWon {
 					t.Errorf("%s after recovery: %s", at.user, kindOf(again))
 				}
 			}
@@ -299,7 +299,7 @@ func TestSlowRedis(t *testing.T) {
 	wg.Wait()
 	limit := e.cfg.RequestTimeout + time.Second
 	for _, at := range answers {
-		if at.status != http.StatusServiceUnavailable || at.code != redislib.CodeStoreUnavailable || at.took > limit {
+		if at.status != http.StatusServiceUnavailable || at.code != sale.CodeStoreUnavailable || at.took > limit {
 			t.Errorf("%s: %s after %v, want 503 store_unavailable within %v", at.user, kindOf(at), at.took, limit)
 		}
 	}
@@ -322,10 +322,10 @@ func TestSlowRedis(t *testing.T) {
 		}
 		if held := holds[at.user]; held != "" {
 			ranLate++
-			if again.outcome != redislib.OutcomeAlreadyWon || again.order != held {
+			if again.outcome != sale.OutcomeAlreadyWon || again.order != held {
 				t.Errorf("%s holds %s, asking again answered %s %q", at.user, held, kindOf(again), again.order)
 			}
-		} else if again.outcome != redislib.OutcomeWon {
+		} else if again.outcome != sale.OutcomeWon {
 			t.Errorf("%s asking again: %s, want won", at.user, kindOf(again))
 		}
 	}

@@ -6,7 +6,7 @@ import (
 
 	"seckill/functions/all"
 	"seckill/functions/server/servertest"
-	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 // The order lifecycle over HTTP, every function on one app: win, read, pay,
@@ -99,7 +99,7 @@ func TestOrderLifecycleOverHTTP(t *testing.T) {
 		t.Fatalf("job: %v", j)
 	}
 	r := env.Do(t, servertest.Confirmation(carol, "pi_carol", 999))
-	if r.Status != http.StatusConflict || r.ErrorCode() != redislib.CodeOrderClosed {
+	if r.Status != http.StatusConflict || r.ErrorCode() != sale.CodeOrderClosed {
 		t.Fatalf("late payment: %d %s", r.Status, r.Body)
 	}
 	if refused, err := env.Store.RefusedPayments(t.Context(), a.ID); err != nil || len(refused) != 1 || refused[0].PaymentRef != "pi_carol" {

@@ -13,6 +13,7 @@ import (
 	"seckill/functions/server/servertest"
 	"seckill/redislib"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 const (
@@ -66,9 +67,9 @@ func TestRedisACLUserAndSecrets(t *testing.T) {
 	a := c.mustActivity(t, 5)
 	alice := userJWT(t, "alice")
 
-	var res redislib.PurchaseResult
+	var res sale.PurchaseResult
 	st, err := c.doAuth("POST", "/activities/"+a.ID+"/purchase", map[string]string{"user_id": "alice"}, "Bearer "+alice, &res)
-	if err != nil || st != 200 || res.Outcome != redislib.OutcomeWon {
+	if err != nil || st != 200 || res.Outcome != sale.OutcomeWon {
 		t.Fatalf("purchase as the ACL user: %d %v %+v\n%s", st, err, res, p.logs.String())
 	}
 	for _, tt := range []struct {
@@ -139,15 +140,15 @@ func TestRedisTLS(t *testing.T) {
 	p := startServer(t, bin, srv, "REDIS_TLS=true", "REDIS_TLS_CA_FILE="+srv.TLSCAFile)
 	c := newClient(p.base, 4)
 	a := c.mustActivity(t, 5)
-	var res redislib.PurchaseResult
-	if st, err := c.do("POST", "/activities/"+a.ID+"/purchase", map[string]string{"user_id": "alice"}, false, &res); err != nil || st != 200 || res.Outcome != redislib.OutcomeWon {
+	var res sale.PurchaseResult
+	if st, err := c.do("POST", "/activities/"+a.ID+"/purchase", map[string]string{"user_id": "alice"}, false, &res); err != nil || st != 200 || res.Outcome != sale.OutcomeWon {
 		t.Fatalf("purchase over TLS: %d %v %+v", st, err, res)
 	}
 	srv.Restart()
 	mustPoll(t, func() bool {
-		var r redislib.PurchaseResult
+		var r sale.PurchaseResult
 		st, err := c.do("POST", "/activities/"+a.ID+"/purchase", map[string]string{"user_id": "bob"}, false, &r)
-		return err == nil && st == 200 && r.Outcome == redislib.OutcomeWon
+		return err == nil && st == 200 && r.Outcome == sale.OutcomeWon
 	}, "purchases over TLS after a Redis restart")
 
 	other := redistest.StartTLS(t) // a CA that did not sign srv's certificate

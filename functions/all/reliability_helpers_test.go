@@ -21,6 +21,7 @@ import (
 	"seckill/functions/server/servertest"
 	"seckill/redislib"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 // sysEnv is every function served over real HTTP in this process, with its
@@ -57,7 +58,7 @@ type attempt struct {
 	user    string
 	status  int
 	code    string
-	outcome redislib.Outcome
+	outcome sale.Outcome
 	order   string
 	start   time.Time
 	took    time.Duration
@@ -67,7 +68,7 @@ type attempt struct {
 // purchase sends one purchase over HTTP and records the answer.
 func (c *client) purchase(activityID, user string) attempt {
 	var body struct {
-		redislib.PurchaseResult
+		sale.PurchaseResult
 		Error httpapi.ErrorDetail `json:"error"`
 	}
 	start := time.Now()
@@ -100,11 +101,11 @@ func checkHoldings(rdb redis.UniversalClient, activityID string) (map[string]str
 	var ordersCmd *redis.StringSliceCmd
 	var pendingCmd *redis.IntCmd
 	if _, err := rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		metaCmd = p.HGetAll(ctx, redislib.ActivityKey(activityID))
-		stockCmd = p.Get(ctx, redislib.StockKey(activityID))
-		buyersCmd = p.HGetAll(ctx, redislib.BuyersKey(activityID))
-		ordersCmd = p.ZRange(ctx, redislib.OrdersIndexKey(activityID), 0, -1)
-		pendingCmd = p.ZCard(ctx, redislib.PendingKey(activityID))
+		metaCmd = p.HGetAll(ctx, redistest.ActivityKey(activityID))
+		stockCmd = p.Get(ctx, redistest.StockKey(activityID))
+		buyersCmd = p.HGetAll(ctx, redistest.BuyersKey(activityID))
+		ordersCmd = p.ZRange(ctx, redistest.OrdersIndexKey(activityID), 0, -1)
+		pendingCmd = p.ZCard(ctx, redistest.PendingKey(activityID))
 		return nil
 	}); err != nil {
 		return nil, err
@@ -126,7 +127,7 @@ func checkHoldings(rdb redis.UniversalClient, activityID string) (map[string]str
 	live := int64(0)
 	owner := map[string]string{}
 	for _, id := range orders {
-		o, err := rdb.HGetAll(ctx, redislib.OrderKey(activityID, id)).Result()
+		o, err := rdb.HGetAll(ctx, redistest.OrderKey(activityID, id)).Result()
 		if err != nil || len(o) == 0 {
 			return nil, fmt.Errorf("order %s of the index has no record (%v)", id, err)
 		}

@@ -17,8 +17,8 @@ import (
 
 	"seckill/functions/server"
 	"seckill/functions/telemetry"
-	"seckill/redislib"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 // soakDuration is SOAK_DURATION (a Go duration; 0 skips the soak), 5 s
@@ -117,13 +117,13 @@ func load(c *client, activityID string, workers int, users *atomic.Int64, stop <
 					OrderID string `json:"order_id"`
 				}
 				st, err := c.do("GET", "/activities/"+activityID+"/purchases/"+user, nil, false, &result)
-				var a redislib.Activity
+				var a sale.Activity
 				st2, err2 := c.do("GET", "/activities/"+activityID, nil, false, &a)
 				requests.Add(4)
 				switch {
-				case first.status != 200 || first.outcome != redislib.OutcomeWon:
+				case first.status != 200 || first.outcome != sale.OutcomeWon:
 					fail("%s first purchase: %s %v", user, kindOf(first), first.err)
-				case again.status != 200 || again.outcome != redislib.OutcomeAlreadyWon || again.order != first.order:
+				case again.status != 200 || again.outcome != sale.OutcomeAlreadyWon || again.order != first.order:
 					fail("%s second purchase: %s %v", user, kindOf(again), again.err)
 				case err != nil || st != 200 || !result.Won || result.OrderID != first.order:
 					fail("%s result: %d %v %+v", user, st, err, result)

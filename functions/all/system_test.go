@@ -20,8 +20,8 @@ import (
 	"seckill/functions/all"
 	"seckill/functions/server"
 	"seckill/functions/server/servertest"
-	"seckill/redislib"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 // client talks to a server over real HTTP with keep-alive connections.
@@ -68,13 +68,13 @@ func (c *client) do(method, path string, body any, admin bool, out any) (int, er
 	return resp.StatusCode, nil
 }
 
-func (c *client) mustActivity(t *testing.T, stock int) redislib.Activity {
+func (c *client) mustActivity(t *testing.T, stock int) sale.Activity {
 	t.Helper()
-	var p redislib.Product
+	var p sale.Product
 	if st, err := c.do("POST", "/products", map[string]any{"name": "Phone", "price": 19900}, true, &p); err != nil || st != 201 {
 		t.Fatalf("create product: %d %v", st, err)
 	}
-	var a redislib.Activity
+	var a sale.Activity
 	body := map[string]any{"product_id": p.ID, "stock": stock, "price": 9900,
 		"starts_at": time.Now().Add(-time.Minute).UTC().Format(time.RFC3339),
 		"ends_at":   time.Now().Add(time.Hour).UTC().Format(time.RFC3339)}
@@ -107,7 +107,7 @@ func TestOriginalRequirements(t *testing.T) {
 	c := newClient(serve(t, srv), conns)
 	a := c.mustActivity(t, stock)
 
-	answers := make([][2]redislib.PurchaseResult, users)
+	answers := make([][2]sale.PurchaseResult, users)
 	type job struct{ user, try int }
 	jobs := make(chan job)
 	var wg sync.WaitGroup
@@ -117,7 +117,7 @@ func TestOriginalRequirements(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				var res redislib.PurchaseResult
+				var res sale.PurchaseResult
 				st, err := c.do("POST", "/activities/"+a.ID+"/purchase", map[string]string{"user_id": "user-" + strconv.Itoa(j.user)}, false, &res)
 				if err != nil || st != 200 {
 					t.Errorf("purchase for user %d: %d %v", j.user, st, err)
@@ -142,15 +142,15 @@ func TestOriginalRequirements(t *testing.T) {
 		wins := 0
 		for _, res := range pair {
 			switch res.Outcome {
-			case redislib.OutcomeWon:
+			case sale.OutcomeWon:
 				wins++
 				fallthrough
-			case redislib.OutcomeAlreadyWon:
+			case sale.OutcomeAlreadyWon:
 				if order != "" && order != res.OrderID {
 					t.Fatalf("user %d answered two orders: %s and %s", u, order, res.OrderID)
 				}
 				order = res.OrderID
-			case redislib.OutcomeSoldOut:
+			case sale.OutcomeSoldOut:
 			default:
 				t.Fatalf("user %d: unexpected outcome %q", u, res.Outcome)
 			}
@@ -168,7 +168,7 @@ func TestOriginalRequirements(t *testing.T) {
 	if len(winners) != stock {
 		t.Fatalf("%d winners, want exactly %d", len(winners), stock)
 	}
-	var got redislib.Activity
+	var got sale.Activity
 	if st, err := c.do("GET", "/activities/"+a.ID, nil, false, &got); err != nil || st != 200 || got.Remaining != 0 || got.Sold != stock {
 		t.Fatalf("activity after the sale: %d %v %+v; want remaining 0, sold %d", st, err, got, stock)
 	}
@@ -205,8 +205,8 @@ func TestAcknowledgedWinsSurviveCrash(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < 10; i++ {
 				user := fmt.Sprintf("u%d-%d", w, i)
-				var res redislib.PurchaseResult
-				if st, err := c.do("POST", "/activities/"+a.ID+"/purchase", map[string]string{"user_id": user}, false, &res); err == nil && st == 200 && res.Outcome == redislib.OutcomeWon {
+				var res sale.PurchaseResult
+				if st, err := c.do("POST", "/activities/"+a.ID+"/purchase", map[string]string{"user_id": user}, false, &res); err == nil && st == 200 && res.Outcome == sale.OutcomeWon {
 					mu.Lock()
 					won[user] = res.OrderID
 					mu.Unlock()
@@ -233,7 +233,7 @@ func TestAcknowledgedWinsSurviveCrash(t *testing.T) {
 			t.Errorf("after the crash, %s: %d %v %+v; want won with %s", user, st, err, res, order)
 		}
 	}
-	var got redislib.Activity
+	var got sale.Activity
 	if st, err := c.do("GET", "/activities/"+a.ID, nil, false, &got); err != nil || st != 200 || got.Remaining != 0 || got.Sold != 50 {
 		t.Fatalf("activity after the crash: %d %v %+v; want remaining 0, sold 50", st, err, got)
 	}

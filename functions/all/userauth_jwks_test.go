@@ -20,8 +20,8 @@ import (
 	"seckill/functions/all"
 	"seckill/functions/server"
 	"seckill/functions/server/servertest"
-	"seckill/redislib"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 // TestUserAuthBlackBox runs the real binary as deployed, with user
@@ -95,7 +95,7 @@ func TestUserAuthBlackBox(t *testing.T) {
 	const alice, bob = "auth0|alice", "google-oauth2|123"
 	purchase := "/activities/" + a.ID + "/purchase"
 	st, _, res := call("POST", purchase, `{"user_id":"`+alice+`"}`, token(alice, nil))
-	if st != 200 || res["outcome"] != string(redislib.OutcomeWon) {
+	if st != 200 || res["outcome"] != string(sale.OutcomeWon) {
 		t.Fatalf("alice buys: %d %v", st, res)
 	}
 	order, _ := res["order_id"].(string)
@@ -144,7 +144,7 @@ func TestUserAuthBlackBox(t *testing.T) {
 	current, kid = key2, "k2"
 	mu.Unlock()
 	st, _, res = call("POST", purchase, `{"user_id":"`+bob+`"}`, token(bob, nil))
-	if st != 200 || res["outcome"] != string(redislib.OutcomeWon) {
+	if st != 200 || res["outcome"] != string(sale.OutcomeWon) {
 		t.Fatalf("bob buys with a token of the rotated-in key: %d %v", st, res)
 	}
 	if st, code, _ := call("GET", "/users/google-oauth2%7C123/orders", "", old); st != 401 || code != "invalid_token" {

@@ -7,8 +7,8 @@ import (
 
 	"seckill/functions/server"
 	"seckill/functions/server/servertest"
-	"seckill/redislib"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 // TestUserTokensAcrossFunctions turns user JWTs on for every function and
@@ -25,8 +25,8 @@ func TestUserTokensAcrossFunctions(t *testing.T) {
 
 	buy := func(user string) string {
 		t.Helper()
-		var res redislib.PurchaseResult
-		if st, err := c.doAuth("POST", "/activities/"+a.ID+"/purchase", map[string]string{"user_id": user}, bearer(user), &res); err != nil || st != 200 || res.Outcome != redislib.OutcomeWon {
+		var res sale.PurchaseResult
+		if st, err := c.doAuth("POST", "/activities/"+a.ID+"/purchase", map[string]string{"user_id": user}, bearer(user), &res); err != nil || st != 200 || res.Outcome != sale.OutcomeWon {
 			t.Fatalf("purchase by %s: %d %v %+v", user, st, err, res)
 		}
 		return res.OrderID

@@ -14,8 +14,8 @@ import (
 	"seckill/functions/all"
 	"seckill/functions/server"
 	"seckill/functions/server/servertest"
-	"seckill/redislib"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 // queueAnswer is the waiting room's answer.
@@ -50,7 +50,7 @@ func TestWaitingRoomBotsGainNothing(t *testing.T) {
 	c := newClient(base, 128)
 
 	p := redistest.MustProduct(t, d.Store)
-	var act redislib.Activity
+	var act sale.Activity
 	now := time.Now().UTC()
 	if st, err := c.do("POST", "/activities", map[string]any{"product_id": p.ID, "stock": stock, "price": 100,
 		"starts_at": now.Add(time.Hour).Format(time.RFC3339), "ends_at": now.Add(2 * time.Hour).Format(time.RFC3339),
@@ -92,7 +92,7 @@ func TestWaitingRoomBotsGainNothing(t *testing.T) {
 			for i := range 20 {
 				join(user)
 				// Before the start: not_started, 403 or 429, never a win.
-				if _, outcome := buy(user, ""); outcome == string(redislib.OutcomeWon) {
+				if _, outcome := buy(user, ""); outcome == string(sale.OutcomeWon) {
 					botBought.Add(1)
 				}
 				if i%5 == 4 {
@@ -107,7 +107,7 @@ func TestWaitingRoomBotsGainNothing(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			time.Sleep(time.Duration(rand.Int64N(int64(3 * time.Second))))
-			if st, a := join(fmt.Sprintf("person%04d", i)); st != 200 || a.Status != redislib.QueueWaiting {
+			if st, a := join(fmt.Sprintf("person%04d", i)); st != 200 || a.Status != sale.QueueWaiting {
 				t.Errorf("person %d joined: %d %+v", i, st, a)
 			}
 		}()
@@ -129,7 +129,7 @@ func TestWaitingRoomBotsGainNothing(t *testing.T) {
 	places := make([]int64, len(users))
 	forEach(users, func(i int, u string) {
 		var a queueAnswer
-		if st, err := c.do("GET", "/activities/"+act.ID+"/queue/"+u, nil, false, &a); st != 200 || err != nil || a.Status != redislib.QueueWaiting {
+		if st, err := c.do("GET", "/activities/"+act.ID+"/queue/"+u, nil, false, &a); st != 200 || err != nil || a.Status != sale.QueueWaiting {
 			t.Errorf("status of %s: %d %v %+v", u, st, err, a)
 		}
 		places[i] = a.Position
@@ -176,15 +176,15 @@ func TestWaitingRoomBotsGainNothing(t *testing.T) {
 				return
 			}
 			switch a.Status {
-			case redislib.QueueWaiting:
+			case sale.QueueWaiting:
 				mu.Lock()
 				next = append(next, u)
 				mu.Unlock()
-			case redislib.QueueAdmitted:
+			case sale.QueueAdmitted:
 				// Without the token: 403, 429, or sold_out once no unit is
 				// left (answered from the sold-out lease); never a win.
 				if st, outcome := buy(u, ""); st != http.StatusForbidden && st != http.StatusTooManyRequests &&
-					(st != http.StatusOK || outcome != string(redislib.OutcomeSoldOut)) {
+					(st != http.StatusOK || outcome != string(sale.OutcomeSoldOut)) {
 					t.Errorf("%s without the token: %d %s", u, st, outcome)
 				}
 				st, outcome := buy(u, a.AdmissionToken)
@@ -193,14 +193,14 @@ func TestWaitingRoomBotsGainNothing(t *testing.T) {
 					mu.Lock()
 					next = append(next, u)
 					mu.Unlock()
-				case outcome == string(redislib.OutcomeWon):
+				case outcome == string(sale.OutcomeWon):
 					mu.Lock()
 					won[u]++
 					mu.Unlock()
-				case outcome != string(redislib.OutcomeSoldOut):
+				case outcome != string(sale.OutcomeSoldOut):
 					t.Errorf("%s admitted: %d %s", u, st, outcome)
 				}
-			case redislib.QueueSoldOut:
+			case sale.QueueSoldOut:
 			default:
 				t.Errorf("%s: status %d %+v", u, st, a)
 			}

@@ -18,7 +18,7 @@ import (
 
 	"seckill/functions/all"
 	"seckill/functions/server/servertest"
-	"seckill/redislib"
+	"seckill/redislib/redistest"
 )
 
 func init() {
@@ -198,12 +198,12 @@ func TestResponsesMatchSpec(t *testing.T) {
 	sched := ok(servertest.Request{Method: "POST", Path: "/activities", Admin: true, Body: newAct(obj{"starts_at": future(time.Hour), "ends_at": future(2 * time.Hour), "payment_window": 0})}, 201).JSON(t)
 	// An activity cannot be created in the past: end one by moving its end.
 	ended := servertest.MustActivity(t, env.Store, 1)
-	if err := env.Store.Client().HSet(context.Background(), redislib.ActivityKey(ended.ID), "ends_at", time.Now().Add(-time.Second).UnixMilli()).Err(); err != nil {
+	if err := env.Redis.Client(t).HSet(context.Background(), redistest.ActivityKey(ended.ID), "ends_at", time.Now().Add(-time.Second).UnixMilli()).Err(); err != nil {
 		t.Fatal(err)
 	}
 	fail(servertest.Request{Method: "POST", Path: "/activities", Body: newAct(nil)}, 401, "unauthorized")
 	deleted := servertest.MustProduct(t, env.Store)
-	if err := env.Store.Client().HSet(context.Background(), redislib.ProductKey(deleted.ID), "deleted", "1").Err(); err != nil {
+	if err := env.Redis.Client(t).HSet(context.Background(), redistest.ProductKey(deleted.ID), "deleted", "1").Err(); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {

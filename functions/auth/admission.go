@@ -7,7 +7,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 // AdmissionConfig holds the secret that signs admission tokens: the waiting
@@ -81,27 +81,27 @@ func (a *Admissions) Issue(userID, activityID string, expires time.Time) (string
 // another activity's).
 func (a *Admissions) Verify(token, userID, activityID string) error {
 	if token == "" {
-		return redislib.Errorf(redislib.CodeAdmissionRequired, "activity %s sells only to admitted users: join its waiting room (POST /activities/%s/queue) and send the admission_token it gives once you are admitted (a draw activity sells through its draw only)", activityID, activityID)
+		return sale.Errorf(sale.CodeAdmissionRequired, "activity %s sells only to admitted users: join its waiting room (POST /activities/%s/queue) and send the admission_token it gives once you are admitted (a draw activity sells through its draw only)", activityID, activityID)
 	}
 	var claims admissionClaims
 	_, err := a.parser.ParseWithClaims(token, &claims, func(*jwt.Token) (any, error) { return a.key, nil })
 	switch {
 	case errors.Is(err, jwt.ErrTokenExpired):
-		return redislib.Errorf(redislib.CodeAdmissionRequired, "the admission_token has expired: your admission is over")
+		return sale.Errorf(sale.CodeAdmissionRequired, "the admission_token has expired: your admission is over")
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid), errors.Is(err, jwt.ErrTokenUnverifiable):
-		return redislib.Errorf(redislib.CodeAdmissionRequired, "the admission_token's signature is not valid")
+		return sale.Errorf(sale.CodeAdmissionRequired, "the admission_token's signature is not valid")
 	case err != nil:
-		return redislib.Errorf(redislib.CodeAdmissionRequired, "the admission_token is not a valid admission token")
+		return sale.Errorf(sale.CodeAdmissionRequired, "the admission_token is not a valid admission token")
 	case claims.Subject != userID:
-		return redislib.Errorf(redislib.CodeAdmissionRequired, "the admission_token admits another user")
+		return sale.Errorf(sale.CodeAdmissionRequired, "the admission_token admits another user")
 	case claims.ActivityID != activityID:
-		return redislib.Errorf(redislib.CodeAdmissionRequired, "the admission_token admits to another activity")
+		return sale.Errorf(sale.CodeAdmissionRequired, "the admission_token admits to another activity")
 	}
 	return nil
 }
 
 // QueueAnswer is what the waiting room's routes answer: the user's status
-// and, once admitted, the admission token (see redislib.QueueStatus).
+// and, once admitted, the admission token (see sale.QueueStatus).
 type QueueAnswer struct {
 	Status               string     `json:"status"`
 	Position             *int64     `json:"position,omitempty"`
@@ -117,12 +117,12 @@ type QueueAnswer struct {
 // routes' answer, with a token for an admitted user that expires with the
 // admission. The token is a function of the user, the activity and the
 // expiry only, so every repeat answers the same token.
-func (a *Admissions) Answer(st redislib.QueueStatus, userID, activityID string) (QueueAnswer, error) {
+func (a *Admissions) Answer(st sale.QueueStatus, userID, activityID string) (QueueAnswer, error) {
 	ans := QueueAnswer{Status: st.Status, AdmittedAt: st.AdmittedAt, ExpiresAt: st.ExpiresAt, QueueOpensAt: st.QueueOpensAt}
-	if st.Status == redislib.QueueWaiting {
+	if st.Status == sale.QueueWaiting {
 		ans.Position, ans.Ahead, ans.EstimatedWaitSeconds = &st.Position, &st.Ahead, &st.EstimatedWaitSeconds
 	}
-	if st.Status == redislib.QueueAdmitted {
+	if st.Status == sale.QueueAdmitted {
 		token, err := a.Issue(userID, activityID, *st.ExpiresAt)
 		if err != nil {
 			return QueueAnswer{}, err

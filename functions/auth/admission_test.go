@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"seckill/functions/auth"
-	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 func TestAdmissionConfig(t *testing.T) {
@@ -60,7 +60,7 @@ func TestAdmissionTokens(t *testing.T) {
 			}
 			continue
 		}
-		if redislib.ErrorCode(err) != redislib.CodeAdmissionRequired || !strings.Contains(err.Error(), tt.want) {
+		if sale.ErrorCode(err) != sale.CodeAdmissionRequired || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: %v, want admission_required saying %q", tt.name, err, tt.want)
 		}
 	}

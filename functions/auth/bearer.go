@@ -13,7 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"seckill/functions/httpapi"
-	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 // bearer returns the token of "Authorization: Bearer <token>": the scheme in
@@ -48,7 +48,7 @@ func AdminAuth(token string) fiber.Handler {
 		if !isAdmin(c, token) {
 			return errUnauthorized
 		}
-		c.SetUserContext(redislib.WithActor(c.UserContext(), actor))
+		c.SetUserContext(sale.WithActor(c.UserContext(), actor))
 		return c.Next()
 	}
 }
@@ -66,7 +66,9 @@ func AdminActor(token string) string {
 // for routes that users and admins may both call. No Authorization header
 // means a user (false); a header that is not "Bearer <admin token>" is a 401
 // unauthorized rather than being taken for a user, unless it is a user token
-// that the route's gate verified (see Access.User), which means a user.
+// that the route's gate verified (see Access.User), which means a user. For an
+// admin, the request's context then names the admin for the audit trail, as
+// AdminAuth does.
 func OptionalAdmin(c *fiber.Ctx, token string) (bool, error) {
 	if AuthenticatedUser(c) != "" {
 		return false, nil // the bearer is a user token, verified by the route's gate
@@ -75,6 +77,7 @@ func OptionalAdmin(c *fiber.Ctx, token string) (bool, error) {
 		return false, nil
 	}
 	if isAdmin(c, token) {
+		c.SetUserContext(sale.WithActor(c.UserContext(), AdminActor(token)))
 		return true, nil
 	}
 	return false, httpapi.Fail(httpapi.CodeUnauthorized, "the Authorization header must be Bearer followed by the admin token, or absent")

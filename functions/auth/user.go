@@ -9,6 +9,7 @@ import (
 
 	"seckill/functions/httpapi"
 	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 // UserSource returns the user a request acts for, validated: UserInBody or
@@ -41,7 +42,7 @@ const userKey = "seckill.user"
 // off, passes.
 func RequireOwner(c *fiber.Ctx, owner string) error {
 	if u := AuthenticatedUser(c); u != "" && u != owner {
-		return httpapi.Fail(httpapi.CodeForbidden, "the token is for another user than the owner")
+		return httpapi.Fail(sale.CodeForbidden, "the token is for another user than the owner")
 	}
 	return nil
 }
@@ -159,7 +160,7 @@ func (g *Gate) For(a Access) fiber.Handler {
 		}
 		if authOn && a.User != nil {
 			if subject != user {
-				return httpapi.Fail(httpapi.CodeForbidden, "the token is for another user than the request's user_id")
+				return httpapi.Fail(sale.CodeForbidden, "the token is for another user than the request's user_id")
 			}
 			c.Locals(userKey, user)
 		}
@@ -203,23 +204,24 @@ func (cfg RateLimitConfig) Check() error {
 
 // UserRate is the per-user rate limit, for a handler that takes it itself
 // (see Access.OwnUserLimit).
-func (cfg RateLimitConfig) UserRate() redislib.Rate {
-	return redislib.Rate{PerSecond: cfg.RateLimitUserRPS, Burst: cfg.RateLimitUserBurst}
+func (cfg RateLimitConfig) UserRate() sale.Rate {
+	return sale.Rate{PerSecond: cfg.RateLimitUserRPS, Burst: cfg.RateLimitUserBurst}
 }
 
-// rateLimit takes the request from the client IP's bucket and the user's
-// bucket, as enabled, in one round trip: 429 rate_limited with Retry-After
+// rateLimit counts the request against the client network's and the user's
+// rate limits, as enabled, in one round trip: 429 rate_limited with Retry-After
 // (whole seconds, at least 1) when either refuses.
 func (g *Gate) rateLimit(c *fiber.Ctx, ipLimit, userLimit bool, user string) error {
 	cfg := g.limits
-	limits := make([]redislib.Limit, 0, 2)
+	var ip, limitedUser string
 	if ipLimit {
-		limits = append(limits, redislib.Limit{Key: redislib.IPRateLimitKey(clientNet(c.IP())), Rate: cfg.RateLimitIPRPS, Burst: cfg.RateLimitIPBurst})
+		ip = clientNet(c.IP())
 	}
 	if userLimit {
-		limits = append(limits, redislib.Limit{Key: redislib.UserRateLimitKey(user), Rate: cfg.RateLimitReadRPS, Burst: cfg.RateLimitReadBurst})
+		limitedUser = user
 	}
-	ok, wait, err := g.store.RateLimit(c.UserContext(), limits...)
+	ok, wait, err := g.store.RateLimit(c.UserContext(), ip, sale.Rate{PerSecond: cfg.RateLimitIPRPS, Burst: cfg.RateLimitIPBurst},
+		limitedUser, sale.Rate{PerSecond: cfg.RateLimitReadRPS, Burst: cfg.RateLimitReadBurst})
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"seckill/functions/httpapi"
-	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 // SignatureHeader is the header of a payment confirmation that proves it
@@ -50,7 +50,7 @@ func (cfg PaymentConfig) Check() error {
 	if cfg.PaymentWebhookTolerance <= 0 {
 		return errors.New("PAYMENT_WEBHOOK_TOLERANCE must be positive")
 	}
-	if !redislib.ValidCurrency(cfg.PaymentCurrency) {
+	if !sale.ValidCurrency(cfg.PaymentCurrency) {
 		return errors.New("PAYMENT_CURRENCY must be an ISO 4217 code such as USD")
 	}
 	return nil

@@ -25,15 +25,5 @@ var Function = server.Function{
 // request whose answer it lost. An ended activity answers 409 activity_ended.
 // The request has no body.
 func Handler(store *redislib.Store) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		id, err := httpapi.PathID(c, "id")
-		if err != nil {
-			return err
-		}
-		a, err := store.CancelActivity(c.UserContext(), id)
-		if err != nil {
-			return err
-		}
-		return c.JSON(a)
-	}
+	return httpapi.ByID(store.CancelActivity)
 }

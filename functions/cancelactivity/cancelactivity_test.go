@@ -11,15 +11,16 @@ import (
 	"seckill/functions/purchase"
 	"seckill/functions/purchaseresult"
 	"seckill/functions/server/servertest"
-	"seckill/redislib"
+	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 func TestCancelActivity(t *testing.T) {
 	env := servertest.New(t, cancelactivity.Function, getactivity.Function)
-	running := func() redislib.Activity { return servertest.MustActivity(t, env.Store, 10) }
+	running := func() sale.Activity { return servertest.MustActivity(t, env.Store, 10) }
 	tests := []struct {
 		name       string
-		activity   func() redislib.Activity
+		activity   func() sale.Activity
 		path       string
 		noAdmin    bool
 		header     map[string]string
@@ -27,12 +28,12 @@ func TestCancelActivity(t *testing.T) {
 		wantCode   string
 	}{
 		{name: "running", activity: running, wantStatus: 200},
-		{name: "scheduled", activity: func() redislib.Activity { return servertest.MustScheduled(t, env.Store, 5) }, wantStatus: 200},
-		{name: "sold out", activity: func() redislib.Activity { return servertest.MustSoldOut(t, env.Store) }, wantStatus: 200},
-		{name: "ended", activity: func() redislib.Activity { return servertest.MustEnded(t, env.Store, 5) },
-			wantStatus: 409, wantCode: redislib.CodeActivityEnded},
-		{name: "bad id", activity: running, path: "/activities/a%20b/cancel", wantStatus: 400, wantCode: redislib.CodeInvalidID},
-		{name: "unknown activity", activity: running, path: "/activities/nosuch/cancel", wantStatus: 404, wantCode: redislib.CodeActivityNotFound},
+		{name: "scheduled", activity: func() sale.Activity { return servertest.MustScheduled(t, env.Store, 5) }, wantStatus: 200},
+		{name: "sold out", activity: func() sale.Activity { return servertest.MustSoldOut(t, env.Store) }, wantStatus: 200},
+		{name: "ended", activity: func() sale.Activity { return servertest.MustEnded(t, env.Store, 5) },
+			wantStatus: 409, wantCode: sale.CodeActivityEnded},
+		{name: "bad id", activity: running, path: "/activities/a%20b/cancel", wantStatus: 400, wantCode: sale.CodeInvalidID},
+		{name: "unknown activity", activity: running, path: "/activities/nosuch/cancel", wantStatus: 404, wantCode: sale.CodeActivityNotFound},
 		{name: "no token", activity: running, noAdmin: true, wantStatus: 401, wantCode: httpapi.CodeUnauthorized},
 		{name: "wrong token", activity: running, noAdmin: true, header: map[string]string{"Authorization": "Bearer wrong"},
 			wantStatus: 401, wantCode: httpapi.CodeUnauthorized},
@@ -61,7 +62,7 @@ func TestCancelActivity(t *testing.T) {
 				return
 			}
 			got := resp.JSON(t)
-			if got["status"] != redislib.StatusCancelled || got["cancelled_at"] == nil || string(after.Body) != string(resp.Body) {
+			if got["status"] != sale.StatusCancelled || got["cancelled_at"] == nil || string(after.Body) != string(resp.Body) {
 				t.Fatalf("answer %s, stored %s", resp.Body, after.Body)
 			}
 			// Cancelling again is idempotent: same answer, nothing written.
@@ -78,8 +79,8 @@ func TestCancelActivity(t *testing.T) {
 func TestCancelKeepsOrders(t *testing.T) {
 	env := servertest.New(t, cancelactivity.Function, purchase.Function, purchaseresult.Function)
 	a := servertest.MustActivity(t, env.Store, 10)
-	won, err := env.Store.Purchase(context.Background(), a.ID, "early")
-	if err != nil || won.Outcome != redislib.OutcomeWon {
+	won, err := env.Store.Purchase(context.Background(), a.ID, "early", sale.Rate{})
+	if err != nil || won.Outcome != sale.OutcomeWon {
 		t.Fatalf("purchase: %+v %v", won, err)
 	}
 	if resp := env.Do(t, servertest.Request{Method: http.MethodPost, Path: "/activities/" + a.ID + "/cancel", Admin: true}); resp.Status != 200 {
@@ -97,7 +98,7 @@ func TestCancelKeepsOrders(t *testing.T) {
 	if res.Status != 200 || res.JSON(t)["order_id"] != won.OrderID {
 		t.Fatalf("purchase result after cancel: %d %s", res.Status, res.Body)
 	}
-	order, err := env.Store.Client().HGet(context.Background(), redislib.OrderKey(a.ID, won.OrderID), "status").Result()
+	order, err := env.Redis.Client(t).HGet(context.Background(), redistest.OrderKey(a.ID, won.OrderID), "status").Result()
 	if err != nil || order != "pending" {
 		t.Fatalf("order after cancel: %q %v", order, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"seckill/functions/server"
 	"seckill/functions/telemetry"
 	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 // Function cancels orders, for their user or for an admin.
@@ -58,7 +59,7 @@ func Handler(store *redislib.Store, adminToken string) fiber.Handler {
 		}
 		o, err := store.CancelOrder(c.UserContext(), id, user, admin)
 		if err != nil {
-			telemetry.SetOutcome(c, redislib.ErrorCode(err))
+			telemetry.SetOutcome(c, sale.ErrorCode(err))
 			return err
 		}
 		telemetry.SetOutcome(c, o.Status)

@@ -15,6 +15,7 @@ import (
 	"seckill/functions/server"
 	"seckill/functions/telemetry"
 	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 // Function confirms payments.
@@ -54,7 +55,7 @@ type confirmation struct {
 func Handler(store *redislib.Store, webhook *auth.Webhook, currency string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if err := webhook.Verify(c.Get(auth.SignatureHeader), c.Body()); err != nil {
-			telemetry.SetOutcome(c, redislib.ErrorCode(err))
+			telemetry.SetOutcome(c, sale.ErrorCode(err))
 			return err
 		}
 		var req confirmation
@@ -65,14 +66,14 @@ func Handler(store *redislib.Store, webhook *auth.Webhook, currency string) fibe
 			httpapi.F("amount", req.Amount), httpapi.F("currency", req.Currency)); err != nil {
 			return err
 		}
-		p := redislib.Payment{Ref: *req.PaymentRef, OrderID: *req.OrderID, Amount: *req.Amount, Currency: *req.Currency,
+		p := sale.Payment{Ref: *req.PaymentRef, OrderID: *req.OrderID, Amount: *req.Amount, Currency: *req.Currency,
 			ShopCurrency: currency}
 		if err := p.Validate(); err != nil {
 			return err
 		}
 		o, err := store.ConfirmPayment(c.UserContext(), p)
 		if err != nil {
-			telemetry.SetOutcome(c, redislib.ErrorCode(err))
+			telemetry.SetOutcome(c, sale.ErrorCode(err))
 			return err
 		}
 		telemetry.SetOutcome(c, o.Status)
@@ -116,7 +117,7 @@ func DemoHandler(store *redislib.Store, cfg auth.PaymentConfig) fiber.Handler {
 			return err
 		}
 		if o.UserID != user {
-			return httpapi.Fail(httpapi.CodeForbidden, "order %s belongs to another user", id)
+			return httpapi.Fail(sale.CodeForbidden, "order %s belongs to another user", id)
 		}
 		ref, amount, currency := "demo-"+id, o.Price, cfg.PaymentCurrency
 		body, err := json.Marshal(confirmation{PaymentRef: &ref, OrderID: &id, Amount: &amount, Currency: &currency})

@@ -17,6 +17,7 @@ import (
 	"seckill/functions/server/servertest"
 	"seckill/redislib"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 var (
@@ -184,7 +185,7 @@ func TestDemoPayment(t *testing.T) {
 		if r := servertest.Do(t, app, demo(o.ID, "alice")); r.Status != 404 || r.ErrorCode() != "demo_payment_off" {
 			t.Fatalf("demo payment while off: %d %s", r.Status, r.Body)
 		}
-		if got, _ := store.Order(context.Background(), o.ID); got.Status != redislib.OrderPending {
+		if got, _ := store.Order(context.Background(), o.ID); got.Status != sale.OrderPending {
 			t.Fatalf("order: %+v", got)
 		}
 	})

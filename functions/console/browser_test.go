@@ -21,8 +21,8 @@ import (
 	"seckill/functions/server"
 	"seckill/functions/server/servertest"
 	"seckill/functions/storefront/headless"
-	"seckill/redislib"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 var screenshotDir = flag.String("screenshots", "", "directory for the browser test's screenshots (default: a temporary directory)")
@@ -203,7 +203,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	base := servertest.Listen(t, server.Deps{Store: store, Log: servertest.Logger(), Config: cfg}, all.Functions...)
 	ctx := context.Background()
 
-	prod, err := store.CreateProduct(ctx, redislib.NewProduct{Name: "Espresso machine", Description: "15 bar pump", Price: 24900})
+	prod, err := store.CreateProduct(ctx, sale.NewProduct{Name: "Espresso machine", Description: "15 bar pump", Price: 24900})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,12 +212,12 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	const stock = 6
-	sale, err := store.CreateActivity(ctx, redislib.NewActivity{ProductID: prod.ID, Stock: stock, Price: 9900,
+	act, err := store.CreateActivity(ctx, sale.NewActivity{ProductID: prod.ID, Stock: stock, Price: 9900,
 		StartsAt: now.Add(-time.Minute), EndsAt: now.Add(time.Hour), PaymentWindow: 900})
 	if err != nil {
 		t.Fatal(err)
 	}
-	later, err := store.CreateActivity(ctx, redislib.NewActivity{ProductID: prod.ID, Stock: 50, Price: 12900,
+	later, err := store.CreateActivity(ctx, sale.NewActivity{ProductID: prod.ID, Stock: 50, Price: 12900,
 		StartsAt: now.Add(time.Hour), EndsAt: now.Add(2 * time.Hour), PaymentWindow: 900})
 	if err != nil {
 		t.Fatal(err)
@@ -242,7 +242,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	// The admin token signs in and lists the sales.
 	tb.signIn(t, servertest.AdminToken)
 	tb.wait(t, "the list of sales", fmt.Sprintf(`document.body.dataset.ready === 'sales' &&
-		!!document.querySelector('tr[data-activity=%q]') && !!document.querySelector('tr[data-activity=%q]')`, sale.ID, later.ID))
+		!!document.querySelector('tr[data-activity=%q]') && !!document.querySelector('tr[data-activity=%q]')`, act.ID, later.ID))
 	row := tb.eval(t, fmt.Sprintf(`document.querySelector('tr[data-activity=%q]').textContent`, later.ID))
 	for _, want := range []string{later.ID, "scheduled", "50"} {
 		if !strings.Contains(row, want) {
@@ -252,7 +252,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	tb.screenshot(t, shots, "sales.png")
 
 	// Open the running sale.
-	tb.do(t, chromedp.Click(chromedp.CSS(fmt.Sprintf(`tr[data-activity=%q] a`, sale.ID))))
+	tb.do(t, chromedp.Click(chromedp.CSS(fmt.Sprintf(`tr[data-activity=%q] a`, act.ID))))
 	tb.wait(t, "the sale", `document.body.dataset.ready === 'sale'`)
 	if left, sold := tb.figure(t, "f-left"), tb.figure(t, "f-sold"); left != fmt.Sprint(stock) || sold != "0" {
 		t.Fatalf("before any purchase: left %s, sold %s; want %d, 0", left, sold, stock)
@@ -265,8 +265,8 @@ func TestConsoleInBrowser(t *testing.T) {
 	outcomes := map[string]int{}
 	for i := 0; i < stock+3; i++ {
 		user := fmt.Sprintf("shopper-%d", i)
-		outcomes[buy(t, base, sale.ID, user)]++
-		outcomes[buy(t, base, sale.ID, user)]++
+		outcomes[buy(t, base, act.ID, user)]++
+		outcomes[buy(t, base, act.ID, user)]++
 		time.Sleep(150 * time.Millisecond) // spread the purchases over the console's samples
 	}
 	if outcomes["won"] != stock || outcomes["already_won"] != stock || outcomes["sold_out"] != 6 {
@@ -290,7 +290,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	// Pause from the page: purchases answer paused, and the audit trail shows it.
 	tb.do(t, chromedp.Click(chromedp.ID("pause")))
 	tb.wait(t, "the sale paused", `document.getElementById('f-status').textContent === 'paused'`)
-	if got := buy(t, base, sale.ID, "after-pause"); got != "paused" {
+	if got := buy(t, base, act.ID, "after-pause"); got != "paused" {
 		t.Fatalf("a purchase in the paused sale: %q, want paused", got)
 	}
 	audit := tb.wait(t, "the pause in the audit trail", fmt.Sprintf(`(e => e && e.textContent)(document.querySelector('#audit li[data-action="pause"]'))`))
@@ -309,22 +309,22 @@ func TestConsoleInBrowser(t *testing.T) {
 	tb.do(t, chromedp.SetValue(chromedp.ID("delta"), "4"), chromedp.Click(chromedp.ID("stock")))
 	tb.wait(t, "the stock change", `document.getElementById('f-left').textContent === '4' &&
 		document.getElementById('f-status').textContent === 'running' && !!document.querySelector('#audit li[data-action="stock"]')`)
-	if got := buy(t, base, sale.ID, "after-resume"); got != "won" {
+	if got := buy(t, base, act.ID, "after-resume"); got != "won" {
 		t.Fatalf("a purchase after resume and restock: %q, want won", got)
 	}
-	if a, err := store.Activity(ctx, sale.ID); err != nil || a.Remaining != 3 || a.PausedAt != nil {
+	if a, err := store.Activity(ctx, act.ID); err != nil || a.Remaining != 3 || a.PausedAt != nil {
 		t.Fatalf("after resume, restock and one win: %+v, %v", a, err)
 	}
 
 	// A new end time, then cancel (confirmed).
 	tb.do(t, chromedp.SetValue(chromedp.ID("ends"), "2099-01-02T03:04"), chromedp.Click(chromedp.ID("ends-apply")))
 	tb.wait(t, "the new end time in the audit trail", `!!document.querySelector('#audit li[data-action="update"]')`)
-	if a, err := store.Activity(ctx, sale.ID); err != nil || a.EndsAt.Year() != 2099 {
+	if a, err := store.Activity(ctx, act.ID); err != nil || a.EndsAt.Year() != 2099 {
 		t.Fatalf("after setting the end time on the page: %+v, %v", a, err)
 	}
 	tb.do(t, chromedp.Evaluate[chromedp.Void](`window.confirm = () => true`), chromedp.Click(chromedp.ID("cancel")))
 	tb.wait(t, "the sale cancelled", `document.getElementById('f-status').textContent === 'cancelled' && !!document.querySelector('#audit li[data-action="cancel"]')`)
-	if got := buy(t, base, sale.ID, "after-cancel"); got != "cancelled" {
+	if got := buy(t, base, act.ID, "after-cancel"); got != "cancelled" {
 		t.Fatalf("a purchase in the cancelled sale: %q, want cancelled", got)
 	}
 	tb.screenshot(t, shots, "sale-actions.png")

@@ -23,7 +23,7 @@ import (
 
 	"seckill/functions/httpapi"
 	"seckill/functions/server"
-	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 //go:embed web
@@ -101,14 +101,14 @@ func TotalsHandler(src Source) fiber.Handler {
 				}
 			})
 			if !servesPurchase {
-				return httpapi.Fail(redislib.CodeStoreUnavailable,
+				return httpapi.Fail(sale.CodeStoreUnavailable,
 					"this process does not serve %s: set CONSOLE_PROMETHEUS_URL to a Prometheus that scrapes the purchase function", purchaseRoute)
 			}
 			s = scrapeSource{client: client, url: "http://" + c.Context().LocalAddr().String() + "/metrics"}
 		}
 		t, err := s.Totals(c.UserContext())
 		if err != nil {
-			return httpapi.Fail(redislib.CodeStoreUnavailable, "the purchase counters cannot be read: %v", err)
+			return httpapi.Fail(sale.CodeStoreUnavailable, "the purchase counters cannot be read: %v", err)
 		}
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		return c.JSON(t)

@@ -26,13 +26,13 @@ func BenchmarkTotalsCall(b *testing.B) {
 	srv := redistest.Start(b)
 	store := srv.Store(b)
 	base := servertest.Listen(b, server.Deps{Store: store, Log: servertest.Logger(), Config: server.TestConfig(servertest.AdminToken)}, all.Functions...)
-	sale := redistest.MustActivity(b, store, 5)
+	act := redistest.MustActivity(b, store, 5)
 	for i := range 20 {
 		user := fmt.Sprintf("u%d", i%15)
 		if i == 19 {
 			user = "not a user id"
 		}
-		resp, err := http.Post(base+"/activities/"+sale.ID+"/purchase", "application/json", strings.NewReader(fmt.Sprintf(`{"user_id":%q}`, user)))
+		resp, err := http.Post(base+"/activities/"+act.ID+"/purchase", "application/json", strings.NewReader(fmt.Sprintf(`{"user_id":%q}`, user)))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -85,7 +85,7 @@ func TestTotalsFromOwnMetrics(t *testing.T) {
 	store := srv.Store(t)
 	base := servertest.Listen(t, server.Deps{Store: store, Log: servertest.Logger(), Config: server.TestConfig(servertest.AdminToken)},
 		purchase.Function, console.Function)
-	sale := redistest.MustActivity(t, store, 2)
+	act := redistest.MustActivity(t, store, 2)
 
 	code, _, body := getTotals(t, base)
 	if code != http.StatusOK {
@@ -107,7 +107,7 @@ func TestTotalsFromOwnMetrics(t *testing.T) {
 		{"u4", "200", "sold_out"},
 		{"not a user id", "400", ""},
 	} {
-		resp, err := http.Post(base+"/activities/"+sale.ID+"/purchase", "application/json", strings.NewReader(fmt.Sprintf(`{"user_id":%q}`, p.user)))
+		resp, err := http.Post(base+"/activities/"+act.ID+"/purchase", "application/json", strings.NewReader(fmt.Sprintf(`{"user_id":%q}`, p.user)))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,6 +7,7 @@ import (
 	"seckill/functions/httpapi"
 	"seckill/functions/server"
 	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 // Function creates activities (admin).
@@ -25,14 +26,14 @@ type request struct {
 	StartsAt      *string `json:"starts_at"`
 	EndsAt        *string `json:"ends_at"`
 	PaymentWindow *int64  `json:"payment_window"`
-	// The admission mode and its settings (see redislib.AdmissionSettings).
+	// The admission mode and its settings (see sale.AdmissionSettings).
 	Admission           *string `json:"admission"`
 	QueueOpensAt        *string `json:"queue_opens_at"`
 	AdmitRate           *int64  `json:"admit_rate"`
 	AdmissionTTL        *int64  `json:"admission_ttl"`
 	RegistrationOpensAt *string `json:"registration_opens_at"`
 	DrawAt              *string `json:"draw_at"`
-	Shards              *int    `json:"shards"`
+	Buckets             *int    `json:"shards"` // the number of stock buckets
 }
 
 // Handler answers POST /activities with 201 and the new activity. Its
@@ -64,24 +65,24 @@ func Handler(store *redislib.Store) fiber.Handler {
 }
 
 // validate turns a decoded request into a new activity and checks it (see
-// redislib.NewActivity.Validate).
-func validate(req request) (in redislib.NewActivity, err error) {
-	if in.StartsAt, err = redislib.ParseTime(*req.StartsAt, "starts_at"); err != nil {
+// sale.NewActivity.Validate).
+func validate(req request) (in sale.NewActivity, err error) {
+	if in.StartsAt, err = sale.ParseTime(*req.StartsAt, "starts_at"); err != nil {
 		return in, err
 	}
-	if in.EndsAt, err = redislib.ParseTime(*req.EndsAt, "ends_at"); err != nil {
+	if in.EndsAt, err = sale.ParseTime(*req.EndsAt, "ends_at"); err != nil {
 		return in, err
 	}
 	in.ProductID, in.Stock, in.Price = *req.ProductID, *req.Stock, *req.Price
-	in.PaymentWindow = redislib.DefaultPaymentWindow
+	in.PaymentWindow = sale.DefaultPaymentWindow
 	if req.PaymentWindow != nil {
 		in.PaymentWindow = *req.PaymentWindow
 	}
-	in.Shards = 1
-	if req.Shards != nil {
-		in.Shards = *req.Shards
+	in.Buckets = 1
+	if req.Buckets != nil {
+		in.Buckets = *req.Buckets
 	}
-	if in.AdmissionSettings, err = redislib.ParseAdmission(req.Admission, req.QueueOpensAt, req.AdmitRate, req.AdmissionTTL,
+	if in.AdmissionSettings, err = sale.ParseAdmission(req.Admission, req.QueueOpensAt, req.AdmitRate, req.AdmissionTTL,
 		req.RegistrationOpensAt, req.DrawAt); err != nil {
 		return in, err
 	}

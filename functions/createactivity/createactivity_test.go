@@ -11,7 +11,7 @@ import (
 	"seckill/functions/httpapi"
 	"seckill/functions/listactivities"
 	"seckill/functions/server/servertest"
-	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 // TestCreateActivityValidation checks that each creation rule fails with its
@@ -38,26 +38,26 @@ func TestCreateActivityValidation(t *testing.T) {
 		{"valid", body(product.ID, 10, 100, at(-time.Hour), at(time.Hour)), false, 201, ""},
 		{"smallest stock, free", body(product.ID, 1, 0, at(time.Hour), at(2*time.Hour)), false, 201, ""},
 		{"largest stock", body(product.ID, 10_000_000, 1, at(time.Hour), at(2*time.Hour)), false, 201, ""},
-		{"unknown product", body("nosuchproduct", 10, 100, at(-time.Hour), at(time.Hour)), false, 400, redislib.CodeUnknownProduct},
-		{"deleted product", body(gone.ID, 10, 100, at(-time.Hour), at(time.Hour)), false, 400, redislib.CodeProductDeleted},
-		{"bad product id", body("a b", 10, 100, at(-time.Hour), at(time.Hour)), false, 400, redislib.CodeInvalidID},
-		{"zero stock", body(product.ID, 0, 100, at(-time.Hour), at(time.Hour)), false, 400, redislib.CodeInvalidStock},
-		{"too much stock", body(product.ID, 10_000_001, 100, at(-time.Hour), at(time.Hour)), false, 400, redislib.CodeInvalidStock},
-		{"negative price", body(product.ID, 10, -1, at(-time.Hour), at(time.Hour)), false, 400, redislib.CodeInvalidPrice},
-		{"starts at the end", body(product.ID, 10, 100, at(time.Hour), at(time.Hour)), false, 400, redislib.CodeInvalidTimeRange},
-		{"starts after the end", body(product.ID, 10, 100, at(2*time.Hour), at(time.Hour)), false, 400, redislib.CodeInvalidTimeRange},
-		{"ends in the past", body(product.ID, 10, 100, at(-2*time.Hour), at(-time.Hour)), false, 400, redislib.CodeEndsInPast},
-		{"bad time", body(product.ID, 10, 100, "now", at(time.Hour)), false, 400, redislib.CodeInvalidTime},
+		{"unknown product", body("nosuchproduct", 10, 100, at(-time.Hour), at(time.Hour)), false, 400, sale.CodeUnknownProduct},
+		{"deleted product", body(gone.ID, 10, 100, at(-time.Hour), at(time.Hour)), false, 400, sale.CodeProductDeleted},
+		{"bad product id", body("a b", 10, 100, at(-time.Hour), at(time.Hour)), false, 400, sale.CodeInvalidID},
+		{"zero stock", body(product.ID, 0, 100, at(-time.Hour), at(time.Hour)), false, 400, sale.CodeInvalidStock},
+		{"too much stock", body(product.ID, 10_000_001, 100, at(-time.Hour), at(time.Hour)), false, 400, sale.CodeInvalidStock},
+		{"negative price", body(product.ID, 10, -1, at(-time.Hour), at(time.Hour)), false, 400, sale.CodeInvalidPrice},
+		{"starts at the end", body(product.ID, 10, 100, at(time.Hour), at(time.Hour)), false, 400, sale.CodeInvalidTimeRange},
+		{"starts after the end", body(product.ID, 10, 100, at(2*time.Hour), at(time.Hour)), false, 400, sale.CodeInvalidTimeRange},
+		{"ends in the past", body(product.ID, 10, 100, at(-2*time.Hour), at(-time.Hour)), false, 400, sale.CodeEndsInPast},
+		{"bad time", body(product.ID, 10, 100, "now", at(time.Hour)), false, 400, sale.CodeInvalidTime},
 		{"negative payment window", fmt.Sprintf(`{"product_id":%q,"stock":1,"price":1,"starts_at":%q,"ends_at":%q,"payment_window":-1}`,
-			product.ID, at(-time.Hour), at(time.Hour)), false, 400, redislib.CodeInvalidPaymentWindow},
+			product.ID, at(-time.Hour), at(time.Hour)), false, 400, sale.CodeInvalidPaymentWindow},
 		{"payment window too long", fmt.Sprintf(`{"product_id":%q,"stock":1,"price":1,"starts_at":%q,"ends_at":%q,"payment_window":604801}`,
-			product.ID, at(-time.Hour), at(time.Hour)), false, 400, redislib.CodeInvalidPaymentWindow},
+			product.ID, at(-time.Hour), at(time.Hour)), false, 400, sale.CodeInvalidPaymentWindow},
 		{"six shards", withShards(body(product.ID, 60, 100, at(-time.Hour), at(time.Hour)), "6"), false, 201, ""},
 		{"most shards", withShards(body(product.ID, 10, 100, at(-time.Hour), at(time.Hour)), "64"), false, 201, ""},
 		{"one shard", withShards(body(product.ID, 10, 100, at(-time.Hour), at(time.Hour)), "1"), false, 201, ""},
-		{"zero shards", withShards(body(product.ID, 10, 100, at(-time.Hour), at(time.Hour)), "0"), false, 400, redislib.CodeInvalidShards},
-		{"too many shards", withShards(body(product.ID, 10, 100, at(-time.Hour), at(time.Hour)), "65"), false, 400, redislib.CodeInvalidShards},
-		{"negative shards", withShards(body(product.ID, 10, 100, at(-time.Hour), at(time.Hour)), "-1"), false, 400, redislib.CodeInvalidShards},
+		{"zero shards", withShards(body(product.ID, 10, 100, at(-time.Hour), at(time.Hour)), "0"), false, 400, sale.CodeInvalidShards},
+		{"too many shards", withShards(body(product.ID, 10, 100, at(-time.Hour), at(time.Hour)), "65"), false, 400, sale.CodeInvalidShards},
+		{"negative shards", withShards(body(product.ID, 10, 100, at(-time.Hour), at(time.Hour)), "-1"), false, 400, sale.CodeInvalidShards},
 		{"shards as a string", withShards(body(product.ID, 10, 100, at(-time.Hour), at(time.Hour)), `"6"`), false, 400, httpapi.CodeInvalidFieldType},
 		{"fractional shards", withShards(body(product.ID, 10, 100, at(-time.Hour), at(time.Hour)), "1.5"), false, 400, httpapi.CodeInvalidFieldType},
 		{"missing stock", fmt.Sprintf(`{"product_id":%q,"price":1,"starts_at":%q,"ends_at":%q}`, product.ID, at(-time.Hour), at(time.Hour)),
@@ -74,7 +74,7 @@ func TestCreateActivityValidation(t *testing.T) {
 			if resp.Status == 201 {
 				created++
 			}
-			var page redislib.Page[redislib.Activity]
+			var page sale.Page[sale.Activity]
 			env.Do(t, servertest.Request{Method: http.MethodGet, Path: "/activities?limit=100"}).Decode(t, &page)
 			if len(page.Items) != created {
 				t.Fatalf("%d activities listed, %d created", len(page.Items), created)
@@ -107,13 +107,13 @@ func TestCreateShardedActivity(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			resp := env.Do(t, servertest.Request{Method: http.MethodPost, Path: "/activities", Body: tt.body, Admin: true})
-			var a redislib.Activity
+			var a sale.Activity
 			resp.Decode(t, &a)
-			if resp.Status != 201 || a.Shards != tt.wantShards || a.Remaining != 60 || a.Stock != 60 {
+			if resp.Status != 201 || a.Buckets != tt.wantShards || a.Remaining != 60 || a.Stock != 60 {
 				t.Fatalf("status %d, activity %+v; want 201 with %d shards and 60 remaining", resp.Status, a, tt.wantShards)
 			}
 			stored, err := env.Store.Activity(context.Background(), a.ID)
-			if err != nil || stored.Shards != tt.wantShards || stored.Remaining != 60 {
+			if err != nil || stored.Buckets != tt.wantShards || stored.Remaining != 60 {
 				t.Fatalf("stored %+v, %v", stored, err)
 			}
 		})

@@ -7,6 +7,7 @@ import (
 	"seckill/functions/httpapi"
 	"seckill/functions/server"
 	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 // Function creates products (admin).
@@ -47,9 +48,9 @@ func Handler(store *redislib.Store) fiber.Handler {
 }
 
 // validate turns a decoded request into a new product and checks it (see
-// redislib.NewProduct.Validate).
-func validate(req request) (redislib.NewProduct, error) {
-	in := redislib.NewProduct{Name: *req.Name, Price: *req.Price}
+// sale.NewProduct.Validate).
+func validate(req request) (sale.NewProduct, error) {
+	in := sale.NewProduct{Name: *req.Name, Price: *req.Price}
 	if req.Description != nil {
 		in.Description = *req.Description
 	}

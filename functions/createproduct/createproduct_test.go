@@ -6,7 +6,8 @@ import (
 
 	"seckill/functions/createproduct"
 	"seckill/functions/server/servertest"
-	"seckill/redislib"
+	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 func TestCreateProduct(t *testing.T) {
@@ -47,7 +48,7 @@ func TestCreateProduct(t *testing.T) {
 			if tt.wantStatus != 201 {
 				return
 			}
-			var p redislib.Product
+			var p sale.Product
 			resp.Decode(t, &p)
 			stored, err := env.Store.Product(t.Context(), p.ID)
 			if err != nil || stored.Name != p.Name || stored.Price != p.Price || p.CreatedAt.IsZero() {
@@ -56,7 +57,7 @@ func TestCreateProduct(t *testing.T) {
 		})
 	}
 	// Two products were created; every rejected request wrote nothing.
-	if n := env.Store.Client().ZCard(t.Context(), redislib.ProductsIndexKey()).Val(); n != 2 {
+	if n := env.Redis.Client(t).ZCard(t.Context(), redistest.ProductsIndexKey()).Val(); n != 2 {
 		t.Fatalf("products index has %d entries, want 2", n)
 	}
 }

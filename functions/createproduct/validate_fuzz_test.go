@@ -1,11 +1,10 @@
 package createproduct
 
 import (
+	"seckill/redislib/sale"
 	"testing"
 	"unicode"
 	"unicode/utf8"
-
-	"seckill/redislib"
 )
 
 // FuzzValidate checks that validate either refuses with a coded 4xx or
@@ -16,8 +15,8 @@ func FuzzValidate(f *testing.F) {
 	f.Add("a\x00b", "ok", true, int64(1))
 	f.Add("ok", "\xff", true, int64(1))
 	f.Add("ok", "", true, int64(-1))
-	f.Add("ok", "", true, int64(redislib.MaxPrice+1))
-	f.Add("\u202eevil", "multi\nline\ttext", true, int64(redislib.MaxPrice))
+	f.Add("ok", "", true, int64(sale.MaxPrice+1))
+	f.Add("\u202eevil", "multi\nline\ttext", true, int64(sale.MaxPrice))
 	f.Fuzz(func(t *testing.T, name, desc string, hasDesc bool, price int64) {
 		req := request{Name: &name, Price: &price}
 		if hasDesc {
@@ -25,15 +24,15 @@ func FuzzValidate(f *testing.F) {
 		}
 		in, err := validate(req)
 		if err != nil {
-			code := redislib.ErrorCode(err)
-			if code != redislib.CodeInvalidName && code != redislib.CodeInvalidDescription && code != redislib.CodeInvalidPrice {
+			code := sale.ErrorCode(err)
+			if code != sale.CodeInvalidName && code != sale.CodeInvalidDescription && code != sale.CodeInvalidPrice {
 				t.Fatalf("validate(%q, %q, %d) = %v, want a name, description or price error", name, desc, price, err)
 			}
 			return
 		}
-		mustText(t, in.Name, 1, redislib.MaxNameLen)
-		mustText(t, in.Description, 0, redislib.MaxDescriptionLen)
-		if in.Price < 0 || in.Price > redislib.MaxPrice {
+		mustText(t, in.Name, 1, sale.MaxNameLen)
+		mustText(t, in.Description, 0, sale.MaxDescriptionLen)
+		if in.Price < 0 || in.Price > sale.MaxPrice {
 			t.Fatalf("accepted price %d", in.Price)
 		}
 		if !hasDesc && in.Description != "" {

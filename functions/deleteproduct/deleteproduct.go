@@ -25,15 +25,5 @@ var Function = server.Function{
 // expired orders and sell again) the answer is 409 product_in_use. Deleting
 // a deleted product answers 200 again and changes nothing.
 func Handler(store *redislib.Store) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		id, err := httpapi.PathID(c, "id")
-		if err != nil {
-			return err
-		}
-		p, err := store.DeleteProduct(c.UserContext(), id)
-		if err != nil {
-			return err
-		}
-		return c.JSON(p)
-	}
+	return httpapi.ByID(store.DeleteProduct)
 }

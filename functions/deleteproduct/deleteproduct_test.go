@@ -10,13 +10,13 @@ import (
 	"seckill/functions/httpapi"
 	"seckill/functions/listproducts"
 	"seckill/functions/server/servertest"
-	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 func TestDeleteProduct(t *testing.T) {
 	env := servertest.New(t, deleteproduct.Function, getproduct.Function, getactivity.Function, listproducts.Function)
-	idOf := func(p redislib.Product) string { return p.ID }
-	productOf := func(a redislib.Activity) string { return a.ProductID }
+	idOf := func(p sale.Product) string { return p.ID }
+	productOf := func(a sale.Activity) string { return a.ProductID }
 	tests := []struct {
 		name       string
 		product    func() string
@@ -29,17 +29,17 @@ func TestDeleteProduct(t *testing.T) {
 		{name: "only ended activity", product: func() string { return productOf(servertest.MustEnded(t, env.Store, 2)) }, wantStatus: 200},
 		{name: "only cancelled activity", product: func() string { return productOf(servertest.MustCancelled(t, env.Store, 2)) }, wantStatus: 200},
 		{name: "scheduled activity", product: func() string { return productOf(servertest.MustScheduled(t, env.Store, 2)) },
-			wantStatus: 409, wantCode: redislib.CodeProductInUse},
+			wantStatus: 409, wantCode: sale.CodeProductInUse},
 		{name: "running activity", product: func() string { return productOf(servertest.MustActivity(t, env.Store, 2)) },
-			wantStatus: 409, wantCode: redislib.CodeProductInUse},
+			wantStatus: 409, wantCode: sale.CodeProductInUse},
 		{name: "sold-out activity", product: func() string { return productOf(servertest.MustSoldOut(t, env.Store)) },
-			wantStatus: 409, wantCode: redislib.CodeProductInUse},
+			wantStatus: 409, wantCode: sale.CodeProductInUse},
 		{name: "no token", product: func() string { return idOf(servertest.MustProduct(t, env.Store)) }, noAdmin: true,
 			wantStatus: 401, wantCode: httpapi.CodeUnauthorized},
 		{name: "wrong token", product: func() string { return idOf(servertest.MustProduct(t, env.Store)) }, noAdmin: true,
 			header: map[string]string{"Authorization": "Bearer " + servertest.AdminToken + "x"}, wantStatus: 401, wantCode: httpapi.CodeUnauthorized},
-		{name: "unknown product", product: func() string { return "nosuchproduct" }, wantStatus: 404, wantCode: redislib.CodeProductNotFound},
-		{name: "bad id", product: func() string { return "a.b" }, wantStatus: 400, wantCode: redislib.CodeInvalidID},
+		{name: "unknown product", product: func() string { return "nosuchproduct" }, wantStatus: 404, wantCode: sale.CodeProductNotFound},
+		{name: "bad id", product: func() string { return "a.b" }, wantStatus: 400, wantCode: sale.CodeInvalidID},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -51,7 +51,7 @@ func TestDeleteProduct(t *testing.T) {
 			}
 			listed := false
 			list := env.Do(t, servertest.Request{Method: http.MethodGet, Path: "/products?limit=100"})
-			var page redislib.Page[redislib.Product]
+			var page sale.Page[sale.Product]
 			list.Decode(t, &page)
 			for _, p := range page.Items {
 				listed = listed || p.ID == id

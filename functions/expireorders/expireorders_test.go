@@ -12,21 +12,22 @@ import (
 
 	"seckill/functions/expireorders"
 	"seckill/functions/server/servertest"
-	"seckill/redislib"
+	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 func TestExpireOrdersJob(t *testing.T) {
 	env := servertest.New(t, expireorders.Function)
-	rdb := env.Store.Client()
+	rdb := env.Redis.Client(t)
 	short := servertest.MustActivity(t, env.Store, 10, servertest.PaymentWindow(1))
 	long := servertest.MustActivity(t, env.Store, 10)
-	var last redislib.Order
+	var last sale.Order
 	for i := range 4 {
 		last = servertest.MustWin(t, env.Store, short.ID, fmt.Sprintf("u%d", i))
 	}
 	lost := servertest.MustWin(t, env.Store, long.ID, "u0")
 	// A win whose purchase call died before it reached the user's history.
-	rdb.ZRem(t.Context(), redislib.UserOrdersKey("u0"), lost.ID)
+	rdb.ZRem(t.Context(), redistest.UserOrdersKey("u0"), lost.ID)
 	servertest.WaitRedisTime(t, env.Store, *last.ExpiresAt)
 	if v, ok := lastSuccess(t, env); ok {
 		t.Fatalf("last success %v before any run", v)
@@ -56,7 +57,7 @@ func TestExpireOrdersJob(t *testing.T) {
 	if st := servertest.MustStats(t, env.Store, short.ID); st.Expired != 4 || st.Pending != 0 || st.Remaining != 10 || !st.Consistent {
 		t.Fatalf("stats: %+v", st)
 	}
-	if n, _ := rdb.ZScore(t.Context(), redislib.UserOrdersKey("u0"), lost.ID).Result(); int64(n) != lost.CreatedAt.UnixMilli() {
+	if n, _ := rdb.ZScore(t.Context(), redistest.UserOrdersKey("u0"), lost.ID).Result(); int64(n) != lost.CreatedAt.UnixMilli() {
 		t.Fatalf("the lost win is not back in the history (score %v)", n)
 	}
 
@@ -75,7 +76,7 @@ func TestExpireOrdersJob(t *testing.T) {
 	done, _ = lastSuccess(t, env)
 	env.Redis.Kill()
 	r := env.Do(t, servertest.Request{Method: http.MethodPost, Path: "/jobs/expire-orders", Admin: true})
-	if r.Status != http.StatusServiceUnavailable || r.ErrorCode() != redislib.CodeStoreUnavailable {
+	if r.Status != http.StatusServiceUnavailable || r.ErrorCode() != sale.CodeStoreUnavailable {
 		t.Fatalf("Redis down: %d %s", r.Status, r.Body)
 	}
 	if v, _ := lastSuccess(t, env); !v.Equal(done) {
@@ -110,7 +111,7 @@ func lastSuccess(t *testing.T, env *servertest.Env) (time.Time, bool) {
 // nothing.
 func TestExpireOrdersJobBoundsStreams(t *testing.T) {
 	env := servertest.New(t, expireorders.Function)
-	rdb := env.Store.Client()
+	rdb := env.Redis.Client(t)
 	a := servertest.MustActivity(t, env.Store, 1)
 	stream := "sk:{act:" + a.ID + "}:events" // redislib/README.md, Key schema
 	for round := range 3 {

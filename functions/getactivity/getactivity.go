@@ -20,15 +20,5 @@ var Function = server.Function{
 // Handler answers GET /activities/:id; the status is derived from Redis time
 // and stock at the moment of the read.
 func Handler(store *redislib.Store) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		id, err := httpapi.PathID(c, "id")
-		if err != nil {
-			return err
-		}
-		a, err := store.Activity(c.UserContext(), id)
-		if err != nil {
-			return err
-		}
-		return c.JSON(a)
-	}
+	return httpapi.ByID(store.Activity)
 }

@@ -9,26 +9,27 @@ import (
 	"seckill/functions/getactivity"
 	"seckill/functions/server/servertest"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 func TestGetActivity(t *testing.T) {
 	env := servertest.New(t, getactivity.Function)
 	running := servertest.MustActivity(t, env.Store, 3)
 	scheduled := servertest.MustActivity(t, env.Store, 3, servertest.Window(time.Hour, 2*time.Hour))
-	if _, err := env.Store.Purchase(context.Background(), running.ID, "u1"); err != nil {
+	if _, err := env.Store.Purchase(context.Background(), running.ID, "u1", sale.Rate{}); err != nil {
 		t.Fatal(err)
 	}
 	// Six buckets: users spread over them, and a bucket that runs out takes
 	// units from the others; the answer sums the buckets.
-	sharded := servertest.MustActivity(t, env.Store, 8, redistest.Shards(6))
+	sharded := servertest.MustActivity(t, env.Store, 8, redistest.Buckets(6))
 	for i := range 5 {
-		if _, err := env.Store.Purchase(context.Background(), sharded.ID, fmt.Sprintf("s%d", i)); err != nil {
+		if _, err := env.Store.Purchase(context.Background(), sharded.ID, fmt.Sprintf("s%d", i), sale.Rate{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	soldOut := servertest.MustActivity(t, env.Store, 3, redistest.Shards(3))
+	soldOut := servertest.MustActivity(t, env.Store, 3, redistest.Buckets(3))
 	for i := range 6 {
-		if _, err := env.Store.Purchase(context.Background(), soldOut.ID, fmt.Sprintf("s%d", i)); err != nil {
+		if _, err := env.Store.Purchase(context.Background(), soldOut.ID, fmt.Sprintf("s%d", i), sale.Rate{}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -6,7 +6,7 @@ import (
 
 	"seckill/functions/getorder"
 	"seckill/functions/server/servertest"
-	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 func TestGetOrder(t *testing.T) {
@@ -24,10 +24,10 @@ func TestGetOrder(t *testing.T) {
 		wantCode   string
 		wantState  string
 	}{
-		{"pending order", "/orders/" + o.ID, http.StatusOK, "", redislib.OrderPending},
-		{"overdue order reads expired", "/orders/" + overdue.ID, http.StatusOK, "", redislib.OrderExpired},
-		{"unknown order", "/orders/" + a.ID + "-0123456789abcdef", http.StatusNotFound, redislib.CodeOrderNotFound, ""},
-		{"unknown activity", "/orders/nope-0123456789abcdef", http.StatusNotFound, redislib.CodeOrderNotFound, ""},
+		{"pending order", "/orders/" + o.ID, http.StatusOK, "", sale.OrderPending},
+		{"overdue order reads expired", "/orders/" + overdue.ID, http.StatusOK, "", sale.OrderExpired},
+		{"unknown order", "/orders/" + a.ID + "-0123456789abcdef", http.StatusNotFound, sale.CodeOrderNotFound, ""},
+		{"unknown activity", "/orders/nope-0123456789abcdef", http.StatusNotFound, sale.CodeOrderNotFound, ""},
 		{"not an order id", "/orders/" + a.ID, http.StatusBadRequest, "invalid_id", ""},
 		{"upper-case hex", "/orders/" + a.ID + "-0123456789ABCDEF", http.StatusBadRequest, "invalid_id", ""},
 		{"short suffix", "/orders/" + a.ID + "-0123", http.StatusBadRequest, "invalid_id", ""},
@@ -40,7 +40,7 @@ func TestGetOrder(t *testing.T) {
 				t.Fatalf("got %d %s, want %d %q", r.Status, r.Body, tc.wantStatus, tc.wantCode)
 			}
 			if tc.wantState != "" {
-				var got redislib.Order
+				var got sale.Order
 				r.Decode(t, &got)
 				if got.Status != tc.wantState {
 					t.Fatalf("status %q, want %q", got.Status, tc.wantState)
@@ -61,7 +61,7 @@ func TestGetOrder(t *testing.T) {
 
 	env.Redis.Kill()
 	r := env.Do(t, servertest.Request{Method: http.MethodGet, Path: "/orders/" + o.ID})
-	if r.Status != http.StatusServiceUnavailable || r.ErrorCode() != redislib.CodeStoreUnavailable {
+	if r.Status != http.StatusServiceUnavailable || r.ErrorCode() != sale.CodeStoreUnavailable {
 		t.Fatalf("Redis down: %d %s", r.Status, r.Body)
 	}
 }

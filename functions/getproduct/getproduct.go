@@ -19,15 +19,5 @@ var Function = server.Function{
 
 // Handler answers GET /products/:id with the product, deleted ones included.
 func Handler(store *redislib.Store) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		id, err := httpapi.PathID(c, "id")
-		if err != nil {
-			return err
-		}
-		p, err := store.Product(c.UserContext(), id)
-		if err != nil {
-			return err
-		}
-		return c.JSON(p)
-	}
+	return httpapi.ByID(store.Product)
 }

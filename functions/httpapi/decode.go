@@ -5,12 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"seckill/redislib/sale"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
-
-	"seckill/redislib"
 )
 
 // Decode reads the request body as exactly one JSON object into v, strictly:
@@ -108,7 +107,7 @@ func RequireUserID(userID *string) (string, error) {
 	if err := Required(F("user_id", userID)); err != nil {
 		return "", err
 	}
-	if err := redislib.CheckUserID(*userID); err != nil {
+	if err := sale.CheckUserID(*userID); err != nil {
 		return "", err
 	}
 	return *userID, nil

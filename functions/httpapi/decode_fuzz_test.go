@@ -11,7 +11,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"seckill/functions/httpapi"
-	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 // fuzzRequest has a field of each kind the handlers decode.
@@ -25,7 +25,7 @@ type fuzzRequest struct {
 // mustBadRequest fails unless err is a coded error answered with a 4xx.
 func mustBadRequest(t *testing.T, err error, input any) {
 	t.Helper()
-	code := redislib.ErrorCode(err)
+	code := sale.ErrorCode(err)
 	if st := httpapi.Status(code); code == "" || st < 400 || st >= 500 {
 		t.Fatalf("input %q: error %v (code %q, status %d), want a coded 4xx", input, err, code, st)
 	}

@@ -6,18 +6,17 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"seckill/redislib/sale"
 	"strconv"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"go.opentelemetry.io/otel/trace"
-
-	"seckill/redislib"
 )
 
 // Error codes of the HTTP layer: request decoding, authentication,
-// routing and the server's own state. The codes of the domain rules and the
-// store's are in redislib; Status maps them all.
+// routing and the server's own state. The codes of the domain and the
+// store are in redislib/sale, in one table; Status maps them all.
 const (
 	CodeEmptyBody        = "empty_body"
 	CodeMalformedJSON    = "malformed_json"
@@ -27,7 +26,6 @@ const (
 	CodeInvalidStatus    = "invalid_status"
 	CodeUnauthorized     = "unauthorized"
 	CodeInvalidToken     = "invalid_token"
-	CodeForbidden        = "forbidden"
 	CodeNotFound         = "not_found"
 	CodeMethodNotAllowed = "method_not_allowed"
 	CodeRateLimited      = "rate_limited"
@@ -58,7 +56,7 @@ var statusOf = map[string]int{
 	CodeInvalidStatus:    http.StatusBadRequest,
 	CodeUnauthorized:     http.StatusUnauthorized,
 	CodeInvalidToken:     http.StatusUnauthorized,
-	CodeForbidden:        http.StatusForbidden,
+	sale.CodeForbidden:   http.StatusForbidden,
 	CodeNotFound:         http.StatusNotFound,
 	CodeMethodNotAllowed: http.StatusMethodNotAllowed,
 	codeBodyTooLarge:     http.StatusRequestEntityTooLarge,
@@ -72,50 +70,49 @@ var statusOf = map[string]int{
 	CodeStaleSignature:   http.StatusUnauthorized,
 	CodeDemoPaymentOff:   http.StatusNotFound,
 
-	redislib.CodeInvalidID:            http.StatusBadRequest,
-	redislib.CodeInvalidUserID:        http.StatusBadRequest,
-	redislib.CodeInvalidName:          http.StatusBadRequest,
-	redislib.CodeInvalidDescription:   http.StatusBadRequest,
-	redislib.CodeInvalidPrice:         http.StatusBadRequest,
-	redislib.CodeInvalidStock:         http.StatusBadRequest,
-	redislib.CodeInvalidDelta:         http.StatusBadRequest,
-	redislib.CodeInvalidTime:          http.StatusBadRequest,
-	redislib.CodeInvalidTimeRange:     http.StatusBadRequest,
-	redislib.CodeInvalidPaymentWindow: http.StatusBadRequest,
-	redislib.CodeInvalidShards:        http.StatusBadRequest,
-	redislib.CodeEmptyUpdate:          http.StatusBadRequest,
-	redislib.CodeInvalidPaymentRef:    http.StatusBadRequest,
-	redislib.CodeInvalidAmount:        http.StatusBadRequest,
-	redislib.CodeInvalidCurrency:      http.StatusBadRequest,
-	redislib.CodeInvalidAdmission:     http.StatusBadRequest,
-	redislib.CodeAdmissionRequired:    http.StatusForbidden,
-	redislib.CodeNotQueue:             http.StatusConflict,
-	redislib.CodeNotInQueue:           http.StatusNotFound,
+	sale.CodeInvalidID:            http.StatusBadRequest,
+	sale.CodeInvalidUserID:        http.StatusBadRequest,
+	sale.CodeInvalidName:          http.StatusBadRequest,
+	sale.CodeInvalidDescription:   http.StatusBadRequest,
+	sale.CodeInvalidPrice:         http.StatusBadRequest,
+	sale.CodeInvalidStock:         http.StatusBadRequest,
+	sale.CodeInvalidDelta:         http.StatusBadRequest,
+	sale.CodeInvalidTime:          http.StatusBadRequest,
+	sale.CodeInvalidTimeRange:     http.StatusBadRequest,
+	sale.CodeInvalidPaymentWindow: http.StatusBadRequest,
+	sale.CodeInvalidShards:        http.StatusBadRequest,
+	sale.CodeEmptyUpdate:          http.StatusBadRequest,
+	sale.CodeInvalidPaymentRef:    http.StatusBadRequest,
+	sale.CodeInvalidAmount:        http.StatusBadRequest,
+	sale.CodeInvalidCurrency:      http.StatusBadRequest,
+	sale.CodeInvalidAdmission:     http.StatusBadRequest,
+	sale.CodeAdmissionRequired:    http.StatusForbidden,
+	sale.CodeNotQueue:             http.StatusConflict,
+	sale.CodeNotInQueue:           http.StatusNotFound,
 
-	redislib.CodeUnknownProduct:   http.StatusBadRequest,
-	redislib.CodeProductDeleted:   http.StatusBadRequest,
-	redislib.CodeEndsInPast:       http.StatusBadRequest,
-	redislib.CodeProductNotFound:  http.StatusNotFound,
-	redislib.CodeActivityNotFound: http.StatusNotFound,
-	redislib.CodeOrderNotFound:    http.StatusNotFound,
-	redislib.CodeStoreUnavailable: http.StatusServiceUnavailable,
+	sale.CodeUnknownProduct:   http.StatusBadRequest,
+	sale.CodeProductDeleted:   http.StatusBadRequest,
+	sale.CodeEndsInPast:       http.StatusBadRequest,
+	sale.CodeProductNotFound:  http.StatusNotFound,
+	sale.CodeActivityNotFound: http.StatusNotFound,
+	sale.CodeOrderNotFound:    http.StatusNotFound,
+	sale.CodeStoreUnavailable: http.StatusServiceUnavailable,
 
-	redislib.CodeInvalidCursor:     http.StatusBadRequest,
-	redislib.CodeInvalidLimit:      http.StatusBadRequest,
-	redislib.CodeProductInUse:      http.StatusConflict,
-	redislib.CodeProductIsDeleted:  http.StatusConflict,
-	redislib.CodeActivityCancelled: http.StatusConflict,
-	redislib.CodeActivityEnded:     http.StatusConflict,
-	redislib.CodeActivityStarted:   http.StatusConflict,
-	redislib.CodeStockBelowSold:    http.StatusConflict,
-	redislib.CodeStockOutOfRange:   http.StatusConflict,
-	redislib.CodeOrderExpired:      http.StatusConflict,
-	redislib.CodeOrderCancelled:    http.StatusConflict,
-	redislib.CodeAlreadyPaid:       http.StatusConflict,
-	redislib.CodeOrderClosed:       http.StatusConflict,
-	redislib.CodeAmountMismatch:    http.StatusConflict,
-	redislib.CodePaymentRefUsed:    http.StatusConflict,
-	// redislib.CodeNotOwner is CodeForbidden: 403 above.
+	sale.CodeInvalidCursor:     http.StatusBadRequest,
+	sale.CodeInvalidLimit:      http.StatusBadRequest,
+	sale.CodeProductInUse:      http.StatusConflict,
+	sale.CodeProductIsDeleted:  http.StatusConflict,
+	sale.CodeActivityCancelled: http.StatusConflict,
+	sale.CodeActivityEnded:     http.StatusConflict,
+	sale.CodeActivityStarted:   http.StatusConflict,
+	sale.CodeStockBelowSold:    http.StatusConflict,
+	sale.CodeStockOutOfRange:   http.StatusConflict,
+	sale.CodeOrderExpired:      http.StatusConflict,
+	sale.CodeOrderCancelled:    http.StatusConflict,
+	sale.CodeAlreadyPaid:       http.StatusConflict,
+	sale.CodeOrderClosed:       http.StatusConflict,
+	sale.CodeAmountMismatch:    http.StatusConflict,
+	sale.CodePaymentRefUsed:    http.StatusConflict,
 }
 
 // Codes returns every error code an answer can carry, with its HTTP status:
@@ -138,7 +135,7 @@ func Status(code string) int {
 }
 
 // Fail returns an error with the given code and a message for the client.
-func Fail(code, format string, args ...any) error { return redislib.Errorf(code, format, args...) }
+func Fail(code, format string, args ...any) error { return sale.Errorf(code, format, args...) }
 
 // TooManyRequests sets Retry-After to wait in whole seconds (at least 1) and
 // returns the 429 rate_limited answer.
@@ -175,7 +172,7 @@ var fiberCodes = map[int]string{
 	fiber.StatusRequestEntityTooLarge:       codeBodyTooLarge,
 	fiber.StatusRequestHeaderFieldsTooLarge: codeHeadersTooLarge,
 	fiber.StatusBadRequest:                  CodeMalformedJSON,
-	fiber.StatusRequestTimeout:              redislib.CodeStoreUnavailable,
+	fiber.StatusRequestTimeout:              sale.CodeStoreUnavailable,
 }
 
 // ErrorHandler renders every error as {"error": {"code", "message"}} with the
@@ -184,7 +181,7 @@ var fiberCodes = map[int]string{
 func ErrorHandler(log *slog.Logger) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
 		var detail ErrorDetail
-		var appErr *redislib.Error
+		var appErr *sale.Error
 		var fe *fiber.Error
 		switch {
 		case errors.As(err, &appErr):

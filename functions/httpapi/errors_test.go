@@ -11,7 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"seckill/functions/httpapi"
-	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 // Every 503 carries Retry-After, drawn from 1 to 4 s for each answer, so that
@@ -20,10 +20,10 @@ import (
 func TestServiceUnavailableRetryAfterJitter(t *testing.T) {
 	app := fiber.New(fiber.Config{ErrorHandler: httpapi.ErrorHandler(slog.New(slog.NewTextHandler(io.Discard, nil)))})
 	app.Get("/unavailable", func(c *fiber.Ctx) error {
-		return httpapi.Fail(redislib.CodeStoreUnavailable, "the store is unavailable, try again")
+		return httpapi.Fail(sale.CodeStoreUnavailable, "the store is unavailable, try again")
 	})
 	app.Get("/not-ready", func(c *fiber.Ctx) error { return httpapi.Fail(httpapi.CodeNotReady, "not ready") })
-	app.Get("/conflict", func(c *fiber.Ctx) error { return httpapi.Fail(redislib.CodeStockBelowSold, "below sold") })
+	app.Get("/conflict", func(c *fiber.Ctx) error { return httpapi.Fail(sale.CodeStockBelowSold, "below sold") })
 	app.Get("/limited", func(c *fiber.Ctx) error { return httpapi.TooManyRequests(c, 7500*time.Millisecond) })
 
 	get := func(path string) (int, string) {

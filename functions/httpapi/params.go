@@ -2,11 +2,11 @@ package httpapi
 
 import (
 	"net/url"
+	"seckill/redislib/sale"
+	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
-
-	"seckill/redislib"
 )
 
 // PathID returns the route parameter name after checking it can be a
@@ -17,7 +17,7 @@ import (
 // memory (the sold-out leases are keyed by activity ID).
 func PathID(c *fiber.Ctx, name string) (string, error) {
 	id := c.Params(name)
-	if err := redislib.CheckID(name, id); err != nil {
+	if err := sale.CheckID(name, id); err != nil {
 		return "", err
 	}
 	return strings.Clone(id), nil
@@ -32,7 +32,7 @@ func PathUserID(c *fiber.Ctx, name string) (string, error) {
 	if err != nil {
 		user = raw // not valid percent-encoding: refused by the rule below
 	}
-	if err := redislib.CheckUserID(user); err != nil {
+	if err := sale.CheckUserID(user); err != nil {
 		return "", err
 	}
 	if user == raw {
@@ -46,7 +46,7 @@ func PathUserID(c *fiber.Ctx, name string) (string, error) {
 // returns a copy.
 func PathOrderID(c *fiber.Ctx, name string) (string, error) {
 	id := c.Params(name)
-	if _, err := redislib.ParseOrderID(name, id); err != nil {
+	if _, err := sale.ParseOrderID(name, id); err != nil {
 		return "", err
 	}
 	return strings.Clone(id), nil
@@ -54,6 +54,28 @@ func PathOrderID(c *fiber.Ctx, name string) (string, error) {
 
 // PageQuery reads the ?cursor= and ?limit= of a listing request (limit 1 to
 // 100, default 20); failures are 400 invalid_cursor or invalid_limit.
-func PageQuery(c *fiber.Ctx) (redislib.PageQuery, error) {
-	return redislib.ParsePageQuery(c.Query("cursor"), c.Query("limit"))
+func PageQuery(c *fiber.Ctx) (sale.PageQuery, error) {
+	return ParsePageQuery(c.Query("cursor"), c.Query("limit"))
+}
+
+// ParsePageQuery validates the raw ?cursor= and ?limit= values of a listing
+// request. An empty limit is sale.DefaultPageLimit; an empty cursor is the
+// first page. Failures are 400 invalid_limit or invalid_cursor.
+func ParsePageQuery(cursor, limit string) (sale.PageQuery, error) {
+	q := sale.PageQuery{Limit: sale.DefaultPageLimit}
+	if limit != "" {
+		n, err := strconv.Atoi(limit)
+		if err != nil || n < 1 || n > sale.MaxPageLimit {
+			return q, sale.Errorf(sale.CodeInvalidLimit, "limit must be an integer from 1 to %d", sale.MaxPageLimit)
+		}
+		q.Limit = n
+	}
+	if cursor != "" {
+		c, err := sale.ParseCursor(cursor)
+		if err != nil {
+			return q, err
+		}
+		q.After = &c
+	}
+	return q, nil
 }

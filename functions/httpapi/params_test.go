@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"encoding/base64"
 	"net/http/httptest"
 	"testing"
 	"unsafe"
@@ -8,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"seckill/functions/httpapi"
+	"seckill/redislib/sale"
 )
 
 // The path readers return copies: c.Params aliases the request buffer, which
@@ -49,6 +51,46 @@ func TestPathParamsAreCopies(t *testing.T) {
 			}
 			if aliased {
 				t.Errorf("%s returned the request buffer itself, not a copy", tt.name)
+			}
+		})
+	}
+}
+
+func TestParsePageQuery(t *testing.T) {
+	first, err := httpapi.ParsePageQuery("", "")
+	if err != nil || first.Limit != sale.DefaultPageLimit || first.After != nil {
+		t.Fatalf("defaults: %+v, %v", first, err)
+	}
+	valid := base64.RawURLEncoding.EncodeToString([]byte("1700000000000:abc"))
+	tests := []struct {
+		name, cursor, limit string
+		wantCode            string
+		wantLimit           int
+	}{
+		{name: "limit 1", limit: "1", wantLimit: 1},
+		{name: "limit 100", limit: "100", wantLimit: 100},
+		{name: "valid cursor", cursor: valid, wantLimit: 20},
+		{name: "limit 0", limit: "0", wantCode: sale.CodeInvalidLimit},
+		{name: "limit 101", limit: "101", wantCode: sale.CodeInvalidLimit},
+		{name: "limit negative", limit: "-5", wantCode: sale.CodeInvalidLimit},
+		{name: "limit text", limit: "ten", wantCode: sale.CodeInvalidLimit},
+		{name: "limit fraction", limit: "1.5", wantCode: sale.CodeInvalidLimit},
+		{name: "cursor not base64", cursor: "!!!", wantCode: sale.CodeInvalidCursor},
+		{name: "cursor without member", cursor: base64.RawURLEncoding.EncodeToString([]byte("17:")), wantCode: sale.CodeInvalidCursor},
+		{name: "cursor without separator", cursor: base64.RawURLEncoding.EncodeToString([]byte("17abc")), wantCode: sale.CodeInvalidCursor},
+		{name: "cursor score not a number", cursor: base64.RawURLEncoding.EncodeToString([]byte("x:abc")), wantCode: sale.CodeInvalidCursor},
+		{name: "cursor score infinite", cursor: base64.RawURLEncoding.EncodeToString([]byte("inf:abc")), wantCode: sale.CodeInvalidCursor},
+		{name: "cursor member with control char", cursor: base64.RawURLEncoding.EncodeToString([]byte("1:a\x01")), wantCode: sale.CodeInvalidCursor},
+		{name: "cursor too long", cursor: base64.RawURLEncoding.EncodeToString(make([]byte, 600)), wantCode: sale.CodeInvalidCursor},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q, err := httpapi.ParsePageQuery(tt.cursor, tt.limit)
+			if got := sale.ErrorCode(err); got != tt.wantCode {
+				t.Fatalf("code %q, want %q (err %v)", got, tt.wantCode, err)
+			}
+			if tt.wantCode == "" && q.Limit != tt.wantLimit {
+				t.Fatalf("limit %d, want %d", q.Limit, tt.wantLimit)
 			}
 		})
 	}

@@ -1,13 +1,12 @@
 package httpapi
 
 import (
+	"seckill/redislib/sale"
 	"strconv"
 	"sync/atomic"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
-
-	"seckill/redislib"
 )
 
 // maxRequestIDLen is the longest X-Request-ID accepted from a client.
@@ -52,6 +51,6 @@ type requestIDs struct {
 	n      atomic.Uint64
 }
 
-func newRequestIDs() *requestIDs { return &requestIDs{prefix: redislib.NewID() + "-"} }
+func newRequestIDs() *requestIDs { return &requestIDs{prefix: sale.NewID() + "-"} }
 
 func (g *requestIDs) next() string { return g.prefix + strconv.FormatUint(g.n.Add(1), 36) }

@@ -7,6 +7,7 @@ import (
 	"seckill/functions/httpapi"
 	"seckill/functions/server"
 	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 // Function lists activities.
@@ -25,7 +26,7 @@ var Function = server.Function{
 func Handler(store *redislib.Store) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		status := c.Query("status")
-		if status != "" && !redislib.ValidStatus(status) {
+		if status != "" && !sale.ValidStatus(status) {
 			return httpapi.Fail(httpapi.CodeInvalidStatus, "status must be one of scheduled, running, paused, sold_out, ended, cancelled")
 		}
 		q, err := httpapi.PageQuery(c)

@@ -10,14 +10,14 @@ import (
 	"seckill/functions/httpapi"
 	"seckill/functions/listactivities"
 	"seckill/functions/server/servertest"
-	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 // mustWalk lists every page of GET /activities with the query and returns
 // the items in order, checking the page invariants.
-func mustWalk(t *testing.T, env *servertest.Env, query string, limit int) []redislib.Activity {
+func mustWalk(t *testing.T, env *servertest.Env, query string, limit int) []sale.Activity {
 	t.Helper()
-	var all []redislib.Activity
+	var all []sale.Activity
 	seen := map[string]bool{}
 	q := fmt.Sprintf("?limit=%d%s", limit, query)
 	for {
@@ -25,7 +25,7 @@ func mustWalk(t *testing.T, env *servertest.Env, query string, limit int) []redi
 		if resp.Status != 200 {
 			t.Fatalf("GET /activities%s: %d %s", q, resp.Status, resp.Body)
 		}
-		var page redislib.Page[redislib.Activity]
+		var page sale.Page[sale.Activity]
 		resp.Decode(t, &page)
 		if len(page.Items) > limit {
 			t.Fatalf("page of %d, limit %d", len(page.Items), limit)
@@ -44,7 +44,7 @@ func mustWalk(t *testing.T, env *servertest.Env, query string, limit int) []redi
 	}
 }
 
-func ids(as []redislib.Activity) []string {
+func ids(as []sale.Activity) []string {
 	out := make([]string, len(as))
 	for i, a := range as {
 		out[i] = a.ID
@@ -61,9 +61,9 @@ func TestListActivitiesErrors(t *testing.T) {
 	}{
 		{"unknown status", "?status=asleep", 400, httpapi.CodeInvalidStatus},
 		{"status case matters", "?status=Running", 400, httpapi.CodeInvalidStatus},
-		{"limit zero", "?limit=0", 400, redislib.CodeInvalidLimit},
-		{"limit too high", "?limit=101", 400, redislib.CodeInvalidLimit},
-		{"cursor garbage", "?cursor=xyz", 400, redislib.CodeInvalidCursor},
+		{"limit zero", "?limit=0", 400, sale.CodeInvalidLimit},
+		{"limit too high", "?limit=101", 400, sale.CodeInvalidLimit},
+		{"cursor garbage", "?cursor=xyz", 400, sale.CodeInvalidCursor},
 		{"every status", "?status=running&limit=5", 200, ""},
 	}
 	for _, tt := range tests {
@@ -83,12 +83,12 @@ func TestListActivitiesByStatus(t *testing.T) {
 	want := map[string][]string{}
 	for range 3 {
 		// Each status list is kept newest first, the listing order.
-		for status, create := range map[string]func() redislib.Activity{
-			redislib.StatusScheduled: func() redislib.Activity { return servertest.MustScheduled(t, env.Store, 5) },
-			redislib.StatusRunning:   func() redislib.Activity { return servertest.MustActivity(t, env.Store, 5) },
-			redislib.StatusSoldOut:   func() redislib.Activity { return servertest.MustSoldOut(t, env.Store) },
-			redislib.StatusEnded:     func() redislib.Activity { return servertest.MustEnded(t, env.Store, 5) },
-			redislib.StatusCancelled: func() redislib.Activity { return servertest.MustCancelled(t, env.Store, 5) },
+		for status, create := range map[string]func() sale.Activity{
+			sale.StatusScheduled: func() sale.Activity { return servertest.MustScheduled(t, env.Store, 5) },
+			sale.StatusRunning:   func() sale.Activity { return servertest.MustActivity(t, env.Store, 5) },
+			sale.StatusSoldOut:   func() sale.Activity { return servertest.MustSoldOut(t, env.Store) },
+			sale.StatusEnded:     func() sale.Activity { return servertest.MustEnded(t, env.Store, 5) },
+			sale.StatusCancelled: func() sale.Activity { return servertest.MustCancelled(t, env.Store, 5) },
 		} {
 			want[status] = append([]string{create().ID}, want[status]...)
 		}
@@ -142,7 +142,7 @@ func TestListActivitiesFilteredPagesConcurrentInserts(t *testing.T) {
 		wg.Wait()
 		listed := map[string]bool{}
 		for _, a := range got {
-			if a.Status != redislib.StatusRunning {
+			if a.Status != sale.StatusRunning {
 				t.Fatalf("limit %d: %s is %s", limit, a.ID, a.Status)
 			}
 			listed[a.ID] = true

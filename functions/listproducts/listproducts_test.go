@@ -10,17 +10,17 @@ import (
 
 	"seckill/functions/listproducts"
 	"seckill/functions/server/servertest"
-	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 // mustPage gets one page of products.
-func mustPage(t *testing.T, env *servertest.Env, query string) redislib.Page[redislib.Product] {
+func mustPage(t *testing.T, env *servertest.Env, query string) sale.Page[sale.Product] {
 	t.Helper()
 	resp := env.Do(t, servertest.Request{Method: http.MethodGet, Path: "/products" + query})
 	if resp.Status != 200 {
 		t.Fatalf("GET /products%s: %d %s", query, resp.Status, resp.Body)
 	}
-	var p redislib.Page[redislib.Product]
+	var p sale.Page[sale.Product]
 	resp.Decode(t, &p)
 	return p
 }
@@ -32,11 +32,11 @@ func TestListProductsErrors(t *testing.T) {
 		wantStatus  int
 		wantCode    string
 	}{
-		{"limit zero", "?limit=0", 400, redislib.CodeInvalidLimit},
-		{"limit too high", "?limit=101", 400, redislib.CodeInvalidLimit},
-		{"limit not a number", "?limit=many", 400, redislib.CodeInvalidLimit},
-		{"cursor garbage", "?cursor=%%%", 400, redislib.CodeInvalidCursor},
-		{"cursor not ours", "?cursor=" + base64.RawURLEncoding.EncodeToString([]byte("hello")), 400, redislib.CodeInvalidCursor},
+		{"limit zero", "?limit=0", 400, sale.CodeInvalidLimit},
+		{"limit too high", "?limit=101", 400, sale.CodeInvalidLimit},
+		{"limit not a number", "?limit=many", 400, sale.CodeInvalidLimit},
+		{"cursor garbage", "?cursor=%%%", 400, sale.CodeInvalidCursor},
+		{"cursor not ours", "?cursor=" + base64.RawURLEncoding.EncodeToString([]byte("hello")), 400, sale.CodeInvalidCursor},
 		{"limit 100", "?limit=100", 200, ""},
 		{"empty limit is the default", "?limit=", 200, ""},
 	}
@@ -65,7 +65,7 @@ func TestListProductsEmpty(t *testing.T) {
 func TestListProductsPages(t *testing.T) {
 	env := servertest.New(t, listproducts.Function)
 	ctx := context.Background()
-	var existing []redislib.Product
+	var existing []sale.Product
 	for range 45 {
 		existing = append(existing, servertest.MustProduct(t, env.Store))
 	}
@@ -78,7 +78,7 @@ func TestListProductsPages(t *testing.T) {
 	}
 
 	first := mustPage(t, env, "")
-	if len(first.Items) != redislib.DefaultPageLimit || first.NextCursor == nil {
+	if len(first.Items) != sale.DefaultPageLimit || first.NextCursor == nil {
 		t.Fatalf("default page: %d items, next %v", len(first.Items), first.NextCursor)
 	}
 
@@ -98,7 +98,7 @@ func TestListProductsPages(t *testing.T) {
 			}
 		}()
 		seen := map[string]bool{}
-		var prev *redislib.Product
+		var prev *sale.Product
 		query := fmt.Sprintf("?limit=%d", limit)
 		for {
 			page := mustPage(t, env, query)

@@ -2,11 +2,14 @@
 package pauseactivity
 
 import (
+	"context"
+
 	"github.com/gofiber/fiber/v2"
 
 	"seckill/functions/httpapi"
 	"seckill/functions/server"
 	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 // Function pauses and resumes activities (admin).
@@ -30,15 +33,7 @@ var Function = server.Function{
 // activity answers 409 activity_cancelled or activity_ended. The request has
 // no body.
 func Handler(store *redislib.Store, paused bool) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		id, err := httpapi.PathID(c, "id")
-		if err != nil {
-			return err
-		}
-		a, err := store.PauseActivity(c.UserContext(), id, paused)
-		if err != nil {
-			return err
-		}
-		return c.JSON(a)
-	}
+	return httpapi.ByID(func(ctx context.Context, id string) (sale.Activity, error) {
+		return store.PauseActivity(ctx, id, paused)
+	})
 }

@@ -12,29 +12,29 @@ import (
 	"seckill/functions/pauseactivity"
 	"seckill/functions/purchase"
 	"seckill/functions/server/servertest"
-	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 func TestPauseAndResume(t *testing.T) {
 	env := servertest.New(t, pauseactivity.Function, getactivity.Function)
-	running := func() redislib.Activity { return servertest.MustActivity(t, env.Store, 10) }
+	running := func() sale.Activity { return servertest.MustActivity(t, env.Store, 10) }
 	tests := []struct {
 		name       string
-		activity   func() redislib.Activity
+		activity   func() sale.Activity
 		path       string // "{id}" is the activity ID
 		noAdmin    bool
 		wantStatus int
 		wantCode   string
 		wantState  string
 	}{
-		{name: "pause running", activity: running, path: "/activities/{id}/pause", wantStatus: 200, wantState: redislib.StatusPaused},
-		{name: "resume running", activity: running, path: "/activities/{id}/resume", wantStatus: 200, wantState: redislib.StatusRunning},
-		{name: "pause scheduled", activity: func() redislib.Activity { return servertest.MustScheduled(t, env.Store, 5) },
-			path: "/activities/{id}/pause", wantStatus: 200, wantState: redislib.StatusScheduled},
-		{name: "pause ended", activity: func() redislib.Activity { return servertest.MustEnded(t, env.Store, 5) },
-			path: "/activities/{id}/pause", wantStatus: 409, wantCode: redislib.CodeActivityEnded},
-		{name: "bad id", activity: running, path: "/activities/a%20b/pause", wantStatus: 400, wantCode: redislib.CodeInvalidID},
-		{name: "unknown", activity: running, path: "/activities/nosuch/pause", wantStatus: 404, wantCode: redislib.CodeActivityNotFound},
+		{name: "pause running", activity: running, path: "/activities/{id}/pause", wantStatus: 200, wantState: sale.StatusPaused},
+		{name: "resume running", activity: running, path: "/activities/{id}/resume", wantStatus: 200, wantState: sale.StatusRunning},
+		{name: "pause scheduled", activity: func() sale.Activity { return servertest.MustScheduled(t, env.Store, 5) },
+			path: "/activities/{id}/pause", wantStatus: 200, wantState: sale.StatusScheduled},
+		{name: "pause ended", activity: func() sale.Activity { return servertest.MustEnded(t, env.Store, 5) },
+			path: "/activities/{id}/pause", wantStatus: 409, wantCode: sale.CodeActivityEnded},
+		{name: "bad id", activity: running, path: "/activities/a%20b/pause", wantStatus: 400, wantCode: sale.CodeInvalidID},
+		{name: "unknown", activity: running, path: "/activities/nosuch/pause", wantStatus: 404, wantCode: sale.CodeActivityNotFound},
 		{name: "no token", activity: running, path: "/activities/{id}/pause", noAdmin: true, wantStatus: 401, wantCode: httpapi.CodeUnauthorized},
 	}
 	for _, tt := range tests {
@@ -76,13 +76,13 @@ func TestPausedSaleAndItsAudit(t *testing.T) {
 	if r := env.Do(t, servertest.Request{Method: http.MethodPost, Path: "/activities/" + a.ID + "/pause", Admin: true}); r.Status != 200 {
 		t.Fatalf("pause: %d %s", r.Status, r.Body)
 	}
-	if got := buy("bob")["outcome"]; got != string(redislib.OutcomePaused) {
+	if got := buy("bob")["outcome"]; got != string(sale.OutcomePaused) {
 		t.Fatalf("purchase while paused: %v", got)
 	}
 	if r := env.Do(t, servertest.Request{Method: http.MethodPost, Path: "/activities/" + a.ID + "/resume", Admin: true}); r.Status != 200 {
 		t.Fatalf("resume: %d %s", r.Status, r.Body)
 	}
-	if got := buy("bob")["outcome"]; got != string(redislib.OutcomeWon) {
+	if got := buy("bob")["outcome"]; got != string(sale.OutcomeWon) {
 		t.Fatalf("purchase after resume: %v", got)
 	}
 
@@ -94,7 +94,7 @@ func TestPausedSaleAndItsAudit(t *testing.T) {
 	if len(items) != 2 {
 		t.Fatalf("audit: want the resume and the pause, got %s", trail.Body)
 	}
-	for i, want := range []string{redislib.AuditResume, redislib.AuditPause} {
+	for i, want := range []string{sale.AuditResume, sale.AuditPause} {
 		e := items[i].(map[string]any)
 		if e["action"] != want || e["actor"] != auth.AdminActor(servertest.AdminToken) {
 			t.Errorf("entry %d: %v by %v, want %s by %s", i, e["action"], e["actor"], want, auth.AdminActor(servertest.AdminToken))
@@ -107,10 +107,10 @@ func TestPausedSaleAndItsAudit(t *testing.T) {
 		code       string
 	}{
 		{"no token", "/activities/" + a.ID + "/audit", false, 401, httpapi.CodeUnauthorized},
-		{"bad limit", "/activities/" + a.ID + "/audit?limit=0", true, 400, redislib.CodeInvalidLimit},
-		{"bad cursor", "/activities/" + a.ID + "/audit?cursor=xyz", true, 400, redislib.CodeInvalidCursor},
-		{"unknown activity", "/activities/nosuch/audit", true, 404, redislib.CodeActivityNotFound},
-		{"unknown product", "/products/nosuch/audit", true, 404, redislib.CodeProductNotFound},
+		{"bad limit", "/activities/" + a.ID + "/audit?limit=0", true, 400, sale.CodeInvalidLimit},
+		{"bad cursor", "/activities/" + a.ID + "/audit?cursor=xyz", true, 400, sale.CodeInvalidCursor},
+		{"unknown activity", "/activities/nosuch/audit", true, 404, sale.CodeActivityNotFound},
+		{"unknown product", "/products/nosuch/audit", true, 404, sale.CodeProductNotFound},
 	} {
 		r := env.Do(t, servertest.Request{Method: http.MethodGet, Path: tt.path, Admin: tt.admin})
 		if r.Status != tt.status || r.ErrorCode() != tt.code {

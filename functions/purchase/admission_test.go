@@ -11,8 +11,8 @@ import (
 	"seckill/functions/purchase"
 	"seckill/functions/server"
 	"seckill/functions/server/servertest"
-	"seckill/redislib"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 // TestPurchaseAdmission: a queue activity sells only with a valid admission
@@ -49,16 +49,16 @@ func TestPurchaseAdmission(t *testing.T) {
 		wantCode    string
 		wantOutcome string
 	}{
-		{"no token", path(queue.ID), `{"user_id":"alice"}`, 403, redislib.CodeAdmissionRequired, ""},
-		{"empty token", path(queue.ID), body("alice", ""), 403, redislib.CodeAdmissionRequired, ""},
-		{"garbage token", path(queue.ID), body("alice", "x.y.z"), 403, redislib.CodeAdmissionRequired, ""},
-		{"forged token", path(queue.ID), body("alice", token(forged, "alice", queue.ID, time.Minute)), 403, redislib.CodeAdmissionRequired, ""},
-		{"expired token", path(queue.ID), body("alice", token(adm, "alice", queue.ID, -time.Minute)), 403, redislib.CodeAdmissionRequired, ""},
-		{"another user's token", path(queue.ID), body("alice", token(adm, "bob", queue.ID, time.Minute)), 403, redislib.CodeAdmissionRequired, ""},
-		{"another activity's token", path(queue.ID), body("alice", token(adm, "alice", other.ID, time.Minute)), 403, redislib.CodeAdmissionRequired, ""},
+		{"no token", path(queue.ID), `{"user_id":"alice"}`, 403, sale.CodeAdmissionRequired, ""},
+		{"empty token", path(queue.ID), body("alice", ""), 403, sale.CodeAdmissionRequired, ""},
+		{"garbage token", path(queue.ID), body("alice", "x.y.z"), 403, sale.CodeAdmissionRequired, ""},
+		{"forged token", path(queue.ID), body("alice", token(forged, "alice", queue.ID, time.Minute)), 403, sale.CodeAdmissionRequired, ""},
+		{"expired token", path(queue.ID), body("alice", token(adm, "alice", queue.ID, -time.Minute)), 403, sale.CodeAdmissionRequired, ""},
+		{"another user's token", path(queue.ID), body("alice", token(adm, "bob", queue.ID, time.Minute)), 403, sale.CodeAdmissionRequired, ""},
+		{"another activity's token", path(queue.ID), body("alice", token(adm, "alice", other.ID, time.Minute)), 403, sale.CodeAdmissionRequired, ""},
 		{"admitted", path(queue.ID), body("alice", token(adm, "alice", queue.ID, time.Minute)), 200, "", "won"},
 		{"admitted again", path(queue.ID), body("alice", token(adm, "alice", queue.ID, time.Minute)), 200, "", "already_won"},
-		{"draw without its draw", path(draw.ID), body("alice", token(adm, "alice", draw.ID, time.Minute)), 403, redislib.CodeAdmissionRequired, ""},
+		{"draw without its draw", path(draw.ID), body("alice", token(adm, "alice", draw.ID, time.Minute)), 403, sale.CodeAdmissionRequired, ""},
 		{"open with a garbage token", path(open.ID), body("alice", "x.y.z"), 200, "", "won"},
 		{"open without a token", path(open.ID), `{"user_id":"bob"}`, 200, "", "won"},
 	}
@@ -68,7 +68,7 @@ func TestPurchaseAdmission(t *testing.T) {
 			t.Fatalf("%s: got %d %s, want %d %q", tt.name, resp.Status, resp.Body, tt.wantStatus, tt.wantCode)
 		}
 		if tt.wantOutcome != "" {
-			var res redislib.PurchaseResult
+			var res sale.PurchaseResult
 			resp.Decode(t, &res)
 			if string(res.Outcome) != tt.wantOutcome {
 				t.Fatalf("%s: outcome %s, want %s", tt.name, res.Outcome, tt.wantOutcome)

@@ -2,10 +2,9 @@ package purchase
 
 import (
 	"encoding/json"
+	"seckill/redislib/sale"
 	"strings"
 	"testing"
-
-	"seckill/redislib"
 )
 
 // TestPlainUserIDAgreesWithDecoder checks the fast read of the body never
@@ -54,16 +53,16 @@ func TestPlainUserIDAgreesWithDecoder(t *testing.T) {
 // TestAppendResultMatchesEncodingJSON checks the hand-written answer is byte
 // for byte what encoding/json writes.
 func TestAppendResultMatchesEncodingJSON(t *testing.T) {
-	order := redislib.NewOrderID(redislib.NewID(), 3)
-	for _, res := range []redislib.PurchaseResult{
-		{Outcome: redislib.OutcomeWon, OrderID: order},
-		{Outcome: redislib.OutcomeAlreadyWon, OrderID: order},
-		{Outcome: redislib.OutcomeSoldOut},
-		{Outcome: redislib.OutcomeNotStarted},
-		{Outcome: redislib.OutcomeEnded},
-		{Outcome: redislib.OutcomeCancelled},
-		{Outcome: redislib.OutcomeOrderClosed, OrderID: order, Status: redislib.OrderCancelled},
-		{Outcome: redislib.OutcomeOrderClosed, OrderID: order, Status: redislib.OrderExpired},
+	order := sale.NewOrderID(sale.NewID(), 3)
+	for _, res := range []sale.PurchaseResult{
+		{Outcome: sale.OutcomeWon, OrderID: order},
+		{Outcome: sale.OutcomeAlreadyWon, OrderID: order},
+		{Outcome: sale.OutcomeSoldOut},
+		{Outcome: sale.OutcomeNotStarted},
+		{Outcome: sale.OutcomeEnded},
+		{Outcome: sale.OutcomeCancelled},
+		{Outcome: sale.OutcomeOrderClosed, OrderID: order, Status: sale.OrderCancelled},
+		{Outcome: sale.OutcomeOrderClosed, OrderID: order, Status: sale.OrderExpired},
 	} {
 		want, _ := json.Marshal(res)
 		if got := appendResult(nil, res); string(got) != string(want) {

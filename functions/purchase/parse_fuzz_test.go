@@ -8,7 +8,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"seckill/functions/httpapi"
-	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 // FuzzParse routes arbitrary activity IDs and bodies through a Fiber app to
@@ -41,13 +41,13 @@ func FuzzParse(f *testing.F) {
 			return // not routed to parse (for example an empty or slashed ID)
 		}
 		if gotErr != nil {
-			code := redislib.ErrorCode(gotErr)
+			code := sale.ErrorCode(gotErr)
 			if st := httpapi.Status(code); code == "" || st < 400 || st >= 500 {
 				t.Fatalf("id %q body %q: %v, want a coded 4xx", id, body, gotErr)
 			}
 			return
 		}
-		if !redislib.ValidID(gotID) || !redislib.ValidUserID(gotUser) {
+		if !sale.ValidID(gotID) || !sale.ValidUserID(gotUser) {
 			t.Fatalf("id %q body %q accepted as activity %q user %q", id, body, gotID, gotUser)
 		}
 	})

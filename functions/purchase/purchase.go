@@ -12,6 +12,7 @@ import (
 	"seckill/functions/server"
 	"seckill/functions/telemetry"
 	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 // Function takes purchase attempts.
@@ -68,7 +69,7 @@ type request struct {
 // limit is each user's rate limit per activity, taken inside the purchase
 // script's round trip: past it the answer is 429 rate_limited. A win and
 // attempts on a sold-out activity answered from memory are not counted (see
-// redislib.Store.PurchaseLimited).
+// redislib.Store.Purchase).
 //
 // In an activity whose admission is queue, the attempt needs an
 // admission_token that admissions verifies in process (its signature, user,
@@ -77,7 +78,7 @@ type request struct {
 // says what was wrong. A draw activity sells only through its draw, so
 // every attempt there is admission_required, token or not. A nil admissions verifies no
 // token. Open activities ignore the token.
-func Handler(store *redislib.Store, limit redislib.Rate, admissions *auth.Admissions) fiber.Handler {
+func Handler(store *redislib.Store, limit sale.Rate, admissions *auth.Admissions) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		id, user, token, err := parse(c)
 		if err != nil {
@@ -89,19 +90,19 @@ func Handler(store *redislib.Store, limit redislib.Rate, admissions *auth.Admiss
 		}
 		admitted := ""
 		if refused == nil {
-			admitted = redislib.AdmissionQueue
+			admitted = sale.AdmissionQueue
 		}
 		res, err := store.PurchaseAdmitted(c.UserContext(), id, user, limit, admitted)
-		if limited := (*redislib.RateLimitedError)(nil); errors.As(err, &limited) {
+		if limited := (*sale.RateLimitedError)(nil); errors.As(err, &limited) {
 			return httpapi.TooManyRequests(c, limited.Wait)
 		}
 		if err != nil {
 			return err
 		}
-		if res.Outcome == redislib.OutcomeAdmissionRequired {
+		if res.Outcome == sale.OutcomeAdmissionRequired {
 			telemetry.SetOutcome(c, string(res.Outcome))
-			if redislib.ErrorCode(refused) != redislib.CodeAdmissionRequired {
-				refused = redislib.Errorf(redislib.CodeAdmissionRequired, "this activity needs an admission, and this process cannot verify admission tokens")
+			if sale.ErrorCode(refused) != sale.CodeAdmissionRequired {
+				refused = sale.Errorf(sale.CodeAdmissionRequired, "this activity needs an admission, and this process cannot verify admission tokens")
 			}
 			return refused
 		}
@@ -141,16 +142,16 @@ func plainUserID(body []byte) (string, bool) {
 		return "", false
 	}
 	user := string(body[len(prefix) : len(body)-len(suffix)])
-	if !redislib.ValidUserID(user) {
+	if !sale.ValidUserID(user) {
 		return "", false
 	}
 	return user, true
 }
 
 // appendResult appends res as JSON, byte for byte what encoding/json writes
-// for redislib.PurchaseResult: outcomes and order IDs are plain ASCII that
+// for sale.PurchaseResult: outcomes and order IDs are plain ASCII that
 // needs no escaping.
-func appendResult(b []byte, res redislib.PurchaseResult) []byte {
+func appendResult(b []byte, res sale.PurchaseResult) []byte {
 	b = append(append(append(b, `{"outcome":"`...), res.Outcome...), '"')
 	if res.OrderID != "" {
 		b = append(append(append(b, `,"order_id":"`...), res.OrderID...), '"')

@@ -9,7 +9,8 @@ import (
 
 	"seckill/functions/purchase"
 	"seckill/functions/server/servertest"
-	"seckill/redislib"
+	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 func TestPurchase(t *testing.T) {
@@ -52,15 +53,15 @@ func TestPurchase(t *testing.T) {
 			if tt.wantOutcome == "" {
 				return
 			}
-			var res redislib.PurchaseResult
+			var res sale.PurchaseResult
 			resp.Decode(t, &res)
 			if string(res.Outcome) != tt.wantOutcome {
 				t.Fatalf("outcome %s, want %s", res.Outcome, tt.wantOutcome)
 			}
 			switch res.Outcome {
-			case redislib.OutcomeWon:
+			case sale.OutcomeWon:
 				order = res.OrderID
-			case redislib.OutcomeAlreadyWon:
+			case sale.OutcomeAlreadyWon:
 				if res.OrderID != order {
 					t.Fatalf("repeat answered order %s, first answered %s", res.OrderID, order)
 				}
@@ -71,7 +72,7 @@ func TestPurchase(t *testing.T) {
 			}
 		})
 	}
-	if n := env.Store.Client().HLen(context.Background(), redislib.BuyersKey(a.ID)).Val(); n != 1 {
+	if n := env.Redis.Client(t).HLen(context.Background(), redistest.BuyersKey(a.ID)).Val(); n != 1 {
 		t.Fatalf("%d buyers, want 1", n)
 	}
 }
@@ -82,7 +83,7 @@ func TestPurchaseStoreUnavailable(t *testing.T) {
 	env.Redis.Kill()
 	start := time.Now()
 	resp := env.Do(t, servertest.Request{Method: "POST", Path: "/activities/" + a.ID + "/purchase", Body: `{"user_id":"alice"}`})
-	if resp.Status != 503 || resp.ErrorCode() != redislib.CodeStoreUnavailable {
+	if resp.Status != 503 || resp.ErrorCode() != sale.CodeStoreUnavailable {
 		t.Fatalf("got %d %s, want 503 store_unavailable", resp.Status, resp.Body)
 	}
 	if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || secs < 1 || secs > 4 {

@@ -12,7 +12,7 @@ import (
 	"seckill/functions/purchase"
 	"seckill/functions/server"
 	"seckill/functions/server/servertest"
-	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 const jwtSecret = "purchase-test-secret-of-32-bytes-or-more"
@@ -36,7 +36,7 @@ func TestPurchaseUserAuth(t *testing.T) {
 	app := server.NewApp(d, nil, purchase.Function)
 	a := servertest.MustActivity(t, env.Store, 5)
 	path := "/activities/" + a.ID + "/purchase"
-	rdb := env.Store.Client()
+	rdb := env.Redis.Client(t)
 	before := rdb.DBSize(context.Background()).Val()
 	for _, tt := range []struct {
 		name   string
@@ -46,7 +46,7 @@ func TestPurchaseUserAuth(t *testing.T) {
 	}{
 		{"no token", nil, 401, httpapi.CodeUnauthorized},
 		{"admin token", map[string]string{"Authorization": "Bearer " + servertest.AdminToken}, 401, httpapi.CodeInvalidToken},
-		{"another user's token", userToken(t, "bob"), 403, httpapi.CodeForbidden},
+		{"another user's token", userToken(t, "bob"), 403, sale.CodeForbidden},
 	} {
 		resp := servertest.Do(t, app, servertest.Request{Method: "POST", Path: path, Body: `{"user_id":"alice"}`, Header: tt.header})
 		if resp.Status != tt.want || resp.ErrorCode() != tt.code {
@@ -57,9 +57,9 @@ func TestPurchaseUserAuth(t *testing.T) {
 		t.Fatalf("refused requests wrote keys: %d -> %d", before, after)
 	}
 	resp := servertest.Do(t, app, servertest.Request{Method: "POST", Path: path, Body: `{"user_id":"alice"}`, Header: userToken(t, "alice")})
-	var res redislib.PurchaseResult
+	var res sale.PurchaseResult
 	resp.Decode(t, &res)
-	if resp.Status != 200 || res.Outcome != redislib.OutcomeWon {
+	if resp.Status != 200 || res.Outcome != sale.OutcomeWon {
 		t.Fatalf("alice with her token: %d %s, want won", resp.Status, resp.Body)
 	}
 }

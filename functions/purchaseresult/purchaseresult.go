@@ -8,6 +8,7 @@ import (
 	"seckill/functions/httpapi"
 	"seckill/functions/server"
 	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 // Function answers whether a user won in an activity.
@@ -50,7 +51,7 @@ func Handler(store *redislib.Store) fiber.Handler {
 		if !found {
 			return c.JSON(Result{})
 		}
-		return c.JSON(Result{Won: o.Status == redislib.OrderPending || o.Status == redislib.OrderPaid,
+		return c.JSON(Result{Won: o.Status == sale.OrderPending || o.Status == sale.OrderPaid,
 			OrderID: o.ID, Status: o.Status})
 	}
 }

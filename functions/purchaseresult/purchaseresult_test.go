@@ -6,21 +6,22 @@ import (
 
 	"seckill/functions/purchaseresult"
 	"seckill/functions/server/servertest"
+	"seckill/redislib/sale"
 )
 
 func TestPurchaseResult(t *testing.T) {
 	env := servertest.New(t, purchaseresult.Function)
 	a := servertest.MustActivity(t, env.Store, 1)
-	won, err := env.Store.Purchase(context.Background(), a.ID, "alice")
+	won, err := env.Store.Purchase(context.Background(), a.ID, "alice", sale.Rate{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := env.Store.Purchase(context.Background(), a.ID, "bob"); err != nil {
+	if _, err := env.Store.Purchase(context.Background(), a.ID, "bob", sale.Rate{}); err != nil {
 		t.Fatal(err)
 	}
 	// carol's order is cancelled: it stays hers, but holds nothing.
 	b := servertest.MustActivity(t, env.Store, 1)
-	closed, err := env.Store.Purchase(context.Background(), b.ID, "carol")
+	closed, err := env.Store.Purchase(context.Background(), b.ID, "carol", sale.Rate{})
 	if err != nil {
 		t.Fatal(err)
 	}

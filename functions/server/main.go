@@ -22,6 +22,7 @@ import (
 	"seckill/functions/auth"
 	"seckill/functions/telemetry"
 	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 // Main runs fns as one process: it reads the configuration from the
@@ -223,11 +224,11 @@ func watchDurability(ctx context.Context, w *redislib.DurabilityWatch, cfg Confi
 		case err == nil:
 			log.Info("redis is durable: appendonly yes, appendfsync always", "replica_acks", acks)
 			ctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
-			if err := redislib.CheckReplicas(ctx, w.Client(), acks); err != nil {
+			if err := w.CheckReplicas(ctx, acks); err != nil {
 				log.Warn("redis replicas", "err", err)
 			}
 			cancel()
-		case redislib.ErrorCode(err) == redislib.CodeStoreUnavailable:
+		case sale.ErrorCode(err) == sale.CodeStoreUnavailable:
 			if !waiting {
 				log.Warn("redis does not answer yet; requests get 503 until it does", "err", err)
 				waiting = true
@@ -283,7 +284,7 @@ func keepWatching(ctx context.Context, w *redislib.DurabilityWatch, cfg Config, 
 		switch {
 		case ctx.Err() != nil:
 			return
-		case redislib.ErrorCode(err) == redislib.CodeStoreUnavailable:
+		case sale.ErrorCode(err) == sale.CodeStoreUnavailable:
 			if !silent {
 				log.Warn("durability check: redis does not answer; the last verdict stands", "durable", w.Durable(), "err", err)
 				silent = true
@@ -308,7 +309,7 @@ func checkOnce(ctx context.Context, w *redislib.DurabilityWatch, cfg Config, log
 	defer func() {
 		if p := recover(); p != nil {
 			log.Error("durability check panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-			err = redislib.Errorf(redislib.CodeStoreUnavailable, "durability check panicked: %v", p)
+			err = sale.Errorf(sale.CodeStoreUnavailable, "durability check panicked: %v", p)
 		}
 	}()
 	ctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)

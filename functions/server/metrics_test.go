@@ -80,7 +80,7 @@ func TestMetricsRedisPoolAndRuntime(t *testing.T) {
 		}
 	}
 	mfs := mustScrape(t, a.app)
-	stats := telemetry.PoolTotals(a.store.Client().PoolStats())
+	stats := telemetry.PoolTotals(a.store.PoolStats())
 	// The scrape reads the pool when asked; nothing used Redis in between.
 	mustMetric(t, mfs, "seckill_redis_pool_hits_total", nil, float64(stats.Hits))
 	mustMetric(t, mfs, "seckill_redis_pool_misses_total", nil, float64(stats.Misses))

@@ -11,7 +11,7 @@ import (
 	"seckill/functions/httpapi"
 	"seckill/functions/server"
 	"seckill/functions/server/servertest"
-	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 // panicky is a function whose handlers panic: with a plain value, and with
@@ -21,7 +21,7 @@ var panicky = server.Function{Name: "panicky", Routes: []server.Route{
 		return func(*fiber.Ctx) error { panic("index out of range in handler, secret=hunter2") }
 	}},
 	{Method: "GET", Path: "/panic-coded", Handler: func(server.Deps) fiber.Handler {
-		return func(*fiber.Ctx) error { panic(httpapi.Fail(redislib.CodeInvalidID, "not a real client error")) }
+		return func(*fiber.Ctx) error { panic(httpapi.Fail(sale.CodeInvalidID, "not a real client error")) }
 	}},
 }}
 
@@ -60,7 +60,7 @@ func TestPanicAnswers500AndTheNextRequestIsServed(t *testing.T) {
 	if r := a.do(t, servertest.Request{Method: "GET", Path: "/activities/" + act.ID}); r.Status != 200 {
 		t.Fatalf("request after the panics: %d %s", r.Status, r.Body)
 	}
-	if r := a.do(t, servertest.Request{Method: "GET", Path: "/activities/" + redislib.NewID()}); r.Status != 404 {
+	if r := a.do(t, servertest.Request{Method: "GET", Path: "/activities/" + sale.NewID()}); r.Status != 404 {
 		t.Fatalf("request after the panics: %d %s, want 404", r.Status, r.Body)
 	}
 

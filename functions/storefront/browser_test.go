@@ -26,6 +26,7 @@ import (
 	"seckill/functions/storefront/headless"
 	"seckill/redislib"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 var screenshotDir = flag.String("screenshots", "", "directory for the browser test's screenshots (default: a temporary directory)")
@@ -279,7 +280,7 @@ func TestStorefrontInBrowser(t *testing.T) {
 	}
 
 	// A sale of one unit that starts in two seconds (by Redis's clock).
-	prod, err := s.store.CreateProduct(ctx, redislib.NewProduct{Name: "Espresso machine", Description: "15 bar pump, 1.2 l tank", Price: 24900})
+	prod, err := s.store.CreateProduct(ctx, sale.NewProduct{Name: "Espresso machine", Description: "15 bar pump, 1.2 l tank", Price: 24900})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,12 +288,12 @@ func TestStorefrontInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sale, err := s.store.CreateActivity(ctx, redislib.NewActivity{ProductID: prod.ID, Stock: 1, Price: 9900,
+	act, err := s.store.CreateActivity(ctx, sale.NewActivity{ProductID: prod.ID, Stock: 1, Price: 9900,
 		StartsAt: redisNow.Add(2 * time.Second), EndsAt: redisNow.Add(time.Hour), PaymentWindow: 900})
 	if err != nil {
 		t.Fatal(err)
 	}
-	saleURL := s.base + "/?activity=" + sale.ID
+	saleURL := s.base + "/?activity=" + act.ID
 
 	// Before the start: the countdown runs by the server's clock (not the
 	// device's, ten minutes behind) and the button is disabled.
@@ -314,8 +315,8 @@ func TestStorefrontInBrowser(t *testing.T) {
 	alice.do(t, chromedp.WaitEnabled(chromedp.ID("buy")))
 	if enabledAt, err := s.store.Now(ctx); err != nil {
 		t.Fatal(err)
-	} else if enabledAt.Before(sale.StartsAt) {
-		t.Fatalf("buy button enabled at %v, before the start %v by Redis's clock", enabledAt, sale.StartsAt)
+	} else if enabledAt.Before(act.StartsAt) {
+		t.Fatalf("buy button enabled at %v, before the start %v by Redis's clock", enabledAt, act.StartsAt)
 	}
 	alice.wait(t, "the sale to be shown running", `document.getElementById('phase').dataset.phase === 'running'`)
 
@@ -325,7 +326,7 @@ func TestStorefrontInBrowser(t *testing.T) {
 		t.Fatalf("alice's outcome %s %q, want won", kind, text)
 	}
 	orderID := alice.eval(t, `document.querySelector('#outcome code').textContent`)
-	if held, err := s.store.OrderOf(ctx, sale.ID, "alice"); err != nil || held != orderID {
+	if held, err := s.store.OrderOf(ctx, act.ID, "alice"); err != nil || held != orderID {
 		t.Fatalf("the page shows order %q; Redis has %q (%v)", orderID, held, err)
 	}
 	deadline := alice.wait(t, "the pending order with its deadline", fmt.Sprintf(`(() => {
@@ -350,22 +351,22 @@ func TestStorefrontInBrowser(t *testing.T) {
 	// handled as one from the payment service.
 	alice.do(t, chromedp.Click(chromedp.CSS("#order-panel button.demo-pay")))
 	alice.wait(t, "the paid order", fmt.Sprintf(`!!document.querySelector('#order-panel .order[data-order=%q][data-status="paid"]')`, orderID))
-	if o, err := s.store.Order(ctx, orderID); err != nil || o.Status != redislib.OrderPaid || o.PaymentRef != "demo-"+orderID {
+	if o, err := s.store.Order(ctx, orderID); err != nil || o.Status != sale.OrderPaid || o.PaymentRef != "demo-"+orderID {
 		t.Fatalf("order after paying on the page: %+v, %v", o, err)
 	}
 
 	// Bob finds the sale on the home page, sold out, and opens it.
 	bob := newShopper(t, browser, "bob", 0)
 	bob.do(t, chromedp.Navigate(s.base+"/"))
-	card := bob.wait(t, "the sale's card", fmt.Sprintf(`(c => c && c.textContent)(document.querySelector('.card[data-activity=%q][data-status="sold_out"]'))`, sale.ID))
+	card := bob.wait(t, "the sale's card", fmt.Sprintf(`(c => c && c.textContent)(document.querySelector('.card[data-activity=%q][data-status="sold_out"]'))`, act.ID))
 	for _, want := range []string{prod.Name, "99.00", "249.00", "0 of 1 left", "Sold out"} {
 		if !strings.Contains(card, want) {
 			t.Fatalf("home page card %q lacks %q", card, want)
 		}
 	}
 	bob.screenshot(t, shots, "home.png")
-	bob.do(t, chromedp.Click(chromedp.CSS(fmt.Sprintf(`.card[data-activity=%q] h2 a`, sale.ID))))
-	bob.wait(t, "the sale page", fmt.Sprintf(`location.search === '?activity=%s' && document.documentElement.dataset.ready === 'true'`, sale.ID))
+	bob.do(t, chromedp.Click(chromedp.CSS(fmt.Sprintf(`.card[data-activity=%q] h2 a`, act.ID))))
+	bob.wait(t, "the sale page", fmt.Sprintf(`location.search === '?activity=%s' && document.documentElement.dataset.ready === 'true'`, act.ID))
 	bob.signIn(t, "bob")
 
 	// On the sale page bob is told it is sold out, before and after he tries.
@@ -375,7 +376,7 @@ func TestStorefrontInBrowser(t *testing.T) {
 		t.Fatalf("bob's outcome %s %q, want sold_out", kind, text)
 	}
 	bob.screenshot(t, shots, "sale-sold-out.png")
-	if held, err := s.store.OrderOf(ctx, sale.ID, "bob"); err != nil || held != "" {
+	if held, err := s.store.OrderOf(ctx, act.ID, "bob"); err != nil || held != "" {
 		t.Fatalf("bob holds %q (%v) in a sold-out sale", held, err)
 	}
 
@@ -383,7 +384,7 @@ func TestStorefrontInBrowser(t *testing.T) {
 	// tries again on her phone (already_won: counted, where the win was not);
 	// her click in the second tab reaches Redis over her rate limit, and that
 	// tab says to slow down.
-	busy, err := s.store.CreateActivity(ctx, redislib.NewActivity{ProductID: prod.ID, Stock: 5, Price: 12900,
+	busy, err := s.store.CreateActivity(ctx, sale.NewActivity{ProductID: prod.ID, Stock: 5, Price: 12900,
 		StartsAt: redisNow.Add(-time.Minute), EndsAt: redisNow.Add(time.Hour), PaymentWindow: 900})
 	if err != nil {
 		t.Fatal(err)
@@ -471,12 +472,12 @@ func TestStorefrontWithUserTokens(t *testing.T) {
 		}
 		return tok
 	}
-	sale := servertest.MustActivity(t, s.store, 2)
+	act := servertest.MustActivity(t, s.store, 2)
 	browser := startBrowser(t)
 
 	token := sign(secret, "dave")
 	dave := newShopper(t, browser, "dave", 0)
-	dave.do(t, chromedp.Navigate(s.base+"/?activity="+sale.ID+"#token="+token))
+	dave.do(t, chromedp.Navigate(s.base+"/?activity="+act.ID+"#token="+token))
 	dave.wait(t, "dave signed in from the address", `document.documentElement.dataset.ready === 'true' &&
 		(document.getElementById('user-name') || {}).textContent === 'dave' && location.hash === '' && !document.getElementById('buy').disabled`)
 	if got := dave.eval(t, `localStorage.getItem('seckill.token')`); got != token {
@@ -485,7 +486,7 @@ func TestStorefrontWithUserTokens(t *testing.T) {
 	if kind, text := dave.buy(t); kind != "won" {
 		t.Fatalf("dave's outcome %s %q, want won", kind, text)
 	}
-	if held, err := s.store.OrderOf(ctx, sale.ID, "dave"); err != nil || held == "" {
+	if held, err := s.store.OrderOf(ctx, act.ID, "dave"); err != nil || held == "" {
 		t.Fatalf("dave holds %q (%v) after winning on the page", held, err)
 	}
 	dave.wait(t, "the order in my orders (a user route)", `!!document.querySelector('#order-list .order[data-status="pending"]')`)

@@ -16,7 +16,7 @@ import (
 	"seckill/functions/server/servertest"
 	"seckill/functions/storefront"
 	"seckill/functions/telemetry"
-	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 func gunzip(t *testing.T, b []byte) []byte {
@@ -174,7 +174,7 @@ func TestTime(t *testing.T) {
 
 	env.Redis.Kill()
 	r = env.Do(t, servertest.Request{Method: http.MethodGet, Path: "/time"})
-	if r.Status != 503 || r.ErrorCode() != redislib.CodeStoreUnavailable {
+	if r.Status != 503 || r.ErrorCode() != sale.CodeStoreUnavailable {
 		t.Fatalf("with Redis down: %d %s, want 503 store_unavailable", r.Status, r.Body)
 	}
 }

@@ -70,7 +70,7 @@ func NewMetrics(store *redislib.Store) *Metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if store != nil {
-		m.registry.MustRegister(poolCollector{store.Client()}, soldOutCollector{store})
+		m.registry.MustRegister(poolCollector{store}, soldOutCollector{store})
 		m.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "seckill_background_panics_total",
 			Help: "Panics recovered in the store's background goroutines (auto-pipeline, sold-out lease renewals, memory sweeper); each was logged with its stack.",

@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 // salesShown is how many of the newest activities the sales collector
@@ -46,12 +47,12 @@ func (salesCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c salesCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
-	page, err := c.store.ListActivities(ctx, "", redislib.PageQuery{Limit: salesShown})
+	page, err := c.store.ListActivities(ctx, "", sale.PageQuery{Limit: salesShown})
 	if err != nil {
 		return
 	}
 	for _, a := range page.Items {
-		if a.Status != redislib.StatusRunning && a.Status != redislib.StatusSoldOut {
+		if a.Status != sale.StatusRunning && a.Status != sale.StatusSoldOut {
 			continue
 		}
 		ch <- prometheus.MustNewConstMetric(saleRemaining, prometheus.GaugeValue, float64(a.Remaining), a.ID)

@@ -9,6 +9,7 @@ import (
 	"seckill/functions/httpapi"
 	"seckill/functions/server"
 	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 // Function changes activities (admin).
@@ -27,7 +28,7 @@ type request struct {
 	StartsAt      *string `json:"starts_at"`
 	EndsAt        *string `json:"ends_at"`
 	PaymentWindow *int64  `json:"payment_window"`
-	// The admission mode and its settings (see redislib.AdmissionSettings).
+	// The admission mode and its settings (see sale.AdmissionSettings).
 	Admission           *string `json:"admission"`
 	QueueOpensAt        *string `json:"queue_opens_at"`
 	AdmitRate           *int64  `json:"admit_rate"`
@@ -51,30 +52,12 @@ type request struct {
 // mode's rules (400 missing_field, invalid_admission, invalid_time_range), and
 // a change to draw chooses a new seed.
 func Handler(store *redislib.Store) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		id, err := httpapi.PathID(c, "id")
-		if err != nil {
-			return err
-		}
-		var req request
-		if err := httpapi.Decode(c, &req); err != nil {
-			return err
-		}
-		ch, err := validate(req)
-		if err != nil {
-			return err
-		}
-		a, err := store.UpdateActivity(c.UserContext(), id, ch)
-		if err != nil {
-			return err
-		}
-		return c.JSON(a)
-	}
+	return httpapi.Change(validate, store.UpdateActivity)
 }
 
 // validate turns a decoded request into activity changes and checks them
-// (see redislib.ActivityChanges.Validate).
-func validate(req request) (ch redislib.ActivityChanges, err error) {
+// (see sale.ActivityChanges.Validate).
+func validate(req request) (ch sale.ActivityChanges, err error) {
 	if ch.StartsAt, err = optTime(req.StartsAt, "starts_at"); err != nil {
 		return ch, err
 	}
@@ -82,7 +65,7 @@ func validate(req request) (ch redislib.ActivityChanges, err error) {
 		return ch, err
 	}
 	ch.ProductID, ch.Stock, ch.Price, ch.PaymentWindow = req.ProductID, req.Stock, req.Price, req.PaymentWindow
-	if ch.AdmissionSettings, err = redislib.ParseAdmission(req.Admission, req.QueueOpensAt, req.AdmitRate, req.AdmissionTTL,
+	if ch.AdmissionSettings, err = sale.ParseAdmission(req.Admission, req.QueueOpensAt, req.AdmitRate, req.AdmissionTTL,
 		req.RegistrationOpensAt, req.DrawAt); err != nil {
 		return ch, err
 	}
@@ -93,7 +76,7 @@ func optTime(s *string, name string) (*time.Time, error) {
 	if s == nil {
 		return nil, nil
 	}
-	t, err := redislib.ParseTime(*s, name)
+	t, err := sale.ParseTime(*s, name)
 	if err != nil {
 		return nil, err
 	}

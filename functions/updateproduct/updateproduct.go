@@ -7,6 +7,7 @@ import (
 	"seckill/functions/httpapi"
 	"seckill/functions/server"
 	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 // Function changes products (admin).
@@ -28,30 +29,12 @@ type request struct {
 // fields given (at least one) are validated as on creation; a deleted
 // product is read-only (409 product_is_deleted).
 func Handler(store *redislib.Store) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		id, err := httpapi.PathID(c, "id")
-		if err != nil {
-			return err
-		}
-		var req request
-		if err := httpapi.Decode(c, &req); err != nil {
-			return err
-		}
-		ch, err := validate(req)
-		if err != nil {
-			return err
-		}
-		p, err := store.UpdateProduct(c.UserContext(), id, ch)
-		if err != nil {
-			return err
-		}
-		return c.JSON(p)
-	}
+	return httpapi.Change(validate, store.UpdateProduct)
 }
 
 // validate turns a decoded request into product changes and checks them
-// (see redislib.ProductChanges.Validate).
-func validate(req request) (redislib.ProductChanges, error) {
-	ch := redislib.ProductChanges{Name: req.Name, Description: req.Description, Price: req.Price}
+// (see sale.ProductChanges.Validate).
+func validate(req request) (sale.ProductChanges, error) {
+	ch := sale.ProductChanges{Name: req.Name, Description: req.Description, Price: req.Price}
 	return ch, ch.Validate()
 }

@@ -11,7 +11,7 @@ import (
 	"seckill/functions/httpapi"
 	"seckill/functions/server/servertest"
 	"seckill/functions/updateproduct"
-	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 func TestUpdateProduct(t *testing.T) {
@@ -44,18 +44,18 @@ func TestUpdateProduct(t *testing.T) {
 		{name: "malformed", body: `{"name":`, wantStatus: 400, wantCode: httpapi.CodeMalformedJSON},
 		{name: "unknown field", body: `{"nom":"x"}`, wantStatus: 400, wantCode: httpapi.CodeUnknownField},
 		{name: "wrong type", body: `{"price":"1"}`, wantStatus: 400, wantCode: httpapi.CodeInvalidFieldType},
-		{name: "nothing to change", body: `{}`, wantStatus: 400, wantCode: redislib.CodeEmptyUpdate},
-		{name: "empty name", body: `{"name":""}`, wantStatus: 400, wantCode: redislib.CodeInvalidName},
-		{name: "long name", body: `{"name":"` + strings.Repeat("n", redislib.MaxNameLen+1) + `"}`, wantStatus: 400, wantCode: redislib.CodeInvalidName},
-		{name: "control char in name", body: `{"name":"a\u0007"}`, wantStatus: 400, wantCode: redislib.CodeInvalidName},
-		{name: "long description", body: `{"description":"` + strings.Repeat("d", redislib.MaxDescriptionLen+1) + `"}`,
-			wantStatus: 400, wantCode: redislib.CodeInvalidDescription},
-		{name: "negative price", body: `{"price":-1}`, wantStatus: 400, wantCode: redislib.CodeInvalidPrice},
-		{name: "price too high", body: `{"price":100000000001}`, wantStatus: 400, wantCode: redislib.CodeInvalidPrice},
-		{name: "valid field then invalid", body: `{"name":"ok","price":-1}`, wantStatus: 400, wantCode: redislib.CodeInvalidPrice},
-		{name: "bad id", path: "/products/bad-id!", body: `{"name":"x"}`, wantStatus: 400, wantCode: redislib.CodeInvalidID},
-		{name: "unknown product", path: "/products/nosuchproduct", body: `{"name":"x"}`, wantStatus: 404, wantCode: redislib.CodeProductNotFound},
-		{name: "deleted product", path: "/products/" + deleted.ID, body: `{"name":"x"}`, wantStatus: 409, wantCode: redislib.CodeProductIsDeleted},
+		{name: "nothing to change", body: `{}`, wantStatus: 400, wantCode: sale.CodeEmptyUpdate},
+		{name: "empty name", body: `{"name":""}`, wantStatus: 400, wantCode: sale.CodeInvalidName},
+		{name: "long name", body: `{"name":"` + strings.Repeat("n", sale.MaxNameLen+1) + `"}`, wantStatus: 400, wantCode: sale.CodeInvalidName},
+		{name: "control char in name", body: `{"name":"a\u0007"}`, wantStatus: 400, wantCode: sale.CodeInvalidName},
+		{name: "long description", body: `{"description":"` + strings.Repeat("d", sale.MaxDescriptionLen+1) + `"}`,
+			wantStatus: 400, wantCode: sale.CodeInvalidDescription},
+		{name: "negative price", body: `{"price":-1}`, wantStatus: 400, wantCode: sale.CodeInvalidPrice},
+		{name: "price too high", body: `{"price":100000000001}`, wantStatus: 400, wantCode: sale.CodeInvalidPrice},
+		{name: "valid field then invalid", body: `{"name":"ok","price":-1}`, wantStatus: 400, wantCode: sale.CodeInvalidPrice},
+		{name: "bad id", path: "/products/bad-id!", body: `{"name":"x"}`, wantStatus: 400, wantCode: sale.CodeInvalidID},
+		{name: "unknown product", path: "/products/nosuchproduct", body: `{"name":"x"}`, wantStatus: 404, wantCode: sale.CodeProductNotFound},
+		{name: "deleted product", path: "/products/" + deleted.ID, body: `{"name":"x"}`, wantStatus: 409, wantCode: sale.CodeProductIsDeleted},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

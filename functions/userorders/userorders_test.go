@@ -9,12 +9,13 @@ import (
 	"seckill/functions/server"
 	"seckill/functions/server/servertest"
 	"seckill/functions/userorders"
-	"seckill/redislib"
+	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 type page struct {
-	Items      []redislib.Order `json:"items"`
-	NextCursor *string          `json:"next_cursor"`
+	Items      []sale.Order `json:"items"`
+	NextCursor *string      `json:"next_cursor"`
 }
 
 func TestUserOrders(t *testing.T) {
@@ -28,7 +29,7 @@ func TestUserOrders(t *testing.T) {
 		a := servertest.MustActivity(t, env.Store, 3)
 		want = append([]string{servertest.MustWin(t, env.Store, a.ID, "alice").ID}, want...)
 	}
-	got, err := env.Store.Client().ZRevRange(t.Context(), redislib.UserOrdersKey("alice"), 0, -1).Result()
+	got, err := env.Redis.Client(t).ZRevRange(t.Context(), redistest.UserOrdersKey("alice"), 0, -1).Result()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,8 +50,8 @@ func TestUserOrders(t *testing.T) {
 		{"limit 101", "/users/alice/orders?limit=101", http.StatusBadRequest, "invalid_limit", 0},
 		{"limit not a number", "/users/alice/orders?limit=ten", http.StatusBadRequest, "invalid_limit", 0},
 		{"negative limit", "/users/alice/orders?limit=-3", http.StatusBadRequest, "invalid_limit", 0},
-		{"garbage cursor", "/users/alice/orders?cursor=zzz", http.StatusBadRequest, redislib.CodeInvalidCursor, 0},
-		{"huge cursor", "/users/alice/orders?cursor=" + strings.Repeat("a", 300), http.StatusBadRequest, redislib.CodeInvalidCursor, 0},
+		{"garbage cursor", "/users/alice/orders?cursor=zzz", http.StatusBadRequest, sale.CodeInvalidCursor, 0},
+		{"huge cursor", "/users/alice/orders?cursor=" + strings.Repeat("a", 300), http.StatusBadRequest, sale.CodeInvalidCursor, 0},
 		{"bad user id", "/users/a%20b/orders", http.StatusBadRequest, "invalid_user_id", 0},
 		{"long user id", "/users/" + strings.Repeat("u", 129) + "/orders", http.StatusBadRequest, "invalid_user_id", 0},
 	}
@@ -94,7 +95,7 @@ func TestUserOrders(t *testing.T) {
 
 	env.Redis.Kill()
 	r := env.Do(t, servertest.Request{Method: http.MethodGet, Path: "/users/alice/orders"})
-	if r.Status != http.StatusServiceUnavailable || r.ErrorCode() != redislib.CodeStoreUnavailable {
+	if r.Status != http.StatusServiceUnavailable || r.ErrorCode() != sale.CodeStoreUnavailable {
 		t.Fatalf("Redis down: %d %s", r.Status, r.Body)
 	}
 }

@@ -21,10 +21,11 @@
 --              registration_opens_at draw_at seed seed_hash draw_status);
 --              the seed stays out of the audit trail
 --
--- Returns the creation time in ms (with a "create" audit entry), or 0 when the
--- activity exists (nothing written).
+-- Returns:
+--   {1, created_at}  written, with a "create" audit entry; created_at in ms
+--   {2}              the activity exists (nothing written)
 if redis.call('EXISTS', KEYS[1]) == 1 then
-  return 0
+  return {2}
 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -51,4 +52,4 @@ end
 redis.call('SET', KEYS[2], ARGV[9])
 redis.call('XADD', KEYS[3], '*', 'at', now, 'actor', ARGV[10], 'action', 'create', 'before', '{}',
   'after', cjson.encode(after))
-return now
+return {1, now}

@@ -8,26 +8,26 @@
 -- ARGV[2] -> who asks (the audit's actor)
 --
 -- Returns:
---   {0, paused_at}  applied: paused at paused_at (ms), or resumed (0)
---   {1}             unknown activity (nothing written)
---   {2}             cancelled (nothing written)
---   {3}             ended: Redis TIME >= ends_at (nothing written)
---   {4, paused_at}  already in the state asked for (nothing written)
+--   {1, paused_at}  applied: paused at paused_at (ms), or resumed (0)
+--   {2}             unknown activity (nothing written)
+--   {3}             cancelled (nothing written)
+--   {4}             ended: Redis TIME >= ends_at (nothing written)
+--   {5, paused_at}  already in the state asked for (nothing written)
 local a = redis.call('HMGET', KEYS[1], 'id', 'ends_at', 'cancelled_at', 'paused_at')
 if not a[1] then
-  return {1}
+  return {2}
 end
 if a[3] ~= '0' then
-  return {2}
+  return {3}
 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if now >= tonumber(a[2]) then
-  return {3}
+  return {4}
 end
 local before = a[4] or '0'
 if (ARGV[1] == '1') == (before ~= '0') then
-  return {4, tonumber(before)}
+  return {5, tonumber(before)}
 end
 local after, action = '0', 'resume'
 if ARGV[1] == '1' then
@@ -41,4 +41,4 @@ if redis.call('HEXISTS', KEYS[1], 'rev') == 1 then
 end
 redis.call('XADD', KEYS[2], '*', 'at', now, 'actor', ARGV[2], 'action', action,
   'before', cjson.encode({paused_at = tonumber(before)}), 'after', cjson.encode({paused_at = tonumber(after)}))
-return {0, tonumber(after)}
+return {1, tonumber(after)}

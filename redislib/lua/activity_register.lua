@@ -11,24 +11,24 @@
 -- ARGV[2] -> ends_at in ms
 --
 -- Returns:
---   0 registered
---   1 unknown product
---   2 product deleted
---   3 ends_at is not in the future (by Redis TIME)
+--   {1}  registered
+--   {2}  unknown product (nothing written)
+--   {3}  product deleted (nothing written)
+--   {4}  ends_at is not in the future by Redis TIME (nothing written)
 -- Codes 1 to 3 write nothing.
 local deleted = redis.call('HGET', KEYS[1], 'deleted')
 if not deleted then
-  return 1
+  return {2}
 end
 if deleted ~= '0' then
-  return 2
+  return {3}
 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if tonumber(ARGV[2]) <= now then
-  return 3
+  return {4}
 end
 redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('HSET', KEYS[4], ARGV[1], ARGV[2])
 redis.call('ZADD', KEYS[3], now, ARGV[1])
-return 0
+return {1}

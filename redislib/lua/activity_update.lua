@@ -36,34 +36,34 @@
 -- draw_at; starts_at <= draw_at < ends_at.
 --
 -- Returns:
---   {0, now}    applied, with an "update" audit entry of the changed fields
+--   {1, now}    applied, with an "update" audit entry of the changed fields
 --               (or nothing to change: nothing written)
---   {1}         unknown activity
---   {2}         cancelled
---   {3}         ended
---   {4, field}  started: field (not ends_at) would change
---   {5}         the resulting starts_at is not before ends_at
---   {6}         the new ends_at is not in the future
---   {7}         the new stock is below the units already sold
---   {8}         the product pin has expired: the move took too long
---   {9, field}  the resulting mode needs field, which is neither given nor stored
---   {10, msg}   the resulting times of the mode are out of order (msg says which)
---   {11, field, mode}
+--   {2}         unknown activity
+--   {3}         cancelled
+--   {4}         ended
+--   {5, field}  started: field (not ends_at) would change
+--   {6}         the resulting starts_at is not before ends_at
+--   {7}         the new ends_at is not in the future
+--   {8}         the new stock is below the units already sold
+--   {9}         the product pin has expired: the move took too long
+--   {10, field} the resulting mode needs field, which is neither given nor stored
+--   {11, msg}   the resulting times of the mode are out of order (msg says which)
+--   {12, field, mode}
 --               field is a setting of another mode than the resulting mode
--- Codes 1 to 11 write nothing.
+-- Codes 2 to 12 write nothing.
 local a = redis.call('HMGET', KEYS[1], 'id', 'product_id', 'stock', 'price', 'starts_at', 'ends_at',
   'payment_window', 'cancelled_at', 'admission', 'queue_opens_at', 'admit_rate', 'admission_ttl',
   'registration_opens_at', 'draw_at')
 if not a[1] then
-  return {1}
+  return {2}
 end
 if a[8] ~= '0' then
-  return {2}
+  return {3}
 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if now >= tonumber(a[6]) then
-  return {3}
+  return {4}
 end
 local started = now >= tonumber(a[5])
 
@@ -78,7 +78,7 @@ for _, f in ipairs(fields) do
   local v = ARGV[f[3]]
   if v ~= '' and v ~= a[f[2]] then
     if started and f[1] ~= 'ends_at' then
-      return {4, f[1]}
+      return {5, f[1]}
     end
     changes[#changes + 1] = f[1]
     changes[#changes + 1] = v
@@ -91,26 +91,26 @@ for _, f in ipairs(fields) do
   end
 end
 if #changes == 0 then
-  return {0, now}
+  return {1, now}
 end
 
 local starts = tonumber(changed.starts_at or a[5])
 local ends = tonumber(changed.ends_at or a[6])
 if starts >= ends then
-  return {5}
+  return {6}
 end
 if changed.ends_at and ends <= now then
-  return {6}
+  return {7}
 end
 local delta = 0
 if changed.stock then
   delta = tonumber(changed.stock) - tonumber(a[3])
   if tonumber(redis.call('GET', KEYS[2])) + delta < 0 then
-    return {7}
+    return {8}
   end
 end
 if changed.product_id and now >= tonumber(ARGV[7]) then
-  return {8}
+  return {9}
 end
 
 -- The admission mode and its settings, as they would be after the change.
@@ -119,7 +119,7 @@ local modes = {queue_opens_at = 'queue', admit_rate = 'queue', admission_ttl = '
   registration_opens_at = 'draw', draw_at = 'draw'}
 for field, m in pairs(modes) do
   if changed[field] and m ~= mode then
-    return {11, field, mode}
+    return {12, field, mode}
   end
 end
 local function setting(field, i)
@@ -135,13 +135,13 @@ local extra = {}
 if mode == 'queue' then
   local opens, rate = setting('queue_opens_at', 10), setting('admit_rate', 11)
   if not opens then
-    return {9, 'queue_opens_at'}
+    return {10, 'queue_opens_at'}
   end
   if not rate then
-    return {9, 'admit_rate'}
+    return {10, 'admit_rate'}
   end
   if opens >= starts then
-    return {10, 'queue_opens_at must be before starts_at'}
+    return {11, 'queue_opens_at must be before starts_at'}
   end
   if not setting('admission_ttl', 12) then
     extra = {'admission_ttl', ARGV[17]}
@@ -149,16 +149,16 @@ if mode == 'queue' then
 elseif mode == 'draw' then
   local opens, draw = setting('registration_opens_at', 13), setting('draw_at', 14)
   if not opens then
-    return {9, 'registration_opens_at'}
+    return {10, 'registration_opens_at'}
   end
   if not draw then
-    return {9, 'draw_at'}
+    return {10, 'draw_at'}
   end
   if opens >= draw then
-    return {10, 'registration_opens_at must be before draw_at'}
+    return {11, 'registration_opens_at must be before draw_at'}
   end
   if draw < starts or draw >= ends then
-    return {10, 'draw_at must be at or after starts_at and before ends_at'}
+    return {11, 'draw_at must be at or after starts_at and before ends_at'}
   end
   if mode ~= a[9] then
     extra = {'seed', ARGV[15], 'seed_hash', ARGV[16], 'draw_status', 'pending'}
@@ -186,4 +186,4 @@ if delta ~= 0 then
 end
 redis.call('XADD', KEYS[3], '*', 'at', now, 'actor', ARGV[8], 'action', 'update',
   'before', cjson.encode(before), 'after', cjson.encode(after))
-return {0, now}
+return {1, now}

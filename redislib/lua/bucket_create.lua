@@ -14,12 +14,14 @@
 -- ARGV[7] -> the bucket's units
 -- ARGV[8] -> admission: open, queue or draw
 --
--- Returns 1 when written, 0 when the bucket exists (nothing written).
+-- Returns:
+--   {1}  written
+--   {2}  the bucket exists (nothing written)
 if redis.call('EXISTS', KEYS[1]) == 1 then
-  return 0
+  return {2}
 end
 redis.call('HSET', KEYS[1], 'id', ARGV[1], 'product_id', ARGV[2], 'price', ARGV[3], 'starts_at', ARGV[4],
   'ends_at', ARGV[5], 'payment_window', ARGV[6], 'cancelled_at', 0, 'paused_at', 0, 'rev', 0,
   'paid', 0, 'cancelled', 0, 'expired', 0, 'moved_in', 0, 'moved_out', 0, 'admission', ARGV[8])
 redis.call('SET', KEYS[2], ARGV[7])
-return 1
+return {1}

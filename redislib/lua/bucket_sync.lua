@@ -10,15 +10,15 @@
 --              activity holds them at rev
 --
 -- Returns:
---   0  unknown bucket (nothing written)
---   1  applied
---   2  the bucket is at rev or later (nothing written)
+--   {1}  applied
+--   {2}  the bucket is at rev or later (nothing written)
+--   {3}  unknown bucket (nothing written)
 local rev = redis.call('HGET', KEYS[1], 'rev')
 if not rev then
-  return 0
+  return {3}
 end
 if tonumber(rev) >= tonumber(ARGV[1]) then
-  return 2
+  return {2}
 end
 redis.call('HSET', KEYS[1], 'rev', ARGV[1], unpack(ARGV, 2))
-return 1
+return {1}

@@ -8,12 +8,14 @@
 -- KEYS[3] -> the order (HASH)
 -- KEYS[4] -> the activity's pending orders (ZSET, score = expires_at ms)
 -- KEYS[5] -> the activity's events (STREAM)
+-- KEYS[6] -> the bucket's audit trail (STREAM, see audit.go)
 -- ARGV[1] -> order id
 -- ARGV[2] -> id of the user cancelling, or '' when an admin cancels (no
 --            ownership check)
+-- ARGV[3] -> the admin who cancels (the audit's actor), or '' when a user
+--            cancels: an admin's cancellation made now is recorded in KEYS[6]
 --
 -- Returns {code, order fields as a flat HGETALL array}:
---   {0}           order not found (nothing written)
 --   {1, fields}   cancelled now: status cancelled, closed_at = now, stock + 1,
 --                 event "cancelled"
 --   {2}           the order belongs to another user (nothing written)
@@ -22,10 +24,11 @@
 --   {5, fields}   expired: either before this call, or now because the window
 --                 has closed (then the unit went back to stock, event "expired")
 --   {6, status}   the order holds an unknown status (nothing written)
+--   {7}           order not found (nothing written)
 local o = redis.call('HMGET', KEYS[3], 'status', 'user_id', 'expires_at', 'activity_id', 'price')
 local status = o[1]
 if not status then
-  return {0}
+  return {7}
 end
 if ARGV[2] ~= '' and o[2] ~= ARGV[2] then
   return {2}
@@ -53,6 +56,11 @@ redis.call('HINCRBY', KEYS[1], counter, 1)
 redis.call('ZREM', KEYS[4], ARGV[1])
 redis.call('XADD', KEYS[5], '*', 'type', final, 'order_id', ARGV[1], 'activity_id', o[4], 'user_id', o[2],
   'status', final, 'price', o[5], 'at', now)
+if ARGV[3] ~= '' then
+  redis.call('XADD', KEYS[6], '*', 'at', now, 'actor', ARGV[3], 'action', 'cancel_order',
+    'before', cjson.encode({order_id = ARGV[1], user_id = o[2], status = 'pending'}),
+    'after', cjson.encode({order_id = ARGV[1], user_id = o[2], status = final}))
+end
 if final == 'expired' then
   return {5, redis.call('HGETALL', KEYS[3])}
 end

@@ -6,13 +6,13 @@
 -- KEYS[3] -> the activity's buyers (HASH user id -> order id)
 -- KEYS[4] -> the activity's pending orders (ZSET, score = expires_at ms)
 --
--- Returns {0} when the activity does not exist, otherwise
+-- Returns {2} when the activity does not exist, otherwise
 -- {1, stock, initial_stock, remaining, pending, paid, cancelled, expired,
 --  buyers, overdue} where overdue counts pending orders whose window has
 -- closed by Redis TIME (expires_at <= now) but are not expired yet.
 local a = redis.call('HMGET', KEYS[1], 'stock', 'initial_stock', 'paid', 'cancelled', 'expired')
 if not a[1] then
-  return {0}
+  return {2}
 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)

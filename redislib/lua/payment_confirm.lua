@@ -20,7 +20,6 @@
 -- ARGV[5] -> the shop's currency
 --
 -- Returns:
---   {0}                   order not found (nothing written)
 --   {1, fields}           paid now: status paid, paid_at = now, payment_ref,
 --                         event "paid"; KEYS[7] = order id
 --   {2, fields}           already paid by this reference (nothing written)
@@ -34,6 +33,7 @@
 --   {4, order id}         the reference paid or was refused for another
 --                         order (nothing written)
 --   {5, status}           the order holds an unknown status (nothing written)
+--   {6}                   order not found (nothing written)
 local oid, ref = ARGV[1], ARGV[2]
 if KEYS[7] then
   local owner = redis.call('GET', KEYS[7])
@@ -44,7 +44,7 @@ end
 local o = redis.call('HMGET', KEYS[3], 'status', 'user_id', 'expires_at', 'activity_id', 'price', 'payment_ref')
 local status = o[1]
 if not status then
-  return {0}
+  return {6}
 end
 local previous = redis.call('HGET', KEYS[6], ref)
 if previous then

@@ -14,16 +14,16 @@
 -- ARGV[3] -> pin lifetime in ms
 --
 -- Returns:
---   {0, deadline}  pinned until deadline (ms)
---   {1}            unknown product
---   {2}            product deleted
+--   {1, deadline}  pinned until deadline (ms)
+--   {2}            unknown product
+--   {3}            product deleted
 -- Codes 1 and 2 write nothing.
 local deleted = redis.call('HGET', KEYS[1], 'deleted')
 if not deleted then
-  return {1}
+  return {2}
 end
 if deleted ~= '0' then
-  return {2}
+  return {3}
 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -32,4 +32,4 @@ local deadline = now + tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - 3600000)
 redis.call('ZADD', KEYS[3], deadline, ARGV[2])
 redis.call('SADD', KEYS[2], ARGV[1])
-return {0, deadline}
+return {1, deadline}

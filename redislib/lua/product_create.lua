@@ -9,10 +9,11 @@
 -- ARGV[4] -> price in cents
 -- ARGV[5] -> who asks (the audit's actor)
 --
--- Returns the creation time in ms (with a "create" audit entry), or 0 when a
--- product with that id exists (nothing written).
+-- Returns:
+--   {1, created_at}  written, with a "create" audit entry; created_at in ms
+--   {2}              a product with that id exists (nothing written)
 if redis.call('EXISTS', KEYS[1]) == 1 then
-  return 0
+  return {2}
 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -21,4 +22,4 @@ redis.call('HSET', KEYS[1], 'id', ARGV[1], 'name', ARGV[2], 'description', ARGV[
 redis.call('ZADD', KEYS[2], now, ARGV[1])
 redis.call('XADD', KEYS[3], '*', 'at', now, 'actor', ARGV[5], 'action', 'create', 'before', '{}',
   'after', cjson.encode({name = ARGV[2], description = ARGV[3], price = tonumber(ARGV[4])}))
-return now
+return {1, now}

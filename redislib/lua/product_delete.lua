@@ -14,24 +14,24 @@
 -- ARGV[3] -> who asks (the audit's actor)
 --
 -- Returns:
---   {0, now}  deleted, with a "delete" audit entry
---   {1}       unknown product
---   {2}       already deleted
---   {3}       in use: an activity was registered, or a move to the product
+--   {1, now}  deleted, with a "delete" audit entry
+--   {2}       unknown product
+--   {3}       already deleted
+--   {4}       in use: an activity was registered, or a move to the product
 --             may be in flight, since the snapshot
 -- Codes 1 to 3 write nothing.
 local deleted = redis.call('HGET', KEYS[1], 'deleted')
 if not deleted then
-  return {1}
-end
-if deleted ~= '0' then
   return {2}
 end
-if redis.call('SCARD', KEYS[3]) ~= tonumber(ARGV[1]) then
+if deleted ~= '0' then
   return {3}
 end
+if redis.call('SCARD', KEYS[3]) ~= tonumber(ARGV[1]) then
+  return {4}
+end
 if redis.call('ZCOUNT', KEYS[4], '(' .. ARGV[2], '+inf') > 0 then
-  return {3}
+  return {4}
 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -40,4 +40,4 @@ redis.call('ZREM', KEYS[2], redis.call('HGET', KEYS[1], 'id'))
 redis.call('DEL', KEYS[4])
 redis.call('XADD', KEYS[5], '*', 'at', now, 'actor', ARGV[3], 'action', 'delete',
   'before', cjson.encode({deleted = false}), 'after', cjson.encode({deleted = true}))
-return {0, now}
+return {1, now}

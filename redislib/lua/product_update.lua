@@ -7,17 +7,17 @@
 --              by the caller
 --
 -- Returns:
---   {0, fields}  updated, with an "update" audit entry of the fields that
+--   {1, fields}  updated, with an "update" audit entry of the fields that
 --                changed; fields is the product's flat HGETALL after the change
---   {1}          unknown product
---   {2}          product deleted (a deleted product is read-only)
+--   {2}          unknown product
+--   {3}          product deleted (a deleted product is read-only)
 -- Codes 1 and 2 write nothing.
 local deleted = redis.call('HGET', KEYS[1], 'deleted')
 if not deleted then
-  return {1}
+  return {2}
 end
 if deleted ~= '0' then
-  return {2}
+  return {3}
 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -38,4 +38,4 @@ if next(after) then
   redis.call('XADD', KEYS[2], '*', 'at', now, 'actor', ARGV[1], 'action', 'update',
     'before', cjson.encode(before), 'after', cjson.encode(after))
 end
-return {0, redis.call('HGETALL', KEYS[1])}
+return {1, redis.call('HGETALL', KEYS[1])}

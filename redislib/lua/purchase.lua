@@ -26,7 +26,6 @@
 --            activity's admission is not open, and it must be that admission
 --
 -- Returns {code, ...}:
---   {0}                          activity not found
 --   {1, ARGV[2], now}            won: the order was created (pending, or paid when
 --                                the payment window is 0)
 --   {2, existing order id, created_at}
@@ -50,12 +49,13 @@
 --                                order per user per activity: the user may
 --                                not buy here again
 --   {9}                          paused by an admin (activity_pause.lua)
---   {10}                         admission required: the activity's admission
+--   {10}                         activity not found
+--   {11}                         admission required: the activity's admission
 --                                is queue or draw and ARGV[6] is not it
 local a = redis.call('HMGET', KEYS[1], 'id', 'product_id', 'price', 'starts_at', 'ends_at', 'cancelled_at',
   'payment_window', 'hold_until', 'paused_at', 'admission')
 if not a[1] then
-  return {0}
+  return {10}
 end
 local t = redis.call('TIME')
 local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -120,7 +120,7 @@ end
 -- An activity with a waiting room or a draw sells only to admitted users. A
 -- stored admission of open (or none) costs nothing more.
 if a[10] and a[10] ~= 'open' and ARGV[6] ~= a[10] then
-  return lose({10})
+  return lose({11})
 end
 if tonumber(redis.call('GET', KEYS[2])) <= 0 then
   return lose({3})

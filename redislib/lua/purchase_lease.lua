@@ -19,23 +19,23 @@
 -- ARGV[3] -> the most buyers the caller can take
 --
 -- Returns {code, ...}:
---   {0}                        activity not found (nothing written)
---   {1}                        not sold out (nothing written)
---   {2, count}                 sold out, but more than ARGV[3] buyers (nothing written)
---   {3, now, starts_at, ends_at, cancelled_at, paused_at, count}
+--   {1, now, starts_at, ends_at, cancelled_at, paused_at, count}
 --                              sold out and leased; the buyers are the ARGV[2] known
---   {4, now, starts_at, ends_at, cancelled_at, paused_at, count, user, order, user, order, ...}
+--   {2, now, starts_at, ends_at, cancelled_at, paused_at, count, user, order, user, order, ...}
 --                              sold out and leased, with every buyer
+--   {3}                        activity not found (nothing written)
+--   {4}                        not sold out (nothing written)
+--   {5, count}                 sold out, but more than ARGV[3] buyers (nothing written)
 local a = redis.call('HMGET', KEYS[1], 'id', 'starts_at', 'ends_at', 'cancelled_at', 'hold_until', 'paused_at')
 if not a[1] then
-  return {0}
+  return {3}
 end
 if tonumber(redis.call('GET', KEYS[2])) > 0 then
-  return {1}
+  return {4}
 end
 local count = redis.call('HLEN', KEYS[3])
 if count > tonumber(ARGV[3]) then
-  return {2, count}
+  return {5, count}
 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -45,9 +45,9 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local hold = math.max(now + tonumber(ARGV[1]), tonumber(a[5]) or 0)
 redis.call('HSET', KEYS[1], 'hold_until', hold)
 if count == tonumber(ARGV[2]) then
-  return {3, now, a[2], a[3], a[4], a[6] or '0', count}
+  return {1, now, a[2], a[3], a[4], a[6] or '0', count}
 end
-local r = {4, now, a[2], a[3], a[4], a[6] or '0', count}
+local r = {2, now, a[2], a[3], a[4], a[6] or '0', count}
 local buyers = redis.call('HGETALL', KEYS[3])
 for i = 1, #buyers do
   r[7 + i] = buyers[i]

@@ -19,7 +19,7 @@
 --
 -- Returns {allowed, wait}:
 --   {1, 0}      allowed, and counted
---   {0, wait}   refused, nothing written; wait is how many microseconds until
+--   {2, wait}   refused, nothing written; wait is how many microseconds until
 --               one more request would be allowed
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -32,7 +32,7 @@ end
 local next_tat = tat + interval
 local allow_at = next_tat - burst * interval
 if now < allow_at then
-  return {0, allow_at - now}
+  return {2, allow_at - now}
 end
 redis.set_repl(redis.REPL_NONE)
 redis.call('SET', KEYS[1], string.format('%.0f', next_tat), 'PX', math.ceil((next_tat - now) / 1000))

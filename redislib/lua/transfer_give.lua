@@ -11,15 +11,15 @@
 -- ARGV[2] -> units (>= 1)
 --
 -- Returns:
---   0  unknown bucket (nothing written)
---   1  credited now
---   2  credited before (nothing written)
+--   {1}  credited now
+--   {2}  credited before (nothing written)
+--   {3}  unknown bucket (nothing written)
 if redis.call('EXISTS', KEYS[1]) == 0 then
-  return 0
+  return {3}
 end
 if redis.call('HSETNX', KEYS[3], ARGV[1], ARGV[2]) == 0 then
-  return 2
+  return {2}
 end
 redis.call('INCRBY', KEYS[2], ARGV[2])
 redis.call('HINCRBY', KEYS[1], 'moved_in', ARGV[2])
-return 1
+return {1}

@@ -15,11 +15,11 @@
 -- ARGV[4] -> '1' to take at most half the bucket's units (rounded up), '0' not to
 --
 -- Returns:
---   {0}         the bucket has no units (nothing written)
+--   {2}         the bucket has no units (nothing written)
 --   {1, units}  taken and recorded
 local left = tonumber(redis.call('GET', KEYS[2]) or '0')
 if left <= 0 then
-  return {0}
+  return {2}
 end
 local units = math.min(left, tonumber(ARGV[3]))
 if ARGV[4] == '1' then

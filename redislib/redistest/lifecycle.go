@@ -6,24 +6,25 @@ import (
 	"time"
 
 	"seckill/redislib"
+	"seckill/redislib/sale"
 )
 
 // MustScheduled creates an activity that starts in an hour and ends in two.
-func MustScheduled(t testing.TB, store *redislib.Store, stock int64) redislib.Activity {
+func MustScheduled(t testing.TB, store *redislib.Store, stock int64) sale.Activity {
 	t.Helper()
 	return MustActivity(t, store, stock, Window(time.Hour, 2*time.Hour))
 }
 
 // MustEnded creates a running activity that ends within a moment and waits
 // (polling Redis time through the store) until its status is ended.
-func MustEnded(t testing.TB, store *redislib.Store, stock int64) redislib.Activity {
+func MustEnded(t testing.TB, store *redislib.Store, stock int64) sale.Activity {
 	t.Helper()
 	a := MustActivity(t, store, stock, Window(-time.Minute, 150*time.Millisecond))
-	return waitStatus(t, store, a.ID, redislib.StatusEnded)
+	return waitStatus(t, store, a.ID, sale.StatusEnded)
 }
 
 // MustCancelled creates a running activity and cancels it.
-func MustCancelled(t testing.TB, store *redislib.Store, stock int64) redislib.Activity {
+func MustCancelled(t testing.TB, store *redislib.Store, stock int64) sale.Activity {
 	t.Helper()
 	a := MustActivity(t, store, stock)
 	c, err := store.CancelActivity(context.Background(), a.ID)
@@ -34,18 +35,18 @@ func MustCancelled(t testing.TB, store *redislib.Store, stock int64) redislib.Ac
 }
 
 // MustSoldOut creates a running activity with one unit and sells it.
-func MustSoldOut(t testing.TB, store *redislib.Store) redislib.Activity {
+func MustSoldOut(t testing.TB, store *redislib.Store) sale.Activity {
 	t.Helper()
 	a := MustActivity(t, store, 1)
-	res, err := store.Purchase(context.Background(), a.ID, "buyer-of-last-unit")
-	if err != nil || res.Outcome != redislib.OutcomeWon {
+	res, err := store.Purchase(context.Background(), a.ID, "buyer-of-last-unit", sale.Rate{})
+	if err != nil || res.Outcome != sale.OutcomeWon {
 		t.Fatalf("purchase: %+v, %v", res, err)
 	}
-	return waitStatus(t, store, a.ID, redislib.StatusSoldOut)
+	return waitStatus(t, store, a.ID, sale.StatusSoldOut)
 }
 
 // waitStatus polls the activity until it has the given status (10 s at most).
-func waitStatus(t testing.TB, store *redislib.Store, id, status string) redislib.Activity {
+func waitStatus(t testing.TB, store *redislib.Store, id, status string) sale.Activity {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {

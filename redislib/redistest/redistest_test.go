@@ -10,6 +10,7 @@ import (
 
 	"seckill/redislib"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 // TestStartTLS: the server answers over TLS with the CA it wrote, and not in
@@ -58,7 +59,7 @@ func TestFunctionsACL(t *testing.T) {
 	srv := redistest.Start(t)
 	ctx := context.Background()
 	store := srv.Store(t)
-	if _, err := store.CreateProduct(ctx, redislib.NewProduct{Name: "p", Price: 1}); err != nil {
+	if _, err := store.CreateProduct(ctx, sale.NewProduct{Name: "p", Price: 1}); err != nil {
 		t.Fatalf("create a product as %s: %v", redistest.FunctionsUser, err)
 	}
 	c := srv.Client(t)

@@ -18,8 +18,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"seckill/functions/server/servertest"
-	"seckill/redislib"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 // pauseWrites holds every write command (the purchase script included) on
@@ -98,7 +98,7 @@ func burst(base, activityID string, users int) (<-chan purchaseAnswer, *atomic.I
 			got, err := sendTraced(client, trace, base+"/activities/"+activityID+"/purchase", `{"user_id":"`+a.User+`"}`)
 			a.Status, a.Err = got.Status, err
 			if err == nil {
-				var res redislib.PurchaseResult
+				var res sale.PurchaseResult
 				if jerr := jsonUnmarshal(got.Body, &res); jerr != nil {
 					a.Err = fmt.Errorf("%d %s: %v", got.Status, got.Body, jerr)
 				}
@@ -212,7 +212,7 @@ func TestSIGTERMDrainsPurchasesInFlight(t *testing.T) {
 			continue
 		}
 		outcomes[a.Outcome]++
-		if a.Outcome == string(redislib.OutcomeWon) {
+		if a.Outcome == string(sale.OutcomeWon) {
 			won[a.User] = a.OrderID
 		}
 	}
@@ -220,7 +220,7 @@ func TestSIGTERMDrainsPurchasesInFlight(t *testing.T) {
 		t.Errorf("%d of %d in-flight purchases failed across SIGTERM, e.g. %v", len(failed), users, failed[:min(5, len(failed))])
 	}
 	t.Logf("outcomes: %v", outcomes)
-	if len(won) != stock || outcomes[string(redislib.OutcomeSoldOut)] != users-stock {
+	if len(won) != stock || outcomes[string(sale.OutcomeSoldOut)] != users-stock {
 		t.Errorf("outcomes %v, want %d won and %d sold_out", outcomes, stock, users-stock)
 	}
 
@@ -239,14 +239,14 @@ func TestSIGTERMDrainsPurchasesInFlight(t *testing.T) {
 		if err != nil || held != orderID {
 			t.Errorf("%s won %s, Redis holds %q (%v)", user, orderID, held, err)
 		}
-		if n, err := rdb.Exists(ctx, redislib.OrderKey(act.ID, orderID)).Result(); err != nil || n != 1 {
+		if n, err := rdb.Exists(ctx, redistest.OrderKey(act.ID, orderID)).Result(); err != nil || n != 1 {
 			t.Errorf("order %s of %s is not in Redis (%v)", orderID, user, err)
 		}
 	}
-	if n, _ := rdb.HLen(ctx, redislib.BuyersKey(act.ID)).Result(); n != int64(stock) {
+	if n, _ := rdb.HLen(ctx, redistest.BuyersKey(act.ID)).Result(); n != int64(stock) {
 		t.Errorf("%d buyers in Redis, want %d", n, stock)
 	}
-	if left, _ := rdb.Get(ctx, redislib.StockKey(act.ID)).Int64(); left != 0 {
+	if left, _ := rdb.Get(ctx, redistest.StockKey(act.ID)).Int64(); left != 0 {
 		t.Errorf("remaining stock %d, want 0", left)
 	}
 }

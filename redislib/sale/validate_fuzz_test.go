@@ -1,4 +1,4 @@
-package redislib_test
+package sale_test
 
 import (
 	"strings"
@@ -7,7 +7,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"seckill/redislib"
+	"seckill/redislib/internal/key"
+	"seckill/redislib/sale"
 )
 
 // FuzzUserID checks the user ID rule: 1..128 characters of A-Z a-z 0-9 and
@@ -18,16 +19,16 @@ func FuzzUserID(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		err := redislib.CheckUserID(s)
+		err := sale.CheckUserID(s)
 		want := len(s) >= 1 && len(s) <= 128 && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:@-|+=") == ""
 		if (err == nil) != want {
 			t.Fatalf("CheckUserID(%q) = %v, want valid=%v", s, err, want)
 		}
 		if err != nil {
-			mustRule(t, err, redislib.CodeInvalidUserID, s)
+			mustRule(t, err, sale.CodeInvalidUserID, s)
 			return
 		}
-		key := redislib.UserOrdersKey(s)
+		key := key.UserOrders(s)
 		if open, end := strings.IndexByte(key, '{'), strings.IndexByte(key, '}'); key[open+1:end] != "user:"+s {
 			t.Fatalf("key %s of user %q has hash tag %q", key, s, key[open+1:end])
 		}
@@ -42,14 +43,14 @@ func FuzzText(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if err := (redislib.NewProduct{Name: s}).Validate(); err != nil {
-			mustRule(t, err, redislib.CodeInvalidName, s)
+		if err := (sale.NewProduct{Name: s}).Validate(); err != nil {
+			mustRule(t, err, sale.CodeInvalidName, s)
 			return
 		}
 		if !utf8.ValidString(s) {
 			t.Fatalf("accepted %q", s)
 		}
-		if n := utf8.RuneCountInString(s); n < 1 || n > redislib.MaxNameLen {
+		if n := utf8.RuneCountInString(s); n < 1 || n > sale.MaxNameLen {
 			t.Fatalf("accepted %q of %d characters", s, n)
 		}
 		for _, r := range s {
@@ -67,9 +68,9 @@ func FuzzTime(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		got, err := redislib.ParseTime(s, "starts_at")
+		got, err := sale.ParseTime(s, "starts_at")
 		if err != nil {
-			mustRule(t, err, redislib.CodeInvalidTime, s)
+			mustRule(t, err, sale.CodeInvalidTime, s)
 			return
 		}
 		again, err := time.Parse(time.RFC3339Nano, got.Format(time.RFC3339Nano))

@@ -14,10 +14,12 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"seckill/redislib"
+	"seckill/redislib/internal/key"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
-// BenchmarkShardedSellOut sells one hot activity out with its stock in 1, 3
+// BenchmarkBucketedSellOut sells one hot activity out with its stock in 1, 3
 // and 6 buckets: b.N attempts by distinct users (ten per unit, so most
 // lose, as in a flash sale) from 32 x GOMAXPROCS goroutines.
 //
@@ -27,7 +29,7 @@ import (
 // percentile of one attempt; sellout-ms, from the first attempt to the last
 // win; and cpu-ms-<addr>, the CPU time (user + sys, INFO CPU) each Redis
 // server spent during the run.
-func BenchmarkShardedSellOut(b *testing.B) {
+func BenchmarkBucketedSellOut(b *testing.B) {
 	srv := start(b)
 	addrs := []string{}
 	if cluster != nil {
@@ -47,11 +49,11 @@ func BenchmarkShardedSellOut(b *testing.B) {
 func sellOut(b *testing.B, store *redislib.Store, addrs []string, shards int) {
 	ctx := context.Background()
 	stock := max(int64(b.N/10), 1)
-	a := redistest.MustActivity(b, store, stock, redistest.Shards(shards))
+	a := redistest.MustActivity(b, store, stock, redistest.Buckets(shards))
 	if cluster != nil {
 		where := make([]string, shards)
 		for k := range shards {
-			where[k] = cluster.PrimaryOf(b, redislib.BucketStockKey(a.ID, k)).Addr
+			where[k] = cluster.PrimaryOf(b, key.BucketStock(a.ID, k)).Addr
 		}
 		b.Logf("buckets on primaries %v", where)
 	}
@@ -69,7 +71,7 @@ func sellOut(b *testing.B, store *redislib.Store, addrs []string, shards int) {
 		for pb.Next() {
 			i := next.Add(1) - 1
 			t0 := time.Now()
-			res, err := store.Purchase(ctx, a.ID, "bench-"+strconv.FormatInt(i, 10))
+			res, err := store.Purchase(ctx, a.ID, "bench-"+strconv.FormatInt(i, 10), sale.Rate{})
 			lat[i] = time.Since(t0)
 			if err != nil {
 				mu.Lock()
@@ -77,7 +79,7 @@ func sellOut(b *testing.B, store *redislib.Store, addrs []string, shards int) {
 				mu.Unlock()
 				continue
 			}
-			if res.Outcome == redislib.OutcomeWon {
+			if res.Outcome == sale.OutcomeWon {
 				wins.Add(1)
 				lastWin.Store(int64(time.Since(start)))
 			}

@@ -1,4 +1,4 @@
-package redislib
+package sale
 
 import "time"
 
@@ -49,7 +49,7 @@ type Order struct {
 
 // Payment is a payment the payment service confirmed for an order.
 type Payment struct {
-	// Ref is the payment service's reference of the payment (CheckPaymentRef).
+	// Ref is the payment service's reference of the payment.
 	Ref     string
 	OrderID string
 	// Amount is in cents of Currency.
@@ -82,64 +82,4 @@ type RefusedPayment struct {
 	Currency    string `json:"currency"`
 	// At is when it was refused, ms since the epoch (Redis time).
 	At int64 `json:"at"`
-}
-
-// ActivityStats are an activity's stock and order counters, read atomically.
-type ActivityStats struct {
-	ActivityID string `json:"activity_id"`
-	// Shards is how many stock buckets the activity's stock is split into.
-	Shards int `json:"shards"`
-	// Stock is the number of units offered: InitialStock plus every stock
-	// change applied since.
-	Stock        int64 `json:"stock"`
-	InitialStock int64 `json:"initial_stock"`
-	// Remaining is the number of units still for sale, in any bucket or
-	// moving between two.
-	Remaining int64 `json:"remaining"`
-	// InTransfer is how many of the remaining units were moving between two
-	// buckets at the moment of the read (always 0 with one bucket).
-	InTransfer int64 `json:"in_transfer"`
-	Pending    int64 `json:"pending"`
-	Paid       int64 `json:"paid"`
-	Cancelled  int64 `json:"cancelled"`
-	Expired    int64 `json:"expired"`
-	// Overdue counts pending orders whose payment window has closed but
-	// whose expiry is not recorded yet (the unit is still held).
-	Overdue int64 `json:"overdue"`
-	// Buyers is the number of users who ever won here (one order each).
-	Buyers int64 `json:"buyers"`
-	// Consistent is Remaining + Pending + Paid == Stock: every unit offered
-	// is for sale, held by a pending order or sold.
-	Consistent bool `json:"consistent"`
-}
-
-// optionalTime is msTime for a field where 0 means "not set".
-func optionalTime(ms int64) *time.Time {
-	if ms <= 0 {
-		return nil
-	}
-	t := msTime(ms)
-	return &t
-}
-
-// orderFromHash builds an Order from its hash and the Redis time of the read
-// (ms), which decides whether a pending order reads as expired.
-func orderFromHash(h map[string]string, now int64) Order {
-	o := Order{
-		ID:         h["id"],
-		ActivityID: h["activity_id"],
-		ProductID:  h["product_id"],
-		UserID:     h["user_id"],
-		Price:      hashInt(h, "price"),
-		Status:     h["status"],
-		CreatedAt:  msTime(hashInt(h, "created_at")),
-		ExpiresAt:  optionalTime(hashInt(h, "expires_at")),
-		PaidAt:     optionalTime(hashInt(h, "paid_at")),
-		ClosedAt:   optionalTime(hashInt(h, "closed_at")),
-		PaymentRef: h["payment_ref"],
-	}
-	if exp := hashInt(h, "expires_at"); o.Status == OrderPending && exp > 0 && now >= exp {
-		o.Status = OrderExpired
-	}
-	return o
 }

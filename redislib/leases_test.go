@@ -10,12 +10,14 @@ import (
 	"time"
 
 	"seckill/redislib"
+	"seckill/redislib/internal/key"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
 // pollLease waits until store answers the user's attempts in the activity
 // from memory, and returns that answer.
-func pollLease(t *testing.T, store *redislib.Store, activityID, userID string) redislib.PurchaseResult {
+func pollLease(t *testing.T, store *redislib.Store, activityID, userID string) sale.PurchaseResult {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	probe := "probe-" + userID
@@ -29,11 +31,11 @@ func pollLease(t *testing.T, store *redislib.Store, activityID, userID string) r
 		// Ask Redis once more: a sold_out reply starts the lease. A probe that
 		// won a unit that came back is a buyer from then on, whose answers
 		// start nothing: the next probe is someone else.
-		res, err := store.Purchase(ctx, activityID, probe)
+		res, err := store.Purchase(ctx, activityID, probe, sale.Rate{})
 		if err != nil {
 			t.Fatalf("probe: %v", err)
 		}
-		if res.Outcome == redislib.OutcomeWon {
+		if res.Outcome == sale.OutcomeWon {
 			probe = fmt.Sprintf("probe-%s-%d", userID, i)
 		}
 		time.Sleep(5 * time.Millisecond)
@@ -53,10 +55,10 @@ func TestLeaseAgreesWithScript(t *testing.T) {
 	past := strconv.FormatInt(time.Now().Add(-time.Minute).UnixMilli(), 10)
 	future := strconv.FormatInt(time.Now().Add(time.Hour).UnixMilli(), 10)
 
-	soldOut := func(t *testing.T) redislib.Activity {
+	soldOut := func(t *testing.T) sale.Activity {
 		t.Helper()
 		a := redistest.MustActivity(t, store, 1)
-		mustPurchaseOutcome(t, store, a.ID, "winner", redislib.OutcomeWon)
+		mustPurchaseOutcome(t, store, a.ID, "winner", sale.OutcomeWon)
 		return a
 	}
 	closeOrder := func(id string, status string) {
@@ -64,8 +66,8 @@ func TestLeaseAgreesWithScript(t *testing.T) {
 		if err != nil {
 			t.Fatalf("winner's order: %v", err)
 		}
-		if status == redislib.OrderExpired {
-			rdb.HSet(ctx, redislib.OrderKey(id, order), "expires_at", past)
+		if status == sale.OrderExpired {
+			rdb.HSet(ctx, key.Order(id, order), "expires_at", past)
 			return
 		}
 		if _, err := script.CancelOrder(ctx, order, "winner", false); err != nil {
@@ -76,24 +78,24 @@ func TestLeaseAgreesWithScript(t *testing.T) {
 		name   string
 		user   string
 		change func(id string) // applied after the sold-out activity was leased
-		want   redislib.Outcome
+		want   sale.Outcome
 	}{
-		{name: "sold out", user: "bob", want: redislib.OutcomeSoldOut},
-		{name: "winner", user: "winner", want: redislib.OutcomeAlreadyWon},
-		{name: "cancelled", user: "bob", want: redislib.OutcomeCancelled,
-			change: func(id string) { rdb.HSet(ctx, redislib.ActivityKey(id), "cancelled_at", past) }},
-		{name: "winner of a cancelled activity", user: "winner", want: redislib.OutcomeAlreadyWon,
-			change: func(id string) { rdb.HSet(ctx, redislib.ActivityKey(id), "cancelled_at", past) }},
-		{name: "ended", user: "bob", want: redislib.OutcomeEnded,
-			change: func(id string) { rdb.HSet(ctx, redislib.ActivityKey(id), "ends_at", past) }},
-		{name: "not started", user: "bob", want: redislib.OutcomeNotStarted,
-			change: func(id string) { rdb.HSet(ctx, redislib.ActivityKey(id), "starts_at", future) }},
-		{name: "stock below zero", user: "bob", want: redislib.OutcomeSoldOut,
-			change: func(id string) { rdb.Set(ctx, redislib.StockKey(id), -2, 0) }},
-		{name: "winner whose order was cancelled", user: "winner", want: redislib.OutcomeOrderClosed,
-			change: func(id string) { closeOrder(id, redislib.OrderCancelled) }},
-		{name: "winner whose order expired", user: "winner", want: redislib.OutcomeOrderClosed,
-			change: func(id string) { closeOrder(id, redislib.OrderExpired) }},
+		{name: "sold out", user: "bob", want: sale.OutcomeSoldOut},
+		{name: "winner", user: "winner", want: sale.OutcomeAlreadyWon},
+		{name: "cancelled", user: "bob", want: sale.OutcomeCancelled,
+			change: func(id string) { rdb.HSet(ctx, key.Activity(id), "cancelled_at", past) }},
+		{name: "winner of a cancelled activity", user: "winner", want: sale.OutcomeAlreadyWon,
+			change: func(id string) { rdb.HSet(ctx, key.Activity(id), "cancelled_at", past) }},
+		{name: "ended", user: "bob", want: sale.OutcomeEnded,
+			change: func(id string) { rdb.HSet(ctx, key.Activity(id), "ends_at", past) }},
+		{name: "not started", user: "bob", want: sale.OutcomeNotStarted,
+			change: func(id string) { rdb.HSet(ctx, key.Activity(id), "starts_at", future) }},
+		{name: "stock below zero", user: "bob", want: sale.OutcomeSoldOut,
+			change: func(id string) { rdb.Set(ctx, key.Stock(id), -2, 0) }},
+		{name: "winner whose order was cancelled", user: "winner", want: sale.OutcomeOrderClosed,
+			change: func(id string) { closeOrder(id, sale.OrderCancelled) }},
+		{name: "winner whose order expired", user: "winner", want: sale.OutcomeOrderClosed,
+			change: func(id string) { closeOrder(id, sale.OrderExpired) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -101,7 +103,7 @@ func TestLeaseAgreesWithScript(t *testing.T) {
 			if tt.change != nil {
 				tt.change(a.ID)
 			}
-			fromScript, err := script.Purchase(ctx, a.ID, tt.user)
+			fromScript, err := script.Purchase(ctx, a.ID, tt.user, sale.Rate{})
 			if err != nil || fromScript.Outcome != tt.want {
 				t.Fatalf("script: %+v, %v; want %s", fromScript, err, tt.want)
 			}
@@ -117,14 +119,14 @@ func TestLeaseAgreesWithScript(t *testing.T) {
 			if got, ok := fresh.LeaseAnswer(a.ID, tt.user); ok {
 				t.Fatalf("a buyer answered from memory: %+v", got)
 			}
-			if got, err := fresh.Purchase(ctx, a.ID, tt.user); err != nil || got != fromScript {
+			if got, err := fresh.Purchase(ctx, a.ID, tt.user, sale.Rate{}); err != nil || got != fromScript {
 				t.Fatalf("under a lease %+v, %v; script %+v", got, err, fromScript)
 			}
 		})
 	}
 	t.Run("not sold out", func(t *testing.T) {
 		a := redistest.MustActivity(t, store, 2)
-		mustPurchaseOutcome(t, store, a.ID, "winner", redislib.OutcomeWon)
+		mustPurchaseOutcome(t, store, a.ID, "winner", sale.OutcomeWon)
 		if res, ok := store.LeaseAnswer(a.ID, "bob"); ok {
 			t.Fatalf("answered %+v from memory while a unit is left", res)
 		}
@@ -139,7 +141,7 @@ func TestLeaseHoldsReturnedUnits(t *testing.T) {
 	leaser := srv.Store(t)
 	other := srv.Store(t, redislib.SoldOutBuyers(0))
 	a := redistest.MustActivity(t, leaser, 1)
-	won := mustPurchaseOutcome(t, leaser, a.ID, "alice", redislib.OutcomeWon)
+	won := mustPurchaseOutcome(t, leaser, a.ID, "alice", sale.OutcomeWon)
 	leasedBy := time.Now()
 	pollLease(t, leaser, a.ID, "bob")
 
@@ -150,14 +152,14 @@ func TestLeaseHoldsReturnedUnits(t *testing.T) {
 	// ends: the leaser may still be answering from memory.
 	var soldOut int
 	for {
-		res, err := other.Purchase(ctx, a.ID, "bob")
+		res, err := other.Purchase(ctx, a.ID, "bob", sale.Rate{})
 		if err != nil {
 			t.Fatalf("bob: %v", err)
 		}
-		if res.Outcome == redislib.OutcomeWon {
+		if res.Outcome == sale.OutcomeWon {
 			break
 		}
-		if res.Outcome != redislib.OutcomeSoldOut {
+		if res.Outcome != sale.OutcomeSoldOut {
 			t.Fatalf("bob: %+v", res)
 		}
 		soldOut++
@@ -171,7 +173,7 @@ func TestLeaseHoldsReturnedUnits(t *testing.T) {
 	}
 	// From now on both stores tell bob already_won.
 	for _, s := range []*redislib.Store{leaser, other} {
-		if res, err := s.Purchase(ctx, a.ID, "bob"); err != nil || res.Outcome != redislib.OutcomeAlreadyWon {
+		if res, err := s.Purchase(ctx, a.ID, "bob", sale.Rate{}); err != nil || res.Outcome != sale.OutcomeAlreadyWon {
 			t.Fatalf("bob after winning: %+v, %v", res, err)
 		}
 	}
@@ -185,17 +187,17 @@ func TestLeaseMemoryBound(t *testing.T) {
 	big := redistest.MustActivity(t, store, 6)
 	small := redistest.MustActivity(t, store, 3)
 	for i := range 6 {
-		mustPurchaseOutcome(t, store, big.ID, fmt.Sprintf("u%d", i), redislib.OutcomeWon)
+		mustPurchaseOutcome(t, store, big.ID, fmt.Sprintf("u%d", i), sale.OutcomeWon)
 	}
 	for i := range 3 {
-		mustPurchaseOutcome(t, store, small.ID, fmt.Sprintf("u%d", i), redislib.OutcomeWon)
+		mustPurchaseOutcome(t, store, small.ID, fmt.Sprintf("u%d", i), sale.OutcomeWon)
 	}
-	if got := pollLease(t, store, small.ID, "loser"); got.Outcome != redislib.OutcomeSoldOut {
+	if got := pollLease(t, store, small.ID, "loser"); got.Outcome != sale.OutcomeSoldOut {
 		t.Fatalf("small activity from memory: %+v", got)
 	}
 	// Many sold_out replies for the big one: each may try a lease, none fits.
 	for range 50 {
-		mustPurchaseOutcome(t, store, big.ID, "loser", redislib.OutcomeSoldOut)
+		mustPurchaseOutcome(t, store, big.ID, "loser", sale.OutcomeSoldOut)
 	}
 	if res, ok := store.LeaseAnswer(big.ID, "loser"); ok {
 		t.Fatalf("big activity answered from memory: %+v", res)
@@ -209,7 +211,7 @@ func TestLeaseMemoryBound(t *testing.T) {
 type attempt struct {
 	user       string
 	start, end time.Time
-	res        redislib.PurchaseResult
+	res        sale.PurchaseResult
 }
 
 // TestLeaseRaceTwoInstances is the proof of the sold-out leases: two stores
@@ -232,7 +234,7 @@ func leaseRace(t *testing.T, shards int) {
 	srv := start(t)
 	stores := []*redislib.Store{srv.Store(t), srv.Store(t)}
 	admin := srv.Store(t, redislib.SoldOutBuyers(0))
-	a := redistest.MustActivity(t, admin, stock, redistest.Shards(shards))
+	a := redistest.MustActivity(t, admin, stock, redistest.Buckets(shards))
 
 	// Each user's two attempts, shuffled, paced over about three seconds so
 	// that leases are taken, renewed and run out while units come back.
@@ -263,7 +265,7 @@ func leaseRace(t *testing.T, shards int) {
 					s = stores[1-(w+len(user))%2]
 				}
 				start := time.Now()
-				res, err := s.Purchase(ctx, a.ID, user)
+				res, err := s.Purchase(ctx, a.ID, user, sale.Rate{})
 				end := time.Now()
 				if err != nil {
 					t.Errorf("purchase by %s: %v", user, err)
@@ -271,21 +273,21 @@ func leaseRace(t *testing.T, shards int) {
 				}
 				mu.Lock()
 				log = append(log, attempt{user, start, end, res})
-				if res.Outcome == redislib.OutcomeWon {
+				if res.Outcome == sale.OutcomeWon {
 					if prev, ok := wins[user]; ok {
 						t.Errorf("user %s won twice: %s and %s", user, prev, res.OrderID)
 					}
 					wins[user] = res.OrderID
 				}
 				mu.Unlock()
-				if res.Outcome != redislib.OutcomeWon {
+				if res.Outcome != sale.OutcomeWon {
 					continue
 				}
 				// A winner asks again at once on both stores, as a client
 				// that reloads would: the moment a stale answer is likeliest.
 				for _, s := range stores {
 					start := time.Now()
-					res, err := s.Purchase(ctx, a.ID, user)
+					res, err := s.Purchase(ctx, a.ID, user, sale.Rate{})
 					if err != nil {
 						t.Errorf("purchase by %s: %v", user, err)
 						continue
@@ -355,31 +357,31 @@ func leaseRace(t *testing.T, shards int) {
 	// and order_closed with it once the cancel was acknowledged.
 	acked := map[string]attempt{}
 	for _, at := range log {
-		if at.res.Outcome == redislib.OutcomeWon {
+		if at.res.Outcome == sale.OutcomeWon {
 			acked[at.user] = at
 		}
 	}
 	stale := 0
 	for _, at := range log {
 		w, ok := acked[at.user]
-		if !ok || at.res.Outcome == redislib.OutcomeWon {
+		if !ok || at.res.Outcome == sale.OutcomeWon {
 			continue
 		}
-		want := redislib.PurchaseResult{Outcome: redislib.OutcomeAlreadyWon, OrderID: w.res.OrderID}
+		want := sale.PurchaseResult{Outcome: sale.OutcomeAlreadyWon, OrderID: w.res.OrderID}
 		closed, isClosed := closes[w.res.OrderID]
 		switch {
 		case isClosed && at.start.After(closed[1]):
-			want = redislib.PurchaseResult{Outcome: redislib.OutcomeOrderClosed, OrderID: w.res.OrderID, Status: redislib.OrderCancelled}
-		case isClosed && !at.end.Before(closed[0]) && at.res.Outcome == redislib.OutcomeOrderClosed:
+			want = sale.PurchaseResult{Outcome: sale.OutcomeOrderClosed, OrderID: w.res.OrderID, Status: sale.OrderCancelled}
+		case isClosed && !at.end.Before(closed[0]) && at.res.Outcome == sale.OutcomeOrderClosed:
 			// Concurrent with the cancel: either answer is exact.
-			want = redislib.PurchaseResult{Outcome: redislib.OutcomeOrderClosed, OrderID: w.res.OrderID, Status: redislib.OrderCancelled}
+			want = sale.PurchaseResult{Outcome: sale.OutcomeOrderClosed, OrderID: w.res.OrderID, Status: sale.OrderCancelled}
 		}
 		if at.start.After(w.end) && at.res != want {
 			stale++
 			t.Errorf("user %s won %s at %s, then was told %+v at %s, want %+v", at.user, w.res.OrderID,
 				w.end.Format(time.StampMicro), at.res, at.start.Format(time.StampMicro), want)
 		}
-		if (at.res.Outcome == redislib.OutcomeAlreadyWon || at.res.Outcome == redislib.OutcomeOrderClosed) && at.res.OrderID != w.res.OrderID {
+		if (at.res.Outcome == sale.OutcomeAlreadyWon || at.res.Outcome == sale.OutcomeOrderClosed) && at.res.OrderID != w.res.OrderID {
 			t.Errorf("user %s holds %s but was told %+v", at.user, w.res.OrderID, at.res)
 		}
 	}
@@ -387,11 +389,11 @@ func leaseRace(t *testing.T, shards int) {
 	// Every unit that came back is sold again: new users buy until the
 	// activity is sold out and its stock is 0.
 	for i := 0; ; i++ {
-		res, err := admin.Purchase(ctx, a.ID, fmt.Sprintf("late%04d", i))
+		res, err := admin.Purchase(ctx, a.ID, fmt.Sprintf("late%04d", i), sale.Rate{})
 		if err != nil {
 			t.Fatalf("late purchase: %v", err)
 		}
-		if res.Outcome == redislib.OutcomeWon {
+		if res.Outcome == sale.OutcomeWon {
 			wins[fmt.Sprintf("late%04d", i)] = res.OrderID
 			continue
 		}

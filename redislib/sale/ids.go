@@ -1,4 +1,4 @@
-package redislib
+package sale
 
 import (
 	"crypto/rand"
@@ -59,7 +59,7 @@ func OrderBucket(orderID string) (activityID string, k int, ok bool) {
 	if j := strings.IndexByte(head, '-'); j >= 0 {
 		num, found := strings.CutPrefix(head[j+1:], "s")
 		n, err := strconv.Atoi(num)
-		if !found || err != nil || n < 1 || n >= MaxShards || strconv.Itoa(n) != num {
+		if !found || err != nil || n < 1 || n >= MaxBuckets || strconv.Itoa(n) != num {
 			return "", 0, false
 		}
 		head, k = head[:j], n

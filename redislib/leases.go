@@ -3,6 +3,8 @@ package redislib
 import (
 	"context"
 	"fmt"
+	"seckill/redislib/internal/key"
+	"seckill/redislib/sale"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -13,7 +15,7 @@ import (
 
 // Once an activity is sold out, nearly every purchase attempt loses: in a
 // flash sale that is 99% of the traffic. A process that has seen an activity
-// sold out takes a lease on it (lua/purchase_lease.lua) and answers attempts
+// sold out acquires a lease on it (lua/purchase_lease.lua) and answers attempts
 // from memory for as long as the lease runs: for everyone but a buyer, what
 // the purchase script would answer (sold_out, or cancelled, not_started or
 // ended from the activity's fields). A buyer's attempt runs the script: their
@@ -53,11 +55,11 @@ const (
 
 // Replies of purchase_lease.lua.
 const (
-	leaseNotFound   = 0
-	leaseNotSoldOut = 1
-	leaseTooMany    = 2
-	leaseSameBuyers = 3
-	leaseNewBuyers  = 4
+	leaseSameBuyers = 1
+	leaseNewBuyers  = 2
+	leaseNotFound   = 3
+	leaseNotSoldOut = 4
+	leaseTooMany    = 5
 )
 
 // DefaultSoldOutBuyers is the default bound on the buyers one process keeps
@@ -107,46 +109,46 @@ func newSoldOutCache(s *Store, maxBuyers int) *soldOutCache {
 // answer returns the answer to an attempt from a valid lease, and false when
 // there is none: the caller then runs the purchase script. A lease past half
 // its life is renewed in the background.
-func (c *soldOutCache) answer(activityID, userID string) (PurchaseResult, bool) {
+func (c *soldOutCache) answer(activityID, userID string) (sale.PurchaseResult, bool) {
 	v, ok := c.entries.Load(activityID)
 	if !ok {
-		return PurchaseResult{}, false
+		return sale.PurchaseResult{}, false
 	}
 	e := v.(*soldOutEntry)
 	snap := e.snap.Load()
 	if snap == nil {
-		return PurchaseResult{}, false
+		return sale.PurchaseResult{}, false
 	}
 	age := time.Since(snap.sentAt)
 	if age >= c.lease {
 		c.renew(activityID, e)
-		return PurchaseResult{}, false
+		return sale.PurchaseResult{}, false
 	}
 	if age >= c.lease/2 {
 		c.renew(activityID, e)
 	}
 	if _, ok := snap.buyers[userID]; ok {
 		// The script reads the order's status: it is not in the lease.
-		return PurchaseResult{}, false
+		return sale.PurchaseResult{}, false
 	}
 	c.hits.Add(1)
 	// The same checks, in the same order, as purchase.lua before it reads the
 	// stock, on Redis time estimated from the read.
 	switch now := snap.redisNow + age.Milliseconds(); {
 	case snap.cancelled:
-		return PurchaseResult{Outcome: OutcomeCancelled}, true
+		return sale.PurchaseResult{Outcome: sale.OutcomeCancelled}, true
 	case snap.paused:
-		return PurchaseResult{Outcome: OutcomePaused}, true
+		return sale.PurchaseResult{Outcome: sale.OutcomePaused}, true
 	case now < snap.startsAt:
-		return PurchaseResult{Outcome: OutcomeNotStarted}, true
+		return sale.PurchaseResult{Outcome: sale.OutcomeNotStarted}, true
 	case now >= snap.endsAt:
-		return PurchaseResult{Outcome: OutcomeEnded}, true
+		return sale.PurchaseResult{Outcome: sale.OutcomeEnded}, true
 	}
-	return PurchaseResult{Outcome: OutcomeSoldOut}, true
+	return sale.PurchaseResult{Outcome: sale.OutcomeSoldOut}, true
 }
 
 // lost is told that the purchase script gave a losing answer: unless a
-// lease is held, being taken, or was refused moments ago, it tries to take
+// lease is held, being acquired, or was refused moments ago, it tries to acquire
 // one in the background (which succeeds only if the activity is sold out).
 func (c *soldOutCache) lost(activityID string) {
 	e := c.entry(activityID)
@@ -162,7 +164,7 @@ func (c *soldOutCache) lost(activityID string) {
 	c.renew(activityID, e)
 }
 
-// renew takes or renews the lease of one activity in the background, unless a
+// renew acquires or renews the lease of one activity in the background, unless a
 // renewal is already in flight.
 func (c *soldOutCache) renew(activityID string, e *soldOutEntry) {
 	if !e.renewing.CompareAndSwap(false, true) {
@@ -180,17 +182,17 @@ func (c *soldOutCache) renew(activityID string, e *soldOutEntry) {
 		}()
 		ctx, cancel := context.WithTimeout(context.Background(), c.lease)
 		defer cancel()
-		ok = c.take(ctx, activityID, e) == nil
+		ok = c.acquire(ctx, activityID, e) == nil
 	})
 }
 
-// take runs one lease read and installs its snapshot. An activity of
+// acquire runs one lease read and installs its snapshot. An activity of
 // several buckets is leased only when it is sold out as a whole (two reads of
 // every bucket in a row, see soldOutEverywhere); then every bucket is leased,
 // so each holds the units that come back to it, and the buyers are the union
 // of every bucket's.
-func (c *soldOutCache) take(ctx context.Context, activityID string, e *soldOutEntry) error {
-	n, ok := c.store.cachedShards(activityID)
+func (c *soldOutCache) acquire(ctx context.Context, activityID string, e *soldOutEntry) error {
+	n, ok := c.store.cachedBucketCount(activityID)
 	if !ok {
 		n = 1
 	}
@@ -217,10 +219,10 @@ func (c *soldOutCache) take(ctx context.Context, activityID string, e *soldOutEn
 			known = old.counts[k]
 		}
 		cmds[k] = purchaseLeaseScript.Run(ctx, c.store.pipe,
-			[]string{BucketMetaKey(activityID, k), BucketStockKey(activityID, k), BucketBuyersKey(activityID, k)},
+			[]string{key.BucketMeta(activityID, k), key.BucketStock(activityID, k), key.BucketBuyers(activityID, k)},
 			c.hold.Milliseconds(), known, max(room, 0))
 		reply, _ := cmds[k].Val().([]any)
-		if code, ok := replyInt(reply, 0); !ok || code < leaseSameBuyers {
+		if code, ok := replyInt(reply, 0); !ok || code != leaseSameBuyers && code != leaseNewBuyers {
 			// No lease: the buckets after this one are not held for nothing.
 			cmds = cmds[:k+1]
 			break
@@ -308,7 +310,7 @@ func (c *soldOutCache) take(ctx context.Context, activityID string, e *soldOutEn
 }
 
 // drop forgets the activity's lease (attempts then run the script) and waits
-// until retry before taking another.
+// until retry before acquiring another.
 func (c *soldOutCache) drop(activityID string, e *soldOutEntry, retry time.Time) {
 	e.retryAt.Store(retry.UnixNano())
 	if old := e.snap.Swap(nil); old != nil {
@@ -316,7 +318,7 @@ func (c *soldOutCache) drop(activityID string, e *soldOutEntry, retry time.Time)
 	}
 }
 
-// leaseSnapshot reads the fields common to replies 3 and 4 of purchase_lease.lua.
+// leaseSnapshot reads the fields common to replies 1 and 2 of purchase_lease.lua.
 func leaseSnapshot(reply []any, sentAt time.Time) (*soldOutSnapshot, error) {
 	if len(reply) < 7 {
 		return nil, fmt.Errorf("purchase_lease: unexpected reply %v", reply)

@@ -2,10 +2,11 @@ package redislib
 
 import (
 	"context"
-	_ "embed"
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"seckill/redislib/internal/key"
+	"seckill/redislib/sale"
 	"strconv"
 	"strings"
 
@@ -34,58 +35,34 @@ import (
 //     script), give (the target's stock and inbox, one script; a second give
 //     is a no-op), then the outbox entry is deleted. Anyone may complete an
 //     outbox entry at any time, so a crash at any step loses and doubles
-//     nothing (RecoverTransfers).
+//     nothing (recoverTransfers).
 //   - Readers sum the buckets, reading them in rounds until two rounds agree
 //     (see snapshot).
 
-// Scripts of stock buckets; each contract is at the top of its .lua file.
-// Writes go through the auto-pipeline, like every other write.
-var (
-	//go:embed lua/bucket_create.lua
-	bucketCreateLua    string
-	bucketCreateScript = redis.NewScript(bucketCreateLua)
-
-	//go:embed lua/bucket_sync.lua
-	bucketSyncLua    string
-	bucketSyncScript = redis.NewScript(bucketSyncLua)
-
-	//go:embed lua/bucket_read.lua
-	bucketReadLua    string
-	bucketReadScript = redis.NewScript(bucketReadLua)
-
-	//go:embed lua/transfer_take.lua
-	transferTakeLua    string
-	transferTakeScript = redis.NewScript(transferTakeLua)
-
-	//go:embed lua/transfer_give.lua
-	transferGiveLua    string
-	transferGiveScript = redis.NewScript(transferGiveLua)
-)
-
 // Replies of bucket_create.lua.
 const (
-	bucketCreateExists  = 0
 	bucketCreateWritten = 1
+	bucketCreateExists  = 2
 )
 
 // Replies of bucket_sync.lua.
 const (
-	bucketSyncUnknown  = 0
 	bucketSyncApplied  = 1
 	bucketSyncUpToDate = 2
+	bucketSyncUnknown  = 3
 )
 
 // Replies of transfer_take.lua.
 const (
-	transferTakeEmpty = 0
 	transferTakeTaken = 1
+	transferTakeEmpty = 2
 )
 
 // Replies of transfer_give.lua.
 const (
-	transferGiveUnknown  = 0
 	transferGiveCredited = 1
 	transferGiveRepeated = 2
+	transferGiveUnknown  = 3
 )
 
 const (
@@ -103,9 +80,9 @@ const (
 // factFields are the activity fields a bucket copies (bucket_sync.lua).
 var factFields = []string{"product_id", "price", "starts_at", "ends_at", "payment_window", "cancelled_at", "paused_at", "admission"}
 
-// BucketOf returns the stock bucket of a user in an activity of n buckets:
+// bucketOf returns the stock bucket of a user in an activity of n buckets:
 // FNV-1a 32 of the user ID, mod n.
-func BucketOf(userID string, n int) int {
+func bucketOf(userID string, n int) int {
 	if n <= 1 {
 		return 0
 	}
@@ -114,15 +91,15 @@ func BucketOf(userID string, n int) int {
 	return int(h.Sum32() % uint32(n))
 }
 
-// shardsOf returns how many stock buckets an activity has. The number never
+// bucketCount returns how many stock buckets an activity has. The number never
 // changes once the activity exists, so it is kept in memory after the first
 // read; an unknown activity is activity_not_found and is not kept.
-func (s *Store) shardsOf(ctx context.Context, activityID string) (int, error) {
-	if v, ok := s.shards.Load(activityID); ok {
+func (s *Store) bucketCount(ctx context.Context, activityID string) (int, error) {
+	if v, ok := s.bucketCounts.Load(activityID); ok {
 		return v.(int), nil
 	}
 	// Through the auto-pipeline: the first attempts of a sale arrive at once.
-	cmd := redis.NewSliceCmd(ctx, "hmget", ActivityKey(activityID), "id", "shards")
+	cmd := redis.NewSliceCmd(ctx, "hmget", key.Activity(activityID), "id", "shards")
 	if err := s.pipe.Process(ctx, cmd); err != nil {
 		return 0, storeErr(err)
 	}
@@ -131,16 +108,16 @@ func (s *Store) shardsOf(ctx context.Context, activityID string) (int, error) {
 		return 0, fmt.Errorf("hmget: unexpected reply %v", h)
 	}
 	if h[0] == nil {
-		return 0, Errorf(CodeActivityNotFound, "activity %s not found", activityID)
+		return 0, sale.Errorf(sale.CodeActivityNotFound, "activity %s not found", activityID)
 	}
 	n := 1
 	if v, ok := h[1].(string); ok {
 		var err error
-		if n, err = strconv.Atoi(v); err != nil || n < 1 || n > MaxShards {
+		if n, err = strconv.Atoi(v); err != nil || n < 1 || n > sale.MaxBuckets {
 			return 0, fmt.Errorf("activity %s holds shards %q", activityID, v)
 		}
 	}
-	s.shards.Store(activityID, n)
+	s.bucketCounts.Store(activityID, n)
 	return n, nil
 }
 
@@ -155,20 +132,20 @@ func splitUnits(stock int64, n, k int) int64 {
 }
 
 // createBuckets writes buckets 1..n-1 of a new activity, before the activity.
-func (s *Store) createBuckets(ctx context.Context, id string, in NewActivity, n int) error {
+func (s *Store) createBuckets(ctx context.Context, id string, in sale.NewActivity, n int) error {
 	for k := 1; k < n; k++ {
-		v, err := bucketCreateScript.Run(ctx, s.pipe, []string{BucketMetaKey(id, k), BucketStockKey(id, k)},
+		reply, code, err := s.decide(ctx, bucketCreateScript, "bucket_create", []string{key.BucketMeta(id, k), key.BucketStock(id, k)},
 			id, in.ProductID, in.Price, in.StartsAt.UnixMilli(), in.EndsAt.UnixMilli(), in.PaymentWindow,
-			splitUnits(in.Stock, n, k), in.modeOrOpen()).Int()
+			splitUnits(in.Stock, n, k), in.ModeOrOpen())
 		if err != nil {
-			return storeErr(err)
+			return err
 		}
-		switch v {
+		switch code {
 		case bucketCreateWritten:
 		case bucketCreateExists:
 			return fmt.Errorf("bucket %d of activity %s already exists", k, id)
 		default:
-			return fmt.Errorf("bucket_create: unexpected reply %d", v)
+			return unexpected("bucket_create", reply)
 		}
 	}
 	return nil
@@ -179,7 +156,7 @@ func (s *Store) createBuckets(ctx context.Context, id string, in NewActivity, n 
 // the expiry job run it when they find a bucket behind (after a crash in the
 // middle of a change).
 func (s *Store) syncBuckets(ctx context.Context, activityID string, n int) error {
-	vals, err := s.rdb.HMGet(ctx, ActivityKey(activityID), append([]string{"rev"}, factFields...)...).Result()
+	vals, err := s.rdb.HMGet(ctx, key.Activity(activityID), append([]string{"rev"}, factFields...)...).Result()
 	if err != nil {
 		return storeErr(err)
 	}
@@ -190,7 +167,7 @@ func (s *Store) syncBuckets(ctx context.Context, activityID string, n int) error
 	for i, f := range factFields {
 		v, ok := vals[i+1].(string)
 		if !ok && f == "admission" {
-			v, ok = AdmissionOpen, true // a hash without the field is open
+			v, ok = sale.AdmissionOpen, true // a hash without the field is open
 		}
 		if !ok {
 			return fmt.Errorf("activity %s has no %s", activityID, f)
@@ -198,16 +175,16 @@ func (s *Store) syncBuckets(ctx context.Context, activityID string, n int) error
 		args = append(args, f, v)
 	}
 	for k := 1; k < n; k++ {
-		v, err := bucketSyncScript.Run(ctx, s.pipe, []string{BucketMetaKey(activityID, k)}, args...).Int()
+		reply, code, err := s.decide(ctx, bucketSyncScript, "bucket_sync", []string{key.BucketMeta(activityID, k)}, args...)
 		if err != nil {
-			return storeErr(err)
+			return err
 		}
-		switch v {
+		switch code {
 		case bucketSyncApplied, bucketSyncUpToDate:
 		case bucketSyncUnknown:
 			return fmt.Errorf("bucket_sync: bucket %d of %s does not exist", k, activityID)
 		default:
-			return fmt.Errorf("bucket_sync: unexpected reply %d", v)
+			return unexpected("bucket_sync", reply)
 		}
 	}
 	return nil
@@ -248,41 +225,38 @@ func parseOutbox(from int, v any) ([]transferEntry, error) {
 // from to bucket to (at most half of from's units when half is true), and
 // returns the recorded transfer, with 0 units when from had none.
 func (s *Store) take(ctx context.Context, activityID string, from, to int, want int64, half bool) (transferEntry, error) {
-	e := transferEntry{id: NewID(), from: from, to: to}
+	e := transferEntry{id: sale.NewID(), from: from, to: to}
 	halfArg := "0"
 	if half {
 		halfArg = "1"
 	}
-	reply, err := transferTakeScript.Run(ctx, s.pipe,
-		[]string{BucketMetaKey(activityID, from), BucketStockKey(activityID, from), outboxKey(activityID, from)},
-		e.id, to, want, halfArg).Slice()
+	reply, code, err := s.decide(ctx, transferTakeScript, "transfer_take",
+		[]string{key.BucketMeta(activityID, from), key.BucketStock(activityID, from), key.Outbox(activityID, from)},
+		e.id, to, want, halfArg)
 	if err != nil {
-		return e, storeErr(err)
-	}
-	code, ok := replyInt(reply, 0)
-	if !ok {
-		return e, fmt.Errorf("transfer_take: unexpected reply %v", reply)
+		return e, err
 	}
 	switch code {
-	case transferTakeEmpty:
-		return e, nil
 	case transferTakeTaken:
+		var ok bool
 		if e.units, ok = replyInt(reply, 1); !ok || e.units < 1 {
-			return e, fmt.Errorf("transfer_take: unexpected reply %v", reply)
+			return e, unexpected("transfer_take", reply)
 		}
 		return e, nil
+	case transferTakeEmpty:
+		return e, nil
 	default:
-		return e, fmt.Errorf("transfer_take: unexpected reply %v", reply)
+		return e, unexpected("transfer_take", reply)
 	}
 }
 
 // give runs the second step of a transfer: it credits the target, once.
 func (s *Store) give(ctx context.Context, activityID string, e transferEntry) error {
-	code, err := transferGiveScript.Run(ctx, s.pipe,
-		[]string{BucketMetaKey(activityID, e.to), BucketStockKey(activityID, e.to), inboxKey(activityID, e.to)},
-		e.id, e.units).Int()
+	reply, code, err := s.decide(ctx, transferGiveScript, "transfer_give",
+		[]string{key.BucketMeta(activityID, e.to), key.BucketStock(activityID, e.to), key.Inbox(activityID, e.to)},
+		e.id, e.units)
 	if err != nil {
-		return storeErr(err)
+		return err
 	}
 	switch code {
 	case transferGiveCredited, transferGiveRepeated:
@@ -290,7 +264,7 @@ func (s *Store) give(ctx context.Context, activityID string, e transferEntry) er
 	case transferGiveUnknown:
 		return fmt.Errorf("transfer_give: bucket %d of %s does not exist", e.to, activityID)
 	default:
-		return fmt.Errorf("transfer_give: unexpected reply %d", code)
+		return unexpected("transfer_give", reply)
 	}
 }
 
@@ -300,12 +274,12 @@ func (s *Store) complete(ctx context.Context, activityID string, e transferEntry
 	if err := s.give(ctx, activityID, e); err != nil {
 		return err
 	}
-	return storeErr(s.pipe.Process(ctx, redis.NewIntCmd(ctx, "hdel", outboxKey(activityID, e.from), e.id)))
+	return storeErr(s.pipe.Process(ctx, redis.NewIntCmd(ctx, "hdel", key.Outbox(activityID, e.from), e.id)))
 }
 
 // transfer moves up to want units from bucket from to bucket to and returns
 // how many moved. An error after the take leaves the transfer in from's
-// outbox, where RecoverTransfers (or any refill) completes it.
+// outbox, where recoverTransfers (or any refill) completes it.
 func (s *Store) transfer(ctx context.Context, activityID string, from, to int, want int64, half bool) (int64, error) {
 	e, err := s.take(ctx, activityID, from, to, want, half)
 	if err != nil || e.units == 0 {
@@ -317,15 +291,15 @@ func (s *Store) transfer(ctx context.Context, activityID string, from, to int, w
 	return e.units, nil
 }
 
-// RecoverTransfers completes every transfer of units between the
+// recoverTransfers completes every transfer of units between the
 // activity's buckets that was taken but is not known to be complete (a
 // process died between the steps, or is still running them: completing a
 // transfer twice is harmless), and brings every bucket's copy of the facts
 // up to date. It returns how many transfers it completed. Any number of
 // processes may run it at once. An activity with one bucket has nothing to
 // recover.
-func (s *Store) RecoverTransfers(ctx context.Context, activityID string) (int, error) {
-	n, err := s.shardsOf(ctx, activityID)
+func (s *Store) recoverTransfers(ctx context.Context, activityID string) (int, error) {
+	n, err := s.bucketCount(ctx, activityID)
 	if err != nil || n == 1 {
 		return 0, err
 	}
@@ -385,8 +359,8 @@ func (s *Store) readBuckets(ctx context.Context, activityID string, n int, asks 
 			}
 		}
 		calls[k] = scriptCall{script: bucketReadScript, args: args, keys: []string{
-			BucketMetaKey(activityID, k), BucketStockKey(activityID, k), outboxKey(activityID, k),
-			BucketBuyersKey(activityID, k), BucketPendingKey(activityID, k), inboxKey(activityID, k)}}
+			key.BucketMeta(activityID, k), key.BucketStock(activityID, k), key.Outbox(activityID, k),
+			key.BucketBuyers(activityID, k), key.BucketPending(activityID, k), key.Inbox(activityID, k)}}
 	}
 	cmds, err := runPipelined(ctx, s.rdb, calls)
 	if err != nil {
@@ -422,7 +396,7 @@ func (s *Store) readBuckets(ctx context.Context, activityID string, n int, asks 
 		out[k] = b
 	}
 	if len(out[0].meta) == 0 {
-		return nil, Errorf(CodeActivityNotFound, "activity %s not found", activityID)
+		return nil, sale.Errorf(sale.CodeActivityNotFound, "activity %s not found", activityID)
 	}
 	for k := 1; k < n; k++ {
 		if len(out[k].meta) == 0 {
@@ -461,7 +435,7 @@ func (s *Store) refill(ctx context.Context, activityID string, n, k int) (bool, 
 			return false, err
 		}
 		// A hold is set only once the whole activity was sold out (see
-		// soldout.go): units that came back since are not sold before it ends.
+		// leases.go): units that came back since are not sold before it ends.
 		if bs[k].now < bs[k].int("hold_until") {
 			return false, nil
 		}
@@ -499,7 +473,7 @@ func (s *Store) refill(ctx context.Context, activityID string, n, k int) (bool, 
 		}
 		prev = bs
 	}
-	return false, Errorf(CodeStoreUnavailable, "the activity's stock is moving between buckets; try again")
+	return false, sale.Errorf(sale.CodeStoreUnavailable, "the activity's stock is moving between buckets; try again")
 }
 
 // soldOutEverywhere reports whether two reads in a row of every bucket found
@@ -589,7 +563,7 @@ func (s *Store) snapshot(ctx context.Context, activityID string, n int, strict b
 		}
 		prev = bs
 	}
-	return bucketsSnapshot{}, Errorf(CodeStoreUnavailable, "the activity changed during every read; try again")
+	return bucketsSnapshot{}, sale.Errorf(sale.CodeStoreUnavailable, "the activity changed during every read; try again")
 }
 
 // agree reports whether two rounds of reads are close enough for snapshot:
@@ -642,10 +616,10 @@ func sumBuckets(first, second []bucketState, asks [][]string) bucketsSnapshot {
 
 // bucketedActivity reads an activity of n > 1 buckets: its facts, and sold
 // as the sum over the buckets of pending and paid orders.
-func (s *Store) bucketedActivity(ctx context.Context, activityID string, n int) (Activity, error) {
+func (s *Store) bucketedActivity(ctx context.Context, activityID string, n int) (sale.Activity, error) {
 	sum, err := s.snapshot(ctx, activityID, n, false)
 	if err != nil {
-		return Activity{}, err
+		return sale.Activity{}, err
 	}
 	return activityFromHash(sum.meta, hashInt(sum.meta, "stock")-sum.pending-sum.paid, sum.now), nil
 }
@@ -680,7 +654,7 @@ func (s *Store) gather(ctx context.Context, activityID string, n, k int, want in
 
 // syncAll runs syncBuckets when the activity has several buckets.
 func (s *Store) syncAll(ctx context.Context, activityID string) error {
-	n, err := s.shardsOf(ctx, activityID)
+	n, err := s.bucketCount(ctx, activityID)
 	if err != nil || n == 1 {
 		return err
 	}
@@ -693,8 +667,8 @@ func (s *Store) gatherForCut(ctx context.Context, activityID string, n int, newS
 	var stock *redis.StringCmd
 	var left *redis.StringCmd
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		stock = p.HGet(ctx, ActivityKey(activityID), "stock")
-		left = p.Get(ctx, StockKey(activityID))
+		stock = p.HGet(ctx, key.Activity(activityID), "stock")
+		left = p.Get(ctx, key.Stock(activityID))
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {

@@ -9,12 +9,14 @@ import (
 	"time"
 
 	"seckill/redislib"
+	"seckill/redislib/internal/key"
 	"seckill/redislib/redistest"
+	"seckill/redislib/sale"
 )
 
-// shardStore returns a store on the Redis of this pass (a private
+// bucketStore returns a store on the Redis of this pass (a private
 // redis-server, or the shared cluster) for a test of stock buckets.
-func shardStore(t *testing.T) *redislib.Store {
+func bucketStore(t *testing.T) *redislib.Store {
 	t.Helper()
 	return start(t).Store(t)
 }
@@ -24,7 +26,7 @@ func bucketUnits(t *testing.T, store *redislib.Store, activityID string, n int) 
 	t.Helper()
 	out := make([]int64, n)
 	for k := range n {
-		v, err := store.Client().Get(context.Background(), redislib.BucketStockKey(activityID, k)).Int64()
+		v, err := store.Client().Get(context.Background(), key.BucketStock(activityID, k)).Int64()
 		if err != nil {
 			t.Fatalf("stock of bucket %d: %v", k, err)
 		}
@@ -35,7 +37,7 @@ func bucketUnits(t *testing.T, store *redislib.Store, activityID string, n int) 
 
 // mustBucketsAddUp fails unless the stats of the activity add up with no
 // units in flight, and returns them.
-func mustBucketsAddUp(t *testing.T, store *redislib.Store, activityID string) redislib.ActivityStats {
+func mustBucketsAddUp(t *testing.T, store *redislib.Store, activityID string) sale.ActivityStats {
 	t.Helper()
 	st := redistest.MustStats(t, store, activityID)
 	if !st.Consistent || st.InTransfer != 0 || st.Remaining+st.Pending+st.Paid != st.Stock {
@@ -67,7 +69,7 @@ func TestOrderBucket(t *testing.T) {
 		{"a_1-0123456789abcdef", "a_1", 0, true},
 		{"a_1-s1-0123456789abcdef", "a_1", 1, true},
 		{"a_1-s63-0123456789abcdef", "a_1", 63, true},
-		{"a_1-s64-0123456789abcdef", "", 0, false}, // beyond MaxShards - 1
+		{"a_1-s64-0123456789abcdef", "", 0, false}, // beyond sale.MaxBuckets - 1
 		{"a_1-s0-0123456789abcdef", "", 0, false},  // bucket 0 has no s part
 		{"a_1-s01-0123456789abcdef", "", 0, false}, // leading zero: one order, one ID
 		{"a_1-s-0123456789abcdef", "", 0, false},
@@ -77,47 +79,47 @@ func TestOrderBucket(t *testing.T) {
 		{"a_1-s1-0123456789ABCDEF", "", 0, false},
 	}
 	for _, tt := range tests {
-		act, k, ok := redislib.OrderBucket(tt.id)
+		act, k, ok := sale.OrderBucket(tt.id)
 		if act != tt.act || k != tt.bucket || ok != tt.ok {
 			t.Errorf("OrderBucket(%q) = %q, %d, %v; want %q, %d, %v", tt.id, act, k, ok, tt.act, tt.bucket, tt.ok)
 		}
 	}
 	for _, k := range []int{0, 1, 9, 63} {
-		id := redislib.NewOrderID("act", k)
-		if act, got, ok := redislib.OrderBucket(id); !ok || act != "act" || got != k {
+		id := sale.NewOrderID("act", k)
+		if act, got, ok := sale.OrderBucket(id); !ok || act != "act" || got != k {
 			t.Errorf("NewOrderID(act, %d) = %s, parsed as %q %d %v", k, id, act, got, ok)
 		}
 	}
 }
 
-// TestShardedLayout: the stock is split evenly over buckets under their own
+// TestBucketedLayout: the stock is split evenly over buckets under their own
 // hash tags; one bucket keeps the layout of an unsplit activity.
-func TestShardedLayout(t *testing.T) {
+func TestBucketedLayout(t *testing.T) {
 	ctx := context.Background()
-	store := shardStore(t)
-	a := redistest.MustActivity(t, store, 62, redistest.Shards(6))
-	if a.Shards != 6 || a.Stock != 62 || a.Remaining != 62 || a.Sold != 0 || a.Status != redislib.StatusRunning {
+	store := bucketStore(t)
+	a := redistest.MustActivity(t, store, 62, redistest.Buckets(6))
+	if a.Buckets != 6 || a.Stock != 62 || a.Remaining != 62 || a.Sold != 0 || a.Status != sale.StatusRunning {
 		t.Fatalf("created %+v", a)
 	}
 	if got := bucketUnits(t, store, a.ID, 6); fmt.Sprint(got) != "[11 11 10 10 10 10]" {
 		t.Fatalf("bucket units %v, want 62 split as [11 11 10 10 10 10]", got)
 	}
-	if key := redislib.BucketStockKey(a.ID, 3); key != "sk:{act:"+a.ID+":s3}:stock" {
+	if key := key.BucketStock(a.ID, 3); key != "sk:{act:"+a.ID+":s3}:stock" {
 		t.Fatalf("bucket 3 stock key %s", key)
 	}
 	one := redistest.MustActivity(t, store, 5)
-	if one.Shards != 1 {
-		t.Fatalf("default shards %d", one.Shards)
+	if one.Buckets != 1 {
+		t.Fatalf("default buckets %d", one.Buckets)
 	}
-	if n, _ := store.Client().HExists(ctx, redislib.ActivityKey(one.ID), "shards").Result(); n {
+	if n, _ := store.Client().HExists(ctx, key.Activity(one.ID), "shards").Result(); n {
 		t.Fatal("an activity of one bucket has a shards field")
 	}
-	if n := store.Client().Exists(ctx, redislib.BucketMetaKey(one.ID, 1)).Val(); n != 0 {
+	if n := store.Client().Exists(ctx, key.BucketMeta(one.ID, 1)).Val(); n != 0 {
 		t.Fatal("an activity of one bucket has a bucket 1")
 	}
-	if _, err := store.CreateActivity(ctx, redislib.NewActivity{ProductID: a.ProductID, Stock: 1, Price: 1,
-		StartsAt: time.Now(), EndsAt: time.Now().Add(time.Hour), Shards: 65}); redislib.ErrorCode(err) != redislib.CodeInvalidShards {
-		t.Fatalf("65 shards: %v", err)
+	if _, err := store.CreateActivity(ctx, sale.NewActivity{ProductID: a.ProductID, Stock: 1, Price: 1,
+		StartsAt: time.Now(), EndsAt: time.Now().Add(time.Hour), Buckets: 65}); sale.ErrorCode(err) != sale.CodeInvalidShards {
+		t.Fatalf("65 buckets: %v", err)
 	}
 }
 
@@ -144,13 +146,13 @@ func racePurchases(t *testing.T, store *redislib.Store, activityID string, users
 			defer wg.Done()
 			for u := range jobs {
 				start := time.Now()
-				r, err := store.Purchase(context.Background(), activityID, u)
+				r, err := store.Purchase(context.Background(), activityID, u, sale.Rate{})
 				res.mu.Lock()
 				switch {
 				case err != nil:
 					res.errs++
 					t.Errorf("purchase by %s: %v", u, err)
-				case r.Outcome == redislib.OutcomeWon:
+				case r.Outcome == sale.OutcomeWon:
 					res.wins++
 					if start.After(res.lastWin) {
 						res.lastWin = start
@@ -159,12 +161,12 @@ func racePurchases(t *testing.T, store *redislib.Store, activityID string, users
 						t.Errorf("user %s won twice: %s and %s", u, prev, r.OrderID)
 					}
 					res.orders[u] = r.OrderID
-				case r.Outcome == redislib.OutcomeAlreadyWon || r.Outcome == redislib.OutcomeOrderClosed:
+				case r.Outcome == sale.OutcomeAlreadyWon || r.Outcome == sale.OutcomeOrderClosed:
 					// order_closed: a test that cancels orders cancelled it.
 					if prev, ok := res.orders[u]; ok && prev != r.OrderID {
 						t.Errorf("user %s: %s with %s, won %s", u, r.Outcome, r.OrderID, prev)
 					}
-				case r.Outcome == redislib.OutcomeSoldOut:
+				case r.Outcome == sale.OutcomeSoldOut:
 					res.soldOut++
 					res.soldOuts = append(res.soldOuts, time.Now())
 				default:
@@ -199,7 +201,7 @@ func (r *raceResult) phantoms() int {
 
 // mustExactSale checks a finished sale: exactly stock winners, each with one
 // order in the bucket of their user, and buckets that add up.
-func mustExactSale(t *testing.T, store *redislib.Store, a redislib.Activity, res *raceResult) {
+func mustExactSale(t *testing.T, store *redislib.Store, a sale.Activity, res *raceResult) {
 	t.Helper()
 	ctx := context.Background()
 	if res.wins != int(a.Stock) || len(res.orders) != int(a.Stock) {
@@ -207,9 +209,9 @@ func mustExactSale(t *testing.T, store *redislib.Store, a redislib.Activity, res
 	}
 	seen := map[string]bool{}
 	for u, o := range res.orders {
-		act, k, ok := redislib.OrderBucket(o)
-		if !ok || act != a.ID || k != redislib.BucketOf(u, a.Shards) {
-			t.Fatalf("order %s of %s: activity %q bucket %d, want %s bucket %d", o, u, act, k, a.ID, redislib.BucketOf(u, a.Shards))
+		act, k, ok := sale.OrderBucket(o)
+		if !ok || act != a.ID || k != redislib.BucketOf(u, a.Buckets) {
+			t.Fatalf("order %s of %s: activity %q bucket %d, want %s bucket %d", o, u, act, k, a.ID, redislib.BucketOf(u, a.Buckets))
 		}
 		if seen[o] {
 			t.Fatalf("order %s given twice", o)
@@ -224,16 +226,16 @@ func mustExactSale(t *testing.T, store *redislib.Store, a redislib.Activity, res
 		t.Fatalf("stats after the sale: %+v", st)
 	}
 	got, err := store.Activity(ctx, a.ID)
-	if err != nil || got.Remaining != 0 || got.Sold != a.Stock || got.Status != redislib.StatusSoldOut {
+	if err != nil || got.Remaining != 0 || got.Sold != a.Stock || got.Status != sale.StatusSoldOut {
 		t.Fatalf("activity after the sale: %+v, %v", got, err)
 	}
 }
 
-// TestShardedPurchaseRace: 6000 users, two attempts each, race for 60 units
+// TestBucketedPurchaseRace: 6000 users, two attempts each, race for 60 units
 // in 6 buckets: exactly 60 win, one order each, and the buckets add up.
-func TestShardedPurchaseRace(t *testing.T) {
-	store := shardStore(t)
-	a := redistest.MustActivity(t, store, 60, redistest.Shards(6))
+func TestBucketedPurchaseRace(t *testing.T) {
+	store := bucketStore(t)
+	a := redistest.MustActivity(t, store, 60, redistest.Buckets(6))
 	users := make([]string, 6000)
 	for i := range users {
 		users[i] = fmt.Sprintf("race-%d", i)
@@ -249,12 +251,12 @@ func TestShardedPurchaseRace(t *testing.T) {
 	}
 }
 
-// TestShardedSkew: 4000 users who all map to bucket 2 of 6 buy the whole
+// TestBucketedSkew: 4000 users who all map to bucket 2 of 6 buy the whole
 // stock: the other buckets' units move to theirs, and no attempt is told
 // sold_out while a unit is left anywhere.
-func TestShardedSkew(t *testing.T) {
-	store := shardStore(t)
-	a := redistest.MustActivity(t, store, 60, redistest.Shards(6))
+func TestBucketedSkew(t *testing.T) {
+	store := bucketStore(t)
+	a := redistest.MustActivity(t, store, 60, redistest.Buckets(6))
 	users := usersInBucket("skew-", 2, 6, 4000)
 	res := racePurchases(t, store, a.ID, users, 1, 64)
 	mustExactSale(t, store, a, res)
@@ -267,13 +269,13 @@ func TestShardedSkew(t *testing.T) {
 	}
 }
 
-// TestShardedReturnedUnitsResold: units that come back (a cancellation, an
+// TestBucketedReturnedUnitsResold: units that come back (a cancellation, an
 // expired payment window) are sold again, exactly, from whichever bucket
 // they returned to.
-func TestShardedReturnedUnitsResold(t *testing.T) {
+func TestBucketedReturnedUnitsResold(t *testing.T) {
 	ctx := context.Background()
-	store := shardStore(t)
-	a := redistest.MustActivity(t, store, 12, redistest.Shards(3), redistest.PaymentWindow(1))
+	store := bucketStore(t)
+	a := redistest.MustActivity(t, store, 12, redistest.Buckets(3), redistest.PaymentWindow(1))
 	first := make([]string, 24)
 	for i := range first {
 		first[i] = fmt.Sprintf("first-%d", i)
@@ -307,7 +309,7 @@ func TestShardedReturnedUnitsResold(t *testing.T) {
 		t.Fatalf("stats after returns: %+v", st)
 	}
 	// Units that come back after a sell-out are held up to 1.25 s (the
-	// sold-out leases, soldout.go): new users race in waves until none is left.
+	// sold-out leases, leases.go): new users race in waves until none is left.
 	resold := 0
 	deadline := time.Now().Add(20 * time.Second)
 	for wave := 0; ; wave++ {
@@ -333,19 +335,19 @@ func TestShardedReturnedUnitsResold(t *testing.T) {
 	}
 	// Earlier winners keep their one order: already_won, never a second win.
 	for _, u := range paid {
-		if r, err := store.Purchase(ctx, a.ID, u); err != nil || r.Outcome != redislib.OutcomeAlreadyWon || r.OrderID != res.orders[u] {
+		if r, err := store.Purchase(ctx, a.ID, u, sale.Rate{}); err != nil || r.Outcome != sale.OutcomeAlreadyWon || r.OrderID != res.orders[u] {
 			t.Fatalf("repeat by %s: %+v, %v", u, r, err)
 		}
 	}
 }
 
-// TestShardedTransferSteps stops a transfer after each of its steps and
+// TestBucketedTransferSteps stops a transfer after each of its steps and
 // checks that the stats count the units in flight once, and that recovery
 // completes each transfer exactly once.
-func TestShardedTransferSteps(t *testing.T) {
+func TestBucketedTransferSteps(t *testing.T) {
 	ctx := context.Background()
-	store := shardStore(t)
-	a := redistest.MustActivity(t, store, 30, redistest.Shards(3))
+	store := bucketStore(t)
+	a := redistest.MustActivity(t, store, 30, redistest.Buckets(3))
 
 	// Take only: the units are in flight.
 	id1, n1, err := store.TakeUnits(ctx, a.ID, 0, 1, 4)
@@ -421,12 +423,12 @@ func TestShardedTransferSteps(t *testing.T) {
 	}
 }
 
-// TestShardedOrders: pay, cancel and reads work per bucket from the order ID
+// TestBucketedOrders: pay, cancel and reads work per bucket from the order ID
 // alone; the activity's order listing merges its buckets exactly.
-func TestShardedOrders(t *testing.T) {
+func TestBucketedOrders(t *testing.T) {
 	ctx := context.Background()
-	store := shardStore(t)
-	a := redistest.MustActivity(t, store, 40, redistest.Shards(4))
+	store := bucketStore(t)
+	a := redistest.MustActivity(t, store, 40, redistest.Buckets(4))
 	users := make([]string, 40)
 	for i := range users {
 		users[i] = fmt.Sprintf("ord-%02d", i)
@@ -435,13 +437,13 @@ func TestShardedOrders(t *testing.T) {
 	mustExactSale(t, store, a, res)
 	for u, o := range res.orders {
 		got, err := store.Order(ctx, o)
-		if err != nil || got.UserID != u || got.ActivityID != a.ID || got.Status != redislib.OrderPending {
+		if err != nil || got.UserID != u || got.ActivityID != a.ID || got.Status != sale.OrderPending {
 			t.Fatalf("order %s: %+v, %v", o, got, err)
 		}
 	}
 	// Every order once, newest first, across pages of 7.
 	seen := map[string]bool{}
-	q := redislib.PageQuery{Limit: 7}
+	q := sale.PageQuery{Limit: 7}
 	var last time.Time
 	for {
 		page, err := store.ActivityOrders(ctx, a.ID, "", q)
@@ -460,9 +462,7 @@ func TestShardedOrders(t *testing.T) {
 		if page.NextCursor == nil {
 			break
 		}
-		if q, err = redislib.ParsePageQuery(*page.NextCursor, "7"); err != nil {
-			t.Fatal(err)
-		}
+		q = mustPageQuery(t, *page.NextCursor, 7)
 	}
 	if len(seen) != 40 {
 		t.Fatalf("listed %d orders, want 40", len(seen))
@@ -474,7 +474,7 @@ func TestShardedOrders(t *testing.T) {
 	if _, err := store.CancelOrder(ctx, res.orders[users[1]], "", true); err != nil {
 		t.Fatal(err)
 	}
-	paid, err := store.ActivityOrders(ctx, a.ID, redislib.OrderPaid, redislib.PageQuery{Limit: 100})
+	paid, err := store.ActivityOrders(ctx, a.ID, sale.OrderPaid, sale.PageQuery{Limit: 100})
 	if err != nil || len(paid.Items) != 1 || paid.Items[0].ID != res.orders[u] {
 		t.Fatalf("paid orders: %+v, %v", paid, err)
 	}
@@ -482,19 +482,19 @@ func TestShardedOrders(t *testing.T) {
 	if st.Paid != 1 || st.Cancelled != 1 || st.Remaining != 1 {
 		t.Fatalf("stats: %+v", st)
 	}
-	hist, err := store.UserOrders(ctx, u, redislib.PageQuery{Limit: 10})
+	hist, err := store.UserOrders(ctx, u, sale.PageQuery{Limit: 10})
 	if err != nil || len(hist.Items) != 1 || hist.Items[0].ID != res.orders[u] {
 		t.Fatalf("history of %s: %+v, %v", u, hist, err)
 	}
 }
 
-// TestShardedFacts: cancellation and changes reach every bucket, a bucket
+// TestBucketedFacts: cancellation and changes reach every bucket, a bucket
 // left behind (a crash in the middle of a change) is brought up to date by
 // the next read, and a stock cut gathers units from every bucket.
-func TestShardedFacts(t *testing.T) {
+func TestBucketedFacts(t *testing.T) {
 	ctx := context.Background()
-	store := shardStore(t)
-	a := redistest.MustActivity(t, store, 30, redistest.Shards(3))
+	store := bucketStore(t)
+	a := redistest.MustActivity(t, store, 30, redistest.Buckets(3))
 
 	// Remove 25 of the 30 units: bucket 0 holds 10, the rest is gathered.
 	got, err := store.AdjustStock(ctx, a.ID, -25)
@@ -502,7 +502,7 @@ func TestShardedFacts(t *testing.T) {
 		t.Fatalf("cut: %+v, %v", got, err)
 	}
 	mustBucketsAddUp(t, store, a.ID)
-	if _, err := store.AdjustStock(ctx, a.ID, -6); redislib.ErrorCode(err) != redislib.CodeStockBelowSold {
+	if _, err := store.AdjustStock(ctx, a.ID, -6); sale.ErrorCode(err) != sale.CodeStockBelowSold {
 		t.Fatalf("cut below zero: %v", err)
 	}
 	if got, err = store.AdjustStock(ctx, a.ID, 7); err != nil || got.Stock != 12 || got.Remaining != 12 {
@@ -512,11 +512,11 @@ func TestShardedFacts(t *testing.T) {
 
 	// Move ends_at: every bucket has it.
 	ends := a.EndsAt.Add(time.Hour).Truncate(time.Millisecond)
-	if _, err := store.UpdateActivity(ctx, a.ID, redislib.ActivityChanges{EndsAt: &ends}); err != nil {
+	if _, err := store.UpdateActivity(ctx, a.ID, sale.ActivityChanges{EndsAt: &ends}); err != nil {
 		t.Fatal(err)
 	}
 	for k := 1; k < 3; k++ {
-		v, _ := store.Client().HGet(ctx, redislib.BucketMetaKey(a.ID, k), "ends_at").Int64()
+		v, _ := store.Client().HGet(ctx, key.BucketMeta(a.ID, k), "ends_at").Int64()
 		if v != ends.UnixMilli() {
 			t.Fatalf("bucket %d ends_at %d, want %d", k, v, ends.UnixMilli())
 		}
@@ -526,29 +526,29 @@ func TestShardedFacts(t *testing.T) {
 	if _, err := store.CancelActivity(ctx, a.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := store.Client().HSet(ctx, redislib.BucketMetaKey(a.ID, 2), "cancelled_at", 0, "rev", 0).Err(); err != nil {
+	if err := store.Client().HSet(ctx, key.BucketMeta(a.ID, 2), "cancelled_at", 0, "rev", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := store.Activity(ctx, a.ID); err != nil || got.Status != redislib.StatusCancelled {
+	if got, err := store.Activity(ctx, a.ID); err != nil || got.Status != sale.StatusCancelled {
 		t.Fatalf("read: %+v, %v", got, err)
 	}
 	for k := range 3 {
 		u := usersInBucket("fact-", k, 3, 1)[0]
-		if r, err := store.Purchase(ctx, a.ID, u); err != nil || r.Outcome != redislib.OutcomeCancelled {
+		if r, err := store.Purchase(ctx, a.ID, u, sale.Rate{}); err != nil || r.Outcome != sale.OutcomeCancelled {
 			t.Fatalf("purchase in bucket %d: %+v, %v", k, r, err)
 		}
 	}
 }
 
-// TestShardedCrash SIGKILLs Redis while purchases, transfers and recoveries
+// TestBucketedCrash SIGKILLs Redis while purchases, transfers and recoveries
 // run, restarts it from its AOF, recovers, and checks that no unit was lost
 // or doubled and every acknowledged win survived.
-func TestShardedCrash(t *testing.T) {
+func TestBucketedCrash(t *testing.T) {
 	singleOnly(t, "SIGKILLs its redis-server")
 	ctx := context.Background()
 	srv := redistest.Start(t)
 	store := srv.Store(t)
-	a := redistest.MustActivity(t, store, 600, redistest.Shards(6))
+	a := redistest.MustActivity(t, store, 600, redistest.Buckets(6))
 
 	load := startBucketLoad(t, store, a.ID, "crash", time.Second, 20*time.Second)
 	srv.Kill()
@@ -613,9 +613,9 @@ func startBucketLoad(t *testing.T, store *redislib.Store, activityID, prefix str
 				default:
 				}
 				c, cancel := context.WithTimeout(ctx, callTimeout)
-				r, err := store.Purchase(c, activityID, u)
+				r, err := store.Purchase(c, activityID, u, sale.Rate{})
 				cancel()
-				if err == nil && r.Outcome == redislib.OutcomeWon {
+				if err == nil && r.Outcome == sale.OutcomeWon {
 					l.mu.Lock()
 					l.won[u] = r.OrderID
 					l.mu.Unlock()
@@ -669,14 +669,14 @@ func snapshot(mu *sync.Mutex, m map[string]string) map[string]string {
 	return out
 }
 
-// TestShardedReadsDuringSale reads the activity and its stats while buyers
+// TestBucketedReadsDuringSale reads the activity and its stats while buyers
 // (most of them in one bucket, so units keep moving) race cancellations: no
 // read ever shows more sold than the stock or a negative remaining, and the
 // stats always add up, units in flight included.
-func TestShardedReadsDuringSale(t *testing.T) {
+func TestBucketedReadsDuringSale(t *testing.T) {
 	ctx := context.Background()
-	store := shardStore(t)
-	a := redistest.MustActivity(t, store, 40, redistest.Shards(4))
+	store := bucketStore(t)
+	a := redistest.MustActivity(t, store, 40, redistest.Buckets(4))
 	users := usersInBucket("reads-", 0, 4, 300)
 	done := make(chan struct{})
 	var wg sync.WaitGroup
@@ -693,7 +693,7 @@ func TestShardedReadsDuringSale(t *testing.T) {
 				}
 				if i%2 == 0 {
 					got, err := store.Activity(ctx, a.ID)
-					if redislib.ErrorCode(err) == redislib.CodeStoreUnavailable {
+					if sale.ErrorCode(err) == sale.CodeStoreUnavailable {
 						unavailable.Add(1)
 						continue
 					}
@@ -703,7 +703,7 @@ func TestShardedReadsDuringSale(t *testing.T) {
 					}
 				} else {
 					st, err := store.ActivityStats(ctx, a.ID)
-					if redislib.ErrorCode(err) == redislib.CodeStoreUnavailable {
+					if sale.ErrorCode(err) == sale.CodeStoreUnavailable {
 						unavailable.Add(1)
 						continue
 					}
@@ -741,12 +741,12 @@ func TestShardedReadsDuringSale(t *testing.T) {
 	t.Logf("%d reads, %d answered 503 after %d rounds; %d wins", reads.Load(), unavailable.Load(), 16, res.wins)
 }
 
-// TestShardedProjector: the projector reads every bucket's events, so a
+// TestBucketedProjector: the projector reads every bucket's events, so a
 // history entry lost after a win in any bucket comes back.
-func TestShardedProjector(t *testing.T) {
+func TestBucketedProjector(t *testing.T) {
 	ctx := context.Background()
-	store := shardStore(t)
-	a := redistest.MustActivity(t, store, 30, redistest.Shards(5))
+	store := bucketStore(t)
+	a := redistest.MustActivity(t, store, 30, redistest.Buckets(5))
 	users := make([]string, 30)
 	for i := range users {
 		users[i] = fmt.Sprintf("proj-%d", i)
@@ -754,9 +754,9 @@ func TestShardedProjector(t *testing.T) {
 	res := racePurchases(t, store, a.ID, users, 1, 8)
 	buckets := map[int]bool{}
 	for u, o := range res.orders {
-		_, k, _ := redislib.OrderBucket(o)
+		_, k, _ := sale.OrderBucket(o)
 		buckets[k] = true
-		if err := store.Client().Del(ctx, redislib.UserOrdersKey(u)).Err(); err != nil {
+		if err := store.Client().Del(ctx, key.UserOrders(u)).Err(); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -769,28 +769,28 @@ func TestShardedProjector(t *testing.T) {
 		t.Fatalf("project: %+v, %v", r, err)
 	}
 	for u, o := range res.orders {
-		ids, err := store.Client().ZRange(ctx, redislib.UserOrdersKey(u), 0, -1).Result()
+		ids, err := store.Client().ZRange(ctx, key.UserOrders(u), 0, -1).Result()
 		if err != nil || len(ids) != 1 || ids[0] != o {
 			t.Fatalf("history of %s: %v, %v; want [%s]", u, ids, err, o)
 		}
 	}
 }
 
-// TestShardedClusterFailover SIGKILLs the primary of the hot bucket on a
+// TestBucketedClusterFailover SIGKILLs the primary of the hot bucket on a
 // cluster of its own while purchases and transfers run; its replica takes
 // over. Every acknowledged win survives (writes wait for a replica), and
 // after recovery no unit is lost or doubled and the rest sells exactly.
-func TestShardedClusterFailover(t *testing.T) {
+func TestBucketedClusterFailover(t *testing.T) {
 	if current != "cluster" {
 		t.Skip("a cluster test; it runs in the cluster pass, on a cluster of its own")
 	}
 	ctx := context.Background()
 	c := redistest.StartCluster(t)
 	store := c.Store(t)
-	a := redistest.MustActivity(t, store, 600, redistest.Shards(6))
+	a := redistest.MustActivity(t, store, 600, redistest.Buckets(6))
 
 	load := startBucketLoad(t, store, a.ID, "failover", 2*time.Second, 30*time.Second)
-	hot := redislib.BucketStockKey(a.ID, 1)
+	hot := key.BucketStock(a.ID, 1)
 	killed := c.KillPrimaryOf(t, hot)
 	promoted, took := c.WaitPromoted(t, hot, killed)
 	load.halt()

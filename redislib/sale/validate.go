@@ -1,4 +1,4 @@
-package redislib
+package sale
 
 import (
 	"cmp"
@@ -7,27 +7,6 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
-)
-
-// Error codes of the rules that the fields of products, activities, orders
-// and users must keep. A request that breaks one is refused before anything
-// is written; the functions answer each with 400.
-const (
-	CodeInvalidID            = "invalid_id"
-	CodeInvalidUserID        = "invalid_user_id"
-	CodeInvalidName          = "invalid_name"
-	CodeInvalidDescription   = "invalid_description"
-	CodeInvalidPrice         = "invalid_price"
-	CodeInvalidStock         = "invalid_stock"
-	CodeInvalidDelta         = "invalid_delta"
-	CodeInvalidTime          = "invalid_time"
-	CodeInvalidTimeRange     = "invalid_time_range"
-	CodeInvalidPaymentWindow = "invalid_payment_window"
-	CodeInvalidShards        = "invalid_shards"
-	CodeEmptyUpdate          = "empty_update"
-	CodeInvalidPaymentRef    = "invalid_payment_ref"
-	CodeInvalidAmount        = "invalid_amount"
-	CodeInvalidCurrency      = "invalid_currency"
 )
 
 // Limits of the fields of products and activities.
@@ -42,8 +21,8 @@ const (
 	DefaultPaymentWindow = 900
 	// MaxPaymentWindow is the longest payment window, in seconds.
 	MaxPaymentWindow = 7 * 86400
-	// MaxShards is the most stock buckets one activity may be split into.
-	MaxShards = 64
+	// MaxBuckets is the most stock buckets one activity may be split into.
+	MaxBuckets = 64
 )
 
 // CheckID validates the ID of a product or activity given as the field name:
@@ -134,11 +113,11 @@ func CheckStockDelta(d int64) error {
 	return nil
 }
 
-// checkShards validates how many stock buckets an activity is split into:
-// 1 to MaxShards.
-func checkShards(n int) error {
-	if n < 1 || n > MaxShards {
-		return Errorf(CodeInvalidShards, "shards must be an integer from 1 to %d", MaxShards)
+// checkBuckets validates how many stock buckets an activity is split into:
+// 1 to MaxBuckets.
+func checkBuckets(n int) error {
+	if n < 1 || n > MaxBuckets {
+		return Errorf(CodeInvalidShards, "shards must be an integer from 1 to %d", MaxBuckets)
 	}
 	return nil
 }
@@ -214,13 +193,13 @@ func (ch ProductChanges) Validate() error {
 }
 
 // Validate checks every field of a new activity, in the order product ID,
-// stock, price, times, payment window, shards, admission, and returns the
+// stock, price, times, payment window, buckets, admission, and returns the
 // first rule broken.
 // Whether the product exists and the activity ends in the future are the
 // store's to check, atomically with the write (Store.CreateActivity).
 func (in NewActivity) Validate() error {
 	return cmp.Or(checkProductID(in.ProductID), checkStock(in.Stock), checkPrice(in.Price),
-		checkTimeRange(in.StartsAt, in.EndsAt), checkPaymentWindow(in.PaymentWindow), checkShards(in.Shards),
+		checkTimeRange(in.StartsAt, in.EndsAt), checkPaymentWindow(in.PaymentWindow), checkBuckets(in.Buckets),
 		in.checkNewAdmission(in.StartsAt, in.EndsAt))
 }
 
