@@ -2,13 +2,12 @@ package redislib
 
 import (
 	"fmt"
-	"time"
-
 	"seckill/redislib/sale"
+	"time"
 )
 
 // purchaseAdmissionRequired is purchase.lua's reply for
-// OutcomeAdmissionRequired.
+// sale.OutcomeAdmissionRequired.
 const purchaseAdmissionRequired = 11
 
 // admissionArgs returns the hash fields (name, value pairs) that a new
@@ -29,14 +28,6 @@ func admissionArgs(s sale.AdmissionSettings) []any {
 			"seed", seed, "seed_hash", hash, "draw_status", sale.DrawPending)
 	}
 	return out
-}
-
-// modeOrOpen returns the mode of settings given on creation.
-func modeOrOpen(s sale.AdmissionSettings) string {
-	if s.Admission == "" {
-		return sale.AdmissionOpen
-	}
-	return s.Admission
 }
 
 // admissionFromHash reads the admission part of an activity hash at Redis

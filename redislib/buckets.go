@@ -136,7 +136,7 @@ func (s *Store) createBuckets(ctx context.Context, id string, in sale.NewActivit
 	for k := 1; k < n; k++ {
 		reply, code, err := s.decide(ctx, bucketCreateScript, "bucket_create", []string{key.BucketMeta(id, k), key.BucketStock(id, k)},
 			id, in.ProductID, in.Price, in.StartsAt.UnixMilli(), in.EndsAt.UnixMilli(), in.PaymentWindow,
-			splitUnits(in.Stock, n, k), modeOrOpen(in.AdmissionSettings))
+			splitUnits(in.Stock, n, k), in.ModeOrOpen())
 		if err != nil {
 			return err
 		}

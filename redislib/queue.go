@@ -5,10 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
-	"time"
-
 	"seckill/redislib/internal/key"
 	"seckill/redislib/sale"
+	"time"
 )
 
 // The waiting room of an activity whose admission is queue. Shoppers join
@@ -26,60 +25,25 @@ const QueueBound = 2
 // QueueAdvanceEvery is how often the background job moves the frontiers.
 const QueueAdvanceEvery = 200 * time.Millisecond
 
-// Queue statuses: where a user stands in a waiting room.
-const (
-	QueueWaiting  = "waiting"
-	QueueAdmitted = "admitted"
-	// QueueExpired: the user's admission is over (its token expired, or the
-	// turn passed while the user was away longer than admission_ttl).
-	QueueExpired = "expired"
-	QueueSoldOut = "sold_out"
-	QueueNotOpen = "not_open"
-)
-
-// Error codes of the waiting room.
-const (
-	// CodeNotQueue: the activity's admission is not queue (409).
-	CodeNotQueue = "not_queue"
-	// CodeNotInQueue: the user has not joined the activity's queue (404).
-	CodeNotInQueue = "not_in_queue"
-)
-
-// QueueStatus is where a user stands in an activity's waiting room.
-type QueueStatus struct {
-	Status string `json:"status"`
-	// Waiting: Position is the user's place in the line (1: next),
-	// Ahead the users before them, EstimatedWaitSeconds the time until
-	// admission at the admit rate (from the start, before it).
-	Position             int64 `json:"position,omitempty"`
-	Ahead                int64 `json:"ahead"`
-	EstimatedWaitSeconds int64 `json:"estimated_wait_seconds,omitempty"`
-	// Admitted, expired: when the admission began and ends.
-	AdmittedAt *time.Time `json:"admitted_at,omitempty"`
-	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
-	// Not open: when joining opens.
-	QueueOpensAt *time.Time `json:"queue_opens_at,omitempty"`
-}
-
 // Replies of queue_place.lua.
 const (
-	queuePlaceNotFound = 0
-	queuePlaceNotQueue = 1
-	queuePlaceNotOpen  = 2
-	queuePlaceNoPlace  = 3
-	queuePlaceWaiting  = 4
-	queuePlaceAdmitted = 5
-	queuePlaceExpired  = 6
-	queuePlaceSoldOut  = 7
+	queuePlaceWaiting  = 1
+	queuePlaceAdmitted = 2
+	queuePlaceExpired  = 3
+	queuePlaceSoldOut  = 4
+	queuePlaceNotOpen  = 5
+	queuePlaceNoPlace  = 6
+	queuePlaceNotQueue = 7
 	queuePlaceClosed   = 8
+	queuePlaceNotFound = 9
 )
 
 // Replies of queue_advance.lua.
 const (
-	queueAdvanceApplied = 0
-	queueAdvanceGone    = 1
-	queueAdvanceClosed  = 2
-	queueAdvanceEarly   = 3
+	queueAdvanceApplied = 1
+	queueAdvanceGone    = 2
+	queueAdvanceClosed  = 3
+	queueAdvanceEarly   = 4
 )
 
 // preStartPlaceBits is the size of a place drawn before the start: places
@@ -93,10 +57,10 @@ const preStartPlaceBits = 52
 // early or often gains nothing; from starts_at places follow arrival order,
 // behind everyone who joined before. Refused: not_queue (the activity's
 // admission is not queue), activity_ended, activity_cancelled; before
-// queue_opens_at the status is QueueNotOpen and nothing is written.
-func (s *Store) JoinQueue(ctx context.Context, activityID, userID string) (QueueStatus, error) {
+// queue_opens_at the status is sale.QueueNotOpen and nothing is written.
+func (s *Store) JoinQueue(ctx context.Context, activityID, userID string) (sale.QueueStatus, error) {
 	st, err := s.queuePlace(ctx, activityID, userID, true)
-	if err == nil && st.Status != QueueNotOpen {
+	if err == nil && st.Status != sale.QueueNotOpen {
 		s.indexQueue(ctx, activityID)
 	}
 	return st, err
@@ -105,7 +69,7 @@ func (s *Store) JoinQueue(ctx context.Context, activityID, userID string) (Queue
 // QueueStatusOf returns where userID stands in the activity's waiting room
 // (not_in_queue when the user has not joined). The first look once admitted
 // records the admission's time, so its expiry never moves.
-func (s *Store) QueueStatusOf(ctx context.Context, activityID, userID string) (QueueStatus, error) {
+func (s *Store) QueueStatusOf(ctx context.Context, activityID, userID string) (sale.QueueStatus, error) {
 	return s.queuePlace(ctx, activityID, userID, false)
 }
 
@@ -116,7 +80,7 @@ func prestartPlace() int64 {
 	return int64(binary.BigEndian.Uint64(b[:]) >> (64 - preStartPlaceBits))
 }
 
-func (s *Store) queuePlace(ctx context.Context, activityID, userID string, join bool) (QueueStatus, error) {
+func (s *Store) queuePlace(ctx context.Context, activityID, userID string, join bool) (sale.QueueStatus, error) {
 	keys := []string{key.Activity(activityID), key.Queue(activityID), key.QueueState(activityID), key.QueueAdmitted(activityID),
 		key.QueueLog(activityID)}
 	flag := "0"
@@ -125,11 +89,11 @@ func (s *Store) queuePlace(ctx context.Context, activityID, userID string, join 
 	}
 	reply, err := queuePlaceScript.Run(ctx, s.pipe, keys, userID, flag, prestartPlace()).Slice()
 	if err != nil {
-		return QueueStatus{}, storeErr(err)
+		return sale.QueueStatus{}, storeErr(err)
 	}
 	code, ok := replyInt(reply, 0)
 	if !ok {
-		return QueueStatus{}, fmt.Errorf("queue_place: unexpected reply %v", reply)
+		return sale.QueueStatus{}, fmt.Errorf("queue_place: unexpected reply %v", reply)
 	}
 	ints := func(n int) ([]int64, bool) {
 		if len(reply) != n+1 {
@@ -145,24 +109,24 @@ func (s *Store) queuePlace(ctx context.Context, activityID, userID string, join 
 	}
 	switch code {
 	case queuePlaceNotFound:
-		return QueueStatus{}, sale.Errorf(sale.CodeActivityNotFound, "activity %s not found", activityID)
+		return sale.QueueStatus{}, sale.Errorf(sale.CodeActivityNotFound, "activity %s not found", activityID)
 	case queuePlaceNotQueue:
-		return QueueStatus{}, sale.Errorf(CodeNotQueue, "activity %s has no waiting room: its admission is not queue", activityID)
+		return sale.QueueStatus{}, sale.Errorf(sale.CodeNotQueue, "activity %s has no waiting room: its admission is not queue", activityID)
 	case queuePlaceNoPlace:
-		return QueueStatus{}, sale.Errorf(CodeNotInQueue, "user %s has not joined the waiting room of activity %s", userID, activityID)
+		return sale.QueueStatus{}, sale.Errorf(sale.CodeNotInQueue, "user %s has not joined the waiting room of activity %s", userID, activityID)
 	case queuePlaceSoldOut:
-		return QueueStatus{Status: QueueSoldOut}, nil
+		return sale.QueueStatus{Status: sale.QueueSoldOut}, nil
 	case queuePlaceClosed:
 		if len(reply) == 2 && asString(reply[1]) == "cancelled" {
-			return QueueStatus{}, sale.Errorf(sale.CodeActivityCancelled, "activity %s is cancelled", activityID)
+			return sale.QueueStatus{}, sale.Errorf(sale.CodeActivityCancelled, "activity %s is cancelled", activityID)
 		}
 		if len(reply) == 2 && asString(reply[1]) == "ended" {
-			return QueueStatus{}, sale.Errorf(sale.CodeActivityEnded, "activity %s has ended", activityID)
+			return sale.QueueStatus{}, sale.Errorf(sale.CodeActivityEnded, "activity %s has ended", activityID)
 		}
 	case queuePlaceNotOpen:
 		if v, ok := ints(1); ok {
 			t := msTime(v[0])
-			return QueueStatus{Status: QueueNotOpen, QueueOpensAt: &t}, nil
+			return sale.QueueStatus{Status: sale.QueueNotOpen, QueueOpensAt: &t}, nil
 		}
 	case queuePlaceWaiting:
 		if v, ok := ints(4); ok {
@@ -171,22 +135,22 @@ func (s *Store) queuePlace(ctx context.Context, activityID, userID string, join 
 			if now < starts {
 				wait += (starts - now + 999) / 1000
 			}
-			return QueueStatus{Status: QueueWaiting, Position: ahead + 1, Ahead: ahead, EstimatedWaitSeconds: wait}, nil
+			return sale.QueueStatus{Status: sale.QueueWaiting, Position: ahead + 1, Ahead: ahead, EstimatedWaitSeconds: wait}, nil
 		}
 	case queuePlaceAdmitted, queuePlaceExpired:
 		if v, ok := ints(2); ok {
 			at, exp := msTime(v[0]), msTime(v[1])
-			st := QueueStatus{Status: QueueAdmitted, ExpiresAt: &exp}
+			st := sale.QueueStatus{Status: sale.QueueAdmitted, ExpiresAt: &exp}
 			if v[0] > 0 {
 				st.AdmittedAt = &at
 			}
 			if code == queuePlaceExpired {
-				st.Status = QueueExpired
+				st.Status = sale.QueueExpired
 			}
 			return st, nil
 		}
 	}
-	return QueueStatus{}, fmt.Errorf("queue_place: unexpected reply %v", reply)
+	return sale.QueueStatus{}, fmt.Errorf("queue_place: unexpected reply %v", reply)
 }
 
 // indexQueue adds the activity to the index the background job walks, once
@@ -285,8 +249,8 @@ func (s *Store) AdvanceQueues(ctx context.Context) ([]QueueState, error) {
 }
 
 // RunQueues moves every queue's frontier each QueueAdvanceEvery until ctx
-// ends; errors are passed to report (nil: ignored) and the next round goes
-// on.
+// ends; each round's outcome (nil or its first error) is passed to report
+// (nil: ignored), and the next round goes on.
 func (s *Store) RunQueues(ctx context.Context, report func(error)) {
 	tick := time.NewTicker(QueueAdvanceEvery)
 	defer tick.Stop()
@@ -299,7 +263,7 @@ func (s *Store) RunQueues(ctx context.Context, report func(error)) {
 		round, cancel := context.WithTimeout(ctx, 5*time.Second)
 		_, err := s.AdvanceQueues(round)
 		cancel()
-		if err != nil && report != nil && ctx.Err() == nil {
+		if report != nil && ctx.Err() == nil {
 			report(err)
 		}
 	}

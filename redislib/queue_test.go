@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"seckill/redislib"
+	"seckill/redislib/internal/key"
 	"seckill/redislib/redistest"
 	"seckill/redislib/sale"
 )
@@ -35,7 +36,7 @@ func TestQueueJoinRefusals(t *testing.T) {
 	for _, tt := range []struct {
 		name, activity, want string
 	}{
-		{"open activity", open.ID, redislib.CodeNotQueue},
+		{"open activity", open.ID, sale.CodeNotQueue},
 		{"unknown activity", "nosuch", sale.CodeActivityNotFound},
 		{"cancelled", cancelled.ID, sale.CodeActivityCancelled},
 	} {
@@ -44,28 +45,28 @@ func TestQueueJoinRefusals(t *testing.T) {
 		}
 	}
 	st, err := store.JoinQueue(ctx, early.ID, "alice")
-	if err != nil || st.Status != redislib.QueueNotOpen || st.QueueOpensAt == nil {
+	if err != nil || st.Status != sale.QueueNotOpen || st.QueueOpensAt == nil {
 		t.Fatalf("before queue_opens_at: %+v, %v; want not_open with the opening", st, err)
 	}
 	for _, id := range []string{open.ID, early.ID, cancelled.ID} {
-		if n, _ := rdb.Exists(ctx, redislib.QueueKey(id)).Result(); n != 0 {
+		if n, _ := rdb.Exists(ctx, key.Queue(id)).Result(); n != 0 {
 			t.Fatalf("a refused join wrote the queue of %s", id)
 		}
 	}
-	if _, err := store.QueueStatusOf(ctx, queue.ID, "bob"); sale.ErrorCode(err) != redislib.CodeNotInQueue {
+	if _, err := store.QueueStatusOf(ctx, queue.ID, "bob"); sale.ErrorCode(err) != sale.CodeNotInQueue {
 		t.Fatalf("status of a user not in the queue: %v, want not_in_queue", err)
 	}
 	first, err := store.JoinQueue(ctx, queue.ID, "bob")
-	if err != nil || first.Status != redislib.QueueWaiting || first.Position != 1 || first.EstimatedWaitSeconds < 3500 {
+	if err != nil || first.Status != sale.QueueWaiting || first.Position != 1 || first.EstimatedWaitSeconds < 3500 {
 		t.Fatalf("join: %+v, %v; want waiting first, about an hour to wait", first, err)
 	}
-	score := rdb.ZScore(ctx, redislib.QueueKey(queue.ID), "bob").Val()
+	score := rdb.ZScore(ctx, key.Queue(queue.ID), "bob").Val()
 	for range 5 {
 		if _, err := store.JoinQueue(ctx, queue.ID, "bob"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if again := rdb.ZScore(ctx, redislib.QueueKey(queue.ID), "bob").Val(); again != score || score >= 1<<52 {
+	if again := rdb.ZScore(ctx, key.Queue(queue.ID), "bob").Val(); again != score || score >= 1<<52 {
 		t.Fatalf("place %v then %v: a repeat must keep the first random place below 2^52", score, again)
 	}
 }
@@ -107,18 +108,18 @@ func TestQueueAdmission(t *testing.T) {
 		}
 		counts[s.Status]++
 		switch s.Status {
-		case redislib.QueueAdmitted:
+		case sale.QueueAdmitted:
 			admittedUser = user
 			if s.ExpiresAt.Sub(*s.AdmittedAt) != sale.DefaultAdmissionTTL*time.Second {
 				t.Fatalf("%s admitted %v until %v", user, s.AdmittedAt, s.ExpiresAt)
 			}
-		case redislib.QueueWaiting:
+		case sale.QueueWaiting:
 			if s.Position < 1 || s.Position > users-6 || s.Ahead != s.Position-1 {
 				t.Fatalf("%s waiting: %+v", user, s)
 			}
 		}
 	}
-	if counts[redislib.QueueAdmitted] != 6 || counts[redislib.QueueWaiting] != users-6 {
+	if counts[sale.QueueAdmitted] != 6 || counts[sale.QueueWaiting] != users-6 {
 		t.Fatalf("statuses %v, want 6 admitted and %d waiting", counts, users-6)
 	}
 	first, _ := store.QueueStatusOf(ctx, a.ID, admittedUser)
@@ -130,7 +131,7 @@ func TestQueueAdmission(t *testing.T) {
 	// Sold out: the admitted buy, everyone else is told at once.
 	for i := range users {
 		user := fmt.Sprintf("u%02d", i)
-		if s, _ := store.QueueStatusOf(ctx, a.ID, user); s.Status == redislib.QueueAdmitted {
+		if s, _ := store.QueueStatusOf(ctx, a.ID, user); s.Status == sale.QueueAdmitted {
 			if _, err := store.PurchaseAdmitted(ctx, a.ID, user, sale.Rate{}, sale.AdmissionQueue); err != nil {
 				t.Fatal(err)
 			}
@@ -139,10 +140,10 @@ func TestQueueAdmission(t *testing.T) {
 	if st, err := store.AdvanceQueue(ctx, a.ID); err != nil || !st.SoldOut {
 		t.Fatalf("advance once sold out: %+v, %v", st, err)
 	}
-	if s, _ := store.QueueStatusOf(ctx, a.ID, "late"); s.Status != redislib.QueueSoldOut {
+	if s, _ := store.QueueStatusOf(ctx, a.ID, "late"); s.Status != sale.QueueSoldOut {
 		t.Fatalf("waiting user once sold out: %+v", s)
 	}
-	if s, _ := store.QueueStatusOf(ctx, a.ID, admittedUser); s.Status != redislib.QueueAdmitted {
+	if s, _ := store.QueueStatusOf(ctx, a.ID, admittedUser); s.Status != sale.QueueAdmitted {
 		t.Fatalf("admitted user once sold out: %+v, want still admitted", s)
 	}
 	// Two units come back: the mark clears; of the 6 admitted within the
@@ -154,7 +155,7 @@ func TestQueueAdmission(t *testing.T) {
 	if err != nil || st.SoldOut || st.Frontier != 7 {
 		t.Fatalf("advance after units came back: %+v, %v; want frontier 7", st, err)
 	}
-	if n := rdb.HLen(ctx, redislib.QueueAdmittedKey(a.ID)).Val(); n != 6 {
+	if n := rdb.HLen(ctx, key.QueueAdmitted(a.ID)).Val(); n != 6 {
 		t.Fatalf("%d admission times recorded, want 6 (only on first sight)", n)
 	}
 }
@@ -168,7 +169,7 @@ func TestQueueAdmissionExpires(t *testing.T) {
 	store, rdb := b.Store(t), b.AdminClient(t)
 	a := queueActivity(t, store, 100, -time.Second, 1000)
 	// One second, below the API's minimum, so that the test is short.
-	rdb.HSet(ctx, redistest.ActivityKey(a.ID), "admission_ttl", 1)
+	rdb.HSet(ctx, key.Activity(a.ID), "admission_ttl", 1)
 	for _, u := range []string{"seen", "away"} {
 		if _, err := store.JoinQueue(ctx, a.ID, u); err != nil {
 			t.Fatal(err)
@@ -178,7 +179,7 @@ func TestQueueAdmissionExpires(t *testing.T) {
 		t.Fatal(err)
 	}
 	seen, err := store.QueueStatusOf(ctx, a.ID, "seen")
-	if err != nil || seen.Status != redislib.QueueAdmitted {
+	if err != nil || seen.Status != sale.QueueAdmitted {
 		t.Fatalf("seen: %+v, %v", seen, err)
 	}
 	redistest.WaitRedisTime(t, store, seen.ExpiresAt.Add(10*time.Millisecond))
@@ -190,11 +191,11 @@ func TestQueueAdmissionExpires(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, u := range []string{"seen", "away"} {
-		if s, err := store.QueueStatusOf(ctx, a.ID, u); err != nil || s.Status != redislib.QueueExpired {
+		if s, err := store.QueueStatusOf(ctx, a.ID, u); err != nil || s.Status != sale.QueueExpired {
 			t.Fatalf("%s after the ttl: %+v, %v; want expired", u, s, err)
 		}
 	}
-	if s, err := store.QueueStatusOf(ctx, a.ID, "third"); err != nil || s.Status != redislib.QueueAdmitted {
+	if s, err := store.QueueStatusOf(ctx, a.ID, "third"); err != nil || s.Status != sale.QueueAdmitted {
 		t.Fatalf("third: %+v, %v; want admitted", s, err)
 	}
 }
@@ -229,7 +230,7 @@ func TestQueueJoinRace(t *testing.T) {
 	join("pre")
 	redistest.WaitRedisTime(t, store, a.StartsAt)
 	join("post")
-	places := rdb.ZRangeWithScores(ctx, redislib.QueueKey(a.ID), 0, -1).Val()
+	places := rdb.ZRangeWithScores(ctx, key.Queue(a.ID), 0, -1).Val()
 	if len(places) != 2*users {
 		t.Fatalf("%d places, want %d", len(places), 2*users)
 	}
@@ -274,7 +275,7 @@ func TestQueueAdvanceRace(t *testing.T) {
 	}
 	admitted := 0
 	for i := range 200 {
-		if s, _ := stores[1].QueueStatusOf(ctx, a.ID, fmt.Sprintf("u%d", i)); s.Status == redislib.QueueAdmitted {
+		if s, _ := stores[1].QueueStatusOf(ctx, a.ID, fmt.Sprintf("u%d", i)); s.Status == sale.QueueAdmitted {
 			admitted++
 		}
 	}

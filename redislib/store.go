@@ -189,9 +189,8 @@ func (s *Store) CreateActivity(ctx context.Context, in sale.NewActivity) (sale.A
 		}
 	}
 	args := append([]any{id, in.ProductID, in.Stock, in.Price, in.StartsAt.UnixMilli(), in.EndsAt.UnixMilli(), in.PaymentWindow,
-		n, splitUnits(in.Stock, n, 0), sale.ActorOf(ctx), modeOrOpen(in.AdmissionSettings)}, admissionArgs(in.AdmissionSettings)...)
-	reply, code, err := s.decide(ctx, activityCreateScript, "activity_create", []string{key.Activity(id), key.Stock(id), key.ActivityAudit(id)},
-		args...)
+		n, splitUnits(in.Stock, n, 0), sale.ActorOf(ctx), in.ModeOrOpen()}, admissionArgs(in.AdmissionSettings)...)
+	reply, code, err := s.decide(ctx, activityCreateScript, "activity_create", []string{key.Activity(id), key.Stock(id), key.ActivityAudit(id)}, args...)
 	if err != nil {
 		return sale.Activity{}, err
 	}
@@ -273,8 +272,8 @@ func (s *Store) Purchase(ctx context.Context, activityID, userID string, limit s
 // verified: admitted is sale.AdmissionQueue for a valid admission token of
 // the waiting room, sale.AdmissionDraw for the draw awarding an entrant, ""
 // for none. In an activity whose admission is queue or draw, an attempt
-// admitted by anything else answers sale.OutcomeAdmissionRequired, checked
-// in the purchase script; open activities ignore admitted.
+// admitted by anything else answers sale.OutcomeAdmissionRequired, checked in
+// the purchase script; open activities ignore admitted.
 func (s *Store) PurchaseAdmitted(ctx context.Context, activityID, userID string, limit sale.Rate, admitted string) (sale.PurchaseResult, error) {
 	if err := sale.CheckID("activity_id", activityID); err != nil {
 		return sale.PurchaseResult{}, err

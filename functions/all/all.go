@@ -26,11 +26,13 @@ import (
 	"seckill/functions/getactivity"
 	"seckill/functions/getorder"
 	"seckill/functions/getproduct"
+	"seckill/functions/joinqueue"
 	"seckill/functions/listactivities"
 	"seckill/functions/listproducts"
 	"seckill/functions/pauseactivity"
 	"seckill/functions/purchase"
 	"seckill/functions/purchaseresult"
+	"seckill/functions/queuestatus"
 	"seckill/functions/server"
 	"seckill/functions/storefront"
 	"seckill/functions/updateactivity"
@@ -46,6 +48,8 @@ var Functions = []server.Function{
 	getactivity.Function,
 	purchase.Function,
 	purchaseresult.Function,
+	joinqueue.Function,
+	queuestatus.Function,
 	listproducts.Function,
 	updateproduct.Function,
 	deleteproduct.Function,

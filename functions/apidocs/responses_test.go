@@ -240,6 +240,41 @@ func TestResponsesMatchSpec(t *testing.T) {
 			t.Fatalf("purchase %s by %s: outcome %v, want %s", c.act, c.user, got, c.outcome)
 		}
 	}
+	// The waiting room: join, every status, the admission token, its refusals.
+	q := ok(servertest.Request{Method: "POST", Path: "/activities", Admin: true, Body: newAct(obj{"admission": "queue",
+		"queue_opens_at": future(-2 * time.Minute), "admit_rate": 100, "admission_ttl": 60})}, 201).JSON(t)
+	qid := q["id"].(string)
+	early := ok(servertest.Request{Method: "POST", Path: "/activities", Admin: true, Body: newAct(obj{"starts_at": future(time.Hour),
+		"ends_at": future(2 * time.Hour), "admission": "queue", "queue_opens_at": future(30 * time.Minute), "admit_rate": 1})}, 201).JSON(t)
+	ok(servertest.Request{Method: "POST", Path: "/activities", Admin: true, Body: newAct(obj{"starts_at": future(time.Hour),
+		"ends_at": future(2 * time.Hour), "admission": "draw", "registration_opens_at": future(-time.Minute), "draw_at": future(90 * time.Minute)})}, 201)
+	join := func(act, user string) servertest.Request {
+		return servertest.Request{Method: "POST", Path: "/activities/" + act + "/queue", Body: obj{"user_id": user}}
+	}
+	for _, u := range []string{"q1", "q2", "q3", "q4", "q5", "q6"} {
+		if st := ok(join(qid, u), 200).JSON(t)["status"]; st != "waiting" {
+			t.Fatalf("join %s: %v, want waiting", u, st)
+		}
+	}
+	if st := ok(join(early["id"].(string), "q1"), 200).JSON(t)["status"]; st != "not_open" {
+		t.Fatalf("join before the opening: %v", st)
+	}
+	if _, err := env.Store.AdvanceQueue(context.Background(), qid); err != nil {
+		t.Fatal(err)
+	}
+	admitted := ok(servertest.Request{Method: "GET", Path: "/activities/" + qid + "/queue/q1"}, 200).JSON(t)
+	if admitted["status"] != "admitted" && admitted["status"] != "waiting" {
+		t.Fatalf("status: %v", admitted)
+	}
+	ok(servertest.Request{Method: "GET", Path: "/activities/" + qid + "/queue/q6"}, 200)
+	fail(servertest.Request{Method: "GET", Path: "/activities/" + qid + "/queue/nobody"}, 404, "not_in_queue")
+	fail(servertest.Request{Method: "GET", Path: "/activities/" + aid + "/queue/q1"}, 409, "not_queue")
+	fail(join(aid, "q1"), 409, "not_queue")
+	fail(join("nosuch", "q1"), 404, "activity_not_found")
+	fail(join(qid, "a b"), 400, "invalid_user_id")
+	fail(servertest.Request{Method: "POST", Path: "/activities/" + qid + "/queue", Body: obj{}}, 400, "missing_field")
+	fail(buy(qid, "q1"), 403, "admission_required")
+	fail(servertest.Request{Method: "POST", Path: "/activities", Admin: true, Body: newAct(obj{"admission": "lottery"})}, 400, "invalid_admission")
 	fail(buy("nosuch", "u1"), 404, "activity_not_found")
 	fail(buy("a.b", "u1"), 400, "invalid_id")
 	fail(buy(aid, "has space"), 400, "invalid_user_id")

@@ -99,3 +99,35 @@ func (a *Admissions) Verify(token, userID, activityID string) error {
 	}
 	return nil
 }
+
+// QueueAnswer is what the waiting room's routes answer: the user's status
+// and, once admitted, the admission token (see sale.QueueStatus).
+type QueueAnswer struct {
+	Status               string     `json:"status"`
+	Position             *int64     `json:"position,omitempty"`
+	Ahead                *int64     `json:"ahead,omitempty"`
+	EstimatedWaitSeconds *int64     `json:"estimated_wait_seconds,omitempty"`
+	AdmissionToken       string     `json:"admission_token,omitempty"`
+	AdmittedAt           *time.Time `json:"admitted_at,omitempty"`
+	ExpiresAt            *time.Time `json:"expires_at,omitempty"`
+	QueueOpensAt         *time.Time `json:"queue_opens_at,omitempty"`
+}
+
+// Answer turns userID's status in activityID's waiting room into the
+// routes' answer, with a token for an admitted user that expires with the
+// admission. The token is a function of the user, the activity and the
+// expiry only, so every repeat answers the same token.
+func (a *Admissions) Answer(st sale.QueueStatus, userID, activityID string) (QueueAnswer, error) {
+	ans := QueueAnswer{Status: st.Status, AdmittedAt: st.AdmittedAt, ExpiresAt: st.ExpiresAt, QueueOpensAt: st.QueueOpensAt}
+	if st.Status == sale.QueueWaiting {
+		ans.Position, ans.Ahead, ans.EstimatedWaitSeconds = &st.Position, &st.Ahead, &st.EstimatedWaitSeconds
+	}
+	if st.Status == sale.QueueAdmitted {
+		token, err := a.Issue(userID, activityID, *st.ExpiresAt)
+		if err != nil {
+			return QueueAnswer{}, err
+		}
+		ans.AdmissionToken = token
+	}
+	return ans, nil
+}

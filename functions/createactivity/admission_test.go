@@ -7,6 +7,7 @@ import (
 
 	"seckill/functions/createactivity"
 	"seckill/functions/server/servertest"
+	"seckill/redislib/redistest"
 	"seckill/redislib/sale"
 )
 
@@ -60,7 +61,7 @@ func TestCreateActivityAdmission(t *testing.T) {
 			}
 		}
 	}
-	if n := env.Redis.Client(t).ZCard(t.Context(), "sk:{catalog}:activities").Val(); n != int64(created) {
+	if n := env.Redis.Client(t).ZCard(t.Context(), redistest.ActivitiesIndexKey()).Val(); n != int64(created) {
 		t.Fatalf("%d activities in the index, want %d: a refused request wrote", n, created)
 	}
 }

@@ -87,6 +87,8 @@ var statusOf = map[string]int{
 	sale.CodeInvalidCurrency:      http.StatusBadRequest,
 	sale.CodeInvalidAdmission:     http.StatusBadRequest,
 	sale.CodeAdmissionRequired:    http.StatusForbidden,
+	sale.CodeNotQueue:             http.StatusConflict,
+	sale.CodeNotInQueue:           http.StatusNotFound,
 
 	sale.CodeUnknownProduct:   http.StatusBadRequest,
 	sale.CodeProductDeleted:   http.StatusBadRequest,

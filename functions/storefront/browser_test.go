@@ -502,3 +502,88 @@ func TestStorefrontWithUserTokens(t *testing.T) {
 		t.Fatalf("a refused token was kept: %q", got)
 	}
 }
+
+// TestStorefrontWaitingRoom drives the page of a sale with a waiting room:
+// the buy button stays off until the shopper's turn; joining shows the
+// place and the estimated wait, updated as the queue moves; once the turn
+// comes the button is on and the purchase carries the admission token.
+func TestStorefrontWaitingRoom(t *testing.T) {
+	shots := *screenshotDir
+	if shots == "" {
+		shots = t.TempDir()
+	}
+	srv := redistest.Start(t)
+	cfg := server.TestConfig(servertest.AdminToken)
+	store := srv.Store(t)
+	d := server.Deps{Store: store, Log: servertest.Logger(), Config: cfg}
+	base := servertest.Listen(t, d, all.Functions...)
+	ctx, stop := context.WithCancel(context.Background())
+	t.Cleanup(stop)
+	server.StartBackground(ctx, d, all.Functions...) // the job that admits the waiting
+
+	prod, err := store.CreateProduct(ctx, sale.NewProduct{Name: "Concert ticket", Price: 9000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	redisNow, err := store.Now(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opens, rate := redisNow.Add(-time.Minute), int64(1)
+	act, err := store.CreateActivity(ctx, sale.NewActivity{ProductID: prod.ID, Stock: 1, Price: 4500,
+		StartsAt: redisNow.Add(3 * time.Second), EndsAt: redisNow.Add(time.Hour), PaymentWindow: 900,
+		AdmissionSettings: sale.AdmissionSettings{Admission: sale.AdmissionQueue, QueueOpensAt: &opens, AdmitRate: &rate}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	browser := startBrowser(t)
+	erin := newShopper(t, browser, "erin", 0)
+	erin.do(t, chromedp.Navigate(base+"/?activity="+act.ID))
+	erin.wait(t, "the page", `document.documentElement.dataset.ready === 'true'`)
+	erin.signIn(t, "erin")
+
+	// Not in the queue yet: the page offers to join, and the button is off.
+	erin.wait(t, "the offer to join", `(q => q && q.dataset.status === 'none' && !document.getElementById('queue-join').disabled)(document.getElementById('queue'))`)
+	if label := erin.eval(t, `(b => b.disabled && b.textContent)(document.getElementById('buy'))`); label != "Wait for your turn" {
+		t.Fatalf("buy button before joining: %q, want disabled, \"Wait for your turn\"", label)
+	}
+	erin.do(t, chromedp.Click(chromedp.ID("queue-join")))
+	shown := erin.wait(t, "the place in the queue", `(q => q.dataset.status === 'waiting' &&
+		document.getElementById('queue-position').textContent + ' ' + document.getElementById('queue-wait').textContent)(document.getElementById('queue'))`)
+	pos, wait, _ := strings.Cut(shown, " ")
+	if pos != "1" || countdownSeconds(t, wait) > 4 {
+		t.Fatalf("place and wait shown %q, want place 1 and at most the seconds to the start", shown)
+	}
+	if st, err := store.QueueStatusOf(ctx, act.ID, "erin"); err != nil || st.Position != 1 {
+		t.Fatalf("erin in Redis: %+v, %v; want place 1", st, err)
+	}
+	if erin.eval(t, `String(document.getElementById("buy").disabled)`) != "true" {
+		t.Fatal("buy button enabled while waiting")
+	}
+	erin.screenshot(t, shots, "sale-queue-waiting.png")
+
+	// Her turn comes after the start: the button is on, and the purchase
+	// sends the admission token.
+	erin.wait(t, "erin's turn", `document.getElementById('queue').dataset.status === 'admitted' && !document.getElementById('buy').disabled`)
+	if enabledAt, err := store.Now(ctx); err != nil || enabledAt.Before(act.StartsAt) {
+		t.Fatalf("turn shown at %v (%v), before the start %v", enabledAt, err, act.StartsAt)
+	}
+	erin.screenshot(t, shots, "sale-queue-turn.png")
+	if kind, text := erin.buy(t); kind != "won" {
+		t.Fatalf("erin's outcome %s %q, want won", kind, text)
+	}
+	if held, err := store.OrderOf(ctx, act.ID, "erin"); err != nil || held == "" {
+		t.Fatalf("erin holds %q (%v) after buying in her turn", held, err)
+	}
+
+	// Without a turn there is no purchase, page or not.
+	resp, err := http.Post(base+"/activities/"+act.ID+"/purchase", "application/json", strings.NewReader(`{"user_id":"frank"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), `"admission_required"`) {
+		t.Fatalf("purchase without a turn: %d %s, want 403 admission_required", resp.StatusCode, body)
+	}
+}

@@ -26,35 +26,35 @@
 -- ARGV[3] -> the units sold (held by pending or paid orders), read with ARGV[1]
 --
 -- Returns {code, frontier, sold_out}:
---   {0, frontier, 0 | 1}   applied (or nothing to add)
---   {1}                    unknown activity, or its admission is not queue
---   {2}                    ended or cancelled: nothing more to admit
---   {3}                    not started (nothing written)
+--   {1, frontier, 0 | 1}   applied (or nothing to add)
+--   {2}                    unknown activity, or its admission is not queue
+--   {3}                    ended or cancelled: nothing more to admit
+--   {4}                    not started (nothing written)
 local a = redis.call('HMGET', KEYS[1], 'admission', 'starts_at', 'ends_at', 'cancelled_at', 'paused_at', 'admit_rate',
   'admission_ttl')
 if a[1] ~= 'queue' then
-  return {1}
+  return {2}
 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if a[4] ~= '0' or now >= tonumber(a[3]) then
-  return {2}
+  return {3}
 end
 local starts = tonumber(a[2])
 if now < starts then
-  return {3}
+  return {4}
 end
 local q = redis.call('HMGET', KEYS[3], 'frontier', 'advanced_at')
 local frontier = tonumber(q[1]) or 0
 local last = math.max(tonumber(q[2]) or starts, starts)
 if (a[5] or '0') ~= '0' then
   redis.call('HSET', KEYS[3], 'advanced_at', now)
-  return {0, math.floor(frontier), 0}
+  return {1, math.floor(frontier), 0}
 end
 local remaining = tonumber(ARGV[1])
 if remaining <= 0 then
   redis.call('HSET', KEYS[3], 'advanced_at', now, 'sold_out', 1)
-  return {0, math.floor(frontier), 1}
+  return {1, math.floor(frontier), 1}
 end
 
 -- The window's start: the newest log entry at least admission_ttl old.
@@ -83,4 +83,4 @@ if math.floor(next) > math.floor(frontier) then
   local f = math.floor(next)
   redis.call('ZADD', KEYS[4], f, string.format('%d:%d:%d', f, now, tonumber(ARGV[3])))
 end
-return {0, math.floor(next), 0}
+return {1, math.floor(next), 0}

@@ -24,28 +24,28 @@
 -- ARGV[3] -> the place of a join before starts_at (integer < 2^52)
 --
 -- Returns:
---   {0}                      unknown activity
---   {1}                      the activity's admission is not queue
---   {2, queue_opens_at}      the queue is not open yet (nothing written)
---   {3}                      the user has no place (look only)
---   {4, ahead, admit_rate, starts_at, now}
+--   {1, ahead, admit_rate, starts_at, now}
 --                            waiting: ahead = places between the user and
 --                            the frontier
---   {5, admitted_at, expires_at}
+--   {2, admitted_at, expires_at}
 --                            admitted until expires_at (ms)
---   {6, admitted_at, expires_at}
+--   {3, admitted_at, expires_at}
 --                            the admission is over (expires_at passed)
---   {7}                      sold out: no unit left, the user is not admitted
+--   {4}                      sold out: no unit left, the user is not admitted
+--   {5, queue_opens_at}      the queue is not open yet (nothing written)
+--   {6}                      the user has no place (look only)
+--   {7}                      the activity's admission is not queue
 --   {8, 'ended' | 'cancelled'}
 --                            the activity has ended or was cancelled
--- Codes other than 4 to 6 after a join write nothing.
+--   {9}                      unknown activity
+-- Codes other than 1 to 3 after a join write nothing.
 local a = redis.call('HMGET', KEYS[1], 'id', 'admission', 'cancelled_at', 'starts_at', 'ends_at', 'queue_opens_at',
   'admit_rate', 'admission_ttl')
 if not a[1] then
-  return {0}
+  return {9}
 end
 if a[2] ~= 'queue' then
-  return {1}
+  return {7}
 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -57,7 +57,7 @@ if now >= tonumber(a[5]) then
   return {8, 'ended'}
 end
 if now < tonumber(a[6]) then
-  return {2, tonumber(a[6])}
+  return {5, tonumber(a[6])}
 end
 
 if ARGV[2] == '1' and not redis.call('ZSCORE', KEYS[2], ARGV[1]) then
@@ -70,7 +70,7 @@ if ARGV[2] == '1' and not redis.call('ZSCORE', KEYS[2], ARGV[1]) then
 end
 local rank = redis.call('ZRANK', KEYS[2], ARGV[1])
 if not rank then
-  return {3}
+  return {6}
 end
 local q = redis.call('HMGET', KEYS[3], 'frontier', 'sold_out')
 local frontier = math.floor(tonumber(q[1]) or 0)
@@ -87,11 +87,11 @@ if now >= starts and rank < frontier then
   end
   local expires = at + tonumber(a[8]) * 1000
   if now >= expires then
-    return {6, at, expires}
+    return {3, at, expires}
   end
-  return {5, at, expires}
+  return {2, at, expires}
 end
 if q[2] == '1' then
-  return {7}
+  return {4}
 end
-return {4, rank - frontier, tonumber(a[7]), starts, now}
+return {1, rank - frontier, tonumber(a[7]), starts, now}

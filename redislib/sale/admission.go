@@ -178,6 +178,14 @@ func NewSeed() (seed, seedHash string) {
 	return hex.EncodeToString(b), hex.EncodeToString(sum[:])
 }
 
+// ModeOrOpen returns the mode of settings given on creation.
+func (s AdmissionSettings) ModeOrOpen() string {
+	if s.Admission == "" {
+		return AdmissionOpen
+	}
+	return s.Admission
+}
+
 // AdmissionInfo is the admission part of an Activity, as clients read it.
 type AdmissionInfo struct {
 	// Admission is open, queue or draw.

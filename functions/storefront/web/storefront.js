@@ -9,6 +9,7 @@ const KEY_USER = 'seckill.user';
 const KEY_TOKEN = 'seckill.token';
 const POLL_ACTIVITY_MS = 2000; // an open sale page re-reads its stock this often
 const POLL_HOME_MS = 5000;
+const POLL_QUEUE_MS = 1000; // a shopper in a waiting room sees their place move this often
 const RESYNC_MS = 60000;
 
 const state = {
@@ -496,12 +497,17 @@ async function activityView(id) {
   const orderBox = h('div', { id: 'order-panel' });
   const stock = h('div', { id: 'stock-box' });
   const price = h('div', { id: 'price-box' });
+  // A sale with a waiting room sells only to shoppers whose turn it is: the
+  // queue's answer carries the admission token the purchase sends.
+  const queued = a.admission === 'queue';
+  const queueBox = h('div', { id: 'queue', class: 'queue', hidden: !queued });
+  let turn = null; // {token, expires}: the shopper's admission, while it lasts
   $('main').replaceChildren(
     h('p', {}, h('a', { href: '/' }, '← All sales')),
     h('article', { class: 'sale', 'data-activity': a.id },
       h('h1', { id: 'product-name' }, p ? p.name : 'Product ' + a.product_id),
       p && p.description ? h('p', { id: 'product-desc', class: 'desc' }, p.description) : '',
-      price, stock, phase,
+      price, stock, phase, queueBox,
       h('p', { class: 'buy-row' }, buy),
       outcome, orderBox));
 
@@ -523,8 +529,10 @@ async function activityView(id) {
   const renderButton = () => {
     const ph = phaseOf(a);
     const wait = Math.ceil((cooldownUntil - performance.now()) / 1000);
-    buy.disabled = busy || wait > 0 || !state.user || !!held || (ph !== 'running' && ph !== 'sold_out');
-    buy.textContent = held ? 'One per customer' : wait > 0 ? `Wait ${wait} s` : ph === 'sold_out' ? 'Sold out: try again' : 'Buy now';
+    const noTurn = queued && !(turn && latest() < turn.expires);
+    buy.disabled = busy || wait > 0 || !state.user || !!held || noTurn || (ph !== 'running' && ph !== 'sold_out');
+    buy.textContent = held ? 'One per customer' : wait > 0 ? `Wait ${wait} s` : noTurn ? 'Wait for your turn'
+      : ph === 'sold_out' ? 'Sold out: try again' : 'Buy now';
     buy.title = state.user ? '' : (AUTH === 'jwt' ? 'Sign in above to buy' : 'Enter your user ID above to buy');
     clearTimeout(cooldownTimer);
     if (wait > 0) cooldownTimer = setTimeout(renderButton, 1000);
@@ -587,7 +595,9 @@ async function activityView(id) {
     busy = true;
     renderButton();
     try {
-      const r = await api('POST', `/activities/${encodeURIComponent(a.id)}/purchase`, { user_id: state.user });
+      const body = { user_id: state.user };
+      if (turn) body.admission_token = turn.token;
+      const r = await api('POST', `/activities/${encodeURIComponent(a.id)}/purchase`, body);
       if (r.order_id) held = r.order_id;
       showOutcome(r.outcome, (OUTCOME_WORDS[r.outcome] || (() => ['Outcome: ' + r.outcome]))(r.order_id, r.status));
       renderButton();
@@ -605,16 +615,81 @@ async function activityView(id) {
     }
   });
 
-  state.onUserChange = () => showHeld(null).catch((e) => notice(e.message)).finally(renderButton);
+  // ---- the waiting room ----
+  const queuePath = () => `/activities/${encodeURIComponent(a.id)}/queue`;
+  const QUEUE_WORDS = {
+    expired: 'Your turn has passed: the time to buy ran out.',
+    sold_out: 'Sold out: every unit is taken. Nobody else is let in.',
+  };
+  // renderQueue shows where the shopper stands (ans: the queue's answer,
+  // null before joining) and keeps the admission token of their turn.
+  const renderQueue = (ans) => {
+    const st = ans ? ans.status : 'none';
+    queueBox.dataset.status = st;
+    turn = st === 'admitted' ? { token: ans.admission_token, expires: Date.parse(ans.expires_at) } : null;
+    const reread = () => { queueRead().catch((e) => notice(e.message)); };
+    if (st === 'none') {
+      const join = h('button', { id: 'queue-join', type: 'button', disabled: !state.user }, 'Join the waiting room');
+      join.addEventListener('click', async () => {
+        join.disabled = true;
+        try {
+          renderQueue(await api('POST', queuePath(), { user_id: state.user }));
+          queuePoll.schedule();
+        } catch (e) {
+          notice(e.message);
+          join.disabled = !state.user;
+        }
+      });
+      queueBox.replaceChildren(h('p', {}, 'This sale has a waiting room. Join it, and buy when your turn comes: ',
+        'everyone who joins before the start gets a place drawn at random, so there is no need to hurry.'), h('p', {}, join));
+    } else if (st === 'not_open') {
+      queueBox.replaceChildren(h('p', {}, 'The waiting room opens in ', countdown(Date.parse(ans.queue_opens_at), () => {
+        renderQueue(null);
+      })));
+    } else if (st === 'waiting') {
+      queueBox.replaceChildren(h('p', {}, 'You are in the waiting room: place ', h('strong', { id: 'queue-position' }, ans.position),
+        ' (', h('span', { id: 'queue-ahead' }, ans.ahead), ' ahead of you). Your turn comes in about ',
+        h('strong', { id: 'queue-wait' }, duration(ans.estimated_wait_seconds * 1000)), '.'));
+    } else if (st === 'admitted') {
+      queueBox.replaceChildren(h('p', {}, 'It is your turn! Buy within ', countdown(turn.expires, reread, 'latest'), '.'));
+    } else {
+      queueBox.replaceChildren(h('p', {}, QUEUE_WORDS[st] || 'Waiting room: ' + st));
+    }
+    tick();
+    renderButton();
+  };
+  // queueRead reads where the shopper stands; not having joined is 404.
+  const queueRead = async () => {
+    if (!queued) return;
+    if (!state.user) {
+      renderQueue(null);
+      return;
+    }
+    try {
+      renderQueue(await api('GET', `${queuePath()}/${encodeURIComponent(state.user)}`));
+    } catch (e) {
+      if (e.status !== 404) throw e;
+      renderQueue(null);
+    }
+  };
+  // The place moves while the shopper waits; once the turn came, the answer
+  // only changes when it ends, which the countdown asks for.
+  const queuePoll = poll(POLL_QUEUE_MS, async () => {
+    const before = queueBox.dataset.status;
+    if (before === 'waiting' || before === 'not_open') await queueRead();
+  });
+
+  state.onUserChange = () => Promise.all([showHeld(null), queueRead()]).catch((e) => notice(e.message)).finally(renderButton);
   const refresh = poll(POLL_ACTIVITY_MS, async () => {
     a = await api('GET', '/activities/' + encodeURIComponent(a.id));
     renderActivity();
   });
   renderActivity();
-  await showHeld(heldRead);
+  await Promise.all([showHeld(heldRead), queueRead()]);
   renderButton();
   markReady();
   refresh.schedule();
+  if (queued) queuePoll.schedule();
 }
 
 // ---- the draw page: a sale by lot --------------------------------------------
