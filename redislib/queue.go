@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"seckill/redislib/internal/key"
 	"seckill/redislib/sale"
+	"strconv"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // The waiting room of an activity whose admission is queue. Shoppers join
@@ -267,4 +270,38 @@ func (s *Store) RunQueues(ctx context.Context, report func(error)) {
 			report(err)
 		}
 	}
+}
+
+// QueueLength reads how many users an activity's waiting room holds and has
+// admitted. It is refused with not_queue when the activity's admission is
+// not queue.
+func (s *Store) QueueLength(ctx context.Context, activityID string) (sale.QueueLength, error) {
+	a, err := s.Activity(ctx, activityID) // checks the ID
+	if err != nil {
+		return sale.QueueLength{}, err
+	}
+	if a.Admission != sale.AdmissionQueue {
+		return sale.QueueLength{}, sale.Errorf(sale.CodeNotQueue, "activity %s admits by %s, not by a queue", activityID, a.Admission)
+	}
+	var joined *redis.IntCmd
+	var state *redis.SliceCmd
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		joined = p.ZCard(ctx, key.Queue(activityID))
+		state = p.HMGet(ctx, key.QueueState(activityID), "frontier", "sold_out")
+		return nil
+	})
+	if err != nil {
+		return sale.QueueLength{}, storeErr(err)
+	}
+	v := state.Val()
+	if len(v) != 2 {
+		return sale.QueueLength{}, fmt.Errorf("queue state: unexpected reply %v", v)
+	}
+	str := func(x any) string { s, _ := x.(string); return s }
+	// The frontier moves in fractions of a place (queue_advance.lua): the
+	// places it has passed are its whole part.
+	frontier, _ := strconv.ParseFloat(str(v[0]), 64)
+	n := sale.QueueLength{Joined: joined.Val(), Admitted: min(int64(frontier), joined.Val()), SoldOut: str(v[1]) == "1", AdmitRate: a.AdmitRate}
+	n.Waiting = n.Joined - n.Admitted
+	return n, nil
 }

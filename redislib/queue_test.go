@@ -32,6 +32,9 @@ func TestQueueJoinRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	queue := queueActivity(t, store, 1, time.Hour, 5)
+	if _, err := store.QueueLength(ctx, open.ID); sale.ErrorCode(err) != sale.CodeNotQueue {
+		t.Fatalf("queue length of an open activity: %v", err)
+	}
 
 	for _, tt := range []struct {
 		name, activity, want string
@@ -122,6 +125,9 @@ func TestQueueAdmission(t *testing.T) {
 	if counts[sale.QueueAdmitted] != 6 || counts[sale.QueueWaiting] != users-6 {
 		t.Fatalf("statuses %v, want 6 admitted and %d waiting", counts, users-6)
 	}
+	if n, err := store.QueueLength(ctx, a.ID); err != nil || n != (sale.QueueLength{Joined: users + 1, Admitted: 6, Waiting: users + 1 - 6, AdmitRate: 1000}) {
+		t.Fatalf("queue length: %+v, %v", n, err)
+	}
 	first, _ := store.QueueStatusOf(ctx, a.ID, admittedUser)
 	time.Sleep(5 * time.Millisecond)
 	if again, _ := store.QueueStatusOf(ctx, a.ID, admittedUser); !again.ExpiresAt.Equal(*first.ExpiresAt) {
@@ -142,6 +148,9 @@ func TestQueueAdmission(t *testing.T) {
 	}
 	if s, _ := store.QueueStatusOf(ctx, a.ID, "late"); s.Status != sale.QueueSoldOut {
 		t.Fatalf("waiting user once sold out: %+v", s)
+	}
+	if n, err := store.QueueLength(ctx, a.ID); err != nil || !n.SoldOut || n.Waiting != users+1-6 {
+		t.Fatalf("queue length once sold out: %+v, %v", n, err)
 	}
 	if s, _ := store.QueueStatusOf(ctx, a.ID, admittedUser); s.Status != sale.QueueAdmitted {
 		t.Fatalf("admitted user once sold out: %+v, want still admitted", s)

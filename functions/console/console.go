@@ -2,10 +2,12 @@
 // web page at GET /console that shows one sale live (units left and sold, wins
 // per second, attempts by outcome, 429 and 503 rates, p99 latency, pending
 // orders, the audit trail) and offers the admin actions (stock, end time,
-// pause, resume, cancel).
+// pause, resume, cancel). For a sale with a waiting room it shows the users
+// in line, those admitted and the admissions per second.
 //
 // The page is a plain client of the admin API, signed in with the admin
-// token, plus one route of its own, GET /console/totals: the purchase route's
+// token, plus two routes of its own: GET /console/queue/:id, a waiting room's
+// length (redislib.Store.QueueLength), and GET /console/totals: the purchase route's
 // cumulative counters, read from Prometheus (CONSOLE_PROMETHEUS_URL, every
 // instance) or from this process's own /metrics (the all-in-one server, where
 // the purchase function shares the process). Nothing is added to the purchase
@@ -37,6 +39,7 @@ var Function = server.Function{
 		{Method: fiber.MethodGet, Path: "/console", Public: true, Handler: func(server.Deps) fiber.Handler { return asset("web/index.html", fiber.MIMETextHTMLCharsetUTF8) }},
 		{Method: fiber.MethodGet, Path: "/console/console.js", Public: true, Handler: func(server.Deps) fiber.Handler { return asset("web/console.js", "text/javascript; charset=utf-8") }},
 		{Method: fiber.MethodGet, Path: "/console/console.css", Public: true, Handler: func(server.Deps) fiber.Handler { return asset("web/console.css", "text/css; charset=utf-8") }},
+		{Method: fiber.MethodGet, Path: "/console/queue/:id", Admin: true, Handler: func(d server.Deps) fiber.Handler { return httpapi.ByID(d.Store.QueueLength) }},
 		{Method: fiber.MethodGet, Path: "/console/totals", Admin: true, Handler: func(d server.Deps) fiber.Handler {
 			src, err := NewSource(d.Config.ConsolePrometheusURL)
 			if err != nil {

@@ -36,3 +36,18 @@ type QueueStatus struct {
 	// Not open: when joining opens.
 	QueueOpensAt *time.Time `json:"queue_opens_at,omitempty"`
 }
+
+// QueueLength is an activity's waiting room at one moment, for operators.
+type QueueLength struct {
+	// Joined is how many users hold a place.
+	Joined int64 `json:"joined"`
+	// Admitted is how many places the frontier has passed (admitted users,
+	// whether or not they bought, and admissions that expired).
+	Admitted int64 `json:"admitted"`
+	// Waiting is Joined - Admitted: the users still in line.
+	Waiting int64 `json:"waiting"`
+	// SoldOut is true while no unit is left: the users in line are told so.
+	SoldOut bool `json:"sold_out"`
+	// AdmitRate is the activity's admit rate (admissions per second).
+	AdmitRate int64 `json:"admit_rate"`
+}

@@ -179,6 +179,19 @@ async function saleView(id) {
     document.body.dataset.status = act.status;
   };
 
+  // renderQueue shows a queue sale's waiting room: the users in line, those
+  // admitted, and the admissions per second since the last read.
+  let prevAdmitted = null;
+  let prevQueueAt = 0;
+  const renderQueue = (q, now) => {
+    $('f-waiting').textContent = q.sold_out ? `${q.waiting} (told sold out)` : q.waiting;
+    $('f-admitted').textContent = q.admitted;
+    $('f-admit-rate').textContent = q.admit_rate;
+    $('f-admits').textContent = prevAdmitted !== null && now > prevQueueAt
+      ? fmtNum(Math.max(0, q.admitted - prevAdmitted) / ((now - prevQueueAt) / 1000)) : '…';
+    prevAdmitted = q.admitted; prevQueueAt = now;
+  };
+
   const renderPlots = () => {
     const col = (f) => { const v = samples.map(f); while (v.length < WINDOW) v.unshift(NaN); return v; };
     const last = samples[samples.length - 1];
@@ -238,6 +251,10 @@ async function saleView(id) {
       renderFigures();
       if (!$('ends').value) $('ends').value = localInput(act.ends_at);
     } else problems.push(['sale', a.reason]);
+    if (act && act.admission === 'queue') {
+      try { renderQueue(await api('GET', `/console/queue/${enc}`), now); } catch (e) { problems.push(['waiting room', e]); }
+    }
+    $('queue-figures').hidden = !(act && act.admission === 'queue');
     const sample = { wins: NaN, rates: null };
     if (a.status === 'fulfilled') {
       if (prevSold !== null && now > prevAt) sample.wins = Math.max(0, act.sold - prevSold) / ((now - prevAt) / 1000);
