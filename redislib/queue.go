@@ -18,7 +18,7 @@ import (
 // frontier at the activity's admit rate (queue_advance.lua); the first
 // `frontier` places are admitted for admission_ttl seconds, and the HTTP layer
 // gives each admitted user a signed admission token that the purchase
-// function verifies in process. See redislib/README.md, "Waiting room".
+// function verifies in process. See redislib/queue.md.
 
 // QueueBound is K: the places the frontier passed in the last admission_ttl
 // seconds (the admissions that may still be alive), less the units sold
