@@ -3,7 +3,8 @@
 // per second, attempts by outcome, 429 and 503 rates, p99 latency, pending
 // orders, the audit trail) and offers the admin actions (stock, end time,
 // pause, resume, cancel). For a sale with a waiting room it shows the users
-// in line, those admitted and the admissions per second.
+// in line, those admitted and the admissions per second; for a draw, its
+// status, entries and units awarded (GET /activities/:id/draw).
 //
 // The page is a plain client of the admin API, signed in with the admin
 // token, plus two routes of its own: GET /console/queue/:id, a waiting room's

@@ -255,6 +255,15 @@ async function saleView(id) {
       try { renderQueue(await api('GET', `/console/queue/${enc}`), now); } catch (e) { problems.push(['waiting room', e]); }
     }
     $('queue-figures').hidden = !(act && act.admission === 'queue');
+    if (act && act.admission === 'draw') {
+      try {
+        const d = await api('GET', `/activities/${enc}/draw?limit=1`);
+        $('f-draw-status').textContent = d.status;
+        $('f-entries').textContent = d.entries;
+        $('f-awarded').textContent = d.awarded;
+      } catch (e) { problems.push(['draw', e]); }
+    }
+    $('draw-figures').hidden = !(act && act.admission === 'draw');
     const sample = { wins: NaN, rates: null };
     if (a.status === 'fulfilled') {
       if (prevSold !== null && now > prevAt) sample.wins = Math.max(0, act.sold - prevSold) / ((now - prevAt) / 1000);
