@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"seckill/redislib"
 	"seckill/redislib/redistest"
 	"seckill/redislib/sale"
 )
@@ -52,22 +53,7 @@ func TestAuditTrail(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var all []sale.AuditEntry
-	q := sale.PageQuery{Limit: 2}
-	for pages := 0; ; pages++ {
-		page, err := s.ActivityAudit(ctx, a.ID, q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		all = append(all, page.Items...)
-		if page.NextCursor == nil {
-			break
-		}
-		if pages > 10 {
-			t.Fatal("audit pages do not end")
-		}
-		q = mustPageQuery(t, *page.NextCursor, 2)
-	}
+	all := activityTrail(t, s, a.ID, 2)
 	want := []struct{ action, actor, before, after string }{
 		{sale.AuditCancel, "admin-token:0123456789ab", `{"cancelled_at":0}`, ""},
 		{sale.AuditResume, sale.UnattributedActor, "", `{"paused_at":0}`},
@@ -127,6 +113,27 @@ func TestAuditTrail(t *testing.T) {
 	mustCode(t, err, sale.CodeActivityNotFound)
 }
 
+// activityTrail reads an activity's whole audit trail, limit entries a page.
+func activityTrail(t *testing.T, s *redislib.Store, activityID string, limit int) []sale.AuditEntry {
+	t.Helper()
+	var all []sale.AuditEntry
+	q := sale.PageQuery{Limit: limit}
+	for pages := 0; ; pages++ {
+		page, err := s.ActivityAudit(ctx, activityID, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, page.Items...)
+		if page.NextCursor == nil {
+			return all
+		}
+		if pages > 10 {
+			t.Fatal("audit pages do not end")
+		}
+		q = mustPageQuery(t, *page.NextCursor, limit)
+	}
+}
+
 func mustJSON(t *testing.T, v any) string {
 	t.Helper()
 	b, err := json.Marshal(v)
@@ -172,22 +179,7 @@ func TestAuditAdminOrderCancels(t *testing.T) {
 		}
 	}
 
-	var all []sale.AuditEntry
-	q := sale.PageQuery{Limit: 1}
-	for pages := 0; ; pages++ {
-		page, err := s.ActivityAudit(ctx, a.ID, q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		all = append(all, page.Items...)
-		if page.NextCursor == nil {
-			break
-		}
-		if pages > 10 {
-			t.Fatal("audit pages do not end")
-		}
-		q = mustPageQuery(t, *page.NextCursor, 1)
-	}
+	all := activityTrail(t, s, a.ID, 1)
 	if len(all) != 5 || all[4].Action != sale.AuditCreate {
 		t.Fatalf("trail %s, want 4 order cancellations and the creation", mustJSON(t, all))
 	}
