@@ -1,5 +1,6 @@
--- wrk script for scripts/bench.sh: POSTs {"user_id":"..."} to the purchase
--- route given as wrk's URL.
+-- wrk script for scripts/bench.sh and scripts/queuebench.sh: POSTs
+-- {"user_id":"..."} to the route given as wrk's URL, the purchase route or a
+-- waiting room's join route (/activities/:id/queue).
 --
 --   WRK_MODE=random WRK_USERS=100000 wrk -s wrk_purchase.lua URL   # users drawn from 1..WRK_USERS
 --   WRK_MODE=unique wrk -s wrk_purchase.lua URL                    # a new user every request

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -240,5 +241,35 @@ func TestWithUserTokens(t *testing.T) {
 				t.Fatalf("without tokens: exit %d, %d winners; want a failed run with none", code, sum.Winners)
 			}
 		})
+	}
+}
+
+// TestQueueAgainstTheRealServer runs "loadtest queue" against every function
+// served on a private durable Redis, with the admission job running: every
+// join answers waiting, the queue holds them all, and every sampled user is
+// admitted.
+func TestQueueAgainstTheRealServer(t *testing.T) {
+	srv := redistest.Start(t)
+	d := server.Deps{Store: srv.Store(t), Log: servertest.Logger(), Config: server.TestConfig(servertest.AdminToken)}
+	url := servertest.Listen(t, d, all.Functions...)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go d.Store.RunQueues(ctx, func(error) {})
+
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	code := queueMain([]string{"--url", url, "--admin-token", servertest.AdminToken, "-c", "8", "--quiet",
+		"--joins", "500", "--stock", "40", "--admit-rate", "100", "--sample", "10", "--start-delay", "500ms",
+		"--json-file", filepath.Join(dir, "q.json")}, &stdout, &stderr)
+	b, err := os.ReadFile(filepath.Join(dir, "q.json"))
+	if err != nil {
+		t.Fatalf("exit %d, no summary: %v\n%s%s", code, err, stdout.String(), stderr.String())
+	}
+	var sum queueSummary
+	if err := json.Unmarshal(b, &sum); err != nil {
+		t.Fatal(err)
+	}
+	if code != 0 || !sum.OK || sum.JoinErrors != 0 || sum.Joined != 500 || sum.Sampled != 10 || sum.Admitted != 10 {
+		t.Fatalf("exit %d, summary %+v:\n%s%s", code, sum, stdout.String(), stderr.String())
 	}
 }

@@ -18,7 +18,8 @@
 // The sub-command "coldstart" measures how long one function binary takes
 // from process start to its first 200 on /readyz; "ceiling" serves the
 // fastest possible purchase answer (a Go map behind a bare Fiber handler), the
-// limit of this machine that scripts/bench.sh measures beside the server.
+// limit of this machine that scripts/bench.sh measures beside the server;
+// "queue" measures the waiting room at scale (joins/s, admission latency).
 package main
 
 import (
@@ -71,6 +72,9 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "coldstart" {
 		os.Exit(coldStartMain(os.Args[2:], os.Stdout, os.Stderr))
 	}
+	if len(os.Args) > 1 && os.Args[1] == "queue" {
+		os.Exit(queueMain(os.Args[2:], os.Stdout, os.Stderr))
+	}
 	if len(os.Args) > 1 && os.Args[1] == "ceiling" {
 		os.Exit(ceilingMain(os.Args[2:], os.Stdout, os.Stderr))
 	}
@@ -82,7 +86,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: loadtest [flags]\n       loadtest coldstart --bin PATH --redis HOST:PORT [flags]\n       loadtest ceiling [--port N]\n\n"+
+		fmt.Fprintf(stderr, "usage: loadtest [flags]\n       loadtest coldstart --bin PATH --redis HOST:PORT [flags]\n       loadtest ceiling [--port N]\n       loadtest queue [--joins N --stock S --admit-rate R] [flags]\n\n"+
 			"Drives a seckill deployment through its public HTTP API and verifies the sale.\n\nflags:\n")
 		fs.PrintDefaults()
 	}
