@@ -317,6 +317,13 @@ func (r *drawRun) awardStep(ctx context.Context, st drawState) (bool, error) {
 		// Nothing to award until units come back: nothing to write.
 		r.progress.Done = true
 		return false, nil
+	case over && st.awardCursor < st.entries && st.shards <= 1 && st.remaining <= 0:
+		// No unit left, yet the entrant at the cursor may hold one: a run cut
+		// between its purchases and their record leaves winners the cursor
+		// has not passed. Each is recorded, one step at a time (a read, not a
+		// purchase, which would lease the sold-out activity), until an
+		// entrant holds none.
+		return r.recordHeld(ctx, st)
 	case over:
 		return false, r.record(ctx, st.awardCursor, st.awardCursor, true, nil)
 	case st.pausedAt != 0 || st.now < st.holdTil:
@@ -405,6 +412,40 @@ func (r *drawRun) awardStep(ctx context.Context, st drawState) (bool, error) {
 		return false, firstErr
 	}
 	return !gap && !done, nil
+}
+
+// recordHeld records the entrant at the award cursor as a winner if they
+// hold an order, and reports whether the run should go on; otherwise the
+// pass is over, as awardStep found it.
+func (r *drawRun) recordHeld(ctx context.Context, st drawState) (bool, error) {
+	m, err := r.s.rdb.ZRange(ctx, key.DrawOrder(r.id), st.awardCursor, st.awardCursor).Result()
+	if err != nil {
+		return false, storeErr(err)
+	}
+	if len(m) != 1 {
+		return false, fmt.Errorf("draw order of %s: no member at %d", r.id, st.awardCursor)
+	}
+	u, ok := draworder.UserOf(m[0])
+	if !ok {
+		return false, fmt.Errorf("draw order of %s holds %q", r.id, m[0])
+	}
+	held, err := r.s.OrderOf(ctx, r.id, u)
+	if err != nil {
+		return false, err
+	}
+	if held == "" {
+		if st.status == sale.DrawDone {
+			r.progress.Done = true
+			return false, nil
+		}
+		return false, r.record(ctx, st.awardCursor, st.awardCursor, true, nil)
+	}
+	next := st.awardCursor + 1
+	if err := r.record(ctx, st.awardCursor, next, next >= st.entries, []any{st.awardCursor, u}); err != nil {
+		return false, err
+	}
+	r.progress.AwardCursor = next
+	return next < st.entries, nil
 }
 
 // record runs draw_award.lua.
